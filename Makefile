@@ -1,0 +1,65 @@
+# SoHoa — the two commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export CGO_ENABLED := 1
+TAGS := sqlite_fts5
+GO ?= go
+BIN := bin/sohoa
+# Debian packages the project needs: build (cgo: Tesseract, Leptonica, SANE, GL/X11 for Fyne),
+# OCR language data, and the real tools the tests run against.
+DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
+	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd \
+	libgl1-mesa-dev xorg-dev libgl1-mesa-dri xvfb xauth \
+	libsane-dev libsane1 sane-utils \
+	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DATA ?=
+
+.PHONY: all setup deps build run test test-short check bench fuzz clean
+
+all: build
+
+## setup: install the Debian packages that are missing, then the Go modules.
+setup: .setup-done
+
+.setup-done: Makefile go.mod go.sum
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "setup: installing Debian packages:" $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "setup: Debian packages present"; fi
+	@command -v $(GO) >/dev/null || { echo "setup: Go 1.26 is required (https://go.dev/dl): not found on PATH"; exit 1; }
+	$(GO) mod download
+	@touch $@
+
+build: setup
+	$(GO) build -tags $(TAGS) -o $(BIN) .
+
+## run: build and start the workstation (GUI). `make run DATA=/some/folder` uses another data folder.
+run: build
+	./$(BIN) $(if $(DATA),--data $(DATA))
+
+## test: every test, against the real dependencies.
+test: build check
+	$(GO) test -tags $(TAGS) -count=1 -timeout 30m ./...
+
+test-short: setup
+	$(GO) test -tags $(TAGS) -short ./...
+
+check: setup
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet -tags $(TAGS) ./... ./testdata/gen
+
+## bench: benchmarks against the reference tools; writes bench/REPORT.md.
+bench: build
+	./scripts/bench.sh
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz: setup
+	./scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin .setup-done

@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sohoa/sohoa/queue"
+)
+
+func init() {
+	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE]",
+		summary: "create a batch / tạo lô hồ sơ", run: runBatch})
+	register(&command{name: "types", usage: "", summary: "list record types / liệt kê loại hồ sơ", run: runTypes})
+}
+
+func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
+	if len(args) == 0 || args[0] != "new" {
+		return usageError{c.t("say new", "cần new")}
+	}
+	fs := c.newFlags("batch new")
+	typ := fs.String("type", "generic", "")
+	name := fs.String("name", "", "")
+	office := fs.String("office", "", "")
+	if _, err := c.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := c.store.CreateBatch(ctx, u, queue.BatchSpec{Name: *name, Office: *office, RecordType: *typ})
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(batchJSON(b))
+	}
+	fmt.Fprintln(c.env.Stdout, b.ID)
+	return nil
+}
+
+func runTypes(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("types")
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	st, err := c.open()
+	if err != nil {
+		return err
+	}
+	types, err := st.RecordTypes(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		out := []map[string]string{}
+		for _, t := range types {
+			out = append(out, map[string]string{"key": t.Key, "name_vi": t.NameVi, "name_en": t.NameEn})
+		}
+		return c.printJSON(out)
+	}
+	for _, t := range types {
+		fmt.Fprintf(c.env.Stdout, "%-12s %s\n", t.Key, c.t(t.NameEn, t.NameVi))
+	}
+	return nil
+}
+
+type jsonBatch struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Office     string `json:"office"`
+	RecordType string `json:"record_type"`
+	State      string `json:"state"`
+	CreatedBy  string `json:"created_by"`
+	CreatedAt  string `json:"created_at"`
+	Documents  int    `json:"documents"`
+	Pages      int    `json:"pages"`
+	OCRDone    int    `json:"ocr_done"`
+	OCRFailed  int    `json:"ocr_failed"`
+}
+
+func batchJSON(b queue.Batch) jsonBatch {
+	return jsonBatch{b.ID, b.Name, b.Office, b.RecordType, string(b.State), b.CreatedBy, b.CreatedAt, b.Documents, b.Pages, b.PagesDone, b.PagesFail}
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/sohoa/sohoa/queue"
+)
+
+func init() {
+	register(&command{name: "export", usage: "--batch ID --format json|csv [--out FILE]",
+		summary: "export a batch's documents, pages, origins, OCR text and fields / xuất dữ liệu lô", run: runExport})
+}
+
+func runExport(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("export")
+	batch := fs.String("batch", "", "")
+	format := fs.String("format", "json", "")
+	out := fs.String("out", "", "")
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *batch == "" {
+		return usageError{c.t("--batch is required", "cần --batch")}
+	}
+	if *format != "json" && *format != "csv" {
+		return usageError{fmt.Sprintf(c.t("unknown format %q: use json or csv", "định dạng %q không hỗ trợ: dùng json hoặc csv"), *format)}
+	}
+	if _, err := c.login(ctx); err != nil {
+		return err
+	}
+	exp, err := c.store.ExportBatch(ctx, *batch)
+	if err != nil {
+		return err
+	}
+	write := func(w io.Writer) error {
+		if *format == "csv" {
+			return writeCSV(w, exp)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(exp)
+	}
+	if *out == "" {
+		return write(c.env.Stdout)
+	}
+	// Write next to the target and rename, so a failure never leaves half a file.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), ".export-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), *out)
+}
+
+// writeCSV writes one row per page; the document's fields follow as field:<key> columns.
+// The file starts with a UTF-8 byte-order mark so that spreadsheet programs show Vietnamese.
+func writeCSV(w io.Writer, exp queue.BatchExport) error {
+	keys := map[string]bool{}
+	for _, d := range exp.Documents {
+		for k := range d.Fields {
+			keys[k] = true
+		}
+	}
+	var fieldKeys []string
+	for k := range keys {
+		fieldKeys = append(fieldKeys, k)
+	}
+	sort.Strings(fieldKeys)
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	head := []string{"batch_id", "record_type", "document_id", "document_seq", "document_origin", "page_id", "page_seq",
+		"origin_file", "origin_page", "origin_scanner", "origin_sheet", "sha256", "width", "height", "dpi", "ocr_state",
+		"mean_confidence", "text"}
+	for _, k := range fieldKeys {
+		head = append(head, "field:"+k)
+	}
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	itoa := strconv.Itoa
+	for _, d := range exp.Documents {
+		for _, p := range d.Pages {
+			row := []string{exp.Batch.ID, exp.Batch.RecordType, strconv.FormatInt(d.ID, 10), itoa(d.Seq), d.Origin,
+				strconv.FormatInt(p.ID, 10), itoa(p.Seq), p.Origin.File, itoa(p.Origin.Page), p.Origin.Scanner, itoa(p.Origin.Sheet),
+				p.SHA256, itoa(p.Width), itoa(p.Height), itoa(p.DPI), p.OCRState, strconv.FormatFloat(p.MeanConf, 'f', 1, 64), p.Text}
+			for _, k := range fieldKeys {
+				row = append(row, d.Fields[k])
+			}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

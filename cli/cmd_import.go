@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sohoa/sohoa/capture"
+)
+
+func init() {
+	register(&command{name: "import", usage: "--batch ID FILE|FOLDER…",
+		summary: "import PNG/JPEG/TIFF/PDF files and folders / nhập tệp ảnh, PDF, thư mục", run: runImport})
+}
+
+type jsonImportEvent struct {
+	Event      string     `json:"event"` // stored | skipped | failed
+	File       string     `json:"file"`
+	Index      int        `json:"index"`
+	Total      int        `json:"total"`
+	DocumentID int64      `json:"document_id,omitempty"`
+	Pages      []jsonPage `json:"pages,omitempty"`
+	Error      string     `json:"error,omitempty"`
+}
+
+type jsonPage struct {
+	ID     int64  `json:"id"`
+	Seq    int    `json:"seq"`
+	SHA256 string `json:"sha256"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+func runImport(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("import")
+	batch := fs.String("batch", "", "")
+	paths, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *batch == "" {
+		return usageError{c.t("--batch is required", "cần --batch")}
+	}
+	if len(paths) == 0 {
+		return usageError{c.t("name at least one file or folder", "cần ít nhất một tệp hoặc thư mục")}
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	// Each line is printed only after the document and its pages are durable.
+	sum, err := capture.ImportFiles(ctx, c.store, u, *batch, paths, func(ev capture.ImportEvent) {
+		if c.json {
+			je := jsonImportEvent{File: ev.File, Index: ev.Index, Total: ev.Total, DocumentID: ev.DocumentID}
+			switch {
+			case ev.Err != nil:
+				je.Event, je.Error = "failed", c.errText(ev.Err)
+			case ev.Skipped:
+				je.Event = "skipped"
+			default:
+				je.Event = "stored"
+				for _, p := range ev.Stored {
+					je.Pages = append(je.Pages, jsonPage{p.ID, p.Seq, p.Blob, p.Width, p.Height})
+				}
+			}
+			c.printJSONLine(je)
+			return
+		}
+		switch {
+		case ev.Err != nil:
+			fmt.Fprintf(c.env.Stderr, "[%d/%d] %s: %s\n", ev.Index, ev.Total, c.t("ERROR", "LỖI"), c.errText(ev.Err))
+		case ev.Skipped:
+			fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s\n", ev.Index, ev.Total, ev.File, c.t("already in this batch, skipped", "đã có trong lô, bỏ qua"))
+		default:
+			for _, p := range ev.Stored {
+				fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s %d, %s %d/%d (%dx%d) %s\n", ev.Index, ev.Total, ev.File,
+					c.t("document", "tài liệu"), ev.DocumentID, c.t("page", "trang"), p.Seq, len(ev.Stored), p.Width, p.Height,
+					c.t("stored", "đã lưu"))
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if c.json {
+		c.printJSONLine(map[string]any{"event": "summary", "files": sum.Files, "documents": sum.Documents,
+			"page_count": sum.Pages, "skipped": sum.Skipped, "failed": sum.Failed})
+	} else {
+		fmt.Fprintf(c.env.Stdout, c.t("%d files: %d documents, %d pages stored; %d skipped; %d failed\n",
+			"%d tệp: đã lưu %d tài liệu, %d trang; bỏ qua %d; lỗi %d\n"), sum.Files, sum.Documents, sum.Pages, sum.Skipped, sum.Failed)
+	}
+	if sum.Failed > 0 {
+		return exitError{1}
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/sohoa/sohoa/ocr"
+	"github.com/sohoa/sohoa/queue"
+)
+
+// Progress reports OCR progress.
+type Progress struct {
+	Pending, Done, Failed int   // pages in the scope being processed (one batch or all)
+	PageID                int64 // the page that just finished (0 for a summary)
+	PageFailed            bool
+}
+
+// OCRService runs OCR on pending pages with a pool of Tesseract workers.
+type OCRService struct {
+	st      *queue.Store
+	pool    *ocr.Pool
+	workers int
+	kick    chan struct{}
+
+	mu   sync.Mutex
+	subs map[chan Progress]struct{}
+	run  sync.Mutex // one RunPending at a time per service
+}
+
+// NewOCRService starts the worker pool.
+func NewOCRService(st *queue.Store, opts ocr.Options) (*OCRService, error) {
+	pool, err := ocr.NewPool(opts)
+	if err != nil {
+		return nil, err
+	}
+	w := opts.Workers
+	if w <= 0 {
+		w = runtime.NumCPU()
+	}
+	return &OCRService{st: st, pool: pool, workers: w, kick: make(chan struct{}, 1), subs: map[chan Progress]struct{}{}}, nil
+}
+
+// Close stops the worker pool.
+func (s *OCRService) Close() error { return s.pool.Close() }
+
+// Kick tells a running Serve loop that new pages were stored.
+func (s *OCRService) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Subscribe returns a channel of progress events and a function that ends the subscription.
+// Slow subscribers miss events rather than slow OCR down.
+func (s *OCRService) Subscribe() (<-chan Progress, func()) {
+	ch := make(chan Progress, 64)
+	s.mu.Lock()
+	s.subs[ch] = struct{}{}
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		if _, ok := s.subs[ch]; ok {
+			delete(s.subs, ch)
+			close(ch)
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *OCRService) publish(p Progress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.subs {
+		select {
+		case ch <- p:
+		default:
+		}
+	}
+}
+
+// Serve processes pending pages until ctx is cancelled, waking on Kick and every few seconds.
+func (s *OCRService) Serve(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if _, err := s.RunPending(ctx, "", nil); err != nil && ctx.Err() == nil {
+			// A store error: report through progress consumers' next poll; retry later.
+			_ = err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// RunPending runs OCR on every pending page (of one batch, or all when batchID is ""),
+// including pages stored while it runs, and returns when none is left. Each result is
+// committed as soon as its page is done; cancelling ctx leaves unfinished pages pending.
+func (s *OCRService) RunPending(ctx context.Context, batchID string, progress func(Progress)) (Progress, error) {
+	s.run.Lock()
+	defer s.run.Unlock()
+	var mu sync.Mutex
+	var firstErr error
+	sum := func() Progress {
+		p, d, f, err := s.st.OCRProgress(context.WithoutCancel(ctx), batchID)
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+		}
+		return Progress{Pending: p, Done: d, Failed: f}
+	}
+	for {
+		jobs := make(chan queue.Page)
+		var wg sync.WaitGroup
+		for i := 0; i < s.workers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for pg := range jobs {
+					failed, err := s.processPage(ctx, pg)
+					if err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+						continue
+					}
+					ev := sum()
+					ev.PageID, ev.PageFailed = pg.ID, failed
+					s.publish(ev)
+					if progress != nil {
+						progress(ev)
+					}
+				}
+			}()
+		}
+		var after int64
+		fed := 0
+	feed:
+		for ctx.Err() == nil {
+			pages, err := s.st.PendingPagesAfter(ctx, batchID, after, 4*s.workers)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil && ctx.Err() == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				break
+			}
+			if len(pages) == 0 {
+				break
+			}
+			for _, pg := range pages {
+				select {
+				case jobs <- pg:
+					fed++
+				case <-ctx.Done():
+					break feed
+				}
+				after = pg.ID
+			}
+		}
+		close(jobs)
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return sum(), err
+		}
+		if firstErr != nil {
+			return sum(), firstErr
+		}
+		if fed == 0 {
+			return sum(), nil
+		}
+		// Pages stored while this round ran have IDs below the cursor only if they were
+		// inserted out of order; go round once more until a round finds nothing.
+	}
+}
+
+// processPage runs OCR on one page and commits the result. It returns failed=true when the
+// page itself cannot be read (the page is marked failed and OCR goes on), and an error only
+// for problems of the store or cancellation.
+func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed bool, err error) {
+	img, err := s.st.PageImage(pg)
+	if err != nil {
+		if ferr := s.st.FailOCR(context.WithoutCancel(ctx), pg.ID, "page image unreadable: "+err.Error()); ferr != nil {
+			return true, ferr
+		}
+		return true, nil
+	}
+	res, err := s.pool.Recognize(ctx, img)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if ferr := s.st.FailOCR(context.WithoutCancel(ctx), pg.ID, fmt.Sprintf("OCR failed: %v", err)); ferr != nil {
+			return true, ferr
+		}
+		return true, nil
+	}
+	words := make([]queue.Word, len(res.Words))
+	for i, w := range res.Words {
+		words[i] = queue.Word{Text: w.Text, X0: w.X0, Y0: w.Y0, X1: w.X1, Y1: w.Y1, Conf: w.Conf, Block: w.Block, Par: w.Par, Line: w.Line}
+	}
+	return false, s.st.SaveOCR(context.WithoutCancel(ctx), pg.ID, queue.OCRResult{
+		Text: res.Text, Words: words, MeanConf: res.MeanConf, Orientation: res.Orientation,
+		Engine: res.Engine, Model: res.Model, Duration: res.Duration,
+	})
+}

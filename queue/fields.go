@@ -1,0 +1,104 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// FieldSource says how a value came to be.
+type FieldSource string
+
+const (
+	SourceOCR         FieldSource = "ocr"
+	SourceKeyed       FieldSource = "keyed"
+	SourceCorrected   FieldSource = "corrected"
+	SourceDoubleKeyed FieldSource = "double-keyed"
+)
+
+// FieldValue is the current (or a past) value of one field of a document.
+type FieldValue struct {
+	Key        string
+	Value      string
+	Source     FieldSource
+	Confidence float64
+	By         string // user name; "" for OCR
+	At         string
+	Current    bool
+}
+
+// SetField records a new value for a field; the previous value stays in the history.
+// The audit event names the field, never its value.
+func (s *Store) SetField(ctx context.Context, actor User, documentID int64, key, value string, src FieldSource, conf float64) error {
+	value = norm.NFC.String(value)
+	switch src {
+	case SourceOCR, SourceKeyed, SourceCorrected, SourceDoubleKeyed:
+	default:
+		return fmt.Errorf("unknown field source %q", src)
+	}
+	if key == "" {
+		return errors.New("field key is empty")
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM documents WHERE id = ?`, documentID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("document %d: %w", documentID, ErrNotFound)
+		}
+		if _, err := tx.Exec(`UPDATE field_values SET current = 0 WHERE document_id = ? AND key = ? AND current = 1`, documentID, key); err != nil {
+			return err
+		}
+		var uid any
+		if actor.ID != 0 {
+			uid = actor.ID
+		}
+		if _, err := tx.Exec(`INSERT INTO field_values(document_id, key, value, source, confidence, user_id, created_at) VALUES (?,?,?,?,?,?,?)`,
+			documentID, key, value, src, conf, uid, s.stamp()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM search_fts WHERE document_id = ? AND field = ?`, documentID, key); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, Fold(value), documentID, key); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Username, "field.set", fmt.Sprintf("document:%d", documentID), "field="+key+" source="+string(src))
+	})
+}
+
+// Fields returns the current values of a document's fields, by key order.
+func (s *Store) Fields(ctx context.Context, documentID int64) ([]FieldValue, error) {
+	return s.fieldRows(ctx, `WHERE f.document_id = ? AND f.current = 1 ORDER BY f.key`, documentID)
+}
+
+// FieldHistory returns every value a field has had, oldest first.
+func (s *Store) FieldHistory(ctx context.Context, documentID int64, key string) ([]FieldValue, error) {
+	return s.fieldRows(ctx, `WHERE f.document_id = ? AND f.key = ? ORDER BY f.id`, documentID, key)
+}
+
+func (s *Store) fieldRows(ctx context.Context, where string, args ...any) ([]FieldValue, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT f.key, f.value, f.source, f.confidence, coalesce(u.username, ''), f.created_at, f.current
+		FROM field_values f LEFT JOIN users u ON u.id = f.user_id `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FieldValue
+	for rows.Next() {
+		var f FieldValue
+		var cur int
+		var src string
+		if err := rows.Scan(&f.Key, &f.Value, &src, &f.Confidence, &f.By, &f.At, &cur); err != nil {
+			return nil, err
+		}
+		f.Source = FieldSource(src)
+		f.Current = cur == 1
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,99 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Hit is one search result.
+type Hit struct {
+	BatchID    string
+	DocumentID int64
+	PageID     int64  // 0 for a field hit
+	Field      string // "" for a page-text hit
+	Snippet    string // the matching line of the original text
+}
+
+// ErrEmptyQuery is returned for a query with no searchable word.
+var ErrEmptyQuery = fmt.Errorf("search query has no words")
+
+// queryTokens folds q and splits it into words.
+func queryTokens(q string) []string {
+	return strings.FieldsFunc(Fold(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// Search finds pages and fields whose text holds every word of q (as word prefixes),
+// regardless of diacritics and case: "nguyen van" finds "Nguyễn Văn".
+func (s *Store) Search(ctx context.Context, q string, limit int) ([]Hit, error) {
+	toks := queryTokens(q)
+	if len(toks) == 0 {
+		return nil, ErrEmptyQuery
+	}
+	var match strings.Builder
+	for i, t := range toks {
+		if i > 0 {
+			match.WriteByte(' ')
+		}
+		match.WriteString(`"` + strings.ReplaceAll(t, `"`, `""`) + `"*`)
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT d.batch_id, f.document_id, f.page_id, f.field
+		FROM search_fts f JOIN documents d ON d.id = f.document_id
+		WHERE search_fts MATCH ? ORDER BY rank LIMIT ?`, match.String(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	var hits []Hit
+	for rows.Next() {
+		var h Hit
+		if err := rows.Scan(&h.BatchID, &h.DocumentID, &h.PageID, &h.Field); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		hits = append(hits, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range hits {
+		var text string
+		if hits[i].Field == "" {
+			s.r.QueryRowContext(ctx, `SELECT text FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
+		} else {
+			s.r.QueryRowContext(ctx, `SELECT value FROM field_values WHERE document_id = ? AND key = ? AND current = 1`,
+				hits[i].DocumentID, hits[i].Field).Scan(&text)
+		}
+		hits[i].Snippet = snippet(text, toks)
+	}
+	return hits, nil
+}
+
+// snippet returns the first line of text that holds the most query words, shortened.
+func snippet(text string, toks []string) string {
+	best, bestN := "", -1
+	for _, line := range strings.Split(text, "\n") {
+		f := Fold(line)
+		n := 0
+		for _, t := range toks {
+			if strings.Contains(f, t) {
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = line, n
+		}
+		if n == len(toks) {
+			break
+		}
+	}
+	best = strings.TrimSpace(best)
+	if r := []rune(best); len(r) > 160 {
+		best = string(r[:160]) + "…"
+	}
+	return best
+}
