@@ -1,0 +1,389 @@
+package app
+
+import (
+	"fmt"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sohoa/sohoa/queue"
+)
+
+// batch table columns
+const (
+	colName = iota
+	colType
+	colState
+	colDocs
+	colPages
+	colOCRDone
+	colOCRFail
+	numCols
+)
+
+var colKeys = [numCols]string{"batches.col.name", "batches.col.type", "batches.col.state", "batches.col.docs",
+	"batches.col.pages", "batches.col.ocrDone", "batches.col.ocrFail"}
+
+var colWidths = [numCols]float32{300, 220, 150, 90, 80, 110, 90}
+
+// batchesScreen is the main window: the batch list, create, import, open and search.
+type batchesScreen struct {
+	e    *env
+	user queue.User
+
+	batches  []queue.Batch
+	types    []queue.RecordType
+	selected int // row in batches, -1 for none
+
+	table   *widget.Table
+	status  *widget.Label // background OCR and messages
+	search  *widget.Entry
+	hits    []queue.Hit
+	hitList *widget.List
+	hitHead *widget.Label
+	lower   *fyne.Container // the search results
+	split   *container.Split
+	center  *fyne.Container // the table alone, or the table over the search results
+
+	openBtn, importBtn *widget.Button
+
+	loading, dirty bool
+
+	onOpen  func(queue.Batch)
+	openHit func(queue.Hit)
+	content fyne.CanvasObject
+	dlg     dialog.Dialog // the create or import dialog on show
+	imp     *importPanel  // the import panel on show
+}
+
+func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batchesScreen {
+	s := &batchesScreen{e: e, user: user, selected: -1, onOpen: onOpen}
+
+	s.table = widget.NewTable(
+		func() (int, int) { return len(s.batches), numCols },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.cell(id.Row, id.Col)) },
+	)
+	s.table.ShowHeaderRow = true
+	s.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < numCols {
+			o.(*widget.Label).SetText(tr(colKeys[id.Col]))
+		}
+	}
+	for i, w := range colWidths {
+		s.table.SetColumnWidth(i, w)
+	}
+	s.table.OnSelected = func(id widget.TableCellID) {
+		s.selected = id.Row
+		s.updateButtons()
+	}
+
+	newBtn := widget.NewButtonWithIcon(tr("batches.new"), theme.ContentAddIcon(), s.showCreate)
+	newBtn.Importance = widget.HighImportance
+	s.importBtn = widget.NewButtonWithIcon(tr("batches.import"), theme.FolderOpenIcon(), s.showImport)
+	s.openBtn = widget.NewButtonWithIcon(tr("batches.open"), theme.DocumentIcon(), func() {
+		if b, ok := s.current(); ok && s.onOpen != nil {
+			s.onOpen(b)
+		}
+	})
+	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), s.reload)
+	s.updateButtons()
+
+	s.search = widget.NewEntry()
+	s.search.SetPlaceHolder(tr("search.hint"))
+	s.search.OnSubmitted = func(string) { s.runSearch() }
+	searchBtn := widget.NewButtonWithIcon(tr("search.go"), theme.SearchIcon(), s.runSearch)
+	searchBox := container.NewBorder(nil, nil, nil, searchBtn, s.search)
+
+	s.hitHead = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.hitList = widget.NewList(
+		func() int { return len(s.hits) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.hitText(i)) },
+	)
+	s.hitList.OnSelected = func(i widget.ListItemID) {
+		if i >= 0 && i < len(s.hits) && s.openHit != nil {
+			s.openHit(s.hits[i])
+		}
+	}
+	closeHits := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { s.showHits(false) })
+	s.lower = container.NewBorder(container.NewBorder(nil, nil, nil, closeHits, s.hitHead), nil, nil, nil, s.hitList)
+
+	s.status = widget.NewLabel("")
+	s.status.Truncation = fyne.TextTruncateEllipsis
+	s.showOCRStatus(nil)
+
+	tools := container.NewBorder(nil, nil,
+		container.NewHBox(newBtn, s.importBtn, s.openBtn, refresh), nil, searchBox)
+	title := widget.NewLabelWithStyle(tr("batches.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.split = container.NewVSplit(s.table, s.lower)
+	s.split.Offset = 0.6
+	s.center = container.NewStack(s.table)
+	s.content = container.NewBorder(container.NewVBox(title, tools), s.status, nil, nil, s.center)
+	s.reload()
+	return s
+}
+
+// cell is the text of one table cell.
+func (s *batchesScreen) cell(row, col int) string {
+	if row < 0 || row >= len(s.batches) {
+		return ""
+	}
+	b := s.batches[row]
+	switch col {
+	case colName:
+		return b.Name
+	case colType:
+		return s.typeName(b.RecordType)
+	case colState:
+		return stateName(b.State)
+	case colDocs:
+		return strconv.Itoa(b.Documents)
+	case colPages:
+		return strconv.Itoa(b.Pages)
+	case colOCRDone:
+		return strconv.Itoa(b.PagesDone)
+	case colOCRFail:
+		return strconv.Itoa(b.PagesFail)
+	}
+	return ""
+}
+
+// stateName is a batch state in the interface language.
+func stateName(st queue.State) string { return tr("state." + string(st)) }
+
+// typeName is a record type's name in the interface language.
+func (s *batchesScreen) typeName(key string) string { return recordTypeName(s.types, key) }
+
+func recordTypeName(types []queue.RecordType, key string) string {
+	for _, t := range types {
+		if t.Key == key {
+			if currentLanguage() == "vi" {
+				return t.NameVi
+			}
+			return t.NameEn
+		}
+	}
+	return key
+}
+
+func (s *batchesScreen) current() (queue.Batch, bool) {
+	if s.selected < 0 || s.selected >= len(s.batches) {
+		return queue.Batch{}, false
+	}
+	return s.batches[s.selected], true
+}
+
+func (s *batchesScreen) updateButtons() {
+	if _, ok := s.current(); ok {
+		s.openBtn.Enable()
+		s.importBtn.Enable()
+	} else {
+		s.openBtn.Disable()
+		s.importBtn.Disable()
+	}
+}
+
+// reload reads the batches and record types again off the UI goroutine. Calls while a load
+// runs are folded into one more load afterwards.
+func (s *batchesScreen) reload() {
+	if s.loading {
+		s.dirty = true
+		return
+	}
+	s.loading = true
+	s.e.bg.Go(func() {
+		bs, err := s.e.st.ListBatches(s.e.ctx, queue.BatchFilter{})
+		var ts []queue.RecordType
+		if err == nil {
+			ts, err = s.e.st.RecordTypes(s.e.ctx)
+		}
+		s.e.do(func() {
+			s.loading = false
+			if err != nil {
+				s.status.SetText(errText(err))
+			} else {
+				var selID string
+				if b, ok := s.current(); ok {
+					selID = b.ID
+				}
+				s.batches, s.types = bs, ts
+				s.selected = -1
+				for i, b := range bs {
+					if b.ID == selID {
+						s.selected = i
+					}
+				}
+				s.table.Refresh()
+				s.updateButtons()
+			}
+			if s.dirty {
+				s.dirty = false
+				s.reload()
+			}
+		})
+	})
+}
+
+// ocrProgress is called on the UI goroutine for each background OCR report.
+func (s *batchesScreen) ocrProgress(p OCRProgress) {
+	s.showOCRStatus(&p)
+	s.reload()
+}
+
+func (s *batchesScreen) showOCRStatus(p *OCRProgress) {
+	switch {
+	case s.e.ocr == nil:
+		s.status.SetText(tr("ocr.off"))
+	case p == nil:
+		s.status.SetText(tr("ocr.running"))
+	default:
+		s.status.SetText(tr("ocr.status", map[string]any{"Pending": p.Pending, "Done": p.Done, "Failed": p.Failed}))
+	}
+}
+
+func (s *batchesScreen) runSearch() {
+	q := s.search.Text
+	s.e.bg.Go(func() {
+		hits, err := s.e.st.Search(s.e.ctx, q, 200)
+		s.e.do(func() {
+			if err != nil {
+				s.hits = nil
+				s.hitHead.SetText(errText(err))
+			} else {
+				s.hits = hits
+				s.hitHead.SetText(tr("search.count", map[string]any{"N": len(hits)}))
+			}
+			s.hitList.UnselectAll()
+			s.hitList.Refresh()
+			s.showHits(true)
+		})
+	})
+}
+
+// showHits shows or hides the search results under the table.
+func (s *batchesScreen) showHits(on bool) {
+	if on {
+		s.center.Objects = []fyne.CanvasObject{s.split}
+		s.split.Leading, s.split.Trailing = s.table, s.lower
+		s.split.Refresh()
+	} else {
+		s.hits = nil
+		s.center.Objects = []fyne.CanvasObject{s.table}
+	}
+	s.center.Refresh()
+}
+
+func (s *batchesScreen) hitText(i int) string {
+	if i < 0 || i >= len(s.hits) {
+		return ""
+	}
+	h := s.hits[i]
+	name := h.BatchID
+	for _, b := range s.batches {
+		if b.ID == h.BatchID {
+			name = b.Name
+		}
+	}
+	where := tr("search.where", map[string]any{"Batch": name, "Doc": h.DocumentID})
+	return fmt.Sprintf("%s — %s", where, h.Snippet)
+}
+
+// showCreate opens the new-batch form in a dialog.
+func (s *batchesScreen) showCreate() {
+	form := newCreateBatchForm(s.e, s.user, s.types, func(b queue.Batch) {
+		s.closeDialog()
+		s.selected = -1
+		s.reload()
+	}, s.closeDialog)
+	s.dlg = dialog.NewCustomWithoutButtons(tr("create.title"), form, s.e.win)
+	s.dlg.Resize(fyne.NewSize(560, 0))
+	s.dlg.Show()
+}
+
+func (s *batchesScreen) closeDialog() {
+	if s.dlg != nil {
+		s.dlg.Hide()
+		s.dlg = nil
+	}
+}
+
+// showImport opens the import dialog for the selected batch.
+func (s *batchesScreen) showImport() {
+	b, ok := s.current()
+	if !ok {
+		return
+	}
+	p := newImportPanel(s.e, s.user, b, s.reload)
+	p.onClose = s.closeDialog
+	s.imp = p
+	s.dlg = dialog.NewCustomWithoutButtons(tr("import.title", map[string]any{"Batch": b.Name}), p.content, s.e.win)
+	s.dlg.Resize(fyne.NewSize(760, 520))
+	s.dlg.Show()
+}
+
+// newCreateBatchForm asks for a batch name, office and record type and creates the batch.
+func newCreateBatchForm(e *env, user queue.User, types []queue.RecordType, onCreated func(queue.Batch), onCancel func()) fyne.CanvasObject {
+	name := widget.NewEntry()
+	name.SetPlaceHolder(tr("create.name.hint"))
+	office := widget.NewEntry()
+	office.SetPlaceHolder(tr("create.office.hint"))
+	var opts []string
+	for _, t := range types {
+		opts = append(opts, recordTypeName(types, t.Key))
+	}
+	kind := widget.NewSelect(opts, nil)
+	kind.PlaceHolder = tr("create.type.hint")
+	for i, t := range types {
+		if t.Key == "generic" {
+			kind.SetSelectedIndex(i)
+		}
+	}
+	msg := widget.NewLabel("")
+	msg.Importance = widget.DangerImportance
+	msg.Wrapping = fyne.TextWrapWord
+
+	var ok *widget.Button
+	ok = widget.NewButtonWithIcon(tr("create.submit"), theme.ConfirmIcon(), func() {
+		spec := queue.BatchSpec{Name: name.Text, Office: office.Text}
+		if i := kind.SelectedIndex(); i >= 0 && i < len(types) {
+			spec.RecordType = types[i].Key
+		}
+		ok.Disable()
+		e.bg.Go(func() {
+			b, err := e.st.CreateBatch(e.ctx, user, spec)
+			e.do(func() {
+				ok.Enable()
+				if err != nil {
+					msg.SetText(errText(err))
+					return
+				}
+				onCreated(b)
+			})
+		})
+	})
+	ok.Importance = widget.HighImportance
+	cancel := widget.NewButtonWithIcon(tr("btn.cancel"), theme.CancelIcon(), onCancel)
+	form := widget.NewForm(
+		widget.NewFormItem(tr("create.name"), name),
+		widget.NewFormItem(tr("create.office"), office),
+		widget.NewFormItem(tr("create.type"), kind),
+	)
+	return container.NewVBox(form, msg, container.NewHBox(layout.NewSpacer(), cancel, ok))
+}

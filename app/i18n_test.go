@@ -1,0 +1,108 @@
+package app
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sohoa/sohoa/queue"
+)
+
+func readTranslations(t *testing.T, code string) map[string]string {
+	t.Helper()
+	data, err := translationsFS.ReadFile("translations/" + code + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("%s.json: %v", code, err)
+	}
+	return m
+}
+
+// TestTranslationsComplete checks that every key the code uses exists in both languages and
+// that both files hold the same keys and the same {{.Placeholders}}.
+func TestTranslationsComplete(t *testing.T) {
+	vi, en := readTranslations(t, "vi"), readTranslations(t, "en")
+	used := map[string]bool{}
+	files, _ := filepath.Glob("*.go")
+	lit := regexp.MustCompile(`tr\("([^"]+)"`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range lit.FindAllStringSubmatch(string(src), -1) {
+			used[m[1]] = true
+		}
+	}
+	delete(used, "state.")
+	for _, st := range []queue.State{queue.StateCapturing, queue.StateKeying, queue.StateReview, queue.StateReturned,
+		queue.StateApproved, queue.StateSigned, queue.StateSynced} {
+		used["state."+string(st)] = true
+	}
+	for _, k := range colKeys {
+		used[k] = true
+	}
+	if len(used) < 50 {
+		t.Fatalf("found only %d keys in the code: the scan is broken", len(used))
+	}
+	for k := range used {
+		if _, ok := vi[k]; !ok {
+			t.Errorf("vi.json lacks %q", k)
+		}
+		if _, ok := en[k]; !ok {
+			t.Errorf("en.json lacks %q", k)
+		}
+	}
+	ph := regexp.MustCompile(`\{\{\.[A-Za-z]+\}\}`)
+	for k, v := range vi {
+		e, ok := en[k]
+		if !ok {
+			t.Errorf("en.json lacks %q", k)
+			continue
+		}
+		a, b := ph.FindAllString(v, -1), ph.FindAllString(e, -1)
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			t.Errorf("%q placeholders differ: vi %v, en %v", k, a, b)
+		}
+	}
+	for k := range en {
+		if _, ok := vi[k]; !ok {
+			t.Errorf("vi.json lacks %q", k)
+		}
+	}
+	if vi[langKey] != "vi" || en[langKey] != "en" {
+		t.Errorf("%s: vi=%q en=%q", langKey, vi[langKey], en[langKey])
+	}
+}
+
+// TestApplyLanguage checks both languages can be made current, whatever the system locale.
+func TestApplyLanguage(t *testing.T) {
+	for _, code := range []string{"en", "vi", "en", "xx"} {
+		applyLanguage(code)
+		want := code
+		if code == "xx" {
+			want = "vi" // unknown codes fall back to the default
+		}
+		if got := currentLanguage(); got != want {
+			t.Fatalf("after applyLanguage(%q) the language is %q", code, got)
+		}
+	}
+	if got := tr("login.submit"); got != "Đăng nhập" {
+		t.Fatalf("login.submit = %q", got)
+	}
+	if got := tr("Cancel"); got != "Hủy" {
+		t.Fatalf("Fyne's own Cancel button = %q", got)
+	}
+}

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sohoa/sohoa/queue"
+)
+
+// AppID is the application ID; it must match FyneApp.toml (it names the preferences file).
+const AppID = "vn.sohoa.workstation"
+
+// Run opens the store in dataDir, starts background OCR and shows the SoHoa window until it is
+// closed. It must be called from the main goroutine (Fyne's rule). When the window closes, the
+// root context is cancelled, background work stops and the store is closed.
+func Run(dataDir string) error { return RunWith(dataDir, DefaultServices()) }
+
+// RunWith is Run with explicit core services (nil fields disable a feature).
+func RunWith(dataDir string, svc Services) error {
+	a := fyneapp.NewWithID(AppID)
+	applyLanguage(a.Preferences().StringWithFallback(prefLanguage, languages[0]))
+	w := a.NewWindow("SoHoa")
+	w.Resize(fyne.NewSize(1360, 860))
+	w.SetMaster()
+
+	st, err := queue.Open(dataDir)
+	if err != nil {
+		// Tell the clerk in the window too: a desktop launch has no terminal.
+		msg := widget.NewLabel(tr("err.openStore", map[string]any{"Err": err.Error()}))
+		msg.Wrapping = fyne.TextWrapWord
+		w.SetContent(container.NewPadded(msg))
+		w.ShowAndRun()
+		return fmt.Errorf("open data folder: %w", err)
+	}
+	defer st.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc}
+
+	var serveDone chan error
+	var ocrErr error
+	if svc.NewOCR != nil {
+		if o, err := svc.NewOCR(st); err != nil {
+			ocrErr = err
+		} else {
+			e.ocr = o
+			serveDone = make(chan error, 1)
+			go func() { serveDone <- o.Serve(ctx) }()
+		}
+	}
+
+	sh := newShell(a, e)
+	sh.start()
+	if ocrErr != nil {
+		dialog := tr("ocr.startErr", map[string]any{"Err": ocrErr.Error()})
+		showMessage(w, tr("dlg.error"), dialog)
+	}
+	go sh.followOCR(ctx)
+	w.ShowAndRun()
+
+	cancel()
+	e.bg.Wait()
+	if serveDone != nil {
+		if err := <-serveDone; err != nil && err != context.Canceled {
+			return fmt.Errorf("background OCR: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,313 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sohoa/sohoa/queue"
+)
+
+// tasks runs short background jobs (store reads and writes, decoding) off the UI goroutine.
+// Wait lets tests know every job has returned (their UI updates are then queued).
+type tasks struct{ wg sync.WaitGroup }
+
+func (t *tasks) Go(f func()) {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		f()
+	}()
+}
+
+// Wait blocks until every job started so far has returned.
+func (t *tasks) Wait() { t.wg.Wait() }
+
+// env is what every screen needs: the store, the window for dialogs, the root context
+// (cancelled when the window closes), the background runner and the core services.
+type env struct {
+	st  *queue.Store
+	win fyne.Window
+	ctx context.Context
+	bg  *tasks
+	svc Services
+	ocr BackgroundOCR // running background OCR, or nil
+	// ui runs fn on the UI goroutine; nil means fyne.Do. Tests queue fn and run it on the
+	// test goroutine, which plays the UI goroutine (the test driver's fyne.Do would run fn
+	// inline on the background goroutine).
+	ui func(fn func())
+}
+
+// do runs fn on the UI goroutine, from any goroutine. Every widget change made by background
+// work goes through it.
+func (e *env) do(fn func()) {
+	if e.ui != nil {
+		e.ui(fn)
+		return
+	}
+	fyne.Do(fn)
+}
+
+// errText is the message a clerk sees for a core error, in the interface language. Core
+// errors carry no personal data, so an unknown one is shown as is after a translated lead.
+func errText(err error) string {
+	var loc interface {
+		Vi() string
+		En() string
+	}
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &loc):
+		if currentLanguage() == "vi" {
+			return loc.Vi()
+		}
+		return loc.En()
+	case errors.Is(err, queue.ErrBadLogin):
+		return tr("err.badLogin")
+	case errors.Is(err, queue.ErrNoUsers):
+		return tr("err.noUsers")
+	case errors.Is(err, queue.ErrUserDisabled):
+		return tr("err.userDisabled")
+	case errors.Is(err, queue.ErrUserExists):
+		return tr("err.userExists")
+	case errors.Is(err, queue.ErrWeakPassword):
+		return tr("err.weakPassword")
+	case errors.Is(err, queue.ErrBadUsername):
+		return tr("err.badUsername")
+	case errors.Is(err, queue.ErrNotPermitted):
+		return tr("err.notPermitted")
+	case errors.Is(err, queue.ErrDuplicateFile):
+		return tr("err.duplicateFile")
+	case errors.Is(err, queue.ErrEmptyQuery):
+		return tr("err.emptyQuery")
+	case errors.Is(err, queue.ErrNotFound):
+		return tr("err.notFound")
+	case errors.Is(err, context.Canceled):
+		return tr("err.cancelled")
+	}
+	return tr("err.other", map[string]any{"Err": err.Error()})
+}
+
+// shell owns the window: which screen shows, the signed-in user, the menu and the language.
+type shell struct {
+	app fyne.App
+	e   *env
+
+	user    *queue.User
+	rebuild func() fyne.CanvasObject // builds the current screen again (language change)
+
+	shortcuts []fyne.Shortcut // added by the current screen, removed when it goes
+	onOCR     func(OCRProgress)
+	list      *batchesScreen // the batch list, while it shows
+	viewer    *batchView     // the viewer, while it shows
+	// lastOCR is the latest background OCR report, for the status line.
+	lastOCR OCRProgress
+}
+
+func newShell(a fyne.App, e *env) *shell {
+	return &shell{app: a, e: e}
+}
+
+// start shows the first-run set-up when there is no account yet, else the login.
+func (s *shell) start() {
+	n, err := s.e.st.UserCount(s.e.ctx)
+	if err != nil {
+		s.show(func() fyne.CanvasObject {
+			return container.NewCenter(widget.NewLabel(errText(err)))
+		})
+		return
+	}
+	if n == 0 {
+		s.showSetup()
+		return
+	}
+	s.showLogin()
+}
+
+func (s *shell) showSetup() {
+	s.show(func() fyne.CanvasObject {
+		return s.frame(newSetupScreen(s.e, s.showLogin))
+	})
+}
+
+func (s *shell) showLogin() {
+	s.user = nil
+	s.show(func() fyne.CanvasObject {
+		return s.frame(newLoginScreen(s.e, func(u queue.User) {
+			s.user = &u
+			s.showBatches()
+		}))
+	})
+}
+
+func (s *shell) showBatches() {
+	s.show(func() fyne.CanvasObject {
+		b := newBatchesScreen(s.e, *s.user, s.openBatch)
+		b.openHit = s.openHit
+		s.onOCR, s.list = b.ocrProgress, b
+		return s.frame(b.content)
+	})
+}
+
+func (s *shell) openBatch(b queue.Batch) { s.openViewer(b, 0, 0) }
+
+func (s *shell) openHit(h queue.Hit) {
+	b, err := s.e.st.Batch(s.e.ctx, h.BatchID)
+	if err != nil {
+		showError(s.e.win, err)
+		return
+	}
+	s.openViewer(b, h.DocumentID, h.PageID)
+}
+
+func (s *shell) openViewer(b queue.Batch, docID, pageID int64) {
+	s.show(func() fyne.CanvasObject {
+		v := newBatchView(s.e, b, s.showBatches)
+		s.onOCR, s.viewer = v.ocrProgress, v
+		for _, sc := range v.shortcuts() {
+			s.addShortcut(sc.sc, sc.fn)
+		}
+		s.e.win.Canvas().SetOnTypedKey(v.typedKey)
+		v.open(docID, pageID)
+		return s.frame(v.content)
+	})
+}
+
+// show replaces the window content with build's screen and remembers build for a rebuild.
+func (s *shell) show(build func() fyne.CanvasObject) {
+	c := s.e.win.Canvas()
+	for _, sc := range s.shortcuts {
+		c.RemoveShortcut(sc)
+	}
+	s.shortcuts = nil
+	c.SetOnTypedKey(nil)
+	s.onOCR, s.list, s.viewer = nil, nil, nil
+	s.rebuild = build
+	s.e.win.SetContent(build())
+	s.e.win.SetTitle(s.title())
+	s.e.win.SetMainMenu(s.menu())
+}
+
+func (s *shell) addShortcut(sc fyne.Shortcut, fn func(fyne.Shortcut)) {
+	s.e.win.Canvas().AddShortcut(sc, fn)
+	s.shortcuts = append(s.shortcuts, sc)
+}
+
+func (s *shell) title() string {
+	if s.user != nil {
+		return fmt.Sprintf("SoHoa — %s", s.user.FullName)
+	}
+	return "SoHoa"
+}
+
+// setLanguage switches the interface language, remembers it and rebuilds the screen.
+func (s *shell) setLanguage(code string) {
+	if code == currentLanguage() {
+		return
+	}
+	s.app.Preferences().SetString(prefLanguage, code)
+	applyLanguage(code)
+	if s.rebuild != nil {
+		s.show(s.rebuild)
+	}
+}
+
+func (s *shell) logout() {
+	if s.user == nil {
+		return
+	}
+	s.showLogin()
+}
+
+// menu is the window's main menu: session (logout, quit) and language.
+func (s *shell) menu() *fyne.MainMenu {
+	logout := fyne.NewMenuItem(tr("menu.logout"), s.logout)
+	logout.Disabled = s.user == nil
+	var items []*fyne.MenuItem
+	for _, code := range languages {
+		it := fyne.NewMenuItem(languageNames[code], func() { s.setLanguage(code) })
+		it.Checked = code == currentLanguage()
+		items = append(items, it)
+	}
+	return fyne.NewMainMenu(
+		fyne.NewMenu(tr("menu.session"), logout),
+		fyne.NewMenu(tr("menu.language"), items...),
+	)
+}
+
+// frame puts a screen under the top bar (product name, user, language selector, logout).
+func (s *shell) frame(screen fyne.CanvasObject) fyne.CanvasObject {
+	name := widget.NewLabelWithStyle("SoHoa", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	var opts []string
+	for _, code := range languages {
+		opts = append(opts, languageNames[code])
+	}
+	sel := widget.NewSelect(opts, nil)
+	sel.SetSelected(languageNames[currentLanguage()])
+	sel.OnChanged = func(v string) {
+		for code, n := range languageNames {
+			if n == v {
+				s.setLanguage(code)
+			}
+		}
+	}
+	right := container.NewHBox(sel)
+	if s.user != nil {
+		who := widget.NewLabel(tr("top.user", map[string]any{"Name": s.user.FullName}))
+		out := widget.NewButtonWithIcon(tr("menu.logout"), theme.LogoutIcon(), s.logout)
+		right = container.NewHBox(who, sel, out)
+	}
+	bar := container.NewBorder(nil, nil, name, right)
+	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, screen)
+}
+
+// followOCR relays background OCR reports to the current screen on the UI goroutine.
+// It returns when ctx ends.
+func (s *shell) followOCR(ctx context.Context) {
+	if s.e.ocr == nil {
+		return
+	}
+	ch, stop := s.e.ocr.Subscribe()
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p, ok := <-ch:
+			if !ok {
+				return
+			}
+			s.e.do(func() {
+				s.lastOCR = p
+				if s.onOCR != nil {
+					s.onOCR(p)
+				}
+			})
+		}
+	}
+}
+
+// showError shows err to the clerk in a dialog, translated.
+func showError(w fyne.Window, err error) {
+	if w == nil || err == nil {
+		return
+	}
+	showMessage(w, tr("dlg.error"), errText(err))
+}
+
+// showMessage shows a titled message with an OK button.
+func showMessage(w fyne.Window, title, msg string) {
+	l := widget.NewLabel(msg)
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom(title, tr("btn.ok"), l, w)
+	d.Resize(fyne.NewSize(480, 0))
+	d.Show()
+}
