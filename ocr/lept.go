@@ -1,0 +1,147 @@
+package ocr
+
+// Thin cgo layer over leptonica and the Tesseract C API for what
+// gosseract does not offer: decoding and validating the image up front,
+// orientation detection (OSD), rotation and cropping. Used only inside
+// worker processes.
+
+/*
+#cgo pkg-config: lept tesseract
+#include <stdlib.h>
+#include <leptonica/allheaders.h>
+#include <tesseract/capi.h>
+
+static PIX* sohoa_read(const unsigned char* data, size_t n) { return pixReadMem(data, n); }
+static void sohoa_destroy(PIX* p) { pixDestroy(&p); }
+static void sohoa_info(PIX* p, int* w, int* h, int* d, int* xres) {
+	*w = pixGetWidth(p); *h = pixGetHeight(p); *d = pixGetDepth(p); *xres = pixGetXRes(p);
+}
+static PIX* sohoa_rotate(PIX* p, int quads) { return pixRotateOrth(p, quads); }
+static PIX* sohoa_clip(PIX* p, int x, int y, int w, int h) {
+	BOX* b = boxCreate(x, y, w, h);
+	PIX* c = pixClipRectangle(p, b, NULL);
+	boxDestroy(&b);
+	return c;
+}
+static int sohoa_encode(PIX* p, unsigned char** data, size_t* n) { return pixWriteMem(data, n, p, IFF_TIFF); }
+static void sohoa_free(void* p) { lept_free(p); }
+
+static TessBaseAPI* sohoa_osd_new(const char* datapath) {
+	TessBaseAPI* h = TessBaseAPICreate();
+	if (TessBaseAPIInit3(h, datapath, "osd") != 0) {
+		TessBaseAPIDelete(h);
+		return NULL;
+	}
+	TessBaseAPISetPageSegMode(h, PSM_OSD_ONLY);
+	return h;
+}
+static void sohoa_osd_delete(TessBaseAPI* h) { TessBaseAPIEnd(h); TessBaseAPIDelete(h); }
+static int sohoa_osd(TessBaseAPI* h, PIX* p, int* deg, float* conf) {
+	const char* script = NULL;
+	float sconf = 0;
+	TessBaseAPISetImage2(h, p);
+	if (pixGetXRes(p) < 70) TessBaseAPISetSourceResolution(h, 70);
+	BOOL ok = TessBaseAPIDetectOrientationScript(h, deg, conf, &script, &sconf);
+	// script points into Tesseract's unicharset: capi.h says to free it
+	// with TessDeleteText, but 5.3's baseapi.cpp does not allocate it;
+	// freeing it is a double free (found by TestStressEngine).
+	TessBaseAPIClear(h);
+	return ok ? 1 : 0;
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"image"
+	"unsafe"
+)
+
+// pix is a decoded leptonica image owned by Go code; call free.
+type pix struct{ p *C.PIX }
+
+func decodePix(data []byte) (*pix, error) {
+	if len(data) == 0 {
+		return nil, ErrEmptyImage
+	}
+	p := C.sohoa_read((*C.uchar)(unsafe.Pointer(&data[0])), C.size_t(len(data)))
+	if p == nil {
+		return nil, ErrBadImage
+	}
+	return &pix{p: p}, nil
+}
+
+func (x *pix) free() {
+	if x != nil && x.p != nil {
+		C.sohoa_destroy(x.p)
+		x.p = nil
+	}
+}
+
+func (x *pix) size() (w, h int) {
+	var cw, ch, cd, cr C.int
+	C.sohoa_info(x.p, &cw, &ch, &cd, &cr)
+	return int(cw), int(ch)
+}
+
+// rotate returns a new image turned clockwise by deg (0, 90, 180, 270).
+func (x *pix) rotate(deg int) (*pix, error) {
+	r := C.sohoa_rotate(x.p, C.int(deg/90))
+	if r == nil {
+		return nil, errors.New("ocr: rotate failed")
+	}
+	return &pix{p: r}, nil
+}
+
+func (x *pix) clip(r image.Rectangle) (*pix, error) {
+	c := C.sohoa_clip(x.p, C.int(r.Min.X), C.int(r.Min.Y), C.int(r.Dx()), C.int(r.Dy()))
+	if c == nil {
+		return nil, errors.New("ocr: crop failed")
+	}
+	return &pix{p: c}, nil
+}
+
+// encode writes the image as uncompressed TIFF (fast; keeps resolution).
+func (x *pix) encode() ([]byte, error) {
+	var data *C.uchar
+	var n C.size_t
+	if C.sohoa_encode(x.p, &data, &n) != 0 || data == nil {
+		return nil, errors.New("ocr: encode failed")
+	}
+	defer C.sohoa_free(unsafe.Pointer(data))
+	return C.GoBytes(unsafe.Pointer(data), C.int(n)), nil
+}
+
+// osdEngine is a Tesseract instance loaded with osd.traineddata only.
+type osdEngine struct{ h *C.TessBaseAPI }
+
+func newOSD(datapath string) (*osdEngine, error) {
+	var cdp *C.char
+	if datapath != "" {
+		cdp = C.CString(datapath)
+		defer C.free(unsafe.Pointer(cdp))
+	}
+	h := C.sohoa_osd_new(cdp)
+	if h == nil {
+		return nil, errors.New("ocr: cannot load osd.traineddata (orientation detection)")
+	}
+	return &osdEngine{h: h}, nil
+}
+
+func (o *osdEngine) close() {
+	if o != nil && o.h != nil {
+		C.sohoa_osd_delete(o.h)
+		o.h = nil
+	}
+}
+
+// detect returns Tesseract's orientation in degrees (the clockwise
+// rotation of the text as found in the image) and its confidence.
+func (o *osdEngine) detect(x *pix) (deg int, conf float64, ok bool) {
+	var d C.int
+	var c C.float
+	if C.sohoa_osd(o.h, x.p, &d, &c) == 0 {
+		return 0, 0, false
+	}
+	return int(d), float64(c), true
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package ocr
+
+import "os"
+
+func workerStdout() *os.File { return os.Stdout }
