@@ -50,6 +50,11 @@ type Page struct {
 	Origin     Origin
 	OCRState   string // pending | done | failed
 	OCRError   string
+	Original   string  // SHA-256 of the image as captured (Blob differs once clean-up ran)
+	Cleaned    bool    // clean-up has run; Blob is the cleaned image
+	SkewDeg    float64 // skew measured on the original, degrees counter-clockwise
+	Rotation   int     // clockwise degrees applied to make the page upright
+	Blank      bool    // detected as a blank page
 }
 
 // ErrDuplicateFile is returned by AddDocument when the same source file (by content) was
@@ -128,14 +133,14 @@ func (s *Store) AddDocument(ctx context.Context, actor User, nd NewDocument) (Do
 		docID, _ := res.LastInsertId()
 		doc = Document{ID: docID, BatchID: batchID, Seq: seq, Origin: nd.Origin, Status: "new", CreatedAt: now, Pages: len(nd.Pages)}
 		for i, p := range nd.Pages {
-			res, err := tx.Exec(`INSERT INTO pages(document_id, seq, blob_sha256, format, width, height, dpi, origin_file, origin_page, origin_scanner, origin_sheet, created_at)
-				VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, docID, i+1, hashes[i], p.Format, p.Width, p.Height, p.DPI,
+			res, err := tx.Exec(`INSERT INTO pages(document_id, seq, blob_sha256, original_sha256, format, width, height, dpi, origin_file, origin_page, origin_scanner, origin_sheet, created_at)
+				VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, docID, i+1, hashes[i], hashes[i], p.Format, p.Width, p.Height, p.DPI,
 				p.Origin.File, p.Origin.Page, p.Origin.Scanner, p.Origin.Sheet, now)
 			if err != nil {
 				return err
 			}
 			pid, _ := res.LastInsertId()
-			pages = append(pages, Page{ID: pid, DocumentID: docID, BatchID: batchID, Seq: i + 1, Blob: hashes[i], Format: p.Format,
+			pages = append(pages, Page{ID: pid, DocumentID: docID, BatchID: batchID, Seq: i + 1, Blob: hashes[i], Original: hashes[i], Format: p.Format,
 				Width: p.Width, Height: p.Height, DPI: p.DPI, Origin: p.Origin, OCRState: "pending"})
 		}
 		return s.audit(tx, actor.Username, "document.add", fmt.Sprintf("document:%d", docID),
@@ -194,7 +199,8 @@ func (s *Store) Document(ctx context.Context, id int64) (Document, error) {
 }
 
 const pageSelect = `SELECT p.id, p.document_id, d.batch_id, p.seq, p.blob_sha256, p.format, p.width, p.height, p.dpi,
-	p.origin_file, p.origin_page, p.origin_scanner, p.origin_sheet, p.ocr_state, p.ocr_error
+	p.origin_file, p.origin_page, p.origin_scanner, p.origin_sheet, p.ocr_state, p.ocr_error,
+	p.original_sha256, p.cleaned, p.skew_deg, p.rotation, p.blank
 	FROM pages p JOIN documents d ON d.id = p.document_id`
 
 func scanPages(rows *sql.Rows) ([]Page, error) {
@@ -203,7 +209,8 @@ func scanPages(rows *sql.Rows) ([]Page, error) {
 	for rows.Next() {
 		var p Page
 		if err := rows.Scan(&p.ID, &p.DocumentID, &p.BatchID, &p.Seq, &p.Blob, &p.Format, &p.Width, &p.Height, &p.DPI,
-			&p.Origin.File, &p.Origin.Page, &p.Origin.Scanner, &p.Origin.Sheet, &p.OCRState, &p.OCRError); err != nil {
+			&p.Origin.File, &p.Origin.Page, &p.Origin.Scanner, &p.Origin.Sheet, &p.OCRState, &p.OCRError,
+			&p.Original, &p.Cleaned, &p.SkewDeg, &p.Rotation, &p.Blank); err != nil {
 			return nil, err
 		}
 		out = append(out, p)
@@ -249,8 +256,17 @@ func (s *Store) Page(ctx context.Context, id int64) (Page, error) {
 	return ps[0], nil
 }
 
-// PageImage reads a page's image bytes, checked against their hash.
+// PageImage reads a page's working image bytes (cleaned once clean-up ran), checked
+// against their hash.
 func (s *Store) PageImage(p Page) ([]byte, error) { return s.Blobs.Get(p.Blob) }
+
+// OriginalImage reads the image as it was captured.
+func (s *Store) OriginalImage(p Page) ([]byte, error) {
+	if p.Original == "" {
+		return s.Blobs.Get(p.Blob)
+	}
+	return s.Blobs.Get(p.Original)
+}
 
 // PendingPages returns up to limit pages whose OCR has not run yet, oldest first; batchID
 // "" means any batch.
@@ -310,4 +326,48 @@ func (s *Store) RetryFailedOCR(ctx context.Context, actor User, batchID string) 
 		return s.audit(tx, actor.Username, "ocr.retry", "batch:"+strings.TrimSpace(batchID), fmt.Sprintf("pages=%d", n))
 	})
 	return int(n), err
+}
+
+// AppendPage adds one page at the end of an existing document (a page arriving from a
+// scanner). The image is durable before the row, and the row is committed before AppendPage
+// returns.
+func (s *Store) AppendPage(ctx context.Context, actor User, documentID int64, p PageInput) (Page, error) {
+	if p.Format != "png" && p.Format != "jpeg" {
+		return Page{}, fmt.Errorf("unsupported stored format %q", p.Format)
+	}
+	if p.Width <= 0 || p.Height <= 0 {
+		return Page{}, errors.New("missing image size")
+	}
+	h, err := s.Blobs.Put(p.Data)
+	if err != nil {
+		return Page{}, fmt.Errorf("store page: %w", err)
+	}
+	var out Page
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var batchID, state string
+		if err := tx.QueryRow(`SELECT d.batch_id, b.state FROM documents d JOIN batches b ON b.id = d.batch_id WHERE d.id = ?`, documentID).Scan(&batchID, &state); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("document %d: %w", documentID, ErrNotFound)
+			}
+			return err
+		}
+		if State(state) != StateCapturing && State(state) != StateKeying {
+			return fmt.Errorf("batch is %s: pages can be added only while capturing or keying", state)
+		}
+		var seq int
+		if err := tx.QueryRow(`SELECT coalesce(max(seq), 0) + 1 FROM pages WHERE document_id = ?`, documentID).Scan(&seq); err != nil {
+			return err
+		}
+		res, err := tx.Exec(`INSERT INTO pages(document_id, seq, blob_sha256, original_sha256, format, width, height, dpi, origin_file, origin_page, origin_scanner, origin_sheet, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, documentID, seq, h, h, p.Format, p.Width, p.Height, p.DPI,
+			p.Origin.File, p.Origin.Page, p.Origin.Scanner, p.Origin.Sheet, s.stamp())
+		if err != nil {
+			return err
+		}
+		id, _ := res.LastInsertId()
+		out = Page{ID: id, DocumentID: documentID, BatchID: batchID, Seq: seq, Blob: h, Original: h, Format: p.Format,
+			Width: p.Width, Height: p.Height, DPI: p.DPI, Origin: p.Origin, OCRState: "pending"}
+		return s.audit(tx, actor.Username, "page.add", fmt.Sprintf("document:%d", documentID), fmt.Sprintf("page=%d", id))
+	})
+	return out, err
 }

@@ -37,7 +37,12 @@ type ExportPage struct {
 	ID       int64   `json:"id"`
 	Seq      int     `json:"seq"`
 	Origin   Origin  `json:"origin"`
-	SHA256   string  `json:"sha256"`
+	SHA256   string  `json:"sha256"`          // the working image (cleaned when clean-up ran)
+	Original string  `json:"original_sha256"` // the image as captured
+	Cleaned  bool    `json:"cleaned"`
+	SkewDeg  float64 `json:"skew_deg"`
+	Rotation int     `json:"rotation"`
+	Blank    bool    `json:"blank"`
 	Format   string  `json:"format"`
 	Width    int     `json:"width"`
 	Height   int     `json:"height"`
@@ -75,7 +80,7 @@ func (s *Store) ExportBatch(ctx context.Context, batchID string) (BatchExport, e
 			return out, err
 		}
 		for _, p := range pages {
-			ep := ExportPage{ID: p.ID, Seq: p.Seq, Origin: p.Origin, SHA256: p.Blob, Format: p.Format, Width: p.Width,
+			ep := ExportPage{ID: p.ID, Seq: p.Seq, Origin: p.Origin, SHA256: p.Blob, Original: p.Original, Cleaned: p.Cleaned, SkewDeg: p.SkewDeg, Rotation: p.Rotation, Blank: p.Blank, Format: p.Format, Width: p.Width,
 				Height: p.Height, DPI: p.DPI, OCRState: p.OCRState}
 			if r, err := s.OCR(ctx, p.ID); err == nil {
 				ep.Text, ep.MeanConf, ep.Engine, ep.Model = r.Text, r.MeanConf, r.Engine, r.Model

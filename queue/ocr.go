@@ -35,9 +35,27 @@ type OCRResult struct {
 	Duration    time.Duration
 }
 
+// Cleaned describes the clean-up of a page: the cleaned image (already stored as a blob with
+// BlobStore.Put) and what was measured and changed.
+type Cleaned struct {
+	Blob          string
+	Format        string
+	Width, Height int
+	SkewDeg       float64
+	Rotation      int
+	Blank         bool
+}
+
 // SaveOCR stores a page's OCR result, marks the page done and indexes its text, in one
 // transaction. Saving again replaces the earlier result (a re-run after a crash is harmless).
 func (s *Store) SaveOCR(ctx context.Context, pageID int64, r OCRResult) error {
+	return s.SaveProcessed(ctx, pageID, nil, r)
+}
+
+// SaveProcessed is SaveOCR for a page that also went through clean-up: the page's working
+// image becomes the cleaned one (the original stays named by Page.Original) in the same
+// transaction as its OCR result. The cleaned blob must be durable before the call.
+func (s *Store) SaveProcessed(ctx context.Context, pageID int64, c *Cleaned, r OCRResult) error {
 	r.Text = norm.NFC.String(r.Text)
 	for i := range r.Words {
 		r.Words[i].Text = norm.NFC.String(r.Words[i].Text)
@@ -53,6 +71,16 @@ func (s *Store) SaveOCR(ctx context.Context, pageID int64, r OCRResult) error {
 				return fmt.Errorf("page %d: %w", pageID, ErrNotFound)
 			}
 			return err
+		}
+		if c != nil {
+			if c.Format != "png" && c.Format != "jpeg" {
+				return fmt.Errorf("page %d: cleaned image format %q", pageID, c.Format)
+			}
+			if _, err := tx.Exec(`UPDATE pages SET original_sha256 = CASE WHEN original_sha256 = '' THEN blob_sha256 ELSE original_sha256 END,
+				blob_sha256 = ?, format = ?, width = ?, height = ?, cleaned = 1, skew_deg = ?, rotation = ?, blank = ? WHERE id = ?`,
+				c.Blob, c.Format, c.Width, c.Height, c.SkewDeg, c.Rotation, c.Blank, pageID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(`INSERT INTO ocr_results(page_id, text, words, mean_conf, orientation, engine, model, duration_ms, created_at)
 			VALUES (?,?,?,?,?,?,?,?,?)

@@ -62,8 +62,9 @@ func TestPragmasAndMigrations(t *testing.T) {
 	defer s2.Close()
 	var n int
 	s2.r.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n)
-	if n != 1 {
-		t.Fatalf("schema_migrations rows = %d, want 1", n)
+	files, _ := migrationFS.ReadDir("migrations")
+	if n != len(files) {
+		t.Fatalf("schema_migrations rows = %d, want %d (one per migration, applied once)", n, len(files))
 	}
 	if err := s2.IntegrityCheck(ctx); err != nil {
 		t.Fatal(err)
@@ -357,5 +358,72 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 	s.w.Exec(`DELETE FROM audit WHERE id = 3`)
 	if err := s.VerifyAudit(ctx); err == nil || !strings.Contains(err.Error(), "event 4 does not follow") {
 		t.Fatalf("removed row: %v", err)
+	}
+}
+
+func TestCleanedPageKeepsOriginal(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{})
+	orig := pngPage(t, 40, 60, 180)
+	_, pages, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: "x.png", Pages: []PageInput{orig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages[0].Original != pages[0].Blob {
+		t.Fatalf("new page: original %s blob %s", pages[0].Original, pages[0].Blob)
+	}
+	cleaned := pngPage(t, 60, 40, 250)
+	h, err := s.Blobs.Put(cleaned.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cleaned{Blob: h, Format: "png", Width: 60, Height: 40, SkewDeg: 1.5, Rotation: 90}
+	if err := s.SaveProcessed(ctx, pages[0].ID, c, OCRResult{Text: "x", Engine: "e", Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	// Processing again (a re-run after a crash) keeps the first original.
+	if err := s.SaveProcessed(ctx, pages[0].ID, c, OCRResult{Text: "x", Engine: "e", Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := s.Page(ctx, pages[0].ID)
+	if p.Blob != h || p.Original != pages[0].Blob || !p.Cleaned || p.Width != 60 || p.Rotation != 90 || p.SkewDeg != 1.5 || p.OCRState != "done" {
+		t.Fatalf("after clean-up: %+v", p)
+	}
+	data, err := s.OriginalImage(p)
+	if err != nil || !bytes.Equal(data, orig.Data) {
+		t.Fatalf("original lost: %v", err)
+	}
+	if err := s.SaveProcessed(ctx, pages[0].ID, &Cleaned{Blob: h, Format: "gif", Width: 1, Height: 1}, OCRResult{}); err == nil {
+		t.Fatal("bad format accepted")
+	}
+}
+
+func TestAppendPage(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{})
+	doc, _, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: "sane:test:0 #1", Pages: []PageInput{pngPage(t, 30, 40, 10)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pngPage(t, 30, 40, 20)
+	in.Origin = Origin{Scanner: "sane:test:0", Sheet: 2, Page: 1}
+	p, err := s.AppendPage(ctx, admin, doc.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Seq != 2 || p.Origin.Sheet != 2 {
+		t.Fatalf("appended page: %+v", p)
+	}
+	ps, _ := s.Pages(ctx, doc.ID)
+	if len(ps) != 2 || ps[1].ID != p.ID || ps[1].Origin.Scanner != "sane:test:0" {
+		t.Fatalf("pages: %+v", ps)
+	}
+	if _, err := s.AppendPage(ctx, admin, 9999, in); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing document: %v", err)
+	}
+	if _, err := s.AppendPage(ctx, admin, doc.ID, PageInput{Data: in.Data, Format: "bmp", Width: 1, Height: 1}); err == nil {
+		t.Fatal("bad format accepted")
 	}
 }
