@@ -130,7 +130,7 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 	s.showOCRStatus(nil)
 
 	tools := container.NewBorder(nil, nil,
-		container.NewHBox(newBtn, s.importBtn, s.openBtn, refresh), nil, searchBox)
+		container.NewHBox(newBtn, s.importBtn, widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), s.showCapture), s.openBtn, refresh), nil, searchBox)
 	title := widget.NewLabelWithStyle(tr("batches.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.split = container.NewVSplit(s.table, s.lower)
 	s.split.Offset = 0.6

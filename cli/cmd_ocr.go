@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "ocr", usage: "[--batch ID] [--workers N] [--retry-failed]",
+	register(&command{name: "ocr", usage: "[--batch ID] [--workers N] [--retry-failed] [--no-cleanup] [--psm N] [--tessdata DIR]",
 		summary: "recognise pending pages and wait / nhận dạng các trang đang chờ", run: runOCR})
 }
 
@@ -20,6 +20,8 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 	workers := fs.Int("workers", 0, "")
 	retry := fs.Bool("retry-failed", false, "")
 	tessdata := fs.String("tessdata", "", "")
+	noClean := fs.Bool("no-cleanup", false, "")
+	psm := fs.Int("psm", 0, "")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -43,7 +45,10 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 			return err
 		}
 	}
-	opts := ocr.Options{Workers: *workers, TessdataDir: *tessdata, AutoOrient: true}
+	if *psm < 0 || *psm > 13 {
+		return usageError{c.t("--psm must be between 1 and 13", "--psm phải từ 1 đến 13")}
+	}
+	opts := ocr.Options{Workers: *workers, TessdataDir: *tessdata, AutoOrient: true, PSM: *psm}
 	if opts.TessdataDir == "" {
 		opts.TessdataDir = c.env.Getenv("SOHOA_TESSDATA")
 	}
@@ -52,6 +57,9 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	defer svc.Close()
+	if *noClean {
+		svc.SetCleanup(nil)
+	}
 	res, err := svc.RunPending(ctx, batchID, func(p pipeline.Progress) {
 		if c.json {
 			c.printJSONLine(map[string]any{"event": "page", "page_id": p.PageID, "failed": p.PageFailed,

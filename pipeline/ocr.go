@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sohoa/sohoa/capture/cleanup"
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/queue"
 )
@@ -24,14 +25,25 @@ type OCRService struct {
 	pool    *ocr.Pool
 	workers int
 	kick    chan struct{}
+	clean   *cleanup.Profile // nil: pages are OCR'd as captured
 
 	mu   sync.Mutex
 	subs map[chan Progress]struct{}
 	run  sync.Mutex // one RunPending at a time per service
 }
 
+// DefaultPSM is the page segmentation used for whole pages unless the options say
+// otherwise: 4, "a single column of text of variable sizes". Administrative records are
+// label-and-value lines and ruled tables read row by row; Tesseract's automatic layout
+// analysis (3) splits such tables into columns and loses the row order (measured on the
+// generated set: CER 3.0% with 3 against about 1% with 4, both after deskew).
+const DefaultPSM = 4
+
 // NewOCRService starts the worker pool.
 func NewOCRService(st *queue.Store, opts ocr.Options) (*OCRService, error) {
+	if opts.PSM == 0 {
+		opts.PSM = DefaultPSM
+	}
 	pool, err := ocr.NewPool(opts)
 	if err != nil {
 		return nil, err
@@ -40,8 +52,13 @@ func NewOCRService(st *queue.Store, opts ocr.Options) (*OCRService, error) {
 	if w <= 0 {
 		w = runtime.NumCPU()
 	}
-	return &OCRService{st: st, pool: pool, workers: w, kick: make(chan struct{}, 1), subs: map[chan Progress]struct{}{}}, nil
+	def := cleanup.DefaultProfile()
+	return &OCRService{st: st, pool: pool, workers: w, kick: make(chan struct{}, 1), subs: map[chan Progress]struct{}{}, clean: &def}, nil
 }
+
+// SetCleanup chooses the image clean-up applied before OCR (nil = none). The default is
+// cleanup.DefaultProfile(). Call it before Serve or RunPending.
+func (s *OCRService) SetCleanup(p *cleanup.Profile) { s.clean = p }
 
 // Close stops the worker pool.
 func (s *OCRService) Close() error { return s.pool.Close() }
@@ -187,32 +204,65 @@ func (s *OCRService) RunPending(ctx context.Context, batchID string, progress fu
 	}
 }
 
-// processPage runs OCR on one page and commits the result. It returns failed=true when the
-// page itself cannot be read (the page is marked failed and OCR goes on), and an error only
-// for problems of the store or cancellation.
+// processPage cleans one page (deskew, orientation, blank detection, border crop: the
+// original stays stored), runs OCR on it and commits both in one transaction. It returns
+// failed=true when the page itself cannot be read (the page is marked failed and OCR goes
+// on), and an error only for problems of the store or cancellation.
 func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed bool, err error) {
-	img, err := s.st.PageImage(pg)
-	if err != nil {
-		if ferr := s.st.FailOCR(context.WithoutCancel(ctx), pg.ID, "page image unreadable: "+err.Error()); ferr != nil {
+	fail := func(reason string) (bool, error) {
+		if ferr := s.st.FailOCR(context.WithoutCancel(ctx), pg.ID, reason); ferr != nil {
 			return true, ferr
 		}
 		return true, nil
 	}
-	res, err := s.pool.Recognize(ctx, img)
+	img, err := s.st.OriginalImage(pg)
 	if err != nil {
-		if ctx.Err() != nil {
+		return fail("page image unreadable: " + err.Error())
+	}
+	var cleaned *queue.Cleaned
+	blank := false
+	if s.clean != nil {
+		cr, err := cleanup.Process(ctx, img, *s.clean)
+		switch {
+		case err != nil && ctx.Err() != nil:
 			return false, ctx.Err()
+		case err != nil:
+			// Clean-up is an improvement, not a gate: OCR the page as captured.
+		default:
+			cleaned = &queue.Cleaned{Blob: pg.Original, Format: pg.Format, Width: pg.Width, Height: pg.Height,
+				SkewDeg: cr.SkewDeg, Rotation: cr.Rotation, Blank: cr.Blank}
+			if cleaned.Blob == "" {
+				cleaned.Blob = pg.Blob
+			}
+			if cr.Changed && cr.Data != nil {
+				h, err := s.st.Blobs.Put(cr.Data) // durable before the row names it
+				if err != nil {
+					return false, err
+				}
+				cleaned.Blob, cleaned.Format, cleaned.Width, cleaned.Height = h, cr.Format, cr.Width, cr.Height
+				img = cr.Data
+			}
+			blank = cr.Blank
 		}
-		if ferr := s.st.FailOCR(context.WithoutCancel(ctx), pg.ID, fmt.Sprintf("OCR failed: %v", err)); ferr != nil {
-			return true, ferr
+	}
+	var res ocr.Result
+	if blank {
+		// Nothing to read on a blank page; it stays in the document, flagged.
+		res = ocr.Result{Engine: ocr.EngineVersion(), Model: "skipped: blank page"}
+	} else {
+		res, err = s.pool.Recognize(ctx, img)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return fail(fmt.Sprintf("OCR failed: %v", err))
 		}
-		return true, nil
 	}
 	words := make([]queue.Word, len(res.Words))
 	for i, w := range res.Words {
 		words[i] = queue.Word{Text: w.Text, X0: w.X0, Y0: w.Y0, X1: w.X1, Y1: w.Y1, Conf: w.Conf, Block: w.Block, Par: w.Par, Line: w.Line}
 	}
-	return false, s.st.SaveOCR(context.WithoutCancel(ctx), pg.ID, queue.OCRResult{
+	return false, s.st.SaveProcessed(context.WithoutCancel(ctx), pg.ID, cleaned, queue.OCRResult{
 		Text: res.Text, Words: words, MeanConf: res.MeanConf, Orientation: res.Orientation,
 		Engine: res.Engine, Model: res.Model, Duration: res.Duration,
 	})

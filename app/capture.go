@@ -1,0 +1,528 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	_ "image/jpeg" // thumbnails of eSCL pages
+	_ "image/png"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"golang.org/x/image/draw"
+
+	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/capture/escl"
+	"github.com/sohoa/sohoa/capture/sane"
+	"github.com/sohoa/sohoa/queue"
+)
+
+// thumbSize is the box a scanned page's thumbnail fits in.
+var thumbSize = fyne.NewSize(90, 120)
+
+// capturePanel scans pages into one batch: it picks a scanner (SANE devices, or an eSCL
+// address typed by hand), the source, resolution, colour mode and pages per document, and
+// runs capture.ScanToBatch off the UI goroutine with a Cancel button. A thumbnail appears
+// for each page once it is durable. On a scanner fault (jam, cover open, ...) a dialog shows
+// the clerk what to do and offers to continue the same document or to stop.
+type capturePanel struct {
+	e     *env
+	user  queue.User
+	batch queue.Batch
+
+	mu   sync.Mutex // guards the drivers, opened lazily off the UI goroutine
+	sane *sane.Driver
+	escl *escl.Driver
+
+	devices []capture.Device
+	caps    capture.Capabilities
+	devSel  *widget.Select
+	esclURL *widget.Entry
+	addBtn  *widget.Button
+	srcSel  *widget.Select
+	resSel  *widget.Select
+	modeSel *widget.Select
+	ppd     *widget.Entry
+
+	status *widget.Label
+	thumbs *fyne.Container
+	shown  []int64 // page IDs of the thumbnails, in order
+
+	scanBtn, cancelBtn, closeBtn *widget.Button
+
+	cancel  context.CancelFunc // of the running job
+	running bool
+	last    capture.ScanOptions // the last job's options and result, for Continue
+	sum     capture.ScanSummary
+	total   int           // pages stored since the panel opened
+	fault   dialog.Dialog // the fault dialog on show
+
+	afterPage func(n int) // called on the scan goroutine after each acknowledged page (tests)
+
+	onChanged func() // pages were added (reload the batch list)
+	onClose   func()
+	content   fyne.CanvasObject
+}
+
+// source and mode choices, in display order.
+var (
+	captureSources = []capture.Source{capture.SourceFlatbed, capture.SourceADF, capture.SourceADFDuplex}
+	captureModes   = []capture.ColorMode{capture.ModeGray, capture.ModeColor, capture.ModeLineart}
+)
+
+func sourceName(s capture.Source) string {
+	switch s {
+	case capture.SourceFlatbed:
+		return tr("capture.src.flatbed")
+	case capture.SourceADF:
+		return tr("capture.src.adf")
+	case capture.SourceADFDuplex:
+		return tr("capture.src.duplex")
+	}
+	return string(s)
+}
+
+func modeName(m capture.ColorMode) string {
+	switch m {
+	case capture.ModeGray:
+		return tr("capture.mode.gray")
+	case capture.ModeColor:
+		return tr("capture.mode.color")
+	case capture.ModeLineart:
+		return tr("capture.mode.lineart")
+	}
+	return string(m)
+}
+
+func newCapturePanel(e *env, user queue.User, b queue.Batch, onChanged func()) *capturePanel {
+	p := &capturePanel{e: e, user: user, batch: b, onChanged: onChanged}
+	p.devSel = widget.NewSelect(nil, func(string) { p.deviceChosen() })
+	p.devSel.PlaceHolder = tr("capture.scanner.hint")
+	p.esclURL = widget.NewEntry()
+	p.esclURL.SetPlaceHolder(tr("capture.escl.hint"))
+	p.esclURL.OnSubmitted = func(string) { p.addESCL() }
+	p.addBtn = widget.NewButtonWithIcon(tr("capture.escl.add"), theme.ContentAddIcon(), p.addESCL)
+	p.srcSel = widget.NewSelect(nil, nil)
+	p.resSel = widget.NewSelect(nil, nil)
+	p.modeSel = widget.NewSelect(nil, nil)
+	p.ppd = widget.NewEntry()
+	p.ppd.SetPlaceHolder(tr("capture.ppd.hint"))
+
+	p.status = widget.NewLabel(tr("capture.status.listing"))
+	p.status.Wrapping = fyne.TextWrapWord
+	p.thumbs = container.NewGridWrap(thumbSize)
+
+	p.scanBtn = widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), func() { p.start(false) })
+	p.scanBtn.Importance = widget.HighImportance
+	p.cancelBtn = widget.NewButtonWithIcon(tr("btn.cancel"), theme.CancelIcon(), p.stop)
+	p.closeBtn = widget.NewButtonWithIcon(tr("btn.close"), theme.WindowCloseIcon(), p.close)
+
+	form := widget.NewForm(
+		widget.NewFormItem(tr("capture.scanner"), p.devSel),
+		widget.NewFormItem(tr("capture.escl"), container.NewBorder(nil, nil, nil, p.addBtn, p.esclURL)),
+		widget.NewFormItem(tr("capture.source"), p.srcSel),
+		widget.NewFormItem(tr("capture.resolution"), p.resSel),
+		widget.NewFormItem(tr("capture.mode"), p.modeSel),
+		widget.NewFormItem(tr("capture.ppd"), p.ppd),
+	)
+	buttons := container.NewHBox(layout.NewSpacer(), p.closeBtn, p.cancelBtn, p.scanBtn)
+	top := container.NewVBox(form, p.status)
+	p.content = container.NewBorder(top, buttons, nil, nil, container.NewVScroll(p.thumbs))
+	p.updateButtons()
+	p.listDevices()
+	return p
+}
+
+// drivers opens the SANE driver on first use (nil if SANE is not available here) and the
+// eSCL driver (manual addresses only: no network discovery from the panel).
+func (p *capturePanel) drivers() (*sane.Driver, *escl.Driver, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.escl == nil {
+		p.escl = escl.New()
+		p.escl.Discovery = nil
+	}
+	var err error
+	if p.sane == nil {
+		p.sane, err = sane.New()
+	}
+	return p.sane, p.escl, err
+}
+
+// scanner is the driver that serves a device ID.
+func (p *capturePanel) scanner(id string) (capture.Scanner, error) {
+	sd, ed, err := p.drivers()
+	switch {
+	case strings.HasPrefix(id, escl.IDPrefix):
+		return ed, nil
+	case strings.HasPrefix(id, sane.IDPrefix) && sd != nil:
+		return sd, nil
+	case err != nil:
+		return nil, err
+	}
+	return nil, capture.ErrNoDevice
+}
+
+// listDevices asks SANE for its devices off the UI goroutine; manual eSCL devices stay.
+func (p *capturePanel) listDevices() {
+	p.e.bg.Go(func() {
+		sd, _, err := p.drivers()
+		var list []capture.Device
+		if err == nil {
+			list, err = sd.Devices(p.e.ctx)
+		}
+		p.e.do(func() {
+			for _, d := range p.devices {
+				if d.Driver == "escl" {
+					list = append(list, d)
+				}
+			}
+			p.devices = list
+			p.devSel.Options = p.deviceLabels()
+			p.devSel.Refresh()
+			switch {
+			case err != nil && len(list) == 0:
+				p.status.SetText(tr("capture.status.noSane") + " " + errText(err))
+			case len(list) == 0:
+				p.status.SetText(tr("capture.status.none"))
+			default:
+				p.status.SetText(tr("capture.status.choose"))
+				if p.devSel.SelectedIndex() < 0 {
+					p.devSel.SetSelectedIndex(0)
+				}
+			}
+		})
+	})
+}
+
+func (p *capturePanel) deviceLabels() []string {
+	out := make([]string, len(p.devices))
+	for i, d := range p.devices {
+		out[i] = d.Label
+	}
+	return out
+}
+
+// addESCL adds the eSCL address typed by the clerk and selects it.
+func (p *capturePanel) addESCL() {
+	dev, err := escl.NewDevice(p.esclURL.Text)
+	if err != nil {
+		p.status.SetText(tr("capture.escl.bad"))
+		return
+	}
+	if _, ed, _ := p.drivers(); ed != nil {
+		ed.AddDevice(p.esclURL.Text)
+	}
+	i := slices.IndexFunc(p.devices, func(d capture.Device) bool { return d.ID == dev.ID })
+	if i < 0 {
+		p.devices = append(p.devices, dev)
+		i = len(p.devices) - 1
+	}
+	p.devSel.Options = p.deviceLabels()
+	p.esclURL.SetText("")
+	p.devSel.SetSelectedIndex(i)
+}
+
+func (p *capturePanel) device() (capture.Device, bool) {
+	i := p.devSel.SelectedIndex()
+	if i < 0 || i >= len(p.devices) {
+		return capture.Device{}, false
+	}
+	return p.devices[i], true
+}
+
+// deviceChosen reads the chosen device's capabilities off the UI goroutine and offers them.
+func (p *capturePanel) deviceChosen() {
+	dev, ok := p.device()
+	if !ok {
+		return
+	}
+	p.caps = capture.Capabilities{}
+	p.updateButtons()
+	p.status.SetText(tr("capture.status.reading"))
+	p.e.bg.Go(func() {
+		sc, err := p.scanner(dev.ID)
+		var caps capture.Capabilities
+		if err == nil {
+			caps, err = sc.Capabilities(p.e.ctx, dev.ID)
+		}
+		p.e.do(func() {
+			if cur, ok := p.device(); !ok || cur.ID != dev.ID {
+				return // another device was chosen meanwhile
+			}
+			if err != nil {
+				p.status.SetText(errText(err))
+				return
+			}
+			p.setCaps(caps)
+			p.status.SetText(tr("capture.status.ready"))
+		})
+	})
+}
+
+// setCaps fills the source, resolution and mode choices, keeping the clerk's earlier choice
+// where the device offers it, else choosing the feeder, 300 dpi (or the nearest) and grey.
+func (p *capturePanel) setCaps(c capture.Capabilities) {
+	p.caps = c
+	keep := func(sel *widget.Select, opts []string, def string) {
+		prev := sel.Selected
+		sel.Options = opts
+		switch {
+		case slices.Contains(opts, prev):
+			sel.SetSelected(prev)
+		case slices.Contains(opts, def):
+			sel.SetSelected(def)
+		case len(opts) > 0:
+			sel.SetSelectedIndex(0)
+		default:
+			sel.ClearSelected()
+		}
+		sel.Refresh()
+	}
+	var srcs []string
+	for _, s := range captureSources {
+		if slices.Contains(c.Sources, s) {
+			srcs = append(srcs, sourceName(s))
+		}
+	}
+	keep(p.srcSel, srcs, sourceName(capture.SourceADF))
+	var res []string
+	near := 0
+	for _, r := range c.Resolutions {
+		res = append(res, strconv.Itoa(r))
+		if near == 0 || absInt(r-300) < absInt(near-300) {
+			near = r
+		}
+	}
+	keep(p.resSel, res, strconv.Itoa(near))
+	var modes []string
+	for _, m := range captureModes {
+		if slices.Contains(c.Modes, m) {
+			modes = append(modes, modeName(m))
+		}
+	}
+	keep(p.modeSel, modes, modeName(capture.ModeGray))
+	p.updateButtons()
+}
+
+func absInt(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// settings reads the form; ok is false (with the reason shown) when something is missing.
+func (p *capturePanel) settings() (capture.ScanOptions, bool) {
+	dev, ok := p.device()
+	if !ok {
+		p.status.SetText(tr("capture.status.choose"))
+		return capture.ScanOptions{}, false
+	}
+	var s capture.JobSettings
+	for _, src := range captureSources {
+		if sourceName(src) == p.srcSel.Selected {
+			s.Source = src
+		}
+	}
+	for _, m := range captureModes {
+		if modeName(m) == p.modeSel.Selected {
+			s.Mode = m
+		}
+	}
+	s.Resolution, _ = strconv.Atoi(p.resSel.Selected)
+	if s.Source == "" || s.Mode == "" || s.Resolution <= 0 {
+		p.status.SetText(tr("capture.status.settings"))
+		return capture.ScanOptions{}, false
+	}
+	ppd := 0
+	if t := strings.TrimSpace(p.ppd.Text); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 || n > 10000 {
+			p.status.SetText(tr("capture.ppd.bad"))
+			return capture.ScanOptions{}, false
+		}
+		ppd = n
+	}
+	return capture.ScanOptions{Device: dev.ID, Settings: s, PagesPerDocument: ppd}, true
+}
+
+func (p *capturePanel) updateButtons() {
+	if p.running {
+		p.scanBtn.Disable()
+		p.cancelBtn.Enable()
+		p.closeBtn.Disable()
+		p.devSel.Disable()
+		p.addBtn.Disable()
+		return
+	}
+	p.cancelBtn.Disable()
+	p.closeBtn.Enable()
+	p.devSel.Enable()
+	p.addBtn.Enable()
+	if _, ok := p.device(); ok && len(p.caps.Sources) > 0 {
+		p.scanBtn.Enable()
+	} else {
+		p.scanBtn.Disable()
+	}
+}
+
+// start runs a scan job; cont continues the last job's document from its next sheet.
+func (p *capturePanel) start(cont bool) {
+	if p.running {
+		return
+	}
+	opts := p.last
+	if !cont {
+		var ok bool
+		if opts, ok = p.settings(); !ok {
+			return
+		}
+	} else if p.sum.LastDocument != 0 {
+		opts.Document, opts.StartSheet = p.sum.LastDocument, p.sum.NextSheet
+	}
+	sc, err := p.scanner(opts.Device)
+	if err != nil {
+		p.status.SetText(errText(err))
+		return
+	}
+	ctx, cancel := context.WithCancel(p.e.ctx)
+	p.cancel, p.running, p.last = cancel, true, opts
+	p.status.SetText(tr("capture.status.scanning"))
+	p.updateButtons()
+	p.e.bg.Go(func() {
+		defer cancel()
+		sum, err := capture.ScanToBatch(ctx, p.e.st, p.user, p.batch.ID, sc, opts, func(ev capture.ScanEvent) {
+			thumb := p.thumbnail(ev.Page)
+			p.e.do(func() { p.addThumb(ev, thumb) })
+			if p.afterPage != nil {
+				p.afterPage(ev.Pages)
+			}
+		})
+		p.e.do(func() { p.finished(opts, sum, err) })
+	})
+}
+
+// thumbnail decodes a stored page and scales it into thumbSize (nil if it cannot be read).
+func (p *capturePanel) thumbnail(pg queue.Page) image.Image {
+	data, err := p.e.st.PageImage(pg)
+	if err != nil {
+		return nil
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil
+	}
+	scale := min(float64(thumbSize.Width)/float64(b.Dx()), float64(thumbSize.Height)/float64(b.Dy()), 1)
+	w, h := max(1, int(float64(b.Dx())*scale)), max(1, int(float64(b.Dy())*scale))
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst
+}
+
+// addThumb shows one acknowledged page (UI goroutine).
+func (p *capturePanel) addThumb(ev capture.ScanEvent, thumb image.Image) {
+	var o fyne.CanvasObject
+	if thumb != nil {
+		ci := canvas.NewImageFromImage(thumb)
+		ci.FillMode = canvas.ImageFillContain
+		o = ci
+	} else {
+		o = widget.NewIcon(theme.FileImageIcon())
+	}
+	p.shown = append(p.shown, ev.Page.ID)
+	p.thumbs.Add(o)
+	p.total++
+	p.status.SetText(tr("capture.status.page", map[string]any{"N": p.total, "Sheet": ev.Sheet, "Doc": ev.DocumentID}))
+}
+
+// finished ends a job (UI goroutine): a fault opens the continue-or-stop dialog.
+func (p *capturePanel) finished(opts capture.ScanOptions, sum capture.ScanSummary, err error) {
+	p.running, p.cancel, p.sum = false, nil, sum
+	p.updateButtons()
+	if sum.Pages > 0 && p.onChanged != nil {
+		p.onChanged()
+	}
+	var f *capture.Fault
+	switch {
+	case err == nil:
+		p.status.SetText(tr("capture.status.done", map[string]any{"N": sum.Pages, "Total": p.total}))
+	case errors.Is(err, context.Canceled):
+		p.status.SetText(tr("capture.status.cancelled", map[string]any{"N": sum.Pages}))
+	case errors.As(err, &f):
+		p.status.SetText(tr("capture.status.fault", map[string]any{"N": sum.Pages}) + " " + errText(f))
+		p.showFault(f, sum)
+	default:
+		p.status.SetText(tr("capture.status.failed", map[string]any{"N": sum.Pages}) + " " + errText(err))
+	}
+}
+
+// showFault tells the clerk what happened and offers Continue (same document, next sheet)
+// or Stop.
+func (p *capturePanel) showFault(f *capture.Fault, sum capture.ScanSummary) {
+	msg := widget.NewLabel(errText(f))
+	msg.Wrapping = fyne.TextWrapWord
+	kept := widget.NewLabel(tr("capture.fault.kept", map[string]any{"N": sum.Pages, "Sheet": sum.NextSheet}))
+	kept.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(tr("capture.fault.title"), tr("capture.continue"), tr("capture.stop"),
+		container.NewVBox(msg, kept), func(cont bool) {
+			p.fault = nil
+			if cont {
+				p.start(true)
+			} else {
+				p.status.SetText(tr("capture.status.stopped", map[string]any{"Total": p.total}))
+			}
+		}, p.e.win)
+	d.Resize(fyne.NewSize(520, 0))
+	p.fault = d
+	d.Show()
+}
+
+// stop cancels the running job; pages already acknowledged stay stored.
+func (p *capturePanel) stop() {
+	if p.cancel != nil {
+		p.cancel()
+	}
+}
+
+// close cancels any job, releases the scanners off the UI goroutine and closes the panel.
+func (p *capturePanel) close() {
+	p.stop()
+	p.mu.Lock()
+	sd := p.sane
+	p.sane = nil
+	p.mu.Unlock()
+	if sd != nil {
+		p.e.bg.Go(func() { sd.Close() }) // waits for the cancelled job to leave the device
+	}
+	if p.onClose != nil {
+		p.onClose()
+	}
+}
+
+// showCapture opens the scan panel for the selected batch in a dialog.
+func (s *batchesScreen) showCapture() {
+	b, ok := s.current()
+	if !ok {
+		return
+	}
+	p := newCapturePanel(s.e, s.user, b, s.reload)
+	p.onClose = s.closeDialog
+	s.dlg = dialog.NewCustomWithoutButtons(tr("capture.title", map[string]any{"Batch": b.Name}), p.content, s.e.win)
+	s.dlg.Resize(fyne.NewSize(860, 620))
+	s.dlg.Show()
+}

@@ -1,0 +1,407 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/capture/escl"
+	"github.com/sohoa/sohoa/capture/sane"
+)
+
+func init() {
+	register(&command{name: "scanners", usage: "[--escl URL]… [--discover]",
+		summary: "list scanners and what they can do / liệt kê máy quét", run: runScanners})
+	register(&command{name: "scan", usage: "--batch ID --device DEV --source flatbed|adf|duplex --resolution DPI --mode gray|color|lineart " +
+		"[--page-size A4|WxH] [--pages-per-document N] [--continue-document ID --start-sheet N] [--sane-option NAME=VALUE]…",
+		summary: "scan pages into a batch / quét trang vào lô", run: runScan})
+}
+
+// exitScannerFault is the exit status of a scan job ended by a scanner fault (jam, cover
+// open, ...): the pages printed as stored are kept and the command to continue is printed.
+const exitScannerFault = 3
+
+// onSaneDriver, when set, is called with the SANE driver of a scan job before it starts.
+// Tests use it to switch on the SANE test backend's fault injection in the middle of a job.
+var onSaneDriver func(*sane.Driver)
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type jsonCaps struct {
+	Sources     []capture.Source    `json:"sources"`
+	Resolutions []int               `json:"resolutions"`
+	Modes       []capture.ColorMode `json:"modes"`
+	MaxWidthMM  float64             `json:"max_width_mm"`
+	MaxHeightMM float64             `json:"max_height_mm"`
+	PageSizes   []string            `json:"page_sizes"`
+}
+
+type jsonScanner struct {
+	ID           string    `json:"id"`
+	Driver       string    `json:"driver"`
+	Vendor       string    `json:"vendor,omitempty"`
+	Model        string    `json:"model,omitempty"`
+	Label        string    `json:"label"`
+	Capabilities *jsonCaps `json:"capabilities,omitempty"`
+	Error        string    `json:"error,omitempty"`
+}
+
+func runScanners(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("scanners")
+	var urls multiFlag
+	fs.Var(&urls, "escl", c.t("eSCL scanner address (repeatable)", "địa chỉ máy quét eSCL (lặp lại được)"))
+	discover := fs.Bool("discover", false, c.t("look for eSCL scanners on the local network (mDNS)", "tìm máy quét eSCL trong mạng nội bộ (mDNS)"))
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	var (
+		devs     []capture.Device
+		drivers  = map[string]capture.Scanner{}
+		warnings []string
+	)
+	if sd, err := sane.New(); err != nil {
+		warnings = append(warnings, c.t("SANE is not available: ", "không dùng được SANE: ")+err.Error())
+	} else {
+		defer sd.Close()
+		drivers["sane"] = sd
+		list, err := sd.Devices(ctx)
+		if err != nil {
+			warnings = append(warnings, "SANE: "+c.errText(err))
+		}
+		devs = append(devs, list...)
+	}
+	ed := escl.New()
+	ed.Discovery = nil // no network traffic unless --discover
+	if *discover {
+		ed.Discovery = func(ctx context.Context) ([]capture.Device, error) { return escl.Discover(ctx, escl.DiscoveryWindow) }
+	}
+	drivers["escl"] = ed
+	for _, u := range urls {
+		if _, err := ed.AddDevice(u); err != nil {
+			return usageError{fmt.Sprintf("--escl %q: %v", u, err)}
+		}
+	}
+	if len(urls) > 0 || *discover {
+		list, err := ed.Devices(ctx)
+		if err != nil {
+			warnings = append(warnings, "eSCL: "+c.errText(err))
+		}
+		devs = append(devs, list...)
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(c.env.Stderr, w)
+	}
+	out := make([]jsonScanner, 0, len(devs))
+	for _, d := range devs {
+		js := jsonScanner{ID: d.ID, Driver: d.Driver, Vendor: d.Vendor, Model: d.Model, Label: d.Label}
+		if drv := drivers[d.Driver]; drv != nil {
+			caps, err := drv.Capabilities(ctx, d.ID)
+			if err != nil {
+				js.Error = c.errText(err)
+			} else {
+				js.Capabilities = capsJSON(caps)
+			}
+		}
+		out = append(out, js)
+	}
+	if c.json {
+		return c.printJSON(out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(c.env.Stdout, c.t("No scanner found.", "Không tìm thấy máy quét nào."))
+		return nil
+	}
+	for _, s := range out {
+		fmt.Fprintf(c.env.Stdout, "%s\t%s\n", s.ID, s.Label)
+		switch {
+		case s.Error != "":
+			fmt.Fprintf(c.env.Stdout, "    %s: %s\n", c.t("error", "lỗi"), s.Error)
+		case s.Capabilities != nil:
+			k := s.Capabilities
+			fmt.Fprintf(c.env.Stdout, "    %s: %s; %s: %s; %s: %s; %s: %s\n",
+				c.t("sources", "khay"), joinAny(k.Sources), c.t("modes", "chế độ"), joinAny(k.Modes),
+				c.t("resolutions", "độ phân giải"), joinAny(k.Resolutions), c.t("page sizes", "khổ giấy"), strings.Join(k.PageSizes, ", "))
+		}
+	}
+	return nil
+}
+
+func capsJSON(k capture.Capabilities) *jsonCaps {
+	j := &jsonCaps{Sources: k.Sources, Resolutions: k.Resolutions, Modes: k.Modes, MaxWidthMM: k.MaxWidthMM, MaxHeightMM: k.MaxHeightMM}
+	for _, p := range k.PageSizes {
+		j.PageSizes = append(j.PageSizes, p.Name)
+	}
+	return j
+}
+
+func joinAny[T any](v []T) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// openScanner picks the driver by the device ID's prefix.
+func openScanner(c *cmdCtx, device string, saneOpts []string) (capture.Scanner, func(), error) {
+	switch {
+	case strings.HasPrefix(device, sane.IDPrefix):
+		d, err := sane.New()
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, o := range saneOpts {
+			name, value, _ := strings.Cut(o, "=")
+			d.SetExtraOption(name, value)
+		}
+		if onSaneDriver != nil {
+			onSaneDriver(d)
+		}
+		return d, func() { d.Close() }, nil
+	case strings.HasPrefix(device, escl.IDPrefix):
+		if len(saneOpts) > 0 {
+			return nil, nil, usageError{c.t("--sane-option applies to SANE devices only", "--sane-option chỉ dùng cho máy quét SANE")}
+		}
+		d := escl.New()
+		d.Discovery = nil
+		if _, err := d.AddDevice(strings.TrimPrefix(device, escl.IDPrefix)); err != nil {
+			return nil, nil, usageError{fmt.Sprintf("--device %q: %v", device, err)}
+		}
+		return d, func() {}, nil
+	}
+	return nil, nil, usageError{c.t("--device must start with sane: or escl: (see `sohoa scanners`)",
+		"--device phải bắt đầu bằng sane: hoặc escl: (xem `sohoa scanners`)")}
+}
+
+// parsePageSize reads "A4" (any size the drivers know) or "WxH" in millimetres.
+func parsePageSize(s string) (capture.PageSize, error) {
+	if s == "" {
+		return capture.PageSize{}, nil
+	}
+	for _, p := range sane.PageSizes {
+		if strings.EqualFold(p.Name, s) {
+			return p, nil
+		}
+	}
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	w, err1 := strconv.ParseFloat(ws, 64)
+	h, err2 := strconv.ParseFloat(hs, 64)
+	if !ok || err1 != nil || err2 != nil || !(w > 0 && h > 0) || math.IsInf(w, 0) || math.IsInf(h, 0) {
+		return capture.PageSize{}, fmt.Errorf("%q", s)
+	}
+	return capture.PageSize{Name: s, WidthMM: w, HeightMM: h}, nil
+}
+
+type jsonScanEvent struct {
+	Event      string   `json:"event"` // stored
+	DocumentID int64    `json:"document_id"`
+	Sheet      int      `json:"sheet"`
+	Back       bool     `json:"back,omitempty"`
+	Pages      int      `json:"pages"` // stored by this job so far
+	Page       jsonPage `json:"page"`
+}
+
+type jsonScanEnd struct {
+	Event        string   `json:"event"` // done | fault
+	Pages        int      `json:"page_count"`
+	Documents    []int64  `json:"documents"`
+	LastDocument int64    `json:"last_document,omitempty"`
+	NextSheet    int      `json:"next_sheet"`
+	Kind         string   `json:"kind,omitempty"`
+	Sheet        int      `json:"sheet,omitempty"`
+	Message      string   `json:"message,omitempty"`
+	Continue     []string `json:"continue,omitempty"` // the arguments of the command that continues
+}
+
+func runScan(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("scan")
+	batch := fs.String("batch", "", "")
+	device := fs.String("device", "", "")
+	source := fs.String("source", "", "")
+	res := fs.Int("resolution", 300, "")
+	mode := fs.String("mode", "gray", "")
+	pageSize := fs.String("page-size", "", "")
+	ppd := fs.Int("pages-per-document", 0, "")
+	contDoc := fs.Int64("continue-document", 0, "")
+	startSheet := fs.Int("start-sheet", 1, "")
+	var saneOpts multiFlag
+	fs.Var(&saneOpts, "sane-option", "")
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf(c.t("unexpected argument %q", "thừa tham số %q"), pos[0])}
+	}
+	switch {
+	case *batch == "":
+		return usageError{c.t("--batch is required", "cần --batch")}
+	case *device == "":
+		return usageError{c.t("--device is required (see `sohoa scanners`)", "cần --device (xem `sohoa scanners`)")}
+	case *source == "":
+		return usageError{c.t("--source is required: flatbed, adf or duplex", "cần --source: flatbed, adf hoặc duplex")}
+	}
+	src := capture.Source(*source)
+	if src != capture.SourceFlatbed && src != capture.SourceADF && src != capture.SourceADFDuplex {
+		return usageError{c.t("--source must be flatbed, adf or duplex", "--source phải là flatbed, adf hoặc duplex")}
+	}
+	md := capture.ColorMode(*mode)
+	if md != capture.ModeGray && md != capture.ModeColor && md != capture.ModeLineart {
+		return usageError{c.t("--mode must be gray, color or lineart", "--mode phải là gray, color hoặc lineart")}
+	}
+	if *res <= 0 || *res > 4800 {
+		return usageError{c.t("--resolution must be between 1 and 4800 dpi", "--resolution phải từ 1 đến 4800 dpi")}
+	}
+	if *ppd < 0 {
+		return usageError{c.t("--pages-per-document cannot be negative", "--pages-per-document không được âm")}
+	}
+	if *startSheet < 1 {
+		return usageError{c.t("--start-sheet must be 1 or more", "--start-sheet phải từ 1 trở lên")}
+	}
+	if *contDoc < 0 {
+		return usageError{c.t("--continue-document must be a document ID", "--continue-document phải là mã tài liệu")}
+	}
+	ps, err := parsePageSize(*pageSize)
+	if err != nil {
+		return usageError{c.t("--page-size must be A4, A5, B5, Letter, Legal or WIDTHxHEIGHT in mm: ",
+			"--page-size phải là A4, A5, B5, Letter, Legal hoặc RỘNGxCAO theo mm: ") + err.Error()}
+	}
+	for _, o := range saneOpts {
+		if name, _, ok := strings.Cut(o, "="); !ok || name == "" {
+			return usageError{c.t("--sane-option wants NAME=VALUE", "--sane-option cần dạng TÊN=GIÁ_TRỊ")}
+		}
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	if *contDoc != 0 {
+		d, err := c.store.Document(ctx, *contDoc)
+		if err != nil {
+			return err
+		}
+		if d.BatchID != *batch {
+			return usageError{fmt.Sprintf(c.t("document %d is not in batch %s", "tài liệu %d không thuộc lô %s"), *contDoc, *batch)}
+		}
+	}
+	sc, closeSc, err := openScanner(c, *device, saneOpts)
+	if err != nil {
+		return err
+	}
+	defer closeSc()
+
+	opts := capture.ScanOptions{Device: *device, Settings: capture.JobSettings{Source: src, Resolution: *res, Mode: md, PageSize: ps},
+		PagesPerDocument: *ppd, Document: *contDoc, StartSheet: *startSheet}
+	// Each page is printed only once it is durable (ScanToBatch acknowledges after commit).
+	sum, err := capture.ScanToBatch(ctx, c.store, u, *batch, sc, opts, func(ev capture.ScanEvent) {
+		p := ev.Page
+		if c.json {
+			c.printJSONLine(jsonScanEvent{Event: "stored", DocumentID: ev.DocumentID, Sheet: ev.Sheet, Back: ev.Back, Pages: ev.Pages,
+				Page: jsonPage{p.ID, p.Seq, p.Blob, p.Width, p.Height}})
+			return
+		}
+		side := ""
+		if ev.Back {
+			side = c.t(" (back)", " (mặt sau)")
+		}
+		fmt.Fprintf(c.env.Stdout, c.t("sheet %d%s: document %d, page %d (%dx%d) stored\n", "tờ %d%s: tài liệu %d, trang %d (%dx%d) đã lưu\n"),
+			ev.Sheet, side, ev.DocumentID, p.Seq, p.Width, p.Height)
+	})
+	end := jsonScanEnd{Event: "done", Pages: sum.Pages, Documents: sum.Documents, LastDocument: sum.LastDocument, NextSheet: sum.NextSheet}
+	if end.Documents == nil {
+		end.Documents = []int64{}
+	}
+	var f *capture.Fault
+	if err != nil && !errors.As(err, &f) {
+		if c.json {
+			c.printJSONLine(end) // what was kept, before the error line
+		} else if sum.Pages > 0 {
+			fmt.Fprintf(c.env.Stderr, c.t("%d pages were stored before the error.\n", "Đã lưu %d trang trước khi có lỗi.\n"), sum.Pages)
+		}
+		return err
+	}
+	if f != nil {
+		end.Event, end.Kind, end.Sheet = "fault", string(f.Kind), f.Sheet
+		end.Message = f.Vi()
+		if c.lang == "en" {
+			end.Message = f.En()
+		}
+		end.Continue = continueArgs(c, explicit, *batch, *device, *source, *res, *mode, *pageSize, *ppd, saneOpts, sum, f)
+		if c.json {
+			c.printJSONLine(end)
+		} else {
+			fmt.Fprintln(c.env.Stderr, end.Message)
+			if sum.Pages == 0 {
+				fmt.Fprintln(c.env.Stderr, c.t("No page was stored by this run.", "Lượt này chưa lưu trang nào."))
+			} else {
+				fmt.Fprintf(c.env.Stderr, c.t("%d pages stored and kept.\n", "Đã lưu và giữ lại %d trang.\n"), sum.Pages)
+			}
+			if sum.LastDocument == 0 {
+				fmt.Fprintln(c.env.Stderr, c.t("To scan again:", "Để quét lại:"))
+			} else {
+				fmt.Fprintf(c.env.Stderr, c.t("To continue document %d from sheet %d:\n", "Để quét tiếp tài liệu %d từ tờ %d:\n"), sum.LastDocument, sum.NextSheet)
+			}
+			fmt.Fprintf(c.env.Stderr, "  %s\n", shellJoin(append([]string{"sohoa"}, end.Continue...)))
+		}
+		return exitError{exitScannerFault}
+	}
+	if c.json {
+		c.printJSONLine(end)
+	} else {
+		fmt.Fprintf(c.env.Stdout, c.t("%d pages stored in %d documents.\n", "Đã lưu %d trang vào %d tài liệu.\n"), sum.Pages, len(sum.Documents))
+	}
+	return nil
+}
+
+// continueArgs is the command line that continues the job after a fault: the same settings,
+// the same document, from the sheet after the last one stored.
+func continueArgs(c *cmdCtx, explicit map[string]bool, batch, device, source string, res int, mode, pageSize string, ppd int,
+	saneOpts []string, sum capture.ScanSummary, f *capture.Fault) []string {
+	a := []string{"scan", "--batch", batch, "--device", device, "--source", source, "--resolution", strconv.Itoa(res), "--mode", mode}
+	if pageSize != "" {
+		a = append(a, "--page-size", pageSize)
+	}
+	if ppd > 0 {
+		a = append(a, "--pages-per-document", strconv.Itoa(ppd))
+	}
+	if sum.LastDocument != 0 {
+		a = append(a, "--continue-document", strconv.FormatInt(sum.LastDocument, 10), "--start-sheet", strconv.Itoa(sum.NextSheet))
+	}
+	for _, o := range saneOpts {
+		a = append(a, "--sane-option", o)
+	}
+	if explicit["data"] {
+		a = append(a, "--data", c.dataDir)
+	}
+	if c.json {
+		a = append(a, "--json")
+	}
+	return a
+}
+
+// shellJoin quotes arguments for a POSIX shell where needed.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@+", r))
+		}) < 0 {
+			out[i] = a
+		} else {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}
