@@ -246,7 +246,7 @@ func (s *Store) DeletePage(ctx context.Context, actor User, pageID int64) error 
 		if _, err := tx.Exec(`DELETE FROM pages WHERE id = ?`, pageID); err != nil {
 			return err
 		}
-		if err := shiftPages(tx, docID, seq+1, d.pages+1, -1); err != nil {
+		if err := shiftPages(tx, docID, seq+1, 1<<30, -1); err != nil {
 			return err
 		}
 		return s.audit(tx, actor.Username, "page.delete", fmt.Sprintf("page:%d", pageID),

@@ -21,7 +21,7 @@ echo "== OCR pool vs tesseract CLI (100 pages)" | tee -a "$raw"
 go run -tags $TAGS ./bench/ocrcompare -pages "${BENCH_PAGES:-100}" -workers 2 | tee -a "$raw" | grep '^|' >> "$report" || true
 echo "== Go benchmarks" | tee -a "$raw"
 go test -tags $TAGS -run '^$' -bench . -benchtime "${BENCHTIME:-3x}" -benchmem \
-	./capture/ ./capture/cleanup/ ./queue/ ./ocr/ 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|ok|FAIL)' > bench/go-bench.txt || true
+	./capture/ ./capture/cleanup/ ./queue/ ./ocr/ ./cli/ 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|ok|FAIL)' > bench/go-bench.txt || true
 {
 	echo
 	echo "## Go benchmarks (go test -bench)"

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/capture/cleanup"
+	"github.com/sohoa/sohoa/capture/sane"
+	"github.com/sohoa/sohoa/queue"
+)
+
+// timedScanner records when the driver hands each page over, so that the time from a page
+// arriving to it being durable can be measured.
+type timedScanner struct {
+	capture.Scanner
+	mu      sync.Mutex
+	arrived []time.Time
+}
+
+func (s *timedScanner) Scan(ctx context.Context, dev string, js capture.JobSettings, onPage func(capture.ScannedPage) error) error {
+	return s.Scanner.Scan(ctx, dev, js, func(p capture.ScannedPage) error {
+		s.mu.Lock()
+		s.arrived = append(s.arrived, time.Now())
+		s.mu.Unlock()
+		return onPage(p)
+	})
+}
+
+// BenchmarkCaptureADF300dpi scans 10-sheet ADF jobs at 300 dpi grey from SANE's test backend
+// (its largest area, 200x200 mm), stores every page durably and cleans it (deskew, orientation,
+// blank detection, crop), and reports pages/minute and the arrival-to-durable latency. In the
+// same run `scanimage --batch` scans the same job to PNG files: the device's own pace.
+func BenchmarkCaptureADF300dpi(b *testing.B) {
+	st, err := queue.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	admin, err := st.CreateUser(ctx, nil, "admin", "", "12345678", []queue.Role{queue.RoleAdmin, queue.RoleClerk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch, _ := st.CreateBatch(ctx, admin, queue.BatchSpec{})
+	drv, err := sane.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer drv.Close()
+	sc := &timedScanner{Scanner: drv}
+	js := capture.JobSettings{Source: capture.SourceADF, Resolution: 300, Mode: capture.ModeGray,
+		PageSize: capture.PageSize{Name: "max", WidthMM: 200, HeightMM: 200}}
+	var latencies []time.Duration
+	pages := 0
+	var captureDur time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		sc.arrived = sc.arrived[:0]
+		var stored []queue.Page
+		_, err := capture.ScanToBatch(ctx, st, admin, batch.ID, sc, capture.ScanOptions{Device: "sane:test:0", Settings: js},
+			func(ev capture.ScanEvent) {
+				latencies = append(latencies, time.Since(sc.arrived[ev.Pages-1]))
+				stored = append(stored, ev.Page)
+			})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range stored {
+			img, err := st.PageImage(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := cleanup.Process(ctx, img, cleanup.DefaultProfile()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		pages += len(stored)
+		captureDur += time.Since(start)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(pages)/captureDur.Minutes(), "pages/min")
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	if len(latencies) > 0 {
+		b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "ms-to-durable-p50")
+		b.ReportMetric(float64(latencies[len(latencies)*9/10].Microseconds())/1000, "ms-to-durable-p90")
+	}
+	// The reference: scanimage scanning the same job to files.
+	if path, err := exec.LookPath("scanimage"); err == nil {
+		dir := b.TempDir()
+		t0 := time.Now()
+		cmd := exec.Command(path, "-d", "test:0", "--source", "Automatic Document Feeder", "--mode", "Gray", "--depth", "8",
+			"--resolution", "300", "-x", "200", "-y", "200", "--format=png", "--batch="+filepath.Join(dir, "p%d.png"))
+		cmd.Env = append(os.Environ(), "SANE_CONFIG_DIR="+saneConfDir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Logf("scanimage: %v: %s", err, out)
+		} else {
+			files, _ := filepath.Glob(filepath.Join(dir, "p*.png"))
+			b.ReportMetric(float64(len(files))/time.Since(t0).Minutes(), "scanimage-pages/min")
+		}
+	}
+}
