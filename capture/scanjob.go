@@ -22,6 +22,10 @@ type ScanOptions struct {
 	// StartSheet numbers the first sheet of this job (default 1).
 	Document   int64
 	StartSheet int
+	// Separate, when set, is asked about every page before it is stored (capture/separate
+	// implements it: blank or QR separator sheets): newDoc starts a new document with this
+	// page; drop means the page is a separator sheet and is not stored.
+	Separate func(img []byte) (newDoc, drop bool, err error)
 }
 
 // ScanEvent reports one page acknowledged: it is durable when the event is sent.
@@ -30,7 +34,8 @@ type ScanEvent struct {
 	DocumentID int64
 	Sheet      int
 	Back       bool
-	Pages      int // pages stored by this job so far
+	Pages      int  // pages stored by this job so far
+	Separator  bool // this page was a separator sheet: not stored (Page is empty)
 }
 
 // ScanSummary totals a scan job. A job ended by a scanner fault still returns the pages it
@@ -76,8 +81,22 @@ func ScanToBatch(ctx context.Context, st *queue.Store, actor queue.User, batchID
 		} else {
 			in.Origin.Page = 1
 		}
+		split := false
+		if opts.Separate != nil {
+			nd, drop, err := opts.Separate(in.Data)
+			if err != nil {
+				return err
+			}
+			if drop {
+				if progress != nil {
+					progress(ScanEvent{DocumentID: sum.LastDocument, Sheet: sheet, Back: sp.Back, Pages: sum.Pages, Separator: true})
+				}
+				return nil
+			}
+			split = nd && docPages > 0
+		}
 		var pg queue.Page
-		newDoc := sum.LastDocument == 0 || (opts.PagesPerDocument > 0 && docPages >= opts.PagesPerDocument)
+		newDoc := split || sum.LastDocument == 0 || (opts.PagesPerDocument > 0 && docPages >= opts.PagesPerDocument)
 		if newDoc {
 			doc, pages, err := st.AddDocument(ctx, actor, queue.NewDocument{BatchID: b.ID,
 				Origin: fmt.Sprintf("%s #%d", opts.Device, sheet), Pages: []queue.PageInput{in}})

@@ -12,13 +12,14 @@ import (
 	"github.com/sohoa/sohoa/capture"
 	"github.com/sohoa/sohoa/capture/escl"
 	"github.com/sohoa/sohoa/capture/sane"
+	"github.com/sohoa/sohoa/capture/separate"
 )
 
 func init() {
 	register(&command{name: "scanners", usage: "[--escl URL]… [--discover]",
 		summary: "list scanners and what they can do / liệt kê máy quét", run: runScanners})
 	register(&command{name: "scan", usage: "--batch ID --device DEV --source flatbed|adf|duplex --resolution DPI --mode gray|color|lineart " +
-		"[--page-size A4|WxH] [--pages-per-document N] [--continue-document ID --start-sheet N] [--sane-option NAME=VALUE]…",
+		"[--page-size A4|WxH] [--pages-per-document N] [--separator blank|qr] [--continue-document ID --start-sheet N] [--sane-option NAME=VALUE]…",
 		summary: "scan pages into a batch / quét trang vào lô", run: runScan})
 }
 
@@ -231,6 +232,7 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 	mode := fs.String("mode", "gray", "")
 	pageSize := fs.String("page-size", "", "")
 	ppd := fs.Int("pages-per-document", 0, "")
+	sepKind := fs.String("separator", "", "")
 	contDoc := fs.Int64("continue-document", 0, "")
 	startSheet := fs.Int("start-sheet", 1, "")
 	var saneOpts multiFlag
@@ -280,6 +282,9 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 			return usageError{c.t("--sane-option wants NAME=VALUE", "--sane-option cần dạng TÊN=GIÁ_TRỊ")}
 		}
 	}
+	if *sepKind != "" && *sepKind != "blank" && *sepKind != "qr" {
+		return usageError{c.t("--separator must be blank or qr", "--separator phải là blank hoặc qr")}
+	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 
@@ -304,9 +309,24 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 
 	opts := capture.ScanOptions{Device: *device, Settings: capture.JobSettings{Source: src, Resolution: *res, Mode: md, PageSize: ps},
 		PagesPerDocument: *ppd, Document: *contDoc, StartSheet: *startSheet}
+	if *sepKind != "" {
+		sp := separate.NewSplitter(separate.Rule{Kind: *sepKind})
+		opts.Separate = func(img []byte) (bool, bool, error) {
+			d, err := sp.Next(img)
+			return d.NewDocument, d.Drop, err
+		}
+	}
 	// Each page is printed only once it is durable (ScanToBatch acknowledges after commit).
 	sum, err := capture.ScanToBatch(ctx, c.store, u, *batch, sc, opts, func(ev capture.ScanEvent) {
 		p := ev.Page
+		if ev.Separator {
+			if c.json {
+				c.printJSONLine(map[string]any{"event": "separator", "sheet": ev.Sheet, "back": ev.Back})
+			} else {
+				fmt.Fprintf(c.env.Stdout, c.t("sheet %d: separator sheet, next document starts\n", "tờ %d: tờ phân tách, bắt đầu tài liệu mới\n"), ev.Sheet)
+			}
+			return
+		}
 		if c.json {
 			c.printJSONLine(jsonScanEvent{Event: "stored", DocumentID: ev.DocumentID, Sheet: ev.Sheet, Back: ev.Back, Pages: ev.Pages,
 				Page: jsonPage{p.ID, p.Seq, p.Blob, p.Width, p.Height}})
@@ -338,7 +358,7 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 		if c.lang == "en" {
 			end.Message = f.En()
 		}
-		end.Continue = continueArgs(c, explicit, *batch, *device, *source, *res, *mode, *pageSize, *ppd, saneOpts, sum, f)
+		end.Continue = continueArgs(c, explicit, *batch, *device, *source, *res, *mode, *pageSize, *ppd, *sepKind, saneOpts, sum, f)
 		if c.json {
 			c.printJSONLine(end)
 		} else {
@@ -367,7 +387,7 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 
 // continueArgs is the command line that continues the job after a fault: the same settings,
 // the same document, from the sheet after the last one stored.
-func continueArgs(c *cmdCtx, explicit map[string]bool, batch, device, source string, res int, mode, pageSize string, ppd int,
+func continueArgs(c *cmdCtx, explicit map[string]bool, batch, device, source string, res int, mode, pageSize string, ppd int, sep string,
 	saneOpts []string, sum capture.ScanSummary, f *capture.Fault) []string {
 	a := []string{"scan", "--batch", batch, "--device", device, "--source", source, "--resolution", strconv.Itoa(res), "--mode", mode}
 	if pageSize != "" {
@@ -375,6 +395,9 @@ func continueArgs(c *cmdCtx, explicit map[string]bool, batch, device, source str
 	}
 	if ppd > 0 {
 		a = append(a, "--pages-per-document", strconv.Itoa(ppd))
+	}
+	if sep != "" {
+		a = append(a, "--separator", sep)
 	}
 	if sum.LastDocument != 0 {
 		a = append(a, "--continue-document", strconv.FormatInt(sum.LastDocument, 10), "--start-sheet", strconv.Itoa(sum.NextSheet))

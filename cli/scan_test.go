@@ -377,3 +377,20 @@ func FuzzParsePageSize(f *testing.F) {
 		}
 	})
 }
+
+// TestScanBlankSeparators: with --separator blank, blank sheets (the test backend's "Solid
+// white" picture) are separator sheets: reported, never stored.
+func TestScanBlankSeparators(t *testing.T) {
+	r, batch := scanRunner(t)
+	args := append([]string{"scan", "--batch", batch, "--separator", "blank", "--sane-option", "test-picture=Solid white", "--json"}, quickJob...)
+	res := r.must(args...)
+	if n := strings.Count(res.stdout, `"event":"separator"`); n != 10 {
+		t.Fatalf("%d separator events, want 10:\n%s", n, res.stdout)
+	}
+	if strings.Contains(res.stdout, `"event":"stored"`) {
+		t.Fatalf("a blank separator was stored:\n%s", res.stdout)
+	}
+	if res := r.run("", append([]string{"scan", "--batch", batch, "--separator", "barcode"}, quickJob...)...); res.code != 2 {
+		t.Fatalf("bad --separator: %+v", res)
+	}
+}

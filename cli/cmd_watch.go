@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sohoa/sohoa/capture/hotfolder"
+	"github.com/sohoa/sohoa/capture/separate"
+)
+
+func init() {
+	register(&command{name: "watch", usage: "--batch ID FOLDER [--stable-for 2s]",
+		summary: "import what scan-to-folder devices drop into a folder, until stopped / nhập tự động từ thư mục", run: runWatch})
+	register(&command{name: "separator-sheet", usage: "--out FILE.png [--label L] [--dpi 300]",
+		summary: "render the QR separator sheet to print / tạo tờ phân tách hồ sơ để in", run: runSeparatorSheet})
+}
+
+func runWatch(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("watch")
+	batch := fs.String("batch", "", "")
+	stable := fs.Duration("stable-for", 2*time.Second, "")
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *batch == "" || len(pos) != 1 {
+		return usageError{c.t("give --batch and one folder", "cần --batch và một thư mục")}
+	}
+	if *stable <= 0 {
+		return usageError{c.t("--stable-for must be positive", "--stable-for phải dương")}
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := c.store.Batch(ctx, *batch)
+	if err != nil {
+		return err
+	}
+	w := hotfolder.New(c.store, u, b.ID, pos[0], hotfolder.Options{StableFor: *stable, OnEvent: func(ev hotfolder.Event) {
+		if c.json {
+			m := map[string]any{"event": string(ev.Kind), "file": ev.File, "document_id": ev.DocumentID, "pages": len(ev.Pages)}
+			if ev.Err != nil {
+				m["error"] = c.errText(ev.Err)
+			}
+			c.printJSONLine(m)
+			return
+		}
+		switch ev.Kind {
+		case hotfolder.Imported:
+			fmt.Fprintf(c.env.Stdout, c.t("%s: document %d, %d pages stored\n", "%s: tài liệu %d, đã lưu %d trang\n"), ev.File, ev.DocumentID, len(ev.Pages))
+		case hotfolder.Duplicate:
+			fmt.Fprintf(c.env.Stdout, c.t("%s: already in this batch, skipped\n", "%s: đã có trong lô, bỏ qua\n"), ev.File)
+		case hotfolder.Failed, hotfolder.Error:
+			fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.t("ERROR", "LỖI"), c.errText(ev.Err))
+		}
+	}})
+	fmt.Fprintf(c.env.Stderr, c.t("watching %s (Ctrl+C to stop)\n", "đang theo dõi %s (Ctrl+C để dừng)\n"), pos[0])
+	if err := w.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func runSeparatorSheet(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("separator-sheet")
+	out := fs.String("out", "", "")
+	label := fs.String("label", "", "")
+	dpi := fs.Int("dpi", 300, "")
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{c.t("--out FILE.png is required", "cần --out TỆP.png")}
+	}
+	png, err := separate.SeparatorSheetPNG(*dpi, *label)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, png, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.env.Stdout, *out)
+	return nil
+}
