@@ -49,6 +49,7 @@ const (
 	ErrTooLarge      DecodeErrorKind = "too_large"      // page or file beyond the limits
 	ErrUnsupported   DecodeErrorKind = "unsupported"    // valid file using something we cannot import
 	ErrNoPages       DecodeErrorKind = "no_pages"       // a container without any page
+	ErrNotFound      DecodeErrorKind = "not_found"      // no such file or folder, or it cannot be read
 )
 
 // DecodeError says why a file (or one page of it) cannot be imported. Its messages name the
@@ -118,6 +119,7 @@ var kindText = map[DecodeErrorKind][2]string{
 	ErrTooLarge:      {"ảnh quá lớn. Hãy quét lại với độ phân giải thấp hơn (tối đa 600 dpi).", "the image is too large; scan it again at a lower resolution (600 dpi at most)"},
 	ErrUnsupported:   {"định dạng bên trong tệp chưa được hỗ trợ. Hãy quét lại hoặc lưu lại thành PNG, JPEG hoặc TIFF.", "the file uses a feature that cannot be imported; scan it again or save it as PNG, JPEG or TIFF"},
 	ErrNoPages:       {"tệp không có trang nào.", "the file has no pages"},
+	ErrNotFound:      {"không tìm thấy hoặc không đọc được tệp/thư mục này. Kiểm tra lại đường dẫn và quyền truy cập.", "no such file or folder, or it cannot be read; check the path and permissions"},
 }
 
 // feature is the cause of an ErrUnsupported error, with a Vietnamese explanation.

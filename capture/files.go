@@ -35,7 +35,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("import %q: %w", filepath.Base(p), err)
+			return nil, &DecodeError{File: filepath.Base(p), Page: -1, Kind: ErrNotFound, Err: err}
 		}
 		if !st.IsDir() {
 			add(p)

@@ -95,14 +95,14 @@ func importOne(ctx context.Context, st *queue.Store, actor queue.User, batchID, 
 	name := filepath.Base(path)
 	info, err := os.Stat(path)
 	if err != nil {
-		return 0, nil, false, &DecodeError{File: name, Page: -1, Kind: ErrCorrupt, Err: fmt.Errorf("cannot read: %w", errors.Unwrap(err))}
+		return 0, nil, false, &DecodeError{File: name, Page: -1, Kind: ErrNotFound, Err: err}
 	}
 	if info.Size() > MaxFileBytes {
 		return 0, nil, false, &DecodeError{File: name, Page: -1, Kind: ErrTooLarge, Err: fmt.Errorf("file is %d MiB, the limit is %d MiB", info.Size()>>20, MaxFileBytes>>20)}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, nil, false, &DecodeError{File: name, Page: -1, Kind: ErrCorrupt, Err: fmt.Errorf("cannot read: %w", err)}
+		return 0, nil, false, &DecodeError{File: name, Page: -1, Kind: ErrNotFound, Err: err}
 	}
 	src := queue.HashBytes(data)
 	if dup, err := st.HasSource(ctx, batchID, src); err != nil {

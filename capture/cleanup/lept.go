@@ -1,0 +1,273 @@
+package cleanup
+
+// Thin cgo layer over leptonica. Every function takes and returns PIX
+// objects owned by the caller; none touches leptonica's global state, so
+// calls from several goroutines on distinct images are safe.
+
+/*
+#cgo pkg-config: lept
+#include <stdlib.h>
+#include <leptonica/allheaders.h>
+
+static PIX* cl_read(const unsigned char* data, size_t n) { return pixReadMem(data, n); }
+static void cl_destroy(PIX* p) { pixDestroy(&p); }
+static void cl_info(PIX* p, int* w, int* h, int* d, int* xres) {
+	*w = pixGetWidth(p); *h = pixGetHeight(p); *d = pixGetDepth(p); *xres = pixGetXRes(p);
+}
+
+// cl_normalize returns a copy of p at depth 1, 8 (gray) or 32 (RGB,
+// no alpha), without colormap.
+static PIX* cl_normalize(PIX* p) {
+	PIX *a = NULL, *b = NULL;
+	if (pixGetColormap(p) != NULL) {
+		a = pixRemoveColormap(p, REMOVE_CMAP_BASED_ON_SRC);
+	} else {
+		a = pixClone(p);
+	}
+	if (a == NULL) return NULL;
+	int d = pixGetDepth(a);
+	switch (d) {
+	case 1:
+	case 8:
+		return a;
+	case 2:
+	case 4:
+		b = pixConvertTo8(a, 0);
+		break;
+	case 16:
+		b = pixConvert16To8(a, L_MS_BYTE);
+		break;
+	case 24:
+	case 32:
+		if (d == 24) {
+			b = pixConvert24To32(a);
+		} else if (pixGetSpp(a) == 4) {
+			b = pixRemoveAlpha(a);
+		} else {
+			b = pixClone(a);
+		}
+		if (b != NULL) pixSetSpp(b, 3);
+		break;
+	default:
+		b = NULL;
+	}
+	pixDestroy(&a);
+	return b;
+}
+
+static PIX* cl_gray(PIX* p) {
+	switch (pixGetDepth(p)) {
+	case 1: return pixConvert1To8(NULL, p, 255, 0);
+	case 8: return pixClone(p);
+	case 32: return pixConvertRGBToLuminance(p);
+	}
+	return NULL;
+}
+
+// cl_hist fills hist[256] with a subsampled histogram of an 8 bpp image.
+static int cl_hist(PIX* g, int factor, float* hist) {
+	NUMA* na = pixGetGrayHistogram(g, factor);
+	if (na == NULL) return 1;
+	int n = numaGetCount(na);
+	for (int i = 0; i < 256; i++) {
+		float v = 0;
+		if (i < n) numaGetFValue(na, i, &v);
+		hist[i] = v;
+	}
+	numaDestroy(&na);
+	return 0;
+}
+
+static PIX* cl_threshold(PIX* g, int thr) { return pixThresholdToBinary(g, thr); }
+static PIX* cl_clone(PIX* p) { return pixClone(p); }
+static PIX* cl_reduce2(PIX* p) { return pixReduceRankBinary2(p, 2, NULL); }
+static PIX* cl_rotate_orth(PIX* p, int quads) { return pixRotateOrth(p, quads); }
+
+// cl_rotate turns p by deg degrees (positive = clockwise), bringing in
+// white; area mapping for gray and colour, sampling for 1 bpp.
+static PIX* cl_rotate(PIX* p, float deg, int fast) {
+	float rad = deg * 3.14159265358979f / 180.0f;
+	if (pixGetDepth(p) == 1 || fast)
+		return pixRotateBySampling(p, pixGetWidth(p) / 2, pixGetHeight(p) / 2, rad, L_BRING_IN_WHITE);
+	return pixRotate(p, rad, L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0);
+}
+
+static int cl_skew(PIX* b, float* angle, float* conf) {
+	*angle = 0; *conf = 0;
+	return pixFindSkew(b, angle, conf);
+}
+
+// cl_counts fills rows[h] and cols[w] with the number of ON pixels of a
+// 1 bpp image in each row and column.
+static int cl_counts(PIX* b, int* rows, int* cols) {
+	NUMA* nr = pixCountPixelsByRow(b, NULL);
+	NUMA* nc = pixCountPixelsByColumn(b);
+	int ok = nr != NULL && nc != NULL;
+	if (ok) {
+		int n = numaGetCount(nr);
+		for (int i = 0; i < n; i++) { l_int32 v = 0; numaGetIValue(nr, i, &v); rows[i] = v; }
+		n = numaGetCount(nc);
+		for (int i = 0; i < n; i++) { l_int32 v = 0; numaGetIValue(nc, i, &v); cols[i] = v; }
+	}
+	numaDestroy(&nr);
+	numaDestroy(&nc);
+	return ok ? 0 : 1;
+}
+
+static PIX* cl_clip(PIX* p, int x, int y, int w, int h) {
+	BOX* b = boxCreate(x, y, w, h);
+	PIX* c = pixClipRectangle(p, b, NULL);
+	boxDestroy(&b);
+	return c;
+}
+
+// cl_ink returns the number of ON pixels of a 1 bpp image that belong to
+// connected components at least minsize wide or high, after a 2x
+// reduction (which keeps thin strokes: level 1 is an OR).
+static int cl_ink(PIX* b, int minsize, int* count, int* total) {
+	*count = 0; *total = 0;
+	PIX* r = pixReduceRankBinary2(b, 1, NULL);
+	if (r == NULL) return 1;
+	PIX* s = pixSelectBySize(r, minsize, minsize, 8, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL);
+	pixDestroy(&r);
+	if (s == NULL) return 1;
+	l_int32 n = 0;
+	pixCountPixels(s, &n, NULL);
+	*count = n;
+	*total = pixGetWidth(s) * pixGetHeight(s);
+	pixDestroy(&s);
+	return 0;
+}
+
+static int cl_encode_png(PIX* p, int level, unsigned char** data, size_t* n) {
+	pixSetZlibCompression(p, level);
+	return pixWriteMem(data, n, p, IFF_PNG);
+}
+static void cl_free(void* p) { lept_free(p); }
+static void cl_quiet(void) { setMsgSeverity(L_SEVERITY_NONE); }
+*/
+import "C"
+
+import (
+	"errors"
+	"image"
+	"unsafe"
+)
+
+// pix is a leptonica image owned by Go code; call free exactly once.
+type pix struct{ p *C.PIX }
+
+var errLept = errors.New("cleanup: image operation failed / xử lý ảnh thất bại")
+
+func wrap(p *C.PIX) (*pix, error) {
+	if p == nil {
+		return nil, errLept
+	}
+	return &pix{p: p}, nil
+}
+
+func readPix(data []byte) (*pix, error) {
+	p := C.cl_read((*C.uchar)(unsafe.Pointer(&data[0])), C.size_t(len(data)))
+	if p == nil {
+		return nil, ErrBadImage
+	}
+	return &pix{p: p}, nil
+}
+
+func (x *pix) free() {
+	if x != nil && x.p != nil {
+		C.cl_destroy(x.p)
+		x.p = nil
+	}
+}
+
+func (x *pix) info() (w, h, depth, xres int) {
+	var cw, ch, cd, cr C.int
+	C.cl_info(x.p, &cw, &ch, &cd, &cr)
+	return int(cw), int(ch), int(cd), int(cr)
+}
+
+func (x *pix) normalize() (*pix, error) { return wrap(C.cl_normalize(x.p)) }
+func (x *pix) gray() (*pix, error)      { return wrap(C.cl_gray(x.p)) }
+func (x *pix) clone() *pix              { return &pix{p: C.cl_clone(x.p)} }
+
+// reduce2 halves a 1 bpp image (a pixel is ON when 2 of its 4 sources are).
+func (x *pix) reduce2() (*pix, error) { return wrap(C.cl_reduce2(x.p)) }
+
+func (x *pix) histogram(factor int) ([256]float64, error) {
+	var h [256]C.float
+	var out [256]float64
+	if C.cl_hist(x.p, C.int(factor), &h[0]) != 0 {
+		return out, errLept
+	}
+	for i := range h {
+		out[i] = float64(h[i])
+	}
+	return out, nil
+}
+
+func (x *pix) threshold(t int) (*pix, error) { return wrap(C.cl_threshold(x.p, C.int(t))) }
+
+// rotateOrth turns the image clockwise by deg (a multiple of 90).
+func (x *pix) rotateOrth(deg int) (*pix, error) {
+	return wrap(C.cl_rotate_orth(x.p, C.int(deg/90)))
+}
+
+// rotate turns the image by deg degrees, positive clockwise.
+func (x *pix) rotate(deg float64, fast bool) (*pix, error) {
+	f := C.int(0)
+	if fast {
+		f = 1
+	}
+	return wrap(C.cl_rotate(x.p, C.float(deg), f))
+}
+
+// skew measures the skew of a 1 bpp image: the clockwise rotation, in
+// degrees, that straightens it, and leptonica's confidence.
+func (x *pix) skew() (deg, conf float64, ok bool) {
+	var a, c C.float
+	if C.cl_skew(x.p, &a, &c) != 0 {
+		return 0, 0, false
+	}
+	return float64(a), float64(c), true
+}
+
+func (x *pix) counts() (rows, cols []int32, err error) {
+	w, h, _, _ := x.info()
+	rows, cols = make([]int32, h), make([]int32, w)
+	if w == 0 || h == 0 {
+		return nil, nil, errLept
+	}
+	if C.cl_counts(x.p, (*C.int)(unsafe.Pointer(&rows[0])), (*C.int)(unsafe.Pointer(&cols[0]))) != 0 {
+		return nil, nil, errLept
+	}
+	return rows, cols, nil
+}
+
+func (x *pix) clip(r image.Rectangle) (*pix, error) {
+	return wrap(C.cl_clip(x.p, C.int(r.Min.X), C.int(r.Min.Y), C.int(r.Dx()), C.int(r.Dy())))
+}
+
+// ink counts ON pixels in components at least minsize pixels wide or high
+// at half resolution, and the number of pixels at that resolution.
+func (x *pix) ink(minsize int) (count, total int, err error) {
+	var c, t C.int
+	if C.cl_ink(x.p, C.int(minsize), &c, &t) != 0 {
+		return 0, 0, errLept
+	}
+	return int(c), int(t), nil
+}
+
+func (x *pix) encodePNG(level int) ([]byte, error) {
+	var data *C.uchar
+	var n C.size_t
+	if C.cl_encode_png(x.p, C.int(level), &data, &n) != 0 || data == nil {
+		return nil, errors.New("cleanup: PNG encoding failed / mã hóa PNG thất bại")
+	}
+	defer C.cl_free(unsafe.Pointer(data))
+	return C.GoBytes(unsafe.Pointer(data), C.int(n)), nil
+}
+
+// quietLeptonica silences leptonica's diagnostics on stderr for the whole
+// process (used by the fuzz test, where every bad input would print).
+func quietLeptonica() { C.cl_quiet() }
