@@ -29,7 +29,9 @@ func CaptureImporter(ctx context.Context, st *queue.Store, actor queue.User, bat
 // NewPipelineOCR starts the Tesseract worker pool behind pipeline.OCRService (Vietnamese and
 // English, pages turned upright automatically).
 func NewPipelineOCR(st *queue.Store) (BackgroundOCR, error) {
-	svc, err := pipeline.NewOCRService(st, ocr.Options{AutoOrient: true})
+	// The service's default clean-up turns pages upright before OCR (Tesseract OSD), so the
+	// pool need not detect orientation a second time.
+	svc, err := pipeline.NewOCRService(st, ocr.Options{})
 	if err != nil {
 		return nil, err
 	}

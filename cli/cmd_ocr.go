@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sohoa/sohoa/capture/cleanup"
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/pipeline"
 )
@@ -48,10 +49,12 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 	if *psm < 0 || *psm > 13 {
 		return usageError{c.t("--psm must be between 1 and 13", "--psm phải từ 1 đến 13")}
 	}
-	opts := ocr.Options{Workers: *workers, TessdataDir: *tessdata, AutoOrient: true, PSM: *psm}
+	// Clean-up turns pages upright (Tesseract OSD) before OCR; without it the pool does.
+	opts := ocr.Options{Workers: *workers, TessdataDir: *tessdata, AutoOrient: *noClean, PSM: *psm}
 	if opts.TessdataDir == "" {
 		opts.TessdataDir = c.env.Getenv("SOHOA_TESSDATA")
 	}
+	cleanup.TessdataDir = opts.TessdataDir
 	svc, err := pipeline.NewOCRService(c.store, opts)
 	if err != nil {
 		return err
