@@ -2,13 +2,17 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
+
+	"github.com/sohoa/sohoa/capture/cleanup"
 
 	"github.com/sohoa/sohoa/queue"
 )
 
 func init() {
-	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE]",
+	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE] [--cleanup default|none|deskew,orient,crop,blank=flag|drop|off,binarize]",
 		summary: "create a batch / tạo lô hồ sơ", run: runBatch})
 	register(&command{name: "types", usage: "", summary: "list record types / liệt kê loại hồ sơ", run: runTypes})
 }
@@ -21,14 +25,19 @@ func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
 	typ := fs.String("type", "generic", "")
 	name := fs.String("name", "", "")
 	office := fs.String("office", "", "")
+	clean := fs.String("cleanup", "default", "")
 	if _, err := c.parse(fs, args[1:]); err != nil {
 		return err
+	}
+	profile, err := parseCleanupFlag(*clean)
+	if err != nil {
+		return usageError{c.t("--cleanup: ", "--cleanup: ") + err.Error()}
 	}
 	u, err := c.login(ctx)
 	if err != nil {
 		return err
 	}
-	b, err := c.store.CreateBatch(ctx, u, queue.BatchSpec{Name: *name, Office: *office, RecordType: *typ})
+	b, err := c.store.CreateBatch(ctx, u, queue.BatchSpec{Name: *name, Office: *office, RecordType: *typ, Cleanup: profile})
 	if err != nil {
 		return err
 	}
@@ -81,4 +90,40 @@ type jsonBatch struct {
 
 func batchJSON(b queue.Batch) jsonBatch {
 	return jsonBatch{b.ID, b.Name, b.Office, b.RecordType, string(b.State), b.CreatedBy, b.CreatedAt, b.Documents, b.Pages, b.PagesDone, b.PagesFail}
+}
+
+// parseCleanupFlag turns "default", "none" or a list such as "deskew,orient,crop,blank=drop"
+// into the batch's stored clean-up setting.
+func parseCleanupFlag(v string) (string, error) {
+	switch v {
+	case "", "default":
+		return "", nil
+	case "none":
+		return "none", nil
+	}
+	p := cleanup.Profile{Blank: cleanup.BlankOff}
+	for _, item := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(strings.TrimSpace(item), "=")
+		switch k {
+		case "deskew":
+			p.Deskew = true
+		case "orient":
+			p.AutoOrient = true
+		case "crop":
+			p.CropBorders = true
+		case "binarize":
+			p.Binarize = true
+		case "blank":
+			switch cleanup.BlankPolicy(val) {
+			case cleanup.BlankFlag, cleanup.BlankDrop, cleanup.BlankOff:
+				p.Blank = cleanup.BlankPolicy(val)
+			default:
+				return "", fmt.Errorf("blank=%q: use flag, drop or off", val)
+			}
+		default:
+			return "", fmt.Errorf("unknown step %q (deskew, orient, crop, blank=…, binarize)", k)
+		}
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
 }

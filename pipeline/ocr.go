@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
 	"time"
 
 	"github.com/sohoa/sohoa/capture/cleanup"
+	"github.com/sohoa/sohoa/internal/imgutil"
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/queue"
 )
@@ -25,7 +27,10 @@ type OCRService struct {
 	pool    *ocr.Pool
 	workers int
 	kick    chan struct{}
-	clean   *cleanup.Profile // nil: pages are OCR'd as captured
+	clean   *cleanup.Profile // default clean-up for batches without their own; nil = none
+	// override: SetCleanup was called, its profile applies to every batch
+	override bool
+	profiles map[string]*cleanup.Profile // per-batch profiles, read once
 
 	mu   sync.Mutex
 	subs map[chan Progress]struct{}
@@ -53,12 +58,14 @@ func NewOCRService(st *queue.Store, opts ocr.Options) (*OCRService, error) {
 		w = runtime.NumCPU()
 	}
 	def := cleanup.DefaultProfile()
-	return &OCRService{st: st, pool: pool, workers: w, kick: make(chan struct{}, 1), subs: map[chan Progress]struct{}{}, clean: &def}, nil
+	return &OCRService{st: st, pool: pool, workers: w, kick: make(chan struct{}, 1), subs: map[chan Progress]struct{}{}, clean: &def,
+		profiles: map[string]*cleanup.Profile{}}, nil
 }
 
-// SetCleanup chooses the image clean-up applied before OCR (nil = none). The default is
-// cleanup.DefaultProfile(). Call it before Serve or RunPending.
-func (s *OCRService) SetCleanup(p *cleanup.Profile) { s.clean = p }
+// SetCleanup chooses the image clean-up applied before OCR to every batch, whatever its own
+// profile (nil = none). Without it each batch's profile applies, and
+// cleanup.DefaultProfile() for batches that have none. Call it before Serve or RunPending.
+func (s *OCRService) SetCleanup(p *cleanup.Profile) { s.clean, s.override = p, true }
 
 // Close stops the worker pool.
 func (s *OCRService) Close() error { return s.pool.Close() }
@@ -204,6 +211,48 @@ func (s *OCRService) RunPending(ctx context.Context, batchID string, progress fu
 	}
 }
 
+// profileFor returns the clean-up profile of a batch: the batch's own ("none" = no clean-up,
+// else a JSON cleanup.Profile), else the service's default. An explicit SetCleanup overrides.
+func (s *OCRService) profileFor(ctx context.Context, batchID string) (*cleanup.Profile, error) {
+	if s.override {
+		return s.clean, nil
+	}
+	s.mu.Lock()
+	p, ok := s.profiles[batchID]
+	s.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	b, err := s.st.Batch(ctx, batchID)
+	if err != nil {
+		return nil, err
+	}
+	p, err = ParseCleanup(b.Cleanup, s.clean)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.profiles[batchID] = p
+	s.mu.Unlock()
+	return p, nil
+}
+
+// ParseCleanup reads a batch's stored clean-up setting: "" gives def, "none" nil, else a
+// JSON cleanup.Profile.
+func ParseCleanup(v string, def *cleanup.Profile) (*cleanup.Profile, error) {
+	switch v {
+	case "":
+		return def, nil
+	case "none":
+		return nil, nil
+	}
+	var p cleanup.Profile
+	if err := json.Unmarshal([]byte(v), &p); err != nil {
+		return nil, fmt.Errorf("batch clean-up profile: %w", err)
+	}
+	return &p, nil
+}
+
 // processPage cleans one page (deskew, orientation, blank detection, border crop: the
 // original stays stored), runs OCR on it and commits both in one transaction. It returns
 // failed=true when the page itself cannot be read (the page is marked failed and OCR goes
@@ -215,35 +264,56 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 		}
 		return true, nil
 	}
-	img, err := s.st.OriginalImage(pg)
+	prof, err := s.profileFor(ctx, pg.BatchID)
 	if err != nil {
-		return fail("page image unreadable: " + err.Error())
+		return false, err
 	}
+	var img []byte
 	var cleaned *queue.Cleaned
 	blank := false
-	if s.clean != nil {
-		cr, err := cleanup.Process(ctx, img, *s.clean)
+	if prof == nil {
+		// No clean-up: OCR the working image (the original, or the clerk's turn of it).
+		if img, err = s.st.PageImage(pg); err != nil {
+			return fail("page image unreadable: " + err.Error())
+		}
+	} else {
+		if img, err = s.st.OriginalImage(pg); err != nil {
+			return fail("page image unreadable: " + err.Error())
+		}
+		p := *prof
+		format, w, h := pg.Format, pg.Width, pg.Height
+		turned := false
+		if pg.UserRotation != 0 {
+			// The clerk has turned this page: start from the original turned the same way,
+			// and trust the clerk over orientation detection.
+			if img, w, h, err = imgutil.RotateEncoded(img, pg.UserRotation); err != nil {
+				return fail("page image unreadable: " + err.Error())
+			}
+			format, turned, p.AutoOrient = "png", true, false
+		}
+		cr, err := cleanup.Process(ctx, img, p)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return false, ctx.Err()
 		case err != nil:
-			// Clean-up is an improvement, not a gate: OCR the page as captured.
-		default:
-			cleaned = &queue.Cleaned{Blob: pg.Original, Format: pg.Format, Width: pg.Width, Height: pg.Height,
-				SkewDeg: cr.SkewDeg, Rotation: cr.Rotation, Blank: cr.Blank}
-			if cleaned.Blob == "" {
-				cleaned.Blob = pg.Blob
-			}
-			if cr.Changed && cr.Data != nil {
-				h, err := s.st.Blobs.Put(cr.Data) // durable before the row names it
-				if err != nil {
-					return false, err
-				}
-				cleaned.Blob, cleaned.Format, cleaned.Width, cleaned.Height = h, cr.Format, cr.Width, cr.Height
-				img = cr.Data
-			}
-			blank = cr.Blank
+			// Clean-up is an improvement, not a gate: OCR the page as it is.
+			cr = cleanup.Result{}
+		case cr.Changed && cr.Data != nil:
+			img, format, w, h = cr.Data, cr.Format, cr.Width, cr.Height
 		}
+		cleaned = &queue.Cleaned{Blob: pg.Original, Format: format, Width: w, Height: h,
+			SkewDeg: cr.SkewDeg, Rotation: (cr.Rotation + pg.UserRotation) % 360, Blank: cr.Blank}
+		if cleaned.Blob == "" {
+			cleaned.Blob = pg.Blob
+		}
+		if turned || (cr.Changed && cr.Data != nil) {
+			h, err := s.st.Blobs.Put(img) // durable before the row names it
+			if err != nil {
+				return false, err
+			}
+			cleaned.Blob = h
+		}
+		blank = cr.Blank
 	}
 	var res ocr.Result
 	if blank {

@@ -63,8 +63,9 @@ type Batch struct {
 	UpdatedAt  string
 	Documents  int
 	Pages      int
-	PagesDone  int // pages with OCR finished
-	PagesFail  int // pages whose OCR failed
+	PagesDone  int    // pages with OCR finished
+	PagesFail  int    // pages whose OCR failed
+	Cleanup    string // clean-up profile: "" default, "none", or the profile as JSON
 }
 
 // BatchSpec describes a new batch.
@@ -72,6 +73,7 @@ type BatchSpec struct {
 	Name       string
 	Office     string
 	RecordType string // "generic" when empty
+	Cleanup    string // clean-up profile: "" default, "none", or a JSON profile (the pipeline reads it)
 }
 
 // RecordType is a kind of record a batch holds.
@@ -121,8 +123,8 @@ func (s *Store) CreateBatch(ctx context.Context, actor User, spec BatchSpec) (Ba
 		if n == 0 {
 			return fmt.Errorf("unknown record type %q (see sohoa types)", spec.RecordType)
 		}
-		if _, err := tx.Exec(`INSERT INTO batches(id, name, office, record_type, state, created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)`,
-			id.String(), spec.Name, spec.Office, spec.RecordType, StateCapturing, actor.ID, now, now); err != nil {
+		if _, err := tx.Exec(`INSERT INTO batches(id, name, office, record_type, state, created_by, created_at, updated_at, cleanup) VALUES (?,?,?,?,?,?,?,?,?)`,
+			id.String(), spec.Name, spec.Office, spec.RecordType, StateCapturing, actor.ID, now, now, spec.Cleanup); err != nil {
 			return err
 		}
 		return s.audit(tx, actor.Username, "batch.create", "batch:"+id.String(), "type="+spec.RecordType)
@@ -137,14 +139,15 @@ const batchSelect = `SELECT b.id, b.name, b.office, b.record_type, b.state, u.us
   (SELECT count(*) FROM documents d WHERE d.batch_id = b.id),
   (SELECT count(*) FROM pages p JOIN documents d ON d.id = p.document_id WHERE d.batch_id = b.id),
   (SELECT count(*) FROM pages p JOIN documents d ON d.id = p.document_id WHERE d.batch_id = b.id AND p.ocr_state = 'done'),
-  (SELECT count(*) FROM pages p JOIN documents d ON d.id = p.document_id WHERE d.batch_id = b.id AND p.ocr_state = 'failed')
+  (SELECT count(*) FROM pages p JOIN documents d ON d.id = p.document_id WHERE d.batch_id = b.id AND p.ocr_state = 'failed'),
+  b.cleanup
 FROM batches b JOIN users u ON u.id = b.created_by`
 
 func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
 	var b Batch
 	var st string
 	err := row.Scan(&b.ID, &b.Name, &b.Office, &b.RecordType, &st, &b.CreatedBy, &b.CreatedAt, &b.UpdatedAt,
-		&b.Documents, &b.Pages, &b.PagesDone, &b.PagesFail)
+		&b.Documents, &b.Pages, &b.PagesDone, &b.PagesFail, &b.Cleanup)
 	b.State = State(st)
 	return b, err
 }

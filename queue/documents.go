@@ -55,6 +55,9 @@ type Page struct {
 	SkewDeg    float64 // skew measured on the original, degrees counter-clockwise
 	Rotation   int     // clockwise degrees applied to make the page upright
 	Blank      bool    // detected as a blank page
+	// UserRotation is a clerk's clockwise turn of the original (0, 90, 180, 270): clean-up
+	// starts from the original turned by it, and does not detect orientation again.
+	UserRotation int
 }
 
 // ErrDuplicateFile is returned by AddDocument when the same source file (by content) was
@@ -200,7 +203,7 @@ func (s *Store) Document(ctx context.Context, id int64) (Document, error) {
 
 const pageSelect = `SELECT p.id, p.document_id, d.batch_id, p.seq, p.blob_sha256, p.format, p.width, p.height, p.dpi,
 	p.origin_file, p.origin_page, p.origin_scanner, p.origin_sheet, p.ocr_state, p.ocr_error,
-	p.original_sha256, p.cleaned, p.skew_deg, p.rotation, p.blank
+	p.original_sha256, p.cleaned, p.skew_deg, p.rotation, p.blank, p.user_rotation
 	FROM pages p JOIN documents d ON d.id = p.document_id`
 
 func scanPages(rows *sql.Rows) ([]Page, error) {
@@ -210,7 +213,7 @@ func scanPages(rows *sql.Rows) ([]Page, error) {
 		var p Page
 		if err := rows.Scan(&p.ID, &p.DocumentID, &p.BatchID, &p.Seq, &p.Blob, &p.Format, &p.Width, &p.Height, &p.DPI,
 			&p.Origin.File, &p.Origin.Page, &p.Origin.Scanner, &p.Origin.Sheet, &p.OCRState, &p.OCRError,
-			&p.Original, &p.Cleaned, &p.SkewDeg, &p.Rotation, &p.Blank); err != nil {
+			&p.Original, &p.Cleaned, &p.SkewDeg, &p.Rotation, &p.Blank, &p.UserRotation); err != nil {
 			return nil, err
 		}
 		out = append(out, p)

@@ -427,3 +427,39 @@ func TestAppendPage(t *testing.T) {
 		t.Fatal("bad format accepted")
 	}
 }
+
+func TestRotatePageRequeuesOCR(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{Cleanup: "none"})
+	if got, _ := s.Batch(ctx, b.ID); got.Cleanup != "none" {
+		t.Fatalf("batch cleanup profile %q", got.Cleanup)
+	}
+	_, pages, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: "x.png", Pages: []PageInput{pngPage(t, 40, 60, 200)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveOCR(ctx, pages[0].ID, OCRResult{Text: "Ủy ban nhân dân", Engine: "e", Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.RotatePage(ctx, admin, pages[0].ID, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Width != 60 || p.Height != 40 || p.UserRotation != 90 || p.OCRState != "pending" || p.Original != pages[0].Original {
+		t.Fatalf("rotated page: %+v", p)
+	}
+	if _, err := s.OCR(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("old OCR kept: %v", err)
+	}
+	if hits, _ := s.Search(ctx, "uy ban", 10); len(hits) != 0 {
+		t.Fatalf("stale search rows: %+v", hits)
+	}
+	p, _ = s.RotatePage(ctx, admin, p.ID, 270)
+	if p.UserRotation != 0 || p.Width != 40 {
+		t.Fatalf("turned back: %+v", p)
+	}
+	if _, err := s.RotatePage(ctx, admin, p.ID, 45); !errors.Is(err, ErrBadRotation) {
+		t.Fatalf("45°: %v", err)
+	}
+}
