@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/records"
 )
 
 // AppID is the application ID; it must match FyneApp.toml (it names the preferences file).
@@ -29,6 +30,12 @@ func RunWith(dataDir string, svc Services) error {
 	w.SetMaster()
 
 	st, err := queue.Open(dataDir)
+	if err == nil {
+		if _, rerr := records.Register(context.Background(), st); rerr != nil {
+			st.Close()
+			err = rerr
+		}
+	}
 	if err != nil {
 		// Tell the clerk in the window too: a desktop launch has no terminal.
 		msg := widget.NewLabel(tr("err.openStore", map[string]any{"Err": err.Error()}))

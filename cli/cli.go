@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/records"
 )
 
 // Env is what a command sees of the world.
@@ -211,6 +212,11 @@ func (c *cmdCtx) open() (*queue.Store, error) {
 	st, err := queue.Open(c.dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", c.t("cannot open the data folder", "không mở được thư mục dữ liệu"), c.dataDir, err)
+	}
+	// The bundled record types (assets/records) become batch types; unchanged ones write nothing.
+	if _, err := records.Register(context.Background(), st); err != nil {
+		st.Close()
+		return nil, err
 	}
 	c.store = st
 	return st, nil

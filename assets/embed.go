@@ -1,0 +1,12 @@
+package assets
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed records catalogs
+var files embed.FS
+
+// FS returns the bundled files; paths are "records/birth.json", "catalogs/admin_units.json"...
+func FS() fs.FS { return files }

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sohoa/sohoa/internal/docgen"
+)
+
+// TestExtractKeyValidate: a generated birth certificate is imported, OCR'd with real
+// Tesseract, its fields extracted and validated; a keyed ID with a wrong province code makes
+// validate fail with exit 1 without printing the value.
+func TestExtractKeyValidate(t *testing.T) {
+	r := newRunner(t)
+	r.withAdmin()
+	// The bundled record types are registered whenever the CLI opens the store.
+	if res := r.must("types"); !strings.Contains(res.stdout, "birth") {
+		t.Fatalf("types: %s", res.stdout)
+	}
+	res := r.must("batch", "new", "--type", "birth", "--json")
+	var b jsonBatch
+	if err := json.Unmarshal([]byte(res.stdout), &b); err != nil {
+		t.Fatal(err)
+	}
+	var doc docgen.Document
+	dir := t.TempDir()
+	for i := 0; ; i++ {
+		d, imgs, err := docgen.Generate(5, i, docgen.Options{DPI: 300, Clean: true})
+		if err != nil || d.Type != "birth" {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, imgs[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ks.png"), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc = d
+		break
+	}
+	r.must("import", "--batch", b.ID, dir)
+	r.must("ocr", "--batch", b.ID, "--workers", "1")
+	res = r.must("extract", "--batch", b.ID, "--json")
+	var ev struct {
+		Document int64 `json:"document"`
+		Stored   int   `json:"stored"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(res.stdout)), &ev); err != nil {
+		t.Fatalf("extract output %q: %v", res.stdout, err)
+	}
+	if ev.Stored < len(doc.Fields)*8/10 {
+		t.Errorf("stored %d values of %d printed fields", ev.Stored, len(doc.Fields))
+	}
+	// The values OCR read pass validation (no blocking error) unless OCR misread them; on a
+	// clean page the ID and dates are read right.
+	res = r.run("", "validate", "--batch", b.ID)
+	if res.code != 0 {
+		t.Errorf("validate on a clean page: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	docArg := fmt.Sprint(ev.Document)
+	if res := r.run("", "key", "--doc", docArg, "--field", "khong_co", "--value", "x"); res.code == 0 {
+		t.Errorf("unknown field accepted")
+	}
+	bad := "003" + strings.Repeat("4", 9)
+	r.must("key", "--doc", docArg, "--field", "personal_id", "--value", bad)
+	res = r.run("", "validate", "--batch", b.ID)
+	if res.code != 1 || !strings.Contains(res.stdout, "personal_id") || !strings.Contains(res.stdout, "mã tỉnh") {
+		t.Fatalf("validate after a bad ID: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if strings.Contains(res.stdout+res.stderr, bad) {
+		t.Errorf("validate printed the personal value")
+	}
+	// The keyed value is kept by a new extraction.
+	res = r.must("extract", "--batch", b.ID, "--json")
+	if !strings.Contains(res.stdout, `"kept":1`) {
+		t.Errorf("keyed value not kept: %s", res.stdout)
+	}
+}

@@ -1,0 +1,49 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// RegisterRecordTypes inserts record types that are missing and updates the names of
+// those that changed (an upsert), in one transaction. Types already present with the same
+// names are left alone, so calling it at every start writes nothing; each insert or rename
+// is audited. Record types are never deleted: batches refer to them.
+func (s *Store) RegisterRecordTypes(ctx context.Context, types []RecordType) error {
+	for _, t := range types {
+		if t.Key == "" || strings.TrimSpace(t.NameVi) == "" || strings.TrimSpace(t.NameEn) == "" {
+			return fmt.Errorf("record type %q: key and both names are required", t.Key)
+		}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		for _, t := range types {
+			vi, en := norm.NFC.String(t.NameVi), norm.NFC.String(t.NameEn)
+			var oldVi, oldEn string
+			err := tx.QueryRowContext(ctx, `SELECT name_vi, name_en FROM record_types WHERE key = ?`, t.Key).Scan(&oldVi, &oldEn)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				if _, err := tx.ExecContext(ctx, `INSERT INTO record_types(key, name_vi, name_en) VALUES (?,?,?)`, t.Key, vi, en); err != nil {
+					return err
+				}
+				if err := s.audit(tx, "system", "recordtype.add", "record_type:"+t.Key, ""); err != nil {
+					return err
+				}
+			case err != nil:
+				return err
+			case oldVi != vi || oldEn != en:
+				if _, err := tx.ExecContext(ctx, `UPDATE record_types SET name_vi = ?, name_en = ? WHERE key = ?`, vi, en, t.Key); err != nil {
+					return err
+				}
+				if err := s.audit(tx, "system", "recordtype.rename", "record_type:"+t.Key, ""); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,94 @@
+package records
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sohoa/sohoa/queue"
+)
+
+// DocStore is what extraction and validation need of the store (implemented by *queue.Store).
+type DocStore interface {
+	Pages(ctx context.Context, documentID int64) ([]queue.Page, error)
+	OCR(ctx context.Context, pageID int64) (queue.OCRResult, error)
+	Fields(ctx context.Context, documentID int64) ([]queue.FieldValue, error)
+	SetField(ctx context.Context, actor queue.User, documentID int64, key, value string, src queue.FieldSource, conf float64) error
+}
+
+var _ DocStore = (*queue.Store)(nil)
+
+// ExtractResult counts what ExtractDocument did.
+type ExtractResult struct {
+	Stored  int // values stored with source ocr
+	Kept    int // fields left alone because a person keyed or corrected them
+	Missing int // fields of the type not found on the pages
+	NoOCR   int // pages without an OCR result
+}
+
+// ExtractDocument runs extraction on the OCR'd pages of a document and stores the values
+// with source ocr. A value a person keyed or corrected is never overwritten, and an
+// unchanged OCR value is not stored again.
+func ExtractDocument(ctx context.Context, st DocStore, actor queue.User, rt *RecordType, documentID int64) (ExtractResult, error) {
+	var res ExtractResult
+	pages, err := st.Pages(ctx, documentID)
+	if err != nil {
+		return res, err
+	}
+	var pw []PageWords
+	for i, p := range pages {
+		r, err := st.OCR(ctx, p.ID)
+		if err != nil {
+			res.NoOCR++
+			continue
+		}
+		pw = append(pw, PageWords{Page: i, Width: p.Width, Height: p.Height, Words: r.Words})
+	}
+	cur, err := st.Fields(ctx, documentID)
+	if err != nil {
+		return res, err
+	}
+	have := map[string]queue.FieldValue{}
+	for _, f := range cur {
+		have[f.Key] = f
+	}
+	got := ExtractPages(rt, pw)
+	for _, e := range got {
+		if old, ok := have[e.Key]; ok {
+			if old.Source != queue.SourceOCR {
+				res.Kept++
+				continue
+			}
+			if old.Value == e.Value {
+				continue
+			}
+		}
+		if err := st.SetField(ctx, actor, documentID, e.Key, e.Value, queue.SourceOCR, e.Confidence); err != nil {
+			return res, fmt.Errorf("document %d field %s: %w", documentID, e.Key, err)
+		}
+		res.Stored++
+	}
+	found := map[string]bool{}
+	for _, e := range got {
+		found[e.Key] = true
+	}
+	for _, f := range rt.Fields {
+		if !found[f.Key] {
+			res.Missing++
+		}
+	}
+	return res, nil
+}
+
+// ValidateDocument validates the current field values of a document.
+func ValidateDocument(ctx context.Context, st DocStore, rt *RecordType, documentID int64, now time.Time) ([]Problem, error) {
+	cur, err := st.Fields(ctx, documentID)
+	if err != nil {
+		return nil, err
+	}
+	vals := map[string]string{}
+	for _, f := range cur {
+		vals[f.Key] = f.Value
+	}
+	return Validate(rt, vals, now), nil
+}
