@@ -547,3 +547,10 @@ func BenchmarkWriteSet10(b *testing.B) {
 		}
 	}
 }
+
+// Long names in a member table used to make the table too wide for the page (seed 7, doc 63).
+func TestWideTableFits(t *testing.T) {
+	if _, _, err := Generate(7, 63, Options{DPI: 200, Clean: true}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -262,6 +262,16 @@ func (b *pageBuilder) table(header []string, rows [][]string, keys [][]string, l
 	x0 := b.left
 	avail := b.right - x0
 	if total > avail {
+		// Long names: tighten the cell padding (never below 0.3 mm) before giving up.
+		minPad := b.mm(0.3)
+		cut := min(pad-minPad, (total-avail+2*n-1)/(2*n))
+		for i := range widths {
+			widths[i] -= 2 * cut
+		}
+		total -= 2 * cut * n
+		pad -= cut
+	}
+	if total > avail {
 		return fmt.Errorf("docgen: table too wide (%d > %d px)", total, avail)
 	}
 	// Columns stay tight (no stretching to the full width): wide gaps between
