@@ -11,7 +11,8 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd \
 	libgl1-mesa-dev xorg-dev libgl1-mesa-dri xvfb xauth \
 	libsane-dev libsane1 sane-utils \
-	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core
+	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core \
+	softhsm2 postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
