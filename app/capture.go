@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/color"
 	_ "image/jpeg" // thumbnails of eSCL pages
 	_ "image/png"
 	"slices"
@@ -57,8 +58,10 @@ type capturePanel struct {
 	status *widget.Label
 	thumbs *fyne.Container
 	shown  []int64 // page IDs of the thumbnails, in order
+	picker *thumbPicker
+	picked int // index of the chosen thumbnail (re-scan), -1 for none
 
-	scanBtn, cancelBtn, closeBtn *widget.Button
+	scanBtn, cancelBtn, closeBtn, rescanBtn *widget.Button
 
 	cancel  context.CancelFunc // of the running job
 	running bool
@@ -105,7 +108,7 @@ func modeName(m capture.ColorMode) string {
 }
 
 func newCapturePanel(e *env, user queue.User, b queue.Batch, onChanged func()) *capturePanel {
-	p := &capturePanel{e: e, user: user, batch: b, onChanged: onChanged}
+	p := &capturePanel{e: e, user: user, batch: b, onChanged: onChanged, picked: -1}
 	p.devSel = widget.NewSelect(nil, func(string) { p.deviceChosen() })
 	p.devSel.PlaceHolder = tr("capture.scanner.hint")
 	p.esclURL = widget.NewEntry()
@@ -126,6 +129,8 @@ func newCapturePanel(e *env, user queue.User, b queue.Batch, onChanged func()) *
 	p.scanBtn.Importance = widget.HighImportance
 	p.cancelBtn = widget.NewButtonWithIcon(tr("btn.cancel"), theme.CancelIcon(), p.stop)
 	p.closeBtn = widget.NewButtonWithIcon(tr("btn.close"), theme.WindowCloseIcon(), p.close)
+	p.rescanBtn = widget.NewButtonWithIcon(tr("capture.rescan"), theme.ViewRefreshIcon(), p.rescan)
+	p.picker = newThumbPicker(p)
 
 	form := widget.NewForm(
 		widget.NewFormItem(tr("capture.scanner"), p.devSel),
@@ -135,9 +140,9 @@ func newCapturePanel(e *env, user queue.User, b queue.Batch, onChanged func()) *
 		widget.NewFormItem(tr("capture.mode"), p.modeSel),
 		widget.NewFormItem(tr("capture.ppd"), p.ppd),
 	)
-	buttons := container.NewHBox(layout.NewSpacer(), p.closeBtn, p.cancelBtn, p.scanBtn)
+	buttons := container.NewHBox(p.rescanBtn, layout.NewSpacer(), p.closeBtn, p.cancelBtn, p.scanBtn)
 	top := container.NewVBox(form, p.status)
-	p.content = container.NewBorder(top, buttons, nil, nil, container.NewVScroll(p.thumbs))
+	p.content = container.NewBorder(top, buttons, nil, nil, container.NewVScroll(container.NewStack(p.thumbs, p.picker)))
 	p.updateButtons()
 	p.listDevices()
 	return p
@@ -358,6 +363,12 @@ func (p *capturePanel) settings() (capture.ScanOptions, bool) {
 }
 
 func (p *capturePanel) updateButtons() {
+	_, devOK := p.device()
+	if ready := devOK && len(p.caps.Sources) > 0; p.running || !ready || p.picked < 0 || p.picked >= len(p.shown) {
+		p.rescanBtn.Disable()
+	} else {
+		p.rescanBtn.Enable()
+	}
 	if p.running {
 		p.scanBtn.Disable()
 		p.cancelBtn.Enable()
@@ -525,4 +536,195 @@ func (s *batchesScreen) showCapture() {
 	s.dlg = dialog.NewCustomWithoutButtons(tr("capture.title", map[string]any{"Batch": b.Name}), p.content, s.e.win)
 	s.dlg.Resize(fyne.NewSize(860, 620))
 	s.dlg.Show()
+}
+
+// errNoRescanPage: the scanner finished a re-scan without delivering a page.
+var errNoRescanPage = errors.New("re-scan: the scanner delivered no page")
+
+// thumbPicker lies over the thumbnails: a tap chooses the thumbnail under it (for re-scan)
+// and a frame marks the chosen one. The thumbnails themselves stay plain images.
+type thumbPicker struct {
+	widget.BaseWidget
+	p    *capturePanel
+	mark *canvas.Rectangle
+}
+
+func newThumbPicker(p *capturePanel) *thumbPicker {
+	t := &thumbPicker{p: p, mark: canvas.NewRectangle(color.Transparent)}
+	t.mark.StrokeColor = theme.Color(theme.ColorNamePrimary)
+	t.mark.StrokeWidth = 3
+	t.mark.Hide()
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+func (t *thumbPicker) CreateRenderer() fyne.WidgetRenderer { return &pickerRenderer{t: t} }
+
+// Tapped chooses the thumbnail under the tap.
+func (t *thumbPicker) Tapped(ev *fyne.PointEvent) {
+	for i, o := range t.p.thumbs.Objects {
+		pos, sz := o.Position(), o.Size()
+		if ev.Position.X >= pos.X && ev.Position.X < pos.X+sz.Width && ev.Position.Y >= pos.Y && ev.Position.Y < pos.Y+sz.Height {
+			t.p.pick(i)
+			return
+		}
+	}
+}
+
+// place puts the frame around the chosen thumbnail (or hides it).
+func (t *thumbPicker) place() {
+	i := t.p.picked
+	if i < 0 || i >= len(t.p.thumbs.Objects) {
+		t.mark.Hide()
+		return
+	}
+	o := t.p.thumbs.Objects[i]
+	t.mark.Move(o.Position().Subtract(fyne.NewPos(2, 2)))
+	t.mark.Resize(o.Size().Add(fyne.NewSize(4, 4)))
+	t.mark.Show()
+	t.mark.Refresh()
+}
+
+type pickerRenderer struct{ t *thumbPicker }
+
+func (r *pickerRenderer) Layout(fyne.Size)             { r.t.place() }
+func (r *pickerRenderer) MinSize() fyne.Size           { return fyne.NewSize(0, 0) }
+func (r *pickerRenderer) Refresh()                     { r.t.place() }
+func (r *pickerRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.t.mark} }
+func (r *pickerRenderer) Destroy()                     {}
+
+// pick chooses thumbnail i (UI goroutine).
+func (p *capturePanel) pick(i int) {
+	if i < 0 || i >= len(p.shown) {
+		return
+	}
+	p.picked = i
+	p.picker.place()
+	p.updateButtons()
+}
+
+// rescan scans one sheet again for the chosen thumbnail's page: the new page is appended
+// to the same document, moved into the old page's place, and the old page is deleted. Only
+// the first page the scanner delivers is kept (the job is stopped after it).
+func (p *capturePanel) rescan() {
+	if p.running || p.picked < 0 || p.picked >= len(p.shown) {
+		return
+	}
+	opts, ok := p.settings()
+	if !ok {
+		return
+	}
+	if opts.Settings.Source == capture.SourceADFDuplex {
+		opts.Settings.Source = capture.SourceADF // one side: the page being replaced
+	}
+	sc, err := p.scanner(opts.Device)
+	if err != nil {
+		p.status.SetText(errText(err))
+		return
+	}
+	idx, oldID := p.picked, p.shown[p.picked]
+	ctx, cancel := context.WithCancel(p.e.ctx)
+	p.cancel, p.running = cancel, true
+	p.status.SetText(tr("capture.status.scanning"))
+	p.updateButtons()
+	p.e.bg.Go(func() {
+		defer cancel()
+		newPg, seq, err := p.rescanPage(ctx, sc, opts, oldID)
+		var thumb image.Image
+		if err == nil {
+			thumb = p.thumbnail(newPg)
+			if p.e.ocr != nil {
+				p.e.ocr.Kick()
+			}
+		}
+		p.e.do(func() {
+			p.running, p.cancel = false, nil
+			if err != nil {
+				p.status.SetText(editErrText(err))
+			} else {
+				p.replaceThumb(idx, oldID, newPg.ID, thumb)
+				p.status.SetText(tr("capture.rescan.done", map[string]any{"N": seq}))
+				if p.onChanged != nil {
+					p.onChanged()
+				}
+			}
+			p.updateButtons()
+		})
+	})
+}
+
+// rescanPage does the store side of a re-scan (off the UI goroutine). It returns the new
+// page and its place in the document.
+func (p *capturePanel) rescanPage(ctx context.Context, sc capture.Scanner, opts capture.ScanOptions, oldID int64) (queue.Page, int, error) {
+	old, err := p.e.st.Page(ctx, oldID)
+	if err != nil {
+		return queue.Page{}, 0, err
+	}
+	b, err := p.e.st.Batch(ctx, p.batch.ID)
+	if err != nil {
+		return queue.Page{}, 0, err
+	}
+	if b.State != queue.StateCapturing && b.State != queue.StateKeying {
+		return queue.Page{}, 0, editLockedError{state: b.State}
+	}
+	opts.Document, opts.PagesPerDocument, opts.StartSheet = old.DocumentID, 0, old.Origin.Sheet
+	scanCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var got []queue.Page
+	_, err = capture.ScanToBatch(scanCtx, p.e.st, p.user, p.batch.ID, sc, opts, func(ev capture.ScanEvent) {
+		if !ev.Separator {
+			got = append(got, ev.Page)
+			stop() // one sheet is enough
+		}
+	})
+	if len(got) == 0 {
+		if err == nil {
+			err = errNoRescanPage
+		}
+		return queue.Page{}, 0, err
+	}
+	if ctx.Err() != nil {
+		// The clerk cancelled: the new page stays appended after the old one, both kept.
+		return queue.Page{}, 0, ctx.Err()
+	}
+	// Whatever the scanner reports after our stop (cancelled, a feeder fault on the next
+	// sheet) does not concern the page already stored.
+	err = nil
+	// A page the scanner delivered before the stop took effect is not wanted.
+	for _, extra := range got[1:] {
+		if e := p.e.st.DeletePage(ctx, p.user, extra.ID); e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return queue.Page{}, 0, err
+	}
+	newPg := got[0]
+	if err := p.e.st.MovePage(ctx, p.user, newPg.ID, old.Seq); err != nil {
+		return queue.Page{}, 0, err
+	}
+	if err := p.e.st.DeletePage(ctx, p.user, old.ID); err != nil {
+		return queue.Page{}, 0, err
+	}
+	return newPg, old.Seq, nil
+}
+
+// replaceThumb shows the re-scanned page in place of the old one (UI goroutine).
+func (p *capturePanel) replaceThumb(idx int, oldID, newID int64, thumb image.Image) {
+	if idx < 0 || idx >= len(p.shown) || p.shown[idx] != oldID {
+		idx = slices.Index(p.shown, oldID)
+		if idx < 0 {
+			return
+		}
+	}
+	var o fyne.CanvasObject = widget.NewIcon(theme.FileImageIcon())
+	if thumb != nil {
+		ci := canvas.NewImageFromImage(thumb)
+		ci.FillMode = canvas.ImageFillContain
+		o = ci
+	}
+	p.shown[idx] = newID
+	p.thumbs.Objects[idx] = o
+	p.thumbs.Refresh()
+	p.picker.place()
 }

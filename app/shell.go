@@ -171,6 +171,7 @@ func (s *shell) openHit(h queue.Hit) {
 func (s *shell) openViewer(b queue.Batch, docID, pageID int64) {
 	s.show(func() fyne.CanvasObject {
 		v := newBatchView(s.e, b, s.showBatches)
+		v.user = s.user
 		s.onOCR, s.viewer = v.ocrProgress, v
 		for _, sc := range v.shortcuts() {
 			s.addShortcut(sc.sc, sc.fn)

@@ -66,6 +66,12 @@ type batchView struct {
 	seq     int // page loads started; older results are dropped
 	onBack  func()
 	content fyne.CanvasObject
+
+	// page editing (pageedit.go)
+	user       *queue.User // who edits; nil: editing is refused
+	busy       bool        // an edit is running
+	editBtns   []*widget.Button
+	editStatus *widget.Label
 }
 
 func newBatchView(e *env, b queue.Batch, onBack func()) *batchView {
@@ -143,7 +149,9 @@ func newBatchView(e *env, b queue.Batch, onBack func()) *batchView {
 
 	pane := container.NewHSplit(v.scroll, textPane)
 	pane.Offset = 0.6
-	right := container.NewBorder(tools, container.NewVBox(v.status, keys), nil, nil, pane)
+	v.editStatus = widget.NewLabel("") // the last page edit's outcome
+	v.editStatus.Truncation = fyne.TextTruncateEllipsis
+	right := container.NewBorder(container.NewVBox(tools, v.editBar()), container.NewVBox(v.editStatus, v.status, keys), nil, nil, pane)
 	outer := container.NewHSplit(left, right)
 	outer.Offset = 0.18
 	v.content = outer
@@ -457,14 +465,14 @@ type viewerShortcut struct {
 
 func (v *batchView) shortcuts() []viewerShortcut {
 	ctrl := fyne.KeyModifierShortcutDefault
-	return []viewerShortcut{
+	return append([]viewerShortcut{
 		{&desktop.CustomShortcut{KeyName: fyne.KeyEqual, Modifier: ctrl}, func(fyne.Shortcut) { v.zoomIn() }},
 		{&desktop.CustomShortcut{KeyName: fyne.KeyPlus, Modifier: ctrl}, func(fyne.Shortcut) { v.zoomIn() }},
 		{&desktop.CustomShortcut{KeyName: fyne.KeyMinus, Modifier: ctrl}, func(fyne.Shortcut) { v.zoomOut() }},
 		{&desktop.CustomShortcut{KeyName: fyne.Key0, Modifier: ctrl}, func(fyne.Shortcut) { v.fit() }},
 		{&desktop.CustomShortcut{KeyName: fyne.KeyPageDown, Modifier: ctrl}, func(fyne.Shortcut) { v.nextDoc() }},
 		{&desktop.CustomShortcut{KeyName: fyne.KeyPageUp, Modifier: ctrl}, func(fyne.Shortcut) { v.prevDoc() }},
-	}
+	}, v.editShortcuts()...)
 }
 
 // typedKey handles keys no focused widget took: PageDown/PageUp turn pages.
