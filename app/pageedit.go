@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -33,7 +32,7 @@ func editErrText(err error) string {
 	switch {
 	case errors.As(err, &locked):
 		return tr("edit.err.locked", map[string]any{"State": stateName(locked.state)})
-	case err != nil && strings.Contains(err.Error(), "only while capturing or keying"):
+	case errors.Is(err, queue.ErrBatchLocked):
 		// The store's own check (the batch changed state after ours).
 		return tr("edit.err.locked", map[string]any{"State": "?"})
 	case errors.Is(err, queue.ErrBadEdit):

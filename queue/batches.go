@@ -48,6 +48,10 @@ func CanTransition(from, to State) bool {
 // ErrBadTransition is returned for a state change the state machine forbids.
 var ErrBadTransition = errors.New("batch state change not allowed")
 
+// ErrBatchLocked is returned for a change to pages or documents of a batch that has left
+// capture and keying (under review, approved, signed or synced).
+var ErrBatchLocked = errors.New("pages and documents can be changed only while capturing or keying")
+
 // ErrNotFound is returned when a batch, document or page does not exist.
 var ErrNotFound = errors.New("not found")
 

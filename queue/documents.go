@@ -110,7 +110,7 @@ func (s *Store) AddDocument(ctx context.Context, actor User, nd NewDocument) (Do
 			return err
 		}
 		if State(state) != StateCapturing && State(state) != StateKeying {
-			return fmt.Errorf("batch is %s: pages can be added only while capturing or keying", state)
+			return fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
 		}
 		var src any
 		if nd.SourceHash != "" {
@@ -355,7 +355,7 @@ func (s *Store) AppendPage(ctx context.Context, actor User, documentID int64, p 
 			return err
 		}
 		if State(state) != StateCapturing && State(state) != StateKeying {
-			return fmt.Errorf("batch is %s: pages can be added only while capturing or keying", state)
+			return fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
 		}
 		var seq int
 		if err := tx.QueryRow(`SELECT coalesce(max(seq), 0) + 1 FROM pages WHERE document_id = ?`, documentID).Scan(&seq); err != nil {

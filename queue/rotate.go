@@ -40,7 +40,7 @@ func (s *Store) RotatePage(ctx context.Context, actor User, pageID int64, deg in
 			return err
 		}
 		if State(state) != StateCapturing && State(state) != StateKeying {
-			return fmt.Errorf("batch is %s: pages can be changed only while capturing or keying", state)
+			return fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
 		}
 		if _, err := tx.Exec(`UPDATE pages SET blob_sha256 = ?, format = 'png', width = ?, height = ?, user_rotation = (user_rotation + ?) % 360,
 			ocr_state = 'pending', ocr_error = '', cleaned = 0 WHERE id = ?`, hash, w, h, deg, pageID); err != nil {

@@ -37,7 +37,7 @@ func editableDoc(tx *sql.Tx, docID int64) (docInfo, error) {
 		return d, err
 	}
 	if State(state) != StateCapturing && State(state) != StateKeying {
-		return d, fmt.Errorf("batch is %s: documents can be changed only while capturing or keying", state)
+		return d, fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
 	}
 	return d, nil
 }
