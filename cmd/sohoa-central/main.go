@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sohoa/sohoa/sync/server"
+	"github.com/sohoa/sohoa/sync/wire"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sohoa-central:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("sohoa-central "+cmd, flag.ContinueOnError)
+	data := fs.String("data", "", "data folder (database, blobs, keys)")
+	db := fs.String("db", "", "postgres://user@host/db (default: SQLite in the data folder)")
+	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (serve)")
+	cert := fs.String("tls-cert", "", "TLS certificate (default: self-signed, made on first start)")
+	key := fs.String("tls-key", "", "TLS private key")
+	hosts := fs.String("hosts", "", "extra host names/IPs for the self-signed certificate, comma separated")
+	office := fs.String("office", "", "office code (enroll-code)")
+	ttl := fs.Duration("ttl", server.EnrollCodeTTL, "validity of the enrollment code")
+	wsID := fs.String("workstation", "", "workstation id (revoke)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return errors.New("--data DIR is required")
+	}
+	st, blobs, err := server.OpenStore(ctx, *data, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch cmd {
+	case "enroll-code":
+		code, err := server.NewEnrollCode(ctx, st, *office, *ttl, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, code)
+		return nil
+	case "revoke":
+		return st.Revoke(ctx, *wsID, time.Now())
+	case "workstations":
+		list, err := st.Workstations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, w := range list {
+			state := "active"
+			if w.RevokedAt != nil {
+				state = "revoked " + w.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%s\t%s\tseq=%d\t%s\t%s\n", w.ID, w.Office, w.AckedSeq, state, w.Name)
+		}
+		return nil
+	case "serve":
+	default:
+		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations)", cmd)
+	}
+	rk, err := server.LoadOrCreateReceiptKey(*data)
+	if err != nil {
+		return err
+	}
+	var extra []string
+	if *hosts != "" {
+		extra = strings.Split(*hosts, ",")
+	}
+	tc, fp, err := server.LoadOrCreateTLS(*data, *cert, *key, extra)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	slog.Info("sohoa-central listening", "addr", l.Addr().String(), "tls_sha256", fp,
+		"receipt_key", base64.StdEncoding.EncodeToString(srv.PublicKey()), "key_id", wire.KeyID(srv.PublicKey()))
+	return srv.Serve(ctx, l, &tc)
+}

@@ -1,0 +1,385 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/sohoa/sohoa/sync/store"
+	"github.com/sohoa/sohoa/sync/wire"
+)
+
+func (s *Server) stagingPath(ws store.Workstation, sum string) string {
+	// ws.ID is server-made ([a-z0-9-]) and sum is validated hex: no path can escape uploads/.
+	return filepath.Join(s.uploads, ws.ID+"."+sum)
+}
+
+func (s *Server) headBlob(w http.ResponseWriter, r *http.Request, ws store.Workstation) {
+	sum, err := wire.ParseBlobName(r.PathValue("sha"))
+	if err != nil {
+		s.fail(w, errBadBlobName)
+		return
+	}
+	n, err := s.cfg.Blobs.Size(r.Context(), sum)
+	if err == nil {
+		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+		w.WriteHeader(200)
+		return
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		s.internal(w, "head blob", err)
+		return
+	}
+	if st, err := os.Stat(s.stagingPath(ws, sum)); err == nil {
+		w.Header().Set("Upload-Offset", strconv.FormatInt(st.Size(), 10))
+	}
+	s.fail(w, errNotFound)
+}
+
+func (s *Server) blobError(w http.ResponseWriter, err error) {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, store.ErrHashMismatch):
+		s.metrics.mismatch.Add(1)
+		s.fail(w, errHashMismatch)
+	case errors.Is(err, store.ErrTooLarge), errors.As(err, &mbe):
+		s.fail(w, errTooLarge)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		s.fail(w, errMalformed("body ended early / nội dung bị ngắt giữa chừng"))
+	default:
+		s.internal(w, "put blob", err)
+	}
+}
+
+func (s *Server) putBlob(w http.ResponseWriter, r *http.Request, ws store.Workstation) {
+	sum, err := wire.ParseBlobName(r.PathValue("sha"))
+	if err != nil {
+		s.fail(w, errBadBlobName)
+		return
+	}
+	if cr := r.Header.Get("Content-Range"); cr != "" {
+		s.putChunk(w, r, ws, sum, cr)
+		return
+	}
+	if r.ContentLength > s.cfg.MaxBlobSize {
+		s.fail(w, errTooLarge)
+		return
+	}
+	if n, err := s.cfg.Blobs.Size(r.Context(), sum); err == nil {
+		s.metrics.blobsExisting.Add(1)
+		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
+		return
+	}
+	n, err := s.cfg.Blobs.Put(r.Context(), sum, r.Body, s.cfg.MaxBlobSize)
+	if err != nil {
+		s.blobError(w, err)
+		return
+	}
+	s.metrics.blobsStored.Add(1)
+	s.metrics.blobBytes.Add(n)
+	writeJSON(w, 201, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
+}
+
+// parseContentRange reads "bytes START-END/TOTAL".
+func parseContentRange(h string, max int64) (start, end, total int64, ok bool) {
+	rest, found := strings.CutPrefix(h, "bytes ")
+	if !found {
+		return
+	}
+	rng, tot, found := strings.Cut(rest, "/")
+	if !found {
+		return
+	}
+	a, b, found := strings.Cut(rng, "-")
+	if !found {
+		return
+	}
+	var err1, err2, err3 error
+	start, err1 = strconv.ParseInt(a, 10, 64)
+	end, err2 = strconv.ParseInt(b, 10, 64)
+	total, err3 = strconv.ParseInt(tot, 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || start < 0 || end < start || total <= end || total > max {
+		return 0, 0, 0, false
+	}
+	return start, end, total, true
+}
+
+// putChunk appends one chunk of a resumable upload to uploads/<workstation>.<sha256>; the
+// last chunk moves the whole file into the blob store, which checks the hash.
+func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Workstation, sum, cr string) {
+	start, end, total, ok := parseContentRange(cr, s.cfg.MaxBlobSize)
+	if !ok {
+		if _, _, t, _ := parseContentRange(cr, 1<<62); t > s.cfg.MaxBlobSize {
+			s.fail(w, errTooLarge)
+			return
+		}
+		s.fail(w, errBadRange)
+		return
+	}
+	if n, err := s.cfg.Blobs.Size(r.Context(), sum); err == nil {
+		s.metrics.blobsExisting.Add(1)
+		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
+		return
+	}
+	path := s.stagingPath(ws, sum)
+	if _, loaded := s.busy.LoadOrStore(path, struct{}{}); loaded {
+		s.fail(w, errUploadBusy)
+		return
+	}
+	defer s.busy.Delete(path)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		s.internal(w, "staging file", err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		s.internal(w, "staging file", err)
+		return
+	}
+	offset := st.Size()
+	if start != offset {
+		w.Header().Set("Upload-Offset", strconv.FormatInt(offset, 10))
+		s.fail(w, errUploadOffset())
+		return
+	}
+	// Keep whatever arrives, even if the connection breaks: the client resumes from there.
+	n, copyErr := io.Copy(f, io.LimitReader(r.Body, end-start+1))
+	if err := f.Sync(); err != nil {
+		s.internal(w, "staging fsync", err)
+		return
+	}
+	offset += n
+	w.Header().Set("Upload-Offset", strconv.FormatInt(offset, 10))
+	if copyErr != nil || offset != end+1 {
+		s.fail(w, errMalformed("chunk shorter than its Content-Range / đoạn dữ liệu ngắn hơn khai báo"))
+		return
+	}
+	if offset < total {
+		writeJSON(w, 202, wire.BlobAnswer{SHA256: sum, Offset: offset})
+		return
+	}
+	rf, err := os.Open(path)
+	if err != nil {
+		s.internal(w, "staging file", err)
+		return
+	}
+	size, err := s.cfg.Blobs.Put(r.Context(), sum, rf, s.cfg.MaxBlobSize)
+	rf.Close()
+	if err == nil || errors.Is(err, store.ErrHashMismatch) || errors.Is(err, store.ErrTooLarge) {
+		os.Remove(path) // a mismatch restarts the upload from zero
+	}
+	if err != nil {
+		w.Header().Del("Upload-Offset")
+		s.blobError(w, err)
+		return
+	}
+	s.metrics.blobsStored.Add(1)
+	s.metrics.blobBytes.Add(size)
+	writeJSON(w, 201, wire.BlobAnswer{SHA256: sum, Size: size, Stored: true})
+}
+
+func (s *Server) missing(r *http.Request, m *wire.Manifest) ([]string, error) {
+	out := []string{}
+	for _, h := range m.Blobs() {
+		ok, err := s.cfg.Blobs.Has(r.Context(), h)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, ws store.Workstation) {
+	id, err := wire.ParseBatchID(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, errBadBatchID)
+		return
+	}
+	if r.ContentLength > wire.MaxManifestBytes {
+		s.fail(w, errTooLarge)
+		return
+	}
+	m, raw, err := wire.DecodeManifest(http.MaxBytesReader(w, r.Body, wire.MaxManifestBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		s.fail(w, errTooLarge)
+		return
+	}
+	if err != nil {
+		s.fail(w, apiError(400, "bad_manifest", "Bản kê lô hồ sơ không hợp lệ ("+err.Error()+").", "Bad manifest: "+err.Error()))
+		return
+	}
+	switch {
+	case m.BatchID != id:
+		s.fail(w, errMalformed("batch_id differs from the path / mã lô khác với đường dẫn"))
+		return
+	case m.WorkstationID != ws.ID:
+		s.fail(w, errWrongWorkstation)
+		return
+	case m.Office != ws.Office:
+		s.fail(w, errWrongOffice)
+		return
+	}
+	if err := s.verifier.VerifyManifest(r.Context(), raw, m); err != nil {
+		s.fail(w, errVerification(err.Error()))
+		return
+	}
+	sha := sha256.Sum256(raw)
+	err = s.cfg.Store.PutManifest(r.Context(), store.Batch{ID: id, WorkstationID: ws.ID, Office: ws.Office, Seq: m.Seq,
+		Manifest: raw, ManifestSHA256: hex.EncodeToString(sha[:])})
+	if errors.Is(err, store.ErrConflict) {
+		s.fail(w, errBatchConflict)
+		return
+	}
+	if err != nil {
+		s.internal(w, "put manifest", err)
+		return
+	}
+	b, err := s.cfg.Store.Batch(r.Context(), id)
+	if err != nil {
+		s.internal(w, "read batch", err)
+		return
+	}
+	miss, err := s.missing(r, m)
+	if err != nil {
+		s.internal(w, "check blobs", err)
+		return
+	}
+	s.metrics.manifests.Add(1)
+	writeJSON(w, 200, wire.ManifestAnswer{BatchID: id, Missing: miss, Committed: b.Committed})
+}
+
+func (s *Server) writeReceipt(w http.ResponseWriter, receipt []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+	w.Write(receipt)
+}
+
+func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Workstation) {
+	id, err := wire.ParseBatchID(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, errBadBatchID)
+		return
+	}
+	b, err := s.cfg.Store.Batch(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, apiError(404, "batch_unknown", "Máy chủ chưa có bản kê của lô này: hãy gửi bản kê trước.",
+			"The server has no manifest for this batch: send the manifest first."))
+		return
+	}
+	if err != nil {
+		s.internal(w, "read batch", err)
+		return
+	}
+	if b.WorkstationID != ws.ID {
+		s.fail(w, errWrongWorkstation)
+		return
+	}
+	if b.Committed {
+		s.metrics.commitsRepeated.Add(1)
+		s.writeReceipt(w, b.Receipt)
+		return
+	}
+	m, raw, err := wire.DecodeManifest(bytes.NewReader(b.Manifest))
+	if err != nil {
+		s.internal(w, "stored manifest", err)
+		return
+	}
+	miss, err := s.missing(r, m)
+	if err != nil {
+		s.internal(w, "check blobs", err)
+		return
+	}
+	if len(miss) > 0 {
+		s.fail(w, errMissingBlobs(miss))
+		return
+	}
+	if e := s.verifyBatch(r, raw, m); e != nil {
+		s.fail(w, e)
+		return
+	}
+	now := s.cfg.Now().UTC().Truncate(1e9)
+	signed, err := wire.SignReceipt(s.cfg.Key, wire.Receipt{Version: wire.Version, BatchID: id, WorkstationID: ws.ID, Office: ws.Office,
+		Seq: m.Seq, ManifestSHA256: b.ManifestSHA256, Documents: len(m.Documents), Blobs: len(m.Blobs()), CommittedAt: now})
+	if err != nil {
+		s.internal(w, "sign receipt", err)
+		return
+	}
+	docs := make([]store.Document, len(m.Documents))
+	for i, d := range m.Documents {
+		docs[i] = store.Document{BatchID: id, ID: d.ID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize}
+		for _, p := range d.Pages {
+			docs[i].Pages = append(docs[i].Pages, p.SHA256)
+		}
+	}
+	rec, first, err := s.cfg.Store.CommitBatch(r.Context(), store.Commit{BatchID: id, WorkstationID: ws.ID, Seq: m.Seq,
+		Documents: docs, Receipt: signed, CommittedAt: now})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		s.fail(w, errBatchConflict)
+		return
+	case err != nil:
+		s.internal(w, "commit", err)
+		return
+	}
+	if first {
+		s.metrics.commits.Add(1)
+		s.log.Info("batch committed", "batch", id, "workstation", ws.ID, "seq", m.Seq, "documents", len(docs))
+	} else {
+		s.metrics.commitsRepeated.Add(1)
+	}
+	s.writeReceipt(w, rec)
+}
+
+// verifyBatch re-reads every blob of the batch: PDFs through the Verifier, pages by hash and
+// size (so a damaged blob store is caught before a receipt promises the data).
+func (s *Server) verifyBatch(r *http.Request, raw []byte, m *wire.Manifest) *wire.Error {
+	ctx := r.Context()
+	if err := s.verifier.VerifyManifest(ctx, raw, m); err != nil {
+		return errVerification(err.Error())
+	}
+	for _, d := range m.Documents {
+		rc, err := s.cfg.Blobs.Open(ctx, d.PDFSHA256)
+		if err != nil {
+			return errVerification(fmt.Sprintf("PDF of document %s unreadable", d.ID))
+		}
+		err = s.verifier.VerifyPDF(ctx, m, d, rc)
+		rc.Close()
+		if err != nil {
+			return errVerification(err.Error())
+		}
+	}
+	seen := map[string]bool{}
+	for _, d := range m.Documents {
+		for j, p := range d.Pages {
+			if seen[p.SHA256] {
+				continue
+			}
+			seen[p.SHA256] = true
+			rc, err := s.cfg.Blobs.Open(ctx, p.SHA256)
+			if err != nil {
+				return errVerification(fmt.Sprintf("page %d of document %s unreadable", j+1, d.ID))
+			}
+			h := sha256.New()
+			n, err := io.Copy(h, rc)
+			rc.Close()
+			if err != nil || n != p.Size || hex.EncodeToString(h.Sum(nil)) != p.SHA256 {
+				return errVerification(fmt.Sprintf("page %d of document %s does not match the manifest", j+1, d.ID))
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sohoa/sohoa/sync/wire"
+)
+
+// ErrHashMismatch means the bytes received do not hash to the name they were sent under.
+var ErrHashMismatch = errors.New("content does not match its SHA-256 name")
+
+// BlobStore keeps content-addressed blobs. Put must store nothing unless the content hashes to
+// sum, and must make the blob durable before returning.
+//
+// An S3-compatible backend implements the same four methods: Put streams to a temporary object
+// key (multipart upload) while hashing, and on a match copies it to "blobs/<sum>" (or uses a
+// conditional put with If-None-Match: *) and deletes the temporary key; Has is HEAD object; Open
+// is GET object. Because names are hashes, no locking is needed: two writers of one name write
+// the same bytes.
+type BlobStore interface {
+	Put(ctx context.Context, sum string, r io.Reader, maxSize int64) (size int64, err error)
+	Has(ctx context.Context, sum string) (bool, error)
+	Open(ctx context.Context, sum string) (io.ReadCloser, error)
+	Size(ctx context.Context, sum string) (int64, error)
+}
+
+var _ BlobStore = (*LocalBlobs)(nil)
+
+// LocalBlobs is a BlobStore in a local folder: <dir>/<2 hex>/<64 hex>, temp files in <dir>/tmp.
+type LocalBlobs struct{ dir string }
+
+// ErrTooLarge means a blob exceeds the allowed size.
+var ErrTooLarge = errors.New("blob too large")
+
+// StaleTempAge is the age after which NewLocalBlobs deletes temp files left by a crash (not
+// sooner: another server sharing the folder may still be writing them).
+const StaleTempAge = 24 * time.Hour
+
+// NewLocalBlobs opens (creating) a blob folder and deletes stale temp files.
+func NewLocalBlobs(dir string) (*LocalBlobs, error) {
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("create blob folder: %w", err)
+	}
+	if ents, err := os.ReadDir(tmp); err == nil {
+		for _, e := range ents {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > StaleTempAge {
+				os.Remove(filepath.Join(tmp, e.Name()))
+			}
+		}
+	}
+	return &LocalBlobs{dir: dir}, nil
+}
+
+func (b *LocalBlobs) path(sum string) (string, error) {
+	if _, err := wire.ParseBlobName(sum); err != nil {
+		return "", err
+	}
+	return filepath.Join(b.dir, sum[:2], sum), nil
+}
+
+// Put streams r to a temp file while hashing, refuses a mismatch (removing the temp file),
+// fsyncs, renames into place and fsyncs the directory.
+func (b *LocalBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSize int64) (int64, error) {
+	dst, err := b.path(sum)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), "up-*")
+	if err != nil {
+		return 0, fmt.Errorf("blob temp file: %w", err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), &ctxReader{ctx: ctx, r: io.LimitReader(r, maxSize+1)})
+	if err != nil {
+		return 0, fmt.Errorf("receive blob: %w", err)
+	}
+	if n > maxSize {
+		return 0, ErrTooLarge
+	}
+	if hex.EncodeToString(h.Sum(nil)) != sum {
+		return 0, ErrHashMismatch
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("fsync blob: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("close blob: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return 0, fmt.Errorf("blob folder: %w", err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return 0, fmt.Errorf("rename blob: %w", err)
+	}
+	ok = true
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fsync folder: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync folder: %w", err)
+	}
+	return nil
+}
+
+// Has reports whether the blob is stored.
+func (b *LocalBlobs) Has(_ context.Context, sum string) (bool, error) {
+	p, err := b.path(sum)
+	if err != nil {
+		return false, err
+	}
+	_, err = os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Size returns the stored size (ErrNotFound).
+func (b *LocalBlobs) Size(_ context.Context, sum string) (int64, error) {
+	p, err := b.path(sum)
+	if err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// Open reads a blob (ErrNotFound).
+func (b *LocalBlobs) Open(_ context.Context, sum string) (io.ReadCloser, error) {
+	p, err := b.path(sum)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return f, err
+}
+
+// CountFiles counts stored blobs and leftover temp files (for tests and health checks).
+func (b *LocalBlobs) CountFiles() (blobs, temps int, err error) {
+	err = filepath.WalkDir(b.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if filepath.Base(filepath.Dir(p)) == "tmp" {
+			temps++
+		} else {
+			blobs++
+		}
+		return nil
+	})
+	return
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

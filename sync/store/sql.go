@@ -1,0 +1,386 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// dialect holds the few differences between SQLite and PostgreSQL; the queries are shared and
+// written with '?' placeholders.
+type dialect struct {
+	name     string
+	blobType string
+	dollar   bool // PostgreSQL numbers its placeholders
+}
+
+// sqlStore is the shared implementation behind sqliteStore and pgStore.
+type sqlStore struct {
+	db *sql.DB
+	d  dialect
+}
+
+func (s *sqlStore) q(query string) string {
+	if !s.d.dollar {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// migrations are numbered; each runs once, in one transaction with its version row.
+func (s *sqlStore) migrations() []string {
+	bt := s.d.blobType
+	return []string{
+		`CREATE TABLE workstations (
+			id TEXT PRIMARY KEY,
+			office TEXT NOT NULL,
+			name TEXT NOT NULL,
+			token_hash TEXT NOT NULL UNIQUE,
+			created_us BIGINT NOT NULL,
+			revoked_us BIGINT,
+			acked_seq BIGINT NOT NULL DEFAULT 0
+		);
+		CREATE TABLE enroll_codes (
+			code_hash TEXT PRIMARY KEY,
+			office TEXT NOT NULL,
+			expires_us BIGINT NOT NULL,
+			used_us BIGINT,
+			used_by TEXT
+		);
+		CREATE TABLE batches (
+			id TEXT PRIMARY KEY,
+			workstation_id TEXT NOT NULL REFERENCES workstations(id),
+			office TEXT NOT NULL,
+			seq BIGINT NOT NULL,
+			manifest ` + bt + ` NOT NULL,
+			manifest_sha256 TEXT NOT NULL,
+			committed_us BIGINT,
+			receipt ` + bt + `
+		);
+		CREATE INDEX batches_ws_seq ON batches(workstation_id, seq);
+		CREATE TABLE documents (
+			batch_id TEXT NOT NULL REFERENCES batches(id),
+			id TEXT NOT NULL,
+			pdf_sha256 TEXT NOT NULL,
+			pdf_size BIGINT NOT NULL,
+			PRIMARY KEY (batch_id, id)
+		);
+		CREATE TABLE pages (
+			batch_id TEXT NOT NULL,
+			doc_id TEXT NOT NULL,
+			idx INTEGER NOT NULL,
+			sha256 TEXT NOT NULL,
+			PRIMARY KEY (batch_id, doc_id, idx),
+			FOREIGN KEY (batch_id, doc_id) REFERENCES documents(batch_id, id)
+		);
+		CREATE INDEX pages_sha ON pages(sha256);
+		CREATE INDEX documents_pdf ON documents(pdf_sha256);`,
+	}
+}
+
+func (s *sqlStore) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("%s migrate: %w", s.d.name, err)
+	}
+	for i, m := range s.migrations() {
+		v := i + 1
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_version WHERE version = ?`), v).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, stmt := range strings.Split(m, ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return err
+				}
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_version (version) VALUES (?)`), v)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("%s migration %d: %w", s.d.name, v, err)
+		}
+	}
+	return nil
+}
+
+func (s *sqlStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func us(t time.Time) int64 { return t.UnixMicro() }
+
+func fromUS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := time.UnixMicro(v.Int64).UTC()
+	return &t
+}
+
+func (s *sqlStore) Close() error { return s.db.Close() }
+
+func (s *sqlStore) CreateEnrollCode(ctx context.Context, codeHash, office string, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO enroll_codes (code_hash, office, expires_us) VALUES (?, ?, ?)`),
+		codeHash, office, us(expires))
+	if err != nil {
+		return fmt.Errorf("create enrollment code: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Enroll(ctx context.Context, codeHash string, ws Workstation, now time.Time) (Workstation, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var office string
+		err := tx.QueryRowContext(ctx, s.q(`UPDATE enroll_codes SET used_us = ?, used_by = ?
+			WHERE code_hash = ? AND used_us IS NULL AND expires_us > ? RETURNING office`),
+			us(now), ws.ID, codeHash, us(now)).Scan(&office)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrCodeInvalid
+		}
+		if err != nil {
+			return err
+		}
+		ws.Office = office
+		ws.CreatedAt = now.UTC().Truncate(time.Microsecond)
+		ws.RevokedAt = nil
+		ws.AckedSeq = 0
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO workstations (id, office, name, token_hash, created_us) VALUES (?, ?, ?, ?, ?)`),
+			ws.ID, ws.Office, ws.Name, ws.TokenHash, us(now))
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrCodeInvalid) {
+			return Workstation{}, err
+		}
+		return Workstation{}, fmt.Errorf("enroll: %w", err)
+	}
+	return ws, nil
+}
+
+const wsCols = `id, office, name, token_hash, created_us, revoked_us, acked_seq`
+
+func scanWS(row interface{ Scan(...any) error }) (Workstation, error) {
+	var w Workstation
+	var created int64
+	var revoked sql.NullInt64
+	if err := row.Scan(&w.ID, &w.Office, &w.Name, &w.TokenHash, &created, &revoked, &w.AckedSeq); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return w, ErrNotFound
+		}
+		return w, err
+	}
+	w.CreatedAt = time.UnixMicro(created).UTC()
+	w.RevokedAt = fromUS(revoked)
+	return w, nil
+}
+
+func (s *sqlStore) WorkstationByToken(ctx context.Context, tokenHash string) (Workstation, error) {
+	return scanWS(s.db.QueryRowContext(ctx, s.q(`SELECT `+wsCols+` FROM workstations WHERE token_hash = ?`), tokenHash))
+}
+
+func (s *sqlStore) Workstation(ctx context.Context, id string) (Workstation, error) {
+	return scanWS(s.db.QueryRowContext(ctx, s.q(`SELECT `+wsCols+` FROM workstations WHERE id = ?`), id))
+}
+
+func (s *sqlStore) Workstations(ctx context.Context) ([]Workstation, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+wsCols+` FROM workstations ORDER BY created_us, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Workstation
+	for rows.Next() {
+		w, err := scanWS(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) Revoke(ctx context.Context, id string, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE workstations SET revoked_us = COALESCE(revoked_us, ?) WHERE id = ?`), us(now), id)
+	if err != nil {
+		return fmt.Errorf("revoke: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (s *sqlStore) PutManifest(ctx context.Context, b Batch) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO batches (id, workstation_id, office, seq, manifest, manifest_sha256)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+			b.ID, b.WorkstationID, b.Office, b.Seq, b.Manifest, b.ManifestSHA256)
+		if err != nil {
+			return fmt.Errorf("store manifest: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var ws, sha string
+		var committed sql.NullInt64
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT workstation_id, manifest_sha256, committed_us FROM batches WHERE id = ?`), b.ID).
+			Scan(&ws, &sha, &committed); err != nil {
+			return fmt.Errorf("store manifest: %w", err)
+		}
+		switch {
+		case ws != b.WorkstationID:
+			return ErrConflict
+		case sha == b.ManifestSHA256:
+			return nil
+		case committed.Valid:
+			return ErrConflict
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE batches SET office = ?, seq = ?, manifest = ?, manifest_sha256 = ?
+			WHERE id = ? AND committed_us IS NULL`), b.Office, b.Seq, b.Manifest, b.ManifestSHA256, b.ID)
+		if err != nil {
+			return fmt.Errorf("replace manifest: %w", err)
+		}
+		return nil
+	})
+}
+
+func (s *sqlStore) Batch(ctx context.Context, id string) (Batch, error) {
+	var b Batch
+	var committed sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, workstation_id, office, seq, manifest, manifest_sha256, committed_us, receipt
+		FROM batches WHERE id = ?`), id).
+		Scan(&b.ID, &b.WorkstationID, &b.Office, &b.Seq, &b.Manifest, &b.ManifestSHA256, &committed, &b.Receipt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, ErrNotFound
+	}
+	if err != nil {
+		return b, fmt.Errorf("read batch: %w", err)
+	}
+	b.CommittedAt = fromUS(committed)
+	b.Committed = committed.Valid
+	return b, nil
+}
+
+func (s *sqlStore) CommitBatch(ctx context.Context, c Commit) ([]byte, bool, error) {
+	var out []byte
+	first := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// The conditional UPDATE takes the row lock: a concurrent commit of the same batch waits
+		// here and then finds it committed (PostgreSQL re-checks the WHERE clause).
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE batches SET committed_us = ?, receipt = ?
+			WHERE id = ? AND workstation_id = ? AND committed_us IS NULL`),
+			us(c.CommittedAt), c.Receipt, c.BatchID, c.WorkstationID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var ws string
+			var receipt []byte
+			err := tx.QueryRowContext(ctx, s.q(`SELECT workstation_id, receipt FROM batches WHERE id = ?`), c.BatchID).Scan(&ws, &receipt)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			if ws != c.WorkstationID || receipt == nil {
+				return ErrConflict
+			}
+			out = receipt
+			return nil
+		}
+		for _, d := range c.Documents {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO documents (batch_id, id, pdf_sha256, pdf_size) VALUES (?, ?, ?, ?)`),
+				c.BatchID, d.ID, d.PDFSHA256, d.PDFSize); err != nil {
+				return err
+			}
+			for i, p := range d.Pages {
+				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO pages (batch_id, doc_id, idx, sha256) VALUES (?, ?, ?, ?)`),
+					c.BatchID, d.ID, i, p); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE workstations SET acked_seq = CASE WHEN acked_seq < ? THEN ? ELSE acked_seq END WHERE id = ?`),
+			c.Seq, c.Seq, c.WorkstationID); err != nil {
+			return err
+		}
+		out, first = c.Receipt, true
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+			return nil, false, err
+		}
+		return nil, false, fmt.Errorf("commit batch: %w", err)
+	}
+	return out, first, nil
+}
+
+func (s *sqlStore) Documents(ctx context.Context, batchID string) ([]Document, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, pdf_sha256, pdf_size FROM documents WHERE batch_id = ? ORDER BY id`), batchID)
+	if err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	var docs []Document
+	for rows.Next() {
+		d := Document{BatchID: batchID}
+		if err := rows.Scan(&d.ID, &d.PDFSHA256, &d.PDFSize); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		docs = append(docs, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range docs {
+		prow, err := s.db.QueryContext(ctx, s.q(`SELECT sha256 FROM pages WHERE batch_id = ? AND doc_id = ? ORDER BY idx`), batchID, docs[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		for prow.Next() {
+			var h string
+			if err := prow.Scan(&h); err != nil {
+				prow.Close()
+				return nil, err
+			}
+			docs[i].Pages = append(docs[i].Pages, h)
+		}
+		prow.Close()
+		if err := prow.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return docs, nil
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped or not; test with errors.Is).
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrCodeInvalid = errors.New("enrollment code unknown, used or expired")
+	ErrRevoked     = errors.New("workstation revoked")
+	ErrConflict    = errors.New("batch already exists with different contents or owner")
+)
+
+// Workstation is an enrolled workstation. Only the SHA-256 of its bearer token is stored.
+type Workstation struct {
+	ID        string
+	Office    string
+	Name      string
+	TokenHash string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+	AckedSeq  int64 // highest sequence number acknowledged (committed) from this workstation
+}
+
+// Batch is a batch as the server knows it: its manifest (pending until committed) and, once
+// committed, its receipt.
+type Batch struct {
+	ID             string
+	WorkstationID  string
+	Office         string
+	Seq            int64
+	Manifest       []byte // exact bytes the workstation sent
+	ManifestSHA256 string
+	Committed      bool
+	CommittedAt    *time.Time
+	Receipt        []byte // signed receipt bytes; nil until committed
+}
+
+// Document is one committed document with its blobs.
+type Document struct {
+	BatchID   string
+	ID        string
+	PDFSHA256 string
+	PDFSize   int64
+	Pages     []string // page blob hashes in order
+}
+
+// Commit is everything written by CommitBatch in one transaction.
+type Commit struct {
+	BatchID       string
+	WorkstationID string
+	Seq           int64
+	Documents     []Document
+	Receipt       []byte // signed receipt, built by the server before the call
+	CommittedAt   time.Time
+}
+
+// Store is the central database. Every method is safe for concurrent use and every write is
+// idempotent where the protocol needs it.
+type Store interface {
+	// CreateEnrollCode records a one-time enrollment code (by its hash) for an office.
+	CreateEnrollCode(ctx context.Context, codeHash, office string, expires time.Time) error
+	// Enroll consumes the code (once; ErrCodeInvalid otherwise) and creates ws in the code's
+	// office, in one transaction. It returns the stored workstation.
+	Enroll(ctx context.Context, codeHash string, ws Workstation, now time.Time) (Workstation, error)
+	// WorkstationByToken finds a workstation by token hash (ErrNotFound). Revoked ones are
+	// returned with RevokedAt set; the caller refuses them.
+	WorkstationByToken(ctx context.Context, tokenHash string) (Workstation, error)
+	// Workstation finds one by id (ErrNotFound).
+	Workstation(ctx context.Context, id string) (Workstation, error)
+	// Workstations lists all, oldest first.
+	Workstations(ctx context.Context) ([]Workstation, error)
+	// Revoke marks a workstation revoked (idempotent; ErrNotFound if unknown).
+	Revoke(ctx context.Context, id string, now time.Time) error
+
+	// PutManifest stores a pending batch. The same manifest again is a no-op; a different one
+	// for a pending batch of the same workstation replaces it; anything for a committed batch
+	// with other bytes, or for another workstation's batch, is ErrConflict.
+	PutManifest(ctx context.Context, b Batch) error
+	// Batch reads a batch (ErrNotFound).
+	Batch(ctx context.Context, id string) (Batch, error)
+	// CommitBatch writes documents, receipt, committed state and the workstation's acknowledged
+	// sequence in one transaction. If the batch is already committed it writes nothing and
+	// returns the stored receipt, so committing twice yields the same bytes. first tells which.
+	CommitBatch(ctx context.Context, c Commit) (receipt []byte, first bool, err error)
+	// Documents lists a committed batch's documents in id order.
+	Documents(ctx context.Context, batchID string) ([]Document, error)
+
+	Close() error
+}
