@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sohoa/sohoa/internal/testenv"
 )
 
 // corpusDir is the shared corpus of real files from public projects (see its README).
-const corpusDir = "/work/shared/corpus"
+var corpusDir = testenv.Corpus()
 
 func corpusFiles(t *testing.T, pattern string) []string {
 	t.Helper()

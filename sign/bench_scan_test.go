@@ -4,13 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sohoa/sohoa/internal/testenv"
 )
 
 // BenchmarkBuildPDFScans builds one-page PDFs from real scanned pages (the shared OCR
 // corpus: bilevel TIFF scans at 300 dpi) and reports the PDF bytes per page.
 func BenchmarkBuildPDFScans(b *testing.B) {
 	for _, name := range []string{"8071_093.3B.tif", "phototest.tif", "eurotext.tif"} {
-		data, err := os.ReadFile(filepath.Join("/work/shared/corpus/ocr-en", name))
+		data, err := os.ReadFile(filepath.Join(testenv.Corpus(), "ocr-en", name))
 		if err != nil {
 			b.Fatalf("corpus page missing: %v", err)
 		}

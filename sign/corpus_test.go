@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sohoa/sohoa/internal/testenv"
 )
 
-const corpusDir = "/work/shared/corpus/signed-pdfs"
+var corpusDir = filepath.Join(testenv.Corpus(), "signed-pdfs")
 
 type verifyOutcome struct {
 	rep Report
