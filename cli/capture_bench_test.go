@@ -69,27 +69,7 @@ func BenchmarkCaptureADF300dpi(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		sc.arrived = sc.arrived[:0]
-		// Clean-up runs beside capture, one goroutine per core, as the pipeline does: capture
-		// only stores and acknowledges; it never waits for clean-up or OCR.
-		todo := make(chan queue.Page, 64)
-		var wg sync.WaitGroup
-		var cleanErr error
-		var errOnce sync.Once
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for p := range todo {
-					img, err := st.PageImage(p)
-					if err == nil {
-						_, err = cleanup.Process(ctx, img, cleanup.DefaultProfile())
-					}
-					if err != nil {
-						errOnce.Do(func() { cleanErr = err })
-					}
-				}
-			}()
-		}
+		todo, wait := cleanBeside(ctx, st, workers)
 		n := 0
 		_, err := capture.ScanToBatch(ctx, st, admin, batch.ID, sc, capture.ScanOptions{Device: "sane:test:0", Settings: js},
 			func(ev capture.ScanEvent) {
@@ -97,13 +77,11 @@ func BenchmarkCaptureADF300dpi(b *testing.B) {
 				n++
 				todo <- ev.Page
 			})
-		close(todo)
-		wg.Wait()
+		if cerr := wait(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			b.Fatal(err)
-		}
-		if cleanErr != nil {
-			b.Fatal(cleanErr)
 		}
 		pages += n
 		captureDur += time.Since(start)
@@ -179,27 +157,12 @@ func BenchmarkCaptureCleanupGenerated300dpi(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		batch, _ := st.CreateBatch(ctx, admin, queue.BatchSpec{})
 		start := time.Now()
-		todo := make(chan queue.Page, 64)
-		var wg sync.WaitGroup
-		for w := 0; w < runtime.NumCPU(); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for p := range todo {
-					img, err := st.PageImage(p)
-					if err == nil {
-						_, err = cleanup.Process(ctx, img, cleanup.DefaultProfile())
-					}
-					if err != nil {
-						b.Error(err)
-					}
-				}
-			}()
-		}
+		todo, wait := cleanBeside(ctx, st, runtime.NumCPU())
 		_, err := capture.ScanToBatch(ctx, st, admin, batch.ID, sc, capture.ScanOptions{Device: "fake:docgen"},
 			func(ev capture.ScanEvent) { todo <- ev.Page; total++ })
-		close(todo)
-		wg.Wait()
+		if cerr := wait(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -207,4 +170,34 @@ func BenchmarkCaptureCleanupGenerated300dpi(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total)/dur.Minutes(), "pages/min")
+}
+
+// cleanBeside starts clean-up workers, one per core as the pipeline runs them, fed with the
+// pages capture acknowledges: capture only stores and acknowledges, it never waits for
+// clean-up or OCR. wait closes the feed, waits for the workers and returns the first error.
+func cleanBeside(ctx context.Context, st *queue.Store, workers int) (chan<- queue.Page, func() error) {
+	todo := make(chan queue.Page, 64)
+	var wg sync.WaitGroup
+	var first error
+	var once sync.Once
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range todo {
+				img, err := st.PageImage(p)
+				if err == nil {
+					_, err = cleanup.Process(ctx, img, cleanup.DefaultProfile())
+				}
+				if err != nil {
+					once.Do(func() { first = err })
+				}
+			}
+		}()
+	}
+	return todo, func() error {
+		close(todo)
+		wg.Wait()
+		return first
+	}
 }
