@@ -19,9 +19,10 @@ func init() {
 		summary: "check field values (exit 1 on errors) / kiểm tra giá trị các trường", run: runValidate})
 }
 
-// recordType registers the bundled record types (idempotent) and returns the batch's type.
+// recordType returns the bundled definition of a batch's record type (open() has already
+// registered the bundled types in the store).
 func (c *cmdCtx) recordType(ctx context.Context, key string) (*records.RecordType, error) {
-	reg, err := records.Register(ctx, c.store)
+	reg, err := records.LoadBundled()
 	if err != nil {
 		return nil, err
 	}
