@@ -29,5 +29,14 @@ go test -tags $TAGS -run '^$' -bench . -benchtime "${BENCHTIME:-3x}" -benchmem \
 	echo '```'
 	cat bench/go-bench.txt
 	echo '```'
+	echo
+	echo "## Reading the figures"
+	echo
+	echo "- OCR: on full 300-dpi pages recognition dominates, so the pool and the CLI are close (quiet runs: 0.96-1.02);"
+	echo "  BenchmarkPool (small pages, where the CLI's per-page model loading shows) is the pool's best case."
+	echo "- BenchmarkCaptureADF300dpi drives the real SANE test backend (its test patterns, 200x200 mm): capture rate and"
+	echo "  page-arrival-to-durable latency against scanimage on the same job. Its clean-up figure is not realistic (blank patterns)."
+	echo "- BenchmarkCaptureCleanupGenerated300dpi is capture + clean-up on generated A4 pages at 300 dpi: the sustained"
+	echo "  pages/minute to compare with a fast office ADF (target > 60)."
 } >> "$report"
 echo "report written to $report"
