@@ -24,6 +24,19 @@ type docInfo struct {
 	pages   int
 }
 
+// editablePage loads a page's document and position and checks that its batch may be edited.
+func editablePage(tx *sql.Tx, pageID int64) (docID int64, seq int, d docInfo, err error) {
+	err = tx.QueryRow(`SELECT document_id, seq FROM pages WHERE id = ?`, pageID).Scan(&docID, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, d, fmt.Errorf("page %d: %w", pageID, ErrNotFound)
+	}
+	if err != nil {
+		return 0, 0, d, err
+	}
+	d, err = editableDoc(tx, docID)
+	return docID, seq, d, err
+}
+
 // editableDoc loads a document and checks that its batch may be edited.
 func editableDoc(tx *sql.Tx, docID int64) (docInfo, error) {
 	var d docInfo
@@ -177,16 +190,7 @@ func (s *Store) MergeDocuments(ctx context.Context, actor User, firstID, secondI
 // between move by one.
 func (s *Store) MovePage(ctx context.Context, actor User, pageID int64, toSeq int) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		var docID int64
-		var from int
-		err := tx.QueryRow(`SELECT document_id, seq FROM pages WHERE id = ?`, pageID).Scan(&docID, &from)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("page %d: %w", pageID, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		d, err := editableDoc(tx, docID)
+		docID, from, d, err := editablePage(tx, pageID)
 		if err != nil {
 			return err
 		}
@@ -221,16 +225,7 @@ func (s *Store) MovePage(ctx context.Context, actor User, pageID int64, toSeq in
 // a document cannot be deleted: merge or keep the document instead.
 func (s *Store) DeletePage(ctx context.Context, actor User, pageID int64) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		var docID int64
-		var seq int
-		err := tx.QueryRow(`SELECT document_id, seq FROM pages WHERE id = ?`, pageID).Scan(&docID, &seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("page %d: %w", pageID, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		d, err := editableDoc(tx, docID)
+		docID, seq, d, err := editablePage(tx, pageID)
 		if err != nil {
 			return err
 		}
