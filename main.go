@@ -1,3 +1,5 @@
+//go:debug x509negativeserial=1
+
 // Command sohoa is the SoHoa workstation: with no arguments it opens the window; with a
 // command it runs one step headless (see `sohoa help`).
 package main
