@@ -33,6 +33,20 @@ func (c *cmdCtx) recordType(ctx context.Context, key string) (*records.RecordTyp
 	return rt, nil
 }
 
+// batchRecords returns a batch's record type definition and its documents.
+func (c *cmdCtx) batchRecords(ctx context.Context, batchID string) (*records.RecordType, []queue.Document, error) {
+	b, err := c.store.Batch(ctx, batchID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt, err := c.recordType(ctx, b.RecordType)
+	if err != nil {
+		return nil, nil, err
+	}
+	docs, err := c.store.Documents(ctx, b.ID)
+	return rt, docs, err
+}
+
 func runExtract(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("extract")
 	batch := fs.String("batch", "", "")
@@ -46,15 +60,7 @@ func runExtract(ctx context.Context, c *cmdCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := c.store.Batch(ctx, *batch)
-	if err != nil {
-		return err
-	}
-	rt, err := c.recordType(ctx, b.RecordType)
-	if err != nil {
-		return err
-	}
-	docs, err := c.store.Documents(ctx, b.ID)
+	rt, docs, err := c.batchRecords(ctx, *batch)
 	if err != nil {
 		return err
 	}
@@ -144,15 +150,7 @@ func runValidate(ctx context.Context, c *cmdCtx, args []string) error {
 	if _, err := c.login(ctx); err != nil {
 		return err
 	}
-	b, err := c.store.Batch(ctx, *batch)
-	if err != nil {
-		return err
-	}
-	rt, err := c.recordType(ctx, b.RecordType)
-	if err != nil {
-		return err
-	}
-	docs, err := c.store.Documents(ctx, b.ID)
+	rt, docs, err := c.batchRecords(ctx, *batch)
 	if err != nil {
 		return err
 	}
