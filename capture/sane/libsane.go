@@ -76,6 +76,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -166,14 +167,28 @@ func listDevices() ([]devInfo, error) {
 }
 
 // handle is one open SANE device. It is used by one goroutine at a time,
-// except for cancel, which SANE allows from another thread; cancel and close
-// are serialised by mu so that cancel never touches a closed handle.
+// except for cancel, which may come from another goroutine (a cancelled
+// context). SANE allows sane_cancel from another thread, but backends do not
+// all survive it: the test backend's sane_cancel racing its sane_start leaves
+// a reader thread that nobody joins, which later writes into the next page's
+// pipe and reads a freed device (seen as corrupt pages and segfaults under
+// load). So cancel only calls sane_cancel itself when no other SANE call is
+// running on the handle; otherwise it leaves the cancel to the job goroutine,
+// which checks its context as soon as that call returns, and forces
+// sane_cancel only if the call is still blocked after forceCancelAfter (a
+// device that stopped sending data).
 type handle struct {
-	h      C.SANE_Handle
-	mu     sync.Mutex
-	closed bool
-	buf    unsafe.Pointer
+	h            C.SANE_Handle
+	mu           sync.Mutex
+	closed       bool
+	inCall       bool // sane_start or sane_read running on the job goroutine
+	cancelWanted bool
+	buf          unsafe.Pointer
 }
+
+// forceCancelAfter is how long cancel waits for a running sane_start or
+// sane_read to return before calling sane_cancel concurrently with it.
+var forceCancelAfter = 2 * time.Second
 
 const readBufSize = 64 * 1024
 
@@ -187,12 +202,38 @@ func openHandle(name string) (*handle, error) {
 	return &handle{h: h, buf: C.malloc(readBufSize)}, nil
 }
 
-// cancel stops the current operation; safe to call from any goroutine.
+// cancel stops the current operation; safe to call from any goroutine (see
+// handle for when it calls sane_cancel at once and when it defers).
 func (h *handle) cancel() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.closed {
+	if h.closed {
+		return
+	}
+	if !h.inCall {
 		C.sane_cancel(h.h)
+		return
+	}
+	h.cancelWanted = true
+	time.AfterFunc(forceCancelAfter, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if !h.closed && h.inCall && h.cancelWanted {
+			C.sane_cancel(h.h)
+		}
+	})
+}
+
+// call marks a blocking SANE call on the job goroutine; the returned func
+// ends it.
+func (h *handle) call() func() {
+	h.mu.Lock()
+	h.inCall = true
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		h.inCall = false
+		h.mu.Unlock()
 	}
 }
 
@@ -219,7 +260,10 @@ func (h *handle) close() {
 	h.closed = true
 }
 
-func (h *handle) start() error { return statusError(C.sohoa_start(h.h)) }
+func (h *handle) start() error {
+	defer h.call()()
+	return statusError(C.sohoa_start(h.h))
+}
 
 type params struct {
 	format       int
@@ -257,7 +301,9 @@ func (h *handle) parameters() (params, error) {
 // appended and the raw status (EOF is a status, not an error here).
 func (h *handle) read(dst []byte) ([]byte, status) {
 	var n C.SANE_Int
+	done := h.call()
 	s := C.sane_read(h.h, (*C.SANE_Byte)(h.buf), readBufSize, &n)
+	done()
 	if s == C.SANE_STATUS_GOOD && n > 0 {
 		dst = append(dst, unsafe.Slice((*byte)(h.buf), int(n))...)
 	}

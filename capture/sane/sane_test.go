@@ -497,3 +497,21 @@ func TestAllows(t *testing.T) {
 	}
 	_ = math.Pi
 }
+
+// TestReaderThreadsCancelDeferred: the backend's reader threads ask for
+// asynchronous cancellation and get deferred cancellation from SoHoa's
+// pthread_setcanceltype (see cancel.go); if the linker stopped exporting it,
+// the count would stay at zero.
+func TestReaderThreadsCancelDeferred(t *testing.T) {
+	d := newDriver(t)
+	before := deferredCancels.Load()
+	pages, err := collect(t, d, context.Background(), 1, capture.JobSettings{
+		Source: capture.SourceFlatbed, Mode: capture.ModeGray, Resolution: 50,
+		PageSize: capture.PageSize{WidthMM: 20, HeightMM: 20}})
+	if err != nil || len(pages) != 1 {
+		t.Fatalf("flatbed job: %d pages, %v", len(pages), err)
+	}
+	if deferredCancels.Load() == before {
+		t.Fatal("the test backend's reader thread did not call SoHoa's pthread_setcanceltype")
+	}
+}

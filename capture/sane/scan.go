@@ -25,8 +25,9 @@ func (d *Driver) Scan(ctx context.Context, id string, s capture.JobSettings, onP
 // end); an empty feeder before the first page is a FaultNoDocs. In duplex
 // jobs the device sends front and back of each sheet in turn. Pages already
 // passed to onPage stay passed when a fault ends the job. Cancelling ctx
-// calls sane_cancel at once (from another goroutine, as SANE allows) and
-// Scan returns ctx.Err(); the device is always closed on return.
+// stops the job as soon as the running SANE call returns (sane_cancel is
+// forced from another goroutine only if the device stays silent; see handle)
+// and Scan returns ctx.Err(); the device is always closed on return.
 func (d *Driver) ScanFrom(ctx context.Context, id string, s capture.JobSettings, startSheet int, onPage func(capture.ScannedPage) error) error {
 	if startSheet < 1 {
 		startSheet = 1
