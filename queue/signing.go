@@ -1,0 +1,192 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// SignedDocument is the signed PDF of one document (a blob in the BlobStore).
+type SignedDocument struct {
+	DocumentID int64
+	PDFSHA256  string
+	PDFSize    int64
+	Signer     string // certificate subject common name
+}
+
+// ManifestBuilder builds and signs the batch manifest once the batch's outbox sequence number
+// is known. It runs inside the signing transaction, so it must not call the Store.
+type ManifestBuilder func(seq int64) ([]byte, error)
+
+// ErrNotApproved: only an approved batch can be signed.
+var ErrNotApproved = errors.New("only an approved batch can be signed")
+
+// MarkSigned records a signed batch in one transaction: the batch must be approved and every
+// one of its documents must have a signed PDF (whose blob is already durable); it assigns the
+// next outbox sequence number, calls build for the signed manifest, stores the signed
+// documents, the manifest and the outbox entry, and moves the batch approved → signed with an
+// audit event. A batch signed again (after being returned) gets a new sequence number.
+func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, docs []SignedDocument, build ManifestBuilder) error {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if err := s.Blobs.Verify(d.PDFSHA256); err != nil {
+			return fmt.Errorf("signed PDF of document %d: %w", d.DocumentID, err)
+		}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var state string
+		if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, full).Scan(&state); err != nil {
+			return err
+		}
+		if State(state) != StateApproved {
+			return fmt.Errorf("%w (batch is %s)", ErrNotApproved, state)
+		}
+		want := map[int64]bool{}
+		rows, err := tx.Query(`SELECT id FROM documents WHERE batch_id = ?`, full)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			want[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(docs) != len(want) {
+			return fmt.Errorf("batch has %d documents, %d signed PDFs given", len(want), len(docs))
+		}
+		for _, d := range docs {
+			if !want[d.DocumentID] {
+				return fmt.Errorf("document %d is not in batch %s", d.DocumentID, full)
+			}
+		}
+		var seq int64
+		if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) + 1 FROM (SELECT seq FROM outbox UNION ALL SELECT seq FROM batch_manifests)`).Scan(&seq); err != nil {
+			return err
+		}
+		manifest, err := build(seq)
+		if err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		now := s.stamp()
+		if _, err := tx.Exec(`DELETE FROM signed_documents WHERE batch_id = ?`, full); err != nil {
+			return err
+		}
+		for _, d := range docs {
+			if _, err := tx.Exec(`INSERT INTO signed_documents(document_id, batch_id, pdf_sha256, pdf_size, signer, signed_by, signed_at) VALUES (?,?,?,?,?,?,?)`,
+				d.DocumentID, full, d.PDFSHA256, d.PDFSize, d.Signer, actor.ID, now); err != nil {
+				return err
+			}
+		}
+		sum := sha256.Sum256(manifest)
+		if _, err := tx.Exec(`INSERT OR REPLACE INTO batch_manifests(batch_id, manifest, sha256, seq, created_at) VALUES (?,?,?,?,?)`,
+			full, manifest, hex.EncodeToString(sum[:]), seq, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT OR REPLACE INTO outbox(batch_id, seq, status, created_at, updated_at) VALUES (?,?,'pending',?,?)`,
+			full, seq, now, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE batches SET state = ?, updated_at = ? WHERE id = ?`, StateSigned, now, full); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Username, "batch.state", "batch:"+full,
+			fmt.Sprintf("approved→signed documents=%d seq=%d manifest=%s", len(docs), seq, hex.EncodeToString(sum[:8])))
+	})
+}
+
+// SignedDocuments lists the signed PDFs of a batch, in document order.
+func (s *Store) SignedDocuments(ctx context.Context, batchID string) ([]SignedDocument, error) {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT sd.document_id, sd.pdf_sha256, sd.pdf_size, sd.signer
+		FROM signed_documents sd JOIN documents d ON d.id = sd.document_id
+		WHERE sd.batch_id = ? ORDER BY d.seq`, full)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SignedDocument
+	for rows.Next() {
+		var d SignedDocument
+		if err := rows.Scan(&d.DocumentID, &d.PDFSHA256, &d.PDFSize, &d.Signer); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// BatchManifest returns the signed manifest of a signed (or synced) batch, byte for byte, and
+// its outbox sequence number.
+func (s *Store) BatchManifest(ctx context.Context, batchID string) ([]byte, int64, error) {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var m []byte
+	var seq int64
+	err = s.r.QueryRowContext(ctx, `SELECT manifest, seq FROM batch_manifests WHERE batch_id = ?`, full).Scan(&m, &seq)
+	if err == sql.ErrNoRows {
+		return nil, 0, fmt.Errorf("manifest of batch %s: %w", full, ErrNotFound)
+	}
+	return m, seq, err
+}
+
+// Setting returns a workstation setting ("" when unset).
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetSetting stores a workstation setting (with an audit event naming the key, not the value).
+func (s *Store) SetSetting(ctx context.Context, actor User, key, value string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Username, "setting.set", "setting:"+key, "")
+	})
+}
+
+// WorkstationID returns this workstation's identity ("ws-" + UUIDv7), made on first use and
+// kept in the settings. It goes into every batch manifest and is sent when enrolling.
+func (s *Store) WorkstationID(ctx context.Context) (string, error) {
+	if v, err := s.Setting(ctx, "workstation_id"); err != nil || v != "" {
+		return v, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", err
+	}
+	ws := "ws-" + strings.ToLower(id.String())
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO settings(key, value) VALUES ('workstation_id', ?) ON CONFLICT(key) DO NOTHING`, ws)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return s.Setting(ctx, "workstation_id")
+}
