@@ -5,8 +5,10 @@ import (
 	"compress/zlib"
 	"crypto/md5"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -80,7 +82,7 @@ type DocumentInput struct {
 // PageStats tells how big each page's image became inside the PDF.
 type PageStats struct {
 	ImageBytes int    // bytes of the image stream
-	Encoding   string // "jpeg", "gray-flate", "bilevel-flate", "rgb-flate"
+	Encoding   string // "jpeg", "bilevel-flate", "gray-png", "rgb-png", "bilevel-png" (PNG data kept as is), "gray-flate", "rgb-flate"
 }
 
 // Errors from BuildPDF.
@@ -294,6 +296,12 @@ func encodePageImage(data []byte) (pageImage, error) {
 		return pageImage{w: cfg.Width, h: cfg.Height, kind: "jpeg", data: data,
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8%s /Filter /DCTDecode", cfg.Width, cfg.Height, cs, extra)}, nil
 	}
+	// RGB and 1-bit PNGs go in as they are; an 8-bit grey PNG is decoded first, because a
+	// page that is in fact black and white is 8 times smaller stored as 1 bit per pixel.
+	passed, ok := pngPassthrough(data)
+	if ok && passed.kind != "gray-png" {
+		return passed, nil
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return pageImage{}, fmt.Errorf("%w: %v", ErrBadImage, err)
@@ -320,22 +328,119 @@ func encodePageImage(data []byte) (pageImage, error) {
 		}
 		return pageImage{w: w, h: h, kind: "bilevel-flate", data: deflate(raw),
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode", w, h)}, nil
+	case gray && passed.kind == "gray-png":
+		return passed, nil
 	case gray:
 		raw := grayPixels(img)
 		return pageImage{w: w, h: h, kind: "gray-flate", data: deflate(pngUp(raw, w, h, 1)),
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Colors 1 /BitsPerComponent 8 /Columns %d >>", w, h, w)}, nil
 	default:
-		raw := make([]byte, w*h*3)
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				r, g, bb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-				i := (y*w + x) * 3
-				raw[i], raw[i+1], raw[i+2] = byte(r>>8), byte(g>>8), byte(bb>>8)
-			}
-		}
+		raw := rgbPixels(img)
 		return pageImage{w: w, h: h, kind: "rgb-flate", data: deflate(pngUp(raw, w, h, 3)),
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Colors 3 /BitsPerComponent 8 /Columns %d >>", w, h, w)}, nil
 	}
+}
+
+// rgbPixels returns the image's RGB values row by row without padding (alpha dropped).
+func rgbPixels(img image.Image) []byte {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	raw := make([]byte, w*h*3)
+	var pix []byte
+	var stride int
+	switch m := img.(type) {
+	case *image.RGBA:
+		pix, stride = m.Pix, m.Stride
+	case *image.NRGBA:
+		pix, stride = m.Pix, m.Stride
+	}
+	if pix != nil {
+		for y := 0; y < h; y++ {
+			src := pix[y*stride : y*stride+4*w]
+			dst := raw[y*w*3 : (y+1)*w*3]
+			for x := 0; x < w; x++ {
+				dst[3*x], dst[3*x+1], dst[3*x+2] = src[4*x], src[4*x+1], src[4*x+2]
+			}
+		}
+		return raw
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			r, g, bb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			i := (y*w + x) * 3
+			raw[i], raw[i+1], raw[i+2] = byte(r>>8), byte(g>>8), byte(bb>>8)
+		}
+	}
+	return raw
+}
+
+// pngPassthrough embeds a PNG's compressed pixel data in the PDF as it is, without decoding
+// and re-encoding it (PDF's FlateDecode with PNG predictors reads PNG's IDAT stream): for
+// non-interlaced, opaque 8-bit grey or RGB and 1-bit grey PNGs, which is what the pipeline
+// stores. Every chunk's CRC is checked. Other PNGs (palette, alpha, 16-bit, interlaced) are
+// decoded and re-encoded by the caller.
+func pngPassthrough(data []byte) (pageImage, bool) {
+	const sig = "\x89PNG\r\n\x1a\n"
+	if len(data) < len(sig) || string(data[:len(sig)]) != sig {
+		return pageImage{}, false
+	}
+	var w, h uint32
+	var depth, ctype byte
+	var idat []byte
+	seenIHDR, seenIEND := false, false
+	for p := data[len(sig):]; len(p) > 0 && !seenIEND; {
+		if len(p) < 12 {
+			return pageImage{}, false
+		}
+		n := binary.BigEndian.Uint32(p[:4])
+		if n > uint32(len(p)-12) {
+			return pageImage{}, false
+		}
+		typ, body := string(p[4:8]), p[8:8+n]
+		if crc32.ChecksumIEEE(p[4:8+n]) != binary.BigEndian.Uint32(p[8+n:12+n]) {
+			return pageImage{}, false
+		}
+		switch typ {
+		case "IHDR":
+			if n != 13 || seenIHDR {
+				return pageImage{}, false
+			}
+			seenIHDR = true
+			w, h = binary.BigEndian.Uint32(body[0:4]), binary.BigEndian.Uint32(body[4:8])
+			depth, ctype = body[8], body[9]
+			if body[10] != 0 || body[11] != 0 || body[12] != 0 { // compression, filter, interlace
+				return pageImage{}, false
+			}
+		case "IDAT":
+			if !seenIHDR {
+				return pageImage{}, false
+			}
+			idat = append(idat, body...)
+		case "tRNS", "PLTE":
+			return pageImage{}, false
+		case "IEND":
+			seenIEND = true
+		}
+		p = p[12+n:]
+	}
+	if !seenIHDR || !seenIEND || len(idat) == 0 || w == 0 || h == 0 || w > 1<<16 || h > 1<<16 {
+		return pageImage{}, false
+	}
+	var colors int
+	var kind, cs string
+	switch {
+	case ctype == 0 && depth == 8:
+		colors, kind, cs = 1, "gray-png", "/DeviceGray"
+	case ctype == 0 && depth == 1:
+		colors, kind, cs = 1, "bilevel-png", "/DeviceGray"
+	case ctype == 2 && depth == 8:
+		colors, kind, cs = 3, "rgb-png", "/DeviceRGB"
+	default:
+		return pageImage{}, false
+	}
+	return pageImage{w: int(w), h: int(h), kind: kind, data: idat,
+		dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent %d /Filter /FlateDecode /DecodeParms << /Predictor 15 /Colors %d /BitsPerComponent %d /Columns %d >>",
+			w, h, cs, depth, colors, depth, w)}, true
 }
 
 // classify tells whether every pixel is gray, and whether every pixel is black or white.

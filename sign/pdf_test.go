@@ -116,7 +116,7 @@ func TestBuildPDFSearchable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats[0].Encoding != "bilevel-flate" && stats[0].Encoding != "gray-flate" {
+	if stats[0].Encoding != "bilevel-flate" && stats[0].Encoding != "gray-png" {
 		t.Errorf("page 1 encoding %q, want gray or bilevel", stats[0].Encoding)
 	}
 	if stats[1].Encoding != "jpeg" || stats[1].ImageBytes != len(doc.Pages[1].Image) {
@@ -251,7 +251,7 @@ func TestBuildPDFImageEncodings(t *testing.T) {
 		left color.RGBA
 	}{
 		{bw, "bilevel-flate", color.RGBA{0, 0, 0, 255}},
-		{rgb, "rgb-flate", color.RGBA{255, 0, 0, 255}},
+		{rgb, "rgb-png", color.RGBA{255, 0, 0, 255}},
 	} {
 		pdf, stats, err := BuildPDFStats(DocumentInput{Pages: []PageInput{{Image: encodePNG(t, tc.img), DPI: 72}}})
 		if err != nil {
