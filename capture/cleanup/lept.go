@@ -143,6 +143,24 @@ static int cl_encode_png(PIX* p, int level, unsigned char** data, size_t* n) {
 	pixSetZlibCompression(p, level);
 	return pixWriteMem(data, n, p, IFF_PNG);
 }
+// cl_encode_jpeg writes an 8-bit grey or 32-bit colour page as baseline JPEG (a colormap
+// is removed first); it returns 2 when the depth does not suit JPEG.
+static int cl_encode_jpeg(PIX* p, int quality, unsigned char** data, size_t* n) {
+	PIX* q = NULL;
+	if (pixGetColormap(p) != NULL) {
+		q = pixRemoveColormap(p, REMOVE_CMAP_BASED_ON_SRC);
+		if (q == NULL) return 1;
+		p = q;
+	}
+	int d = pixGetDepth(p);
+	if (d != 8 && d != 32) {
+		pixDestroy(&q);
+		return 2;
+	}
+	int r = pixWriteMemJpeg(data, n, p, quality, 0);
+	pixDestroy(&q);
+	return r;
+}
 static void cl_free(void* p) { lept_free(p); }
 static void cl_quiet(void) { setMsgSeverity(L_SEVERITY_NONE); }
 */
@@ -266,6 +284,25 @@ func (x *pix) encodePNG(level int) ([]byte, error) {
 	}
 	defer C.cl_free(unsafe.Pointer(data))
 	return C.GoBytes(unsafe.Pointer(data), C.int(n)), nil
+}
+
+// encodeJPEG encodes grey or colour pages as JPEG; ok is false for depths JPEG cannot hold
+// (1-bit pages, which are stored as PNG).
+func (x *pix) encodeJPEG(quality int) (data []byte, ok bool, err error) {
+	var out *C.uchar
+	var n C.size_t
+	switch C.cl_encode_jpeg(x.p, C.int(quality), &out, &n) {
+	case 0:
+	case 2:
+		return nil, false, nil
+	default:
+		return nil, false, errors.New("cleanup: JPEG encoding failed / mã hóa JPEG thất bại")
+	}
+	if out == nil {
+		return nil, false, errors.New("cleanup: JPEG encoding failed / mã hóa JPEG thất bại")
+	}
+	defer C.cl_free(unsafe.Pointer(out))
+	return C.GoBytes(unsafe.Pointer(out), C.int(n)), true, nil
 }
 
 // quietLeptonica silences leptonica's diagnostics on stderr for the whole

@@ -64,6 +64,17 @@ func TestUnchangedAndFormats(t *testing.T) {
 	if !r.Changed || r.Format != "png" || r.Rotation != 180 {
 		t.Fatalf("upside-down page: changed %v format %q rotation %d", r.Changed, r.Format, r.Rotation)
 	}
+	// Without binarization a changed grey or colour page is stored as JPEG, upright.
+	rj, err := Process(context.Background(), upside, Profile{AutoOrient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rj.Changed || rj.Format != "jpeg" || rj.Rotation != 180 {
+		t.Fatalf("upside-down page, no binarization: changed %v format %q rotation %d", rj.Changed, rj.Format, rj.Rotation)
+	}
+	if jo, err := jpeg.Decode(bytes.NewReader(rj.Data)); err != nil || jo.Bounds().Size() != b.Size() {
+		t.Fatalf("cleaned JPEG: %v, %v (want size %v)", err, jo, b.Size())
+	}
 	// Binarized output is a bilevel PNG of the page size, upright again.
 	out, err := png.Decode(bytes.NewReader(r.Data))
 	if err != nil {
