@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE] [--cleanup default|none|deskew,orient,crop,blank=flag|drop|off,binarize]",
+	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE] [--double-blind] [--cleanup default|none|deskew,orient,crop,blank=flag|drop|off,binarize]",
 		summary: "create a batch / tạo lô hồ sơ", run: runBatch})
 	register(&command{name: "types", usage: "", summary: "list record types / liệt kê loại hồ sơ", run: runTypes})
 }
@@ -26,6 +26,7 @@ func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
 	name := fs.String("name", "", "")
 	office := fs.String("office", "", "")
 	clean := fs.String("cleanup", "default", "")
+	blind := fs.Bool("double-blind", false, "")
 	if _, err := c.parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := c.store.CreateBatch(ctx, u, queue.BatchSpec{Name: *name, Office: *office, RecordType: *typ, Cleanup: profile})
+	b, err := c.store.CreateBatch(ctx, u, queue.BatchSpec{Name: *name, Office: *office, RecordType: *typ, Cleanup: profile, DoubleBlind: *blind})
 	if err != nil {
 		return err
 	}
@@ -75,21 +76,22 @@ func runTypes(ctx context.Context, c *cmdCtx, args []string) error {
 }
 
 type jsonBatch struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	Office     string `json:"office"`
-	RecordType string `json:"record_type"`
-	State      string `json:"state"`
-	CreatedBy  string `json:"created_by"`
-	CreatedAt  string `json:"created_at"`
-	Documents  int    `json:"documents"`
-	Pages      int    `json:"pages"`
-	OCRDone    int    `json:"ocr_done"`
-	OCRFailed  int    `json:"ocr_failed"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Office      string `json:"office"`
+	RecordType  string `json:"record_type"`
+	State       string `json:"state"`
+	CreatedBy   string `json:"created_by"`
+	CreatedAt   string `json:"created_at"`
+	Documents   int    `json:"documents"`
+	Pages       int    `json:"pages"`
+	OCRDone     int    `json:"ocr_done"`
+	OCRFailed   int    `json:"ocr_failed"`
+	DoubleBlind bool   `json:"double_blind"`
 }
 
 func batchJSON(b queue.Batch) jsonBatch {
-	return jsonBatch{b.ID, b.Name, b.Office, b.RecordType, string(b.State), b.CreatedBy, b.CreatedAt, b.Documents, b.Pages, b.PagesDone, b.PagesFail}
+	return jsonBatch{b.ID, b.Name, b.Office, b.RecordType, string(b.State), b.CreatedBy, b.CreatedAt, b.Documents, b.Pages, b.PagesDone, b.PagesFail, b.DoubleBlind}
 }
 
 // parseCleanupFlag turns "default", "none" or a list such as "deskew,orient,crop,blank=drop"

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "verify", usage: "FILE.pdf… [--trust CERTS.pem|DIR] [--integrity-only]",
+	register(&command{name: "verify", usage: "FILE.pdf…|--batch ID [--trust CERTS.pem|DIR] [--integrity-only]",
 		summary: "check the signatures of signed PDFs (exit 0 only when all are intact) / kiểm tra chữ ký số", run: runVerify})
 }
 
@@ -44,9 +44,19 @@ func runVerify(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("verify")
 	trust := fs.String("trust", "", "")
 	integrityOnly := fs.Bool("integrity-only", false, "")
+	batch := fs.String("batch", "", "")
 	files, err := c.parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *batch != "" && len(files) == 0 { // a signed batch of the local store (cmd_sign.go)
+		opts := sign.VerifyOptions{IntegrityOnly: *integrityOnly}
+		if *trust != "" {
+			if opts.Roots, err = loadTrust(*trust); err != nil {
+				return err
+			}
+		}
+		return c.verifyBatch(ctx, *batch, opts)
 	}
 	if len(files) == 0 {
 		return usageError{c.t("name at least one PDF", "cần ít nhất một tệp PDF")}

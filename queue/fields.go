@@ -30,8 +30,12 @@ type FieldValue struct {
 	Current    bool
 }
 
+// ErrFieldsLocked: field values change only while the batch is capturing, keying or returned.
+var ErrFieldsLocked = errors.New("trường dữ liệu đã khóa: lô đang chờ duyệt hoặc đã duyệt / field values are locked: the batch is in review or approved")
+
 // SetField records a new value for a field; the previous value stays in the history.
-// The audit event names the field, never its value.
+// The audit event names the field, never its value. It refuses (ErrFieldsLocked) once the
+// batch has gone to review.
 func (s *Store) SetField(ctx context.Context, actor User, documentID int64, key, value string, src FieldSource, conf float64) error {
 	value = norm.NFC.String(value)
 	switch src {
@@ -43,12 +47,23 @@ func (s *Store) SetField(ctx context.Context, actor User, documentID int64, key,
 		return errors.New("field key is empty")
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM documents WHERE id = ?`, documentID).Scan(&n); err != nil {
+		var state string
+		err := tx.QueryRow(`SELECT b.state FROM documents d JOIN batches b ON b.id = d.batch_id WHERE d.id = ?`, documentID).Scan(&state)
+		if err == sql.ErrNoRows {
+			return fmt.Errorf("document %d: %w", documentID, ErrNotFound)
+		}
+		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return fmt.Errorf("document %d: %w", documentID, ErrNotFound)
+		// Values are fixed once the batch goes to review: what a supervisor approves and signs
+		// is what was submitted.
+		switch State(state) {
+		case StateCapturing, StateKeying, StateReturned:
+		default:
+			return ErrFieldsLocked
+		}
+		if err := guardBlindSet(tx, documentID, src); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(`UPDATE field_values SET current = 0 WHERE document_id = ? AND key = ? AND current = 1`, documentID, key); err != nil {
 			return err

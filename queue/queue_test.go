@@ -138,8 +138,17 @@ func TestBatchStateMachine(t *testing.T) {
 	if err := s.Transition(ctx, admin, b.ID, StateApproved, ""); !errors.Is(err, ErrBadTransition) {
 		t.Fatalf("capturing→approved: %v", err)
 	}
+	// Review steps need a supervisor who took no part in the batch (roles.go).
+	sup, err := s.CreateUser(ctx, &admin, "kiem.soat", "Lê Kiểm Soát", "mật-khẩu-dài", []Role{RoleSupervisor})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, to := range []State{StateKeying, StateReview, StateReturned, StateKeying, StateReview, StateApproved, StateSigned, StateSynced} {
-		if err := s.Transition(ctx, admin, b.ID[:8], to, ""); err != nil {
+		actor := admin
+		if to == StateReturned || to == StateApproved || to == StateSigned {
+			actor = sup
+		}
+		if err := s.Transition(ctx, actor, b.ID[:8], to, ""); err != nil {
 			t.Fatalf("→%s: %v", to, err)
 		}
 	}

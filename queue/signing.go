@@ -50,6 +50,9 @@ func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, docs
 		if State(state) != StateApproved {
 			return fmt.Errorf("%w (batch is %s)", ErrNotApproved, state)
 		}
+		if err := authorizeSigningTx(tx, actor, full); err != nil { // the approving supervisor, four-eyes (review.go)
+			return err
+		}
 		want := map[int64]bool{}
 		rows, err := tx.Query(`SELECT id FROM documents WHERE batch_id = ?`, full)
 		if err != nil {

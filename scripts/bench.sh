@@ -21,13 +21,22 @@ echo "== OCR pool vs tesseract CLI (100 pages)" | tee -a "$raw"
 go run -tags $TAGS ./bench/ocrcompare -pages "${BENCH_PAGES:-100}" -workers 2 | tee -a "$raw" | grep '^|' >> "$report" || true
 echo "== Go benchmarks" | tee -a "$raw"
 go test -tags $TAGS -run '^$' -bench . -benchtime "${BENCHTIME:-3x}" -benchmem \
-	./capture/ ./capture/cleanup/ ./queue/ ./ocr/ ./cli/ 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|ok|FAIL)' > bench/go-bench.txt || true
+	./capture/ ./capture/cleanup/ ./queue/ ./records/ ./ocr/ ./cli/ 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|ok|FAIL)' > bench/go-bench.txt || true
 {
 	echo
 	echo "## Go benchmarks (go test -bench)"
 	echo
 	echo '```'
 	cat bench/go-bench.txt
+	echo '```'
+	echo
+	echo "## Queue scale (100,000 documents)"
+	echo
+	echo "BenchmarkScale100k* (queue/scale_bench_test.go): a generated store of 100,000 documents (200 batches, 12 fields and an OCR text each);"
+	echo "batch list, diacritic-free search, next document in the keying screen, a batch's document list. Target: each under 100 ms."
+	echo
+	echo '```'
+	grep '^BenchmarkScale100k' bench/go-bench.txt | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "ms/op") printf "%-36s %8s ms/op\n", $1, $i}' || true
 	echo '```'
 	echo
 	echo "## Reading the figures"

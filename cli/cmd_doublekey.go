@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/sohoa/sohoa/records"
+)
+
+func init() {
+	register(&command{name: "dkey", usage: "on|off --batch ID | key --doc ID --field K --value V | show --doc ID | done --doc ID | status --batch ID | conflicts --batch ID | resolve --doc ID --field K --value V",
+		summary: "double-blind keying / nhập hai lần độc lập", run: runDoubleKey})
+}
+
+func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
+	if len(args) == 0 {
+		return usageError{c.t("say on, off, key, show, done, status, conflicts or resolve", "cần on, off, key, show, done, status, conflicts hoặc resolve")}
+	}
+	sub := args[0]
+	fs := c.newFlags("dkey " + sub)
+	batch := fs.String("batch", "", "")
+	doc := fs.String("doc", "", "")
+	field := fs.String("field", "", "")
+	value := fs.String("value", "", "")
+	if _, err := c.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	needBatch := func() error {
+		if *batch == "" {
+			return usageError{c.t("--batch is required", "cần --batch")}
+		}
+		return nil
+	}
+	var docID int64
+	needDoc := func(withField bool) error {
+		id, err := strconv.ParseInt(*doc, 10, 64)
+		if err != nil || id <= 0 || (withField && *field == "") {
+			if withField {
+				return usageError{c.t("--doc (a document number) and --field are required", "cần --doc (số hồ sơ) và --field")}
+			}
+			return usageError{c.t("--doc (a document number) is required", "cần --doc (số hồ sơ)")}
+		}
+		docID = id
+		return nil
+	}
+	var err error
+	switch sub {
+	case "on", "off", "status", "conflicts":
+		err = needBatch()
+	case "show", "done":
+		err = needDoc(false)
+	case "key", "resolve":
+		err = needDoc(true)
+	default:
+		return usageError{fmt.Sprintf("%s %q", c.t("unknown dkey step", "không có bước dkey"), sub)}
+	}
+	if err != nil {
+		return err
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "on", "off":
+		return c.store.SetDoubleBlind(ctx, u, *batch, sub == "on")
+	case "status":
+		st, err := c.store.DoubleKeyStatus(ctx, *batch)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"double_blind": st.DoubleBlind, "documents": st.Documents, "both_done": st.BothDone,
+				"open_conflicts": st.OpenConflicts, "ready": st.Ready()})
+		}
+		fmt.Fprintf(c.env.Stdout, c.t("double-blind %v: %d/%d documents keyed twice, %d conflicts open, ready for review: %v\n",
+			"nhập hai lần %v: %d/%d hồ sơ đủ hai lượt, %d chỗ lệch chưa quyết định, sẵn sàng gửi duyệt: %v\n"),
+			st.DoubleBlind, st.BothDone, st.Documents, st.OpenConflicts, st.Ready())
+		return nil
+	case "key", "resolve":
+		v, err := c.normalizeField(ctx, docID, field, *value)
+		if err != nil {
+			return err
+		}
+		if sub == "resolve" {
+			return c.store.ResolveConflict(ctx, u, docID, *field, v)
+		}
+		info, err := c.store.KeyBlind(ctx, u, docID, map[string]string{*field: v})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"document": docID, "pass": info.Pass})
+		}
+		return nil
+	case "show":
+		fields, info, err := c.store.BlindFields(ctx, u, docID)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			out := []map[string]any{}
+			for _, f := range fields {
+				out = append(out, map[string]any{"key": f.Key, "value": f.Value, "source": f.Source, "confidence": f.Confidence})
+			}
+			return c.printJSON(map[string]any{"document": docID, "pass": info.Pass, "done": info.Done, "fields": out})
+		}
+		fmt.Fprintf(c.env.Stdout, "%s %d, %s %d, %s %v\n", c.t("document", "hồ sơ"), docID, c.t("pass", "lượt"), info.Pass, c.t("finished", "đã xong"), info.Done)
+		for _, f := range fields {
+			fmt.Fprintf(c.env.Stdout, "%-28s %-6s %s\n", f.Key, f.Source, f.Value)
+		}
+		return nil
+	case "done":
+		rec, err := c.store.FinishBlind(ctx, u, docID)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"document": docID, "compared": rec.Compared, "matched": rec.Matched, "conflicts": rec.Conflicts})
+		}
+		if !rec.Compared {
+			fmt.Fprintln(c.env.Stdout, c.t("pass finished; waiting for the other clerk", "đã xong lượt nhập; chờ nhân viên còn lại"))
+			return nil
+		}
+		fmt.Fprintf(c.env.Stdout, c.t("compared: %d fields agree, %d differ %v\n", "đã so: %d trường khớp, %d trường lệch %v\n"),
+			rec.Matched, len(rec.Conflicts), rec.Conflicts)
+		return nil
+	case "conflicts":
+		cs, err := c.store.Conflicts(ctx, u, *batch)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			out := []map[string]any{}
+			for _, x := range cs {
+				out = append(out, map[string]any{"document": x.DocumentID, "seq": x.Seq, "field": x.Key,
+					"pass1": x.Pass1, "pass2": x.Pass2, "keyer1": x.Keyer1, "keyer2": x.Keyer2})
+			}
+			return c.printJSON(out)
+		}
+		for _, x := range cs {
+			fmt.Fprintf(c.env.Stdout, "%s %d\t%-24s 1 (%s): %s\t2 (%s): %s\n", c.t("document", "hồ sơ"), x.DocumentID, x.Key,
+				x.Keyer1, x.Pass1, x.Keyer2, x.Pass2)
+		}
+		fmt.Fprintf(c.env.Stdout, c.t("%d conflicts for you to decide\n", "%d chỗ lệch chờ bạn quyết định\n"), len(cs))
+		return nil
+	}
+	return nil
+}
+
+// normalizeField checks that the field belongs to the document's record type and returns the
+// value normalised as that field's type wants.
+func (c *cmdCtx) normalizeField(ctx context.Context, docID int64, field *string, value string) (string, error) {
+	d, err := c.store.Document(ctx, docID)
+	if err != nil {
+		return "", err
+	}
+	b, err := c.store.Batch(ctx, d.BatchID)
+	if err != nil {
+		return "", err
+	}
+	rt, err := c.recordType(ctx, b.RecordType)
+	if err != nil {
+		return "", err
+	}
+	f, ok := rt.Field(*field)
+	if !ok {
+		return "", usageError{fmt.Sprintf("%s %q", c.t("unknown field for this record type:", "loại hồ sơ này không có trường"), *field)}
+	}
+	*field = f.Key
+	return records.Normalize(f, value), nil
+}

@@ -1,0 +1,322 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/records"
+)
+
+func init() {
+	register(&command{name: "submit", usage: "--batch ID [--confirm-warnings]",
+		summary: "send a batch to review / gửi lô đi duyệt", run: runSubmit})
+	register(&command{name: "review", usage: "[--batch ID [--sample PERCENT] [--seed N] [--accept DOC,…|all-sampled] [--return-doc DOC --comment TEXT]]",
+		summary: "batches waiting for review; sample, accept or return documents / lô chờ duyệt; lấy mẫu, chấp nhận hay trả lại hồ sơ", run: runReview})
+	register(&command{name: "approve", usage: "--batch ID",
+		summary: "approve a reviewed batch / phê duyệt lô", run: runApprove})
+	register(&command{name: "return", usage: "--batch ID --comment TEXT",
+		summary: "return a batch to its clerks with a comment / trả lại lô kèm nhận xét", run: runReturn})
+	register(&command{name: "comments", usage: "--batch ID",
+		summary: "review comments of a batch / nhận xét khi duyệt lô", run: runComments})
+}
+
+// docChecker validates documents with the batch's record type (records.ValidateDocument).
+func (c *cmdCtx) docChecker(ctx context.Context, batchID string, report func(doc int64, p records.Problem)) (queue.DocChecker, error) {
+	b, err := c.store.Batch(ctx, batchID)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := c.recordType(ctx, b.RecordType)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	return func(ctx context.Context, id int64) (queue.DocProblems, error) {
+		ps, err := records.ValidateDocument(ctx, c.store, rt, id, now)
+		if err != nil {
+			return queue.DocProblems{}, err
+		}
+		var dp queue.DocProblems
+		for _, p := range ps {
+			if p.Severity == records.SeverityError {
+				dp.Errors++
+			} else {
+				dp.Warnings++
+			}
+			if report != nil {
+				report(id, p)
+			}
+		}
+		return dp, nil
+	}, nil
+}
+
+func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("submit")
+	batch := fs.String("batch", "", "")
+	confirm := fs.Bool("confirm-warnings", false, "")
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *batch == "" {
+		return usageError{c.t("--batch is required", "cần --batch")}
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	// Problems are listed (field and message, never the value) when the submit is refused.
+	var found []string
+	check, err := c.docChecker(ctx, *batch, func(doc int64, p records.Problem) {
+		found = append(found, fmt.Sprintf("  %s %d\t%-8s %-24s %s", c.t("document", "hồ sơ"), doc,
+			c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi)))
+	})
+	if err != nil {
+		return err
+	}
+	res, err := c.store.Submit(ctx, u, *batch, check, *confirm)
+	var ve *queue.ValidationError
+	var we *queue.WarningsError
+	if errors.As(err, &ve) || errors.As(err, &we) {
+		for _, l := range found {
+			fmt.Fprintln(c.env.Stderr, l)
+		}
+		if we != nil {
+			fmt.Fprintln(c.env.Stderr, c.t("check the warnings, then submit again with --confirm-warnings",
+				"kiểm tra các cảnh báo rồi gửi lại với --confirm-warnings"))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(map[string]any{"round": res.Round, "documents": res.Documents, "warnings": res.Warnings,
+			"low_confidence_fields": res.LowFields, "low_confidence_pages": res.LowPages})
+	}
+	fmt.Fprintf(c.env.Stdout, c.t("sent to review (round %d): %d documents, %d confirmed warnings, %d low-confidence fields, %d low-confidence pages\n",
+		"đã gửi duyệt (lượt %d): %d hồ sơ, %d cảnh báo đã xác nhận, %d trường độ tin cậy thấp, %d trang độ tin cậy thấp\n"),
+		res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages)
+	return nil
+}
+
+func runApprove(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("approve")
+	batch := fs.String("batch", "", "")
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *batch == "" {
+		return usageError{c.t("--batch is required", "cần --batch")}
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.store.Approve(ctx, u, *batch); err != nil {
+		return err
+	}
+	b, err := c.store.Batch(ctx, *batch)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(batchJSON(b))
+	}
+	fmt.Fprintf(c.env.Stdout, c.t("batch %s approved by %s\n", "lô %s đã được %s phê duyệt\n"), b.ID, u.FullName)
+	return nil
+}
+
+func runReturn(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("return")
+	batch := fs.String("batch", "", "")
+	comment := fs.String("comment", "", "")
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *batch == "" || strings.TrimSpace(*comment) == "" {
+		return usageError{c.t("--batch and --comment are required", "cần --batch và --comment")}
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.store.Return(ctx, u, *batch, *comment); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(map[string]string{"batch": *batch, "state": string(queue.StateReturned)})
+	}
+	fmt.Fprintln(c.env.Stdout, c.t("batch returned to its clerks", "đã trả lại lô cho người nhập"))
+	return nil
+}
+
+type jsonComment struct {
+	Round    int    `json:"round"`
+	Document int64  `json:"document,omitempty"`
+	Author   string `json:"author"`
+	Name     string `json:"author_name"`
+	At       string `json:"at"`
+	Comment  string `json:"comment"`
+}
+
+func runComments(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("comments")
+	batch := fs.String("batch", "", "")
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *batch == "" {
+		return usageError{c.t("--batch is required", "cần --batch")}
+	}
+	if _, err := c.login(ctx); err != nil {
+		return err
+	}
+	cs, err := c.store.Comments(ctx, *batch)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		out := []jsonComment{}
+		for _, x := range cs {
+			out = append(out, jsonComment{x.Round, x.DocumentID, x.Author, x.AuthorName, x.At, x.Body})
+		}
+		return c.printJSON(out)
+	}
+	if len(cs) == 0 {
+		fmt.Fprintln(c.env.Stdout, c.t("no comments", "chưa có nhận xét"))
+	}
+	for _, x := range cs {
+		about := c.t("whole batch", "cả lô")
+		if x.DocumentID != 0 {
+			about = fmt.Sprintf("%s %d", c.t("document", "hồ sơ"), x.DocumentID)
+		}
+		fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.t("round", "lượt"), x.Round, x.AuthorName, x.Author, x.At, about, x.Body)
+	}
+	return nil
+}
+
+type jsonReviewDoc struct {
+	Document  int64  `json:"document"`
+	Seq       int    `json:"seq"`
+	Warnings  int    `json:"warnings"`
+	LowFields int    `json:"low_confidence_fields"`
+	LowPages  int    `json:"low_confidence_pages"`
+	Sampled   string `json:"sampled,omitempty"`
+	Decision  string `json:"decision,omitempty"`
+	DecidedBy string `json:"decided_by,omitempty"`
+}
+
+func runReview(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("review")
+	batch := fs.String("batch", "", "")
+	sample := fs.Int("sample", -1, "")
+	seed := fs.Int64("seed", 0, "")
+	accept := fs.String("accept", "", "")
+	returnDoc := fs.Int64("return-doc", 0, "")
+	comment := fs.String("comment", "", "")
+	if _, err := c.parse(fs, args); err != nil {
+		return err
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	if *batch == "" {
+		return c.printReviewQueue(ctx)
+	}
+	if *sample >= 0 {
+		if *seed == 0 {
+			*seed = time.Now().UnixNano()
+		}
+		if _, err := c.store.Sample(ctx, u, *batch, *sample, *seed); err != nil {
+			return err
+		}
+		if !c.json {
+			fmt.Fprintf(c.env.Stdout, c.t("sample drawn: %d%% at random (seed %d) plus every document with warnings or low confidence\n",
+				"đã lấy mẫu: %d%% ngẫu nhiên (hạt giống %d) cùng mọi hồ sơ có cảnh báo hoặc độ tin cậy thấp\n"), *sample, *seed)
+		}
+	}
+	if *accept != "" {
+		var ids []int64
+		if *accept == "all-sampled" {
+			docs, err := c.store.ReviewDocuments(ctx, *batch)
+			if err != nil {
+				return err
+			}
+			for _, d := range docs {
+				if d.Sampled != "" && d.Decision == "" {
+					ids = append(ids, d.DocumentID)
+				}
+			}
+		} else {
+			for _, f := range strings.Split(*accept, ",") {
+				id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+				if err != nil {
+					return usageError{c.t("--accept takes document numbers separated by commas, or all-sampled", "--accept nhận số hồ sơ cách nhau bởi dấu phẩy, hoặc all-sampled")}
+				}
+				ids = append(ids, id)
+			}
+		}
+		for _, id := range ids {
+			if err := c.store.AcceptDocument(ctx, u, *batch, id, ""); err != nil {
+				return err
+			}
+		}
+	}
+	if *returnDoc != 0 {
+		if err := c.store.ReturnDocument(ctx, u, *batch, *returnDoc, *comment); err != nil {
+			return err
+		}
+	}
+	docs, err := c.store.ReviewDocuments(ctx, *batch)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		out := []jsonReviewDoc{}
+		for _, d := range docs {
+			out = append(out, jsonReviewDoc{d.DocumentID, d.Seq, d.Warnings, d.LowFields, d.LowPages, d.Sampled, d.Decision, d.DecidedBy})
+		}
+		return c.printJSON(out)
+	}
+	for _, d := range docs {
+		mark := " "
+		if d.Sampled != "" {
+			mark = "*"
+		}
+		fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s\n", mark, c.t("document", "hồ sơ"), d.DocumentID,
+			c.t("warnings", "cảnh báo"), d.Warnings, c.t("low confidence", "tin cậy thấp"), d.LowFields, d.LowPages, d.Decision)
+	}
+	return nil
+}
+
+func (c *cmdCtx) printReviewQueue(ctx context.Context) error {
+	q, err := c.store.ReviewQueue(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		out := []map[string]any{}
+		for _, it := range q {
+			out = append(out, map[string]any{"batch": it.ID, "name": it.Name, "record_type": it.RecordType, "round": it.Round,
+				"submitted_by": it.SubmittedBy, "submitted_at": it.SubmittedAt, "documents": it.Documents, "pages": it.Pages,
+				"warnings": it.Warnings, "low_confidence_fields": it.LowFields, "low_confidence_pages": it.LowPages,
+				"problem_documents": it.ProblemDocs, "sampled": it.Sampled, "accepted": it.Accepted, "returned": it.Returned})
+		}
+		return c.printJSON(out)
+	}
+	if len(q) == 0 {
+		fmt.Fprintln(c.env.Stdout, c.t("no batch is waiting for review", "không có lô nào chờ duyệt"))
+	}
+	for _, it := range q {
+		fmt.Fprintf(c.env.Stdout, c.t("%s  %s  round %d by %s: %d documents, %d warnings, %d low-confidence fields, %d documents to look at\n",
+			"%s  %s  lượt %d, gửi bởi %s: %d hồ sơ, %d cảnh báo, %d trường tin cậy thấp, %d hồ sơ cần xem\n"),
+			it.ID, it.Name, it.Round, it.SubmittedBy, it.Documents, it.Warnings, it.LowFields, it.ProblemDocs)
+	}
+	return nil
+}

@@ -1,0 +1,691 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Review of a batch (DESIGN.md §1, "supervisor review"). A clerk submits a batch (Submit:
+// keying → review), which opens a review round with each document's validation warnings and
+// low-confidence counts. A supervisor may draw a sample (Sample), accepts or returns single
+// documents with a comment (AcceptDocument, ReturnDocument), and then approves the batch
+// (Approve: review → approved) or returns it to its clerks with a comment (Return: → returned).
+// The clerks read the comments (Comments) and submit again, which opens the next round.
+// Approving and signing obey the four-eyes rule (roles.go). Comment texts live in
+// review_comments; the audit log records only their length.
+
+// Confidence thresholds under which a document counts as "low confidence" for review.
+const (
+	LowFieldConfidence = 0.6 // field values read by OCR (0..1)
+	LowPageConfidence  = 60  // a page's mean OCR word confidence (0..100)
+)
+
+// MaxCommentRunes bounds a review comment.
+const MaxCommentRunes = 4000
+
+// DocProblems is what validation found in one document.
+type DocProblems struct{ Errors, Warnings int }
+
+// DocChecker validates one document's current field values (records.ValidateDocument). The
+// queue does not know the record types, so the caller supplies it.
+type DocChecker func(ctx context.Context, documentID int64) (DocProblems, error)
+
+// ValidationError refuses a submit: some documents have errors that must be fixed first.
+type ValidationError struct {
+	Documents []int64 // documents with errors
+	Errors    int
+}
+
+func (e *ValidationError) Error() string { return e.Vi() + " / " + e.En() }
+func (e *ValidationError) Vi() string {
+	return fmt.Sprintf("không gửi duyệt được: %d lỗi ở %d hồ sơ (%s) phải sửa trước", e.Errors, len(e.Documents), idList(e.Documents))
+}
+func (e *ValidationError) En() string {
+	return fmt.Sprintf("cannot submit: %d errors in %d documents (%s) must be fixed first", e.Errors, len(e.Documents), idList(e.Documents))
+}
+
+// WarningsError refuses a submit with unconfirmed warnings.
+type WarningsError struct {
+	Documents []int64
+	Warnings  int
+}
+
+func (e *WarningsError) Error() string { return e.Vi() + " / " + e.En() }
+func (e *WarningsError) Vi() string {
+	return fmt.Sprintf("có %d cảnh báo ở %d hồ sơ (%s): kiểm tra rồi xác nhận để gửi duyệt", e.Warnings, len(e.Documents), idList(e.Documents))
+}
+func (e *WarningsError) En() string {
+	return fmt.Sprintf("%d warnings in %d documents (%s): check them and confirm to submit", e.Warnings, len(e.Documents), idList(e.Documents))
+}
+
+func idList(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i == 10 {
+			fmt.Fprintf(&b, ", …")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, id)
+	}
+	return b.String()
+}
+
+// ReviewError is a review step refused for a reason a person can act on.
+type ReviewError struct{ vi, en string }
+
+func (e *ReviewError) Error() string { return e.vi + " / " + e.en }
+func (e *ReviewError) Vi() string    { return e.vi }
+
+// Sentinel review errors.
+var (
+	ErrNotInReview     = &ReviewError{"lô không ở trạng thái chờ duyệt", "the batch is not waiting for review"}
+	ErrCommentRequired = &ReviewError{"cần ghi nhận xét khi trả lại", "a comment is required when returning"}
+	ErrCommentTooLong  = &ReviewError{fmt.Sprintf("nhận xét dài quá %d ký tự", MaxCommentRunes), fmt.Sprintf("comment longer than %d characters", MaxCommentRunes)}
+	ErrOCRPending      = &ReviewError{"còn trang chưa OCR xong: chạy OCR trước khi gửi duyệt", "some pages are still waiting for OCR: run OCR before submitting"}
+	ErrEmptyBatch      = &ReviewError{"lô chưa có hồ sơ nào", "the batch has no documents"}
+	ErrSampleOpen      = &ReviewError{"còn hồ sơ trong mẫu kiểm tra chưa được chấp nhận", "some sampled documents are not accepted yet"}
+	ErrDocReturned     = &ReviewError{"có hồ sơ bị trả lại: hãy trả lại cả lô cho người nhập", "a document was returned: return the batch to its clerks"}
+	ErrNotSubmittable  = &ReviewError{"chỉ gửi duyệt được lô đang nhập liệu hoặc bị trả lại", "only a batch being captured, keyed or returned can be submitted"}
+	ErrDocsChanged     = &ReviewError{"hồ sơ trong lô vừa thay đổi: hãy thử lại", "the batch's documents changed meanwhile: try again"}
+	ErrNotInBatch      = &ReviewError{"hồ sơ không thuộc lô đang duyệt", "the document is not part of the batch under review"}
+)
+
+// SubmitResult tells what a submit recorded.
+type SubmitResult struct {
+	Round, Documents, Warnings, LowFields, LowPages int
+}
+
+// Submit checks every document of a batch and sends it to review (capturing/keying/returned →
+// keying → review) in one transaction with its audit events. Any validation error refuses it;
+// warnings refuse it unless confirmWarnings. Pages still waiting for OCR refuse it too.
+func (s *Store) Submit(ctx context.Context, actor User, batchID string, check DocChecker, confirmWarnings bool) (SubmitResult, error) {
+	var res SubmitResult
+	if err := Require(actor, ActionSubmit); err != nil {
+		return res, err
+	}
+	if check == nil {
+		return res, errors.New("submit: no validator given")
+	}
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return res, err
+	}
+	docs, err := s.Documents(ctx, full)
+	if err != nil {
+		return res, err
+	}
+	if len(docs) == 0 {
+		return res, ErrEmptyBatch
+	}
+	probs := map[int64]DocProblems{}
+	var errDocs, warnDocs []int64
+	nErr := 0
+	for _, d := range docs {
+		p, err := check(ctx, d.ID)
+		if err != nil {
+			return res, fmt.Errorf("validate document %d: %w", d.ID, err)
+		}
+		probs[d.ID] = p
+		if p.Errors > 0 {
+			errDocs = append(errDocs, d.ID)
+			nErr += p.Errors
+		}
+		if p.Warnings > 0 {
+			warnDocs = append(warnDocs, d.ID)
+			res.Warnings += p.Warnings
+		}
+	}
+	if len(errDocs) > 0 {
+		return res, &ValidationError{Documents: errDocs, Errors: nErr}
+	}
+	if res.Warnings > 0 && !confirmWarnings {
+		return res, &WarningsError{Documents: warnDocs, Warnings: res.Warnings}
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var state string
+		if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, full).Scan(&state); err != nil {
+			return err
+		}
+		switch State(state) {
+		case StateCapturing, StateKeying, StateReturned:
+		default:
+			return fmt.Errorf("%w (%s)", ErrNotSubmittable, state)
+		}
+		var pending int
+		if err := tx.QueryRow(`SELECT count(*) FROM pages p JOIN documents d ON d.id = p.document_id WHERE d.batch_id = ? AND p.ocr_state = 'pending'`, full).Scan(&pending); err != nil {
+			return err
+		}
+		if pending > 0 {
+			return ErrOCRPending
+		}
+		if err := doubleKeyReady(tx, full); err != nil {
+			return err
+		}
+		ids, err := batchDocIDs(tx, full)
+		if err != nil {
+			return err
+		}
+		if len(ids) != len(docs) {
+			return ErrDocsChanged
+		}
+		for _, id := range ids {
+			if _, ok := probs[id]; !ok {
+				return ErrDocsChanged
+			}
+		}
+		res.Documents = len(ids)
+		if State(state) != StateKeying {
+			if err := s.moveTx(tx, actor, full, State(state), StateKeying, ""); err != nil {
+				return err
+			}
+		}
+		if err := tx.QueryRow(`INSERT INTO batch_reviews(batch_id, round, submitted_by, submitted_at) VALUES (?, 1, ?, ?)
+			ON CONFLICT(batch_id) DO UPDATE SET round = round + 1, submitted_by = excluded.submitted_by,
+				submitted_at = excluded.submitted_at, sample_pct = -1, sample_seed = 0, approved_by = NULL, approved_at = ''
+			RETURNING round`, full, actor.ID, s.stamp()).Scan(&res.Round); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			var lowF, lowP int
+			if err := tx.QueryRow(`SELECT
+				(SELECT count(*) FROM field_values WHERE document_id = ?1 AND current = 1 AND source = 'ocr' AND confidence < ?2),
+				(SELECT count(*) FROM pages p JOIN ocr_results o ON o.page_id = p.id WHERE p.document_id = ?1 AND o.mean_conf < ?3)`,
+				id, LowFieldConfidence, LowPageConfidence).Scan(&lowF, &lowP); err != nil {
+				return err
+			}
+			res.LowFields += lowF
+			res.LowPages += lowP
+			if _, err := tx.Exec(`INSERT INTO review_documents(batch_id, round, document_id, warnings, low_fields, low_pages) VALUES (?,?,?,?,?,?)`,
+				full, res.Round, id, probs[id].Warnings, lowF, lowP); err != nil {
+				return err
+			}
+		}
+		return s.moveTx(tx, actor, full, StateKeying, StateReview, fmt.Sprintf("round=%d documents=%d warnings=%d low_fields=%d low_pages=%d warnings_confirmed=%t",
+			res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages, confirmWarnings && res.Warnings > 0))
+	})
+	return res, err
+}
+
+func batchDocIDs(tx *sql.Tx, batchID string) ([]int64, error) {
+	rows, err := tx.Query(`SELECT id FROM documents WHERE batch_id = ? ORDER BY seq`, batchID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// moveTx changes a batch's state inside tx with its audit event (the state machine and the
+// role rules are checked by the caller or by reviewRules).
+func (s *Store) moveTx(tx *sql.Tx, actor User, batchID string, from, to State, detail string) error {
+	if !CanTransition(from, to) {
+		return fmt.Errorf("%w: %s → %s", ErrBadTransition, from, to)
+	}
+	if to == StateReview {
+		if err := doubleKeyReady(tx, batchID); err != nil { // double-blind keying settled (doublekey.go)
+			return err
+		}
+	}
+	if _, err := tx.Exec(`UPDATE batches SET state = ?, updated_at = ? WHERE id = ?`, to, s.stamp(), batchID); err != nil {
+		return err
+	}
+	d := fmt.Sprintf("%s→%s", from, to)
+	if detail != "" {
+		d += " " + detail
+	}
+	return s.audit(tx, actor.Username, "batch.state", "batch:"+batchID, d)
+}
+
+// reviewRules checks a state change made through Transition against the roles and the
+// four-eyes rule, and keeps the review record (who submitted, who approved) up to date.
+func (s *Store) reviewRules(tx *sql.Tx, actor User, batchID string, from, to State) error {
+	switch to {
+	case StateCapturing, StateKeying:
+		return Require(actor, ActionKey)
+	case StateReview:
+		if err := Require(actor, ActionSubmit); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO batch_reviews(batch_id, round, submitted_by, submitted_at) VALUES (?, 1, ?, ?)
+			ON CONFLICT(batch_id) DO UPDATE SET round = round + 1, submitted_by = excluded.submitted_by,
+				submitted_at = excluded.submitted_at, sample_pct = -1, sample_seed = 0, approved_by = NULL, approved_at = ''`,
+			batchID, actor.ID, s.stamp())
+		return err
+	case StateReturned:
+		if err := Require(actor, ActionReview); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`UPDATE batch_reviews SET approved_by = NULL, approved_at = '' WHERE batch_id = ?`, batchID)
+		return err
+	case StateApproved:
+		if err := Require(actor, ActionReview); err != nil {
+			return err
+		}
+		if err := fourEyes(tx, actor, batchID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO batch_reviews(batch_id, round, submitted_by, submitted_at, approved_by, approved_at) VALUES (?, 1, ?, ?, ?, ?)
+			ON CONFLICT(batch_id) DO UPDATE SET approved_by = excluded.approved_by, approved_at = excluded.approved_at`,
+			batchID, actor.ID, s.stamp(), actor.ID, s.stamp())
+		return err
+	case StateSigned:
+		return authorizeSigningTx(tx, actor, batchID)
+	case StateSynced:
+		return Require(actor, ActionSync)
+	}
+	return nil
+}
+
+// AuthorizeSigning says whether actor may sign an approved batch: a supervisor who approved
+// it and took no part in its capture or keying.
+func (s *Store) AuthorizeSigning(ctx context.Context, actor User, batchID string) error {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return err
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var state string
+	if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, full).Scan(&state); err != nil {
+		return err
+	}
+	if State(state) != StateApproved {
+		return fmt.Errorf("%w (batch is %s)", ErrNotApproved, state)
+	}
+	return authorizeSigningTx(tx, actor, full)
+}
+
+func authorizeSigningTx(tx *sql.Tx, actor User, batchID string) error {
+	if err := Require(actor, ActionSign); err != nil {
+		return err
+	}
+	var approver sql.NullInt64
+	err := tx.QueryRow(`SELECT approved_by FROM batch_reviews WHERE batch_id = ?`, batchID).Scan(&approver)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if !approver.Valid || approver.Int64 != actor.ID {
+		return &FourEyesError{User: actor.Username, Reason: "not_approver"}
+	}
+	return fourEyes(tx, actor, batchID)
+}
+
+// ReviewItem is a batch waiting for review, with what the reviewer should look at.
+type ReviewItem struct {
+	Batch
+	Round       int
+	SubmittedBy string
+	SubmittedAt string
+	Warnings    int // validation warnings (confirmed by the clerk)
+	LowFields   int // OCR field values under LowFieldConfidence
+	LowPages    int // pages under LowPageConfidence
+	ProblemDocs int // documents with warnings or low confidence
+	Sampled     int // documents in the drawn sample (0: none drawn)
+	Accepted    int
+	Returned    int
+}
+
+// ReviewQueue lists the batches waiting for review, oldest submission first.
+func (s *Store) ReviewQueue(ctx context.Context) ([]ReviewItem, error) {
+	batches, err := s.ListBatches(ctx, BatchFilter{State: StateReview})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ReviewItem, 0, len(batches))
+	for _, b := range batches {
+		it := ReviewItem{Batch: b}
+		err := s.r.QueryRowContext(ctx, `SELECT r.round, coalesce(u.username, ''), r.submitted_at,
+			coalesce(sum(d.warnings), 0), coalesce(sum(d.low_fields), 0), coalesce(sum(d.low_pages), 0),
+			coalesce(sum(d.warnings > 0 OR d.low_fields > 0 OR d.low_pages > 0), 0),
+			coalesce(sum(d.sampled <> ''), 0), coalesce(sum(d.decision = 'accepted'), 0), coalesce(sum(d.decision = 'returned'), 0)
+			FROM batch_reviews r LEFT JOIN users u ON u.id = r.submitted_by
+			LEFT JOIN review_documents d ON d.batch_id = r.batch_id AND d.round = r.round
+			WHERE r.batch_id = ? GROUP BY r.batch_id`, b.ID).Scan(&it.Round, &it.SubmittedBy, &it.SubmittedAt,
+			&it.Warnings, &it.LowFields, &it.LowPages, &it.ProblemDocs, &it.Sampled, &it.Accepted, &it.Returned)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	for i := 1; i < len(out); i++ { // oldest submission first (insertion sort: short lists)
+		for j := i; j > 0 && out[j].SubmittedAt < out[j-1].SubmittedAt; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, nil
+}
+
+// ReviewDoc is one document of the current review round.
+type ReviewDoc struct {
+	DocumentID int64
+	Seq        int
+	Warnings   int
+	LowFields  int
+	LowPages   int
+	Sampled    string // "", "random" or "problem" (warnings or low confidence)
+	Decision   string // "", "accepted" or "returned"
+	DecidedBy  string
+}
+
+// Problem reports whether the document has warnings or low-confidence values.
+func (d ReviewDoc) Problem() bool { return d.Warnings > 0 || d.LowFields > 0 || d.LowPages > 0 }
+
+// ReviewDocuments lists the documents of a batch's current review round, in batch order.
+func (s *Store) ReviewDocuments(ctx context.Context, batchID string) ([]ReviewDoc, error) {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT rd.document_id, coalesce(d.seq, 0), rd.warnings, rd.low_fields, rd.low_pages, rd.sampled, rd.decision, coalesce(u.username, '')
+		FROM review_documents rd JOIN batch_reviews r ON r.batch_id = rd.batch_id AND r.round = rd.round
+		LEFT JOIN documents d ON d.id = rd.document_id LEFT JOIN users u ON u.id = rd.decided_by
+		WHERE rd.batch_id = ? ORDER BY d.seq`, full)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReviewDoc
+	for rows.Next() {
+		var d ReviewDoc
+		if err := rows.Scan(&d.DocumentID, &d.Seq, &d.Warnings, &d.LowFields, &d.LowPages, &d.Sampled, &d.Decision, &d.DecidedBy); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// reviewRound returns the batch's state and current review round inside tx, refusing a batch
+// that is not under review.
+func reviewRound(tx *sql.Tx, batchID string) (int, error) {
+	var state string
+	var round sql.NullInt64
+	if err := tx.QueryRow(`SELECT b.state, r.round FROM batches b LEFT JOIN batch_reviews r ON r.batch_id = b.id WHERE b.id = ?`, batchID).Scan(&state, &round); err != nil {
+		return 0, err
+	}
+	if State(state) != StateReview || !round.Valid {
+		return 0, ErrNotInReview
+	}
+	return int(round.Int64), nil
+}
+
+// Sample draws the documents a supervisor must look at: percent of the batch at random
+// (rounded up; the same seed draws the same documents), plus every document with warnings
+// or low confidence. A new sample replaces the previous one of the round; decisions stay.
+func (s *Store) Sample(ctx context.Context, actor User, batchID string, percent int, seed int64) ([]ReviewDoc, error) {
+	if err := Require(actor, ActionReview); err != nil {
+		return nil, err
+	}
+	if percent < 0 || percent > 100 {
+		return nil, &ReviewError{"tỉ lệ lấy mẫu phải từ 0 đến 100", "the sample percentage must be between 0 and 100"}
+	}
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		round, err := reviewRound(tx, full)
+		if err != nil {
+			return err
+		}
+		ids, err := batchDocIDs(tx, full) // batch order, so a seed is reproducible
+		if err != nil {
+			return err
+		}
+		k := (len(ids)*percent + 99) / 100
+		rng := rand.New(rand.NewPCG(uint64(seed), 0x736f686f61))
+		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		if _, err := tx.Exec(`UPDATE review_documents SET sampled = CASE WHEN warnings > 0 OR low_fields > 0 OR low_pages > 0 THEN 'problem' ELSE '' END
+			WHERE batch_id = ? AND round = ?`, full, round); err != nil {
+			return err
+		}
+		for _, id := range ids[:k] {
+			if _, err := tx.Exec(`UPDATE review_documents SET sampled = 'random' WHERE batch_id = ? AND round = ? AND document_id = ? AND sampled = ''`,
+				full, round, id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(`UPDATE batch_reviews SET sample_pct = ?, sample_seed = ? WHERE batch_id = ?`, percent, seed, full); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM review_documents WHERE batch_id = ? AND round = ? AND sampled <> ''`, full, round).Scan(&n); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Username, "review.sample", "batch:"+full, fmt.Sprintf("round=%d percent=%d seed=%d sampled=%d", round, percent, seed, n))
+	})
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.ReviewDocuments(ctx, full)
+	if err != nil {
+		return nil, err
+	}
+	var out []ReviewDoc
+	for _, d := range all {
+		if d.Sampled != "" {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func cleanComment(c string) (string, error) {
+	c = strings.TrimSpace(norm.NFC.String(c))
+	if utf8.RuneCountInString(c) > MaxCommentRunes {
+		return "", ErrCommentTooLong
+	}
+	return c, nil
+}
+
+// AcceptDocument records that the supervisor checked a document and accepts it (an optional
+// comment is kept). Four-eyes applies.
+func (s *Store) AcceptDocument(ctx context.Context, actor User, batchID string, documentID int64, comment string) error {
+	return s.decide(ctx, actor, batchID, documentID, "accepted", comment)
+}
+
+// ReturnDocument records that a document must be corrected, with a comment for the clerks.
+// The batch itself goes back with Return.
+func (s *Store) ReturnDocument(ctx context.Context, actor User, batchID string, documentID int64, comment string) error {
+	return s.decide(ctx, actor, batchID, documentID, "returned", comment)
+}
+
+func (s *Store) decide(ctx context.Context, actor User, batchID string, documentID int64, decision, comment string) error {
+	if err := Require(actor, ActionReview); err != nil {
+		return err
+	}
+	comment, err := cleanComment(comment)
+	if err != nil {
+		return err
+	}
+	if decision == "returned" && comment == "" {
+		return ErrCommentRequired
+	}
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		round, err := reviewRound(tx, full)
+		if err != nil {
+			return err
+		}
+		if decision == "accepted" {
+			if err := fourEyes(tx, actor, full); err != nil {
+				return err
+			}
+		}
+		res, err := tx.Exec(`UPDATE review_documents SET decision = ?, decided_by = ?, decided_at = ? WHERE batch_id = ? AND round = ? AND document_id = ?`,
+			decision, actor.ID, s.stamp(), full, round, documentID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w (%d)", ErrNotInBatch, documentID)
+		}
+		if comment != "" {
+			if _, err := tx.Exec(`INSERT INTO review_comments(batch_id, round, document_id, author, body, created_at) VALUES (?,?,?,?,?,?)`,
+				full, round, documentID, actor.ID, comment, s.stamp()); err != nil {
+				return err
+			}
+		}
+		action := "review.accept"
+		if decision == "returned" {
+			action = "review.return_document"
+		}
+		return s.audit(tx, actor.Username, action, fmt.Sprintf("document:%d", documentID),
+			fmt.Sprintf("batch=%s round=%d comment_len=%d", full, round, utf8.RuneCountInString(comment)))
+	})
+}
+
+// Approve moves a batch review → approved. The supervisor must pass the four-eyes rule; when
+// a sample was drawn every sampled document must be accepted; no document may be returned.
+func (s *Store) Approve(ctx context.Context, actor User, batchID string) error {
+	if err := Require(actor, ActionReview); err != nil {
+		return err
+	}
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		round, err := reviewRound(tx, full)
+		if err != nil {
+			return err
+		}
+		if err := fourEyes(tx, actor, full); err != nil {
+			return err
+		}
+		var returned, open, sampled, accepted int
+		if err := tx.QueryRow(`SELECT coalesce(sum(decision = 'returned'), 0), coalesce(sum(sampled <> '' AND decision <> 'accepted'), 0),
+			coalesce(sum(sampled <> ''), 0), coalesce(sum(decision = 'accepted'), 0)
+			FROM review_documents WHERE batch_id = ? AND round = ?`, full, round).Scan(&returned, &open, &sampled, &accepted); err != nil {
+			return err
+		}
+		if returned > 0 {
+			return ErrDocReturned
+		}
+		if open > 0 {
+			return fmt.Errorf("%w (%d)", ErrSampleOpen, open)
+		}
+		if _, err := tx.Exec(`UPDATE batch_reviews SET approved_by = ?, approved_at = ? WHERE batch_id = ?`, actor.ID, s.stamp(), full); err != nil {
+			return err
+		}
+		return s.moveTx(tx, actor, full, StateReview, StateApproved, fmt.Sprintf("round=%d sampled=%d accepted=%d", round, sampled, accepted))
+	})
+}
+
+// Return sends a batch back to its clerks (review or approved → returned) with a comment they
+// will see (Comments). The comment text is kept in the review record; the audit event holds
+// only its length.
+func (s *Store) Return(ctx context.Context, actor User, batchID, comment string) error {
+	if err := Require(actor, ActionReview); err != nil {
+		return err
+	}
+	comment, err := cleanComment(comment)
+	if err != nil {
+		return err
+	}
+	if comment == "" {
+		return ErrCommentRequired
+	}
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var state string
+		var round sql.NullInt64
+		if err := tx.QueryRow(`SELECT b.state, r.round FROM batches b LEFT JOIN batch_reviews r ON r.batch_id = b.id WHERE b.id = ?`, full).Scan(&state, &round); err != nil {
+			return err
+		}
+		if State(state) != StateReview && State(state) != StateApproved {
+			return ErrNotInReview
+		}
+		var docsReturned int
+		if err := tx.QueryRow(`SELECT count(*) FROM review_documents WHERE batch_id = ? AND round = ? AND decision = 'returned'`, full, round.Int64).Scan(&docsReturned); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO review_comments(batch_id, round, document_id, author, body, created_at) VALUES (?,?,NULL,?,?,?)`,
+			full, round.Int64, actor.ID, comment, s.stamp()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE batch_reviews SET approved_by = NULL, approved_at = '' WHERE batch_id = ?`, full); err != nil {
+			return err
+		}
+		return s.moveTx(tx, actor, full, State(state), StateReturned, fmt.Sprintf("round=%d documents_returned=%d comment_len=%d",
+			round.Int64, docsReturned, utf8.RuneCountInString(comment)))
+	})
+}
+
+// ReviewComment is a supervisor's remark on a batch (DocumentID 0) or on one document.
+type ReviewComment struct {
+	Round      int
+	DocumentID int64
+	Author     string // user name
+	AuthorName string // full name
+	Body       string
+	At         string
+}
+
+// Comments returns every review comment of a batch, oldest first, so that clerks see why a
+// batch or a document came back.
+func (s *Store) Comments(ctx context.Context, batchID string) ([]ReviewComment, error) {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT c.round, coalesce(c.document_id, 0), u.username, u.full_name, c.body, c.created_at
+		FROM review_comments c JOIN users u ON u.id = c.author WHERE c.batch_id = ? ORDER BY c.id`, full)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReviewComment
+	for rows.Next() {
+		var c ReviewComment
+		if err := rows.Scan(&c.Round, &c.DocumentID, &c.Author, &c.AuthorName, &c.Body, &c.At); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Approver returns the user who approved the batch (ErrNotFound when nobody has).
+func (s *Store) Approver(ctx context.Context, batchID string) (User, error) {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return User{}, err
+	}
+	var id sql.NullInt64
+	err = s.r.QueryRowContext(ctx, `SELECT approved_by FROM batch_reviews WHERE batch_id = ?`, full).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !id.Valid) {
+		return User{}, fmt.Errorf("approver of batch %s: %w", full, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	return s.UserByID(ctx, id.Int64)
+}
