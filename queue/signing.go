@@ -163,8 +163,11 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	return v, err
 }
 
-// SetSetting stores a workstation setting (with an audit event naming the key, not the value).
+// SetSetting (administrators only) stores a workstation setting (with an audit event naming the key, not the value).
 func (s *Store) SetSetting(ctx context.Context, actor User, key, value string) error {
+	if err := Require(actor, ActionManageSettings); err != nil {
+		return err
+	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.Exec(`INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
 			return err

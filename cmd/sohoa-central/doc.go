@@ -1,7 +1,11 @@
 // Command sohoa-central is the SoHoa central server: it receives signed batches from enrolled
 // workstations (sync/PROTOCOL.md). Usage:
 //
-//	sohoa-central [serve] --data DIR [--db postgres://...] [--listen 127.0.0.1:8443] [--tls-cert F --tls-key F]
+//	sohoa-central [serve] --data DIR --trust CERTS.pem|DIR [--db postgres://...] [--listen 127.0.0.1:8443] [--tls-cert F --tls-key F]
+//
+// serve refuses to start without --trust (the signers' root certificates), except with
+// --insecure-hash-only, a development option that checks hashes and no signature at all.
+//
 //	sohoa-central enroll-code --data DIR [--db ...] --office CODE [--ttl 24h]
 //	sohoa-central revoke --data DIR [--db ...] --workstation ID
 //	sohoa-central workstations --data DIR [--db ...]

@@ -60,7 +60,7 @@ func startChild(t *testing.T, dir string) *child {
 	addr := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SOHOA_CENTRAL_CHILD=1", "SOHOA_CENTRAL_ARGS="+strings.Join([]string{"--data", dir, "--listen", addr}, "\x1f"))
+	cmd.Env = append(os.Environ(), "SOHOA_CENTRAL_CHILD=1", "SOHOA_CENTRAL_ARGS="+strings.Join([]string{"--data", dir, "--listen", addr, "--insecure-hash-only"}, "\x1f"))
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

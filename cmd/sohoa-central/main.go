@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	office := fs.String("office", "", "office code (enroll-code)")
 	ttl := fs.Duration("ttl", server.EnrollCodeTTL, "validity of the enrollment code")
 	wsID := fs.String("workstation", "", "workstation id (revoke)")
+	trust := fs.String("trust", "", "trusted root certificates of the signers: a PEM file or a folder of .pem/.crt/.cer (serve)")
+	hashOnly := fs.Bool("insecure-hash-only", false, "DEVELOPMENT ONLY: check hashes but no signature at all (serve)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,7 +96,24 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk})
+	var verifier server.Verifier
+	switch {
+	case *trust != "" && *hashOnly:
+		return errors.New("--trust and --insecure-hash-only exclude each other")
+	case *trust != "":
+		roots, n, err := server.LoadTrust(*trust)
+		if err != nil {
+			return err
+		}
+		verifier = server.SignatureVerifier{Roots: roots}
+		slog.Info("signature verification on", "trusted_roots", n)
+	case *hashOnly:
+		verifier = server.HashOnlyVerifier{}
+		slog.Warn("INSECURE: --insecure-hash-only: no signature is checked; for development only")
+	default:
+		return errors.New("serve needs --trust CERTS.pem|DIR (the signers' root certificates); --insecure-hash-only is for development only")
+	}
+	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, Verifier: verifier})
 	if err != nil {
 		return err
 	}

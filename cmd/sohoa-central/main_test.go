@@ -39,7 +39,7 @@ func TestSmoke(t *testing.T) {
 	l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--data", dir, "--listen", addr}, &out) }()
+	go func() { done <- run(ctx, []string{"--data", dir, "--listen", addr, "--insecure-hash-only"}, &out) }()
 
 	var client *http.Client
 	var resp *http.Response

@@ -147,6 +147,12 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		return
 	}
 	offset := st.Size()
+	if offset == total {
+		// Every byte was staged but the server stopped before moving the file into the blob
+		// store (killed, or the answer was lost): finish it now, whatever this chunk holds.
+		s.finishChunked(w, r, path, sum)
+		return
+	}
 	if start != offset {
 		w.Header().Set("Upload-Offset", strconv.FormatInt(offset, 10))
 		s.fail(w, errUploadOffset())
@@ -168,6 +174,11 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		writeJSON(w, 202, wire.BlobAnswer{SHA256: sum, Offset: offset})
 		return
 	}
+	s.finishChunked(w, r, path, sum)
+}
+
+// finishChunked moves a complete staged upload into the blob store, which checks its hash.
+func (s *Server) finishChunked(w http.ResponseWriter, r *http.Request, path, sum string) {
 	rf, err := os.Open(path)
 	if err != nil {
 		s.internal(w, "staging file", err)

@@ -269,6 +269,19 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	token := "sohoa_" + base64.RawURLEncoding.EncodeToString(tok)
 	ws := store.Workstation{ID: "ws-" + uuid.Must(uuid.NewV7()).String(), Name: name, TokenHash: HashSecret(token)}
+	// Manifests are signed offline, before enrollment, and carry the workstation's own id: keep
+	// it when it is well formed and unused. An id already enrolled (even revoked) is never
+	// handed to another code: the workstation gets a fresh one and must re-sign.
+	if req.WorkstationID != "" && wire.ValidWorkstationID(req.WorkstationID) {
+		_, err := s.cfg.Store.Workstation(r.Context(), req.WorkstationID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			ws.ID = req.WorkstationID
+		case err != nil:
+			s.internal(w, "enroll", err)
+			return
+		}
+	}
 	ws, err := s.cfg.Store.Enroll(r.Context(), HashSecret(normalizeCode(req.Code)), ws, s.cfg.Now())
 	if errors.Is(err, store.ErrCodeInvalid) {
 		s.metrics.authFailures.Add(1)

@@ -203,6 +203,20 @@ type ManifestAnswer struct {
 type EnrollRequest struct {
 	Code string `json:"code"`
 	Name string `json:"name"`
+	// WorkstationID is the identity the workstation made for itself ("ws-" + lowercase UUID)
+	// and already put into manifests it signed offline. Optional: the server keeps it when it
+	// is well formed and not yet enrolled, else assigns a new one (see EnrollAnswer).
+	WorkstationID string `json:"workstation_id,omitempty"`
+}
+
+// ValidWorkstationID reports whether id is "ws-" followed by a lowercase canonical UUID.
+func ValidWorkstationID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "ws-")
+	if !ok {
+		return false
+	}
+	_, err := ParseBatchID(rest)
+	return err == nil
 }
 
 // EnrollAnswer returns the workstation credential, shown once.

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/sync/server"
+	"github.com/sohoa/sohoa/sync/store"
+	"github.com/sohoa/sohoa/sync/synctest"
+)
+
+func TestEnrollAndSyncCommands(t *testing.T) {
+	ctx := context.Background()
+	sdir := t.TempDir()
+	pki, err := synctest.NewPKI("Người Ký")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(sdir, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	blobs, _ := store.NewLocalBlobs(filepath.Join(sdir, "blobs"))
+	key, _ := server.LoadOrCreateReceiptKey(sdir)
+	srv, err := server.New(server.Config{DataDir: sdir, Store: st, Blobs: blobs, Key: key,
+		Verifier: server.SignatureVerifier{Roots: pki.Roots()}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewTLSServer(srv.Handler())
+	defer hs.Close()
+	fp := sha256.Sum256(hs.Certificate().Raw)
+
+	r := newRunner(t)
+	ws, err := synctest.NewWorkstation(ctx, r.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := mrand.New(mrand.NewPCG(3, 4))
+	good, err := ws.SignedBatch(ctx, pki, synctest.BatchSpec{Office: "HN-01", Documents: 2}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Store.Close()
+
+	r.env["SOHOA_USER"], r.env["SOHOA_PASSWORD"] = "sup", synctest.Password
+	if res := r.run("", "sync", "--once"); res.code != 1 || !strings.Contains(res.stderr, "chưa đăng ký") {
+		t.Fatalf("sync before enroll: %+v", res)
+	}
+	code, err := server.NewEnrollCode(ctx, st, "HN-01", time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only an administrator enrolls; the code comes on standard input.
+	if res := r.run(code+"\n", "enroll", "--server", hs.URL, "--fingerprint", hex.EncodeToString(fp[:])); res.code == 0 {
+		t.Fatalf("supervisor enrolled: %+v", res)
+	}
+	r.env["SOHOA_USER"] = "admin"
+	res := r.run(code+"\n", "enroll", "--server", hs.URL, "--fingerprint", hex.EncodeToString(fp[:]))
+	if res.code != 0 || !strings.Contains(res.stdout, "HN-01") {
+		t.Fatalf("enroll: %+v", res)
+	}
+	r.env["SOHOA_USER"] = "sup"
+	res = r.run("", "sync", "--once")
+	if res.code != 0 || !strings.Contains(res.stdout, good) || !strings.Contains(res.stdout, "biên nhận") {
+		t.Fatalf("sync: %+v", res)
+	}
+	if b, err := st.Batch(ctx, good); err != nil || !b.Committed {
+		t.Fatalf("server batch: %+v %v", b, err)
+	}
+
+	// A batch signed outside the trust store: held, exit status 1, reason shown.
+	q, err := queue.Open(r.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, _ := synctest.NewPKI("Người Lạ")
+	w2 := &synctest.Workstation{Store: q, Admin: ws.Admin, Clerk: ws.Clerk, Supervisor: ws.Supervisor}
+	bad, err := w2.SignedBatch(ctx, stranger, synctest.BatchSpec{Office: "HN-01"}, rng)
+	q.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = r.run("", "sync", "--once")
+	if res.code != 1 || !strings.Contains(res.stdout, bad) || !strings.Contains(res.stdout, "verification_failed") {
+		t.Fatalf("sync of an untrusted batch: %+v", res)
+	}
+}

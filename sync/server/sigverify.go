@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sohoa/sohoa/sign"
+	"github.com/sohoa/sohoa/sync/wire"
+)
+
+// SignatureVerifier is the production Verifier: the manifest's CMS signature must verify over
+// its canonical bytes and its signer must chain to Roots; every PDF must hash to the manifest's
+// pdf_sha256 and size, and every PAdES signature in it must be intact (byte range, digest,
+// signature, nothing changed after signing) and trusted. Its errors name no person (signer
+// names and certificate subjects stay in the server's own log at most).
+type SignatureVerifier struct {
+	Roots *x509.CertPool
+	// MaxPDF bounds how much of a PDF is read into memory to verify it (0: DefaultMaxBlobSize).
+	MaxPDF int64
+}
+
+var _ Verifier = SignatureVerifier{}
+
+// Verification errors (bilingual, no personal data).
+var (
+	ErrSignerUntrusted = errors.New("người ký bản kê không nằm trong danh sách tin cậy của máy chủ / the manifest signer is not in the server's trust store")
+	ErrPDFNotIntact    = errors.New("chữ ký số của tệp PDF không còn nguyên vẹn (tệp đã bị sửa sau khi ký?) / a PDF signature is not intact (changed after signing?)")
+	ErrPDFUntrusted    = errors.New("người ký tệp PDF không nằm trong danh sách tin cậy / a PDF signer is not in the server's trust store")
+)
+
+// VerifyManifest checks the shape, the signature and the signer's trust.
+func (v SignatureVerifier) VerifyManifest(_ context.Context, _ []byte, m *wire.Manifest) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if v.Roots == nil {
+		return ErrSignerUntrusted
+	}
+	r, err := sign.VerifyManifest(m, sign.VerifyOptions{Roots: v.Roots})
+	if err != nil {
+		return err
+	}
+	if !r.Trusted {
+		return ErrSignerUntrusted
+	}
+	return nil
+}
+
+// VerifyPDF checks the PDF's hash and size, then every signature in it.
+func (v SignatureVerifier) VerifyPDF(_ context.Context, _ *wire.Manifest, doc wire.Document, pdf io.Reader) error {
+	limit := v.MaxPDF
+	if limit <= 0 {
+		limit = DefaultMaxBlobSize
+	}
+	if doc.PDFSize > limit {
+		return fmt.Errorf("PDF of document %s is larger than %d bytes", doc.ID, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(pdf, doc.PDFSize+1))
+	if err != nil {
+		return fmt.Errorf("read PDF of document %s: %w", doc.ID, err)
+	}
+	sum := sha256.Sum256(data)
+	if int64(len(data)) != doc.PDFSize || hex.EncodeToString(sum[:]) != doc.PDFSHA256 {
+		return fmt.Errorf("PDF of document %s does not match the manifest", doc.ID)
+	}
+	rep, err := sign.Verify(data, sign.VerifyOptions{Roots: v.Roots})
+	if err != nil {
+		return fmt.Errorf("document %s: %w", doc.ID, err)
+	}
+	if !rep.Intact {
+		return fmt.Errorf("document %s: %w", doc.ID, ErrPDFNotIntact)
+	}
+	if !rep.Trusted {
+		return fmt.Errorf("document %s: %w", doc.ID, ErrPDFUntrusted)
+	}
+	return nil
+}
+
+// LoadTrust reads trusted root certificates from a PEM file, or from every .pem/.crt/.cer file
+// (PEM or DER) in a folder.
+func LoadTrust(path string) (*x509.CertPool, int, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("trust store: %w", err)
+	}
+	files := []string{path}
+	if st.IsDir() {
+		files = nil
+		ents, err := os.ReadDir(path)
+		if err != nil {
+			return nil, 0, fmt.Errorf("trust store: %w", err)
+		}
+		for _, e := range ents {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".pem", ".crt", ".cer":
+				files = append(files, filepath.Join(path, e.Name()))
+			}
+		}
+	}
+	pool := x509.NewCertPool()
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, 0, fmt.Errorf("trust store: %w", err)
+		}
+		found := false
+		for {
+			var b *pem.Block
+			b, data = pem.Decode(data)
+			if b == nil {
+				break
+			}
+			if b.Type != "CERTIFICATE" {
+				continue
+			}
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return nil, 0, fmt.Errorf("trust store %s: %w", filepath.Base(f), err)
+			}
+			pool.AddCert(c)
+			n++
+			found = true
+		}
+		if !found {
+			if c, err := x509.ParseCertificate(data); err == nil {
+				pool.AddCert(c)
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return nil, 0, fmt.Errorf("trust store %s: no certificate found", path)
+	}
+	return pool, n, nil
+}
