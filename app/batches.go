@@ -50,15 +50,19 @@ type batchesScreen struct {
 	split   *container.Split
 	center  *fyne.Container // the table alone, or the table over the search results
 
-	openBtn, importBtn *widget.Button
+	openBtn, importBtn, keyBtn, commentsBtn, submitBtn *widget.Button
+	submitRun                                          func(confirm bool) // the submit on show, to re-run after confirming warnings
 
 	loading, dirty bool
 
-	onOpen  func(queue.Batch)
-	openHit func(queue.Hit)
-	content fyne.CanvasObject
-	dlg     dialog.Dialog // the create or import dialog on show
-	imp     *importPanel  // the import panel on show
+	onOpen   func(queue.Batch)
+	openHit  func(queue.Hit)
+	onKey    func(queue.Batch) // opens the keying screen
+	onSearch func()            // opens the search and browse screen
+	onReview func()            // opens the review screen (supervisors)
+	content  fyne.CanvasObject
+	dlg      dialog.Dialog // the create or import dialog on show
+	imp      *importPanel  // the import panel on show
 }
 
 func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batchesScreen {
@@ -88,6 +92,9 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 	s.table.OnSelected = func(id widget.TableCellID) {
 		s.selected = id.Row
 		s.updateButtons()
+		if b, ok := s.current(); ok && b.State == queue.StateReturned {
+			s.status.SetText(tr("batches.returnedHint", map[string]any{"Batch": b.Name}))
+		}
 	}
 
 	newBtn := widget.NewButtonWithIcon(tr("batches.new"), theme.ContentAddIcon(), s.showCreate)
@@ -98,6 +105,22 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 			s.onOpen(b)
 		}
 	})
+	s.keyBtn = widget.NewButtonWithIcon(tr("batches.key"), theme.DocumentCreateIcon(), func() {
+		if b, ok := s.current(); ok && s.onKey != nil {
+			s.onKey(b)
+		}
+	})
+	browse := widget.NewButtonWithIcon(tr("search.title"), theme.SearchIcon(), func() {
+		if s.onSearch != nil {
+			s.onSearch()
+		}
+	})
+	s.commentsBtn = widget.NewButtonWithIcon(tr("batches.comments"), theme.MailComposeIcon(), func() {
+		if b, ok := s.current(); ok {
+			showReviewComments(s.e, b)
+		}
+	})
+	s.submitBtn = widget.NewButtonWithIcon(tr("submit.button"), theme.MailSendIcon(), s.submitBatch)
 	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), s.reload)
 	s.updateButtons()
 
@@ -129,8 +152,16 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 	s.status.Truncation = fyne.TextTruncateEllipsis
 	s.showOCRStatus(nil)
 
-	tools := container.NewBorder(nil, nil,
-		container.NewHBox(newBtn, s.importBtn, widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), s.showCapture), s.openBtn, refresh), nil, searchBox)
+	left := container.NewHBox(newBtn, s.importBtn, widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), s.showCapture), s.openBtn, s.keyBtn, s.submitBtn, s.commentsBtn, browse)
+	if user.Can(queue.ActionReview) { // the core refuses others anyway
+		left.Add(widget.NewButtonWithIcon(tr("review.title"), theme.VisibilityIcon(), func() {
+			if s.onReview != nil {
+				s.onReview()
+			}
+		}))
+	}
+	left.Add(refresh)
+	tools := container.NewBorder(nil, nil, left, nil, searchBox)
 	title := widget.NewLabelWithStyle(tr("batches.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.split = container.NewVSplit(s.table, s.lower)
 	s.split.Offset = 0.6
@@ -194,9 +225,19 @@ func (s *batchesScreen) updateButtons() {
 	if _, ok := s.current(); ok {
 		s.openBtn.Enable()
 		s.importBtn.Enable()
+		s.keyBtn.Enable()
+		s.commentsBtn.Enable()
+		if b, _ := s.current(); b.State == queue.StateCapturing || b.State == queue.StateKeying || b.State == queue.StateReturned {
+			s.submitBtn.Enable()
+		} else {
+			s.submitBtn.Disable()
+		}
 	} else {
+		s.submitBtn.Disable()
 		s.openBtn.Disable()
 		s.importBtn.Disable()
+		s.keyBtn.Disable()
+		s.commentsBtn.Disable()
 	}
 }
 

@@ -69,6 +69,7 @@ func RunWith(dataDir string, svc Services) error {
 		showMessage(w, tr("dlg.error"), dialog)
 	}
 	go sh.followOCR(ctx)
+	go sh.serve(ctx) // upload status line and auto-lock
 	w.ShowAndRun()
 
 	cancel()

@@ -104,16 +104,30 @@ type shell struct {
 	user    *queue.User
 	rebuild func() fyne.CanvasObject // builds the current screen again (language change)
 
-	shortcuts []fyne.Shortcut // added by the current screen, removed when it goes
-	onOCR     func(OCRProgress)
-	list      *batchesScreen // the batch list, while it shows
-	viewer    *batchView     // the viewer, while it shows
+	shortcuts   []fyne.Shortcut // added by the current screen, removed when it goes
+	shortcutFns []func(fyne.Shortcut)
+	onOCR       func(OCRProgress)
+	list        *batchesScreen // the batch list, while it shows
+	viewer      *batchView     // the viewer, while it shows
+	keying      *keyingScreen  // the keying screen, while it shows
+	search      *searchScreen  // the search screen, while it shows
+	review      *reviewScreen  // the review screen, while it shows
+	outbox      *outboxStatus  // the upload status line
+	lock        *autoLock
 	// lastOCR is the latest background OCR report, for the status line.
 	lastOCR OCRProgress
 }
 
 func newShell(a fyne.App, e *env) *shell {
-	return &shell{app: a, e: e}
+	s := &shell{app: a, e: e, outbox: newOutboxStatus(e)}
+	s.lock = newAutoLock(s)
+	return s
+}
+
+// serve keeps the upload status line and the auto-lock going until ctx ends.
+func (s *shell) serve(ctx context.Context) {
+	go s.outbox.serve(ctx, outboxEvery)
+	s.lock.serve(ctx, lockCheckEvery)
 }
 
 // start shows the first-run set-up when there is no account yet, else the login.
@@ -143,6 +157,7 @@ func (s *shell) showLogin() {
 	s.show(func() fyne.CanvasObject {
 		return s.frame(newLoginScreen(s.e, func(u queue.User) {
 			s.user = &u
+			s.lock.touch()
 			s.showBatches()
 		}))
 	})
@@ -152,6 +167,11 @@ func (s *shell) showBatches() {
 	s.show(func() fyne.CanvasObject {
 		b := newBatchesScreen(s.e, *s.user, s.openBatch)
 		b.openHit = s.openHit
+		b.onKey = func(bt queue.Batch) { s.openKeying(bt, 0, 0, "") }
+		b.onSearch = s.showSearch
+		if s.user.Can(queue.ActionReview) {
+			b.onReview = s.showReview
+		}
 		s.onOCR, s.list = b.ocrProgress, b
 		return s.frame(b.content)
 	})
@@ -182,17 +202,70 @@ func (s *shell) openViewer(b queue.Batch, docID, pageID int64) {
 	})
 }
 
+// openKeying shows the keying screen of batch b at docID (0: the first), on pageID or
+// focused on field when given.
+func (s *shell) openKeying(b queue.Batch, docID, pageID int64, field string) {
+	if s.user == nil {
+		return
+	}
+	k, err := newKeyingScreen(s.e, *s.user, b, s.showBatches)
+	if err != nil {
+		showError(s.e.win, err)
+		return
+	}
+	k.startField, k.startPage = field, pageID
+	s.show(func() fyne.CanvasObject {
+		for _, sc := range k.shortcuts() {
+			fn := sc.fn
+			s.addShortcut(sc.sc, func(fyne.Shortcut) { fn() })
+		}
+		s.e.win.Canvas().SetOnTypedKey(k.typedKey)
+		s.keying = k
+		k.open(docID)
+		return s.frame(k.content)
+	})
+}
+
+// showSearch shows the search and browse screen; a hit opens its document for keying.
+func (s *shell) showSearch() {
+	s.show(func() fyne.CanvasObject {
+		sc := newSearchScreen(s.e, func(h queue.Hit) {
+			b, err := s.e.st.Batch(s.e.ctx, h.BatchID)
+			if err != nil {
+				showError(s.e.win, err)
+				return
+			}
+			s.openKeying(b, h.DocumentID, h.PageID, h.Field)
+		}, s.showBatches)
+		s.search = sc
+		return s.frame(sc.content)
+	})
+}
+
+// showReview shows the supervisor's review screen.
+func (s *shell) showReview() {
+	if s.user == nil {
+		return
+	}
+	s.show(func() fyne.CanvasObject {
+		r := newReviewScreen(s.e, *s.user, s.showBatches)
+		s.e.win.Canvas().SetOnTypedKey(r.typedKey)
+		s.review = r
+		return s.frame(r.content)
+	})
+}
+
 // show replaces the window content with build's screen and remembers build for a rebuild.
 func (s *shell) show(build func() fyne.CanvasObject) {
 	c := s.e.win.Canvas()
 	for _, sc := range s.shortcuts {
 		c.RemoveShortcut(sc)
 	}
-	s.shortcuts = nil
+	s.shortcuts, s.shortcutFns = nil, nil
 	c.SetOnTypedKey(nil)
-	s.onOCR, s.list, s.viewer = nil, nil, nil
+	s.onOCR, s.list, s.viewer, s.keying, s.search, s.review = nil, nil, nil, nil, nil, nil
 	s.rebuild = build
-	s.e.win.SetContent(build())
+	s.e.win.SetContent(s.lock.wrap(build()))
 	s.e.win.SetTitle(s.title())
 	s.e.win.SetMainMenu(s.menu())
 }
@@ -200,6 +273,7 @@ func (s *shell) show(build func() fyne.CanvasObject) {
 func (s *shell) addShortcut(sc fyne.Shortcut, fn func(fyne.Shortcut)) {
 	s.e.win.Canvas().AddShortcut(sc, fn)
 	s.shortcuts = append(s.shortcuts, sc)
+	s.shortcutFns = append(s.shortcutFns, fn)
 }
 
 func (s *shell) title() string {
@@ -216,6 +290,10 @@ func (s *shell) setLanguage(code string) {
 	}
 	s.app.Preferences().SetString(prefLanguage, code)
 	applyLanguage(code)
+	if s.lock.locked { // the work stays hidden; it is built again on unlock
+		s.e.win.SetContent(s.lock.screen())
+		return
+	}
 	if s.rebuild != nil {
 		s.show(s.rebuild)
 	}
@@ -267,7 +345,11 @@ func (s *shell) frame(screen fyne.CanvasObject) fyne.CanvasObject {
 		right = container.NewHBox(who, sel, out)
 	}
 	bar := container.NewBorder(nil, nil, name, right)
-	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, screen)
+	var bottom fyne.CanvasObject
+	if s.user != nil {
+		bottom = container.NewVBox(widget.NewSeparator(), s.outbox.btn)
+	}
+	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), bottom, nil, nil, screen)
 }
 
 // followOCR relays background OCR reports to the current screen on the UI goroutine.

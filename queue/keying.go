@@ -1,0 +1,102 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// SearchFilter narrows a search or a browse. Empty fields do not filter.
+type SearchFilter struct {
+	BatchID    string
+	RecordType string
+	State      State  // the batch's state
+	Clerk      string // user name of someone who keyed or corrected a field of the document
+	From, To   string // YYYY-MM-DD, inclusive, on the day the document was captured (UTC)
+}
+
+// SearchFiltered is Search narrowed by f. With an empty query it browses: one hit per
+// document that passes f (its first page), newest batch first. Read-only.
+func (s *Store) SearchFiltered(ctx context.Context, q string, f SearchFilter, limit int) ([]Hit, error) {
+	toks := queryTokens(q)
+	if len(toks) == 0 && strings.TrimSpace(q) != "" {
+		return nil, ErrEmptyQuery
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	var where []string
+	var args []any
+	if f.BatchID != "" {
+		where, args = append(where, "d.batch_id = ?"), append(args, f.BatchID)
+	}
+	if f.RecordType != "" {
+		where, args = append(where, "b.record_type = ?"), append(args, f.RecordType)
+	}
+	if f.State != "" {
+		where, args = append(where, "b.state = ?"), append(args, string(f.State))
+	}
+	if f.Clerk != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM field_values fv JOIN users u ON u.id = fv.user_id
+			WHERE fv.document_id = d.id AND u.username = ? AND fv.source <> 'ocr')`)
+		args = append(args, f.Clerk)
+	}
+	if f.From != "" {
+		where, args = append(where, "substr(d.created_at, 1, 10) >= ?"), append(args, f.From)
+	}
+	if f.To != "" {
+		where, args = append(where, "substr(d.created_at, 1, 10) <= ?"), append(args, f.To)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " AND " + strings.Join(where, " AND ")
+	}
+	var query string
+	if len(toks) == 0 {
+		query = `SELECT d.batch_id, d.id, coalesce((SELECT p.id FROM pages p WHERE p.document_id = d.id ORDER BY p.seq LIMIT 1), 0), ''
+			FROM documents d JOIN batches b ON b.id = d.batch_id WHERE 1 = 1` + cond + `
+			ORDER BY b.created_at DESC, d.seq LIMIT ?`
+	} else {
+		var match strings.Builder
+		for i, t := range toks {
+			if i > 0 {
+				match.WriteByte(' ')
+			}
+			match.WriteString(`"` + strings.ReplaceAll(t, `"`, `""`) + `"*`)
+		}
+		query = `SELECT d.batch_id, f.document_id, f.page_id, f.field
+			FROM search_fts f JOIN documents d ON d.id = f.document_id JOIN batches b ON b.id = d.batch_id
+			WHERE search_fts MATCH ?` + cond + ` ORDER BY rank LIMIT ?`
+		args = append([]any{match.String()}, args...)
+	}
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	var hits []Hit
+	for rows.Next() {
+		var h Hit
+		if err := rows.Scan(&h.BatchID, &h.DocumentID, &h.PageID, &h.Field); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		hits = append(hits, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range hits {
+		var text string
+		switch {
+		case hits[i].Field != "":
+			s.r.QueryRowContext(ctx, `SELECT value FROM field_values WHERE document_id = ? AND key = ? AND current = 1`,
+				hits[i].DocumentID, hits[i].Field).Scan(&text)
+		case hits[i].PageID != 0:
+			s.r.QueryRowContext(ctx, `SELECT text FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
+		}
+		hits[i].Snippet = snippet(text, toks)
+	}
+	return hits, nil
+}
