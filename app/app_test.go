@@ -414,3 +414,27 @@ func TestImportCancel(t *testing.T) {
 		t.Fatal("panel still running after cancel")
 	}
 }
+
+// TestLoginFocusesUserName: the login screen opens with the user name field focused, so a
+// clerk signs in with the keyboard alone (type, Tab, type, Enter).
+func TestLoginFocusesUserName(t *testing.T) {
+	h := newHarness(t, Services{})
+	u := h.admin()
+	h.sh.showLogin()
+	e, ok := h.e.win.Canvas().Focused().(*widget.Entry)
+	if !ok || e.Password {
+		t.Fatalf("focused %T, want the user name entry", h.e.win.Canvas().Focused())
+	}
+	test.Type(e, u.Username)
+	h.e.win.Canvas().FocusNext()
+	pw, ok := h.e.win.Canvas().Focused().(*widget.Entry)
+	if !ok || !pw.Password {
+		t.Fatalf("Tab went to %T", h.e.win.Canvas().Focused())
+	}
+	test.Type(pw, "matkhau-123")
+	pw.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.wait()
+	if h.sh.user == nil || h.sh.user.Username != u.Username {
+		t.Fatal("not signed in with the keyboard")
+	}
+}

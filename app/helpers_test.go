@@ -65,6 +65,7 @@ func newHarness(t *testing.T, svc Services) *harness {
 	h.e, h.sh = e, newShell(a, e)
 	t.Cleanup(func() {
 		cancel()
+		h.sh.sync.stop()
 		h.wait()
 		st.Close()
 	})

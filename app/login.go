@@ -8,9 +8,10 @@ import (
 	"github.com/sohoa/sohoa/queue"
 )
 
-// newLoginScreen asks for a user name and password; onLogin runs (on the UI goroutine) with
-// the signed-in user. Enter in either field submits.
-func newLoginScreen(e *env, onLogin func(queue.User)) fyne.CanvasObject {
+// loginScreen asks for a user name and password; onLogin runs (on the UI goroutine) with the
+// signed-in user. Enter in either field submits. It also returns the user name entry, which
+// the shell focuses.
+func loginScreen(e *env, onLogin func(queue.User)) (fyne.CanvasObject, *widget.Entry) {
 	user := widget.NewEntry()
 	user.SetPlaceHolder(tr("login.username"))
 	pw := widget.NewPasswordEntry()
@@ -59,5 +60,5 @@ func newLoginScreen(e *env, onLogin func(queue.User)) fyne.CanvasObject {
 		widget.NewFormItem(tr("login.password"), pw),
 	)
 	box := container.NewVBox(title, form, btn, msg)
-	return container.NewCenter(container.New(&fixedWidth{w: 420}, box))
+	return container.NewCenter(container.New(&fixedWidth{w: 420}, box)), user
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -17,18 +14,25 @@ import (
 const outboxEvery = 5 * time.Second
 
 // outboxStatus is the main window's upload status line: how many signed batches wait for
-// upload and how many the server held back. A click lists them, with the held batches'
-// reasons. The counts are read off the UI goroutine.
+// upload, how many the server held back and what the background sender is doing (sending,
+// offline until HH:MM, paused). A click opens the sync panel. The counts are read off the UI
+// goroutine.
 type outboxStatus struct {
 	e      *env
 	btn    *widget.Button
 	counts queue.OutboxCounts
 	err    error
 	loaded bool
+	sync   *syncSender // adds the sender's state to the line (nil: none)
+	panel  *syncPanel
 }
 
-func newOutboxStatus(e *env) *outboxStatus {
-	o := &outboxStatus{e: e}
+func newOutboxStatus(e *env, s *syncSender) *outboxStatus {
+	o := &outboxStatus{e: e, sync: s}
+	if s != nil {
+		o.panel = newSyncPanel(s)
+		s.listeners = append(s.listeners, o.syncChanged)
+	}
 	o.btn = widget.NewButtonWithIcon("", theme.UploadIcon(), o.showDetails)
 	o.btn.Importance = widget.LowImportance
 	o.btn.Alignment = widget.ButtonAlignLeading
@@ -44,13 +48,27 @@ func (o *outboxStatus) text() string {
 	case !o.loaded:
 		return tr("outbox.loading")
 	}
-	return tr("outbox.status", map[string]any{"Pending": o.counts.Pending, "Held": o.counts.Held})
+	t := tr("outbox.status", map[string]any{"Pending": o.counts.Pending, "Held": o.counts.Held})
+	if o.sync != nil {
+		if l := o.sync.st.line(); l != "" {
+			t += " · " + l
+		}
+	}
+	return t
+}
+
+// syncChanged follows the sender (UI goroutine); the counts are read again after each pass.
+func (o *outboxStatus) syncChanged() {
+	o.show()
+	if o.sync.st.enrolled && !o.sync.st.sending {
+		o.refresh()
+	}
 }
 
 func (o *outboxStatus) show() {
 	o.btn.SetText(o.text())
 	imp := widget.LowImportance
-	if o.err != nil || o.counts.Held > 0 {
+	if o.err != nil || o.counts.Held > 0 || (o.sync != nil && o.sync.st.passErr != nil) {
 		imp = widget.WarningImportance
 	}
 	if o.btn.Importance != imp {
@@ -88,43 +106,10 @@ func (o *outboxStatus) serve(ctx context.Context, every time.Duration) {
 	}
 }
 
-// showDetails lists the batches waiting for upload and those held back, with the reason the
-// server gave.
+// showDetails opens the sync panel: progress, receipts, held batches and their reasons,
+// Pause/Resume and Send now.
 func (o *outboxStatus) showDetails() {
-	o.e.bg.Go(func() {
-		pending, err := o.e.st.Outbox(o.e.ctx, queue.OutboxPending)
-		var held []queue.OutboxEntry
-		if err == nil {
-			held, err = o.e.st.Outbox(o.e.ctx, queue.OutboxHeld)
-		}
-		o.e.do(func() {
-			if err != nil {
-				showError(o.e.win, err)
-				return
-			}
-			box := container.NewVBox()
-			bold := fyne.TextStyle{Bold: true}
-			box.Add(widget.NewLabelWithStyle(tr("outbox.held", map[string]any{"N": len(held)}), fyne.TextAlignLeading, bold))
-			for _, h := range held {
-				l := widget.NewLabel(tr("outbox.heldItem", map[string]any{"Batch": h.BatchName, "Reason": h.LastError}))
-				l.Wrapping = fyne.TextWrapWord
-				l.Importance = widget.WarningImportance
-				box.Add(l)
-			}
-			box.Add(widget.NewSeparator())
-			box.Add(widget.NewLabelWithStyle(tr("outbox.pending", map[string]any{"N": len(pending)}), fyne.TextAlignLeading, bold))
-			for _, p := range pending {
-				txt := tr("outbox.pendingItem", map[string]any{"Batch": p.BatchName, "Tries": p.Attempts})
-				if p.LastError != "" {
-					txt += " — " + p.LastError
-				}
-				l := widget.NewLabel(txt)
-				l.Wrapping = fyne.TextWrapWord
-				box.Add(l)
-			}
-			sc := container.NewVScroll(box)
-			sc.SetMinSize(fyne.NewSize(560, 300))
-			dialog.NewCustom(tr("outbox.title"), tr("btn.close"), sc, o.e.win).Show()
-		})
-	})
+	if o.panel != nil {
+		o.panel.open()
+	}
 }

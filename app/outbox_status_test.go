@@ -14,7 +14,8 @@ import (
 
 // TestOutboxStatusLine: three signed batches wait for upload; the server holds one back.
 // The main window's status line counts them (read off the UI goroutine, also by the
-// periodic refresher), and a click lists the held batch with the server's reason.
+// periodic refresher), and a click opens the sync panel listing the held batch with the
+// server's reason in the clerk's language.
 func TestOutboxStatusLine(t *testing.T) {
 	ctx := context.Background()
 	w, err := synctest.NewWorkstation(ctx, t.TempDir())
@@ -71,8 +72,12 @@ func TestOutboxStatusLine(t *testing.T) {
 	test.Tap(h.sh.outbox.btn)
 	h.wait()
 	h.mustShow("Bị máy chủ giữ lại: 1 lô")
-	h.mustShow(reason)
+	h.mustShow("người ký không có trong danh sách tin cậy (untrusted_signer)") // the clerk's language only
+	if h.shows("signer not trusted") {
+		t.Fatal("the English half of the reason shown to a Vietnamese clerk")
+	}
 	h.mustShow("Đang chờ tải lên: 1 lô")
+	h.mustShow("chưa đăng ký với máy chủ trung tâm") // no sync settings in this store
 }
 
 // mustShowButton fails unless a shown button has exactly text.

@@ -69,10 +69,11 @@ func RunWith(dataDir string, svc Services) error {
 		showMessage(w, tr("dlg.error"), dialog)
 	}
 	go sh.followOCR(ctx)
-	go sh.serve(ctx) // upload status line and auto-lock
+	go sh.serve(ctx) // upload status line and auto-lock; the sync sender starts at sign-in
 	w.ShowAndRun()
 
 	cancel()
+	sh.sync.stop()
 	e.bg.Wait()
 	if serveDone != nil {
 		if err := <-serveDone; err != nil && err != context.Canceled {

@@ -113,13 +113,15 @@ type shell struct {
 	search      *searchScreen  // the search screen, while it shows
 	review      *reviewScreen  // the review screen, while it shows
 	outbox      *outboxStatus  // the upload status line
+	sync        *syncSender    // the background sync sender (runs once enrolled and signed in)
 	lock        *autoLock
 	// lastOCR is the latest background OCR report, for the status line.
 	lastOCR OCRProgress
 }
 
 func newShell(a fyne.App, e *env) *shell {
-	s := &shell{app: a, e: e, outbox: newOutboxStatus(e)}
+	sender := newSyncSender(e)
+	s := &shell{app: a, e: e, sync: sender, outbox: newOutboxStatus(e, sender)}
 	s.lock = newAutoLock(s)
 	return s
 }
@@ -154,16 +156,24 @@ func (s *shell) showSetup() {
 
 func (s *shell) showLogin() {
 	s.user = nil
+	var first *widget.Entry
 	s.show(func() fyne.CanvasObject {
-		return s.frame(newLoginScreen(s.e, func(u queue.User) {
+		scr, user := loginScreen(s.e, func(u queue.User) {
 			s.user = &u
 			s.lock.touch()
 			s.showBatches()
-		}))
+		})
+		first = user
+		return s.frame(scr)
 	})
+	// Keyboard first: the user name field has the focus, so a clerk can type at once.
+	s.e.win.Canvas().Focus(first)
 }
 
 func (s *shell) showBatches() {
+	// The batch list is the first screen after sign-in: the sender starts (or goes on) with
+	// the signed-in user named in the audit events of what it sends.
+	s.sync.start(*s.user)
 	s.show(func() fyne.CanvasObject {
 		b := newBatchesScreen(s.e, *s.user, s.openBatch)
 		b.openHit = s.openHit
