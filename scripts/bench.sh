@@ -22,6 +22,8 @@ go run -tags $TAGS ./bench/ocrcompare -pages "${BENCH_PAGES:-100}" -workers 2 | 
 echo "== Go benchmarks" | tee -a "$raw"
 go test -tags $TAGS -run '^$' -bench . -benchtime "${BENCHTIME:-3x}" -benchmem \
 	./capture/ ./capture/cleanup/ ./queue/ ./records/ ./ocr/ ./cli/ ./sign/ 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|ok|FAIL)' > bench/go-bench.txt || true
+echo "== Sync: upload vs curl, re-sent bytes after a cut, 1,000-document commit (PostgreSQL, SQLite)" | tee -a "$raw"
+go test -tags $TAGS -run '^$' -bench . -benchtime "${SYNC_BENCHTIME:-3x}" ./sync/client/ 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|ok|FAIL)' > bench/sync-bench.txt || true
 {
 	echo
 	echo "## Go benchmarks (go test -bench)"
@@ -37,6 +39,17 @@ go test -tags $TAGS -run '^$' -bench . -benchtime "${BENCHTIME:-3x}" -benchmem \
 	echo
 	echo '```'
 	grep '^BenchmarkScale100k' bench/go-bench.txt | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "ms/op") printf "%-36s %8s ms/op\n", $1, $i}' || true
+	echo '```'
+	echo
+	echo "## Sync (sync/client/bench_test.go)"
+	echo
+	echo "Real server (sync/server, SQLite + blob folder unless named) over TLS on 127.0.0.1, batches signed through the real queue (synctest)."
+	echo "Upload set: two batches, 123.8 MB in 162 blobs (2 signed PDFs of ~20 MB sent in resumable 8 MiB chunks, 40 pages of ~1 MB,"
+	echo "60 pages and 60 PDFs of ~360 KB). curl PUTs the same blob files to another fresh server in the same iteration, one curl"
+	echo "process, blob after blob. Targets: client/curl >= 0.8, resent/min-blob < 1."
+	echo
+	echo '```'
+	awk '/^FAIL/ {print; next} /^Benchmark/ {printf "%-40s", $1; for (i = 3; i < NF; i += 2) if ($(i+1) != "ns/op" && $(i+1) !~ /^(B|allocs)\/op$/) printf " %s %s", $i, $(i+1); print ""}' bench/sync-bench.txt || true
 	echo '```'
 	echo
 	echo "## Reading the figures"
