@@ -2,8 +2,9 @@ package cli
 
 import (
 	"context"
-
+	"crypto/tls"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/sohoa/sohoa/queue"
@@ -11,7 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "enroll", usage: "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256]",
+	register(&command{name: "enroll", usage: "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]",
 		summary: "enroll this workstation with the central server (admin) / đăng ký máy trạm với máy chủ", run: runEnroll})
 	register(&command{name: "sync", usage: "[--server https://HOST:PORT] [--once]",
 		summary: "send signed batches to the central server / gửi lô đã ký lên máy chủ", run: runSync})
@@ -22,8 +23,23 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 	srv := fs.String("server", "", "")
 	code := fs.String("code", "", "")
 	fp := fs.String("fingerprint", "", "")
+	certFile := fs.String("client-cert", "", "")
+	keyFile := fs.String("client-key", "", "")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
+	}
+	var clientCert *tls.Certificate
+	if *certFile != "" || *keyFile != "" {
+		var err error
+		if clientCert, err = client.LoadClientCert(*certFile, *keyFile); err != nil {
+			return err
+		}
+		if *certFile, err = filepath.Abs(*certFile); err != nil {
+			return err
+		}
+		if *keyFile, err = filepath.Abs(*keyFile); err != nil {
+			return err
+		}
 	}
 	if *srv == "" {
 		return usageError{c.t("--server is required", "cần --server")}
@@ -42,10 +58,15 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		*code = line
 	}
-	cl := &client.Client{Store: c.store, Actor: u, TLSFingerprint: *fp}
+	cl := &client.Client{Store: c.store, Actor: u, TLSFingerprint: *fp, ClientCert: clientCert}
 	res, err := cl.Enroll(ctx, *srv, *code)
 	if err != nil {
 		return err
+	}
+	if clientCert != nil { // mutual TLS: every later call presents the same certificate
+		if err := c.store.SetSettings(ctx, u, map[string]string{client.SettingClientCert: *certFile, client.SettingClientKey: *keyFile}); err != nil {
+			return err
+		}
 	}
 	if c.json {
 		return c.printJSON(map[string]string{"workstation_id": res.WorkstationID, "office": res.Office,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -32,6 +33,10 @@ const (
 	SettingOffice     = "sync.office"
 	SettingTLSPin     = "sync.tls_sha256" // hex SHA-256 of the server's leaf certificate
 	SettingWSID       = "workstation_id"  // queue.Store.WorkstationID
+	// With mutual TLS (sohoa-central serve --client-ca), the workstation's client certificate
+	// and key: PEM file paths (the key file belongs in the encrypted store with §8).
+	SettingClientCert = "sync.client_cert"
+	SettingClientKey  = "sync.client_key"
 )
 
 // Defaults.
@@ -58,7 +63,8 @@ type Client struct {
 	Token          string            // bearer token from enrollment
 	ReceiptKey     ed25519.PublicKey // pinned at enrollment
 	TLSFingerprint string            // hex SHA-256 of the server's certificate; "" = system roots
-	HTTP           *http.Client      // nil: built from TLSFingerprint and the timeouts
+	ClientCert     *tls.Certificate  // presented when the server asks (mutual TLS); nil = none
+	HTTP           *http.Client      // nil: built from TLSFingerprint, ClientCert and the timeouts
 
 	// Progress, when set, is called (from the sending goroutine) as batches move.
 	Progress func(Progress)
@@ -91,12 +97,31 @@ func FromStore(ctx context.Context, st *queue.Store, actor queue.User) (*Client,
 	if c.BaseURL == "" || c.Token == "" {
 		return nil, ErrNotEnrolled
 	}
+	if cf, kf := get(SettingClientCert), get(SettingClientKey); cf != "" || kf != "" {
+		cert, err := LoadClientCert(cf, kf)
+		if err != nil {
+			return nil, err
+		}
+		c.ClientCert = cert
+	}
 	key, err := base64.StdEncoding.DecodeString(get(SettingReceiptKey))
 	if err != nil || len(key) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("%w: receipt key", ErrNotEnrolled)
 	}
 	c.ReceiptKey = key
 	return c, nil
+}
+
+// LoadClientCert reads the workstation's client certificate and key (PEM) for mutual TLS.
+func LoadClientCert(certFile, keyFile string) (*tls.Certificate, error) {
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("chứng thư máy trạm: cần cả tệp chứng thư và tệp khóa / client certificate: both the certificate and the key file are needed")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("chứng thư máy trạm không đọc được / cannot read the client certificate: %w", err)
+	}
+	return &cert, nil
 }
 
 // EnrollResult is what Enroll stored.

@@ -43,8 +43,11 @@ func (e *ServerError) Reason() string {
 
 // pinnedTLS builds the TLS configuration: with a fingerprint, exactly that leaf certificate is
 // accepted (a self-signed server); without, the system roots verify the server as usual.
-func pinnedTLS(fingerprint string) *tls.Config {
+func pinnedTLS(fingerprint string, clientCert *tls.Certificate) *tls.Config {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if clientCert != nil {
+		cfg.Certificates = []tls.Certificate{*clientCert}
+	}
 	if fingerprint == "" {
 		return cfg
 	}
@@ -71,7 +74,7 @@ func (c *Client) httpClient() *http.Client {
 		c.HTTP = &http.Client{Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSClientConfig:       pinnedTLS(c.TLSFingerprint),
+			TLSClientConfig:       pinnedTLS(c.TLSFingerprint, c.ClientCert),
 			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: c.responseTimeout(),
 			MaxIdleConnsPerHost:   4,
