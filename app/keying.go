@@ -28,15 +28,25 @@ import (
 const confidentAt = 0.8
 
 var (
-	regOnce sync.Once
-	reg     *records.Registry
-	regErr  error
+	regMu  sync.Mutex
+	regDir string
+	reg    *records.Registry
 )
 
-// recordRegistry is the bundled record types, loaded once.
-func recordRegistry() (*records.Registry, error) {
-	regOnce.Do(func() { reg, regErr = records.LoadBundled() })
-	return reg, regErr
+// recordRegistryFor is the record types of the store in dataDir: bundled and local ones
+// (records.LoadAll), loaded once per data folder.
+func recordRegistryFor(dataDir string) (*records.Registry, error) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if reg != nil && regDir == dataDir {
+		return reg, nil
+	}
+	r, err := records.LoadAll(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	reg, regDir = r, dataDir
+	return reg, nil
 }
 
 // highlight colours of the focused field's source box
@@ -123,7 +133,7 @@ type saveJob struct {
 }
 
 func newKeyingScreen(e *env, user queue.User, b queue.Batch, onBack func()) (*keyingScreen, error) {
-	r, err := recordRegistry()
+	r, err := recordRegistryFor(e.st.Dir())
 	if err != nil {
 		return nil, err
 	}

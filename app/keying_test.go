@@ -306,7 +306,7 @@ func keystrokes(t *testing.T, clean bool) {
 	if png == nil {
 		t.Fatal("no single-page business registration generated")
 	}
-	reg, err := recordRegistry()
+	reg, err := recordRegistryFor("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,7 +540,7 @@ func TestKeyingScreenCapture(t *testing.T) {
 	if err := h.e.st.SaveOCR(ctx, pages[0].ID, queue.OCRResult{Text: res.Text, Words: words, MeanConf: res.MeanConf}); err != nil {
 		t.Fatal(err)
 	}
-	rt, _ := must(recordRegistry()).Get("birth")
+	rt, _ := must(recordRegistryFor(h.e.st.Dir())).Get("birth")
 	if _, err := records.ExtractDocument(ctx, h.e.st, queue.User{}, rt, docs[0].ID); err != nil {
 		t.Fatal(err)
 	}

@@ -258,7 +258,7 @@ func (r *reviewScreen) start() {
 		r.setStatus(tr("review.err.pct"), widget.DangerImportance)
 		return
 	}
-	reg, err := recordRegistry()
+	reg, err := recordRegistryFor(r.e.st.Dir())
 	if err != nil {
 		r.setStatus(errText(err), widget.DangerImportance)
 		return

@@ -62,7 +62,7 @@ func newReviewSetup(t *testing.T, n int, before func(s *reviewSetup)) *reviewSet
 	if s.sup, err = h.e.st.CreateUser(ctx, &admin, "kiem.soat", "Trần Văn Kiểm (Phó phòng)", "matkhau-duyet-1", []queue.Role{queue.RoleSupervisor}); err != nil {
 		t.Fatal(err)
 	}
-	rt, _ := must(recordRegistry()).Get("birth")
+	rt, _ := must(recordRegistryFor(h.e.st.Dir())).Get("birth")
 	if s.batch, err = h.e.st.CreateBatch(ctx, s.clerk, queue.BatchSpec{Name: "Khai sinh xã An Bình 1995", Office: "HN-01", RecordType: "birth"}); err != nil {
 		t.Fatal(err)
 	}

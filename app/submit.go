@@ -14,7 +14,7 @@ import (
 // batchDocChecker validates one document of batch b with its record type (records.ValidateDocument):
 // the queue refuses a submit while any document has a hard error.
 func batchDocChecker(st *queue.Store, b queue.Batch) (queue.DocChecker, error) {
-	reg, err := recordRegistry()
+	reg, err := recordRegistryFor(st.Dir())
 	if err != nil {
 		return nil, err
 	}

@@ -4,17 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/sohoa/sohoa/capture/cleanup"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/records"
 )
 
 func init() {
 	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE] [--double-blind] [--cleanup default|none|deskew,orient,crop,blank=flag|drop|off,binarize]",
 		summary: "create a batch / tạo lô hồ sơ", run: runBatch})
-	register(&command{name: "types", usage: "", summary: "list record types / liệt kê loại hồ sơ", run: runTypes})
+	register(&command{name: "types", usage: "[add FILE.json]", summary: "list record types, or add one (admin) / liệt kê hoặc thêm loại hồ sơ", run: runTypes})
 }
 
 func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
@@ -51,12 +53,19 @@ func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
 
 func runTypes(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("types")
-	if _, err := c.parse(fs, args); err != nil {
+	rest, err := c.parse(fs, args)
+	if err != nil {
 		return err
 	}
 	st, err := c.open()
 	if err != nil {
 		return err
+	}
+	if len(rest) > 0 {
+		if rest[0] != "add" || len(rest) != 2 {
+			return usageError{c.t("usage: sohoa types [add FILE.json]", "cách dùng: sohoa types [add TỆP.json]")}
+		}
+		return addRecordType(ctx, c, st, rest[1])
 	}
 	types, err := st.RecordTypes(ctx)
 	if err != nil {
@@ -72,6 +81,31 @@ func runTypes(ctx context.Context, c *cmdCtx, args []string) error {
 	for _, t := range types {
 		fmt.Fprintf(c.env.Stdout, "%-12s %s\n", t.Key, c.t(t.NameEn, t.NameVi))
 	}
+	return nil
+}
+
+// addRecordType installs a record type definition file (administrators only): checked like the
+// bundled ones, written durably into the data folder, registered, audited.
+func addRecordType(ctx context.Context, c *cmdCtx, st *queue.Store, file string) error {
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	if err := queue.Require(u, queue.ActionManageTypes); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	rt, err := records.Install(st.Dir(), data)
+	if err != nil {
+		return err
+	}
+	if err := st.InstallRecordType(ctx, u, queue.RecordType{Key: rt.Key, NameVi: rt.NameVi, NameEn: rt.NameEn}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.env.Stdout, "%s %s (%s)\n", c.t("record type added:", "đã thêm loại hồ sơ:"), rt.Key, c.t(rt.NameEn, rt.NameVi))
 	return nil
 }
 

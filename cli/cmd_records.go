@@ -22,7 +22,7 @@ func init() {
 // recordType returns the bundled definition of a batch's record type (open() has already
 // registered the bundled types in the store).
 func (c *cmdCtx) recordType(ctx context.Context, key string) (*records.RecordType, error) {
-	reg, err := records.LoadBundled()
+	reg, err := records.LoadAll(c.store.Dir())
 	if err != nil {
 		return nil, err
 	}

@@ -47,3 +47,18 @@ func (s *Store) RegisterRecordTypes(ctx context.Context, types []RecordType) err
 		return nil
 	})
 }
+
+// InstallRecordType records that an administrator added or replaced a local record type (its
+// definition file is already durable, records.Install): the type is registered (or renamed)
+// and an audit event names who did it. Other roles are refused.
+func (s *Store) InstallRecordType(ctx context.Context, actor User, t RecordType) error {
+	if err := Require(actor, ActionManageTypes); err != nil {
+		return err
+	}
+	if err := s.RegisterRecordTypes(ctx, []RecordType{t}); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return s.audit(tx, actor.Username, "recordtype.install", "record_type:"+t.Key, "")
+	})
+}

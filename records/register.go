@@ -14,10 +14,15 @@ type TypeRegistrar interface {
 
 var _ TypeRegistrar = (*queue.Store)(nil)
 
-// Register loads the bundled record types and registers them in the store, so that batches
-// of those types can be created. Call it once after opening the store.
+// Register loads the bundled record types (and, for a store with a data folder, the local ones
+// an administrator added: LoadAll) and registers them in the store, so that batches of those
+// types can be created. Call it once after opening the store.
 func Register(ctx context.Context, st TypeRegistrar) (*Registry, error) {
-	reg, err := LoadBundled()
+	dir := ""
+	if d, ok := st.(interface{ Dir() string }); ok {
+		dir = d.Dir()
+	}
+	reg, err := LoadAll(dir)
 	if err != nil {
 		return nil, err
 	}
