@@ -9,4 +9,10 @@
 //	sohoa-central enroll-code --data DIR [--db ...] --office CODE [--ttl 24h]
 //	sohoa-central revoke --data DIR [--db ...] --workstation ID
 //	sohoa-central workstations --data DIR [--db ...]
+//	sohoa-central reader-token --data DIR [--db ...] --name NAME   (prints a read-only token once)
+//	sohoa-central readers --data DIR [--db ...]
+//	sohoa-central revoke-reader --data DIR [--db ...] --reader ID
+//
+// serve --client-ca CA.pem turns on mutual TLS: every connection must present a client
+// certificate signed by that CA, in addition to the bearer token.
 package main

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -46,6 +47,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	wsID := fs.String("workstation", "", "workstation id (revoke)")
 	trust := fs.String("trust", "", "trusted root certificates of the signers: a PEM file or a folder of .pem/.crt/.cer (serve)")
 	hashOnly := fs.Bool("insecure-hash-only", false, "DEVELOPMENT ONLY: check hashes but no signature at all (serve)")
+	clientCA := fs.String("client-ca", "", "mutual TLS: PEM file of the CA(s) whose client certificates are required on every connection (serve)")
+	name := fs.String("name", "", "name of the data-sharing platform (reader-token)")
+	readerID := fs.String("reader", "", "reader id (revoke-reader)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,9 +84,33 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "%s\t%s\tseq=%d\t%s\t%s\n", w.ID, w.Office, w.AckedSeq, state, w.Name)
 		}
 		return nil
+	case "reader-token":
+		id, token, err := server.NewReaderToken(ctx, st, *name, time.Now())
+		if err != nil {
+			return err
+		}
+		// The token is shown this once (only its SHA-256 is stored); the id goes to stderr.
+		fmt.Fprintln(os.Stderr, "reader", id)
+		fmt.Fprintln(stdout, token)
+		return nil
+	case "readers":
+		list, err := st.Readers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range list {
+			state := "active"
+			if r.RevokedAt != nil {
+				state = "revoked " + r.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", r.ID, r.CreatedAt.Format(time.RFC3339), state, r.Name)
+		}
+		return nil
+	case "revoke-reader":
+		return st.RevokeReader(ctx, *readerID, time.Now())
 	case "serve":
 	default:
-		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations)", cmd)
+		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations, reader-token, readers, revoke-reader)", cmd)
 	}
 	rk, err := server.LoadOrCreateReceiptKey(*data)
 	if err != nil {
@@ -113,7 +141,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return errors.New("serve needs --trust CERTS.pem|DIR (the signers' root certificates); --insecure-hash-only is for development only")
 	}
-	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, Verifier: verifier})
+	var clientCAs *x509.CertPool
+	if *clientCA != "" {
+		pool, n, err := server.LoadClientCAs(*clientCA)
+		if err != nil {
+			return err
+		}
+		clientCAs = pool
+		slog.Info("mutual TLS on: a client certificate is required", "client_cas", n)
+	}
+	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, Verifier: verifier, ClientCAs: clientCAs})
 	if err != nil {
 		return err
 	}

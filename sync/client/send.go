@@ -111,11 +111,13 @@ func (c *Client) Send(ctx context.Context, e queue.OutboxEntry, ov *overall) (wi
 			p.BytesDone -= sizes[h]
 		}
 		c.report(p)
-		for _, h := range missing {
+		for i, h := range missing {
 			if _, ok := sizes[h]; !ok {
 				return fmt.Errorf("server asks for blob %s the manifest does not name", h[:12])
 			}
-			if err := c.uploadBlob(ctx, h, &p); err != nil {
+			// Blobs go in manifest order, so a blob cut off in an earlier run is the first one
+			// still missing: ask the server whether it holds part of it (i == 0).
+			if err := c.uploadBlob(ctx, h, &p, i == 0); err != nil {
 				return err
 			}
 			p.BlobsDone++
@@ -172,8 +174,10 @@ func (c *Client) Send(ctx context.Context, e queue.OutboxEntry, ov *overall) (wi
 }
 
 // uploadBlob sends one blob from the local blob store: in one PUT, or in resumable chunks
-// when it is large (asking the server first how much it already holds).
-func (c *Client) uploadBlob(ctx context.Context, h string, p *Progress) error {
+// when it is large (asking the server first how much it already holds). With probe a small
+// blob too is asked about first, and if the server holds a prefix of it (a PUT of it was cut
+// off) only the rest is sent, in one ranged PUT.
+func (c *Client) uploadBlob(ctx context.Context, h string, p *Progress, probe bool) error {
 	f, size, err := c.Store.Blobs.OpenBlob(h)
 	if err != nil {
 		return &localError{fmt.Sprintf("blob %s: %v", h[:12], err)}
@@ -189,11 +193,15 @@ func (c *Client) uploadBlob(ctx context.Context, h string, p *Progress) error {
 		chunk = DefaultChunkSize
 	}
 	path := "/v1/blobs/" + h
-	if size <= threshold {
+	small := size <= threshold
+	whole := func() error {
 		_, err := c.do(ctx, request{method: http.MethodPut, path: path, body: io.NewSectionReader(f, 0, size), size: size,
 			auth: true, tick: tick, header: map[string]string{"Content-Type": "application/octet-stream"}})
 		p.BytesDone = start + size
 		return c.blobErr(h, err)
+	}
+	if small && !probe {
+		return whole()
 	}
 	a, err := c.do(ctx, request{method: http.MethodHead, path: path, auth: true})
 	if err != nil {
@@ -207,6 +215,12 @@ func (c *Client) uploadBlob(ctx context.Context, h string, p *Progress) error {
 	} else {
 		p.BytesDone = start + size
 		return nil
+	}
+	if small {
+		if off == 0 {
+			return whole()
+		}
+		chunk = size // the rest in one ranged PUT
 	}
 	if off >= size && size > 0 {
 		// The server holds every byte but did not finish the blob (it stopped in between):

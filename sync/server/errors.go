@@ -17,6 +17,12 @@ var (
 	errUnauthorized = apiError(401, "unauthorized",
 		"Máy trạm chưa được xác thực. Hãy đăng ký máy trạm với máy chủ trung tâm.",
 		"Workstation not authenticated: enroll it with the central server.")
+	errReaderUnauthorized = apiError(401, "unauthorized",
+		"Cần mã truy cập chỉ đọc (reader token) hợp lệ. Mã của máy trạm không dùng được ở đây.",
+		"A valid read-only reader token is required; workstation tokens are not accepted here.")
+	errReaderRevoked = apiError(403, "reader_revoked",
+		"Mã truy cập chỉ đọc này đã bị thu hồi. Hãy liên hệ quản trị viên.",
+		"This reader token was revoked: contact the administrator.")
 	errRevoked = apiError(403, "workstation_revoked",
 		"Máy trạm này đã bị thu hồi quyền đồng bộ. Hãy liên hệ quản trị viên.",
 		"This workstation's credential was revoked: contact the administrator.")

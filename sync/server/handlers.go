@@ -78,14 +78,38 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request, ws store.Workst
 		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
 		return
 	}
-	n, err := s.cfg.Blobs.Put(r.Context(), sum, r.Body, s.cfg.MaxBlobSize)
+	// When the connection breaks half-way, the bytes received become the blob's partial
+	// upload: HEAD reports them and a ranged PUT (putChunk) continues from there instead of the
+	// client sending it all again. The blob store keeps them (its temp file, renamed) so the
+	// body is written once. A partial already held is left alone: this PUT must not shorten it.
+	path := s.stagingPath(ws, sum)
+	locked := false
+	if _, loaded := s.busy.LoadOrStore(path, struct{}{}); !loaded {
+		locked = true
+		defer s.busy.Delete(path)
+	}
+	var n int64
+	if pk, ok := s.cfg.Blobs.(store.PartialKeeper); ok && locked && !s.holdsPartial(path) {
+		n, err = pk.PutKeepPartial(r.Context(), sum, r.Body, s.cfg.MaxBlobSize, path)
+	} else {
+		n, err = s.cfg.Blobs.Put(r.Context(), sum, r.Body, s.cfg.MaxBlobSize)
+	}
 	if err != nil {
 		s.blobError(w, err)
 		return
 	}
+	if locked {
+		os.Remove(path) // the blob is stored: a partial upload of it is of no use any more
+	}
 	s.metrics.blobsStored.Add(1)
 	s.metrics.blobBytes.Add(n)
 	writeJSON(w, 201, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
+}
+
+// holdsPartial says whether a partial upload with some bytes is staged at path.
+func (s *Server) holdsPartial(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Size() > 0
 }
 
 // parseContentRange reads "bytes START-END/TOTAL".
@@ -250,7 +274,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, ws store.Wo
 	}
 	sha := sha256.Sum256(raw)
 	err = s.cfg.Store.PutManifest(r.Context(), store.Batch{ID: id, WorkstationID: ws.ID, Office: ws.Office, Seq: m.Seq,
-		Manifest: raw, ManifestSHA256: hex.EncodeToString(sha[:])})
+		RecordType: m.RecordType, Manifest: raw, ManifestSHA256: hex.EncodeToString(sha[:])})
 	if errors.Is(err, store.ErrConflict) {
 		s.fail(w, errBatchConflict)
 		return

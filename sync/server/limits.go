@@ -67,6 +67,7 @@ type metrics struct {
 	requests, errors, authFailures, rateLimited     atomic.Int64
 	blobsStored, blobsExisting, blobBytes, mismatch atomic.Int64
 	manifests, commits, commitsRepeated, enrolled   atomic.Int64
+	reads                                           atomic.Int64
 }
 
 func (m *metrics) write(w io.Writer) {
@@ -86,6 +87,7 @@ func (m *metrics) write(w io.Writer) {
 		{"sohoa_batches_committed_total", "batches committed", &m.commits},
 		{"sohoa_commits_repeated_total", "commits answered with an existing receipt", &m.commitsRepeated},
 		{"sohoa_workstations_enrolled_total", "workstations enrolled", &m.enrolled},
+		{"sohoa_read_requests_total", "requests to the read API", &m.reads},
 	} {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v.Load())
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
@@ -41,6 +42,10 @@ type Config struct {
 	EnrollRate  float64            // enrollment attempts per second per client address; 0: default
 	Now         func() time.Time   // nil: time.Now
 	Logger      *slog.Logger       // nil: slog.Default()
+	// ClientCAs, when set, turns on mutual TLS in Serve: every connection must present a
+	// client certificate that chains to one of these (tls.RequireAndVerifyClientCert), in
+	// addition to the bearer token of each request.
+	ClientCAs *x509.CertPool
 }
 
 // Defaults.
@@ -114,6 +119,11 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("PUT /v1/blobs/{sha}", s.auth(s.putBlob))
 	mux.HandleFunc("PUT /v1/batches/{id}", s.auth(s.putManifest))
 	mux.HandleFunc("POST /v1/batches/{id}/commit", s.auth(s.commit))
+	mux.HandleFunc("GET /v1/read/batches", s.readAuth(s.readBatches))
+	mux.HandleFunc("GET /v1/read/batches/{id}", s.readAuth(s.readBatch))
+	mux.HandleFunc("GET /v1/read/documents/{batch}/{doc}/pdf", s.readAuth(s.readPDF))
+	mux.HandleFunc("GET /v1/read/search", s.readAuth(s.readSearch))
+	mux.HandleFunc("GET /v1/read/export", s.readAuth(s.readExport))
 	s.handler = s.count(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			s.fail(w, errNotFound)
@@ -158,6 +168,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, cert *tls.Certificat
 	}
 	if cert != nil {
 		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
+		if s.cfg.ClientCAs != nil {
+			hs.TLSConfig.ClientCAs = s.cfg.ClientCAs
+			hs.TLSConfig.ClientAuth = tls.RequireAndVerifyClientCert
+		}
 		l = tls.NewListener(l, hs.TLSConfig)
 	}
 	errc := make(chan error, 1)

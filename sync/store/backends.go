@@ -24,7 +24,10 @@ var (
 )
 
 // OpenSQLite opens (creating) the central database file at path and migrates it.
-func OpenSQLite(ctx context.Context, path string) (Store, error) {
+func OpenSQLite(ctx context.Context, path string) (Store, error) { return openSQLite(ctx, path, -1) }
+
+// openSQLite migrates up to version upto (<0: all; tests use older versions to check upgrades).
+func openSQLite(ctx context.Context, path string, upto int) (Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -41,8 +44,9 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	// One connection: SQLite has one writer, and the server's load is small.
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
-	s := &sqliteStore{&sqlStore{db: db, d: dialect{name: "sqlite", blobType: "BLOB"}}}
-	if err := s.migrate(ctx); err != nil {
+	s := &sqliteStore{&sqlStore{db: db, d: dialect{name: "sqlite", blobType: "BLOB",
+		recordTypeFromManifest: `COALESCE(json_extract(CAST(manifest AS TEXT), '$.record_type'), '')`}}}
+	if err := s.migrateUpTo(ctx, upto); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -51,7 +55,9 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 
 // OpenPostgres connects to a PostgreSQL database (postgres://user@host:port/db?sslmode=...)
 // through pgx and migrates it.
-func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
+func OpenPostgres(ctx context.Context, dsn string) (Store, error) { return openPostgres(ctx, dsn, -1) }
+
+func openPostgres(ctx context.Context, dsn string, upto int) (Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open PostgreSQL: %w", err)
@@ -61,7 +67,8 @@ func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	s := &pgStore{&sqlStore{db: db, d: dialect{name: "postgres", blobType: "BYTEA", dollar: true}}}
+	s := &pgStore{&sqlStore{db: db, d: dialect{name: "postgres", blobType: "BYTEA", dollar: true,
+		recordTypeFromManifest: `COALESCE(convert_from(manifest, 'UTF8')::jsonb->>'record_type', '')`}}}
 	// Two servers starting together must not both migrate: hold an advisory lock meanwhile.
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -74,7 +81,7 @@ func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 		return nil, fmt.Errorf("PostgreSQL migration lock: %w", err)
 	}
 	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(736861)`)
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateUpTo(ctx, upto); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -67,9 +67,44 @@ func (b *LocalBlobs) path(sum string) (string, error) {
 	return filepath.Join(b.dir, sum[:2], sum), nil
 }
 
+// PartialKeeper is implemented by blob stores that, when the reader of a Put breaks off, can
+// hand the bytes received over as a partial upload (the server's file partial) instead of
+// deleting them, without copying them on the way. The bytes are never a blob: the upload that
+// completes the partial goes through Put, which checks the hash.
+type PartialKeeper interface {
+	PutKeepPartial(ctx context.Context, sum string, r io.Reader, maxSize int64, partial string) (int64, error)
+}
+
+var _ PartialKeeper = (*LocalBlobs)(nil)
+
 // Put streams r to a temp file while hashing, refuses a mismatch (removing the temp file),
 // fsyncs, renames into place and fsyncs the directory.
 func (b *LocalBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSize int64) (int64, error) {
+	return b.put(ctx, sum, r, maxSize, "")
+}
+
+// PutKeepPartial is Put, except that when reading r fails (the body broke off, ctx ended) the
+// bytes read so far are fsynced and renamed to partial (replacing it) and its folder fsynced.
+// partial must be on the blob folder's file system; if the rename fails they are deleted.
+func (b *LocalBlobs) PutKeepPartial(ctx context.Context, sum string, r io.Reader, maxSize int64, partial string) (int64, error) {
+	return b.put(ctx, sum, r, maxSize, partial)
+}
+
+// readErr remembers the error of the reader, to tell a broken body from a failing disk.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+func (b *LocalBlobs) put(ctx context.Context, sum string, r io.Reader, maxSize int64, partial string) (int64, error) {
 	dst, err := b.path(sum)
 	if err != nil {
 		return 0, err
@@ -87,8 +122,12 @@ func (b *LocalBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSize i
 		}
 	}()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), &ctxReader{ctx: ctx, r: io.LimitReader(r, maxSize+1)})
+	src := &readErr{r: &ctxReader{ctx: ctx, r: io.LimitReader(r, maxSize+1)}}
+	n, err := io.Copy(io.MultiWriter(f, h), src)
 	if err != nil {
+		if partial != "" && src.err != nil && n > 0 && keepPartial(f, partial) == nil {
+			ok = true
+		}
 		return 0, fmt.Errorf("receive blob: %w", err)
 	}
 	if n > maxSize {
@@ -114,6 +153,21 @@ func (b *LocalBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSize i
 		return 0, err
 	}
 	return n, nil
+}
+
+// keepPartial makes the temp file f the partial upload at path: fsync, close, rename, fsync
+// the folder.
+func keepPartial(f *os.File, path string) error {
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 func syncDir(dir string) error {

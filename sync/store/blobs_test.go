@@ -121,3 +121,52 @@ func TestLocalBlobsStaleTemps(t *testing.T) {
 		t.Fatal("fresh temp file removed (another server may be writing it)")
 	}
 }
+
+// PutKeepPartial keeps the bytes of a broken reader as the partial file (never as the blob);
+// a mismatch, an oversize or a stored blob leaves no partial.
+func TestLocalBlobsKeepPartial(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, err := store.NewLocalBlobs(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("trang hồ sơ "), 1000)
+	s := sha256.Sum256(data)
+	sum := hex.EncodeToString(s[:])
+	partial := filepath.Join(dir, "partial")
+	broken := errors.New("connection reset")
+	_, err = b.PutKeepPartial(ctx, sum, &failingReader{r: bytes.NewReader(data), n: 5000, err: broken}, 1<<20, partial)
+	if !errors.Is(err, broken) {
+		t.Fatalf("broken reader: %v", err)
+	}
+	got, err := os.ReadFile(partial)
+	if err != nil || !bytes.Equal(got, data[:5000]) {
+		t.Fatalf("partial holds %d bytes (%v), want the first 5000", len(got), err)
+	}
+	if ok, _ := b.Has(ctx, sum); ok {
+		t.Fatal("a broken upload was stored as a blob")
+	}
+	if blobs, temps, _ := b.CountFiles(); blobs != 0 || temps != 0 {
+		t.Fatalf("%d blobs, %d temp files after a broken upload", blobs, temps)
+	}
+	os.Remove(partial)
+	for _, c := range []struct {
+		name string
+		body []byte
+		max  int64
+	}{{"mismatch", []byte("khác"), 1 << 20}, {"too large", data, 100}} {
+		if _, err := b.PutKeepPartial(ctx, sum, bytes.NewReader(c.body), c.max, partial); err == nil {
+			t.Fatalf("%s accepted", c.name)
+		}
+		if _, err := os.Stat(partial); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s left a partial file (%v)", c.name, err)
+		}
+	}
+	if n, err := b.PutKeepPartial(ctx, sum, bytes.NewReader(data), 1<<20, partial); err != nil || n != int64(len(data)) {
+		t.Fatalf("whole body: %d, %v", n, err)
+	}
+	if _, err := os.Stat(partial); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a stored blob left a partial file (%v)", err)
+	}
+}

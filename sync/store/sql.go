@@ -16,6 +16,9 @@ type dialect struct {
 	name     string
 	blobType string
 	dollar   bool // PostgreSQL numbers its placeholders
+	// recordTypeFromManifest is an SQL expression reading record_type out of the manifest
+	// column (migration 2 back-fills the new column with it).
+	recordTypeFromManifest string
 }
 
 // sqlStore is the shared implementation behind sqliteStore and pgStore.
@@ -89,14 +92,38 @@ func (s *sqlStore) migrations() []string {
 		);
 		CREATE INDEX pages_sha ON pages(sha256);
 		CREATE INDEX documents_pdf ON documents(pdf_sha256);`,
+
+		// 2: the read API. record_type moves out of the manifest into a column (filled from the
+		// stored manifests), committed batches get an index in commit order, and data-sharing
+		// platforms get their own read-only credentials.
+		`ALTER TABLE batches ADD COLUMN record_type TEXT NOT NULL DEFAULT '';
+		UPDATE batches SET record_type = ` + s.d.recordTypeFromManifest + `;
+		CREATE INDEX batches_committed ON batches(committed_us, id);
+		CREATE INDEX batches_office_committed ON batches(office, committed_us);
+		CREATE TABLE readers (
+			id TEXT PRIMARY KEY,
+			name TEXT NOT NULL,
+			token_hash TEXT NOT NULL UNIQUE,
+			created_us BIGINT NOT NULL,
+			revoked_us BIGINT
+		);
+		CREATE UNIQUE INDEX readers_active_name ON readers(name) WHERE revoked_us IS NULL`,
 	}
 }
 
-func (s *sqlStore) migrate(ctx context.Context) error {
+func (s *sqlStore) migrateUpTo(ctx context.Context, upto int) error {
+	if upto < 0 || upto > len(s.migrations()) {
+		upto = len(s.migrations())
+	}
+	return s.migrateTo(ctx, upto)
+}
+
+// migrateTo applies the migrations up to version upto (tests stop early to check upgrades).
+func (s *sqlStore) migrateTo(ctx context.Context, upto int) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("%s migrate: %w", s.d.name, err)
 	}
-	for i, m := range s.migrations() {
+	for i, m := range s.migrations()[:upto] {
 		v := i + 1
 		err := s.tx(ctx, func(tx *sql.Tx) error {
 			var n int
@@ -241,9 +268,9 @@ func (s *sqlStore) Revoke(ctx context.Context, id string, now time.Time) error {
 
 func (s *sqlStore) PutManifest(ctx context.Context, b Batch) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO batches (id, workstation_id, office, seq, manifest, manifest_sha256)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-			b.ID, b.WorkstationID, b.Office, b.Seq, b.Manifest, b.ManifestSHA256)
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO batches (id, workstation_id, office, seq, record_type, manifest, manifest_sha256)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+			b.ID, b.WorkstationID, b.Office, b.Seq, b.RecordType, b.Manifest, b.ManifestSHA256)
 		if err != nil {
 			return fmt.Errorf("store manifest: %w", err)
 		}
@@ -264,8 +291,8 @@ func (s *sqlStore) PutManifest(ctx context.Context, b Batch) error {
 		case committed.Valid:
 			return ErrConflict
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE batches SET office = ?, seq = ?, manifest = ?, manifest_sha256 = ?
-			WHERE id = ? AND committed_us IS NULL`), b.Office, b.Seq, b.Manifest, b.ManifestSHA256, b.ID)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE batches SET office = ?, seq = ?, record_type = ?, manifest = ?, manifest_sha256 = ?
+			WHERE id = ? AND committed_us IS NULL`), b.Office, b.Seq, b.RecordType, b.Manifest, b.ManifestSHA256, b.ID)
 		if err != nil {
 			return fmt.Errorf("replace manifest: %w", err)
 		}
@@ -276,9 +303,9 @@ func (s *sqlStore) PutManifest(ctx context.Context, b Batch) error {
 func (s *sqlStore) Batch(ctx context.Context, id string) (Batch, error) {
 	var b Batch
 	var committed sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, workstation_id, office, seq, manifest, manifest_sha256, committed_us, receipt
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, workstation_id, office, seq, record_type, manifest, manifest_sha256, committed_us, receipt
 		FROM batches WHERE id = ?`), id).
-		Scan(&b.ID, &b.WorkstationID, &b.Office, &b.Seq, &b.Manifest, &b.ManifestSHA256, &committed, &b.Receipt)
+		Scan(&b.ID, &b.WorkstationID, &b.Office, &b.Seq, &b.RecordType, &b.Manifest, &b.ManifestSHA256, &committed, &b.Receipt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, ErrNotFound
 	}
@@ -352,35 +379,34 @@ func (s *sqlStore) Documents(ctx context.Context, batchID string) ([]Document, e
 		return nil, fmt.Errorf("list documents: %w", err)
 	}
 	var docs []Document
+	at := map[string]int{}
 	for rows.Next() {
 		d := Document{BatchID: batchID}
 		if err := rows.Scan(&d.ID, &d.PDFSHA256, &d.PDFSize); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		at[d.ID] = len(docs)
 		docs = append(docs, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range docs {
-		prow, err := s.db.QueryContext(ctx, s.q(`SELECT sha256 FROM pages WHERE batch_id = ? AND doc_id = ? ORDER BY idx`), batchID, docs[i].ID)
-		if err != nil {
+	// All pages of the batch in one query (not one per document: a batch holds up to 10,000).
+	prow, err := s.db.QueryContext(ctx, s.q(`SELECT doc_id, sha256 FROM pages WHERE batch_id = ? ORDER BY doc_id, idx`), batchID)
+	if err != nil {
+		return nil, fmt.Errorf("list pages: %w", err)
+	}
+	defer prow.Close()
+	for prow.Next() {
+		var doc, h string
+		if err := prow.Scan(&doc, &h); err != nil {
 			return nil, err
 		}
-		for prow.Next() {
-			var h string
-			if err := prow.Scan(&h); err != nil {
-				prow.Close()
-				return nil, err
-			}
+		if i, ok := at[doc]; ok {
 			docs[i].Pages = append(docs[i].Pages, h)
 		}
-		prow.Close()
-		if err := prow.Err(); err != nil {
-			return nil, err
-		}
 	}
-	return docs, nil
+	return docs, prow.Err()
 }

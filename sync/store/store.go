@@ -32,6 +32,7 @@ type Batch struct {
 	WorkstationID  string
 	Office         string
 	Seq            int64
+	RecordType     string // the manifest's record_type, kept in a column for the read API
 	Manifest       []byte // exact bytes the workstation sent
 	ManifestSHA256 string
 	Committed      bool
@@ -89,5 +90,84 @@ type Store interface {
 	// Documents lists a committed batch's documents in id order.
 	Documents(ctx context.Context, batchID string) ([]Document, error)
 
+	// Read side (the data-sharing platforms; sync/PROTOCOL.md "Read API"). Only committed
+	// batches are ever returned.
+
+	// CreateReader stores a read-only credential (by its token hash). ErrConflict if the id, the
+	// token hash, or the name of a reader not revoked is taken.
+	CreateReader(ctx context.Context, r Reader) error
+	// ReaderByToken finds a reader by token hash (ErrNotFound); revoked ones come back with
+	// RevokedAt set and the caller refuses them.
+	ReaderByToken(ctx context.Context, tokenHash string) (Reader, error)
+	// Readers lists all readers, oldest first.
+	Readers(ctx context.Context) ([]Reader, error)
+	// RevokeReader marks a reader revoked (idempotent; ErrNotFound if unknown).
+	RevokeReader(ctx context.Context, id string, now time.Time) error
+	// CommittedBatches lists committed batches matching f, newest first (committed time, then
+	// id, descending), at most limit, starting after the batch with id after ("" = from the
+	// newest; ErrNotFound if after is not a committed batch).
+	CommittedBatches(ctx context.Context, f BatchFilter, after string, limit int) ([]BatchSummary, error)
+	// Document reads one committed document with its pages (ErrNotFound).
+	Document(ctx context.Context, batchID, docID string) (Document, error)
+	// DocumentRows lists documents of committed batches matching f, one row each, ordered by
+	// (committed time, batch id, document id), ascending or (desc) descending, at most limit,
+	// starting after the row named by after (nil = from the start; ErrNotFound if its batch
+	// is not committed). Callers page through large results so no query stays open while a
+	// slow client reads.
+	DocumentRows(ctx context.Context, f DocumentFilter, after *DocCursor, desc bool, limit int) ([]DocumentRow, error)
+
 	Close() error
 }
+
+// Reader is a data-sharing platform's read-only credential. It can read committed batches and
+// never upload; only the SHA-256 of its bearer token is stored.
+type Reader struct {
+	ID        string
+	Name      string
+	TokenHash string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// BatchFilter narrows the read API's lists. Empty fields and zero times do not filter; From is
+// inclusive and To exclusive, both on the commit time.
+type BatchFilter struct {
+	Office     string
+	RecordType string
+	From, To   time.Time
+}
+
+// DocumentFilter is a BatchFilter plus Query, a case-insensitive substring matched against the
+// batch id, workstation id, office, record type, document id and PDF hash.
+type DocumentFilter struct {
+	BatchFilter
+	Query string
+}
+
+// BatchSummary is one committed batch in a list.
+type BatchSummary struct {
+	ID            string
+	WorkstationID string
+	Office        string
+	RecordType    string
+	Seq           int64
+	CommittedAt   time.Time
+	Documents     int
+}
+
+// DocumentRow is one committed document with its batch's facts (search and export).
+type DocumentRow struct {
+	BatchID       string
+	WorkstationID string
+	Office        string
+	RecordType    string
+	Seq           int64
+	CommittedAt   time.Time
+	DocID         string
+	PDFSHA256     string
+	PDFSize       int64
+	Pages         int
+}
+
+// DocCursor names the last row of a page of DocumentRows.
+type DocCursor struct{ BatchID, DocID string }

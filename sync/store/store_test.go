@@ -108,3 +108,64 @@ func TestPostgresBadDSN(t *testing.T) {
 		t.Fatal("opening a missing database succeeded")
 	}
 }
+
+// testUpgrade opens a database at schema version 1 holding a committed batch, upgrades it and
+// checks migration 2 filled record_type from the stored manifest.
+func testUpgrade(t *testing.T, openAt func(version int) store.Store) {
+	ctx := context.Background()
+	s := openAt(1)
+	if err := s.CreateEnrollCode(ctx, "code", "HN-01", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Enroll(ctx, "code", store.Workstation{ID: "ws-1", Name: "m", TokenHash: "t"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	const id = "01900000-0000-7000-8000-000000000001"
+	for i, m := range []string{`{"version":1,"record_type":"khai-tu","documents":[]}`, `{"version":1}`} {
+		bid := id[:len(id)-1] + fmt.Sprint(i+1)
+		if err := store.ExecRaw(ctx, s, `INSERT INTO batches (id, workstation_id, office, seq, manifest, manifest_sha256, committed_us, receipt)
+			VALUES (?, 'ws-1', 'HN-01', ?, ?, 'x', 1, ?)`, bid, i+1, []byte(m), []byte("r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s = openAt(-1)
+	defer s.Close()
+	b, err := s.Batch(ctx, id)
+	if err != nil || b.RecordType != "khai-tu" {
+		t.Fatalf("record type after upgrade = %q (%v), want khai-tu", b.RecordType, err)
+	}
+	b, err = s.Batch(ctx, id[:len(id)-1]+"2")
+	if err != nil || b.RecordType != "" {
+		t.Fatalf("manifest without record type: %q (%v)", b.RecordType, err)
+	}
+	if list, err := s.CommittedBatches(ctx, store.BatchFilter{RecordType: "khai-tu"}, "", 10); err != nil || len(list) != 1 {
+		t.Fatalf("filter on the upgraded column: %d (%v)", len(list), err)
+	}
+}
+
+func TestSQLiteUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "central.db")
+	testUpgrade(t, func(v int) store.Store {
+		s, err := store.OpenSQLiteVersion(context.Background(), path, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestPostgresUpgrade(t *testing.T) {
+	c := postgresCluster(t)
+	dsn, err := c.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testUpgrade(t, func(v int) store.Store {
+		s, err := store.OpenPostgresVersion(context.Background(), dsn, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

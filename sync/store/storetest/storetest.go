@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CommitOutOfOrder", testCommitOutOfOrder},
 		{"CommitConcurrent", testCommitConcurrent},
 		{"CommitRefused", testCommitRefused},
+		{"Readers", testReaders},
+		{"CommittedBatches", testCommittedBatches},
+		{"DocumentRows", testDocumentRows},
+		{"DocumentRead", testDocumentRead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -319,5 +324,273 @@ func testCommitRefused(t *testing.T, s store.Store) {
 	ws, _ := s.Workstation(ctx, "ws-b")
 	if ws.AckedSeq != 0 {
 		t.Fatalf("refused commit moved the acknowledged sequence to %d", ws.AckedSeq)
+	}
+}
+
+func testReaders(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := store.Reader{ID: "rd-1", Name: "Cổng dữ liệu tỉnh", TokenHash: hash("rtok1"), CreatedAt: t0}
+	if err := s.CreateReader(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, dup := range []store.Reader{
+		{ID: "rd-1", Name: "other", TokenHash: hash("x1"), CreatedAt: t0},
+		{ID: "rd-2", Name: "other", TokenHash: hash("rtok1"), CreatedAt: t0},
+		{ID: "rd-3", Name: "Cổng dữ liệu tỉnh", TokenHash: hash("x3"), CreatedAt: t0},
+	} {
+		if err := s.CreateReader(ctx, dup); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("duplicate reader %+v: %v, want ErrConflict", dup, err)
+		}
+	}
+	got, err := s.ReaderByToken(ctx, hash("rtok1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != "rd-1" || got.Name != r.Name || !got.CreatedAt.Equal(t0) || got.RevokedAt != nil {
+		t.Fatalf("reader read back = %+v", got)
+	}
+	// A workstation token is not a reader token, and the other way round.
+	enroll(t, s, "ws-a", "HN-01")
+	if _, err := s.ReaderByToken(ctx, hash("token-ws-a")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("workstation token found as a reader: %v", err)
+	}
+	if _, err := s.WorkstationByToken(ctx, hash("rtok1")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("reader token found as a workstation: %v", err)
+	}
+	if err := s.RevokeReader(ctx, "rd-1", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeReader(ctx, "rd-1", t0.Add(time.Hour)); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if err := s.RevokeReader(ctx, "rd-zzz", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoke unknown reader: %v", err)
+	}
+	got, _ = s.ReaderByToken(ctx, hash("rtok1"))
+	if got.RevokedAt == nil || !got.RevokedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("revoked_at = %v", got.RevokedAt)
+	}
+	// The name is free again once its reader is revoked.
+	if err := s.CreateReader(ctx, store.Reader{ID: "rd-4", Name: r.Name, TokenHash: hash("rtok4"), CreatedAt: t0.Add(time.Second)}); err != nil {
+		t.Fatalf("name of a revoked reader: %v", err)
+	}
+	all, err := s.Readers(ctx)
+	if err != nil || len(all) != 2 || all[0].ID != "rd-1" || all[1].ID != "rd-4" {
+		t.Fatalf("readers = %+v (%v)", all, err)
+	}
+}
+
+// readFixture stores five committed batches and one pending one:
+//
+//	b1 HN-01  khai-sinh  t0+1m  3 docs    b4 HCM-02 khai-sinh t0+4m 3 docs
+//	b2 HN-01  ket-hon    t0+2m  3 docs    b5 HN-01  khai-sinh t0+4m 3 docs (same time as b4)
+//	b3 HN-01  khai-sinh  t0+3m  3 docs    b6 HN-01  khai-sinh pending
+func readFixture(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	enroll(t, s, "ws-a", "HN-01")
+	enroll(t, s, "ws-b", "HCM-02")
+	type spec struct {
+		id, ws, office, rt string
+		seq                int64
+		at                 time.Duration
+	}
+	specs := []spec{
+		{b1, "ws-a", "HN-01", "khai-sinh", 1, 1},
+		{b2, "ws-a", "HN-01", "ket-hon", 2, 2},
+		{b3, "ws-a", "HN-01", "khai-sinh", 3, 3},
+		{b4, "ws-b", "HCM-02", "khai-sinh", 1, 4},
+		{b5, "ws-a", "HN-01", "khai-sinh", 4, 4},
+		{b6, "ws-a", "HN-01", "khai-sinh", 5, 0},
+	}
+	for _, sp := range specs {
+		b := batch(sp.id, sp.ws, sp.seq, "manifest "+sp.id)
+		b.Office, b.RecordType = sp.office, sp.rt
+		if err := s.PutManifest(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if sp.at == 0 {
+			continue
+		}
+		c := commit(sp.id, sp.ws, sp.seq, "receipt "+sp.id)
+		c.CommittedAt = t0.Add(sp.at * time.Minute)
+		if _, _, err := s.CommitBatch(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+const (
+	b4 = "01900000-0000-7000-8000-000000000004"
+	b5 = "01900000-0000-7000-8000-000000000005"
+	b6 = "01900000-0000-7000-8000-000000000006"
+)
+
+func batchIDs(bs []store.BatchSummary) string {
+	var ids []string
+	for _, b := range bs {
+		ids = append(ids, b.ID[len(b.ID)-1:])
+	}
+	return strings.Join(ids, ",")
+}
+
+func testCommittedBatches(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	readFixture(t, s)
+	if b, err := s.Batch(ctx, b2); err != nil || b.RecordType != "ket-hon" {
+		t.Fatalf("record type stored = %q (%v)", b.RecordType, err)
+	}
+	all, err := s.CommittedBatches(ctx, store.BatchFilter{}, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Newest first; b4 and b5 share a commit time and are ordered by id, descending.
+	if got := batchIDs(all); got != "5,4,3,2,1" {
+		t.Fatalf("all committed batches = %s, want 5,4,3,2,1 (the pending b6 never listed)", got)
+	}
+	if a := all[1]; a.Office != "HCM-02" || a.WorkstationID != "ws-b" || a.RecordType != "khai-sinh" || a.Seq != 1 ||
+		a.Documents != 3 || !a.CommittedAt.Equal(t0.Add(4*time.Minute)) {
+		t.Fatalf("summary of b4 = %+v", a)
+	}
+	// Paging: two at a time, each page starting after the last id of the previous one.
+	var paged []store.BatchSummary
+	after := ""
+	for i := 0; i < 5; i++ {
+		page, err := s.CommittedBatches(ctx, store.BatchFilter{}, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		after = page[len(page)-1].ID
+	}
+	if got := batchIDs(paged); got != "5,4,3,2,1" {
+		t.Fatalf("paged = %s, want 5,4,3,2,1", got)
+	}
+	if _, err := s.CommittedBatches(ctx, store.BatchFilter{}, b6, 2); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after a pending batch: %v, want ErrNotFound", err)
+	}
+	for _, c := range []struct {
+		f    store.BatchFilter
+		want string
+	}{
+		{store.BatchFilter{Office: "HN-01"}, "5,3,2,1"},
+		{store.BatchFilter{RecordType: "khai-sinh"}, "5,4,3,1"},
+		{store.BatchFilter{Office: "HN-01", RecordType: "ket-hon"}, "2"},
+		{store.BatchFilter{From: t0.Add(2 * time.Minute), To: t0.Add(4 * time.Minute)}, "3,2"},
+		{store.BatchFilter{From: t0.Add(4 * time.Minute)}, "5,4"},
+		{store.BatchFilter{Office: "nowhere"}, ""},
+	} {
+		got, err := s.CommittedBatches(ctx, c.f, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if batchIDs(got) != c.want {
+			t.Fatalf("filter %+v = %s, want %s", c.f, batchIDs(got), c.want)
+		}
+	}
+}
+
+func rowKeys(rows []store.DocumentRow) string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.BatchID[len(r.BatchID)-1:]+"/"+r.DocID)
+	}
+	return strings.Join(out, ",")
+}
+
+func testDocumentRows(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	readFixture(t, s)
+	all, err := s.DocumentRows(ctx, store.DocumentFilter{}, nil, false, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 15 {
+		t.Fatalf("%d rows, want 15 (5 committed batches of 3 documents)", len(all))
+	}
+	want := "1/d00,1/d01,1/d02,2/d00,2/d01,2/d02,3/d00,3/d01,3/d02,4/d00,4/d01,4/d02,5/d00,5/d01,5/d02"
+	if got := rowKeys(all); got != want {
+		t.Fatalf("ascending = %s", got)
+	}
+	r := all[9]
+	wantDoc := docs(3, b4)[0]
+	if r.BatchID != b4 || r.Office != "HCM-02" || r.WorkstationID != "ws-b" || r.RecordType != "khai-sinh" || r.Seq != 1 ||
+		!r.CommittedAt.Equal(t0.Add(4*time.Minute)) || r.PDFSHA256 != wantDoc.PDFSHA256 || r.PDFSize != wantDoc.PDFSize || r.Pages != 2 {
+		t.Fatalf("row = %+v", r)
+	}
+	// Paging in both directions gives the same rows as one query.
+	for _, desc := range []bool{false, true} {
+		one, err := s.DocumentRows(ctx, store.DocumentFilter{}, nil, desc, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paged []store.DocumentRow
+		var after *store.DocCursor
+		for i := 0; i < 20; i++ {
+			page, err := s.DocumentRows(ctx, store.DocumentFilter{}, after, desc, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			paged = append(paged, page...)
+			last := page[len(page)-1]
+			after = &store.DocCursor{BatchID: last.BatchID, DocID: last.DocID}
+		}
+		if rowKeys(paged) != rowKeys(one) {
+			t.Fatalf("desc=%v: paged %s, want %s", desc, rowKeys(paged), rowKeys(one))
+		}
+		if desc && !strings.HasPrefix(rowKeys(one), "5/d02,5/d01") {
+			t.Fatalf("descending starts %s", rowKeys(one))
+		}
+	}
+	if _, err := s.DocumentRows(ctx, store.DocumentFilter{}, &store.DocCursor{BatchID: b6, DocID: "d00"}, false, 4); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("cursor on a pending batch: %v, want ErrNotFound", err)
+	}
+	for _, c := range []struct {
+		f    store.DocumentFilter
+		want int
+	}{
+		{store.DocumentFilter{BatchFilter: store.BatchFilter{Office: "HCM-02"}}, 3},
+		{store.DocumentFilter{BatchFilter: store.BatchFilter{Office: "HN-01", From: t0.Add(2 * time.Minute), To: t0.Add(3 * time.Minute)}}, 3},
+		{store.DocumentFilter{Query: "hcm"}, 3},                  // office, case-insensitive
+		{store.DocumentFilter{Query: "KET-HON"}, 3},              // record type
+		{store.DocumentFilter{Query: "d01"}, 5},                  // document id
+		{store.DocumentFilter{Query: b3[30:]}, 3},                // part of a batch id
+		{store.DocumentFilter{Query: "ws-b"}, 3},                 // workstation
+		{store.DocumentFilter{Query: wantDoc.PDFSHA256[:20]}, 1}, // PDF hash
+		{store.DocumentFilter{Query: "%"}, 0},                    // LIKE wildcards are literal
+		{store.DocumentFilter{Query: "_"}, 0},
+		{store.DocumentFilter{Query: "d01", BatchFilter: store.BatchFilter{Office: "HN-01"}}, 4},
+	} {
+		got, err := s.DocumentRows(ctx, c.f, nil, true, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != c.want {
+			t.Fatalf("filter %+v: %d rows (%s), want %d", c.f, len(got), rowKeys(got), c.want)
+		}
+	}
+}
+
+func testDocumentRead(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	readFixture(t, s)
+	want := docs(3, b2)[1]
+	d, err := s.Document(ctx, b2, want.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.BatchID != b2 || d.PDFSHA256 != want.PDFSHA256 || d.PDFSize != want.PDFSize || strings.Join(d.Pages, ",") != strings.Join(want.Pages, ",") {
+		t.Fatalf("document = %+v, want %+v", d, want)
+	}
+	for _, c := range [][2]string{{b2, "d99"}, {b6, "d00"}, {"nope", "d00"}} {
+		if _, err := s.Document(ctx, c[0], c[1]); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("document %v: %v, want ErrNotFound", c, err)
+		}
 	}
 }

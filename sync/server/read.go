@@ -1,0 +1,530 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/sohoa/sohoa/sync/store"
+	"github.com/sohoa/sohoa/sync/wire"
+)
+
+// The read API (sync/PROTOCOL.md "Read API") lets data-sharing platforms list, search and fetch
+// what the workstations committed. It has its own credentials (store.Reader): a workstation
+// token is refused here and a reader token is refused on the upload side, because each is
+// looked up only in its own table.
+
+// ReaderTokenPrefix starts every reader token (workstation tokens start "sohoa_" followed by
+// base64, so the two never look alike).
+const ReaderTokenPrefix = "sohoa_read_"
+
+// Read API limits.
+const (
+	DefaultReadLimit = 100  // rows per page when limit= is not given
+	MaxReadLimit     = 1000 // largest limit=
+	MaxSearchQuery   = 100  // characters of q=
+	exportPage       = 1000 // rows fetched per query while an export streams
+)
+
+// NewReaderToken creates a read-only credential called name and returns its id and token. The
+// token is shown once; only its SHA-256 is stored.
+func NewReaderToken(ctx context.Context, st store.Store, name string, now time.Time) (id, token string, err error) {
+	name = strings.TrimSpace(name)
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, unicode.IsControl) {
+		return "", "", errors.New("reader name must be 1-100 printable characters")
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	token = ReaderTokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	id = "rd-" + uuid.Must(uuid.NewV7()).String()
+	err = st.CreateReader(ctx, store.Reader{ID: id, Name: name, TokenHash: HashSecret(token), CreatedAt: now.UTC().Truncate(time.Microsecond)})
+	if errors.Is(err, store.ErrConflict) {
+		return "", "", fmt.Errorf("a reader called %q exists already (revoke it first, or choose another name)", name)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return id, token, nil
+}
+
+// readAuth checks a reader's bearer token, refuses revoked readers and applies the rate limit
+// (readers have their own buckets).
+func (s *Server) readAuth(h func(http.ResponseWriter, *http.Request, store.Reader)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.metrics.reads.Add(1)
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || tok == "" || len(tok) > 200 {
+			s.metrics.authFailures.Add(1)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sohoa-read"`)
+			s.fail(w, errReaderUnauthorized)
+			return
+		}
+		rd, err := s.cfg.Store.ReaderByToken(r.Context(), HashSecret(tok))
+		if errors.Is(err, store.ErrNotFound) {
+			s.metrics.authFailures.Add(1)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sohoa-read"`)
+			s.fail(w, errReaderUnauthorized)
+			return
+		}
+		if err != nil {
+			s.internal(w, "reader auth", err)
+			return
+		}
+		if rd.RevokedAt != nil {
+			s.metrics.authFailures.Add(1)
+			s.fail(w, errReaderRevoked)
+			return
+		}
+		if !s.limiter.allow("reader:" + rd.ID) {
+			s.metrics.rateLimited.Add(1)
+			s.fail(w, errRateLimited)
+			return
+		}
+		h(w, r, rd)
+	}
+}
+
+// ReadBatch is a committed batch in the read API's answers.
+type ReadBatch struct {
+	ID            string    `json:"batch_id"`
+	WorkstationID string    `json:"workstation_id"`
+	Office        string    `json:"office"`
+	RecordType    string    `json:"record_type"`
+	Seq           int64     `json:"seq"`
+	CommittedAt   time.Time `json:"committed_at"`
+	Documents     int       `json:"documents"`
+}
+
+// ReadBatchList answers GET /v1/read/batches. Next, when set, is the after= of the next page.
+type ReadBatchList struct {
+	Batches []ReadBatch `json:"batches"`
+	Next    string      `json:"next,omitempty"`
+}
+
+// ReadDocument is one document of a batch.
+type ReadDocument struct {
+	ID        string   `json:"document_id"`
+	PDFSHA256 string   `json:"pdf_sha256"`
+	PDFSize   int64    `json:"pdf_size"`
+	Pages     []string `json:"pages"`
+	PDF       string   `json:"pdf"` // path of the signed PDF on this server
+}
+
+// ReadBatchDetail answers GET /v1/read/batches/{id}: the batch, its documents, the signed
+// receipt and the signed manifest exactly as stored (a platform can verify both itself).
+type ReadBatchDetail struct {
+	ReadBatch
+	DocumentList []ReadDocument  `json:"document_list"`
+	Receipt      json.RawMessage `json:"receipt"`
+	Manifest     json.RawMessage `json:"manifest"`
+}
+
+// ReadRow is one document with its batch's facts: a search result or an export row.
+type ReadRow struct {
+	BatchID       string    `json:"batch_id"`
+	WorkstationID string    `json:"workstation_id"`
+	Office        string    `json:"office"`
+	RecordType    string    `json:"record_type"`
+	Seq           int64     `json:"seq"`
+	CommittedAt   time.Time `json:"committed_at"`
+	DocumentID    string    `json:"document_id"`
+	PDFSHA256     string    `json:"pdf_sha256"`
+	PDFSize       int64     `json:"pdf_size"`
+	Pages         int       `json:"pages"`
+	PDF           string    `json:"pdf"`
+}
+
+// ReadSearch answers GET /v1/read/search, newest first. Next, when set, is the after= of the
+// next page ("batch_id/document_id").
+type ReadSearch struct {
+	Results []ReadRow `json:"results"`
+	Next    string    `json:"next,omitempty"`
+}
+
+func pdfPath(batch, doc string) string { return "/v1/read/documents/" + batch + "/" + doc + "/pdf" }
+
+func readRow(d store.DocumentRow) ReadRow {
+	return ReadRow{BatchID: d.BatchID, WorkstationID: d.WorkstationID, Office: d.Office, RecordType: d.RecordType, Seq: d.Seq,
+		CommittedAt: d.CommittedAt, DocumentID: d.DocID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize, Pages: d.Pages,
+		PDF: pdfPath(d.BatchID, d.DocID)}
+}
+
+// validName is the shape of office codes, record types and document ids ([A-Za-z0-9._-]).
+func validName(s string) bool {
+	if s == "" || len(s) > wire.MaxIDLen {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.')
+	})
+}
+
+// readQuery validates the query string: only the allowed parameters, each at most once (a
+// mistyped filter must not silently return everything).
+func readQuery(r *http.Request, allowed ...string) (url.Values, *wire.Error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, errMalformed("query string / chuỗi truy vấn")
+	}
+	for k, v := range q {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || k == a
+		}
+		if !ok {
+			return nil, errMalformed(fmt.Sprintf("unknown parameter %q (allowed: %s) / tham số không hợp lệ", k, strings.Join(allowed, ", ")))
+		}
+		if len(v) > 1 {
+			return nil, errMalformed(fmt.Sprintf("parameter %q given twice / tham số bị lặp", k))
+		}
+	}
+	return q, nil
+}
+
+// parseFilter reads office, record_type, from and to. A time is RFC 3339 or a date
+// (YYYY-MM-DD, UTC); from is inclusive, to exclusive, and a date in to includes that whole day.
+func parseFilter(q url.Values) (store.BatchFilter, *wire.Error) {
+	var f store.BatchFilter
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"office", &f.Office}, {"record_type", &f.RecordType}} {
+		if v := q.Get(p.name); v != "" {
+			if !validName(v) {
+				return f, errMalformed(p.name + ": 1-64 of [A-Za-z0-9._-] / mã không hợp lệ")
+			}
+			*p.dst = v
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+		day  time.Duration
+	}{{"from", &f.From, 0}, {"to", &f.To, 24 * time.Hour}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			*p.dst = t
+		} else if d, err := time.Parse(time.DateOnly, v); err == nil {
+			*p.dst = d.Add(p.day)
+		} else {
+			return f, errMalformed(p.name + ": RFC 3339 time or YYYY-MM-DD / thời điểm không hợp lệ")
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return f, errMalformed("from must be before to / from phải trước to")
+	}
+	return f, nil
+}
+
+func parseLimit(q url.Values) (int, *wire.Error) {
+	v := q.Get("limit")
+	if v == "" {
+		return DefaultReadLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxReadLimit {
+		return 0, errMalformed(fmt.Sprintf("limit: 1-%d / giới hạn không hợp lệ", MaxReadLimit))
+	}
+	return n, nil
+}
+
+var errBadCursor = apiError(400, "bad_cursor",
+	"Tham số after không hợp lệ hoặc không còn tồn tại: hãy bắt đầu lại từ trang đầu.",
+	"The after parameter is malformed or unknown: start again from the first page.")
+
+func (s *Server) readBatches(w http.ResponseWriter, r *http.Request, rd store.Reader) {
+	q, e := readQuery(r, "office", "record_type", "from", "to", "limit", "after")
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	f, e := parseFilter(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	limit, e := parseLimit(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	after := q.Get("after")
+	if after != "" {
+		if _, err := wire.ParseBatchID(after); err != nil {
+			s.fail(w, errBadCursor)
+			return
+		}
+	}
+	list, err := s.cfg.Store.CommittedBatches(r.Context(), f, after, limit+1)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, errBadCursor)
+		return
+	}
+	if err != nil {
+		s.internal(w, "list batches", err)
+		return
+	}
+	out := ReadBatchList{Batches: []ReadBatch{}}
+	if len(list) > limit {
+		list = list[:limit]
+		out.Next = list[limit-1].ID
+	}
+	for _, b := range list {
+		out.Batches = append(out.Batches, ReadBatch{ID: b.ID, WorkstationID: b.WorkstationID, Office: b.Office,
+			RecordType: b.RecordType, Seq: b.Seq, CommittedAt: b.CommittedAt, Documents: b.Documents})
+	}
+	writeJSON(w, 200, out)
+}
+
+func (s *Server) readBatch(w http.ResponseWriter, r *http.Request, rd store.Reader) {
+	if _, e := readQuery(r); e != nil {
+		s.fail(w, e)
+		return
+	}
+	id, err := wire.ParseBatchID(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, errBadBatchID)
+		return
+	}
+	b, err := s.cfg.Store.Batch(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !b.Committed {
+		s.fail(w, errNotFound) // a pending batch is not data yet
+		return
+	}
+	if err != nil {
+		s.internal(w, "read batch", err)
+		return
+	}
+	docs, err := s.cfg.Store.Documents(r.Context(), id)
+	if err != nil {
+		s.internal(w, "read documents", err)
+		return
+	}
+	out := ReadBatchDetail{ReadBatch: ReadBatch{ID: b.ID, WorkstationID: b.WorkstationID, Office: b.Office, RecordType: b.RecordType,
+		Seq: b.Seq, CommittedAt: *b.CommittedAt, Documents: len(docs)}, DocumentList: []ReadDocument{},
+		Receipt: json.RawMessage(b.Receipt), Manifest: json.RawMessage(b.Manifest)}
+	for _, d := range docs {
+		out.DocumentList = append(out.DocumentList, ReadDocument{ID: d.ID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize,
+			Pages: append([]string{}, d.Pages...), PDF: pdfPath(id, d.ID)})
+	}
+	writeJSON(w, 200, out)
+}
+
+func (s *Server) readPDF(w http.ResponseWriter, r *http.Request, rd store.Reader) {
+	if _, e := readQuery(r); e != nil {
+		s.fail(w, e)
+		return
+	}
+	id, err := wire.ParseBatchID(r.PathValue("batch"))
+	if err != nil {
+		s.fail(w, errBadBatchID)
+		return
+	}
+	docID := r.PathValue("doc")
+	if !validName(docID) {
+		s.fail(w, errNotFound)
+		return
+	}
+	d, err := s.cfg.Store.Document(r.Context(), id, docID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, errNotFound)
+		return
+	}
+	if err != nil {
+		s.internal(w, "read document", err)
+		return
+	}
+	rc, err := s.cfg.Blobs.Open(r.Context(), d.PDFSHA256)
+	if err != nil {
+		// A committed document whose blob is gone is a server fault, never the reader's.
+		s.internal(w, "open PDF blob", err)
+		return
+	}
+	defer rc.Close()
+	s.log.Info("reader fetched a PDF", "reader", rd.ID, "batch", id, "document", docID)
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", `attachment; filename="`+docID+`.pdf"`)
+	h.Set("ETag", `"`+d.PDFSHA256+`"`)
+	h.Set("X-Content-SHA256", d.PDFSHA256)
+	h.Set("Cache-Control", "private, max-age=31536000, immutable") // content-addressed: never changes
+	if rs, ok := rc.(io.ReadSeeker); ok {
+		http.ServeContent(w, r, "", time.Time{}, rs) // ranges, If-None-Match
+		return
+	}
+	h.Set("Content-Length", strconv.FormatInt(d.PDFSize, 10))
+	w.WriteHeader(200)
+	if r.Method != http.MethodHead {
+		if _, err := io.Copy(w, rc); err != nil {
+			s.log.Warn("PDF stream cut", "reader", rd.ID, "batch", id, "document", docID, "err", err)
+		}
+	}
+}
+
+// parseDocCursor reads after= of a search: "batch_id/document_id".
+func parseDocCursor(v string) (*store.DocCursor, bool) {
+	if v == "" {
+		return nil, true
+	}
+	b, d, ok := strings.Cut(v, "/")
+	if _, err := wire.ParseBatchID(b); !ok || err != nil || !validName(d) {
+		return nil, false
+	}
+	return &store.DocCursor{BatchID: b, DocID: d}, true
+}
+
+func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Reader) {
+	q, e := readQuery(r, "q", "office", "record_type", "from", "to", "limit", "after")
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	text := strings.TrimSpace(q.Get("q"))
+	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery {
+		s.fail(w, errMalformed(fmt.Sprintf("q: 1-%d characters / từ khóa tìm kiếm từ 1 đến %d ký tự", MaxSearchQuery, MaxSearchQuery)))
+		return
+	}
+	f, e := parseFilter(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	limit, e := parseLimit(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	after, ok := parseDocCursor(q.Get("after"))
+	if !ok {
+		s.fail(w, errBadCursor)
+		return
+	}
+	rows, err := s.cfg.Store.DocumentRows(r.Context(), store.DocumentFilter{BatchFilter: f, Query: text}, after, true, limit+1)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, errBadCursor)
+		return
+	}
+	if err != nil {
+		s.internal(w, "search", err)
+		return
+	}
+	out := ReadSearch{Results: []ReadRow{}}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		out.Next = rows[limit-1].BatchID + "/" + rows[limit-1].DocID
+	}
+	for _, d := range rows {
+		out.Results = append(out.Results, readRow(d))
+	}
+	writeJSON(w, 200, out)
+}
+
+// ExportColumns are the CSV export's columns, in order (the JSON export uses the same names).
+var ExportColumns = []string{"batch_id", "workstation_id", "office", "record_type", "seq", "committed_at",
+	"document_id", "pdf_sha256", "pdf_size", "pages", "pdf"}
+
+// readExport streams one row per committed document, oldest first, as a JSON array or CSV. It
+// reads the store a page at a time, so no query stays open while the client reads. If the
+// stream fails half-way the connection is cut without the final chunk, so a client can never
+// take a truncated export for a complete one.
+func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Reader) {
+	q, e := readQuery(r, "format", "office", "record_type", "from", "to")
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = "json"
+	}
+	if format != "json" && format != "csv" {
+		s.fail(w, errMalformed("format: json or csv / định dạng json hoặc csv"))
+		return
+	}
+	f, e := parseFilter(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	ctx := r.Context()
+	first, err := s.cfg.Store.DocumentRows(ctx, store.DocumentFilter{BatchFilter: f}, nil, false, exportPage)
+	if err != nil {
+		s.internal(w, "export", err)
+		return
+	}
+	s.log.Info("reader export", "reader", rd.ID, "format", format, "office", f.Office, "record_type", f.RecordType)
+	h := w.Header()
+	h.Set("Content-Disposition", `attachment; filename="sohoa-export.`+format+`"`)
+	h.Set("Cache-Control", "no-store")
+	var cw *csv.Writer
+	if format == "csv" {
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		w.WriteHeader(200)
+		cw = csv.NewWriter(w)
+		cw.Write(ExportColumns)
+	} else {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(200)
+		io.WriteString(w, "[")
+	}
+	enc := json.NewEncoder(w)
+	n := 0
+	page := first
+	for {
+		for _, d := range page {
+			row := readRow(d)
+			if cw != nil {
+				cw.Write([]string{row.BatchID, row.WorkstationID, row.Office, row.RecordType, strconv.FormatInt(row.Seq, 10),
+					row.CommittedAt.Format(time.RFC3339Nano), row.DocumentID, row.PDFSHA256, strconv.FormatInt(row.PDFSize, 10),
+					strconv.Itoa(row.Pages), row.PDF})
+			} else {
+				if n > 0 {
+					io.WriteString(w, ",")
+				}
+				if err := enc.Encode(row); err != nil {
+					panic(http.ErrAbortHandler) // the client went away
+				}
+			}
+			n++
+		}
+		if cw != nil {
+			cw.Flush()
+			if cw.Error() != nil {
+				panic(http.ErrAbortHandler)
+			}
+		}
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		if len(page) < exportPage {
+			break
+		}
+		last := page[len(page)-1]
+		page, err = s.cfg.Store.DocumentRows(ctx, store.DocumentFilter{BatchFilter: f}, &store.DocCursor{BatchID: last.BatchID, DocID: last.DocID}, false, exportPage)
+		if err != nil {
+			s.log.Error("export cut", "reader", rd.ID, "rows", n, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	if cw == nil {
+		io.WriteString(w, "]\n")
+	}
+}

@@ -1,0 +1,26 @@
+package store
+
+import "context"
+
+// Test hooks: open a store migrated only up to a version, and run raw SQL (with '?'
+// placeholders) against it, to test schema upgrades on both backends.
+
+func OpenSQLiteVersion(ctx context.Context, path string, version int) (Store, error) {
+	return openSQLite(ctx, path, version)
+}
+
+func OpenPostgresVersion(ctx context.Context, dsn string, version int) (Store, error) {
+	return openPostgres(ctx, dsn, version)
+}
+
+func ExecRaw(ctx context.Context, s Store, query string, args ...any) error {
+	var sq *sqlStore
+	switch v := s.(type) {
+	case *sqliteStore:
+		sq = v.sqlStore
+	case *pgStore:
+		sq = v.sqlStore
+	}
+	_, err := sq.db.ExecContext(ctx, sq.q(query), args...)
+	return err
+}

@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The read side of the store: credentials of the data-sharing platforms and the queries behind
+// the read API. Every query pages (keyset, never OFFSET) so none stays open while a slow
+// client reads an export: SQLite has one connection and commits must not wait for it.
+
+const readerCols = `id, name, token_hash, created_us, revoked_us`
+
+func scanReader(row interface{ Scan(...any) error }) (Reader, error) {
+	var r Reader
+	var created int64
+	var revoked sql.NullInt64
+	if err := row.Scan(&r.ID, &r.Name, &r.TokenHash, &created, &revoked); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return r, ErrNotFound
+		}
+		return r, err
+	}
+	r.CreatedAt = time.UnixMicro(created).UTC()
+	r.RevokedAt = fromUS(revoked)
+	return r, nil
+}
+
+func (s *sqlStore) CreateReader(ctx context.Context, r Reader) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM readers WHERE id = ? OR token_hash = ? OR (name = ? AND revoked_us IS NULL)`),
+			r.ID, r.TokenHash, r.Name).Scan(&n); err != nil {
+			return fmt.Errorf("create reader: %w", err)
+		}
+		if n > 0 {
+			return ErrConflict
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO readers (id, name, token_hash, created_us) VALUES (?, ?, ?, ?)`),
+			r.ID, r.Name, r.TokenHash, us(r.CreatedAt)); err != nil {
+			return fmt.Errorf("create reader: %w", err)
+		}
+		return nil
+	})
+}
+
+func (s *sqlStore) ReaderByToken(ctx context.Context, tokenHash string) (Reader, error) {
+	return scanReader(s.db.QueryRowContext(ctx, s.q(`SELECT `+readerCols+` FROM readers WHERE token_hash = ?`), tokenHash))
+}
+
+func (s *sqlStore) Readers(ctx context.Context) ([]Reader, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+readerCols+` FROM readers ORDER BY created_us, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Reader
+	for rows.Next() {
+		r, err := scanReader(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) RevokeReader(ctx context.Context, id string, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE readers SET revoked_us = COALESCE(revoked_us, ?) WHERE id = ?`), us(now), id)
+	if err != nil {
+		return fmt.Errorf("revoke reader: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// where builds the filter part shared by batch lists, search and export (on alias b).
+func (f BatchFilter) where() (string, []any) {
+	conds := []string{"b.committed_us IS NOT NULL"}
+	var args []any
+	if f.Office != "" {
+		conds = append(conds, "b.office = ?")
+		args = append(args, f.Office)
+	}
+	if f.RecordType != "" {
+		conds = append(conds, "b.record_type = ?")
+		args = append(args, f.RecordType)
+	}
+	if !f.From.IsZero() {
+		conds = append(conds, "b.committed_us >= ?")
+		args = append(args, us(f.From))
+	}
+	if !f.To.IsZero() {
+		conds = append(conds, "b.committed_us < ?")
+		args = append(args, us(f.To))
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// likeEscape makes q a LIKE pattern matching it as a substring, case-insensitively (the
+// columns are lowered too: PostgreSQL's LIKE is case-sensitive, SQLite's is not).
+func likeEscape(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(q)) + "%"
+}
+
+// committedAt reads a committed batch's commit time (ErrNotFound if absent or pending).
+func (s *sqlStore) committedAt(ctx context.Context, id string) (int64, error) {
+	var c sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT committed_us FROM batches WHERE id = ?`), id).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !c.Valid {
+		return 0, ErrNotFound
+	}
+	return c.Int64, err
+}
+
+func (s *sqlStore) CommittedBatches(ctx context.Context, f BatchFilter, after string, limit int) ([]BatchSummary, error) {
+	where, args := f.where()
+	if after != "" {
+		at, err := s.committedAt(ctx, after)
+		if err != nil {
+			return nil, err
+		}
+		where += " AND (b.committed_us < ? OR (b.committed_us = ? AND b.id < ?))"
+		args = append(args, at, at, after)
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT b.id, b.workstation_id, b.office, b.record_type, b.seq, b.committed_us,
+			(SELECT COUNT(*) FROM documents d WHERE d.batch_id = b.id)
+		FROM batches b WHERE `+where+` ORDER BY b.committed_us DESC, b.id DESC LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list batches: %w", err)
+	}
+	defer rows.Close()
+	var out []BatchSummary
+	for rows.Next() {
+		var b BatchSummary
+		var c int64
+		if err := rows.Scan(&b.ID, &b.WorkstationID, &b.Office, &b.RecordType, &b.Seq, &c, &b.Documents); err != nil {
+			return nil, err
+		}
+		b.CommittedAt = time.UnixMicro(c).UTC()
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) Document(ctx context.Context, batchID, docID string) (Document, error) {
+	d := Document{BatchID: batchID, ID: docID}
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT d.pdf_sha256, d.pdf_size FROM documents d JOIN batches b ON b.id = d.batch_id
+		WHERE d.batch_id = ? AND d.id = ? AND b.committed_us IS NOT NULL`), batchID, docID).Scan(&d.PDFSHA256, &d.PDFSize)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("read document: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT sha256 FROM pages WHERE batch_id = ? AND doc_id = ? ORDER BY idx`), batchID, docID)
+	if err != nil {
+		return d, fmt.Errorf("read pages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return d, err
+		}
+		d.Pages = append(d.Pages, h)
+	}
+	return d, rows.Err()
+}
+
+func (s *sqlStore) DocumentRows(ctx context.Context, f DocumentFilter, after *DocCursor, desc bool, limit int) ([]DocumentRow, error) {
+	where, args := f.where()
+	if f.Query != "" {
+		p := likeEscape(f.Query)
+		where += ` AND (LOWER(b.id) LIKE ? ESCAPE '\' OR LOWER(b.workstation_id) LIKE ? ESCAPE '\' OR LOWER(b.office) LIKE ? ESCAPE '\'
+			OR LOWER(b.record_type) LIKE ? ESCAPE '\' OR LOWER(d.id) LIKE ? ESCAPE '\' OR d.pdf_sha256 LIKE ? ESCAPE '\')`
+		args = append(args, p, p, p, p, p, p)
+	}
+	op, dir := ">", "ASC"
+	if desc {
+		op, dir = "<", "DESC"
+	}
+	if after != nil {
+		at, err := s.committedAt(ctx, after.BatchID)
+		if err != nil {
+			return nil, err
+		}
+		where += " AND (b.committed_us " + op + " ? OR (b.committed_us = ? AND (b.id " + op + " ? OR (b.id = ? AND d.id " + op + " ?))))"
+		args = append(args, at, at, after.BatchID, after.BatchID, after.DocID)
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT b.id, b.workstation_id, b.office, b.record_type, b.seq, b.committed_us,
+			d.id, d.pdf_sha256, d.pdf_size, (SELECT COUNT(*) FROM pages p WHERE p.batch_id = d.batch_id AND p.doc_id = d.id)
+		FROM documents d JOIN batches b ON b.id = d.batch_id
+		WHERE `+where+` ORDER BY b.committed_us `+dir+`, b.id `+dir+`, d.id `+dir+` LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	defer rows.Close()
+	var out []DocumentRow
+	for rows.Next() {
+		var r DocumentRow
+		var c int64
+		if err := rows.Scan(&r.BatchID, &r.WorkstationID, &r.Office, &r.RecordType, &r.Seq, &c, &r.DocID, &r.PDFSHA256, &r.PDFSize, &r.Pages); err != nil {
+			return nil, err
+		}
+		r.CommittedAt = time.UnixMicro(c).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
