@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sohoa/sohoa/cli"
+	_ "github.com/sohoa/sohoa/internal/localeenv" // before fyne/lang: see the package
 	"github.com/sohoa/sohoa/ocr"
 )
 
