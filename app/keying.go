@@ -55,12 +55,17 @@ var (
 	boxStroke = color.NRGBA{R: 20, G: 90, B: 230, A: 230}
 )
 
-// keyRow is one field of the form.
+// keyRow is one field of the form, or one cell of a table (keying_table.go).
 type keyRow struct {
-	f     records.Field
+	f     records.Field // for a cell, the column with Key set to the cell's stored key
 	label *widget.Label
 	entry *keyEntry
-	info  *widget.Label // source and confidence, or the validation problem
+	info  *widget.Label     // source and confidence, or the validation problem
+	cell  fyne.CanvasObject // entry and info as placed in the form
+
+	tbl *records.Table // the table of a cell; nil for a field
+	ti  int            // index of tbl in the record type's tables
+	n   int            // a cell's row number (the printed STT)
 }
 
 // keyingScreen keys the documents of one batch: the page with the focused field's source
@@ -86,9 +91,11 @@ type keyingScreen struct {
 	warnOK  bool // the clerk confirmed the warnings of this document
 	loadSeq int
 
-	rows  []*keyRow
-	focus int
-	telex bool
+	rows      []*keyRow // in keying order: the fields, then each table's cells row by row
+	fieldRows []*keyRow // the record type's fields
+	trows     [][]int   // the row numbers shown of each table (keying_table.go)
+	focus     int
+	telex     bool
 
 	form     *fyne.Container
 	formBox  *container.Scroll
@@ -157,18 +164,24 @@ func (k *keyingScreen) label(f records.Field) string {
 	return l
 }
 
+// newRow makes the label, entry and info of one field or table cell.
+func (k *keyingScreen) newRow(f records.Field) *keyRow {
+	r := &keyRow{f: f, label: widget.NewLabel(k.label(f)), info: widget.NewLabel("")}
+	r.entry = newKeyEntry(k, 0)
+	r.info.Truncation = fyne.TextTruncateEllipsis
+	info := container.NewGridWrap(fyne.NewSize(230, r.entry.MinSize().Height), r.info)
+	r.cell = container.NewBorder(nil, nil, nil, info, r.entry)
+	return r
+}
+
 func (k *keyingScreen) build() {
 	k.form = container.New(layout.NewFormLayout())
-	for i, f := range k.rt.Fields {
-		r := &keyRow{f: f, label: widget.NewLabel(k.label(f)), info: widget.NewLabel("")}
-		r.entry = newKeyEntry(k, i)
-		r.info.Truncation = fyne.TextTruncateEllipsis
-		info := container.NewGridWrap(fyne.NewSize(230, r.entry.MinSize().Height), r.info)
-		k.form.Add(r.label)
-		k.form.Add(container.NewBorder(nil, nil, nil, info, r.entry))
-		k.rows = append(k.rows, r)
-	}
 	k.formBox = container.NewVScroll(k.form)
+	k.rows, k.fieldRows = nil, nil
+	for _, f := range k.rt.Fields {
+		k.fieldRows = append(k.fieldRows, k.newRow(f))
+	}
+	k.setTableRows(nil)
 
 	k.head = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	k.head.Truncation = fyne.TextTruncateEllipsis
@@ -340,6 +353,7 @@ func (k *keyingScreen) setDoc(id int64, d docData) {
 	for _, x := range d.found {
 		k.found[x.Key] = x
 	}
+	k.setTableRows(k.docTableRows())
 	for _, r := range k.rows {
 		r.entry.Enable()
 		r.entry.SetText(k.stored[r.f.Key].Value)
@@ -368,12 +382,23 @@ func (k *keyingScreen) setDoc(id int64, d docData) {
 // value is the entry's text as it would be saved.
 func (r *keyRow) value() string { return norm.NFC.String(strings.TrimSpace(r.entry.Text)) }
 
-// values are the form's current values (what validation sees).
+// values are the form's current values (what validation sees). The empty cells of a table
+// row that has a value are there too, as "", so that a required column left empty is
+// reported.
 func (k *keyingScreen) values() map[string]string {
 	m := map[string]string{}
+	started := map[[2]int]bool{}
 	for _, r := range k.rows {
 		if v := r.value(); v != "" {
 			m[r.f.Key] = v
+			if r.tbl != nil {
+				started[[2]int{r.ti, r.n}] = true
+			}
+		}
+	}
+	for _, r := range k.rows {
+		if _, ok := m[r.f.Key]; !ok && r.tbl != nil && started[[2]int{r.ti, r.n}] {
+			m[r.f.Key] = ""
 		}
 	}
 	return m
@@ -473,9 +498,7 @@ func (k *keyingScreen) focusRow(i int) {
 func (k *keyingScreen) focused(i int) {
 	k.focus = i
 	r := k.rows[i]
-	if len(k.rows) > 0 {
-		h := k.form.MinSize().Height / float32(len(k.rows))
-		y := h * float32(i)
+	if y, h := r.cell.Position().Y, r.cell.Size().Height; h > 0 {
 		vis := k.formBox.Size().Height
 		if y < k.formBox.Offset.Y || y+h > k.formBox.Offset.Y+vis {
 			k.formBox.ScrollToOffset(fyne.NewPos(0, max(0, y-vis/3)))
@@ -488,7 +511,7 @@ func (k *keyingScreen) focused(i int) {
 		k.box.Hide()
 		k.zoom.Image = nil
 		k.zoom.Refresh()
-		k.zoomNote.SetText(tr("keying.noBox", map[string]any{"Field": k.label(r.f)}))
+		k.zoomNote.SetText(tr("keying.noBox", map[string]any{"Field": k.rowName(r)}))
 		if k.pageIdx < 0 {
 			k.showPage(0)
 		}
@@ -510,7 +533,7 @@ func (k *keyingScreen) focused(i int) {
 		k.zoom.Image = si.SubImage(rect)
 	}
 	k.zoom.Refresh()
-	k.zoomNote.SetText(tr("keying.source", map[string]any{"Field": k.label(r.f), "Page": x.Page + 1}))
+	k.zoomNote.SetText(tr("keying.source", map[string]any{"Field": k.rowName(r), "Page": x.Page + 1}))
 	k.stage.Refresh()
 }
 
@@ -629,8 +652,12 @@ func (k *keyingScreen) move(dir int) {
 	k.leave(true)
 	n := k.focus + dir
 	if n >= len(k.rows) {
-		k.status.SetText(tr("keying.lastField"))
 		n = len(k.rows) - 1
+		if k.rows[n].tbl != nil {
+			k.status.SetText(tr("keying.lastCell"))
+		} else {
+			k.status.SetText(tr("keying.lastField"))
+		}
 	}
 	k.focusRow(n)
 }
@@ -781,6 +808,9 @@ func (k *keyingScreen) shortcuts() []keyShortcut {
 		{cs(fyne.KeyD, ctrl), k.done},
 		{cs(fyne.KeyT, ctrl|fyne.KeyModifierShift), k.toggleTelex},
 		{cs(fyne.KeyTab, fyne.KeyModifierShift), func() { k.move(-1) }},
+		// Ctrl+Insert is Copy and Shift+Insert Paste in Fyne: rows go with Alt
+		{cs(fyne.KeyInsert, alt), k.addRow},
+		{cs(fyne.KeyDelete, alt), k.deleteRow},
 	}
 }
 
@@ -907,8 +937,8 @@ func newKeyEntry(k *keyingScreen, row int) *keyEntry {
 	e := &keyEntry{k: k, row: row}
 	e.ExtendBaseWidget(e)
 	e.OnChanged = func(string) {
-		if k.focus == row {
-			k.updateSuggest(k.rows[row])
+		if k.focus == e.row && e.row < len(k.rows) && k.rows[e.row].entry == e {
+			k.updateSuggest(k.rows[e.row])
 		}
 	}
 	return e

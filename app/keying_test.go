@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	imgpng "image/png"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,8 +120,8 @@ func TestKeyHouseholdRecordKeyboardOnly(t *testing.T) {
 		{"05/06/2020", "05/06/2020"},
 		{TelexKeys("Trần Văn Đức"), "Trần Văn Đức"},
 	}
-	if len(steps) != len(k.rows) {
-		t.Fatalf("household has %d fields, test keys %d", len(k.rows), len(steps))
+	if len(steps) != len(k.fieldRows) {
+		t.Fatalf("household has %d fields, test keys %d", len(k.fieldRows), len(steps))
 	}
 	for i, s := range steps {
 		if k.focus != i {
@@ -657,5 +658,262 @@ func TestKeyingDoubleBlind(t *testing.T) {
 	}
 	if agreed != len(values)-1 {
 		t.Fatalf("%d double-keyed values, want %d", agreed, len(values)-1)
+	}
+}
+
+// TestKeyHouseholdMembersKeyboardOnly keys a household record with its member table using
+// the keyboard only: the fields, then row 1 of the members, Alt+Insert for row 2, a cell
+// validation error (an 11-digit ID) that blocks Ctrl+D, a row added and removed again with
+// Alt+Insert / Alt+Delete, a started row whose required name is missing, and checks the
+// values in SQLite under the keys extraction and export use ("member_2_full_name").
+func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
+	h := newHarness(t, Services{})
+	registerTypes(t, h)
+	u := h.admin()
+	h.login(u)
+	b, docs := keyingBatch(t, h, u, "household", pagePNG(t, 800, 1100), pagePNG(t, 800, 1100))
+	h.sh.openKeying(b, 0, 0, "")
+	h.wait()
+	k := h.sh.keying
+	if k == nil || k.docID != docs[0].ID {
+		t.Fatalf("keying screen not open on the first document")
+	}
+	cols := len(k.rt.Tables[0].Columns)
+	if len(k.rows) != len(k.fieldRows)+cols || k.rows[len(k.fieldRows)].f.Key != "member_1_full_name" {
+		t.Fatalf("form has %d rows (%d fields), want one empty member row after the fields", len(k.rows), len(k.fieldRows))
+	}
+	kb := &keyboard{h: h}
+	want := map[string]string{}
+	keyRows := func(keys ...string) {
+		t.Helper()
+		for i := 0; i+1 < len(keys); i += 2 {
+			if got := k.rows[k.focus].f.Key; got != keys[i] {
+				t.Fatalf("focus on %s, want %s", got, keys[i])
+			}
+			kb.typeText(keys[i+1])
+			kb.press(fyne.KeyReturn)
+		}
+	}
+	fields := []string{
+		"document_number", "125/2019/HK",
+		"full_name", TelexKeys("Nguyễn Văn Hùng"),
+		"date_of_birth", "01/02/1970",
+		"gender", "nam",
+		"personal_id", "001070001234",
+		"permanent_residence", TelexKeys("Phường Hòa Bình, ") + "ha no",
+		"household_head", TelexKeys("Nguyễn Văn Hùng"),
+		"relation_to_head", "chu",
+		"issue_date", "05/06/2020",
+		"signer_name", TelexKeys("Trần Văn Đức"),
+	}
+	keyRows(fields...)
+	for k, v := range map[string]string{"document_number": "125/2019/HK", "full_name": "Nguyễn Văn Hùng",
+		"date_of_birth": "01/02/1970", "gender": "Nam", "personal_id": "001070001234",
+		"permanent_residence": "Phường Hòa Bình, Thành phố Hà Nội", "household_head": "Nguyễn Văn Hùng",
+		"relation_to_head": "Chủ hộ", "issue_date": "05/06/2020", "signer_name": "Trần Văn Đức"} {
+		want[k] = v
+	}
+	// Enter after the last field goes on into the member table
+	keyRows(
+		"member_1_full_name", TelexKeys("Nguyễn Văn Hùng"),
+		"member_1_date_of_birth", "01/02/1970",
+		"member_1_gender", "nam",
+		"member_1_personal_id", "001070001234",
+		"member_1_relation", "chu",
+	)
+	if !strings.Contains(k.status.Text, "Alt+Insert") {
+		t.Fatalf("status after the last cell %q, want the add-row hint", k.status.Text)
+	}
+	kb.chord(fyne.KeyModifierAlt, fyne.KeyInsert)
+	if !slices.Equal(k.trows[0], []int{1, 2}) {
+		t.Fatalf("Alt+Insert: member rows %v, want [1 2]", k.trows[0])
+	}
+	keyRows(
+		"member_2_full_name", TelexKeys("Nguyễn Thị Phương Thảo"),
+		"member_2_date_of_birth", "12/03/1998",
+		"member_2_gender", "nu",
+		"member_2_personal_id", "00119801234", // 11 digits: corrected below
+		"member_2_relation", "vo",
+	)
+	idRow := k.rows[k.rowIndex("member_2_personal_id")]
+	if !strings.Contains(idRow.info.Text, "12 chữ số") {
+		t.Fatalf("member ID cell info %q, want the 12-digit error", idRow.info.Text)
+	}
+	kb.chord(ctrl, fyne.KeyD)
+	if k.di != 0 || k.rows[k.focus] != idRow {
+		t.Fatalf("done not blocked by the cell error: status %q, focus %s", k.status.Text, k.rows[k.focus].f.Key)
+	}
+	kb.typeText("001198012345")
+	kb.press(fyne.KeyReturn)
+	if strings.Contains(idRow.info.Text, "12 chữ số") {
+		t.Fatalf("member ID cell info after correction %q", idRow.info.Text)
+	}
+
+	// a row added by mistake is removed again; a row with values is not
+	kb.chord(fyne.KeyModifierAlt, fyne.KeyInsert)
+	if !slices.Equal(k.trows[0], []int{1, 2, 3}) || k.rows[k.focus].f.Key != "member_3_full_name" {
+		t.Fatalf("Alt+Insert: rows %v, focus %s", k.trows[0], k.rows[k.focus].f.Key)
+	}
+	kb.chord(fyne.KeyModifierAlt, fyne.KeyDelete)
+	if !slices.Equal(k.trows[0], []int{1, 2}) || k.rowIndex("member_3_full_name") >= 0 {
+		t.Fatalf("Alt+Delete on the empty row: rows %v", k.trows[0])
+	}
+	if k.rows[k.focus].f.Key != "member_2_full_name" {
+		t.Fatalf("focus after removing the last row on %s", k.rows[k.focus].f.Key)
+	}
+	kb.chord(fyne.KeyModifierAlt, fyne.KeyDelete)
+	if !slices.Equal(k.trows[0], []int{1, 2}) || !strings.Contains(k.status.Text, "hàng trống") {
+		t.Fatalf("Alt+Delete removed a row with values: rows %v, status %q", k.trows[0], k.status.Text)
+	}
+
+	// a started row needs its required name
+	kb.chord(fyne.KeyModifierAlt, fyne.KeyInsert)
+	kb.press(fyne.KeyTab) // name left empty
+	kb.typeText("20/10/2021")
+	kb.press(fyne.KeyReturn)
+	nameRow := k.rows[k.rowIndex("member_3_full_name")]
+	if !strings.Contains(nameRow.info.Text, "Thiếu trường bắt buộc") {
+		t.Fatalf("empty required cell of a started row: info %q", nameRow.info.Text)
+	}
+	kb.chord(ctrl, fyne.KeyD)
+	if k.di != 0 || k.rows[k.focus] != nameRow {
+		t.Fatalf("done not blocked by the missing member name: focus %s", k.rows[k.focus].f.Key)
+	}
+	kb.typeText(TelexKeys("Nguyễn Minh Khôi"))
+	kb.press(fyne.KeyReturn)
+	kb.chord(ctrl, fyne.KeyD)
+	if k.di != 1 {
+		t.Fatalf("document not done: status %q", k.status.Text)
+	}
+	for key, v := range map[string]string{
+		"member_1_full_name": "Nguyễn Văn Hùng", "member_1_date_of_birth": "01/02/1970", "member_1_gender": "Nam",
+		"member_1_personal_id": "001070001234", "member_1_relation": "Chủ hộ",
+		"member_2_full_name": "Nguyễn Thị Phương Thảo", "member_2_date_of_birth": "12/03/1998", "member_2_gender": "Nữ",
+		"member_2_personal_id": "001198012345", "member_2_relation": "Vợ",
+		"member_3_full_name": "Nguyễn Minh Khôi", "member_3_date_of_birth": "20/10/2021",
+	} {
+		want[key] = v
+	}
+
+	stored, err := h.e.st.Fields(context.Background(), docs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]queue.FieldValue{}
+	for _, f := range stored {
+		got[f.Key] = f
+	}
+	for key, v := range want {
+		fv, ok := got[key]
+		if !ok || fv.Value != v || fv.By != u.Username {
+			t.Errorf("%s stored %q by %q (present %v), want %q by %s", key, fv.Value, fv.By, ok, v, u.Username)
+		}
+	}
+	if got["member_2_personal_id"].Source != queue.SourceCorrected || got["member_1_full_name"].Source != queue.SourceKeyed {
+		t.Errorf("sources: member_2_personal_id %s, member_1_full_name %s", got["member_2_personal_id"].Source, got["member_1_full_name"].Source)
+	}
+	for key := range got {
+		if _, ok := want[key]; !ok {
+			t.Errorf("unexpected stored key %s", key)
+		}
+	}
+	// the stored values pass the record type's validation, table rows included
+	reg, err := recordRegistryFor(h.e.st.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, _ := reg.Get("household")
+	ps, err := records.ValidateDocument(context.Background(), h.e.st, rt, docs[0].ID, time.Now())
+	if err != nil || len(ps) != 0 {
+		t.Fatalf("stored record has problems %v (%v)", ps, err)
+	}
+	d, err := h.e.st.Document(context.Background(), docs[0].ID)
+	if err != nil || d.Status != queue.DocKeyed {
+		t.Fatalf("document status %q (%v), want keyed", d.Status, err)
+	}
+}
+
+// TestKeyingTableCellSourceBox: on a generated household record after real OCR and
+// extraction, the member rows found on the page are in the form with their OCR values, and
+// a focused member cell has its source box highlighted on the page like a field.
+func TestKeyingTableCellSourceBox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Tesseract")
+	}
+	var png []byte
+	var doc docgen.Document
+	for i := 0; i < 60 && png == nil; i++ {
+		d, imgs, err := docgen.Generate(7, i, docgen.Options{DPI: 200, Clean: true})
+		if err != nil || d.Type != "household" || len(imgs) != 1 {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := docgen.EncodePNG(&buf, imgs[0]); err != nil {
+			t.Fatal(err)
+		}
+		png, doc = buf.Bytes(), d
+	}
+	if png == nil {
+		t.Fatal("no single-page household record generated")
+	}
+	members := 0
+	for _, f := range doc.Fields {
+		if strings.HasPrefix(f.Key, "member_") && strings.HasSuffix(f.Key, "_full_name") {
+			members++
+		}
+	}
+	h := newHarness(t, Services{})
+	registerTypes(t, h)
+	u := h.admin()
+	h.login(u)
+	ctx := context.Background()
+	b, docs := keyingBatch(t, h, u, "household", png)
+	pool, err := ocr.NewPool(ocr.Options{Workers: 1, PSM: pipeline.DefaultPSM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	pages, _ := h.e.st.Pages(ctx, docs[0].ID)
+	res, err := pool.Recognize(ctx, png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := make([]queue.Word, len(res.Words))
+	for i, w := range res.Words {
+		words[i] = queue.Word{Text: w.Text, X0: w.X0, Y0: w.Y0, X1: w.X1, Y1: w.Y1, Conf: w.Conf, Block: w.Block, Par: w.Par, Line: w.Line}
+	}
+	if err := h.e.st.SaveOCR(ctx, pages[0].ID, queue.OCRResult{Text: res.Text, Words: words, MeanConf: res.MeanConf}); err != nil {
+		t.Fatal(err)
+	}
+	rt, _ := must(recordRegistryFor(h.e.st.Dir())).Get("household")
+	if _, err := records.ExtractDocument(ctx, h.e.st, queue.User{}, rt, docs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	h.sh.openKeying(b, 0, 0, "")
+	h.wait()
+	k := h.sh.keying
+	if len(k.trows[0]) < 2 || len(k.trows[0]) > members {
+		t.Fatalf("member rows in the form %v; the page has %d members", k.trows[0], members)
+	}
+	kb := &keyboard{h: h}
+	for k.rows[k.focus].tbl == nil {
+		kb.press(fyne.KeyTab)
+	}
+	r := k.rows[k.focus]
+	x, found := k.found[r.f.Key]
+	if !found {
+		t.Fatalf("first member cell %s was not extracted", r.f.Key)
+	}
+	if fv := k.stored[r.f.Key]; fv.Source != queue.SourceOCR || r.entry.Text != fv.Value || fv.Value == "" {
+		t.Fatalf("cell %s shows %q, stored %q (%s)", r.f.Key, r.entry.Text, fv.Value, fv.Source)
+	}
+	if !k.hasBox || !k.box.Visible() || k.zoom.Image == nil {
+		t.Fatalf("focused cell %s has no highlighted source box", r.f.Key)
+	}
+	if k.hl.X0 > x.Boxes[0].X0 || k.hl.X1 < x.Boxes[0].X1 || k.hl.Y0 > x.Boxes[0].Y0 || k.hl.Y1 < x.Boxes[0].Y1 {
+		t.Fatalf("highlight %+v does not cover the cell's box %+v", k.hl, x.Boxes[0])
+	}
+	if !strings.Contains(k.zoomNote.Text, "STT 1") {
+		t.Fatalf("zoom note %q does not name the row", k.zoomNote.Text)
 	}
 }
