@@ -182,7 +182,11 @@ func makeExtracted(f Field, ws []word, page int, quality float64) Extracted {
 	}
 	r := strings.Trim(strings.Join(raw, " "), " :")
 	r = strings.TrimPrefix(r, ":")
-	return Extracted{Key: f.Key, Value: Normalize(f, r), Raw: strings.TrimSpace(r), Confidence: conf / float64(len(ws)) * quality, Page: page, Boxes: boxes}
+	v := r
+	if f.Type == TypeName {
+		v = splitGluedName(v)
+	}
+	return Extracted{Key: f.Key, Value: Normalize(f, v), Raw: strings.TrimSpace(r), Confidence: conf / float64(len(ws)) * quality, Page: page, Boxes: boxes}
 }
 
 // buildLines groups words into text lines in reading order.

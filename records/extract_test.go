@@ -2,9 +2,12 @@ package records
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sohoa/sohoa/internal/docgen"
+	"github.com/sohoa/sohoa/queue"
 )
 
 func bundled(t testing.TB) *Registry {
@@ -68,5 +71,66 @@ func TestExtractGroundTruthWords(t *testing.T) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		t.Logf("missed %-28s %d", k, misses[k])
+	}
+}
+
+// TestExtractTableDamagedRowNumbers: on a damaged scan Tesseract loses or misreads the small
+// row numbers of a member table ("+" for 1, "_" for 5, "34" for 3, "8."), puts one alone on
+// its own line, and drops the spaces of a title-case name ("TrầnThịVy"). Every row is still
+// read under the right number, and the prose after the table ends it.
+func TestExtractTableDamagedRowNumbers(t *testing.T) {
+	reg := bundled(t)
+	rt, _ := reg.Get("household")
+	var pw PageWords
+	y := 100
+	// add puts one line of words; a word "@x:text" starts at x, others follow it.
+	add := func(texts ...string) {
+		x := 300
+		for _, s := range texts {
+			if strings.HasPrefix(s, "@") {
+				at, rest, _ := strings.Cut(s[1:], ":")
+				x, _ = strconv.Atoi(at)
+				s = rest
+			}
+			w := 20 * len([]rune(s))
+			pw.Words = append(pw.Words, queue.Word{Text: s, X0: x, X1: x + w, Y0: y, Y1: y + 40, Conf: 90})
+			x += w + 15
+		}
+		y += 120
+	}
+	add("STT", "@420:Họ,", "chữ", "đệm,", "tên", "@880:Ngày", "sinh", "@1120:Giới", "tính", "@1300:Số", "định", "danh", "@1620:Quan", "hệ")
+	add("+", "@426:Bùi", "Hoàng", "Nghĩa", "@883:26/06/1960", "@1120:Nam", "@1300:064060931094", "@1620:Chủ", "hộ")
+	add("2", "@428:TrầnThịVy", "@886:10/02/1962", "@1120:Nữ", "@1300:089162832134", "@1620:Vợ")
+	add("34", "@424:Bùi", "Mai", "Ngân", "@890:17/06/1985", "@1120:Nữ", "@1300:068185903940", "@1620:Con")
+	add("@417:Hoàng", "Văn", "Nam", "@883:28/03/2011", "@1120:Nam", "@1300:089211610954", "@1620:Con") // number lost
+	add("_", "@420:Hoàng", "Quang", "Duy", "@883:02/11/2018", "@1120:Nam", "@1300:075218880652", "@1620:Con")
+	y -= 60
+	add("@305:6") // the number alone, above its row
+	add("@415:Lê", "Thị", "Hương", "@880:11/11/1985", "@1120:Nữ", "@1300:064185483498", "@1620:Vợ")
+	add("8.", "@415:Hoàng", "Thị", "Ly", "@880:07/04/2024", "@1120:Nữ", "@1300:001324307629", "@1620:Con")
+	add("Giấy", "xác", "nhận", "có", "giá", "trị", "30", "ngày", "kể", "từ", "ngày", "ký.")
+	add("@305:9", "@420:Ghi", "chú") // after the table: not a row
+	got := map[string]string{}
+	for _, e := range ExtractPages(rt, []PageWords{pw}) {
+		got[e.Key] = e.Value
+	}
+	want := map[string]string{
+		"member_1_full_name": "Bùi Hoàng Nghĩa", "member_1_relation": "Chủ hộ", "member_1_personal_id": "064060931094",
+		"member_2_full_name": "Trần Thị Vy", "member_2_date_of_birth": "10/02/1962",
+		"member_3_full_name": "Bùi Mai Ngân", "member_3_gender": "Nữ",
+		"member_4_full_name": "Hoàng Văn Nam", "member_4_personal_id": "089211610954",
+		"member_5_full_name": "Hoàng Quang Duy", "member_5_date_of_birth": "02/11/2018",
+		"member_6_full_name": "Lê Thị Hương", "member_6_relation": "Vợ",
+		"member_7_full_name": "Hoàng Thị Ly", "member_7_personal_id": "001324307629",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	for k := range got {
+		if strings.HasPrefix(k, "member_8_") || strings.HasPrefix(k, "member_9_") {
+			t.Errorf("prose after the table read as a row: %s = %q", k, got[k])
+		}
 	}
 }

@@ -42,6 +42,25 @@ func NormalizeName(s string) string {
 	return titleCaser.String(strings.ToLower(s))
 }
 
+// splitGluedName puts back the spaces OCR drops between the syllables of a name printed in
+// title case: "TrầnThịVy" → "Trần Thị Vy". A capital after a small letter starts a new
+// syllable (Vietnamese names have no inner capitals); names in capitals stay as read. Used
+// on OCR values only: a keyed "McKay" is left alone.
+func splitGluedName(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range norm.NFC.String(s) {
+		if prevLower && unicode.IsUpper(r) {
+			b.WriteRune(' ')
+		}
+		b.WriteRune(r)
+		if !unicode.Is(unicode.Mn, r) {
+			prevLower = unicode.IsLower(r)
+		}
+	}
+	return b.String()
+}
+
 var (
 	longDateRe = regexp.MustCompile(`(?i)ng[àaá]y\s*(\d{1,2})\s*th[áa]ng\s*(\d{1,2})\s*n[ăa]m\s*(\d{4})`)
 	numDateRe  = regexp.MustCompile(`^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$`)

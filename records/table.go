@@ -11,35 +11,56 @@ import (
 // printed. A row starts with its number (the index column); words go to the column whose
 // header starts at or left of them. The lines of a table are marked busy so that scalar
 // labels are not looked for inside it.
+//
+// Row numbers are small and printed against the cell's top rule, so a damaged scan often
+// loses them or reads them as "+", "_" or "34". A line whose number is missing or misread
+// is still a row when its cells look like one (dates, IDs and catalogue values where the
+// columns want them); it takes the next number. The table ends at the first line that is
+// neither numbered nor row-like.
 func extractTable(t Table, lines []line) []Extracted {
 	if len(t.Columns) == 0 {
 		return nil
 	}
 	var out []Extracted
 	for hi := range lines {
-		_, ok := tableHeader(t, lines[hi])
+		starts, ok := tableHeader(t, lines[hi])
 		if !ok {
 			continue
 		}
 		lines[hi].busy = true
+		// A word starting left of this x is in the index column: halfway between the
+		// index header and the first column's header.
+		indexEnd := 0
+		if x, ok := starts[0]; ok {
+			indexEnd = (lines[hi].words[0].X0 + x) / 2
+		}
 		prev := 0
 		for j := hi + 1; j < len(lines) && lines[j].page == lines[hi].page; j++ {
 			l := lines[j]
-			if len(l.words) < 2 {
+			ws := l.words
+			n, numbered := rowNumber(ws[0])
+			inIndex := ws[0].X0 < indexEnd && len([]rune(ws[0].Text)) <= 3
+			if numbered || inIndex {
+				ws = ws[1:]
+			}
+			if len(ws) == 0 {
+				if numbered && inIndex {
+					// the number alone on its own line, above its row
+					lines[j].busy = true
+					continue
+				}
 				break
 			}
-			num := NormalizeDigits(l.words[0].Text)
-			n, err := strconv.Atoi(num)
-			if err != nil || n <= 0 || n > 999 || len(num) != len(strings.TrimSpace(l.words[0].Text)) {
+			cells := parseRow(t.Columns, ws)
+			if !numbered && !rowLike(t.Columns, cells) {
 				break
 			}
 			// Row numbers run on: a misread number ("3" for "5") takes the next one.
-			if prev > 0 && n != prev+1 {
+			if !numbered || (prev > 0 && n != prev+1) {
 				n = prev + 1
 			}
 			prev = n
 			lines[j].busy = true
-			cells := parseRow(t.Columns, l.words[1:])
 			for c, ws := range cells {
 				if len(ws) == 0 {
 					continue
@@ -51,6 +72,36 @@ func extractTable(t Table, lines []line) []Extracted {
 		}
 	}
 	return out
+}
+
+// rowNumber reads a row number such as "3", "3." or "3)" (OCR confusions allowed: "l" is 1).
+func rowNumber(w word) (int, bool) {
+	text := strings.TrimRight(strings.TrimSpace(w.Text), ".)")
+	num := NormalizeDigits(text)
+	n, err := strconv.Atoi(num)
+	if err != nil || n <= 0 || n > 999 || len(num) != len(text) {
+		return 0, false
+	}
+	return n, true
+}
+
+// rowLike says whether cells read as a table row: at least half of the columns with a typed
+// value (date, ID, number, catalogue) hold a word that can start such a value, and at
+// least one does.
+func rowLike(cols []Field, cells [][]word) bool {
+	typed, ok := 0, 0
+	for c, f := range cols {
+		switch f.Type {
+		case TypeDate, TypePersonalID, TypeNumber, TypeCatalog:
+		default:
+			continue
+		}
+		typed++
+		if len(cells[c]) > 0 && startsCell(f, cells[c][0]) {
+			ok++
+		}
+	}
+	return ok > 0 && ok*2 >= typed
 }
 
 // tableHeader finds the start x of each column's header on line l; ok when the index

@@ -146,6 +146,12 @@ func TestNormalize(t *testing.T) {
 			t.Errorf("Normalize(%s, %q) = %q, want %q", c.f.Type, c.in, got, c.out)
 		}
 	}
+	for in, out := range map[string]string{"TrầnThịVy": "Trần Thị Vy", "Nguyễn ThuHoài Tâm": "Nguyễn Thu Hoài Tâm",
+		"Ngo\u0302Thi\u0323": "Ngô Thị", "NGUYỄN VĂN": "NGUYỄN VĂN", "Lê Thị": "Lê Thị"} {
+		if got := splitGluedName(in); got != out {
+			t.Errorf("splitGluedName(%q) = %q, want %q", in, got, out)
+		}
+	}
 	if !Equal(name, "TRẦN THỊ HẰNG", "Trần Thị Hằng") {
 		t.Error("names compare case-insensitively")
 	}
