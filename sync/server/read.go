@@ -67,18 +67,13 @@ func NewReaderToken(ctx context.Context, st store.Store, name string, now time.T
 func (s *Server) readAuth(h func(http.ResponseWriter, *http.Request, store.Reader)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.metrics.reads.Add(1)
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || tok == "" || len(tok) > 200 {
-			s.metrics.authFailures.Add(1)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="sohoa-read"`)
-			s.fail(w, errReaderUnauthorized)
+		hash, ok := s.bearer(w, r, "sohoa-read", errReaderUnauthorized)
+		if !ok {
 			return
 		}
-		rd, err := s.cfg.Store.ReaderByToken(r.Context(), HashSecret(tok))
+		rd, err := s.cfg.Store.ReaderByToken(r.Context(), hash)
 		if errors.Is(err, store.ErrNotFound) {
-			s.metrics.authFailures.Add(1)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="sohoa-read"`)
-			s.fail(w, errReaderUnauthorized)
+			s.unknownToken(w, "sohoa-read", errReaderUnauthorized)
 			return
 		}
 		if err != nil {

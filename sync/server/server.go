@@ -333,21 +333,34 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, limit int64, v
 	return nil
 }
 
+// bearer returns the SHA-256 of the request's bearer token; without a usable token it answers
+// 401 with the realm and returns false.
+func (s *Server) bearer(w http.ResponseWriter, r *http.Request, realm string, unauthorized *wire.Error) (string, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" || len(tok) > 200 {
+		s.unknownToken(w, realm, unauthorized)
+		return "", false
+	}
+	return HashSecret(tok), true
+}
+
+// unknownToken answers 401 for a missing or unknown token.
+func (s *Server) unknownToken(w http.ResponseWriter, realm string, unauthorized *wire.Error) {
+	s.metrics.authFailures.Add(1)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
+	s.fail(w, unauthorized)
+}
+
 // auth checks the bearer token, refuses revoked workstations and applies the rate limit.
 func (s *Server) auth(h func(http.ResponseWriter, *http.Request, store.Workstation)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || tok == "" || len(tok) > 200 {
-			s.metrics.authFailures.Add(1)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="sohoa"`)
-			s.fail(w, errUnauthorized)
+		hash, ok := s.bearer(w, r, "sohoa", errUnauthorized)
+		if !ok {
 			return
 		}
-		ws, err := s.cfg.Store.WorkstationByToken(r.Context(), HashSecret(tok))
+		ws, err := s.cfg.Store.WorkstationByToken(r.Context(), hash)
 		if errors.Is(err, store.ErrNotFound) {
-			s.metrics.authFailures.Add(1)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="sohoa"`)
-			s.fail(w, errUnauthorized)
+			s.unknownToken(w, "sohoa", errUnauthorized)
 			return
 		}
 		if err != nil {
