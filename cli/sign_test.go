@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/pkcs11"
 	"golang.org/x/text/unicode/norm"
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/sohoa/sohoa/internal/softhsmtest"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sync/wire"
 )
@@ -247,73 +247,12 @@ func TestSignBatchPKCS11(t *testing.T) {
 	}
 }
 
-// softToken makes a SoftHSM2 token "SoHoa Test" (user PIN 123456) in a temporary directory
-// holding key (imported with softhsm2-util), its certificate and the issuing CA's (as
-// sign/pkcs11_test.go does).
+// softToken makes a SoftHSM2 token "SoHoa Test" (user PIN 123456) holding key, its
+// certificate and the issuing CA's.
 func softToken(t *testing.T, module string, key *ecdsa.PrivateKey, cert, ca *x509.Certificate) {
 	t.Helper()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "softhsm2.conf")
-	if err := os.MkdirAll(filepath.Join(dir, "tokens"), 0o700); err != nil {
-		t.Fatal(err)
+	if module != softhsmtest.Module {
+		t.Fatalf("module %s: softhsmtest makes tokens for %s", module, softhsmtest.Module)
 	}
-	if err := os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SOFTHSM2_CONF", conf)
-	run := func(args ...string) {
-		if out, err := exec.Command("softhsm2-util", args...).CombinedOutput(); err != nil {
-			t.Fatalf("softhsm2-util %v: %v\n%s", args, err, out)
-		}
-	}
-	run("--init-token", "--free", "--label", "SoHoa Test", "--pin", "123456", "--so-pin", "654321")
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run("--import", keyFile, "--token", "SoHoa Test", "--label", "signing key", "--id", "a1b2", "--pin", "123456")
-	ctx := pkcs11.New(module)
-	if err := ctx.Initialize(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ctx.Finalize(); ctx.Destroy() }()
-	slots, err := ctx.GetSlotList(true)
-	if err != nil || len(slots) == 0 {
-		t.Fatalf("slots: %v %v", slots, err)
-	}
-	var slot uint
-	for _, sl := range slots {
-		if ti, err := ctx.GetTokenInfo(sl); err == nil && ti.Label == "SoHoa Test" {
-			slot = sl
-		}
-	}
-	sess, err := ctx.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctx.CloseSession(sess)
-	if err := ctx.Login(sess, pkcs11.CKU_USER, "123456"); err != nil {
-		t.Fatal(err)
-	}
-	defer ctx.Logout(sess)
-	for i, c := range []*x509.Certificate{cert, ca} {
-		id := []byte{0xa1, 0xb2}
-		if i > 0 {
-			id = []byte{byte(i)}
-		}
-		if _, err := ctx.CreateObject(sess, []*pkcs11.Attribute{
-			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_CERTIFICATE),
-			pkcs11.NewAttribute(pkcs11.CKA_CERTIFICATE_TYPE, pkcs11.CKC_X_509),
-			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-			pkcs11.NewAttribute(pkcs11.CKA_ID, id),
-			pkcs11.NewAttribute(pkcs11.CKA_SUBJECT, c.RawSubject),
-			pkcs11.NewAttribute(pkcs11.CKA_VALUE, c.Raw),
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	softhsmtest.NewToken(t, key, []*x509.Certificate{cert, ca})
 }
