@@ -29,23 +29,6 @@ type reviewSetup struct {
 	lowDoc     int                 // index of the document whose page has a low OCR confidence
 }
 
-// docChecker validates documents with the record type, as cli/cmd_review.go does.
-func docChecker(st *queue.Store, rt *records.RecordType) queue.DocChecker {
-	now := time.Now()
-	return func(ctx context.Context, id int64) (queue.DocProblems, error) {
-		ps, err := records.ValidateDocument(ctx, st, rt, id, now)
-		var dp queue.DocProblems
-		for _, p := range ps {
-			if p.Severity == records.SeverityError {
-				dp.Errors++
-			} else {
-				dp.Warnings++
-			}
-		}
-		return dp, err
-	}
-}
-
 // newReviewSetup builds and submits a batch of n documents. before runs after keying and
 // before the submit (a supervisor keying a field, for the four-eyes test).
 func newReviewSetup(t *testing.T, n int, before func(s *reviewSetup)) *reviewSetup {
@@ -111,7 +94,7 @@ func newReviewSetup(t *testing.T, n int, before func(s *reviewSetup)) *reviewSet
 	if before != nil {
 		before(s)
 	}
-	if _, err := h.e.st.Submit(ctx, s.clerk, s.batch.ID, docChecker(h.e.st, rt), true); err != nil {
+	if _, err := h.e.st.Submit(ctx, s.clerk, s.batch.ID, records.Checker(h.e.st, rt, time.Now(), nil), true); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/sohoa/sohoa/records"
 )
 
-// batchDocChecker validates one document of batch b with its record type (records.ValidateDocument):
+// batchDocChecker validates the documents of batch b with its record type (records.Checker):
 // the queue refuses a submit while any document has a hard error.
 func batchDocChecker(st *queue.Store, b queue.Batch) (queue.DocChecker, error) {
 	reg, err := recordRegistryFor(st.Dir())
@@ -22,22 +21,7 @@ func batchDocChecker(st *queue.Store, b queue.Batch) (queue.DocChecker, error) {
 	if !ok {
 		return nil, errors.New("loại hồ sơ không có / unknown record type: " + b.RecordType)
 	}
-	now := time.Now()
-	return func(ctx context.Context, id int64) (queue.DocProblems, error) {
-		ps, err := records.ValidateDocument(ctx, st, rt, id, now)
-		if err != nil {
-			return queue.DocProblems{}, err
-		}
-		var dp queue.DocProblems
-		for _, p := range ps {
-			if p.Severity == records.SeverityError {
-				dp.Errors++
-			} else {
-				dp.Warnings++
-			}
-		}
-		return dp, nil
-	}, nil
+	return records.Checker(st, rt, time.Now(), nil), nil
 }
 
 // submitBatch sends the selected batch to review (off the UI goroutine). Hard validation

@@ -25,7 +25,7 @@ func init() {
 		summary: "review comments of a batch / nhận xét khi duyệt lô", run: runComments})
 }
 
-// docChecker validates documents with the batch's record type (records.ValidateDocument).
+// docChecker validates documents with the batch's record type (records.Checker).
 func (c *cmdCtx) docChecker(ctx context.Context, batchID string, report func(doc int64, p records.Problem)) (queue.DocChecker, error) {
 	b, err := c.store.Batch(ctx, batchID)
 	if err != nil {
@@ -35,25 +35,7 @@ func (c *cmdCtx) docChecker(ctx context.Context, batchID string, report func(doc
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	return func(ctx context.Context, id int64) (queue.DocProblems, error) {
-		ps, err := records.ValidateDocument(ctx, c.store, rt, id, now)
-		if err != nil {
-			return queue.DocProblems{}, err
-		}
-		var dp queue.DocProblems
-		for _, p := range ps {
-			if p.Severity == records.SeverityError {
-				dp.Errors++
-			} else {
-				dp.Warnings++
-			}
-			if report != nil {
-				report(id, p)
-			}
-		}
-		return dp, nil
-	}, nil
+	return records.Checker(c.store, rt, time.Now(), report), nil
 }
 
 func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {

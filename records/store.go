@@ -92,3 +92,27 @@ func ValidateDocument(ctx context.Context, st DocStore, rt *RecordType, document
 	}
 	return Validate(rt, vals, now), nil
 }
+
+// Checker is the queue.DocChecker that Store.Submit needs: it validates one document's current
+// values with rt (ValidateDocument, as of now) and counts hard errors and warnings. report,
+// when set, receives every problem (the CLI lists them).
+func Checker(st DocStore, rt *RecordType, now time.Time, report func(doc int64, p Problem)) queue.DocChecker {
+	return func(ctx context.Context, id int64) (queue.DocProblems, error) {
+		ps, err := ValidateDocument(ctx, st, rt, id, now)
+		if err != nil {
+			return queue.DocProblems{}, err
+		}
+		var dp queue.DocProblems
+		for _, p := range ps {
+			if p.Severity == SeverityError {
+				dp.Errors++
+			} else {
+				dp.Warnings++
+			}
+			if report != nil {
+				report(id, p)
+			}
+		}
+		return dp, nil
+	}
+}
