@@ -336,14 +336,7 @@ func (s *batchesScreen) hitText(i int) string {
 		return ""
 	}
 	h := s.hits[i]
-	name := h.BatchID
-	for _, b := range s.batches {
-		if b.ID == h.BatchID {
-			name = b.Name
-		}
-	}
-	where := tr("search.where", map[string]any{"Batch": name, "Doc": h.DocumentID})
-	return fmt.Sprintf("%s — %s", where, h.Snippet)
+	return fmt.Sprintf("%s — %s", hitWhere(h, s.batches), h.Snippet)
 }
 
 // showCreate opens the new-batch form in a dialog.

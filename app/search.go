@@ -208,15 +208,20 @@ func (s *searchScreen) hitText(i int) string {
 		return ""
 	}
 	h := s.hits[i]
-	name := h.BatchID
-	for _, b := range s.batches {
-		if b.ID == h.BatchID {
-			name = b.Name
-		}
-	}
-	where := tr("search.where", map[string]any{"Batch": name, "Doc": h.DocumentID})
+	where := hitWhere(h, s.batches)
 	if h.Field != "" {
 		where += " · " + h.Field
 	}
 	return fmt.Sprintf("%s — %s", where, h.Snippet)
+}
+
+// hitWhere names where a search hit is: its batch (by name when the batch is known) and document.
+func hitWhere(h queue.Hit, batches []queue.Batch) string {
+	name := h.BatchID
+	for _, b := range batches {
+		if b.ID == h.BatchID {
+			name = b.Name
+		}
+	}
+	return tr("search.where", map[string]any{"Batch": name, "Doc": h.DocumentID})
 }
