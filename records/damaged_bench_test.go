@@ -2,7 +2,6 @@ package records
 
 import (
 	"bytes"
-	"context"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -12,11 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 
 	"github.com/sohoa/sohoa/internal/docgen"
-	"github.com/sohoa/sohoa/queue"
 )
 
 // damage turns a clean generated page into a poor scan: a small skew (deg, counter-clockwise),
@@ -87,10 +84,6 @@ func BenchmarkExtractDamaged(b *testing.B) {
 		b.Fatal(err)
 	}
 	const perType = 3
-	type sample struct {
-		doc  docgen.Document
-		path string
-	}
 	var samples []sample
 	count := map[string]int{}
 	dir := b.TempDir()
@@ -122,20 +115,7 @@ func BenchmarkExtractDamaged(b *testing.B) {
 	per := map[string]*score{}
 	var all score
 	for n := 0; n < b.N; n++ {
-		words := make([][]queue.Word, len(samples))
-		errs := make([]error, len(samples))
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 2)
-		for i, s := range samples {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				words[i], errs[i] = tesseractWords(context.Background(), s.path)
-			}()
-		}
-		wg.Wait()
+		words, errs := tesseractSamples(samples)
 		per, all = map[string]*score{}, score{}
 		for i, s := range samples {
 			if errs[i] != nil {

@@ -58,10 +58,6 @@ func TestExtractTesseract(t *testing.T) {
 		t.Fatalf("tesseract CLI is required: %v", err)
 	}
 	reg := bundled(t)
-	type sample struct {
-		doc  docgen.Document
-		path string
-	}
 	var samples []sample
 	seen := map[string]bool{}
 	dir := t.TempDir()
@@ -81,20 +77,7 @@ func TestExtractTesseract(t *testing.T) {
 		}
 		samples = append(samples, sample{doc, p})
 	}
-	words := make([][]queue.Word, len(samples))
-	errs := make([]error, len(samples))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
-	for i, s := range samples {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			words[i], errs[i] = tesseractWords(context.Background(), s.path)
-		}()
-	}
-	wg.Wait()
+	words, errs := tesseractSamples(samples)
 	var all score
 	for i, s := range samples {
 		if errs[i] != nil {
@@ -129,4 +112,29 @@ func TestExtractTesseract(t *testing.T) {
 	if all.pct() < 90 {
 		t.Errorf("field accuracy on Tesseract output %.1f%% < 90%%", all.pct())
 	}
+}
+
+// sample is a generated document and its page written to disk.
+type sample struct {
+	doc  docgen.Document
+	path string
+}
+
+// tesseractSamples OCRs every sample's page with the tesseract CLI, two at a time.
+func tesseractSamples(samples []sample) ([][]queue.Word, []error) {
+	words := make([][]queue.Word, len(samples))
+	errs := make([]error, len(samples))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, s := range samples {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			words[i], errs[i] = tesseractWords(context.Background(), s.path)
+		}()
+	}
+	wg.Wait()
+	return words, errs
 }
