@@ -13,7 +13,10 @@ import (
 type FieldSource string
 
 const (
-	SourceOCR         FieldSource = "ocr"
+	SourceOCR FieldSource = "ocr"
+	// SourceOCRAccepted is an OCR value a clerk accepted as it was, without typing it; the
+	// value's By names who accepted it.
+	SourceOCRAccepted FieldSource = "ocr-accepted"
 	SourceKeyed       FieldSource = "keyed"
 	SourceCorrected   FieldSource = "corrected"
 	SourceDoubleKeyed FieldSource = "double-keyed"
@@ -39,7 +42,7 @@ var ErrFieldsLocked = errors.New("trường dữ liệu đã khóa: lô đang ch
 func (s *Store) SetField(ctx context.Context, actor User, documentID int64, key, value string, src FieldSource, conf float64) error {
 	value = norm.NFC.String(value)
 	switch src {
-	case SourceOCR, SourceKeyed, SourceCorrected, SourceDoubleKeyed:
+	case SourceOCR, SourceOCRAccepted, SourceKeyed, SourceCorrected, SourceDoubleKeyed:
 	default:
 		return fmt.Errorf("unknown field source %q", src)
 	}
