@@ -47,8 +47,8 @@ func TestCutPlainPutResumes(t *testing.T) {
 	ctx := context.Background()
 	var (
 		mu       sync.Mutex
-		read     = map[string]int64{} // blob -> bytes the server read, over both runs
-		ranges   []string             // Content-Range of every blob PUT after the cut
+		read     = map[string]*atomic.Int64{} // blob -> bytes the server read, over both runs
+		ranges   []string                     // Content-Range of every blob PUT after the cut
 		heads    atomic.Int32
 		puts     atomic.Int32
 		cutBlob  string
@@ -69,28 +69,32 @@ func TestCutPlainPutResumes(t *testing.T) {
 		if r.Method != http.MethodPut {
 			return false
 		}
-		body := &countingBody{ReadCloser: r.Body, seen: new(atomic.Int64)}
-		r.Body = body
 		mu.Lock()
+		// The count grows as the server reads, so it is complete once the response is out.
+		seen := read[h]
+		if seen == nil {
+			seen = new(atomic.Int64)
+			read[h] = seen
+		}
+		body := &countingBody{ReadCloser: r.Body, seen: seen}
+		r.Body = body
 		first := cutBlob == ""
 		if cutBlob != "" {
 			ranges = append(ranges, r.Header.Get("Content-Range"))
 		}
 		mu.Unlock()
 		// Cut the second blob PUT half-way, so one blob of the batch is already stored.
-		if puts.Add(1) == 2 && first {
+		cut := puts.Add(1) == 2 && first
+		if cut {
 			mu.Lock()
 			cutBlob, cutSize = h, r.ContentLength
 			mu.Unlock()
 			body.ReadCloser = &cutReader{ReadCloser: body.ReadCloser, limit: r.ContentLength / 2, cut: cf}
-			e.srv.Handler().ServeHTTP(w, r)
-			close(settled)
-		} else {
-			e.srv.Handler().ServeHTTP(w, r)
 		}
-		mu.Lock()
-		read[h] += body.seen.Load()
-		mu.Unlock()
+		e.srv.Handler().ServeHTTP(w, r)
+		if cut {
+			close(settled)
+		}
 		return true
 	}
 	e.fault.Store(&f)
@@ -99,15 +103,18 @@ func TestCutPlainPutResumes(t *testing.T) {
 		t.Fatalf("first run: %v, want it cut off", err)
 	}
 	<-settled
+	mu.Lock()
 	half := cutSize / 2
-	if read[cutBlob] != half || half == 0 {
-		t.Fatalf("the server read %d bytes of the cut blob, want %d", read[cutBlob], half)
-	}
-	heads.Store(0)
+	readCut := read[cutBlob].Load()
 	var before int64
 	for _, n := range read {
-		before += n
+		before += n.Load()
 	}
+	mu.Unlock()
+	if readCut != half || half == 0 {
+		t.Fatalf("the server read %d bytes of the cut blob, want %d", readCut, half)
+	}
+	heads.Store(0)
 
 	again, err := client.FromStore(ctx, e.ws.Store, e.ws.Supervisor)
 	if err != nil {
@@ -130,14 +137,16 @@ func TestCutPlainPutResumes(t *testing.T) {
 		}
 		total += int64(len(data))
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	for _, n := range read {
-		got += n
+		got += n.Load()
 	}
 	if got != total {
 		t.Fatalf("the server read %d blob bytes over both runs, want the batch's %d (%d re-sent)", got, total, got-total)
 	}
-	if read[cutBlob] != cutSize {
-		t.Fatalf("the server read %d bytes of the cut blob, want its %d once", read[cutBlob], cutSize)
+	if n := read[cutBlob].Load(); n != cutSize {
+		t.Fatalf("the server read %d bytes of the cut blob, want its %d once", n, cutSize)
 	}
 	if want := fmt.Sprintf("bytes %d-%d/%d", half, cutSize-1, cutSize); len(ranges) == 0 || ranges[0] != want {
 		t.Fatalf("the first PUT after the cut had Content-Range %q, want %q", ranges, want)
