@@ -221,9 +221,7 @@ func ToCapabilities(c *ScannerCapabilities) capture.Capabilities {
 			continue
 		}
 		out.Sources = append(out.Sources, s.src)
-		for _, r := range s.caps.Resolutions {
-			out.Resolutions = append(out.Resolutions, r)
-		}
+		out.Resolutions = append(out.Resolutions, s.caps.Resolutions...)
 		for _, r := range standardDPI {
 			if s.caps.Supports(r) {
 				out.Resolutions = append(out.Resolutions, r)

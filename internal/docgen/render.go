@@ -190,22 +190,6 @@ func (c *canvas) fillRect(x0, y0, x1, y1 int, col color.RGBA) {
 	}
 }
 
-// disc draws an anti-aliased filled disc with the given opacity.
-func (c *canvas) disc(cx, cy, r float64, col color.RGBA, opacity float64) {
-	x0, x1 := int(math.Floor(cx-r-1)), int(math.Ceil(cx+r+1))
-	y0, y1 := int(math.Floor(cy-r-1)), int(math.Ceil(cy+r+1))
-	for y := y0; y <= y1; y++ {
-		for x := x0; x <= x1; x++ {
-			d := math.Hypot(float64(x)-cx, float64(y)-cy)
-			a := r + 0.5 - d
-			if a <= 0 {
-				continue
-			}
-			c.ink(x, y, col, math.Min(a, 1)*opacity)
-		}
-	}
-}
-
 // ring draws an anti-aliased circle outline of the given stroke width.
 func (c *canvas) ring(cx, cy, r, width float64, col color.RGBA, opacity float64) {
 	ro := r + width/2
