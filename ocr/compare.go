@@ -53,9 +53,11 @@ func ComparePoolWithCLI(ctx context.Context, pages [][]byte, workers int) (Repor
 		return rep, err
 	}
 	stop := make(chan struct{})
+	sampled := make(chan struct{})
 	var peakMu sync.Mutex
 	var workerPeak int64
 	go func() { // sample the workers' high-water marks
+		defer close(sampled)
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -80,6 +82,7 @@ func ComparePoolWithCLI(ctx context.Context, pages [][]byte, workers int) (Repor
 	})
 	rep.PoolDuration = time.Since(start)
 	close(stop)
+	<-sampled // the sampler is done writing workerPeak
 	p.Close()
 	if err != nil {
 		return rep, fmt.Errorf("pool: %w", err)
