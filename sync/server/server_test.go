@@ -45,6 +45,9 @@ func TestMain(m *testing.M) {
 
 var fixedNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
+// testMetricsToken is the metrics token of the test servers.
+const testMetricsToken = "metrics-token-for-tests-0123456789"
+
 type env struct {
 	t     testing.TB
 	dir   string
@@ -98,7 +101,7 @@ func newEnv(t testing.TB, open backend, mod func(*server.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg := server.Config{DataDir: dir, Store: st, Blobs: blobs, Key: key, Now: func() time.Time { return fixedNow },
-		Logger: slog.New(slog.DiscardHandler)}
+		Logger: slog.New(slog.DiscardHandler), MetricsToken: testMetricsToken}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -322,7 +325,7 @@ func testSync(t *testing.T, open backend) {
 	if n, _ := e.storedFiles(); n != 9 {
 		t.Fatalf("%d blobs on disk, want 9", n)
 	}
-	resp, raw = e.do("GET", "/metrics", "", nil, nil)
+	resp, raw = e.do("GET", "/metrics", testMetricsToken, nil, nil)
 	for _, want := range []string{"sohoa_batches_committed_total 1\n", "sohoa_commits_repeated_total 1\n", "sohoa_blobs_stored_total 9\n", "sohoa_blobs_existing_total 1\n"} {
 		if !strings.Contains(string(raw), want) {
 			t.Fatalf("metrics lack %q:\n%s", want, raw)
