@@ -65,6 +65,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *data == "" {
 		return errors.New("--data DIR is required")
 	}
+	var metricsToken string
+	var exemptPrefixes []netip.Prefix
+	if cmd == "serve" { // before opening anything: a bad setting fails at once
+		var err error
+		if metricsToken, err = readMetricsToken(*metricsFile); err != nil {
+			return err
+		}
+		if exemptPrefixes, err = parsePrefixes(*exempt); err != nil {
+			return err
+		}
+	}
 	st, blobs, err := server.OpenStore(ctx, *data, *db)
 	if err != nil {
 		return err
@@ -163,14 +174,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		clientCAs = pool
 		slog.Info("mutual TLS on: a client certificate is required", "client_cas", n)
 	}
-	metricsToken, err := readMetricsToken(*metricsFile)
-	if err != nil {
-		return err
-	}
-	exemptPrefixes, err := parsePrefixes(*exempt)
-	if err != nil {
-		return err
-	}
 	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, Verifier: verifier, ClientCAs: clientCAs,
 		MetricsToken: metricsToken, MaxConnsPerAddr: *maxConns, ConnLimitExempt: exemptPrefixes,
 		MinTransferRate: *minRate, TransferGrace: *grace, StallTimeout: *stall,
@@ -195,7 +198,11 @@ const MetricsTokenEnv = "SOHOA_METRICS_TOKEN"
 func readMetricsToken(file string) (string, error) {
 	env := os.Getenv(MetricsTokenEnv)
 	if file == "" {
-		return strings.TrimSpace(env), nil
+		env = strings.TrimSpace(env)
+		if env == "" {
+			return "", nil
+		}
+		return env, checkMetricsToken(env)
 	}
 	if env != "" {
 		return "", fmt.Errorf("--metrics-token-file and $%s exclude each other", MetricsTokenEnv)
@@ -211,7 +218,7 @@ func readMetricsToken(file string) (string, error) {
 	if tok == "" {
 		return "", fmt.Errorf("metrics token file %s is empty", file)
 	}
-	return tok, nil
+	return tok, checkMetricsToken(tok)
 }
 
 // parsePrefixes reads "10.0.0.5,192.168.0.0/24,::1": addresses and CIDR prefixes.
@@ -234,4 +241,11 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+func checkMetricsToken(tok string) error {
+	if len(tok) < server.MinMetricsToken {
+		return fmt.Errorf("the metrics token must have at least %d characters (make one with: openssl rand -hex 32)", server.MinMetricsToken)
+	}
+	return nil
 }

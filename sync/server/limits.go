@@ -53,7 +53,9 @@ func (l *rateLimiter) allow(key string) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.swept) > 10*time.Minute || len(l.buckets) >= maxBuckets {
+	// Sweep every ten minutes, or every minute while the map is full (not on every request
+	// then: a sweep walks the whole map).
+	if since := now.Sub(l.swept); since > 10*time.Minute || len(l.buckets) >= maxBuckets && since > time.Minute {
 		l.sweep(now)
 	}
 	b, ok := l.buckets[key]

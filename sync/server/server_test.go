@@ -49,12 +49,14 @@ var fixedNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 const testMetricsToken = "metrics-token-for-tests-0123456789"
 
 type env struct {
-	t     testing.TB
-	dir   string
-	st    store.Store
-	blobs *store.LocalBlobs
-	srv   *server.Server
-	hs    *httptest.Server
+	t      testing.TB
+	dir    string
+	st     store.Store
+	blobs  *store.LocalBlobs
+	srv    *server.Server
+	hs     *httptest.Server // nil for a live env
+	url    string           // base URL of the server
+	client *http.Client     // talks to it (over TLS for a live env)
 }
 
 type backend func(t testing.TB, dir string) store.Store
@@ -111,7 +113,7 @@ func newEnv(t testing.TB, open backend, mod func(*server.Config)) *env {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { hs.Close(); st.Close() })
-	return &env{t: t, dir: dir, st: st, blobs: blobs, srv: srv, hs: hs}
+	return &env{t: t, dir: dir, st: st, blobs: blobs, srv: srv, hs: hs, url: hs.URL, client: http.DefaultClient}
 }
 
 // enroll makes a code for office and exchanges it over HTTP for a token.
@@ -136,7 +138,7 @@ func (e *env) enroll(office string) wire.EnrollAnswer {
 
 func (e *env) do(method, path, token string, body io.Reader, hdr map[string]string) (*http.Response, []byte) {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.hs.URL+path, body)
+	req, err := http.NewRequest(method, e.url+path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func (e *env) do(method, path, token string, body io.Reader, hdr map[string]stri
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
