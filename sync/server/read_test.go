@@ -173,7 +173,7 @@ func testReadAPI(t *testing.T, open backend) {
 		t.Fatalf("empty export = %#v, want []", rows)
 	}
 	resp, raw = e.do("GET", "/metrics", testMetricsToken, nil, nil)
-	if !strings.Contains(string(raw), "sohoa_read_requests_total ") {
+	if resp.StatusCode != 200 || !strings.Contains(string(raw), "sohoa_read_requests_total ") {
 		t.Fatalf("metrics lack read requests:\n%s", raw)
 	}
 }

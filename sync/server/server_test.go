@@ -328,6 +328,9 @@ func testSync(t *testing.T, open backend) {
 		t.Fatalf("%d blobs on disk, want 9", n)
 	}
 	resp, raw = e.do("GET", "/metrics", testMetricsToken, nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("metrics: %d %s", resp.StatusCode, raw)
+	}
 	for _, want := range []string{"sohoa_batches_committed_total 1\n", "sohoa_commits_repeated_total 1\n", "sohoa_blobs_stored_total 9\n", "sohoa_blobs_existing_total 1\n"} {
 		if !strings.Contains(string(raw), want) {
 			t.Fatalf("metrics lack %q:\n%s", want, raw)
