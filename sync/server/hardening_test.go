@@ -860,3 +860,60 @@ func runWithStdin(bin string, args []string, stdin string) ([]byte, error) {
 	cmd.Stdin = strings.NewReader(stdin)
 	return cmd.CombinedOutput()
 }
+
+// TestHostileRequests: what an attacker tries first, on the real Serve path. Headers trickled
+// in are cut by the header timeout; oversized headers answer 431; a request with two
+// Content-Lengths is refused (no smuggling); deeply nested JSON is refused as malformed; a
+// path with dot segments never reaches a handler.
+func TestHostileRequests(t *testing.T) {
+	lv := newLive(t, func(c *server.Config) { c.ReadHeaderTimeout = time.Second; c.Rate, c.EnrollRate = -1, -1 })
+	ws := lv.enroll("HN-01")
+	raw := func(req string, trickle bool) (string, error) {
+		t.Helper()
+		c, err := lv.dialFrom("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if trickle {
+			go func() {
+				for _, b := range []byte(req) {
+					if _, err := c.Write([]byte{b}); err != nil {
+						return
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+			}()
+		} else if _, err := io.WriteString(c, req); err != nil {
+			return "", err
+		}
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		out, err := io.ReadAll(c)
+		return string(out), err
+	}
+	out, err := raw("GET /healthz HTTP/1.1\r\nHost: sohoa\r\nX-Slow: "+strings.Repeat("a", 100)+"\r\n\r\n", true)
+	if err != nil && !closedByServer(err) || strings.Contains(out, "200 OK") {
+		t.Fatalf("trickled headers: %q %v, want the connection closed by the header timeout", out, err)
+	}
+	out, _ = raw("GET /healthz HTTP/1.1\r\nHost: sohoa\r\nX-Big: "+strings.Repeat("a", 80<<10)+"\r\n\r\n", false)
+	if !strings.HasPrefix(out, "HTTP/1.1 431") {
+		t.Fatalf("80 KiB header: %.60q, want 431", out)
+	}
+	out, _ = raw("PUT /v1/blobs/"+sum([]byte("a"))+" HTTP/1.1\r\nHost: sohoa\r\nAuthorization: Bearer "+ws.Token+
+		"\r\nContent-Length: 1\r\nContent-Length: 40\r\n\r\naPUT /v1/blobs/x HTTP/1.1\r\n\r\n", false)
+	if !strings.HasPrefix(out, "HTTP/1.1 400") || strings.Count(out, "HTTP/1.1") != 1 {
+		t.Fatalf("two Content-Lengths: %q, want one 400 and nothing after it", out)
+	}
+	bomb := strings.Repeat("[", 60000)
+	resp, body := lv.do("POST", "/v1/enroll", "", strings.NewReader(`{"code":`+bomb), nil)
+	wantError(t, resp, body, 400, "malformed_request")
+	resp, body = lv.do("PUT", "/v1/batches/01934b2c-0000-7000-8000-000000000001", ws.Token,
+		strings.NewReader(`{"documents":`+strings.Repeat("[", 1<<20)), nil)
+	wantError(t, resp, body, 400, "bad_manifest")
+	for _, p := range []string{"/v1/blobs/../metrics", "/v1/read/../blobs/" + sum([]byte("a")), "/./metrics"} {
+		out, _ := raw("GET "+p+" HTTP/1.1\r\nHost: sohoa\r\nAuthorization: Bearer "+ws.Token+"\r\nConnection: close\r\n\r\n", false)
+		if strings.HasPrefix(out, "HTTP/1.1 200") || strings.Contains(out, "sohoa_") {
+			t.Fatalf("GET %s answered: %.200q", p, out)
+		}
+	}
+}
