@@ -9,10 +9,15 @@
 //	sohoa-central enroll-code --data DIR [--db ...] --office CODE [--ttl 24h]
 //	sohoa-central revoke --data DIR [--db ...] --workstation ID
 //	sohoa-central workstations --data DIR [--db ...]
-//	sohoa-central reader-token --data DIR [--db ...] --name NAME   (prints a read-only token once)
+//	sohoa-central reader-token --data DIR [--db ...] --name NAME [--office CODE]   (prints a read-only token once)
 //	sohoa-central readers --data DIR [--db ...]
 //	sohoa-central revoke-reader --data DIR [--db ...] --reader ID
 //
 // serve --client-ca CA.pem turns on mutual TLS: every connection must present a client
 // certificate signed by that CA, in addition to the bearer token.
+//
+// serve --metrics-token-file F (or $SOHOA_METRICS_TOKEN) makes GET /metrics answer with that
+// bearer token; without one /metrics answers 404. The limits against slow and greedy clients
+// (--max-conns-per-addr, --conn-limit-exempt, --min-rate, --transfer-grace, --stall-timeout,
+// --read-header-timeout, --idle-timeout) are explained in sync/PROTOCOL.md.
 package main

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -42,7 +43,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cert := fs.String("tls-cert", "", "TLS certificate (default: self-signed, made on first start)")
 	key := fs.String("tls-key", "", "TLS private key")
 	hosts := fs.String("hosts", "", "extra host names/IPs for the self-signed certificate, comma separated")
-	office := fs.String("office", "", "office code (enroll-code)")
+	office := fs.String("office", "", "office code (enroll-code; reader-token: the reader reads this office only)")
 	ttl := fs.Duration("ttl", server.EnrollCodeTTL, "validity of the enrollment code")
 	wsID := fs.String("workstation", "", "workstation id (revoke)")
 	trust := fs.String("trust", "", "trusted root certificates of the signers: a PEM file or a folder of .pem/.crt/.cer (serve)")
@@ -50,11 +51,30 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	clientCA := fs.String("client-ca", "", "mutual TLS: PEM file of the CA(s) whose client certificates are required on every connection (serve)")
 	name := fs.String("name", "", "name of the data-sharing platform (reader-token)")
 	readerID := fs.String("reader", "", "reader id (revoke-reader)")
+	metricsFile := fs.String("metrics-token-file", "", "file holding the bearer token GET /metrics requires (or set $"+MetricsTokenEnv+"); without one /metrics answers 404 (serve)")
+	maxConns := fs.Int("max-conns-per-addr", server.DefaultMaxConnsPerAddr, "connections at a time from one client address (IPv4, or IPv6 /64); -1: no cap (serve)")
+	exempt := fs.String("conn-limit-exempt", "", "comma-separated addresses or CIDR prefixes not capped: a load balancer or reverse proxy in front (serve)")
+	minRate := fs.Int64("min-rate", server.DefaultMinTransferRate, "bytes per second every request body and answer must average after --transfer-grace; -1: off (serve)")
+	grace := fs.Duration("transfer-grace", server.DefaultTransferGrace, "time before --min-rate applies to a body or an answer (serve)")
+	stall := fs.Duration("stall-timeout", server.DefaultStallTimeout, "a body or an answer that moves no byte for this long is cut (serve)")
+	headerTimeout := fs.Duration("read-header-timeout", server.DefaultReadHeaderTimeout, "TLS handshake plus request line and headers (serve)")
+	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "a kept-alive connection without a request is closed after this (serve)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *data == "" {
 		return errors.New("--data DIR is required")
+	}
+	var metricsToken string
+	var exemptPrefixes []netip.Prefix
+	if cmd == "serve" { // before opening anything: a bad setting fails at once
+		var err error
+		if metricsToken, err = readMetricsToken(*metricsFile); err != nil {
+			return err
+		}
+		if exemptPrefixes, err = parsePrefixes(*exempt); err != nil {
+			return err
+		}
 	}
 	st, blobs, err := server.OpenStore(ctx, *data, *db)
 	if err != nil {
@@ -85,7 +105,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return nil
 	case "reader-token":
-		id, token, err := server.NewReaderToken(ctx, st, *name, time.Now())
+		id, token, err := server.NewReaderToken(ctx, st, *name, *office, time.Now())
 		if err != nil {
 			return err
 		}
@@ -103,7 +123,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			if r.RevokedAt != nil {
 				state = "revoked " + r.RevokedAt.Format(time.RFC3339)
 			}
-			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", r.ID, r.CreatedAt.Format(time.RFC3339), state, r.Name)
+			scope := r.Office
+			if scope == "" {
+				scope = "*" // every office
+			}
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.CreatedAt.Format(time.RFC3339), state, scope, r.Name)
 		}
 		return nil
 	case "revoke-reader":
@@ -150,7 +174,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		clientCAs = pool
 		slog.Info("mutual TLS on: a client certificate is required", "client_cas", n)
 	}
-	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, Verifier: verifier, ClientCAs: clientCAs})
+	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, Verifier: verifier, ClientCAs: clientCAs,
+		MetricsToken: metricsToken, MaxConnsPerAddr: *maxConns, ConnLimitExempt: exemptPrefixes,
+		MinTransferRate: *minRate, TransferGrace: *grace, StallTimeout: *stall,
+		ReadHeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout})
 	if err != nil {
 		return err
 	}
@@ -161,4 +188,64 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	slog.Info("sohoa-central listening", "addr", l.Addr().String(), "tls_sha256", fp,
 		"receipt_key", base64.StdEncoding.EncodeToString(srv.PublicKey()), "key_id", wire.KeyID(srv.PublicKey()))
 	return srv.Serve(ctx, l, &tc)
+}
+
+// MetricsTokenEnv names the environment variable that may hold the metrics token.
+const MetricsTokenEnv = "SOHOA_METRICS_TOKEN"
+
+// readMetricsToken reads the metrics token from --metrics-token-file or $SOHOA_METRICS_TOKEN
+// (not from a flag's value: command lines are visible to every local user). "" means none.
+func readMetricsToken(file string) (string, error) {
+	env := os.Getenv(MetricsTokenEnv)
+	if file == "" {
+		env = strings.TrimSpace(env)
+		if env == "" {
+			return "", nil
+		}
+		return env, checkMetricsToken(env)
+	}
+	if env != "" {
+		return "", fmt.Errorf("--metrics-token-file and $%s exclude each other", MetricsTokenEnv)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("metrics token: %w", err)
+	}
+	if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
+		slog.Warn("the metrics token file can be read by other users: chmod 600 it", "file", file)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if tok == "" {
+		return "", fmt.Errorf("metrics token file %s is empty", file)
+	}
+	return tok, checkMetricsToken(tok)
+}
+
+// parsePrefixes reads "10.0.0.5,192.168.0.0/24,::1": addresses and CIDR prefixes.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("--conn-limit-exempt: %q is neither an address nor a CIDR prefix", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func checkMetricsToken(tok string) error {
+	if len(tok) < server.MinMetricsToken {
+		return fmt.Errorf("the metrics token must have at least %d characters (make one with: openssl rand -hex 32)", server.MinMetricsToken)
+	}
+	return nil
 }

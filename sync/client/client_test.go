@@ -180,17 +180,29 @@ func TestEnrollAndSync(t *testing.T) {
 	}
 }
 
-// Blobs the server already holds are not sent again, even after the entry is redone.
+// Blobs the server already holds for the office are not sent again, even after the entry is
+// redone. A blob the server holds only for another office is sent all the same (the server
+// does not tell one office what another holds; sync/PROTOCOL.md "Blobs belong to offices").
 func TestOnlyMissingBlobsSent(t *testing.T) {
 	e := newEnv(t)
 	id := e.batch(synctest.BatchSpec{Documents: 2, Pages: 2})
 	ctx := context.Background()
 	raw, _, _ := e.ws.Store.BatchManifest(ctx, id)
 	m, _, _ := wire.DecodeManifest(bytes.NewReader(raw))
-	pre := m.Documents[0].PDFSHA256
+	pre, other := m.Documents[0].PDFSHA256, m.Documents[1].PDFSHA256
 	data, _ := e.ws.Store.Blobs.Get(pre)
-	if _, err := e.blobs.Put(ctx, pre, bytes.NewReader(data), 1<<30); err != nil {
-		t.Fatal(err)
+	otherData, _ := e.ws.Store.Blobs.Get(other)
+	for _, b := range []struct {
+		sum    string
+		data   []byte
+		office string
+	}{{pre, data, "HN-01"}, {other, otherData, "HCM-02"}} {
+		if _, err := e.blobs.Put(ctx, b.sum, bytes.NewReader(b.data), 1<<30); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.AddOfficeBlob(ctx, b.office, b.sum); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var final client.Progress
 	e.c.Progress = func(p client.Progress) { final = p }
@@ -198,7 +210,8 @@ func TestOnlyMissingBlobsSent(t *testing.T) {
 		t.Fatalf("%+v %v", sum, err)
 	}
 	if final.BytesSent != final.BytesTotal-int64(len(data)) {
-		t.Fatalf("sent %d of %d bytes; %d were already on the server", final.BytesSent, final.BytesTotal, len(data))
+		t.Fatalf("sent %d of %d bytes; %d were already on the server for this office (and %d for another office, to be sent)",
+			final.BytesSent, final.BytesTotal, len(data), len(otherData))
 	}
 	e.checkCommitted(id)
 }

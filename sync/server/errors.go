@@ -23,6 +23,12 @@ var (
 	errReaderRevoked = apiError(403, "reader_revoked",
 		"Mã truy cập chỉ đọc này đã bị thu hồi. Hãy liên hệ quản trị viên.",
 		"This reader token was revoked: contact the administrator.")
+	errMetricsUnauthorized = apiError(401, "unauthorized",
+		"Cần mã truy cập số liệu giám sát (metrics token) hợp lệ.",
+		"A valid metrics token is required.")
+	errReaderOffice = apiError(403, "reader_office",
+		"Mã truy cập chỉ đọc này chỉ được đọc dữ liệu của một đơn vị, không phải đơn vị được hỏi.",
+		"This reader token is limited to one office and may not read the office asked for.")
 	errRevoked = apiError(403, "workstation_revoked",
 		"Máy trạm này đã bị thu hồi quyền đồng bộ. Hãy liên hệ quản trị viên.",
 		"This workstation's credential was revoked: contact the administrator.")
@@ -104,8 +110,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (s *Server) fail(w http.ResponseWriter, e *wire.Error) {
 	s.metrics.errors.Add(1)
-	if e.Code == wire.CodeRateLimited {
-		w.Header().Set("Retry-After", "1")
-	}
 	writeJSON(w, e.Status, e)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,20 +23,58 @@ func (s *Server) stagingPath(ws store.Workstation, sum string) string {
 	return filepath.Join(s.uploads, ws.ID+"."+sum)
 }
 
+// Blobs belong to offices (sync/PROTOCOL.md "Blobs belong to offices"). The blob store keeps
+// one copy of each content, whoever sent it, but a workstation is told "stored" only for blobs
+// its own office holds: blobs one of the office's workstations sent in full, hash checked.
+// For any other blob HEAD answers 404 exactly as for an absent one, a PUT reads and hashes the
+// whole body (so the sender proves it has every byte) and answers 201 as for a new blob, and
+// the manifest's missing list and commit count it as missing. So nobody learns whether another
+// office holds some content (a hash of a known record), nor commits content only another
+// office sent, while storage is still saved: the second upload replaces the file with the same
+// bytes (the same work as a first upload, so its timing tells nothing either).
+
+// officeHolds returns the blob's size when office holds it and the blob store has it.
+func (s *Server) officeHolds(ctx context.Context, office, sum string) (int64, bool, error) {
+	held, err := s.cfg.Store.OfficeBlobs(ctx, office, []string{sum})
+	if err != nil || !held[sum] {
+		return 0, false, err
+	}
+	n, err := s.cfg.Blobs.Size(ctx, sum)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, nil // recorded but lost from the blob store: it must be sent again
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return n, true, nil
+}
+
+// stored records that ws's office holds a blob just made durable (blob, then row) and answers
+// 201.
+func (s *Server) stored(w http.ResponseWriter, r *http.Request, ws store.Workstation, sum string, size int64) {
+	if err := s.cfg.Store.AddOfficeBlob(r.Context(), ws.Office, sum); err != nil {
+		s.internal(w, "record office blob", err)
+		return
+	}
+	s.metrics.blobsStored.Add(1)
+	s.metrics.blobBytes.Add(size)
+	writeJSON(w, 201, wire.BlobAnswer{SHA256: sum, Size: size, Stored: true})
+}
+
 func (s *Server) headBlob(w http.ResponseWriter, r *http.Request, ws store.Workstation) {
 	sum, err := wire.ParseBlobName(r.PathValue("sha"))
 	if err != nil {
 		s.fail(w, errBadBlobName)
 		return
 	}
-	n, err := s.cfg.Blobs.Size(r.Context(), sum)
-	if err == nil {
-		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
-		w.WriteHeader(200)
+	n, ok, err := s.officeHolds(r.Context(), ws.Office, sum)
+	if err != nil {
+		s.internal(w, "head blob", err)
 		return
 	}
-	if !errors.Is(err, store.ErrNotFound) {
-		s.internal(w, "head blob", err)
+	if ok {
+		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+		w.WriteHeader(200)
 		return
 	}
 	if st, err := os.Stat(s.stagingPath(ws, sum)); err == nil {
@@ -54,6 +93,9 @@ func (s *Server) blobError(w http.ResponseWriter, err error) {
 		s.fail(w, errTooLarge)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		s.fail(w, errMalformed("body ended early / nội dung bị ngắt giữa chừng"))
+	case errors.Is(err, errSlowTransfer):
+		// guard cuts the connection without an answer; nothing to log here
+		s.fail(w, errMalformed("body too slow / nội dung gửi quá chậm"))
 	default:
 		s.internal(w, "put blob", err)
 	}
@@ -73,7 +115,10 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request, ws store.Workst
 		s.fail(w, errTooLarge)
 		return
 	}
-	if n, err := s.cfg.Blobs.Size(r.Context(), sum); err == nil {
+	if n, ok, err := s.officeHolds(r.Context(), ws.Office, sum); err != nil {
+		s.internal(w, "put blob", err)
+		return
+	} else if ok {
 		s.metrics.blobsExisting.Add(1)
 		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
 		return
@@ -101,9 +146,7 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request, ws store.Workst
 	if locked {
 		os.Remove(path) // the blob is stored: a partial upload of it is of no use any more
 	}
-	s.metrics.blobsStored.Add(1)
-	s.metrics.blobBytes.Add(n)
-	writeJSON(w, 201, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
+	s.stored(w, r, ws, sum, n)
 }
 
 // holdsPartial says whether a partial upload with some bytes is staged at path.
@@ -148,7 +191,10 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		s.fail(w, errBadRange)
 		return
 	}
-	if n, err := s.cfg.Blobs.Size(r.Context(), sum); err == nil {
+	if n, ok, err := s.officeHolds(r.Context(), ws.Office, sum); err != nil {
+		s.internal(w, "put blob", err)
+		return
+	} else if ok {
 		s.metrics.blobsExisting.Add(1)
 		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
 		return
@@ -174,7 +220,7 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 	if offset == total {
 		// Every byte was staged but the server stopped before moving the file into the blob
 		// store (killed, or the answer was lost): finish it now, whatever this chunk holds.
-		s.finishChunked(w, r, path, sum)
+		s.finishChunked(w, r, ws, path, sum)
 		return
 	}
 	if start != offset {
@@ -198,11 +244,11 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		writeJSON(w, 202, wire.BlobAnswer{SHA256: sum, Offset: offset})
 		return
 	}
-	s.finishChunked(w, r, path, sum)
+	s.finishChunked(w, r, ws, path, sum)
 }
 
 // finishChunked moves a complete staged upload into the blob store, which checks its hash.
-func (s *Server) finishChunked(w http.ResponseWriter, r *http.Request, path, sum string) {
+func (s *Server) finishChunked(w http.ResponseWriter, r *http.Request, ws store.Workstation, path, sum string) {
 	rf, err := os.Open(path)
 	if err != nil {
 		s.internal(w, "staging file", err)
@@ -218,21 +264,28 @@ func (s *Server) finishChunked(w http.ResponseWriter, r *http.Request, path, sum
 		s.blobError(w, err)
 		return
 	}
-	s.metrics.blobsStored.Add(1)
-	s.metrics.blobBytes.Add(size)
-	writeJSON(w, 201, wire.BlobAnswer{SHA256: sum, Size: size, Stored: true})
+	s.stored(w, r, ws, sum, size)
 }
 
-func (s *Server) missing(r *http.Request, m *wire.Manifest) ([]string, error) {
+// missing lists the manifest's blobs that office does not hold (or that the blob store lost).
+func (s *Server) missing(ctx context.Context, office string, m *wire.Manifest) ([]string, error) {
+	sums := m.Blobs()
+	held, err := s.cfg.Store.OfficeBlobs(ctx, office, sums)
+	if err != nil {
+		return nil, err
+	}
 	out := []string{}
-	for _, h := range m.Blobs() {
-		ok, err := s.cfg.Blobs.Has(r.Context(), h)
-		if err != nil {
-			return nil, err
+	for _, h := range sums {
+		if held[h] {
+			ok, err := s.cfg.Blobs.Has(ctx, h)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				continue
+			}
 		}
-		if !ok {
-			out = append(out, h)
-		}
+		out = append(out, h)
 	}
 	return out, nil
 }
@@ -288,7 +341,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, ws store.Wo
 		s.internal(w, "read batch", err)
 		return
 	}
-	miss, err := s.missing(r, m)
+	miss, err := s.missing(r.Context(), ws.Office, m)
 	if err != nil {
 		s.internal(w, "check blobs", err)
 		return
@@ -333,7 +386,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Worksta
 		s.internal(w, "stored manifest", err)
 		return
 	}
-	miss, err := s.missing(r, m)
+	miss, err := s.missing(r.Context(), ws.Office, m)
 	if err != nil {
 		s.internal(w, "check blobs", err)
 		return

@@ -3,14 +3,18 @@ package server
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// rateLimiter is a token bucket per key (workstation id, or client address before
-// authentication). Buckets idle for ten minutes are forgotten.
+// rateLimiter is a token bucket per key (workstation id, reader id, or client address before
+// authentication). Buckets idle for ten minutes are forgotten. The number of buckets is bounded
+// (keys by client address come from the network, not from a table): when maxBuckets are in use
+// even after forgetting the idle ones, new keys share one overflow bucket, so a flood of
+// addresses slows down only new addresses and never grows the map.
 type rateLimiter struct {
 	rate  float64 // tokens per second
 	burst float64
@@ -26,70 +30,110 @@ type bucket struct {
 	last   time.Time
 }
 
+// maxBuckets bounds a rateLimiter's map (about 100 bytes a bucket).
+const maxBuckets = 100_000
+
+// maxWait bounds a refill time (a rate near zero would overflow a Duration).
+const maxWait = 100 * 365 * 24 * time.Hour
+
+// overflowKey is the bucket keys share when the map is full (no real key starts with a space).
+const overflowKey = " overflow"
+
 func newRateLimiter(rate float64, burst int, now func() time.Time) *rateLimiter {
 	return &rateLimiter{rate: rate, burst: float64(burst), now: now, buckets: map[string]*bucket{}}
 }
 
-func (l *rateLimiter) allow(key string) bool {
+// allow takes a token from key's bucket. When there is none it takes nothing and returns how
+// long until the bucket holds a whole token again (the refill time, exact; the caller rounds
+// it up for Retry-After).
+func (l *rateLimiter) allow(key string) (bool, time.Duration) {
 	if l == nil || l.rate <= 0 {
-		return true
+		return true, 0
 	}
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.swept) > 10*time.Minute {
-		for k, b := range l.buckets {
-			if now.Sub(b.last) > 10*time.Minute {
-				delete(l.buckets, k)
-			}
-		}
-		l.swept = now
+	// Sweep every ten minutes, or every minute while the map is full (not on every request
+	// then: a sweep walks the whole map).
+	if since := now.Sub(l.swept); since > 10*time.Minute || len(l.buckets) >= maxBuckets && since > time.Minute {
+		l.sweep(now)
 	}
 	b, ok := l.buckets[key]
 	if !ok {
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
+		if len(l.buckets) >= maxBuckets {
+			key = overflowKey
+			b = l.buckets[key]
+		}
+		if b == nil {
+			b = &bucket{tokens: l.burst, last: now}
+			l.buckets[key] = b
+		}
 	}
-	b.tokens += now.Sub(b.last).Seconds() * l.rate
-	if b.tokens > l.burst {
-		b.tokens = l.burst
+	if now.After(b.last) {
+		b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+		b.last = now
 	}
-	b.last = now
 	if b.tokens < 1 {
-		return false
+		wait := math.Min((1-b.tokens)/l.rate, maxWait.Seconds()) // seconds
+		return false, time.Duration(math.Ceil(wait * float64(time.Second)))
 	}
 	b.tokens--
-	return true
+	return true, 0
 }
 
-// metrics are plain counters shown at /metrics in Prometheus' text format.
+// sweep forgets buckets idle for ten minutes (full again by then at any rate the server uses).
+func (l *rateLimiter) sweep(now time.Time) {
+	for k, b := range l.buckets {
+		if now.Sub(b.last) > 10*time.Minute {
+			delete(l.buckets, k)
+		}
+	}
+	l.swept = now
+}
+
+// retryAfter is the Retry-After value for a refill time: whole seconds, rounded up, at least 1.
+func retryAfter(d time.Duration) string {
+	s := int64(math.Ceil(d.Seconds()))
+	if s < 1 {
+		s = 1
+	}
+	return fmt.Sprint(s)
+}
+
+// metrics are plain counters and gauges shown at /metrics in Prometheus' text format.
 type metrics struct {
 	requests, errors, authFailures, rateLimited     atomic.Int64
 	blobsStored, blobsExisting, blobBytes, mismatch atomic.Int64
 	manifests, commits, commitsRepeated, enrolled   atomic.Int64
 	reads                                           atomic.Int64
+	connsRefused, slowCut                           atomic.Int64
+	inFlight, connsOpen                             atomic.Int64 // gauges
 }
 
 func (m *metrics) write(w io.Writer) {
 	for _, c := range []struct {
-		name, help string
-		v          *atomic.Int64
+		name, help, kind string
+		v                *atomic.Int64
 	}{
-		{"sohoa_http_requests_total", "HTTP requests received", &m.requests},
-		{"sohoa_http_errors_total", "requests answered with an error", &m.errors},
-		{"sohoa_auth_failures_total", "requests refused for authentication", &m.authFailures},
-		{"sohoa_rate_limited_total", "requests refused by the rate limit", &m.rateLimited},
-		{"sohoa_blobs_stored_total", "blobs written", &m.blobsStored},
-		{"sohoa_blobs_existing_total", "blob uploads skipped because the blob was stored", &m.blobsExisting},
-		{"sohoa_blob_bytes_total", "blob bytes written", &m.blobBytes},
-		{"sohoa_blob_hash_mismatch_total", "blob uploads refused for a hash mismatch", &m.mismatch},
-		{"sohoa_manifests_total", "manifests accepted", &m.manifests},
-		{"sohoa_batches_committed_total", "batches committed", &m.commits},
-		{"sohoa_commits_repeated_total", "commits answered with an existing receipt", &m.commitsRepeated},
-		{"sohoa_workstations_enrolled_total", "workstations enrolled", &m.enrolled},
-		{"sohoa_read_requests_total", "requests to the read API", &m.reads},
+		{"sohoa_http_requests_total", "HTTP requests received", "counter", &m.requests},
+		{"sohoa_http_errors_total", "requests answered with an error", "counter", &m.errors},
+		{"sohoa_auth_failures_total", "requests refused for authentication", "counter", &m.authFailures},
+		{"sohoa_rate_limited_total", "requests refused by the rate limit", "counter", &m.rateLimited},
+		{"sohoa_blobs_stored_total", "blobs written", "counter", &m.blobsStored},
+		{"sohoa_blobs_existing_total", "blob uploads skipped because the office held the blob", "counter", &m.blobsExisting},
+		{"sohoa_blob_bytes_total", "blob bytes written", "counter", &m.blobBytes},
+		{"sohoa_blob_hash_mismatch_total", "blob uploads refused for a hash mismatch", "counter", &m.mismatch},
+		{"sohoa_manifests_total", "manifests accepted", "counter", &m.manifests},
+		{"sohoa_batches_committed_total", "batches committed", "counter", &m.commits},
+		{"sohoa_commits_repeated_total", "commits answered with an existing receipt", "counter", &m.commitsRepeated},
+		{"sohoa_workstations_enrolled_total", "workstations enrolled", "counter", &m.enrolled},
+		{"sohoa_read_requests_total", "requests to the read API", "counter", &m.reads},
+		{"sohoa_connections_refused_total", "connections closed at once: too many from one client address", "counter", &m.connsRefused},
+		{"sohoa_slow_transfers_cut_total", "requests cut for a body or answer slower than the minimum rate, or stalled", "counter", &m.slowCut},
+		{"sohoa_http_requests_in_flight", "requests being handled", "gauge", &m.inFlight},
+		{"sohoa_connections_open", "connections open (counted by Serve's listener)", "gauge", &m.connsOpen},
 	} {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v.Load())
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", c.name, c.help, c.name, c.kind, c.name, c.v.Load())
 	}
 }
 
@@ -97,6 +141,8 @@ func (m *metrics) write(w io.Writer) {
 func (s *Server) count(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.metrics.requests.Add(1)
+		s.metrics.inFlight.Add(1)
+		defer s.metrics.inFlight.Add(-1)
 		h.ServeHTTP(w, r)
 	})
 }

@@ -80,7 +80,7 @@ func TestMutualTLS(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("LoadClientCAs: %d, %v", n, err)
 	}
-	srv, err := server.New(server.Config{DataDir: dir, Store: st, Blobs: blobs, Key: key, ClientCAs: pool})
+	srv, err := server.New(server.Config{DataDir: dir, Store: st, Blobs: blobs, Key: key, ClientCAs: pool, MetricsToken: testMetricsToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestMutualTLS(t *testing.T) {
 	if resp, err := get(good, "/v1/read/batches", ""); err != nil || resp.StatusCode != 401 {
 		t.Fatalf("read without a token over mutual TLS: %v %v, want 401", resp, err)
 	}
-	_, rt, err := server.NewReaderToken(context.Background(), st, "platform", time.Now())
+	_, rt, err := server.NewReaderToken(context.Background(), st, "platform", "", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,9 @@ func TestMutualTLS(t *testing.T) {
 	// Only the three requests made with the right certificate reached the HTTP server (the
 	// fourth is this /metrics one).
 	cl := &http.Client{Transport: &http.Transport{TLSClientConfig: good}}
-	resp, err := cl.Get("https://" + addr + "/metrics")
+	mreq, _ := http.NewRequest("GET", "https://"+addr+"/metrics", nil)
+	mreq.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	resp, err := cl.Do(mreq)
 	if err != nil {
 		t.Fatal(err)
 	}

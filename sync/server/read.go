@@ -40,11 +40,15 @@ const (
 )
 
 // NewReaderToken creates a read-only credential called name and returns its id and token. The
-// token is shown once; only its SHA-256 is stored.
-func NewReaderToken(ctx context.Context, st store.Store, name string, now time.Time) (id, token string, err error) {
+// token is shown once; only its SHA-256 is stored. With office it reads that office's batches
+// only; "" reads every office.
+func NewReaderToken(ctx context.Context, st store.Store, name, office string, now time.Time) (id, token string, err error) {
 	name = strings.TrimSpace(name)
 	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, unicode.IsControl) {
 		return "", "", errors.New("reader name must be 1-100 printable characters")
+	}
+	if office != "" && !validName(office) {
+		return "", "", errors.New("office code must be 1-64 of [A-Za-z0-9._-]")
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -52,7 +56,7 @@ func NewReaderToken(ctx context.Context, st store.Store, name string, now time.T
 	}
 	token = ReaderTokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	id = "rd-" + uuid.Must(uuid.NewV7()).String()
-	err = st.CreateReader(ctx, store.Reader{ID: id, Name: name, TokenHash: HashSecret(token), CreatedAt: now.UTC().Truncate(time.Microsecond)})
+	err = st.CreateReader(ctx, store.Reader{ID: id, Name: name, Office: office, TokenHash: HashSecret(token), CreatedAt: now.UTC().Truncate(time.Microsecond)})
 	if errors.Is(err, store.ErrConflict) {
 		return "", "", fmt.Errorf("a reader called %q exists already (revoke it first, or choose another name)", name)
 	}
@@ -85,9 +89,8 @@ func (s *Server) readAuth(h func(http.ResponseWriter, *http.Request, store.Reade
 			s.fail(w, errReaderRevoked)
 			return
 		}
-		if !s.limiter.allow("reader:" + rd.ID) {
-			s.metrics.rateLimited.Add(1)
-			s.fail(w, errRateLimited)
+		if ok, wait := s.limiter.allow("reader:" + rd.ID); !ok {
+			s.rateLimited(w, wait)
 			return
 		}
 		h(w, r, rd)
@@ -229,6 +232,23 @@ func parseFilter(q url.Values) (store.BatchFilter, *wire.Error) {
 	return f, nil
 }
 
+// scope limits a filter to the reader's office. A reader limited to one office that asks for
+// another is refused (403 reader_office): it knows its own scope, so this tells it nothing.
+func scope(rd store.Reader, f *store.BatchFilter) *wire.Error {
+	if rd.Office == "" {
+		return nil
+	}
+	if f.Office != "" && f.Office != rd.Office {
+		return errReaderOffice
+	}
+	f.Office = rd.Office
+	return nil
+}
+
+// sees says whether rd may read a batch of office; any other batch is answered 404, as if it
+// did not exist.
+func sees(rd store.Reader, office string) bool { return rd.Office == "" || rd.Office == office }
+
 func parseLimit(q url.Values) (int, *wire.Error) {
 	v := q.Get("limit")
 	if v == "" {
@@ -252,6 +272,9 @@ func (s *Server) readBatches(w http.ResponseWriter, r *http.Request, rd store.Re
 		return
 	}
 	f, e := parseFilter(q)
+	if e == nil {
+		e = scope(rd, &f)
+	}
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -300,8 +323,8 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request, rd store.Read
 		return
 	}
 	b, err := s.cfg.Store.Batch(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !b.Committed {
-		s.fail(w, errNotFound) // a pending batch is not data yet
+	if errors.Is(err, store.ErrNotFound) || err == nil && (!b.Committed || !sees(rd, b.Office)) {
+		s.fail(w, errNotFound) // a pending batch is not data yet; another office's is not the reader's
 		return
 	}
 	if err != nil {
@@ -337,6 +360,17 @@ func (s *Server) readPDF(w http.ResponseWriter, r *http.Request, rd store.Reader
 	if !validName(docID) {
 		s.fail(w, errNotFound)
 		return
+	}
+	if rd.Office != "" {
+		b, err := s.cfg.Store.Batch(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) || err == nil && !sees(rd, b.Office) {
+			s.fail(w, errNotFound)
+			return
+		}
+		if err != nil {
+			s.internal(w, "read batch", err)
+			return
+		}
 	}
 	d, err := s.cfg.Store.Document(r.Context(), id, docID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -398,6 +432,9 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		return
 	}
 	f, e := parseFilter(q)
+	if e == nil {
+		e = scope(rd, &f)
+	}
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -455,6 +492,9 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		return
 	}
 	f, e := parseFilter(q)
+	if e == nil {
+		e = scope(rd, &f)
+	}
 	if e != nil {
 		s.fail(w, e)
 		return

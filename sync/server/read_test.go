@@ -20,7 +20,7 @@ import (
 // readerToken makes a read-only credential as `sohoa-central reader-token` does.
 func (e *env) readerToken(name string) (id, token string) {
 	e.t.Helper()
-	id, token, err := server.NewReaderToken(context.Background(), e.st, name, fixedNow)
+	id, token, err := server.NewReaderToken(context.Background(), e.st, name, "", fixedNow)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -172,8 +172,8 @@ func testReadAPI(t *testing.T, open backend) {
 	if rows := getJSON[[]server.ReadRow](t, e, "/v1/read/export?office=nowhere", rt); rows == nil || len(rows) != 0 {
 		t.Fatalf("empty export = %#v, want []", rows)
 	}
-	resp, raw = e.do("GET", "/metrics", "", nil, nil)
-	if !strings.Contains(string(raw), "sohoa_read_requests_total ") {
+	resp, raw = e.do("GET", "/metrics", testMetricsToken, nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(raw), "sohoa_read_requests_total ") {
 		t.Fatalf("metrics lack read requests:\n%s", raw)
 	}
 }
@@ -303,10 +303,10 @@ func TestReadAuth(t *testing.T) {
 	if b, _ := e.st.Batch(context.Background(), pending.id); b.Committed {
 		t.Fatal("a reader token committed a batch")
 	}
-	if _, _, err := server.NewReaderToken(context.Background(), e.st, "reader", fixedNow); err == nil {
+	if _, _, err := server.NewReaderToken(context.Background(), e.st, "reader", "", fixedNow); err == nil {
 		t.Fatal("a second active reader with the same name was created")
 	}
-	if _, _, err := server.NewReaderToken(context.Background(), e.st, " ", fixedNow); err == nil {
+	if _, _, err := server.NewReaderToken(context.Background(), e.st, " ", "", fixedNow); err == nil {
 		t.Fatal("a reader without a name was created")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base32"
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +31,8 @@ import (
 	"github.com/sohoa/sohoa/sync/wire"
 )
 
-// Config wires a Server. Store, Blobs, Key and DataDir are required.
+// Config wires a Server. Store, Blobs, Key and DataDir are required; every other field has a
+// default (sync/PROTOCOL.md "Timeouts and connection limits" explains the numbers).
 type Config struct {
 	DataDir     string // holds uploads/ (partial resumable uploads)
 	Store       store.Store
@@ -40,12 +43,34 @@ type Config struct {
 	Rate        float64            // requests per second per workstation; 0: DefaultRate; <0: unlimited
 	Burst       int                // 0: DefaultBurst
 	EnrollRate  float64            // enrollment attempts per second per client address; 0: default
-	Now         func() time.Time   // nil: time.Now
+	Now         func() time.Time   // nil: time.Now (rate limits and receipts; not the network deadlines)
 	Logger      *slog.Logger       // nil: slog.Default()
 	// ClientCAs, when set, turns on mutual TLS in Serve: every connection must present a
 	// client certificate that chains to one of these (tls.RequireAndVerifyClientCert), in
 	// addition to the bearer token of each request.
 	ClientCAs *x509.CertPool
+
+	// Timeouts. ReadHeaderTimeout bounds the TLS handshake and the request line and headers
+	// (0: DefaultReadHeaderTimeout); IdleTimeout a kept-alive connection waiting for its next
+	// request (0: DefaultIdleTimeout).
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	// Every request body and every answer must average at least MinTransferRate bytes per
+	// second, counted from its start once TransferGrace is over, and may never go StallTimeout
+	// without moving a byte; otherwise the connection is cut. 0: the defaults; a negative
+	// MinTransferRate turns these limits off.
+	MinTransferRate int64
+	TransferGrace   time.Duration
+	StallTimeout    time.Duration
+	// MaxConnsPerAddr caps the connections Serve keeps open at a time from one client address
+	// (an IPv4 address, or an IPv6 /64); more are closed as soon as they are accepted. 0:
+	// DefaultMaxConnsPerAddr; <0: no cap. Addresses in ConnLimitExempt (a load balancer or a
+	// reverse proxy in front of the server) are not capped.
+	MaxConnsPerAddr int
+	ConnLimitExempt []netip.Prefix
+	// MetricsToken is the bearer token GET /metrics requires (at least 16 characters). Empty:
+	// /metrics answers 404, as if it did not exist.
+	MetricsToken string
 }
 
 // Defaults.
@@ -55,6 +80,15 @@ const (
 	DefaultBurst       = 200
 	DefaultEnrollRate  = 0.2 // one attempt per 5 s, burst 5
 	EnrollCodeTTL      = 24 * time.Hour
+
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMinTransferRate   = 4 << 10 // bytes per second (32 kbit/s)
+	DefaultTransferGrace     = 30 * time.Second
+	DefaultStallTimeout      = time.Minute
+	DefaultMaxConnsPerAddr   = 64
+	MaxHeaderBytes           = 64 << 10
+	MinMetricsToken          = 16 // characters
 )
 
 // Server is the central server's HTTP side. It holds no state of its own besides partial
@@ -71,6 +105,7 @@ type Server struct {
 	log      *slog.Logger
 	busy     sync.Map // staging name -> struct{}
 	handler  http.Handler
+	metricsH [sha256.Size]byte // SHA-256 of Config.MetricsToken
 }
 
 // New makes a Server.
@@ -99,8 +134,27 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout}, {&cfg.IdleTimeout, DefaultIdleTimeout},
+		{&cfg.TransferGrace, DefaultTransferGrace}, {&cfg.StallTimeout, DefaultStallTimeout}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if cfg.MinTransferRate == 0 {
+		cfg.MinTransferRate = DefaultMinTransferRate
+	}
+	if cfg.MaxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
+	if cfg.MetricsToken != "" && len(cfg.MetricsToken) < MinMetricsToken {
+		return nil, fmt.Errorf("server: the metrics token must have at least %d characters", MinMetricsToken)
+	}
 	s := &Server{cfg: cfg, pub: cfg.Key.Public().(ed25519.PublicKey), verifier: cfg.Verifier, log: cfg.Logger,
 		uploads: filepath.Join(cfg.DataDir, "uploads")}
+	s.metricsH = sha256.Sum256([]byte(cfg.MetricsToken))
 	s.limiter = newRateLimiter(cfg.Rate, cfg.Burst, cfg.Now)
 	s.enrollRL = newRateLimiter(cfg.EnrollRate, 5, cfg.Now)
 	if err := os.MkdirAll(s.uploads, 0o700); err != nil {
@@ -109,10 +163,7 @@ func New(cfg Config) (*Server, error) {
 	s.pruneUploads(StaleUploadAge)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		s.metrics.write(w)
-	})
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	mux.HandleFunc("GET /v1/info", s.info)
 	mux.HandleFunc("POST /v1/enroll", s.enroll)
 	mux.HandleFunc("HEAD /v1/blobs/{sha}", s.auth(s.headBlob))
@@ -124,13 +175,13 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /v1/read/documents/{batch}/{doc}/pdf", s.readAuth(s.readPDF))
 	mux.HandleFunc("GET /v1/read/search", s.readAuth(s.readSearch))
 	mux.HandleFunc("GET /v1/read/export", s.readAuth(s.readExport))
-	s.handler = s.count(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.handler = s.count(s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			s.fail(w, errNotFound)
 			return
 		}
 		mux.ServeHTTP(w, r)
-	}))
+	})))
 	return s, nil
 }
 
@@ -156,22 +207,50 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // PublicKey is the receipt-signing key workstations verify receipts with.
 func (s *Server) PublicKey() ed25519.PublicKey { return s.pub }
 
-// Serve answers on l with TLS (cert) until ctx is cancelled, then shuts down gracefully: new
-// connections are refused and running requests get up to 30 seconds to finish.
+// TLSConfig is the server's TLS: version 1.2 or 1.3; with 1.2 only ECDHE key exchange with
+// AEAD ciphers (AES-GCM, ChaCha20-Poly1305), never CBC, RC4, 3DES or RSA key exchange; 1.3 as
+// Go does it (its suites are all AEAD and not configurable); HTTP/1.1 only. With clientCAs
+// every client must present a certificate chaining to one of them.
+func TLSConfig(cert tls.Certificate, clientCAs *x509.CertPool) *tls.Config {
+	cfg := &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+		NextProtos: []string{"http/1.1"},
+	}
+	if clientCAs != nil {
+		cfg.ClientCAs = clientCAs
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg
+}
+
+// Serve answers on l with TLS (cert; nil: plain HTTP, for tests and a TLS-terminating proxy)
+// until ctx is cancelled, then shuts down gracefully: new connections are refused and running
+// requests get up to 30 seconds to finish. It caps the connections per client address
+// (Config.MaxConnsPerAddr) and serves HTTP/1.1 only: HTTP/2 would multiplex many slow
+// streams on one connection past that cap, and the workstations do not use it.
 func (s *Server) Serve(ctx context.Context, l net.Listener, cert *tls.Certificate) error {
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, // also bounds the TLS handshake
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		Protocols:         protocols,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelInfo),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	l = newConnLimiter(l, s.cfg.MaxConnsPerAddr, s.cfg.ConnLimitExempt, &s.metrics, func(addr netip.Prefix) {
+		s.log.Warn("too many connections from one address: new ones are closed", "client", addr.String(), "max", s.cfg.MaxConnsPerAddr)
+	})
 	if cert != nil {
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
-		if s.cfg.ClientCAs != nil {
-			hs.TLSConfig.ClientCAs = s.cfg.ClientCAs
-			hs.TLSConfig.ClientAuth = tls.RequireAndVerifyClientCert
-		}
+		hs.TLSConfig = TLSConfig(*cert, s.cfg.ClientCAs)
 		l = tls.NewListener(l, hs.TLSConfig)
 	}
 	errc := make(chan error, 1)
@@ -186,6 +265,23 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, cert *tls.Certificat
 	err := hs.Shutdown(sctx)
 	<-errc
 	return err
+}
+
+// serveMetrics answers GET /metrics: 404 when no metrics token is configured, 401 without the
+// right one (compared in constant time), the counters otherwise.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.MetricsToken == "" {
+		s.fail(w, errNotFound)
+		return
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if got := sha256.Sum256([]byte(tok)); !ok || subtle.ConstantTimeCompare(got[:], s.metricsH[:]) != 1 {
+		s.unknownToken(w, "sohoa-metrics", errMetricsUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	w.Header().Set("Cache-Control", "no-store")
+	s.metrics.write(w)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -252,18 +348,9 @@ func NewEnrollCode(ctx context.Context, st store.Store, office string, ttl time.
 	return code, nil
 }
 
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
-	if !s.enrollRL.allow(clientAddr(r)) {
-		s.metrics.rateLimited.Add(1)
-		s.fail(w, errRateLimited)
+	if ok, wait := s.enrollRL.allow(clientKey(r)); !ok {
+		s.rateLimited(w, wait)
 		return
 	}
 	var req wire.EnrollRequest
@@ -333,6 +420,14 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, limit int64, v
 	return nil
 }
 
+// rateLimited answers 429 with the bucket's refill time as Retry-After (whole seconds, rounded
+// up) and closes the connection (guardWriter sends Connection: close for every 429).
+func (s *Server) rateLimited(w http.ResponseWriter, wait time.Duration) {
+	s.metrics.rateLimited.Add(1)
+	w.Header().Set("Retry-After", retryAfter(wait))
+	s.fail(w, errRateLimited)
+}
+
 // bearer returns the SHA-256 of the request's bearer token; without a usable token it answers
 // 401 with the realm and returns false.
 func (s *Server) bearer(w http.ResponseWriter, r *http.Request, realm string, unauthorized *wire.Error) (string, bool) {
@@ -372,9 +467,8 @@ func (s *Server) auth(h func(http.ResponseWriter, *http.Request, store.Workstati
 			s.fail(w, errRevoked)
 			return
 		}
-		if !s.limiter.allow(ws.ID) {
-			s.metrics.rateLimited.Add(1)
-			s.fail(w, errRateLimited)
+		if ok, wait := s.limiter.allow(ws.ID); !ok {
+			s.rateLimited(w, wait)
 			return
 		}
 		h(w, r, ws)

@@ -45,13 +45,18 @@ func TestMain(m *testing.M) {
 
 var fixedNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
+// testMetricsToken is the metrics token of the test servers.
+const testMetricsToken = "metrics-token-for-tests-0123456789"
+
 type env struct {
-	t     testing.TB
-	dir   string
-	st    store.Store
-	blobs *store.LocalBlobs
-	srv   *server.Server
-	hs    *httptest.Server
+	t      testing.TB
+	dir    string
+	st     store.Store
+	blobs  *store.LocalBlobs
+	srv    *server.Server
+	hs     *httptest.Server // nil for a live env
+	url    string           // base URL of the server
+	client *http.Client     // talks to it (over TLS for a live env)
 }
 
 type backend func(t testing.TB, dir string) store.Store
@@ -98,7 +103,7 @@ func newEnv(t testing.TB, open backend, mod func(*server.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg := server.Config{DataDir: dir, Store: st, Blobs: blobs, Key: key, Now: func() time.Time { return fixedNow },
-		Logger: slog.New(slog.DiscardHandler)}
+		Logger: slog.New(slog.DiscardHandler), MetricsToken: testMetricsToken}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -108,7 +113,7 @@ func newEnv(t testing.TB, open backend, mod func(*server.Config)) *env {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { hs.Close(); st.Close() })
-	return &env{t: t, dir: dir, st: st, blobs: blobs, srv: srv, hs: hs}
+	return &env{t: t, dir: dir, st: st, blobs: blobs, srv: srv, hs: hs, url: hs.URL, client: http.DefaultClient}
 }
 
 // enroll makes a code for office and exchanges it over HTTP for a token.
@@ -133,7 +138,7 @@ func (e *env) enroll(office string) wire.EnrollAnswer {
 
 func (e *env) do(method, path, token string, body io.Reader, hdr map[string]string) (*http.Response, []byte) {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.hs.URL+path, body)
+	req, err := http.NewRequest(method, e.url+path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -143,7 +148,7 @@ func (e *env) do(method, path, token string, body io.Reader, hdr map[string]stri
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -322,7 +327,10 @@ func testSync(t *testing.T, open backend) {
 	if n, _ := e.storedFiles(); n != 9 {
 		t.Fatalf("%d blobs on disk, want 9", n)
 	}
-	resp, raw = e.do("GET", "/metrics", "", nil, nil)
+	resp, raw = e.do("GET", "/metrics", testMetricsToken, nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("metrics: %d %s", resp.StatusCode, raw)
+	}
 	for _, want := range []string{"sohoa_batches_committed_total 1\n", "sohoa_commits_repeated_total 1\n", "sohoa_blobs_stored_total 9\n", "sohoa_blobs_existing_total 1\n"} {
 		if !strings.Contains(string(raw), want) {
 			t.Fatalf("metrics lack %q:\n%s", want, raw)

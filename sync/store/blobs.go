@@ -18,11 +18,15 @@ import (
 var ErrHashMismatch = errors.New("content does not match its SHA-256 name")
 
 // BlobStore keeps content-addressed blobs. Put must store nothing unless the content hashes to
-// sum, and must make the blob durable before returning.
+// sum, and must make the blob durable before returning. A Put of a blob already stored reads
+// and checks the whole body all the same and succeeds, leaving one copy (the server relies on
+// it: an office proves it holds a blob another office sent by sending every byte of it, and
+// must not be able to tell that the blob was there, so the two Puts must look alike).
 //
 // An S3-compatible backend implements the same four methods: Put streams to a temporary object
 // key (multipart upload) while hashing, and on a match copies it to "blobs/<sum>" (or uses a
-// conditional put with If-None-Match: *) and deletes the temporary key; Has is HEAD object; Open
+// conditional put with If-None-Match: *, whose precondition failure means "stored": success)
+// and deletes the temporary key; Has is HEAD object; Open
 // is GET object. Because names are hashes, no locking is needed: two writers of one name write
 // the same bytes.
 type BlobStore interface {
@@ -78,7 +82,8 @@ type PartialKeeper interface {
 var _ PartialKeeper = (*LocalBlobs)(nil)
 
 // Put streams r to a temp file while hashing, refuses a mismatch (removing the temp file),
-// fsyncs, renames into place and fsyncs the directory.
+// fsyncs, renames into place and fsyncs the directory. A blob already stored is replaced by
+// the same bytes (an open reader keeps reading the old file).
 func (b *LocalBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSize int64) (int64, error) {
 	return b.put(ctx, sum, r, maxSize, "")
 }

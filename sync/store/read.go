@@ -13,13 +13,13 @@ import (
 // the read API. Every query pages (keyset, never OFFSET) so none stays open while a slow
 // client reads an export: SQLite has one connection and commits must not wait for it.
 
-const readerCols = `id, name, token_hash, created_us, revoked_us`
+const readerCols = `id, name, office, token_hash, created_us, revoked_us`
 
 func scanReader(row interface{ Scan(...any) error }) (Reader, error) {
 	var r Reader
 	var created int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&r.ID, &r.Name, &r.TokenHash, &created, &revoked); err != nil {
+	if err := row.Scan(&r.ID, &r.Name, &r.Office, &r.TokenHash, &created, &revoked); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return r, ErrNotFound
 		}
@@ -40,8 +40,8 @@ func (s *sqlStore) CreateReader(ctx context.Context, r Reader) error {
 		if n > 0 {
 			return ErrConflict
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO readers (id, name, token_hash, created_us) VALUES (?, ?, ?, ?)`),
-			r.ID, r.Name, r.TokenHash, us(r.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO readers (id, name, office, token_hash, created_us) VALUES (?, ?, ?, ?, ?)`),
+			r.ID, r.Name, r.Office, r.TokenHash, us(r.CreatedAt)); err != nil {
 			return fmt.Errorf("create reader: %w", err)
 		}
 		return nil

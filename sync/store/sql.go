@@ -108,6 +108,19 @@ func (s *sqlStore) migrations() []string {
 			revoked_us BIGINT
 		);
 		CREATE UNIQUE INDEX readers_active_name ON readers(name) WHERE revoked_us IS NULL`,
+
+		// 3: blobs belong to offices. An office holds a blob once one of its workstations sent
+		// every byte of it; the blobs of batches committed before this version are held by the
+		// batch's office. Reader credentials may be limited to one office ('' = all).
+		`CREATE TABLE office_blobs (
+			office TEXT NOT NULL,
+			sha256 TEXT NOT NULL,
+			PRIMARY KEY (office, sha256)
+		);
+		INSERT INTO office_blobs (office, sha256)
+			SELECT b.office, d.pdf_sha256 FROM documents d JOIN batches b ON b.id = d.batch_id
+			UNION SELECT b.office, p.sha256 FROM pages p JOIN batches b ON b.id = p.batch_id;
+		ALTER TABLE readers ADD COLUMN office TEXT NOT NULL DEFAULT ''`,
 	}
 }
 
@@ -409,4 +422,46 @@ func (s *sqlStore) Documents(ctx context.Context, batchID string) ([]Document, e
 		}
 	}
 	return docs, prow.Err()
+}
+
+func (s *sqlStore) AddOfficeBlob(ctx context.Context, office, sum string) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO office_blobs (office, sha256) VALUES (?, ?) ON CONFLICT DO NOTHING`),
+		office, sum); err != nil {
+		return fmt.Errorf("record office blob: %w", err)
+	}
+	return nil
+}
+
+// officeBlobsChunk bounds the IN list of one query (SQLite and PostgreSQL both take it easily).
+const officeBlobsChunk = 500
+
+func (s *sqlStore) OfficeBlobs(ctx context.Context, office string, sums []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for len(sums) > 0 {
+		part := sums[:min(len(sums), officeBlobsChunk)]
+		sums = sums[len(part):]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, office)
+		for _, h := range part {
+			args = append(args, h)
+		}
+		rows, err := s.db.QueryContext(ctx, s.q(`SELECT sha256 FROM office_blobs WHERE office = ? AND sha256 IN (?`+
+			strings.Repeat(", ?", len(part)-1)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("office blobs: %w", err)
+		}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[h] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("office blobs: %w", err)
+		}
+	}
+	return out, nil
 }

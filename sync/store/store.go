@@ -90,6 +90,17 @@ type Store interface {
 	// Documents lists a committed batch's documents in id order.
 	Documents(ctx context.Context, batchID string) ([]Document, error)
 
+	// Blobs by office (sync/PROTOCOL.md "Blobs belong to offices"). A blob is stored once
+	// whoever sends it, but an office holds it only once one of its workstations has sent every
+	// byte of it and the server checked the hash: what one office holds is never visible to,
+	// nor committable by, another.
+
+	// AddOfficeBlob records that office holds blob sum (idempotent). Call it only once the
+	// blob is durable in the BlobStore (blob, then row).
+	AddOfficeBlob(ctx context.Context, office, sum string) error
+	// OfficeBlobs returns which of sums office holds (a set; sums it does not hold are absent).
+	OfficeBlobs(ctx context.Context, office string, sums []string) (map[string]bool, error)
+
 	// Read side (the data-sharing platforms; sync/PROTOCOL.md "Read API"). Only committed
 	// batches are ever returned.
 
@@ -120,10 +131,12 @@ type Store interface {
 }
 
 // Reader is a data-sharing platform's read-only credential. It can read committed batches and
-// never upload; only the SHA-256 of its bearer token is stored.
+// never upload; only the SHA-256 of its bearer token is stored. Office, when set, limits it to
+// that office's batches; "" reads every office.
 type Reader struct {
 	ID        string
 	Name      string
+	Office    string
 	TokenHash string
 	CreatedAt time.Time
 	RevokedAt *time.Time

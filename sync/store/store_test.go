@@ -110,7 +110,8 @@ func TestPostgresBadDSN(t *testing.T) {
 }
 
 // testUpgrade opens a database at schema version 1 holding a committed batch, upgrades it and
-// checks migration 2 filled record_type from the stored manifest.
+// checks migration 2 filled record_type from the stored manifest and migration 3 gave the
+// committed blobs to the batch's office.
 func testUpgrade(t *testing.T, openAt func(version int) store.Store) {
 	ctx := context.Background()
 	s := openAt(1)
@@ -128,6 +129,19 @@ func testUpgrade(t *testing.T, openAt func(version int) store.Store) {
 			t.Fatal(err)
 		}
 	}
+	// Version 2 adds readers; the batch above gets a document with a PDF and two pages.
+	s.Close()
+	s = openAt(2)
+	for _, q := range []string{
+		`INSERT INTO documents (batch_id, id, pdf_sha256, pdf_size) VALUES ('` + id + `', 'd1', 'pdf-1', 10)`,
+		`INSERT INTO pages (batch_id, doc_id, idx, sha256) VALUES ('` + id + `', 'd1', 0, 'page-1')`,
+		`INSERT INTO pages (batch_id, doc_id, idx, sha256) VALUES ('` + id + `', 'd1', 1, 'page-2')`,
+		`INSERT INTO readers (id, name, token_hash, created_us) VALUES ('rd-1', 'cổng', 'th', 1)`,
+	} {
+		if err := store.ExecRaw(ctx, s, q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.Close()
 	s = openAt(-1)
 	defer s.Close()
@@ -141,6 +155,18 @@ func testUpgrade(t *testing.T, openAt func(version int) store.Store) {
 	}
 	if list, err := s.CommittedBatches(ctx, store.BatchFilter{RecordType: "khai-tu"}, "", 10); err != nil || len(list) != 1 {
 		t.Fatalf("filter on the upgraded column: %d (%v)", len(list), err)
+	}
+	// Migration 3: the blobs of batches committed before it belong to the batch's office.
+	held, err := s.OfficeBlobs(ctx, "HN-01", []string{"pdf-1", "page-1", "page-2", "pending"})
+	if err != nil || len(held) != 3 || !held["pdf-1"] || !held["page-1"] || !held["page-2"] {
+		t.Fatalf("blobs of HN-01 after upgrade: %v (%v), want pdf-1, page-1, page-2", held, err)
+	}
+	if held, _ := s.OfficeBlobs(ctx, "HCM-02", []string{"pdf-1", "page-1"}); len(held) != 0 {
+		t.Fatalf("another office holds %v after upgrade", held)
+	}
+	rd, err := s.Readers(ctx)
+	if err != nil || len(rd) != 1 || rd[0].Office != "" {
+		t.Fatalf("reader made before migration 3: %+v (%v), want one reading every office", rd, err)
 	}
 }
 

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CommitConcurrent", testCommitConcurrent},
 		{"CommitRefused", testCommitRefused},
 		{"Readers", testReaders},
+		{"OfficeBlobs", testOfficeBlobs},
 		{"CommittedBatches", testCommittedBatches},
 		{"DocumentRows", testDocumentRows},
 		{"DocumentRead", testDocumentRead},
@@ -329,7 +330,7 @@ func testCommitRefused(t *testing.T, s store.Store) {
 
 func testReaders(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	r := store.Reader{ID: "rd-1", Name: "Cổng dữ liệu tỉnh", TokenHash: hash("rtok1"), CreatedAt: t0}
+	r := store.Reader{ID: "rd-1", Name: "Cổng dữ liệu tỉnh", Office: "HN-01", TokenHash: hash("rtok1"), CreatedAt: t0}
 	if err := s.CreateReader(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +347,7 @@ func testReaders(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != "rd-1" || got.Name != r.Name || !got.CreatedAt.Equal(t0) || got.RevokedAt != nil {
+	if got.ID != "rd-1" || got.Name != r.Name || got.Office != "HN-01" || !got.CreatedAt.Equal(t0) || got.RevokedAt != nil {
 		t.Fatalf("reader read back = %+v", got)
 	}
 	// A workstation token is not a reader token, and the other way round.
@@ -375,8 +376,47 @@ func testReaders(t *testing.T, s store.Store) {
 		t.Fatalf("name of a revoked reader: %v", err)
 	}
 	all, err := s.Readers(ctx)
-	if err != nil || len(all) != 2 || all[0].ID != "rd-1" || all[1].ID != "rd-4" {
+	if err != nil || len(all) != 2 || all[0].ID != "rd-1" || all[1].ID != "rd-4" || all[0].Office != "HN-01" || all[1].Office != "" {
 		t.Fatalf("readers = %+v (%v)", all, err)
+	}
+}
+
+// testOfficeBlobs: an office holds exactly the blobs recorded for it, never another office's;
+// recording twice is harmless; a query of more hashes than one IN list holds is answered whole.
+func testOfficeBlobs(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b, shared := hash("a"), hash("b"), hash("shared")
+	for _, r := range []struct{ office, sum string }{{"HN-01", a}, {"HN-01", shared}, {"HCM-02", b}, {"HCM-02", shared}, {"HN-01", a}} {
+		if err := s.AddOfficeBlob(ctx, r.office, r.sum); err != nil {
+			t.Fatalf("add %s %s: %v", r.office, r.sum[:8], err)
+		}
+	}
+	got, err := s.OfficeBlobs(ctx, "HN-01", []string{a, b, shared, hash("none")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[a] || !got[shared] || got[b] {
+		t.Fatalf("HN-01 holds %v, want a and shared only", got)
+	}
+	if got, err := s.OfficeBlobs(ctx, "HN-0", []string{a}); err != nil || len(got) != 0 {
+		t.Fatalf("office HN-0 (a prefix of HN-01) holds %v (%v)", got, err)
+	}
+	var many []string
+	for i := 0; i < 1234; i++ {
+		h := hash(fmt.Sprint("many", i))
+		many = append(many, h)
+		if i%3 == 0 {
+			if err := s.AddOfficeBlob(ctx, "HN-01", h); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err = s.OfficeBlobs(ctx, "HN-01", many)
+	if err != nil || len(got) != 412 {
+		t.Fatalf("1234 hashes asked, %d held (%v), want 412", len(got), err)
+	}
+	if got, err := s.OfficeBlobs(ctx, "HN-01", nil); err != nil || len(got) != 0 {
+		t.Fatalf("no hashes asked: %v (%v)", got, err)
 	}
 }
 
