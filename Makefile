@@ -16,7 +16,15 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
-.PHONY: all setup deps build run test test-short check bench fuzz clean
+# STATICCHECK is pinned; `make setup` installs it into bin/.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := bin/staticcheck
+# Packages with concurrency of their own that the race detector runs over in `make test` (-short:
+# the Tesseract-heavy cases are run once, without it, by the main pass). The GUI (Fyne/GLFW) and
+# the image-generation packages are too slow under -race to repeat here.
+RACE_PKGS := ./queue/... ./sync/... ./sign/... ./pipeline/... ./capture ./capture/sane ./capture/escl ./capture/hotfolder ./ocr
+
+.PHONY: all setup deps build run test test-race test-short check bench fuzz clean
 
 all: build
 
@@ -32,6 +40,7 @@ setup: .setup-done
 	else echo "setup: Debian packages present"; fi
 	@command -v $(GO) >/dev/null || { echo "setup: Go 1.26 is required (https://go.dev/dl): not found on PATH"; exit 1; }
 	$(GO) mod download
+	GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@touch $@
 
 build: setup
@@ -44,6 +53,11 @@ run: build
 ## test: every test, against the real dependencies.
 test: build check
 	$(GO) test -tags $(TAGS) -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory test-race
+
+## test-race: the race detector over the packages that run their own goroutines.
+test-race: setup
+	$(GO) test -race -short -tags $(TAGS) -count=1 -timeout 20m $(RACE_PKGS)
 
 test-short: setup
 	$(GO) test -tags $(TAGS) -short ./...
@@ -52,6 +66,9 @@ check: setup
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet -tags $(TAGS) ./... ./testdata/gen
+	@test -x $(STATICCHECK) || GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) -tags $(TAGS) ./... ./testdata/gen
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result"; exit 1; }
 
 ## bench: benchmarks against the reference tools; writes bench/REPORT.md.
 bench: build
