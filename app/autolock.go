@@ -126,6 +126,9 @@ func (l *autoLock) lock() {
 	if l.locked || s.user == nil || s.e.win == nil {
 		return
 	}
+	if s.keying != nil {
+		s.keying.leave(false) // what was typed is saved before the work is hidden
+	}
 	w := s.e.win
 	c := w.Canvas()
 	l.locked, l.owner, l.lang = true, *s.user, currentLanguage()

@@ -120,3 +120,28 @@ func (s *Store) fieldRows(ctx context.Context, where string, args ...any) ([]Fie
 	}
 	return out, rows.Err()
 }
+
+// DocumentsToExtract lists the documents, in batches whose values may still change, that
+// have pages, none of them waiting for OCR, and no field value at all: those whose values
+// extraction has not stored yet (the OCR pipeline extracts them on start).
+func (s *Store) DocumentsToExtract(ctx context.Context) ([]Document, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.batch_id, d.seq FROM documents d JOIN batches b ON b.id = d.batch_id
+		WHERE b.state IN ('capturing', 'keying', 'returned')
+		  AND EXISTS (SELECT 1 FROM pages p WHERE p.document_id = d.id)
+		  AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.document_id = d.id AND p.ocr_state = 'pending')
+		  AND NOT EXISTS (SELECT 1 FROM field_values f WHERE f.document_id = d.id)
+		ORDER BY d.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Document
+	for rows.Next() {
+		var d Document
+		if err := rows.Scan(&d.ID, &d.BatchID, &d.Seq); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -30,6 +30,17 @@ type ExtractResult struct {
 // with source ocr. A value a person keyed or corrected is never overwritten, and an
 // unchanged OCR value is not stored again.
 func ExtractDocument(ctx context.Context, st DocStore, actor queue.User, rt *RecordType, documentID int64) (ExtractResult, error) {
+	return extractDocument(ctx, st, actor, rt, documentID, false)
+}
+
+// ExtractMissing is ExtractDocument that stores a value only where the field has none yet,
+// of any source (an earlier OCR value stays too). It is what the OCR pipeline and the keying
+// screen run: idempotent, so running it again after a crash or on every open changes nothing.
+func ExtractMissing(ctx context.Context, st DocStore, actor queue.User, rt *RecordType, documentID int64) (ExtractResult, error) {
+	return extractDocument(ctx, st, actor, rt, documentID, true)
+}
+
+func extractDocument(ctx context.Context, st DocStore, actor queue.User, rt *RecordType, documentID int64, onlyMissing bool) (ExtractResult, error) {
 	var res ExtractResult
 	pages, err := st.Pages(ctx, documentID)
 	if err != nil {
@@ -55,6 +66,12 @@ func ExtractDocument(ctx context.Context, st DocStore, actor queue.User, rt *Rec
 	got := ExtractPages(rt, pw)
 	for _, e := range got {
 		if old, ok := have[e.Key]; ok {
+			if onlyMissing {
+				if old.Source != queue.SourceOCR {
+					res.Kept++
+				}
+				continue
+			}
 			if old.Source != queue.SourceOCR {
 				res.Kept++
 				continue
