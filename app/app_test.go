@@ -349,6 +349,9 @@ func TestImportFilesWithProgressAndErrors(t *testing.T) {
 		t.Fatalf("rows %+v", p.rows)
 	}
 	h.mustShow("Đã nhập 1 hồ sơ (1 trang); bỏ qua 0; lỗi 1.")
+	if h.shows("Đã hủy nhập") { // issue 9: a finished import is not "cancelled"
+		t.Fatalf("a finished import says it was cancelled: %q", h.texts())
+	}
 	got, _ := h.e.st.Batch(ctx, b.ID)
 	if got.Documents != 1 || got.Pages != 1 {
 		t.Fatalf("batch after import %+v", got)

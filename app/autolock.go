@@ -150,7 +150,7 @@ func (l *autoLock) lock() {
 
 // screen is the lock's sign-in: the user name filled in, the password asked.
 func (l *autoLock) screen() fyne.CanvasObject {
-	user := widget.NewEntry()
+	user := newIdentEntry()
 	user.SetText(l.owner.Username)
 	user.SetPlaceHolder(tr("login.username"))
 	l.pw = widget.NewPasswordEntry()

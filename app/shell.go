@@ -156,7 +156,7 @@ func (s *shell) showSetup() {
 
 func (s *shell) showLogin() {
 	s.user = nil
-	var first *widget.Entry
+	var first *textEntry
 	s.show(func() fyne.CanvasObject {
 		scr, user := loginScreen(s.e, func(u queue.User) {
 			s.user = &u

@@ -14,6 +14,7 @@ type DocStore interface {
 	OCR(ctx context.Context, pageID int64) (queue.OCRResult, error)
 	Fields(ctx context.Context, documentID int64) ([]queue.FieldValue, error)
 	SetField(ctx context.Context, actor queue.User, documentID int64, key, value string, src queue.FieldSource, conf float64) error
+	SetFields(ctx context.Context, actor queue.User, documentID int64, values []queue.FieldValue) error
 }
 
 var _ DocStore = (*queue.Store)(nil)
@@ -64,6 +65,7 @@ func extractDocument(ctx context.Context, st DocStore, actor queue.User, rt *Rec
 		have[f.Key] = f
 	}
 	got := ExtractPages(rt, pw)
+	var store []queue.FieldValue
 	for _, e := range got {
 		if old, ok := have[e.Key]; ok {
 			if onlyMissing {
@@ -80,11 +82,13 @@ func extractDocument(ctx context.Context, st DocStore, actor queue.User, rt *Rec
 				continue
 			}
 		}
-		if err := st.SetField(ctx, actor, documentID, e.Key, e.Value, queue.SourceOCR, e.Confidence); err != nil {
-			return res, fmt.Errorf("document %d field %s: %w", documentID, e.Key, err)
-		}
-		res.Stored++
+		store = append(store, queue.FieldValue{Key: e.Key, Value: e.Value, Source: queue.SourceOCR, Confidence: e.Confidence})
 	}
+	// one transaction: a crash leaves all of the document's values or none
+	if err := st.SetFields(ctx, actor, documentID, store); err != nil {
+		return res, fmt.Errorf("document %d: store extracted values: %w", documentID, err)
+	}
+	res.Stored = len(store)
 	found := map[string]bool{}
 	for _, e := range got {
 		found[e.Key] = true
