@@ -424,7 +424,7 @@ func TestLoginFocusesUserName(t *testing.T) {
 	h := newHarness(t, Services{})
 	u := h.admin()
 	h.sh.showLogin()
-	e, ok := h.e.win.Canvas().Focused().(*widget.Entry)
+	e, ok := h.e.win.Canvas().Focused().(*textEntry)
 	if !ok || e.Password {
 		t.Fatalf("focused %T, want the user name entry", h.e.win.Canvas().Focused())
 	}
@@ -434,6 +434,16 @@ func TestLoginFocusesUserName(t *testing.T) {
 	if !ok || !pw.Password {
 		t.Fatalf("Tab went to %T", h.e.win.Canvas().Focused())
 	}
+	// Shift+Tab: the desktop driver moves the focus back (FocusPrevious) for an entry that
+	// does not take Tab, as none of the app's text entries does
+	if e.AcceptsTab() {
+		t.Fatal("the user name entry takes Tab")
+	}
+	h.e.win.Canvas().FocusPrevious()
+	if h.e.win.Canvas().Focused() != e {
+		t.Fatalf("Shift+Tab went to %T", h.e.win.Canvas().Focused())
+	}
+	h.e.win.Canvas().FocusNext()
 	test.Type(pw, "matkhau-123")
 	pw.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.wait()

@@ -200,7 +200,7 @@ func (k *keyingScreen) newRow(f records.Field) *keyRow {
 	r.prob = widget.NewLabel("")
 	r.prob.Wrapping = fyne.TextWrapWord
 	r.prob.Hide()
-	info := container.NewGridWrap(fyne.NewSize(170, r.entry.MinSize().Height), r.info)
+	info := container.NewGridWrap(fyne.NewSize(150, r.entry.MinSize().Height), r.info)
 	r.cell = container.NewVBox(container.NewBorder(nil, nil, nil, info, r.entry), r.prob)
 	return r
 }
@@ -254,7 +254,7 @@ func (k *keyingScreen) build() {
 	left := container.NewBorder(zoomPane, nil, nil, nil, k.stage)
 
 	split := container.NewHSplit(left, right)
-	split.Offset = 0.45
+	split.Offset = 0.4
 	k.content = split
 	k.showTelex()
 }
@@ -502,6 +502,8 @@ func (k *keyingScreen) setProblems(ps []records.Problem) {
 	for _, r := range k.rows {
 		k.showInfo(r)
 	}
+	// a problem shown or gone changes the rows' heights
+	k.form.Refresh()
 }
 
 func problemText(p records.Problem) string {
@@ -523,6 +525,9 @@ func (k *keyingScreen) showInfo(r *keyRow) {
 		if p.Severity == records.SeverityError {
 			imp = widget.DangerImportance
 		}
+		if strings.HasPrefix(p.Code, "suspicious.") {
+			msg += suspiciousParts(r.f, r.value())
+		}
 	}
 	if msg == "" {
 		r.prob.Hide()
@@ -532,6 +537,11 @@ func (k *keyingScreen) showInfo(r *keyRow) {
 		r.prob.Importance = imp
 		r.prob.Refresh()
 		r.prob.Show()
+		if imp == widget.DangerImportance {
+			r.mark.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
+		} else {
+			r.mark.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
+		}
 		r.mark.Show()
 	}
 
@@ -557,6 +567,24 @@ func (k *keyingScreen) showInfo(r *keyRow) {
 		}
 	}
 	r.info.Refresh()
+}
+
+// suspiciousParts quotes the suspicious parts of v for the clerk ("": none): on screen only,
+// never in a log or an error (records.Suspicious gives their places).
+func suspiciousParts(f records.Field, v string) string {
+	rs := []rune(norm.NFC.String(v))
+	var parts []string
+	for _, s := range records.Suspicious(f, v) {
+		if s.Start >= 0 && s.End <= len(rs) && s.Start < s.End {
+			if p := "«" + string(rs[s.Start:s.End]) + "»"; !slices.Contains(parts, p) {
+				parts = append(parts, p)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
 }
 
 // fieldSourceName says in the interface language who gave a value.
@@ -836,6 +864,7 @@ func (k *keyingScreen) savedOne(job saveJob, err error) {
 		k.setStatus(tr("keying.saveErr", map[string]any{"Err": errText(err)}), widget.DangerImportance)
 		if i := k.rowIndex(key); i >= 0 {
 			k.showInfo(k.rows[i])
+			k.form.Refresh()
 			if k.visible == nil || k.visible() {
 				k.focusRow(i)
 			}
