@@ -200,7 +200,7 @@ func (k *keyingScreen) newRow(f records.Field) *keyRow {
 	r.prob = widget.NewLabel("")
 	r.prob.Wrapping = fyne.TextWrapWord
 	r.prob.Hide()
-	info := container.NewGridWrap(fyne.NewSize(150, r.entry.MinSize().Height), r.info)
+	info := container.NewGridWrap(fyne.NewSize(160, r.entry.MinSize().Height), r.info)
 	r.cell = container.NewVBox(container.NewBorder(nil, nil, nil, info, r.entry), r.prob)
 	return r
 }
@@ -250,6 +250,7 @@ func (k *keyingScreen) build() {
 	k.zoom.SetMinSize(fyne.NewSize(300, 150))
 	k.zoomNote = widget.NewLabel("")
 	k.zoomNote.Importance = widget.LowImportance
+	k.zoomNote.Wrapping = fyne.TextWrapWord // the focused field's full provenance
 	zoomPane := container.NewBorder(k.zoomNote, widget.NewSeparator(), nil, nil, k.zoom)
 	left := container.NewBorder(zoomPane, nil, nil, nil, k.stage)
 
@@ -559,6 +560,9 @@ func (k *keyingScreen) showInfo(r *keyRow) {
 		r.info.SetText(tr("keying.saving"))
 	default:
 		r.info.SetText(fieldProvenance(fv))
+		if k.focus >= 0 && k.focus < len(k.rows) && k.rows[k.focus] == r {
+			k.note(r)
+		}
 		switch {
 		case fv.Source == queue.SourceOCR && fv.Confidence < confidentAt:
 			r.info.Importance = widget.WarningImportance
@@ -618,6 +622,18 @@ func fieldProvenance(fv queue.FieldValue) string {
 	return fieldSourceName(fv.Source) + " · " + fv.By
 }
 
+// fieldProvenanceFull is fieldProvenance in full words (the column beside the field may cut
+// it; the focused field's is shown whole above its source box).
+func fieldProvenanceFull(fv queue.FieldValue, pending bool) string {
+	if pending {
+		return tr("keying.saving")
+	}
+	if fv.Source == queue.SourceOCRAccepted {
+		return tr("keying.src.acceptedByFull", map[string]any{"Conf": fmt.Sprintf("%.0f", fv.Confidence*100), "By": fv.By})
+	}
+	return fieldProvenance(fv)
+}
+
 // needsLook reports whether row i still needs the clerk: a problem (a suspicious value among
 // them), a value that could not be saved, or an OCR value that is not confident.
 func (k *keyingScreen) needsLook(i int) bool {
@@ -662,7 +678,7 @@ func (k *keyingScreen) focused(i int) {
 		k.box.Hide()
 		k.zoom.Image = nil
 		k.zoom.Refresh()
-		k.zoomNote.SetText(tr("keying.noBox", map[string]any{"Field": k.rowName(r)}))
+		k.note(r)
 		if k.pageIdx < 0 {
 			k.showPage(0)
 		}
@@ -684,8 +700,27 @@ func (k *keyingScreen) focused(i int) {
 		k.zoom.Image = si.SubImage(rect)
 	}
 	k.zoom.Refresh()
-	k.zoomNote.SetText(tr("keying.source", map[string]any{"Field": k.rowName(r), "Page": x.Page + 1}))
+	k.note(r)
 	k.stage.Refresh()
+}
+
+// note names the focused field above its zoomed source box, with its full provenance.
+func (k *keyingScreen) note(r *keyRow) {
+	data := map[string]any{"Field": k.rowName(r)}
+	key := "keying.noBox"
+	if x, ok := k.found[r.f.Key]; ok && k.hasBox {
+		key, data["Page"] = "keying.source", x.Page+1
+	}
+	if fv, ok := k.current(r.f.Key); ok {
+		_, pending := k.queued[r.f.Key]
+		data["Prov"] = fieldProvenanceFull(fv, pending)
+		if key == "keying.noBox" {
+			key = "keying.noBoxWith"
+		} else {
+			key = "keying.sourceWith"
+		}
+	}
+	k.zoomNote.SetText(tr(key, data))
 }
 
 func (k *keyingScreen) showPage(n int) {

@@ -259,11 +259,16 @@ func TestKeyingAcceptedOCRKeepsProvenance(t *testing.T) {
 	if f.Source != queue.SourceOCRAccepted || f.By != u.Username || f.Confidence != 0.55 {
 		t.Fatalf("Tab over an OCR value stored %s by %q at %.2f, want ocr-accepted by %s at 0.55", f.Source, f.By, f.Confidence, u.Username)
 	}
-	if info := k.rows[s].info.Text; !strings.Contains(info, "OCR") || !strings.Contains(info, "chấp nhận") {
+	if info := k.rows[s].info.Text; !strings.Contains(info, "OCR 55%") || !strings.Contains(info, u.Username+" ✓") {
 		t.Fatalf("provenance shown %q", info)
 	}
-	if info := k.rows[k.rowIndex("full_name")].info.Text; !strings.Contains(info, "chấp nhận") {
+	if info := k.rows[k.rowIndex("full_name")].info.Text; !strings.Contains(info, u.Username+" ✓") {
 		t.Fatalf("provenance of an accepted value shown %q", info)
+	}
+	// the focused field's provenance in full words above its source box
+	kb.tap(k, s)
+	if note := k.zoomNote.Text; !strings.Contains(note, "OCR 55%, "+u.Username+" đã chấp nhận") {
+		t.Fatalf("focused field's provenance %q", note)
 	}
 }
 
