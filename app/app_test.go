@@ -349,6 +349,9 @@ func TestImportFilesWithProgressAndErrors(t *testing.T) {
 		t.Fatalf("rows %+v", p.rows)
 	}
 	h.mustShow("Đã nhập 1 hồ sơ (1 trang); bỏ qua 0; lỗi 1.")
+	if h.shows("Đã hủy nhập") { // issue 9: a finished import is not "cancelled"
+		t.Fatalf("a finished import says it was cancelled: %q", h.texts())
+	}
 	got, _ := h.e.st.Batch(ctx, b.ID)
 	if got.Documents != 1 || got.Pages != 1 {
 		t.Fatalf("batch after import %+v", got)
@@ -421,7 +424,7 @@ func TestLoginFocusesUserName(t *testing.T) {
 	h := newHarness(t, Services{})
 	u := h.admin()
 	h.sh.showLogin()
-	e, ok := h.e.win.Canvas().Focused().(*widget.Entry)
+	e, ok := h.e.win.Canvas().Focused().(*textEntry)
 	if !ok || e.Password {
 		t.Fatalf("focused %T, want the user name entry", h.e.win.Canvas().Focused())
 	}
@@ -431,6 +434,16 @@ func TestLoginFocusesUserName(t *testing.T) {
 	if !ok || !pw.Password {
 		t.Fatalf("Tab went to %T", h.e.win.Canvas().Focused())
 	}
+	// Shift+Tab: the desktop driver moves the focus back (FocusPrevious) for an entry that
+	// does not take Tab, as none of the app's text entries does
+	if e.AcceptsTab() {
+		t.Fatal("the user name entry takes Tab")
+	}
+	h.e.win.Canvas().FocusPrevious()
+	if h.e.win.Canvas().Focused() != e {
+		t.Fatalf("Shift+Tab went to %T", h.e.win.Canvas().Focused())
+	}
+	h.e.win.Canvas().FocusNext()
 	test.Type(pw, "matkhau-123")
 	pw.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.wait()

@@ -126,6 +126,9 @@ func (l *autoLock) lock() {
 	if l.locked || s.user == nil || s.e.win == nil {
 		return
 	}
+	if s.keying != nil {
+		s.keying.leave(false) // what was typed is saved before the work is hidden
+	}
 	w := s.e.win
 	c := w.Canvas()
 	l.locked, l.owner, l.lang = true, *s.user, currentLanguage()
@@ -147,7 +150,7 @@ func (l *autoLock) lock() {
 
 // screen is the lock's sign-in: the user name filled in, the password asked.
 func (l *autoLock) screen() fyne.CanvasObject {
-	user := widget.NewEntry()
+	user := newIdentEntry()
 	user.SetText(l.owner.Username)
 	user.SetPlaceHolder(tr("login.username"))
 	l.pw = widget.NewPasswordEntry()

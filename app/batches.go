@@ -42,7 +42,7 @@ type batchesScreen struct {
 
 	table   *widget.Table
 	status  *widget.Label // background OCR and messages
-	search  *widget.Entry
+	search  *textEntry
 	hits    []queue.Hit
 	hitList *widget.List
 	hitHead *widget.Label
@@ -124,7 +124,7 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), s.reload)
 	s.updateButtons()
 
-	s.search = widget.NewEntry()
+	s.search = newTextEntry()
 	s.search.SetPlaceHolder(tr("search.hint"))
 	s.search.OnSubmitted = func(string) { s.runSearch() }
 	searchBtn := widget.NewButtonWithIcon(tr("search.go"), theme.SearchIcon(), s.runSearch)
@@ -374,9 +374,9 @@ func (s *batchesScreen) showImport() {
 
 // newCreateBatchForm asks for a batch name, office and record type and creates the batch.
 func newCreateBatchForm(e *env, user queue.User, types []queue.RecordType, onCreated func(queue.Batch), onCancel func()) fyne.CanvasObject {
-	name := widget.NewEntry()
+	name := newTextEntry()
 	name.SetPlaceHolder(tr("create.name.hint"))
-	office := widget.NewEntry()
+	office := newTextEntry()
 	office.SetPlaceHolder(tr("create.office.hint"))
 	var opts []string
 	for _, t := range types {

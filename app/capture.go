@@ -48,12 +48,12 @@ type capturePanel struct {
 	devices []capture.Device
 	caps    capture.Capabilities
 	devSel  *widget.Select
-	esclURL *widget.Entry
+	esclURL *textEntry
 	addBtn  *widget.Button
 	srcSel  *widget.Select
 	resSel  *widget.Select
 	modeSel *widget.Select
-	ppd     *widget.Entry
+	ppd     *textEntry
 
 	status *widget.Label
 	thumbs *fyne.Container
@@ -111,14 +111,14 @@ func newCapturePanel(e *env, user queue.User, b queue.Batch, onChanged func()) *
 	p := &capturePanel{e: e, user: user, batch: b, onChanged: onChanged, picked: -1}
 	p.devSel = widget.NewSelect(nil, func(string) { p.deviceChosen() })
 	p.devSel.PlaceHolder = tr("capture.scanner.hint")
-	p.esclURL = widget.NewEntry()
+	p.esclURL = newIdentEntry()
 	p.esclURL.SetPlaceHolder(tr("capture.escl.hint"))
 	p.esclURL.OnSubmitted = func(string) { p.addESCL() }
 	p.addBtn = widget.NewButtonWithIcon(tr("capture.escl.add"), theme.ContentAddIcon(), p.addESCL)
 	p.srcSel = widget.NewSelect(nil, nil)
 	p.resSel = widget.NewSelect(nil, nil)
 	p.modeSel = widget.NewSelect(nil, nil)
-	p.ppd = widget.NewEntry()
+	p.ppd = newIdentEntry()
 	p.ppd.SetPlaceHolder(tr("capture.ppd.hint"))
 
 	p.status = widget.NewLabel(tr("capture.status.listing"))

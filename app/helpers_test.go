@@ -141,7 +141,11 @@ func (h *harness) entry(placeholder string) *widget.Entry {
 	var found *widget.Entry
 	for _, r := range h.roots() {
 		walk(r, func(o fyne.CanvasObject) {
-			if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == placeholder && e.Visible() {
+			e, ok := o.(*widget.Entry)
+			if te, isText := o.(*textEntry); isText {
+				e, ok = &te.Entry, true
+			}
+			if ok && e.PlaceHolder == placeholder && e.Visible() {
 				found = e
 			}
 		})
@@ -203,7 +207,7 @@ func (h *harness) mustShow(s string) {
 	}
 }
 
-func enter(e *widget.Entry) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+func enter(e fyne.Focusable) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 
 // pagePNG draws a w×h page with a few dark bars (stand-ins for text lines).
 func pagePNG(t *testing.T, w, h int) []byte {

@@ -207,7 +207,10 @@ func (p *importPanel) run() {
 		sum, err := imp(ctx, p.e.st, user, batchID, paths, func(ev ImportEvent) {
 			p.e.do(func() { p.progress(ev) })
 		})
-		p.e.do(func() { p.finished(sum, err, ctx.Err() != nil) })
+		// Cancelled only when the import was stopped before it ended: ctx is cancelled anyway
+		// once this function returns (defer cancel), which is no cancellation.
+		cancelled := ctx.Err() != nil
+		p.e.do(func() { p.finished(sum, err, cancelled) })
 	})
 }
 

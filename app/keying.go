@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -60,8 +60,10 @@ type keyRow struct {
 	f     records.Field // for a cell, the column with Key set to the cell's stored key
 	label *widget.Label
 	entry *keyEntry
-	info  *widget.Label     // source and confidence, or the validation problem
-	cell  fyne.CanvasObject // entry and info as placed in the form
+	info  *widget.Label     // provenance: source, confidence, who; or the save state
+	mark  *widget.Icon      // inside the entry: the value has a problem or looks suspicious
+	prob  *widget.Label     // the field's problem, under the entry, wrapped
+	cell  fyne.CanvasObject // entry, info and problem as placed in the form
 
 	tbl *records.Table // the table of a cell; nil for a field
 	ti  int            // index of tbl in the record type's tables
@@ -83,8 +85,9 @@ type keyingScreen struct {
 
 	// the current document
 	docID   int64
-	stored  map[string]queue.FieldValue // the values as saved (updated when a save is queued)
-	saved   map[string]bool             // keys whose last save has committed
+	stored  map[string]queue.FieldValue // the values as committed in the store
+	queued  map[string]queue.FieldValue // values queued for a save that has not committed yet
+	failed  map[string]error            // keys whose last save failed
 	found   map[string]records.Extracted
 	imgs    []image.Image // page images, by page index
 	problem map[string]records.Problem
@@ -95,7 +98,6 @@ type keyingScreen struct {
 	fieldRows []*keyRow // the record type's fields
 	trows     [][]int   // the row numbers shown of each table (keying_table.go)
 	focus     int
-	telex     bool
 
 	form     *fyne.Container
 	formBox  *container.Scroll
@@ -103,8 +105,10 @@ type keyingScreen struct {
 	telexLbl *widget.Label
 	status   *widget.Label
 	suggest  *widget.Label
+	suggBox  *fyne.Container // the suggestions, each a button
 	sugg     []string
-	suggSel  int
+	suggSel  int // the suggestion chosen with Down/Up; -1: none
+	suggRow  int // the row the suggestions are for
 	page     *canvas.Image
 	stage    *fyne.Container
 	box      *canvas.Rectangle
@@ -118,6 +122,11 @@ type keyingScreen struct {
 	saveMu   sync.Mutex
 	pending  []saveJob
 	draining bool
+	moving   int // finish and flush jobs queued: a move waits for the saves
+
+	// visible reports whether the screen is the one the clerk sees (nil: always); a save
+	// error then takes the focus back to its field.
+	visible func() bool
 
 	onBack  func()
 	content fyne.CanvasObject
@@ -126,6 +135,9 @@ type keyingScreen struct {
 	startPage  int64
 }
 
+// saveJob is one step of the save queue: a field value; or finish, which judges the
+// document's stored values once the saves before it have committed; or after, which runs on
+// the UI goroutine once they have.
 type saveJob struct {
 	doc   int64
 	key   string
@@ -133,10 +145,23 @@ type saveJob struct {
 	src   queue.FieldSource
 	conf  float64
 
-	// status, when set, is a document status change (queued after the field saves, so it
-	// commits after them); warnings is the number of warnings the clerk confirmed.
-	status   string
-	warnings int
+	finish *finishJob
+	after  func()
+}
+
+// finishJob finishes a document (Ctrl+D): the stored values must be those the clerk saw
+// (shown), then they are validated as stored; with no error, and warnings confirmed when
+// warnOK, the document is marked keyed (or the double-blind pass finished).
+type finishJob struct {
+	keys   []string          // the form's fields and cells
+	shown  map[string]string // their values on screen (non-empty, and "" for the empty cells of a started row)
+	warnOK bool
+	// filled by the save goroutine
+	differ   []string // keys whose stored value is not the one shown
+	problems []records.Problem
+	errs     int
+	warns    int
+	done     bool
 }
 
 func newKeyingScreen(e *env, user queue.User, b queue.Batch, onBack func()) (*keyingScreen, error) {
@@ -148,7 +173,7 @@ func newKeyingScreen(e *env, user queue.User, b queue.Batch, onBack func()) (*ke
 	if !ok {
 		return nil, fmt.Errorf("record type %q: %w", b.RecordType, queue.ErrNotFound)
 	}
-	k := &keyingScreen{e: e, user: user, batch: b, rt: rt, now: time.Now, di: -1, telex: true, onBack: onBack, pageIdx: -1}
+	k := &keyingScreen{e: e, user: user, batch: b, rt: rt, now: time.Now, di: -1, onBack: onBack, pageIdx: -1, suggSel: -1}
 	k.build()
 	return k, nil
 }
@@ -168,9 +193,15 @@ func (k *keyingScreen) label(f records.Field) string {
 func (k *keyingScreen) newRow(f records.Field) *keyRow {
 	r := &keyRow{f: f, label: widget.NewLabel(k.label(f)), info: widget.NewLabel("")}
 	r.entry = newKeyEntry(k, 0)
+	r.mark = widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon()))
+	r.mark.Hide()
+	r.entry.ActionItem = r.mark
 	r.info.Truncation = fyne.TextTruncateEllipsis
-	info := container.NewGridWrap(fyne.NewSize(230, r.entry.MinSize().Height), r.info)
-	r.cell = container.NewBorder(nil, nil, nil, info, r.entry)
+	r.prob = widget.NewLabel("")
+	r.prob.Wrapping = fyne.TextWrapWord
+	r.prob.Hide()
+	info := container.NewGridWrap(fyne.NewSize(160, r.entry.MinSize().Height), r.info)
+	r.cell = container.NewVBox(container.NewBorder(nil, nil, nil, info, r.entry), r.prob)
 	return r
 }
 
@@ -190,20 +221,22 @@ func (k *keyingScreen) build() {
 	k.status.Wrapping = fyne.TextWrapWord
 	k.suggest = widget.NewLabel("")
 	k.suggest.Truncation = fyne.TextTruncateEllipsis
+	k.suggBox = container.NewHBox()
 	keys := widget.NewLabel(tr("keying.keys"))
 	keys.Importance = widget.LowImportance
 	keys.Wrapping = fyne.TextWrapWord
 
 	back := widget.NewButtonWithIcon(tr("viewer.back"), theme.NavigateBackIcon(), func() {
-		k.leave(false)
-		if k.onBack != nil {
-			k.onBack()
-		}
+		k.flush(func(ok bool) {
+			if ok && k.onBack != nil {
+				k.onBack()
+			}
+		})
 	})
 	done := widget.NewButtonWithIcon(tr("keying.done"), theme.ConfirmIcon(), k.done)
 	done.Importance = widget.HighImportance
 	top := container.NewBorder(nil, nil, back, container.NewHBox(k.telexLbl, done), k.head)
-	right := container.NewBorder(top, container.NewVBox(k.suggest, k.status, keys), nil, nil, k.formBox)
+	right := container.NewBorder(top, container.NewVBox(container.NewBorder(nil, nil, k.suggest, nil, container.NewHScroll(k.suggBox)), k.status, keys), nil, nil, k.formBox)
 
 	k.page = canvas.NewImageFromImage(nil)
 	k.page.FillMode = canvas.ImageFillStretch
@@ -217,17 +250,18 @@ func (k *keyingScreen) build() {
 	k.zoom.SetMinSize(fyne.NewSize(300, 150))
 	k.zoomNote = widget.NewLabel("")
 	k.zoomNote.Importance = widget.LowImportance
+	k.zoomNote.Wrapping = fyne.TextWrapWord // the focused field's full provenance
 	zoomPane := container.NewBorder(k.zoomNote, widget.NewSeparator(), nil, nil, k.zoom)
 	left := container.NewBorder(zoomPane, nil, nil, nil, k.stage)
 
 	split := container.NewHSplit(left, right)
-	split.Offset = 0.45
+	split.Offset = 0.4
 	k.content = split
 	k.showTelex()
 }
 
 func (k *keyingScreen) showTelex() {
-	if k.telex {
+	if telexFree.on {
 		k.telexLbl.SetText(tr("keying.telexOn"))
 	} else {
 		k.telexLbl.SetText(tr("keying.telexOff"))
@@ -298,10 +332,13 @@ func (k *keyingScreen) loadDoc(i int) {
 				}
 			}
 			d.found = records.ExtractPages(k.rt, pw)
-			if k.batch.DoubleBlind {
-				d.fields, err = k.blindFields(doc.ID)
-			} else {
-				d.fields, err = k.e.st.Fields(k.e.ctx, doc.ID)
+			d.fields, err = k.docFields(doc.ID)
+			if err == nil && len(pw) > 0 && !hasOCRValues(d.fields) {
+				// OCR ran but nothing was extracted (OCR before extraction joined the
+				// pipeline, or a CLI run without it): pre-fill now, where nothing is stored.
+				if _, xerr := records.ExtractMissing(k.e.ctx, k.e.st, queue.User{}, k.rt, doc.ID); xerr == nil {
+					d.fields, err = k.docFields(doc.ID)
+				}
 			}
 		}
 		k.e.do(func() {
@@ -317,6 +354,24 @@ func (k *keyingScreen) loadDoc(i int) {
 	})
 }
 
+// docFields are the values the clerk works on: the current values, or in a double-blind
+// batch this clerk's own pass and the OCR suggestions.
+func (k *keyingScreen) docFields(docID int64) ([]queue.FieldValue, error) {
+	if k.batch.DoubleBlind {
+		return k.blindFields(docID)
+	}
+	return k.e.st.Fields(k.e.ctx, docID)
+}
+
+func hasOCRValues(fs []queue.FieldValue) bool {
+	for _, f := range fs {
+		if f.Source == queue.SourceOCR || f.Source == queue.SourceOCRAccepted {
+			return true
+		}
+	}
+	return false
+}
+
 // blindFields is what this clerk may see of a double-blind document: their own pass and the
 // OCR suggestions, never the other clerk's values (queue.BlindFields).
 func (k *keyingScreen) blindFields(docID int64) ([]queue.FieldValue, error) {
@@ -327,6 +382,9 @@ func (k *keyingScreen) blindFields(docID int64) ([]queue.FieldValue, error) {
 	out := make([]queue.FieldValue, len(bf))
 	for i, f := range bf {
 		out[i] = queue.FieldValue{Key: f.Key, Value: f.Value, Source: f.Source, Confidence: f.Confidence, Current: true}
+		if f.Source == queue.SourceKeyed {
+			out[i].By = k.user.Username
+		}
 	}
 	return out, nil
 }
@@ -342,13 +400,13 @@ func (k *keyingScreen) setDoc(id int64, d docData) {
 	k.docID = id
 	k.imgs = d.imgs
 	k.stored = map[string]queue.FieldValue{}
-	k.saved = map[string]bool{}
+	k.queued = map[string]queue.FieldValue{}
+	k.failed = map[string]error{}
 	k.found = map[string]records.Extracted{}
 	k.warnOK = false
 	k.pageIdx = -1
 	for _, f := range d.fields {
 		k.stored[f.Key] = f
-		k.saved[f.Key] = true
 	}
 	for _, x := range d.found {
 		k.found[x.Key] = x
@@ -379,8 +437,25 @@ func (k *keyingScreen) setDoc(id int64, d docData) {
 	k.focusRow(start)
 }
 
+// current is a field's value as the form last gave it: queued for a save, else committed.
+func (k *keyingScreen) current(key string) (queue.FieldValue, bool) {
+	if fv, ok := k.queued[key]; ok {
+		return fv, true
+	}
+	fv, ok := k.stored[key]
+	return fv, ok
+}
+
 // value is the entry's text as it would be saved.
 func (r *keyRow) value() string { return norm.NFC.String(strings.TrimSpace(r.entry.Text)) }
+
+// problemText is the problem shown under the field ("" when none).
+func (r *keyRow) problemText() string {
+	if !r.prob.Visible() {
+		return ""
+	}
+	return r.prob.Text
+}
 
 // values are the form's current values (what validation sees). The empty cells of a table
 // row that has a value are there too, as "", so that a required column left empty is
@@ -404,19 +479,32 @@ func (k *keyingScreen) values() map[string]string {
 	return m
 }
 
-// validate runs the record type's rules over the form and shows each field's first problem.
+// validate runs the record type's rules over the form and shows each field's first problem:
+// a cross-field problem beside every field it involves.
 func (k *keyingScreen) validate() []records.Problem {
 	ps := records.Validate(k.rt, k.values(), k.now())
+	k.setProblems(ps)
+	return ps
+}
+
+func (k *keyingScreen) setProblems(ps []records.Problem) {
 	k.problem = map[string]records.Problem{}
 	for _, p := range ps {
-		if old, ok := k.problem[p.Key]; !ok || (old.Severity == records.SeverityWarning && p.Severity == records.SeverityError) {
-			k.problem[p.Key] = p
+		keys := p.Keys
+		if len(keys) == 0 {
+			keys = []string{p.Key}
+		}
+		for _, key := range keys {
+			if old, ok := k.problem[key]; !ok || (old.Severity == records.SeverityWarning && p.Severity == records.SeverityError) {
+				k.problem[key] = p
+			}
 		}
 	}
 	for _, r := range k.rows {
 		k.showInfo(r)
 	}
-	return ps
+	// a problem shown or gone changes the rows' heights
+	k.form.Refresh()
 }
 
 func problemText(p records.Problem) string {
@@ -426,35 +514,81 @@ func problemText(p records.Problem) string {
 	return p.En
 }
 
-// showInfo shows a field's problem, or else where its value came from.
+// showInfo shows where a field's value came from beside it, its problem (or a failed save)
+// under it, and the mark inside it.
 func (k *keyingScreen) showInfo(r *keyRow) {
-	if p, ok := k.problem[r.f.Key]; ok {
-		r.info.SetText(problemText(p))
+	key := r.f.Key
+	msg, imp := "", widget.MediumImportance
+	if err, bad := k.failed[key]; bad {
+		msg, imp = tr("keying.saveErrField", map[string]any{"Err": errText(err)}), widget.DangerImportance
+	} else if p, ok := k.problem[key]; ok {
+		msg, imp = problemText(p), widget.WarningImportance
 		if p.Severity == records.SeverityError {
-			r.info.Importance = widget.DangerImportance
-		} else {
-			r.info.Importance = widget.WarningImportance
+			imp = widget.DangerImportance
 		}
-		r.info.Refresh()
-		return
+		if strings.HasPrefix(p.Code, "suspicious.") {
+			msg += suspiciousParts(r.f, r.value())
+		}
 	}
-	fv, ok := k.stored[r.f.Key]
+	if msg == "" {
+		r.prob.Hide()
+		r.mark.Hide()
+	} else {
+		r.prob.SetText(msg)
+		r.prob.Importance = imp
+		r.prob.Refresh()
+		r.prob.Show()
+		if imp == widget.DangerImportance {
+			r.mark.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
+		} else {
+			r.mark.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
+		}
+		r.mark.Show()
+	}
+
+	fv, ok := k.current(key)
+	_, pending := k.queued[key]
+	_, failed := k.failed[key]
 	r.info.Importance = widget.LowImportance
 	switch {
+	case failed:
+		r.info.SetText(tr("keying.notSaved"))
+		r.info.Importance = widget.DangerImportance
 	case !ok:
 		r.info.SetText("")
-	case fv.Source == queue.SourceOCR:
-		r.info.SetText(tr("keying.ocr", map[string]any{"Conf": fmt.Sprintf("%.0f", fv.Confidence*100)}))
-		if fv.Confidence < confidentAt {
-			r.info.Importance = widget.WarningImportance
-		}
-	case !k.saved[r.f.Key]:
+	case pending:
 		r.info.SetText(tr("keying.saving"))
 	default:
-		r.info.SetText(fieldSourceName(fv.Source))
-		r.info.Importance = widget.SuccessImportance
+		r.info.SetText(fieldProvenance(fv))
+		if k.focus >= 0 && k.focus < len(k.rows) && k.rows[k.focus] == r {
+			k.note(r)
+		}
+		switch {
+		case fv.Source == queue.SourceOCR && fv.Confidence < confidentAt:
+			r.info.Importance = widget.WarningImportance
+		case fv.Source != queue.SourceOCR:
+			r.info.Importance = widget.SuccessImportance
+		}
 	}
 	r.info.Refresh()
+}
+
+// suspiciousParts quotes the suspicious parts of v for the clerk ("": none): on screen only,
+// never in a log or an error (records.Suspicious gives their places).
+func suspiciousParts(f records.Field, v string) string {
+	rs := []rune(norm.NFC.String(v))
+	var parts []string
+	for _, s := range records.Suspicious(f, v) {
+		if s.Start >= 0 && s.End <= len(rs) && s.Start < s.End {
+			if p := "«" + string(rs[s.Start:s.End]) + "»"; !slices.Contains(parts, p) {
+				parts = append(parts, p)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
 }
 
 // fieldSourceName says in the interface language who gave a value.
@@ -466,18 +600,51 @@ func fieldSourceName(src queue.FieldSource) string {
 		return tr("keying.src.corrected")
 	case queue.SourceDoubleKeyed:
 		return tr("keying.src.double-keyed")
+	case queue.SourceOCRAccepted:
+		return tr("keying.src.ocr-accepted")
 	}
 	return tr("keying.src.ocr")
 }
 
-// needsLook reports whether row i still needs the clerk: a problem, or an OCR value that is
-// not confident.
+// fieldProvenance is a value's provenance as the form shows it: OCR with its confidence, OCR
+// accepted by whom, keyed, corrected or double-keyed by whom.
+func fieldProvenance(fv queue.FieldValue) string {
+	pct := fmt.Sprintf("%.0f", fv.Confidence*100)
+	switch fv.Source {
+	case queue.SourceOCR:
+		return tr("keying.ocr", map[string]any{"Conf": pct})
+	case queue.SourceOCRAccepted:
+		return tr("keying.src.acceptedBy", map[string]any{"Conf": pct, "By": fv.By})
+	}
+	if fv.By == "" {
+		return fieldSourceName(fv.Source)
+	}
+	return fieldSourceName(fv.Source) + " · " + fv.By
+}
+
+// fieldProvenanceFull is fieldProvenance in full words (the column beside the field may cut
+// it; the focused field's is shown whole above its source box).
+func fieldProvenanceFull(fv queue.FieldValue, pending bool) string {
+	if pending {
+		return tr("keying.saving")
+	}
+	if fv.Source == queue.SourceOCRAccepted {
+		return tr("keying.src.acceptedByFull", map[string]any{"Conf": fmt.Sprintf("%.0f", fv.Confidence*100), "By": fv.By})
+	}
+	return fieldProvenance(fv)
+}
+
+// needsLook reports whether row i still needs the clerk: a problem (a suspicious value among
+// them), a value that could not be saved, or an OCR value that is not confident.
 func (k *keyingScreen) needsLook(i int) bool {
 	r := k.rows[i]
+	if _, bad := k.failed[r.f.Key]; bad {
+		return true
+	}
 	if p, ok := k.problem[r.f.Key]; ok && (p.Severity == records.SeverityError || !k.warnOK) {
 		return true
 	}
-	fv, ok := k.stored[r.f.Key]
+	fv, ok := k.current(r.f.Key)
 	return ok && fv.Source == queue.SourceOCR && fv.Confidence < confidentAt && fv.Value == r.value()
 }
 
@@ -511,7 +678,7 @@ func (k *keyingScreen) focused(i int) {
 		k.box.Hide()
 		k.zoom.Image = nil
 		k.zoom.Refresh()
-		k.zoomNote.SetText(tr("keying.noBox", map[string]any{"Field": k.rowName(r)}))
+		k.note(r)
 		if k.pageIdx < 0 {
 			k.showPage(0)
 		}
@@ -533,8 +700,27 @@ func (k *keyingScreen) focused(i int) {
 		k.zoom.Image = si.SubImage(rect)
 	}
 	k.zoom.Refresh()
-	k.zoomNote.SetText(tr("keying.source", map[string]any{"Field": k.rowName(r), "Page": x.Page + 1}))
+	k.note(r)
 	k.stage.Refresh()
+}
+
+// note names the focused field above its zoomed source box, with its full provenance.
+func (k *keyingScreen) note(r *keyRow) {
+	data := map[string]any{"Field": k.rowName(r)}
+	key := "keying.noBox"
+	if x, ok := k.found[r.f.Key]; ok && k.hasBox {
+		key, data["Page"] = "keying.source", x.Page+1
+	}
+	if fv, ok := k.current(r.f.Key); ok {
+		_, pending := k.queued[r.f.Key]
+		data["Prov"] = fieldProvenanceFull(fv, pending)
+		if key == "keying.noBox" {
+			key = "keying.noBoxWith"
+		} else {
+			key = "keying.sourceWith"
+		}
+	}
+	k.zoomNote.SetText(tr(key, data))
 }
 
 func (k *keyingScreen) showPage(n int) {
@@ -549,26 +735,37 @@ func (k *keyingScreen) showPage(n int) {
 	k.stage.Refresh()
 }
 
-// leave saves the focused field if its value changed. confirm also records an unchanged OCR
-// value as keyed: the clerk looked at it and moved on with Tab or Enter.
+// leave saves the focused field if its value changed (leaveRow).
 func (k *keyingScreen) leave(confirm bool) {
-	if k.focus < 0 || k.focus >= len(k.rows) || k.docID == 0 {
+	if k.focus < 0 || k.focus >= len(k.rows) {
 		return
 	}
-	r := k.rows[k.focus]
-	if confirm {
-		k.acceptSuggestion(r)
+	k.leaveRow(k.rows[k.focus], confirm)
+}
+
+// leaveRow queues a durable save of row r when its value differs from the form's last one,
+// or when its last save failed (a retry). confirm (Tab, Enter, Ctrl+D) also records an
+// unchanged OCR value as accepted by the clerk (ocr-accepted, its confidence kept). Every
+// way of leaving a field comes here: keys, a mouse click elsewhere (FocusLost), another
+// document, the Back button, closing the window, the auto-lock.
+func (k *keyingScreen) leaveRow(r *keyRow, confirm bool) {
+	if k.docID == 0 || r.entry.Disabled() {
+		return
 	}
+	key := r.f.Key
 	v := r.value()
-	cur, ok := k.stored[r.f.Key]
+	cur, ok := k.current(key)
+	_, retry := k.failed[key]
 	switch {
+	case retry && ok && v == cur.Value:
+		k.save(key, v, cur.Source, cur.Confidence)
 	case !ok && v == "":
 	case !ok:
-		k.save(r.f.Key, v, queue.SourceKeyed, 1)
+		k.save(key, v, queue.SourceKeyed, 1)
 	case v != cur.Value:
-		k.save(r.f.Key, v, queue.SourceCorrected, 1)
-	case confirm && cur.Source == queue.SourceOCR:
-		k.save(r.f.Key, v, queue.SourceKeyed, 1)
+		k.save(key, v, queue.SourceCorrected, 1)
+	case confirm && cur.Source == queue.SourceOCR && v != "":
+		k.save(key, v, queue.SourceOCRAccepted, cur.Confidence)
 	}
 	k.validate()
 }
@@ -576,9 +773,12 @@ func (k *keyingScreen) leave(confirm bool) {
 // save queues a field value for a durable save; the form shows it as saving until the
 // transaction has committed.
 func (k *keyingScreen) save(key, value string, src queue.FieldSource, conf float64) {
-	k.stored[key] = queue.FieldValue{Key: key, Value: value, Source: src, Confidence: conf}
-	k.saved[key] = false
-	job := saveJob{doc: k.docID, key: key, value: value, src: src, conf: conf}
+	k.queued[key] = queue.FieldValue{Key: key, Value: value, Source: src, Confidence: conf, By: k.user.Username, Current: true}
+	delete(k.failed, key)
+	k.enqueue(saveJob{doc: k.docID, key: key, value: value, src: src, conf: conf})
+}
+
+func (k *keyingScreen) enqueue(job saveJob) {
 	k.saveMu.Lock()
 	k.pending = append(k.pending, job)
 	start := !k.draining
@@ -605,11 +805,11 @@ func (k *keyingScreen) drain() {
 		k.saveMu.Unlock()
 		var err error
 		switch {
-		case job.status != "" && k.batch.DoubleBlind:
-			// This clerk's pass is finished; the two passes are compared when both are in.
-			_, err = k.e.st.FinishBlind(ctx, k.user, job.doc)
-		case job.status != "":
-			err = k.e.st.SetDocumentStatus(ctx, k.user, job.doc, job.status, job.warnings)
+		case job.after != nil:
+			k.e.do(job.after)
+			continue
+		case job.finish != nil:
+			err = k.finishStored(ctx, job.doc, job.finish)
 		case k.batch.DoubleBlind:
 			_, err = k.e.st.KeyBlind(ctx, k.user, job.doc, map[string]string{job.key: job.value})
 		default:
@@ -619,32 +819,107 @@ func (k *keyingScreen) drain() {
 	}
 }
 
-func (k *keyingScreen) savedOne(job saveJob, err error) {
-	if job.status != "" {
-		if err != nil {
-			k.status.SetText(tr("keying.saveErr", map[string]any{"Err": errText(err)}))
+// finishStored judges a document as stored (on the save goroutine, after every save queued
+// before it): the stored values must be the ones shown, then they are validated; with no
+// error and warnings confirmed, the document is marked keyed (SetDocumentStatus), or in a
+// double-blind batch this clerk's pass is finished (FinishBlind).
+func (k *keyingScreen) finishStored(ctx context.Context, doc int64, f *finishJob) error {
+	fields, err := k.docFieldsCtx(ctx, doc)
+	if err != nil {
+		return err
+	}
+	stored := map[string]string{}
+	for _, fv := range fields {
+		stored[fv.Key] = fv.Value
+	}
+	for _, key := range f.keys {
+		if stored[key] != f.shown[key] {
+			f.differ = append(f.differ, key)
 		}
+	}
+	if len(f.differ) > 0 {
+		return nil
+	}
+	// the stored values; the empty cells of a started table row are checked as empty
+	vals := stored
+	for key, v := range f.shown {
+		if _, ok := vals[key]; !ok {
+			vals[key] = v
+		}
+	}
+	f.problems = records.Validate(k.rt, vals, k.now())
+	for _, p := range f.problems {
+		if p.Severity == records.SeverityError {
+			f.errs++
+		} else {
+			f.warns++
+		}
+	}
+	if f.errs > 0 || (f.warns > 0 && !f.warnOK) {
+		return nil
+	}
+	if k.batch.DoubleBlind {
+		_, err = k.e.st.FinishBlind(ctx, k.user, doc)
+	} else {
+		err = k.e.st.SetDocumentStatus(ctx, k.user, doc, queue.DocKeyed, f.warns)
+	}
+	f.done = err == nil
+	return err
+}
+
+func (k *keyingScreen) docFieldsCtx(ctx context.Context, docID int64) ([]queue.FieldValue, error) {
+	if k.batch.DoubleBlind {
+		bf, _, err := k.e.st.BlindFields(ctx, k.user, docID)
+		out := make([]queue.FieldValue, len(bf))
+		for i, f := range bf {
+			out[i] = queue.FieldValue{Key: f.Key, Value: f.Value, Source: f.Source}
+		}
+		return out, err
+	}
+	return k.e.st.Fields(ctx, docID)
+}
+
+// savedOne shows the outcome of one job of the save queue (UI goroutine).
+func (k *keyingScreen) savedOne(job saveJob, err error) {
+	if job.finish != nil {
+		k.finished(job, err)
 		return
 	}
 	if job.doc != k.docID {
 		if err != nil {
-			k.status.SetText(tr("keying.saveErr", map[string]any{"Err": errText(err)}))
+			k.setStatus(tr("keying.saveErr", map[string]any{"Err": errText(err)}), widget.DangerImportance)
 		}
 		return
 	}
-	for _, r := range k.rows {
-		if r.f.Key != job.key {
-			continue
+	key := job.key
+	if err != nil {
+		// The value stays in the field and the field keeps the focus: the clerk can leave it
+		// again to retry; no other document or screen opens until it is saved.
+		k.failed[key] = err
+		k.setStatus(tr("keying.saveErr", map[string]any{"Err": errText(err)}), widget.DangerImportance)
+		if i := k.rowIndex(key); i >= 0 {
+			k.showInfo(k.rows[i])
+			k.form.Refresh()
+			if k.visible == nil || k.visible() {
+				k.focusRow(i)
+			}
 		}
-		if err != nil {
-			// The value stays in the field; the clerk can leave it again to retry.
-			delete(k.stored, job.key)
-			k.status.SetText(tr("keying.saveErr", map[string]any{"Err": errText(err)}))
-		} else if k.stored[job.key].Value == job.value {
-			k.saved[job.key] = true
-		}
-		k.showInfo(r)
+		return
 	}
+	committed := queue.FieldValue{Key: key, Value: job.value, Source: job.src, Confidence: job.conf, By: k.user.Username, Current: true}
+	k.stored[key] = committed
+	if q, ok := k.queued[key]; ok && q.Value == job.value && q.Source == job.src {
+		delete(k.queued, key)
+	}
+	if i := k.rowIndex(key); i >= 0 {
+		k.showInfo(k.rows[i])
+	}
+}
+
+func (k *keyingScreen) setStatus(text string, imp widget.Importance) {
+	k.status.SetText(text)
+	k.status.Importance = imp
+	k.status.Refresh()
 }
 
 // move leaves the focused field (confirming it) and focuses the one dir rows away.
@@ -675,20 +950,20 @@ func (k *keyingScreen) nextProblem() {
 	k.status.SetText(tr("keying.noProblem"))
 }
 
-// acceptConfident records every confident OCR value without a problem as keyed, then goes
-// to the first field that needs a look.
+// acceptConfident records every confident OCR value without a problem (a suspicious one has
+// a warning) as accepted by the clerk, then goes to the first field that needs a look.
 func (k *keyingScreen) acceptConfident() {
 	k.leave(false)
 	n := 0
 	for _, r := range k.rows {
-		fv, ok := k.stored[r.f.Key]
-		if !ok || fv.Source != queue.SourceOCR || fv.Confidence < confidentAt || fv.Value != r.value() {
+		fv, ok := k.current(r.f.Key)
+		if !ok || fv.Source != queue.SourceOCR || fv.Confidence < confidentAt || fv.Value != r.value() || fv.Value == "" {
 			continue
 		}
 		if _, bad := k.problem[r.f.Key]; bad {
 			continue
 		}
-		k.save(r.f.Key, fv.Value, queue.SourceKeyed, 1)
+		k.save(r.f.Key, fv.Value, queue.SourceOCRAccepted, fv.Confidence)
 		n++
 	}
 	k.validate()
@@ -701,86 +976,131 @@ func (k *keyingScreen) acceptConfident() {
 	}
 }
 
-// done finishes the document: hard errors block, warnings need a second Ctrl+D, then the
-// next document opens.
+// done finishes the document (Ctrl+D): the focused field is saved, then a finish job queued
+// behind every pending save judges the values as stored — hard errors block, warnings need a
+// second Ctrl+D — and reports back (finished). The UI goroutine never waits on the store.
 func (k *keyingScreen) done() {
-	k.leave(true)
-	ps := k.validate()
-	nErr, nWarn := 0, 0
-	first := -1
-	for i, r := range k.rows {
-		p, ok := k.problem[r.f.Key]
-		if !ok {
-			continue
-		}
-		if p.Severity == records.SeverityError {
-			if nErr == 0 {
-				first = i
-			}
-		}
+	if k.docID == 0 || k.moving > 0 {
+		return // finishing or moving already
 	}
-	for _, p := range ps {
-		if p.Severity == records.SeverityError {
-			nErr++
-		} else {
-			nWarn++
-		}
+	k.leave(true)
+	k.validate()
+	keys := make([]string, len(k.rows))
+	for i, r := range k.rows {
+		keys[i] = r.f.Key
+	}
+	k.moving++
+	k.setStatus(tr("keying.finishing"), widget.MediumImportance)
+	k.enqueue(saveJob{doc: k.docID, finish: &finishJob{keys: keys, shown: k.values(), warnOK: k.warnOK}})
+}
+
+// finished shows what finishing a document gave (UI goroutine).
+func (k *keyingScreen) finished(job saveJob, err error) {
+	k.moving--
+	f := job.finish
+	if job.doc != k.docID {
+		return
 	}
 	switch {
-	case nErr > 0:
-		k.status.SetText(tr("keying.blocked", map[string]any{"N": nErr}))
-		k.status.Importance = widget.DangerImportance
-		k.status.Refresh()
-		if first >= 0 {
-			k.focusRow(first)
+	case err != nil:
+		k.setStatus(tr("keying.saveErr", map[string]any{"Err": errText(err)}), widget.DangerImportance)
+		return
+	case len(f.differ) > 0 || len(k.failed) > 0:
+		k.setStatus(tr("keying.notStored", map[string]any{"N": max(len(f.differ), len(k.failed))}), widget.DangerImportance)
+		for i, r := range k.rows {
+			if _, bad := k.failed[r.f.Key]; bad || slices.Contains(f.differ, r.f.Key) {
+				k.focusRow(i)
+				return
+			}
 		}
 		return
-	case nWarn > 0 && !k.warnOK:
+	case f.errs > 0:
+		k.setProblems(f.problems)
+		k.setStatus(tr("keying.blocked", map[string]any{"N": f.errs}), widget.DangerImportance)
+		for i, r := range k.rows {
+			if p, ok := k.problem[r.f.Key]; ok && p.Severity == records.SeverityError {
+				k.focusRow(i)
+				return
+			}
+		}
+		return
+	case !f.done:
+		k.setProblems(f.problems)
 		k.warnOK = true
-		k.status.SetText(tr("keying.confirmWarn", map[string]any{"N": nWarn}))
-		k.status.Importance = widget.WarningImportance
-		k.status.Refresh()
+		k.setStatus(tr("keying.confirmWarn", map[string]any{"N": f.warns}), widget.WarningImportance)
 		return
 	}
 	k.status.Importance = widget.MediumImportance
-	k.queueStatus(queue.DocKeyed, nWarn)
 	if k.di+1 < len(k.docs) {
-		k.status.SetText(tr("keying.finished"))
 		k.loadDoc(k.di + 1)
+		k.status.SetText(tr("keying.finished"))
 	} else {
-		k.status.SetText(tr("keying.finishedAll"))
-		k.status.Refresh()
+		k.setStatus(tr("keying.finishedAll"), widget.MediumImportance)
 	}
 }
 
-// queueStatus records the current document's status after its pending field saves.
-func (k *keyingScreen) queueStatus(status string, warnings int) {
-	k.saveMu.Lock()
-	k.pending = append(k.pending, saveJob{doc: k.docID, status: status, warnings: warnings})
-	start := !k.draining
-	k.draining = true
-	k.saveMu.Unlock()
-	if start {
-		k.e.bg.Go(k.drain)
+// flush saves the focused field and calls then(true) on the UI goroutine once every save
+// queued so far has committed; then(false) when one of them failed (the failed field gets the
+// focus back and says why). Moves to another document or screen go through it.
+func (k *keyingScreen) flush(then func(ok bool)) {
+	if k.docID == 0 {
+		then(true)
+		return
 	}
+	k.leave(false)
+	k.moving++
+	for _, r := range k.rows {
+		r.entry.Disable() // nothing typed is lost while the saves finish
+	}
+	doc := k.docID
+	k.enqueue(saveJob{doc: doc, after: func() {
+		k.moving--
+		if k.moving == 0 && k.docID == doc {
+			for _, r := range k.rows {
+				r.entry.Enable()
+			}
+		}
+		if k.docID == doc && len(k.failed) > 0 {
+			k.setStatus(tr("keying.notStored", map[string]any{"N": len(k.failed)}), widget.DangerImportance)
+			for i, r := range k.rows {
+				if _, bad := k.failed[r.f.Key]; bad {
+					k.focusRow(i)
+					break
+				}
+			}
+			then(false)
+			return
+		}
+		then(true)
+	}})
 }
 
 func (k *keyingScreen) nextDoc() {
-	k.leave(false)
-	if k.di+1 < len(k.docs) {
-		k.loadDoc(k.di + 1)
+	if k.di+1 >= len(k.docs) {
+		k.leave(false)
+		return
 	}
+	k.flush(func(ok bool) {
+		if ok {
+			k.loadDoc(k.di + 1)
+		}
+	})
 }
 
 func (k *keyingScreen) prevDoc() {
-	k.leave(false)
-	if k.di > 0 {
-		k.loadDoc(k.di - 1)
+	if k.di <= 0 {
+		k.leave(false)
+		return
 	}
+	k.flush(func(ok bool) {
+		if ok {
+			k.loadDoc(k.di - 1)
+		}
+	})
 }
 
 func (k *keyingScreen) toggleTelex() {
-	k.telex = !k.telex
+	telexFree.on = !telexFree.on
 	k.showTelex()
 }
 
@@ -807,7 +1127,6 @@ func (k *keyingScreen) shortcuts() []keyShortcut {
 		{cs(fyne.KeyS, ctrl), func() { k.leave(true) }},
 		{cs(fyne.KeyD, ctrl), k.done},
 		{cs(fyne.KeyT, ctrl|fyne.KeyModifierShift), k.toggleTelex},
-		{cs(fyne.KeyTab, fyne.KeyModifierShift), func() { k.move(-1) }},
 		// Ctrl+Insert is Copy and Shift+Insert Paste in Fyne: rows go with Alt
 		{cs(fyne.KeyInsert, alt), k.addRow},
 		{cs(fyne.KeyDelete, alt), k.deleteRow},
@@ -832,38 +1151,53 @@ func (k *keyingScreen) typedKey(ev *fyne.KeyEvent) {
 	}
 }
 
-// suggestions for catalogue and administrative-unit fields
+// suggestions for catalogue and administrative-unit fields: shown while the field has the
+// focus, chosen with Down/Up then Enter or with a click; never applied otherwise.
 
 func (k *keyingScreen) updateSuggest(r *keyRow) {
-	k.sugg, k.suggSel = suggestions(r.f, r.value()), 0
+	k.sugg, k.suggSel, k.suggRow = suggestions(r.f, r.value()), -1, r.entry.row
 	k.showSuggest()
 }
 
 func (k *keyingScreen) showSuggest() {
+	k.suggBox.Objects = nil
 	if len(k.sugg) == 0 {
 		k.suggest.SetText("")
+		k.suggBox.Refresh()
 		return
 	}
-	parts := make([]string, len(k.sugg))
+	k.suggest.SetText(tr("keying.suggest"))
 	for i, s := range k.sugg {
+		b := widget.NewButton(s, func() { k.chooseSuggestion(i) })
+		b.Importance = widget.LowImportance
 		if i == k.suggSel {
-			s = "[" + s + "]"
+			b.Importance = widget.HighImportance
 		}
-		parts[i] = s
+		k.suggBox.Objects = append(k.suggBox.Objects, b)
 	}
-	k.suggest.SetText(tr("keying.suggest", map[string]any{"List": strings.Join(parts, " · ")}))
+	k.suggBox.Refresh()
 }
 
-// acceptSuggestion replaces a partial catalogue value by the chosen suggestion.
-func (k *keyingScreen) acceptSuggestion(r *keyRow) {
-	if len(k.sugg) == 0 || k.rows[k.focus] != r {
+// chooseSuggestion applies suggestion i to the row the suggestions are for (a click), saves
+// it and goes on to the next field.
+func (k *keyingScreen) chooseSuggestion(i int) {
+	if i < 0 || i >= len(k.sugg) || k.suggRow < 0 || k.suggRow >= len(k.rows) || k.moving > 0 {
 		return
 	}
-	v := r.value()
-	if v == "" || v == k.sugg[k.suggSel] {
-		return
+	r := k.rows[k.suggRow]
+	r.entry.SetText(k.sugg[i])
+	k.focus = k.suggRow
+	k.move(1)
+}
+
+// applyChosen replaces the focused field's text by the suggestion chosen with Down/Up; false
+// when none is chosen.
+func (k *keyingScreen) applyChosen() bool {
+	if k.suggSel < 0 || k.suggSel >= len(k.sugg) || k.suggRow != k.focus {
+		return false
 	}
-	r.entry.SetText(k.sugg[k.suggSel])
+	k.rows[k.focus].entry.SetText(k.sugg[k.suggSel])
+	return true
 }
 
 // suggestions are catalogue values that complete v (diacritics and case ignored); for an
@@ -924,17 +1258,19 @@ func suggestions(f records.Field, v string) []string {
 	return out
 }
 
-// keyEntry is a form field: Tab and Enter move on, Shift+Tab back, F8 to the next problem,
-// Down cycles suggestions, the screen's shortcuts work while it has the focus, and in Telex
-// mode letters are composed into Vietnamese ones.
+// keyEntry is a form field: Tab and Enter move on, Shift+Tab back (every move saves the
+// field first, and so does losing the focus to a mouse click), F8 to the next problem,
+// Down/Up choose a suggestion that Enter applies, the screen's shortcuts work while it has
+// the focus, and in Telex mode letters are composed into Vietnamese ones (textEntry).
 type keyEntry struct {
-	widget.Entry
+	textEntry
 	k   *keyingScreen
 	row int
 }
 
 func newKeyEntry(k *keyingScreen, row int) *keyEntry {
 	e := &keyEntry{k: k, row: row}
+	e.telex = telexFree
 	e.ExtendBaseWidget(e)
 	e.OnChanged = func(string) {
 		if k.focus == e.row && e.row < len(k.rows) && k.rows[e.row].entry == e {
@@ -944,11 +1280,19 @@ func newKeyEntry(k *keyingScreen, row int) *keyEntry {
 	return e
 }
 
-// AcceptsTab keeps Tab for the form's own order (with saving).
+// AcceptsTab keeps Tab for the form's own order (with saving); Shift+Tab arrives here too.
 func (e *keyEntry) AcceptsTab() bool { return true }
 
+// myRow is the form row of this entry, or nil when the entry is no longer in the form.
+func (e *keyEntry) myRow() *keyRow {
+	if e.row < 0 || e.row >= len(e.k.rows) || e.k.rows[e.row].entry != e {
+		return nil
+	}
+	return e.k.rows[e.row]
+}
+
 func (e *keyEntry) FocusGained() {
-	e.Entry.FocusGained()
+	e.textEntry.FocusGained()
 	if e.k.focus != e.row {
 		e.k.focused(e.row)
 	}
@@ -957,29 +1301,25 @@ func (e *keyEntry) FocusGained() {
 	}
 }
 
-func (e *keyEntry) TypedRune(r rune) {
-	if e.k.telex && e.SelectedText() == "" && e.CursorRow == 0 {
-		rs := []rune(e.Text)
-		col := min(e.CursorColumn, len(rs))
-		start := col
-		for start > 0 && unicode.IsLetter(rs[start-1]) {
-			start--
-		}
-		if nw, ok := TelexKey(string(rs[start:col]), r); ok {
-			nr := []rune(nw)
-			out := append(append(append([]rune{}, rs[:start]...), nr...), rs[col:]...)
-			e.SetText(string(out))
-			e.CursorColumn = start + len(nr)
-			e.Refresh()
-			return
-		}
+// FocusLost saves the field: the focus went to another field with the mouse, a button, or
+// away from the window.
+func (e *keyEntry) FocusLost() {
+	e.textEntry.FocusLost()
+	if r := e.myRow(); r != nil {
+		e.k.leaveRow(r, false)
 	}
-	e.Entry.TypedRune(r)
 }
 
 func (e *keyEntry) TypedKey(ev *fyne.KeyEvent) {
 	switch ev.Name {
-	case fyne.KeyTab, fyne.KeyReturn, fyne.KeyEnter:
+	case fyne.KeyTab:
+		if shiftHeld() {
+			e.k.move(-1)
+		} else {
+			e.k.move(1)
+		}
+	case fyne.KeyReturn, fyne.KeyEnter:
+		e.k.applyChosen()
 		e.k.move(1)
 	case fyne.KeyF8:
 		e.k.nextProblem()
@@ -990,11 +1330,14 @@ func (e *keyEntry) TypedKey(ev *fyne.KeyEvent) {
 		}
 	case fyne.KeyUp:
 		if len(e.k.sugg) > 0 {
+			if e.k.suggSel < 0 {
+				e.k.suggSel = 0
+			}
 			e.k.suggSel = (e.k.suggSel + len(e.k.sugg) - 1) % len(e.k.sugg)
 			e.k.showSuggest()
 		}
 	default:
-		e.Entry.TypedKey(ev)
+		e.textEntry.TypedKey(ev)
 	}
 }
 
@@ -1002,7 +1345,7 @@ func (e *keyEntry) TypedShortcut(s fyne.Shortcut) {
 	if e.k.runShortcut(s) {
 		return
 	}
-	e.Entry.TypedShortcut(s)
+	e.textEntry.TypedShortcut(s)
 }
 
 // fitLayout fits the page image into the space (keeping its aspect) and puts the highlight

@@ -107,18 +107,21 @@ func TestKeyHouseholdRecordKeyboardOnly(t *testing.T) {
 	}
 	kb := &keyboard{h: h}
 	// typed keys (Telex) for each field, in form order; what must be stored
-	type step struct{ keys, want string }
+	type step struct {
+		keys, want string
+		choose     bool // Down then Enter: the first suggestion
+	}
 	steps := []step{
-		{TelexKeys("125/2019/HK"), "125/2019/HK"},
-		{TelexKeys("Nguyễn Thị Phương Thảo"), "Nguyễn Thị Phương Thảo"},
-		{"12/03/1998", "12/03/1998"},
-		{"nu", "Nữ"},                    // autocomplete: "nu" + Enter gives the catalogue value
-		{"00119801234", "001198012345"}, // 11 digits first: corrected below
-		{TelexKeys("Phường Hòa Bình, ") + "ha no", "Phường Hòa Bình, Thành phố Hà Nội"},
-		{TelexKeys("Nguyễn Văn Hùng"), "Nguyễn Văn Hùng"},
-		{"con", "Con"},
-		{"05/06/2020", "05/06/2020"},
-		{TelexKeys("Trần Văn Đức"), "Trần Văn Đức"},
+		{TelexKeys("125/2019/HK"), "125/2019/HK", false},
+		{TelexKeys("Nguyễn Thị Phương Thảo"), "Nguyễn Thị Phương Thảo", false},
+		{"12/03/1998", "12/03/1998", false},
+		{"nu", "Nữ", true},                     // autocomplete: "nu", Down, Enter gives the catalogue value
+		{"00119801234", "001198012345", false}, // 11 digits first: corrected below
+		{TelexKeys("Phường Hòa Bình, ") + "ha no", "Phường Hòa Bình, Thành phố Hà Nội", true},
+		{TelexKeys("Nguyễn Văn Hùng"), "Nguyễn Văn Hùng", false},
+		{"con", "Con", true},
+		{"05/06/2020", "05/06/2020", false},
+		{TelexKeys("Trần Văn Đức"), "Trần Văn Đức", false},
 	}
 	if len(steps) != len(k.fieldRows) {
 		t.Fatalf("household has %d fields, test keys %d", len(k.fieldRows), len(steps))
@@ -128,12 +131,15 @@ func TestKeyHouseholdRecordKeyboardOnly(t *testing.T) {
 			t.Fatalf("focus on row %d (%s), want %d", k.focus, k.rows[k.focus].f.Key, i)
 		}
 		kb.typeText(s.keys)
+		if s.choose {
+			kb.press(fyne.KeyDown)
+		}
 		kb.press(fyne.KeyReturn)
 	}
 	// the 11-digit ID is shown as an error next to its field, in Vietnamese
 	idRow := k.rows[4]
-	if !strings.Contains(idRow.info.Text, "12 chữ số") {
-		t.Fatalf("ID field info %q, want the 12-digit error", idRow.info.Text)
+	if !strings.Contains(idRow.problemText(), "12 chữ số") {
+		t.Fatalf("ID field problem %q, want the 12-digit error", idRow.problemText())
 	}
 	// done is refused and the focus goes to the error
 	kb.chord(ctrl, fyne.KeyD)
@@ -145,8 +151,8 @@ func TestKeyHouseholdRecordKeyboardOnly(t *testing.T) {
 	}
 	kb.typeText("001198012345") // the value is selected on focus: typing replaces it
 	kb.press(fyne.KeyReturn)
-	if idRow.info.Text == "" || strings.Contains(idRow.info.Text, "12 chữ số") {
-		t.Fatalf("ID field info after correction %q", idRow.info.Text)
+	if idRow.info.Text == "" || strings.Contains(idRow.problemText(), "12 chữ số") {
+		t.Fatalf("ID field after correction: %q, %q", idRow.info.Text, idRow.problemText())
 	}
 	kb.chord(ctrl, fyne.KeyD)
 	if k.di != 1 {
@@ -416,7 +422,7 @@ func keystrokes(t *testing.T, clean bool) {
 				kb.press(fyne.KeyTab)
 			}
 			for k.focus > i {
-				kb.chord(fyne.KeyModifierShift, fyne.KeyTab)
+				kb.shiftTab()
 			}
 			fix(i)
 		}
@@ -600,8 +606,9 @@ func TestKeyingDoubleBlind(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ = h.e.st.Batch(ctx, b.ID)
-	values := []string{"125/2019/HK", "Nguyễn Thị Phương Thảo", "12/03/1998", "nu", "001198012345",
-		TelexKeys("Phường Hòa Bình, ") + "ha no", TelexKeys("Nguyễn Văn Hùng"), "con", "05/06/2020", TelexKeys("Trần Văn Đức")}
+	// "\n" after a value: Down chooses the first suggestion before Enter
+	values := []string{"125/2019/HK", TelexKeys("Nguyễn Thị Phương Thảo"), "12/03/1998", "nu\n", "001198012345",
+		TelexKeys("Phường Hòa Bình, ") + "ha no\n", TelexKeys("Nguyễn Văn Hùng"), "con\n", "05/06/2020", TelexKeys("Trần Văn Đức")}
 	keyAll := func(u queue.User, vals []string) *keyingScreen {
 		h.login(u)
 		h.sh.openKeying(b, 0, 0, "")
@@ -612,7 +619,11 @@ func TestKeyingDoubleBlind(t *testing.T) {
 		}
 		kb := &keyboard{h: h}
 		for _, v := range vals {
+			v, choose := strings.CutSuffix(v, "\n")
 			kb.typeText(v)
+			if choose {
+				kb.press(fyne.KeyDown)
+			}
 			kb.press(fyne.KeyReturn)
 		}
 		kb.chord(ctrl, fyne.KeyD)
@@ -690,7 +701,11 @@ func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
 			if got := k.rows[k.focus].f.Key; got != keys[i] {
 				t.Fatalf("focus on %s, want %s", got, keys[i])
 			}
-			kb.typeText(keys[i+1])
+			v, choose := strings.CutSuffix(keys[i+1], "\n") // "\n": Down chooses the first suggestion
+			kb.typeText(v)
+			if choose {
+				kb.press(fyne.KeyDown)
+			}
 			kb.press(fyne.KeyReturn)
 		}
 	}
@@ -698,11 +713,11 @@ func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
 		"document_number", "125/2019/HK",
 		"full_name", TelexKeys("Nguyễn Văn Hùng"),
 		"date_of_birth", "01/02/1970",
-		"gender", "nam",
+		"gender", "nam\n",
 		"personal_id", "001070001234",
-		"permanent_residence", TelexKeys("Phường Hòa Bình, ") + "ha no",
+		"permanent_residence", TelexKeys("Phường Hòa Bình, ") + "ha no\n",
 		"household_head", TelexKeys("Nguyễn Văn Hùng"),
-		"relation_to_head", "chu",
+		"relation_to_head", "chu\n",
 		"issue_date", "05/06/2020",
 		"signer_name", TelexKeys("Trần Văn Đức"),
 	}
@@ -717,9 +732,9 @@ func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
 	keyRows(
 		"member_1_full_name", TelexKeys("Nguyễn Văn Hùng"),
 		"member_1_date_of_birth", "01/02/1970",
-		"member_1_gender", "nam",
+		"member_1_gender", "nam\n",
 		"member_1_personal_id", "001070001234",
-		"member_1_relation", "chu",
+		"member_1_relation", "chu\n",
 	)
 	if !strings.Contains(k.status.Text, "Alt+Insert") {
 		t.Fatalf("status after the last cell %q, want the add-row hint", k.status.Text)
@@ -731,13 +746,13 @@ func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
 	keyRows(
 		"member_2_full_name", TelexKeys("Nguyễn Thị Phương Thảo"),
 		"member_2_date_of_birth", "12/03/1998",
-		"member_2_gender", "nu",
+		"member_2_gender", "nu\n",
 		"member_2_personal_id", "00119801234", // 11 digits: corrected below
-		"member_2_relation", "vo",
+		"member_2_relation", "vo\n",
 	)
 	idRow := k.rows[k.rowIndex("member_2_personal_id")]
-	if !strings.Contains(idRow.info.Text, "12 chữ số") {
-		t.Fatalf("member ID cell info %q, want the 12-digit error", idRow.info.Text)
+	if !strings.Contains(idRow.problemText(), "12 chữ số") {
+		t.Fatalf("member ID cell problem %q, want the 12-digit error", idRow.problemText())
 	}
 	kb.chord(ctrl, fyne.KeyD)
 	if k.di != 0 || k.rows[k.focus] != idRow {
@@ -745,8 +760,8 @@ func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
 	}
 	kb.typeText("001198012345")
 	kb.press(fyne.KeyReturn)
-	if strings.Contains(idRow.info.Text, "12 chữ số") {
-		t.Fatalf("member ID cell info after correction %q", idRow.info.Text)
+	if strings.Contains(idRow.problemText(), "12 chữ số") {
+		t.Fatalf("member ID cell problem after correction %q", idRow.problemText())
 	}
 
 	// a row added by mistake is removed again; a row with values is not
@@ -772,8 +787,8 @@ func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
 	kb.typeText("20/10/2021")
 	kb.press(fyne.KeyReturn)
 	nameRow := k.rows[k.rowIndex("member_3_full_name")]
-	if !strings.Contains(nameRow.info.Text, "Thiếu trường bắt buộc") {
-		t.Fatalf("empty required cell of a started row: info %q", nameRow.info.Text)
+	if !strings.Contains(nameRow.problemText(), "Thiếu trường bắt buộc") {
+		t.Fatalf("empty required cell of a started row: problem %q", nameRow.problemText())
 	}
 	kb.chord(ctrl, fyne.KeyD)
 	if k.di != 0 || k.rows[k.focus] != nameRow {

@@ -11,8 +11,8 @@ import (
 // loginScreen asks for a user name and password; onLogin runs (on the UI goroutine) with the
 // signed-in user. Enter in either field submits. It also returns the user name entry, which
 // the shell focuses.
-func loginScreen(e *env, onLogin func(queue.User)) (fyne.CanvasObject, *widget.Entry) {
-	user := widget.NewEntry()
+func loginScreen(e *env, onLogin func(queue.User)) (fyne.CanvasObject, *textEntry) {
+	user := newIdentEntry()
 	user.SetPlaceHolder(tr("login.username"))
 	pw := widget.NewPasswordEntry()
 	pw.SetPlaceHolder(tr("login.password"))

@@ -671,9 +671,8 @@ func (r *reviewScreen) typedKey(ev *fyne.KeyEvent) {
 
 // askComment asks for a required comment; onOK gets it, trimmed, when confirmed.
 func askComment(w fyne.Window, title, confirm string, onOK func(string)) {
-	e := widget.NewMultiLineEntry()
+	e := newMultiLineTextEntry()
 	e.SetPlaceHolder(tr("review.comment.hint"))
-	e.Wrapping = fyne.TextWrapWord
 	e.SetMinRowsVisible(4)
 	e.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {

@@ -63,6 +63,7 @@ func RunWith(dataDir string, svc Services) error {
 	}
 
 	sh := newShell(a, e)
+	w.SetCloseIntercept(func() { sh.requestClose(w.Close) })
 	sh.start()
 	if ocrErr != nil {
 		dialog := tr("ocr.startErr", map[string]any{"Err": ocrErr.Error()})

@@ -22,7 +22,7 @@ type searchScreen struct {
 	types   []queue.RecordType
 	users   []queue.User
 
-	query                       *widget.Entry
+	query                       *textEntry
 	batchSel, typeSel, stateSel *widget.Select
 	clerkSel                    *widget.Select
 	from, to                    *widget.Entry
@@ -41,7 +41,7 @@ var dateRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 func newSearchScreen(e *env, onOpen func(queue.Hit), onBack func()) *searchScreen {
 	s := &searchScreen{e: e, onOpen: onOpen, onBack: onBack}
-	s.query = widget.NewEntry()
+	s.query = newTextEntry()
 	s.query.SetPlaceHolder(tr("search.hint"))
 	s.query.OnSubmitted = func(string) { s.run() }
 	s.batchSel = widget.NewSelect(nil, nil)

@@ -16,9 +16,9 @@ const minPassword = 8
 // newSetupScreen is the first-run form that creates the administrator account; onDone runs
 // (on the UI goroutine) once the account exists.
 func newSetupScreen(e *env, onDone func()) fyne.CanvasObject {
-	user := widget.NewEntry()
+	user := newIdentEntry()
 	user.SetPlaceHolder(tr("setup.username.hint"))
-	full := widget.NewEntry()
+	full := newTextEntry()
 	full.SetPlaceHolder(tr("setup.fullname.hint"))
 	pw := widget.NewPasswordEntry()
 	pw.SetPlaceHolder(tr("setup.password.hint"))

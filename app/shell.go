@@ -156,7 +156,7 @@ func (s *shell) showSetup() {
 
 func (s *shell) showLogin() {
 	s.user = nil
-	var first *widget.Entry
+	var first *textEntry
 	s.show(func() fyne.CanvasObject {
 		scr, user := loginScreen(s.e, func(u queue.User) {
 			s.user = &u
@@ -224,6 +224,7 @@ func (s *shell) openKeying(b queue.Batch, docID, pageID int64, field string) {
 		return
 	}
 	k.startField, k.startPage = field, pageID
+	k.visible = func() bool { return s.keying == k && !s.lock.locked }
 	s.show(func() fyne.CanvasObject {
 		for _, sc := range k.shortcuts() {
 			fn := sc.fn
@@ -267,6 +268,9 @@ func (s *shell) showReview() {
 
 // show replaces the window content with build's screen and remembers build for a rebuild.
 func (s *shell) show(build func() fyne.CanvasObject) {
+	if s.keying != nil {
+		s.keying.leave(false) // the field being typed in is saved before its screen goes
+	}
 	c := s.e.win.Canvas()
 	for _, sc := range s.shortcuts {
 		c.RemoveShortcut(sc)
@@ -313,7 +317,41 @@ func (s *shell) logout() {
 	if s.user == nil {
 		return
 	}
-	s.showLogin()
+	s.leaveWork(func(ok bool) {
+		if ok {
+			s.showLogin()
+		}
+	})
+}
+
+// leaveWork saves what the keying screen holds and calls then(ok) once it is durable (ok
+// false: a save failed; the keying screen shows which). Without a keying screen then(true)
+// runs at once.
+func (s *shell) leaveWork(then func(ok bool)) {
+	if s.keying == nil || s.lock.locked {
+		then(true)
+		return
+	}
+	s.keying.flush(then)
+}
+
+// requestClose is the window's close button: close once the keying screen's values are
+// saved; when a save failed, ask before closing without it.
+func (s *shell) requestClose(closeWin func()) {
+	s.leaveWork(func(ok bool) {
+		if ok {
+			closeWin()
+			return
+		}
+		d := dialog.NewConfirm(tr("close.unsavedTitle"), tr("close.unsaved"), func(yes bool) {
+			if yes {
+				closeWin()
+			}
+		}, s.e.win)
+		d.SetConfirmText(tr("close.anyway"))
+		d.SetDismissText(tr("btn.cancel"))
+		d.Show()
+	})
 }
 
 // menu is the window's main menu: session (logout, quit) and language.

@@ -72,6 +72,11 @@ type syncState struct {
 	sentBytes   int64 // bytes actually sent since the app started
 	sentBatches int   // batches completed since the app started
 	rounds      int   // loop rounds seen (a pass, or a wake-up while paused)
+	// the last real contact with the server: a batch it answered (receipt or refusal), or an
+	// attempt that did not reach it. A pass with nothing to send contacts nobody, so it
+	// changes neither: the state shown is never "connected" without an answer behind it.
+	contactAt time.Time
+	contactOK bool
 }
 
 func newSyncSender(e *env) *syncSender {
@@ -258,6 +263,9 @@ func (st *syncState) progress(p client.Progress) {
 		}
 		if p.Phase == client.PhaseRetry {
 			st.offline, st.retryAt, st.lastErr = true, p.NextAttempt, p.Err
+			st.contactAt, st.contactOK = time.Now(), false
+		} else {
+			st.contactAt, st.contactOK = time.Now(), true // the server answered: it refused the batch
 		}
 	default:
 		if p.Phase != client.PhaseManifest && had && p.BytesSent >= prev.BytesSent {
@@ -268,6 +276,7 @@ func (st *syncState) progress(p client.Progress) {
 		if p.Phase == client.PhaseDone {
 			st.sentBatches++
 			st.offline, st.lastErr = false, ""
+			st.contactAt, st.contactOK = time.Now(), true
 		}
 	}
 	st.batches[p.BatchID] = p
@@ -281,8 +290,12 @@ func (st *syncState) passDone(sum client.Summary, err error) {
 	switch {
 	case sum.Retry > 0 && sum.Done == 0:
 		st.offline, st.retryAt = true, sum.NextDue
-	case err == nil:
+	case err == nil && (sum.Done > 0 || sum.Held > 0):
 		st.offline, st.lastErr = false, ""
+	case err == nil && !sum.NextDue.IsZero() && st.offline:
+		st.retryAt = sum.NextDue // still waiting to retry: offline until an attempt gets through
+	case err == nil && sum.NextDue.IsZero():
+		st.offline = false // nothing waits; the last contact tells how the server was
 	}
 }
 
@@ -303,7 +316,18 @@ func (st *syncState) line() string {
 			return tr("sync.line.sending", map[string]any{"Batch": p.BatchName, "Pct": pct(p.BytesDone, p.BytesTotal)})
 		}
 	}
-	return tr("sync.line.online")
+	return st.contactText("sync.line")
+}
+
+// contactText tells the last real contact with the server (prefix "sync.line" or "sync.state").
+func (st *syncState) contactText(prefix string) string {
+	switch {
+	case st.contactAt.IsZero():
+		return tr(prefix + ".noContact")
+	case st.contactOK:
+		return tr(prefix+".lastContact", map[string]any{"Time": formatLocal(st.contactAt)})
+	}
+	return tr(prefix+".lastFailed", map[string]any{"Time": formatLocal(st.contactAt)})
 }
 
 // stateText is the panel's one-line state.
@@ -318,7 +342,7 @@ func (st *syncState) stateText() string {
 	case st.sending:
 		return tr("sync.state.sending")
 	}
-	return tr("sync.state.idle")
+	return tr("sync.state.idle") + " " + st.contactText("sync.state")
 }
 
 func hhmm(t time.Time) string {
@@ -659,7 +683,7 @@ func (p *syncPanel) renderData(st *syncState, d syncData, label func(string, wid
 			continue
 		}
 		objs = append(objs, label(tr("sync.receiptLine", map[string]any{"Batch": r.e.BatchName, "Seq": r.e.Seq,
-			"Time": r.r.CommittedAt.Local().Format("2006-01-02 15:04:05"), "Key": r.r.KeyID, "Docs": r.r.Documents,
+			"Time": formatLocal(r.r.CommittedAt), "Key": r.r.KeyID, "Docs": r.r.Documents,
 			"Office": r.r.Office}), widget.MediumImportance))
 	}
 	return objs

@@ -195,7 +195,7 @@ func TestSyncSendsAndShowsReceipt(t *testing.T) {
 		t.Fatalf("the English half %q shown to a Vietnamese clerk", en)
 	}
 	h.until("the status line counts", func() bool {
-		return h.sh.outbox.btn.Text == "Đang chờ tải lên: 0 lô · Bị giữ lại: 1 · Đã kết nối máy chủ"
+		return strings.HasPrefix(h.sh.outbox.btn.Text, "Đang chờ tải lên: 0 lô · Bị giữ lại: 1 · Máy chủ trả lời lúc ")
 	})
 	if h.errorDialogs() != 0 {
 		t.Fatal("an error dialog was shown")
@@ -219,7 +219,11 @@ func TestSyncPauseResume(t *testing.T) {
 	h.until("a first pass", func() bool { return h.sh.sync.st.rounds >= 1 && !h.sh.sync.st.sending })
 	test.Tap(h.sh.outbox.btn)
 	h.wait()
-	h.mustShow("Đã kết nối. Không còn lô nào chờ gửi lúc này.")
+	// nothing to send: the server was not contacted, and the panel does not claim a connection
+	h.mustShow("Không còn lô nào chờ gửi lúc này. Chưa liên lạc với máy chủ")
+	if h.shows("Đã kết nối") {
+		t.Fatal("connected claimed without any contact")
+	}
 
 	test.Tap(h.button("Tạm dừng"))
 	r := h.sh.sync.st.rounds
@@ -248,6 +252,7 @@ func TestSyncPauseResume(t *testing.T) {
 		t.Fatal("not synced after Resume")
 	}
 	h.until("the receipt shows", func() bool { return h.shows("#1 — đã đồng bộ") })
+	h.until("the last contact shows", func() bool { return h.shows("Lần liên lạc gần nhất với máy chủ: ") })
 	if h.button("Gửi ngay").Disabled() {
 		t.Fatal("Send now stays disabled after Resume")
 	}
@@ -403,4 +408,42 @@ func TestSyncPanelCapture(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestSyncServerDownNothingToSend: an enrolled workstation with nothing to send, whose server
+// is down, never says "connected"; once a batch is signed, the failed attempt shows.
+func TestSyncServerDownNothingToSend(t *testing.T) {
+	ctx := context.Background()
+	ws, err := synctest.NewWorkstation(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Store.Close() })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nobody listens there: the server is down
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	if err := ws.Store.SetSettings(ctx, ws.Admin, map[string]string{client.SettingServer: "https://" + addr,
+		client.SettingToken: "tok", client.SettingReceiptKey: base64.StdEncoding.EncodeToString(pub),
+		client.SettingTLSPin: strings.Repeat("ab", 32)}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Services{})
+	h.e.st = ws.Store
+	h.sh.sync.tune = func(c *client.Client) { c.MinBackoff, c.MaxBackoff = time.Minute, time.Minute }
+	h.login(ws.Clerk)
+	h.until("a first pass", func() bool { return h.sh.sync.st.rounds >= 1 && !h.sh.sync.st.sending })
+	h.sh.outbox.refresh()
+	h.wait()
+	test.Tap(h.sh.outbox.btn)
+	h.wait()
+	for _, s := range append(h.texts(), h.sh.outbox.btn.Text) {
+		if strings.Contains(s, "Đã kết nối") || strings.Contains(s, "trả lời lúc") {
+			t.Fatalf("the server is down, yet: %q", s)
+		}
+	}
+	h.mustShow("Chưa liên lạc với máy chủ")
 }

@@ -14,7 +14,7 @@ func init() {
 	register(&command{name: "extract", usage: "--batch ID",
 		summary: "read field values from OCR text / trích xuất trường từ kết quả OCR", run: runExtract})
 	register(&command{name: "key", usage: "--doc ID --field KEY --value VALUE",
-		summary: "key a field value / nhập giá trị một trường", run: runKey})
+		summary: "key a field value (exit 1: not stored, or stored with an error that blocks submission) / nhập giá trị một trường (mã thoát 1: chưa lưu, hoặc đã lưu nhưng có lỗi chặn gửi duyệt)", run: runKey})
 	register(&command{name: "validate", usage: "--batch ID",
 		summary: "check field values (exit 1 on errors) / kiểm tra giá trị các trường", run: runValidate})
 }
@@ -122,11 +122,22 @@ func runKey(ctx context.Context, c *cmdCtx, args []string) error {
 	if err := c.store.SetField(ctx, u, id, f.Key, v, queue.SourceKeyed, 1); err != nil {
 		return err
 	}
-	// Show the field's own problems at once (cross-field ones come with validate).
+	// Show the field's own problems at once (cross-field ones come with validate). The value
+	// is stored either way, as the keying screen keeps what the clerk typed; a hard error
+	// makes the exit status 1, so that a script does not take the value as accepted.
+	errs := 0
 	for _, p := range records.Validate(rt, map[string]string{f.Key: v}, time.Now()) {
 		if p.Key == f.Key && len(p.Keys) == 1 {
 			fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.t(string(p.Severity), severityVi(p.Severity)), c.t(p.En, p.Vi))
+			if p.Severity == records.SeverityError {
+				errs++
+			}
 		}
+	}
+	if errs > 0 {
+		fmt.Fprintln(c.env.Stderr, c.t("the value is stored but has an error: the batch cannot be submitted until it is corrected",
+			"giá trị đã lưu nhưng có lỗi: lô chưa gửi duyệt được cho đến khi sửa"))
+		return exitError{1}
 	}
 	return nil
 }

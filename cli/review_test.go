@@ -110,7 +110,9 @@ func (r *reviewRunner) state() string {
 func TestReviewFlowCLI(t *testing.T) {
 	r := newReviewRunner(t)
 	bad := "003" + strings.Repeat("4", 9)
-	r.signIn("thu").must("key", "--doc", r.doc, "--field", "personal_id", "--value", bad)
+	if res := r.signIn("thu").run("", "key", "--doc", r.doc, "--field", "personal_id", "--value", bad); res.code != 1 {
+		t.Fatalf("key with a bad ID exited %d", res.code)
+	}
 	res := r.run("", "submit", "--batch", r.batch, "--confirm-warnings")
 	if res.code != 1 || !strings.Contains(res.stderr, "personal_id") || !strings.Contains(res.stderr, "không gửi duyệt được") {
 		t.Fatalf("submit with a bad ID: %+v", res)

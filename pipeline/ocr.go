@@ -12,6 +12,7 @@ import (
 	"github.com/sohoa/sohoa/internal/imgutil"
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/records"
 )
 
 // Progress reports OCR progress.
@@ -35,6 +36,11 @@ type OCRService struct {
 	mu   sync.Mutex
 	subs map[chan Progress]struct{}
 	run  sync.Mutex // one RunPending at a time per service
+
+	// extraction after OCR (extract.go)
+	exMu  sync.Mutex // one document extracted at a time
+	reg   *records.Registry
+	types map[string]*records.RecordType // per batch; nil: the batch's type has no definition
 }
 
 // DefaultPSM is the page segmentation used for whole pages unless the options say
@@ -59,7 +65,7 @@ func NewOCRService(st *queue.Store, opts ocr.Options) (*OCRService, error) {
 	}
 	def := cleanup.DefaultProfile()
 	return &OCRService{st: st, pool: pool, workers: w, kick: make(chan struct{}, 1), subs: map[chan Progress]struct{}{}, clean: &def,
-		profiles: map[string]*cleanup.Profile{}}, nil
+		profiles: map[string]*cleanup.Profile{}, types: map[string]*records.RecordType{}}, nil
 }
 
 // SetCleanup chooses the image clean-up applied before OCR to every batch, whatever its own
@@ -110,6 +116,9 @@ func (s *OCRService) publish(p Progress) {
 func (s *OCRService) Serve(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
+	// Documents whose OCR finished without their extraction (a crash in between, or OCR by
+	// an older version) are extracted first.
+	_ = s.ExtractWaiting(ctx)
 	for {
 		if _, err := s.RunPending(ctx, "", nil); err != nil && ctx.Err() == nil {
 			// A store error: report through progress consumers' next poll; retry later.
@@ -152,6 +161,9 @@ func (s *OCRService) RunPending(ctx context.Context, batchID string, progress fu
 				defer wg.Done()
 				for pg := range jobs {
 					failed, err := s.processPage(ctx, pg)
+					if err == nil {
+						err = s.extractIfDone(ctx, pg)
+					}
 					if err != nil {
 						mu.Lock()
 						if firstErr == nil {

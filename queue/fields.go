@@ -40,14 +40,26 @@ var ErrFieldsLocked = errors.New("trường dữ liệu đã khóa: lô đang ch
 // The audit event names the field, never its value. It refuses (ErrFieldsLocked) once the
 // batch has gone to review.
 func (s *Store) SetField(ctx context.Context, actor User, documentID int64, key, value string, src FieldSource, conf float64) error {
-	value = norm.NFC.String(value)
-	switch src {
-	case SourceOCR, SourceOCRAccepted, SourceKeyed, SourceCorrected, SourceDoubleKeyed:
-	default:
-		return fmt.Errorf("unknown field source %q", src)
+	return s.SetFields(ctx, actor, documentID, []FieldValue{{Key: key, Value: value, Source: src, Confidence: conf}})
+}
+
+// SetFields records several values of one document in one transaction (all or none), as
+// SetField does each: extraction stores a document's values this way, so that a crash
+// leaves either all of them or none.
+func (s *Store) SetFields(ctx context.Context, actor User, documentID int64, values []FieldValue) error {
+	for i := range values {
+		values[i].Value = norm.NFC.String(values[i].Value)
+		switch values[i].Source {
+		case SourceOCR, SourceOCRAccepted, SourceKeyed, SourceCorrected, SourceDoubleKeyed:
+		default:
+			return fmt.Errorf("unknown field source %q", values[i].Source)
+		}
+		if values[i].Key == "" {
+			return errors.New("field key is empty")
+		}
 	}
-	if key == "" {
-		return errors.New("field key is empty")
+	if len(values) == 0 {
+		return nil
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var state string
@@ -65,27 +77,32 @@ func (s *Store) SetField(ctx context.Context, actor User, documentID int64, key,
 		default:
 			return ErrFieldsLocked
 		}
-		if err := guardBlindSet(tx, documentID, src); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE field_values SET current = 0 WHERE document_id = ? AND key = ? AND current = 1`, documentID, key); err != nil {
-			return err
-		}
 		var uid any
 		if actor.ID != 0 {
 			uid = actor.ID
 		}
-		if _, err := tx.Exec(`INSERT INTO field_values(document_id, key, value, source, confidence, user_id, created_at) VALUES (?,?,?,?,?,?,?)`,
-			documentID, key, value, src, conf, uid, s.stamp()); err != nil {
-			return err
+		for _, v := range values {
+			if err := guardBlindSet(tx, documentID, v.Source); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`UPDATE field_values SET current = 0 WHERE document_id = ? AND key = ? AND current = 1`, documentID, v.Key); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO field_values(document_id, key, value, source, confidence, user_id, created_at) VALUES (?,?,?,?,?,?,?)`,
+				documentID, v.Key, v.Value, v.Source, v.Confidence, uid, s.stamp()); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`DELETE FROM search_fts WHERE document_id = ? AND field = ?`, documentID, v.Key); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, Fold(v.Value), documentID, v.Key); err != nil {
+				return err
+			}
+			if err := s.audit(tx, actor.Username, "field.set", fmt.Sprintf("document:%d", documentID), "field="+v.Key+" source="+string(v.Source)); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.Exec(`DELETE FROM search_fts WHERE document_id = ? AND field = ?`, documentID, key); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, Fold(value), documentID, key); err != nil {
-			return err
-		}
-		return s.audit(tx, actor.Username, "field.set", fmt.Sprintf("document:%d", documentID), "field="+key+" source="+string(src))
+		return nil
 	})
 }
 
@@ -117,6 +134,31 @@ func (s *Store) fieldRows(ctx context.Context, where string, args ...any) ([]Fie
 		f.Source = FieldSource(src)
 		f.Current = cur == 1
 		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// DocumentsToExtract lists the documents, in batches whose values may still change, that
+// have pages, none of them waiting for OCR, and no field value at all: those whose values
+// extraction has not stored yet (the OCR pipeline extracts them on start).
+func (s *Store) DocumentsToExtract(ctx context.Context) ([]Document, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.batch_id, d.seq FROM documents d JOIN batches b ON b.id = d.batch_id
+		WHERE b.state IN ('capturing', 'keying', 'returned')
+		  AND EXISTS (SELECT 1 FROM pages p WHERE p.document_id = d.id)
+		  AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.document_id = d.id AND p.ocr_state = 'pending')
+		  AND NOT EXISTS (SELECT 1 FROM field_values f WHERE f.document_id = d.id)
+		ORDER BY d.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Document
+	for rows.Next() {
+		var d Document
+		if err := rows.Scan(&d.ID, &d.BatchID, &d.Seq); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
 	}
 	return out, rows.Err()
 }

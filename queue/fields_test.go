@@ -57,3 +57,60 @@ func TestFieldSourcesAndMigration0007(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An OCR value a clerk accepted keeps its confidence, and review counts it as low confidence
+// like an OCR value nobody looked at: accepting does not hide it from the problem sample.
+func TestAcceptedLowConfidenceCountsForReview(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{})
+	d, ps, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: "a.png", Pages: []PageInput{pngPage(t, 10, 10, 255)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveOCR(ctx, ps[0].ID, OCRResult{Text: "x", MeanConf: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetField(ctx, admin, d.ID, "name", "Nguyễn Văn An", SourceOCRAccepted, 0.4); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetField(ctx, admin, d.ID, "id", "001", SourceOCRAccepted, 0.95); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Submit(ctx, admin, b.ID, func(context.Context, int64) (DocProblems, error) { return DocProblems{}, nil }, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.LowFields != 1 {
+		t.Fatalf("low-confidence fields %d, want the accepted one", res.LowFields)
+	}
+}
+
+// DocumentsToExtract lists the documents past OCR with no value, and only those.
+func TestDocumentsToExtract(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{})
+	var docs []Document
+	var pages []Page
+	for i := 0; i < 3; i++ {
+		d, ps, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: string(rune('a'+i)) + ".png", Pages: []PageInput{pngPage(t, 10, 10, uint8(200+i))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, pages = append(docs, d), append(pages, ps[0])
+	}
+	// 0: OCR done, no value (listed); 1: OCR done, a value; 2: OCR pending
+	for _, i := range []int{0, 1} {
+		if err := s.SaveOCR(ctx, pages[i].ID, OCRResult{Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetField(ctx, admin, docs[1].ID, "name", "x", SourceKeyed, 1); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DocumentsToExtract(ctx)
+	if err != nil || len(got) != 1 || got[0].ID != docs[0].ID || got[0].BatchID != b.ID {
+		t.Fatalf("documents to extract %+v (%v), want document %d", got, err, docs[0].ID)
+	}
+}

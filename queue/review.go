@@ -198,7 +198,7 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 		for _, id := range ids {
 			var lowF, lowP int
 			if err := tx.QueryRow(`SELECT
-				(SELECT count(*) FROM field_values WHERE document_id = ?1 AND current = 1 AND source = 'ocr' AND confidence < ?2),
+				(SELECT count(*) FROM field_values WHERE document_id = ?1 AND current = 1 AND source IN ('ocr', 'ocr-accepted') AND confidence < ?2),
 				(SELECT count(*) FROM pages p JOIN ocr_results o ON o.page_id = p.id WHERE p.document_id = ?1 AND o.mean_conf < ?3)`,
 				id, LowFieldConfidence, LowPageConfidence).Scan(&lowF, &lowP); err != nil {
 				return err
@@ -338,7 +338,7 @@ type ReviewItem struct {
 	SubmittedBy string
 	SubmittedAt string
 	Warnings    int // validation warnings (confirmed by the clerk)
-	LowFields   int // OCR field values under LowFieldConfidence
+	LowFields   int // OCR field values under LowFieldConfidence, accepted by a clerk or not
 	LowPages    int // pages under LowPageConfidence
 	ProblemDocs int // documents with warnings or low confidence
 	Sampled     int // documents in the drawn sample (0: none drawn)

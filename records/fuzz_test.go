@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sohoa/sohoa/queue"
+	"golang.org/x/text/unicode/norm"
 )
 
 // FuzzParse: any bytes as a record type file give a type or an ErrSchema error, never a panic.
@@ -65,6 +66,32 @@ func FuzzExtract(f *testing.F) {
 					t.Errorf("confidence %v", e.Confidence)
 				}
 			}
+		}
+	})
+}
+
+// FuzzSuspicious: the suspicious-value check never panics, its spans lie inside the value
+// (in runes, after NFC) and its messages never quote the value.
+func FuzzSuspicious(f *testing.F) {
+	for _, s := range []string{"Nguyễn Mai Phương Huong", "N®", "0011980l2345", "12/O3/1998", "H'Hen Niê", "Đắk Lắk", "", " - ", "ǅ\u0301\u0301", "a\u0323\u0301"} {
+		f.Add(s)
+	}
+	types := []Field{{Type: TypeText}, {Type: TypeName}, {Type: TypeDate}, {Type: TypePersonalID}, {Type: TypeNumber},
+		{Type: TypeAmount}, {Type: TypeCatalog, Catalog: "gender"}, {Type: TypeAdminUnit}, {Type: TypeFreeText}}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := len([]rune(norm.NFC.String(s)))
+		for _, fl := range types {
+			for _, sp := range Suspicious(fl, s) {
+				if sp.Start < 0 || sp.End > n || sp.Start >= sp.End {
+					t.Fatalf("%s %q: span [%d,%d) outside %d runes", fl.Type, s, sp.Start, sp.End, n)
+				}
+				if len(s) > 3 && (strings.Contains(sp.Vi, s) || strings.Contains(sp.En, s)) {
+					t.Fatalf("message quotes the value: %+v", sp)
+				}
+			}
+		}
+		for _, w := range strings.Fields(s) {
+			ValidSyllable(w)
 		}
 	})
 }

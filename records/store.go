@@ -14,6 +14,7 @@ type DocStore interface {
 	OCR(ctx context.Context, pageID int64) (queue.OCRResult, error)
 	Fields(ctx context.Context, documentID int64) ([]queue.FieldValue, error)
 	SetField(ctx context.Context, actor queue.User, documentID int64, key, value string, src queue.FieldSource, conf float64) error
+	SetFields(ctx context.Context, actor queue.User, documentID int64, values []queue.FieldValue) error
 }
 
 var _ DocStore = (*queue.Store)(nil)
@@ -30,6 +31,17 @@ type ExtractResult struct {
 // with source ocr. A value a person keyed or corrected is never overwritten, and an
 // unchanged OCR value is not stored again.
 func ExtractDocument(ctx context.Context, st DocStore, actor queue.User, rt *RecordType, documentID int64) (ExtractResult, error) {
+	return extractDocument(ctx, st, actor, rt, documentID, false)
+}
+
+// ExtractMissing is ExtractDocument that stores a value only where the field has none yet,
+// of any source (an earlier OCR value stays too). It is what the OCR pipeline and the keying
+// screen run: idempotent, so running it again after a crash or on every open changes nothing.
+func ExtractMissing(ctx context.Context, st DocStore, actor queue.User, rt *RecordType, documentID int64) (ExtractResult, error) {
+	return extractDocument(ctx, st, actor, rt, documentID, true)
+}
+
+func extractDocument(ctx context.Context, st DocStore, actor queue.User, rt *RecordType, documentID int64, onlyMissing bool) (ExtractResult, error) {
 	var res ExtractResult
 	pages, err := st.Pages(ctx, documentID)
 	if err != nil {
@@ -53,8 +65,15 @@ func ExtractDocument(ctx context.Context, st DocStore, actor queue.User, rt *Rec
 		have[f.Key] = f
 	}
 	got := ExtractPages(rt, pw)
+	var store []queue.FieldValue
 	for _, e := range got {
 		if old, ok := have[e.Key]; ok {
+			if onlyMissing {
+				if old.Source != queue.SourceOCR {
+					res.Kept++
+				}
+				continue
+			}
 			if old.Source != queue.SourceOCR {
 				res.Kept++
 				continue
@@ -63,11 +82,13 @@ func ExtractDocument(ctx context.Context, st DocStore, actor queue.User, rt *Rec
 				continue
 			}
 		}
-		if err := st.SetField(ctx, actor, documentID, e.Key, e.Value, queue.SourceOCR, e.Confidence); err != nil {
-			return res, fmt.Errorf("document %d field %s: %w", documentID, e.Key, err)
-		}
-		res.Stored++
+		store = append(store, queue.FieldValue{Key: e.Key, Value: e.Value, Source: queue.SourceOCR, Confidence: e.Confidence})
 	}
+	// one transaction: a crash leaves all of the document's values or none
+	if err := st.SetFields(ctx, actor, documentID, store); err != nil {
+		return res, fmt.Errorf("document %d: store extracted values: %w", documentID, err)
+	}
+	res.Stored = len(store)
 	found := map[string]bool{}
 	for _, e := range got {
 		found[e.Key] = true

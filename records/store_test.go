@@ -92,6 +92,20 @@ func TestStoreFlow(t *testing.T) {
 	if res.Kept != 1 || res.Stored != 0 {
 		t.Errorf("second extraction: %+v", res)
 	}
+	// ExtractMissing (the pipeline's) keeps an earlier OCR value too; ExtractDocument (the
+	// CLI's) replaces it with what the pages give now.
+	if err := st.SetField(ctx, queue.User{}, qd.ID, "document_number", "OCR CŨ", queue.SourceOCR, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = ExtractMissing(ctx, st, queue.User{}, rt, qd.ID); err != nil || res.Stored != 0 || res.Kept != 1 {
+		t.Fatalf("ExtractMissing: %+v %v", res, err)
+	}
+	if fs, _ := st.Fields(ctx, qd.ID); fieldValue(fs, "document_number") != "OCR CŨ" {
+		t.Fatal("ExtractMissing replaced a stored OCR value")
+	}
+	if res, err = ExtractDocument(ctx, st, queue.User{}, rt, qd.ID); err != nil || res.Stored != 1 {
+		t.Fatalf("ExtractDocument: %+v %v", res, err)
+	}
 	ps, err := ValidateDocument(ctx, st, rt, qd.ID, refNow)
 	if err != nil {
 		t.Fatal(err)
@@ -105,4 +119,13 @@ func TestStoreFlow(t *testing.T) {
 	if male != hasCode(ps, "personal_id", "id.gender") {
 		t.Errorf("keyed gender Nữ on a document printed %v: problems %v", map[bool]string{true: "Nam", false: "Nữ"}[male], ps)
 	}
+}
+
+func fieldValue(fs []queue.FieldValue, key string) string {
+	for _, f := range fs {
+		if f.Key == key {
+			return f.Value
+		}
+	}
+	return ""
 }

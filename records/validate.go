@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Severity says what a problem blocks.
@@ -42,7 +45,7 @@ func Validate(rt *RecordType, values map[string]string, now time.Time) []Problem
 		}
 	}
 	for _, ch := range rt.Checks {
-		out = append(out, runCheck(ch, "", values)...)
+		out = append(out, runCheck(rt, ch, "", values)...)
 	}
 	rows := map[string]bool{}
 	for k := range values {
@@ -54,7 +57,7 @@ func Validate(rt *RecordType, values map[string]string, now time.Time) []Problem
 		for _, t := range rt.Tables {
 			if len(prefix) > len(t.Key) && prefix[:len(t.Key)+1] == t.Key+"_" {
 				for _, ch := range t.RowChecks {
-					out = append(out, runCheck(ch, prefix, values)...)
+					out = append(out, runCheck(rt, ch, prefix, values)...)
 				}
 			}
 		}
@@ -82,7 +85,17 @@ func prob(key string, sev Severity, code, vi, en string) Problem {
 	return Problem{Key: key, Keys: []string{key}, Severity: sev, Code: code, Vi: vi, En: en}
 }
 
+// validateField checks one value on its own: its type's rules, then what looks suspicious
+// in it (Suspicious) as a warning, whatever its confidence.
 func validateField(f Field, raw string, now time.Time) []Problem {
+	ps := typeProblems(f, raw, now)
+	if s := Suspicious(f, raw); len(s) > 0 {
+		ps = append(ps, prob(f.Key, SeverityWarning, s[0].Code, f.LabelVi+": "+s[0].Vi, f.LabelEn+": "+s[0].En))
+	}
+	return ps
+}
+
+func typeProblems(f Field, raw string, now time.Time) []Problem {
 	v := Normalize(f, raw)
 	k := f.Key
 	if v == "" {
@@ -123,8 +136,14 @@ func validateField(f Field, raw string, now time.Time) []Problem {
 			return []Problem{prob(k, SeverityError, "number.future_year", f.LabelVi+": năm ở tương lai", f.LabelEn+": year is in the future")}
 		}
 	case TypeCatalog:
-		if _, ok := snapCatalog(List(f.Catalog), v); !ok {
+		c, ok := snapCatalog(List(f.Catalog), v)
+		if !ok {
 			return []Problem{prob(k, SeverityWarning, "catalog.unknown", f.LabelVi+": giá trị không có trong danh mục", f.LabelEn+": value is not in the catalogue")}
+		}
+		if c != strings.TrimSpace(norm.NFC.String(raw)) {
+			// "nu" for "Nữ": close to a catalogue value, but only the clerk's choice replaces
+			// what was typed or read.
+			return []Problem{prob(k, SeverityWarning, "catalog.spelling", f.LabelVi+": chưa viết đúng như trong danh mục (chọn một gợi ý)", f.LabelEn+": not written as in the catalogue (choose a suggestion)")}
 		}
 	case TypeAdminUnit:
 		au, err := Catalog()
@@ -170,10 +189,32 @@ func validateID(f Field, v string) []Problem {
 	return nil
 }
 
-func runCheck(ch Check, prefix string, values map[string]string) []Problem {
+// fieldLabel names field key in messages: its label, with the row number of a table cell.
+func fieldLabel(rt *RecordType, key string, vi bool) string {
+	f, ok := rt.Field(key)
+	if !ok {
+		return key
+	}
+	l := f.LabelEn
+	if vi {
+		l = f.LabelVi
+	}
+	if _, n, _, cell := rt.tableCell(key); cell {
+		if vi {
+			return fmt.Sprintf("%s (STT %d)", l, n)
+		}
+		return fmt.Sprintf("%s (row %d)", l, n)
+	}
+	return l
+}
+
+func runCheck(rt *RecordType, ch Check, prefix string, values map[string]string) []Problem {
 	keys := make([]string, len(ch.Fields))
+	vi := make([]string, len(ch.Fields))
+	en := make([]string, len(ch.Fields))
 	for i, k := range ch.Fields {
 		keys[i] = prefix + k
+		vi[i], en[i] = fieldLabel(rt, keys[i], true), fieldLabel(rt, keys[i], false)
 	}
 	date := func(k string) (time.Time, bool) {
 		t, err := ParseDate(values[k])
@@ -191,19 +232,19 @@ func runCheck(ch Check, prefix string, values map[string]string) []Problem {
 		a, ok1 := date(keys[0])
 		b, ok2 := date(keys[1])
 		if ok1 && ok2 && a.After(b) {
-			return mk(SeverityError, "cross.order", fmt.Sprintf("Ngày ở trường %s sau ngày ở trường %s", keys[0], keys[1]), fmt.Sprintf("Date in %s is after the date in %s", keys[0], keys[1]))
+			return mk(SeverityError, "cross.order", fmt.Sprintf("%s sau %s", vi[0], vi[1]), fmt.Sprintf("%s is after %s", en[0], en[1]))
 		}
 	case "year_before":
 		y, err := strconv.Atoi(NormalizeDigits(values[keys[0]]))
 		b, ok := date(keys[1])
 		if err == nil && ok && y > b.Year() {
-			return mk(SeverityError, "cross.order", fmt.Sprintf("Năm ở trường %s sau ngày ở trường %s", keys[0], keys[1]), fmt.Sprintf("Year in %s is after the date in %s", keys[0], keys[1]))
+			return mk(SeverityError, "cross.order", fmt.Sprintf("%s sau năm của %s", vi[0], vi[1]), fmt.Sprintf("%s is after the year of %s", en[0], en[1]))
 		}
 	case "min_age":
 		a, ok1 := date(keys[0])
 		b, ok2 := date(keys[1])
 		if ok1 && ok2 && !a.After(b) && a.AddDate(ch.Years, 0, 0).After(b) {
-			return mk(SeverityWarning, "cross.min_age", fmt.Sprintf("Chưa đủ %d tuổi tại ngày ở trường %s", ch.Years, keys[1]), fmt.Sprintf("Younger than %d on the date in %s", ch.Years, keys[1]))
+			return mk(SeverityWarning, "cross.min_age", fmt.Sprintf("%s: chưa đủ %d tuổi vào %s", vi[0], ch.Years, vi[1]), fmt.Sprintf("%s: younger than %d on %s", en[0], ch.Years, en[1]))
 		}
 	case "id_matches":
 		id := NormalizeDigits(values[keys[0]])
@@ -217,7 +258,7 @@ func runCheck(ch Check, prefix string, values map[string]string) []Problem {
 		if b, ok := date(keys[1]); ok {
 			yy, _ := strconv.Atoi(id[4:6])
 			if b.Year() != century+yy {
-				out = append(out, mk(SeverityError, "id.birth_year", fmt.Sprintf("Số định danh (%s) không khớp năm sinh (%s)", keys[0], keys[1]), fmt.Sprintf("Personal ID (%s) does not match the year of birth (%s)", keys[0], keys[1]))...)
+				out = append(out, mk(SeverityError, "id.birth_year", fmt.Sprintf("%s không khớp năm của %s", vi[0], vi[1]), fmt.Sprintf("%s does not match the year of %s", en[0], en[1]))...)
 			}
 		}
 		gender := ch.Gender
@@ -226,7 +267,7 @@ func runCheck(ch Check, prefix string, values map[string]string) []Problem {
 		}
 		if gender == "Nam" || gender == "Nữ" {
 			if (gender == "Nam") != male {
-				out = append(out, mk(SeverityError, "id.gender", fmt.Sprintf("Số định danh (%s) không khớp giới tính", keys[0]), fmt.Sprintf("Personal ID (%s) does not match the sex", keys[0]))...)
+				out = append(out, mk(SeverityError, "id.gender", fmt.Sprintf("%s không khớp giới tính", vi[0]), fmt.Sprintf("%s does not match the sex", en[0]))...)
 			}
 		}
 		return out

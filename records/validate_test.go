@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,8 +50,14 @@ func TestValidateSeededErrors(t *testing.T) {
 		}
 		rt, _ := reg.Get(doc.Type)
 		vals := truthValues(doc)
-		if ps := Validate(rt, vals, refNow); HasErrors(ps) {
+		ps := Validate(rt, vals, refNow)
+		if HasErrors(ps) {
 			t.Fatalf("%s (%s): clean document has errors: %v", doc.ID, doc.Type, ps)
+		}
+		for _, p := range ps { // real names, addresses and numbers are not marked suspicious
+			if strings.HasPrefix(p.Code, "suspicious.") || p.Code == "catalog.spelling" {
+				t.Errorf("%s (%s): clean value marked: %v", doc.ID, doc.Type, p)
+			}
 		}
 		ch, _ := idKeyOf(rt)
 		id := vals[ch.Fields[0]]
