@@ -122,3 +122,45 @@ func TestLoginLockoutRealCLI(t *testing.T) {
 		t.Fatalf("unknown name: %v, account: %v", unknown, got[:8])
 	}
 }
+
+// TestUserChangeCommands: an administrator changes roles, resets a password, disables and
+// enables an account; each is an audit event naming no password, and takes effect at the next
+// sign-in. A clerk may change only her own password.
+func TestUserChangeCommands(t *testing.T) {
+	r := newRunner(t)
+	r.withAdmin()
+	r.addUser("thu", "Lê Thị Thu", "clerk")
+	r.must("user", "roles", "thu", "--role", "clerk,supervisor")
+	r.env["SOHOA_NEW_PASSWORD"] = "mật-khẩu-mới-của-thu"
+	r.must("user", "passwd", "thu")
+	r.must("user", "disable", "thu")
+	r.env["SOHOA_USER"], r.env["SOHOA_PASSWORD"] = "thu", "mật-khẩu-mới-của-thu"
+	if res := r.run("", "list"); res.code != 1 || !strings.Contains(res.stderr, "đã bị khóa") {
+		t.Fatalf("disabled user: %+v", res)
+	}
+	r.signIn("admin").must("user", "enable", "thu")
+	r.env["SOHOA_USER"], r.env["SOHOA_PASSWORD"] = "thu", "mật-khẩu-mới-của-thu"
+	r.must("list")
+	if res := r.run("", "user", "passwd", "admin"); res.code != 1 || !strings.Contains(res.stderr, "không được phép") {
+		t.Fatalf("a clerk reset the admin's password: %+v", res)
+	}
+	if res := r.run("", "user", "roles", "thu", "--role", "admin"); res.code != 1 {
+		t.Fatalf("a clerk made herself admin: %+v", res)
+	}
+	r.env["SOHOA_NEW_PASSWORD"] = "mật-khẩu-thu-tự-đổi"
+	r.must("user", "passwd", "thu")
+	delete(r.env, "SOHOA_NEW_PASSWORD")
+	if res := r.signIn("admin").run("", "user", "roles", "admin", "--role", "clerk"); res.code != 1 || !strings.Contains(res.stderr, "quản trị viên") {
+		t.Fatalf("the last admin dropped the role: %+v", res)
+	}
+	audit := r.must("audit", "--limit", "0").stdout
+	for _, want := range []string{"user.roles", "roles=clerk,supervisor", "user.password", "by=admin", "by=self", "user.disable", "user.enable"} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("audit log lacks %q:\n%s", want, audit)
+		}
+	}
+	if strings.Contains(audit, "mật-khẩu") {
+		t.Fatal("a password in the audit log")
+	}
+	r.must("audit", "--verify")
+}
