@@ -1,6 +1,9 @@
 package app
 
 import (
+	"errors"
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
@@ -41,8 +44,9 @@ func loginScreen(e *env, onLogin func(queue.User)) (fyne.CanvasObject, *textEntr
 				busy = false
 				btn.Enable()
 				if err != nil {
-					msg.SetText(errText(err))
+					msg.SetText(errText(err)) // a lock says, in the UI language, how long it lasts
 					pw.SetText("")
+					holdWhileLocked(e, err, btn)
 					return
 				}
 				onLogin(got)
@@ -61,4 +65,15 @@ func loginScreen(e *env, onLogin func(queue.User)) (fyne.CanvasObject, *textEntr
 	)
 	box := container.NewVBox(title, form, btn, msg)
 	return container.NewCenter(container.New(&fixedWidth{w: 420}, box)), user
+}
+
+// holdWhileLocked keeps the sign-in button disabled while a sign-in lock (after repeated
+// failures, queue/lockout.go) lasts: no attempt is checked before then anyway.
+func holdWhileLocked(e *env, err error, btn *widget.Button) {
+	var locked *queue.LoginLockedError
+	if !errors.As(err, &locked) || locked.Wait <= 0 {
+		return
+	}
+	btn.Disable()
+	time.AfterFunc(locked.Wait, func() { e.do(btn.Enable) })
 }

@@ -3,17 +3,40 @@ package cli
 import (
 	"context"
 	"fmt"
+
+	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/sign"
 )
 
 func init() {
-	register(&command{name: "audit", usage: "[--verify] [--limit N]",
+	register(&command{name: "audit", usage: "[--verify [--trust CERTS.pem|DIR]] [--limit N]",
 		summary: "show or verify the audit log / xem, kiểm tra nhật ký", run: runAudit})
 }
 
+// jsonAuditVerify is the --verify --json answer.
+type jsonAuditVerify struct {
+	Intact     bool            `json:"intact"`
+	Events     int64           `json:"events"`
+	Head       queue.AuditHead `json:"head"`
+	Anchored   queue.AuditHead `json:"anchored"`
+	Unanchored int64           `json:"unanchored"`
+	Batches    int             `json:"signed_batches"`
+	Integrity  string          `json:"integrity"`
+	Problems   []string        `json:"problems"`
+	Notes      []string        `json:"notes"`
+}
+
+// runAudit shows the newest events, or with --verify checks everything the workstation can
+// tell about its own history (queue.Store.CheckAudit): the hash chain and its seals, the
+// signed head file, the users' records and roles, the batches' states, every signed batch's
+// manifest signature, the audit heads carried by manifests and server receipts, the field
+// values of signed batches against their signed PDFs, and SQLite's integrity check.
+// Exit status 1 when anything is wrong.
 func runAudit(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("audit")
 	verify := fs.Bool("verify", false, "")
 	limit := fs.Int("limit", 50, "")
+	trust := fs.String("trust", "", "")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -21,13 +44,53 @@ func runAudit(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *verify {
-		if err := c.store.VerifyAudit(ctx); err != nil {
+		opts := sign.VerifyOptions{IntegrityOnly: true}
+		if *trust != "" {
+			roots, err := loadTrust(*trust)
+			if err != nil {
+				return err
+			}
+			opts = sign.VerifyOptions{Roots: roots}
+		}
+		c.useSignatureChecker(opts)
+		rep, err := c.store.CheckAudit(ctx)
+		if err != nil {
 			return err
+		}
+		out := jsonAuditVerify{Intact: len(rep.Problems) == 0, Events: rep.Events, Head: rep.Head, Anchored: rep.Anchored,
+			Unanchored: rep.Unanchored, Batches: rep.Batches, Integrity: "ok", Problems: rep.Problems, Notes: rep.Notes}
+		if out.Problems == nil {
+			out.Problems = []string{}
+		}
+		if out.Notes == nil {
+			out.Notes = []string{}
 		}
 		if err := c.store.IntegrityCheck(ctx); err != nil {
-			return err
+			out.Integrity, out.Intact = err.Error(), false
 		}
-		fmt.Fprintln(c.env.Stdout, c.t("audit log intact; database integrity ok", "nhật ký nguyên vẹn; cơ sở dữ liệu toàn vẹn"))
+		if c.json {
+			c.printJSON(out)
+		} else {
+			if out.Intact {
+				fmt.Fprintf(c.env.Stdout, c.t("audit log intact: %d events, anchored at event %d; %d signed batches match what was signed; database integrity ok\n",
+					"nhật ký nguyên vẹn: %d sự kiện, mốc ở sự kiện %d; %d lô đã ký khớp với bản đã ký; cơ sở dữ liệu toàn vẹn\n"),
+					out.Events, out.Anchored.Seq, out.Batches)
+			} else {
+				fmt.Fprintln(c.env.Stdout, c.t("AUDIT CHECK FAILED", "KIỂM TRA NHẬT KÝ THẤT BẠI"))
+			}
+			for _, p := range out.Problems {
+				fmt.Fprintf(c.env.Stdout, "  - %s\n", p)
+			}
+			if out.Integrity != "ok" {
+				fmt.Fprintf(c.env.Stdout, "  - %s\n", out.Integrity)
+			}
+			for _, n := range out.Notes {
+				fmt.Fprintf(c.env.Stdout, "  %s %s\n", c.t("note:", "ghi chú:"), n)
+			}
+		}
+		if !out.Intact {
+			return exitError{1}
+		}
 		return nil
 	}
 	events, err := c.store.AuditLog(ctx, *limit)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/sign"
 )
 
 func init() {
@@ -36,6 +37,8 @@ func runExport(ctx context.Context, c *cmdCtx, args []string) error {
 	if _, err := c.login(ctx); err != nil {
 		return err
 	}
+	// A signed batch is exported only when its values are those signed into its PDFs.
+	c.useSignatureChecker(sign.VerifyOptions{IntegrityOnly: true})
 	exp, err := c.store.ExportBatch(ctx, *batch)
 	if err != nil {
 		return err

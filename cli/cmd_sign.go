@@ -154,9 +154,12 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 			c.printJSONLine(map[string]any{"document": d.ID, "pdf_sha256": h, "pdf_size": len(out), "pages": len(pages)})
 		}
 	}
-	err = st.MarkSigned(ctx, u, b.ID, signed, func(seq int64) ([]byte, error) {
+	err = st.MarkSignedAnchored(ctx, u, b.ID, signed, func(seq int64, head queue.AuditHead) ([]byte, error) {
 		m := wire.Manifest{Version: wire.Version, BatchID: b.ID, WorkstationID: ws, Office: office, Seq: seq,
 			RecordType: b.RecordType, CreatedAt: now.UTC().Truncate(time.Second), Documents: mdocs}
+		if head.Seq > 0 { // the audit chain's head, anchored in the signed manifest (queue/anchor.go)
+			m.AuditHead = &wire.AuditHead{Seq: head.Seq, Hash: head.Hash}
+		}
 		if err := m.Validate(); err != nil {
 			return nil, err
 		}

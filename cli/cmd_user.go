@@ -5,22 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sohoa/sohoa/queue"
 )
 
 func init() {
-	register(&command{name: "user", usage: "add --username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…] | list",
-		summary: "add or list users (the first user is the administrator) / thêm, liệt kê người dùng", run: runUser})
+	register(&command{name: "user",
+		usage:   "add --username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…] | list | roles NAME --role R[,…] | passwd NAME | disable NAME | enable NAME | unlock NAME",
+		summary: "manage users (the first user is the administrator) / quản lý người dùng", run: runUser})
 }
 
 func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 	if len(args) == 0 {
-		return usageError{c.t("say add or list", "cần add hoặc list")}
+		return usageError{c.t("say add, list, roles, passwd, disable, enable or unlock", "cần add, list, roles, passwd, disable, enable hoặc unlock")}
 	}
 	switch args[0] {
 	case "add":
 		return runUserAdd(ctx, c, args[1:])
+	case "roles", "passwd", "disable", "enable", "unlock":
+		return runUserChange(ctx, c, args[0], args[1:])
 	case "list":
 		fs := c.newFlags("user list")
 		if _, err := c.parse(fs, args[1:]); err != nil {
@@ -33,13 +37,19 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 		if err != nil {
 			return err
 		}
+		locks, err := c.store.LoginLocks(ctx)
+		if err != nil {
+			return err
+		}
 		if c.json {
 			type ju struct {
-				ID       int64    `json:"id"`
-				Username string   `json:"username"`
-				FullName string   `json:"full_name"`
-				Roles    []string `json:"roles"`
-				Disabled bool     `json:"disabled"`
+				ID          int64    `json:"id"`
+				Username    string   `json:"username"`
+				FullName    string   `json:"full_name"`
+				Roles       []string `json:"roles"`
+				Disabled    bool     `json:"disabled"`
+				Failures    int      `json:"failed_logins,omitempty"`
+				LockedUntil string   `json:"locked_until,omitempty"`
 			}
 			out := []ju{}
 			for _, u := range users {
@@ -47,7 +57,11 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 				for _, r := range u.Roles {
 					rs = append(rs, string(r))
 				}
-				out = append(out, ju{u.ID, u.Username, u.FullName, rs, u.Disabled})
+				j := ju{ID: u.ID, Username: u.Username, FullName: u.FullName, Roles: rs, Disabled: u.Disabled, Failures: locks[u.ID].Failures}
+				if t := locks[u.ID].Until; !t.IsZero() {
+					j.LockedUntil = t.UTC().Format(time.RFC3339)
+				}
+				out = append(out, j)
 			}
 			return c.printJSON(out)
 		}
@@ -56,7 +70,14 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 			for _, r := range u.Roles {
 				rs = append(rs, string(r))
 			}
-			fmt.Fprintf(c.env.Stdout, "%-20s %-30s %s\n", u.Username, u.FullName, strings.Join(rs, ","))
+			state := ""
+			switch {
+			case u.Disabled:
+				state = c.t("disabled", "đã khóa")
+			case !locks[u.ID].Until.IsZero():
+				state = c.t("sign-in locked until ", "tạm khóa đăng nhập đến ") + locks[u.ID].Until.Local().Format("15:04:05 02/01/2006")
+			}
+			fmt.Fprintf(c.env.Stdout, "%-20s %-30s %-26s %s\n", u.Username, u.FullName, strings.Join(rs, ","), state)
 		}
 		return nil
 	}
@@ -98,27 +119,7 @@ func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		actor = &u
 	}
-	// The new user's password: $SOHOA_NEW_PASSWORD, a line of stdin, or a prompt (twice).
-	var pw string
-	if c.pwStdin && n > 0 {
-		// the first stdin line was the admin's own password; the next is the new one
-		pw, err = c.readLine()
-	} else if v := c.env.Getenv("SOHOA_NEW_PASSWORD"); v != "" {
-		pw = v
-	} else if c.pwStdin {
-		pw, err = c.readLine()
-	} else if c.env.IsTerminal {
-		pw, err = c.password("", c.t("New user's password: ", "Mật khẩu của người dùng mới: "))
-		if err == nil {
-			again, err2 := c.password("", c.t("Again: ", "Nhập lại: "))
-			if err2 != nil || again != pw {
-				return errors.New(c.t("the two passwords differ", "hai mật khẩu không khớp"))
-			}
-		}
-	} else {
-		return errors.New(c.t("no password for the new user: set SOHOA_NEW_PASSWORD or use --password-stdin",
-			"thiếu mật khẩu cho người dùng mới: đặt SOHOA_NEW_PASSWORD hoặc dùng --password-stdin"))
-	}
+	pw, err := c.newPassword(n > 0)
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
 	if err != nil {
 		switch err {
 		case queue.ErrWeakPassword:
-			return errors.New(c.t("password too short: use at least 8 characters", "mật khẩu quá ngắn: cần ít nhất 8 ký tự"))
+			return c.weakPassword()
 		case queue.ErrUserExists:
 			return fmt.Errorf(c.t("user name %q is already taken", "tên đăng nhập %q đã có người dùng"), *username)
 		case queue.ErrBadUsername:
@@ -138,5 +139,104 @@ func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(map[string]any{"id": u.ID, "username": u.Username, "roles": roles})
 	}
 	fmt.Fprintf(c.env.Stdout, c.t("user %s created\n", "đã tạo người dùng %s\n"), u.Username)
+	return nil
+}
+
+// newPassword reads a new password: $SOHOA_NEW_PASSWORD, a line of standard input (the next
+// one after the signed-in user's own password when afterLogin), or a prompt (twice).
+func (c *cmdCtx) newPassword(afterLogin bool) (string, error) {
+	switch {
+	case c.pwStdin && afterLogin:
+		// the first stdin line was the signed-in user's own password; the next is the new one
+		return c.readLine()
+	case c.env.Getenv("SOHOA_NEW_PASSWORD") != "":
+		return c.env.Getenv("SOHOA_NEW_PASSWORD"), nil
+	case c.pwStdin:
+		return c.readLine()
+	case c.env.IsTerminal:
+		pw, err := c.password("", c.t("New password: ", "Mật khẩu mới: "))
+		if err != nil {
+			return "", err
+		}
+		again, err := c.password("", c.t("Again: ", "Nhập lại: "))
+		if err != nil || again != pw {
+			return "", errors.New(c.t("the two passwords differ", "hai mật khẩu không khớp"))
+		}
+		return pw, nil
+	}
+	return "", errors.New(c.t("no new password: set SOHOA_NEW_PASSWORD or use --password-stdin",
+		"thiếu mật khẩu mới: đặt SOHOA_NEW_PASSWORD hoặc dùng --password-stdin"))
+}
+
+func (c *cmdCtx) weakPassword() error {
+	return errors.New(c.t("password too short: use at least 8 characters", "mật khẩu quá ngắn: cần ít nhất 8 ký tự"))
+}
+
+// runUserChange changes an account (roles, password, disabled flag, sign-in lock), each with
+// an audit event and the record sealed again (queue/users.go). Administrators only, except
+// that every user may change their own password.
+func runUserChange(ctx context.Context, c *cmdCtx, action string, args []string) error {
+	fs := c.newFlags("user " + action)
+	roleList := fs.String("role", "", "")
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{c.t("name exactly one user", "cần đúng một tên đăng nhập")}
+	}
+	name := pos[0]
+	var roles []queue.Role
+	if action == "roles" {
+		if *roleList == "" {
+			return usageError{c.t("--role is required", "cần --role")}
+		}
+		for _, r := range strings.Split(*roleList, ",") {
+			role, err := queue.ParseRole(r)
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			roles = append(roles, role)
+		}
+	}
+	actor, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	st := c.store
+	var done string
+	switch action {
+	case "roles":
+		err = st.SetRoles(ctx, actor, name, roles)
+		done = c.t("roles of %s set", "đã đặt vai trò cho %s")
+	case "passwd":
+		var pw string
+		if pw, err = c.newPassword(true); err != nil {
+			return err
+		}
+		err = st.SetPassword(ctx, actor, name, pw)
+		done = c.t("password of %s changed", "đã đổi mật khẩu của %s")
+	case "disable":
+		err = st.SetDisabled(ctx, actor, name, true)
+		done = c.t("user %s disabled", "đã khóa người dùng %s")
+	case "enable":
+		err = st.SetDisabled(ctx, actor, name, false)
+		done = c.t("user %s enabled", "đã mở lại người dùng %s")
+	case "unlock":
+		err = st.UnlockUser(ctx, actor, name)
+		done = c.t("sign-in of %s unlocked", "đã mở khóa đăng nhập cho %s")
+	}
+	switch {
+	case errors.Is(err, queue.ErrWeakPassword):
+		return c.weakPassword()
+	case errors.Is(err, queue.ErrUserNotFound):
+		return fmt.Errorf(c.t("no user named %q", "không có người dùng %q"), name)
+	case err != nil:
+		return err
+	}
+	if c.json {
+		return c.printJSON(map[string]any{"username": name, "action": action, "ok": true})
+	}
+	fmt.Fprintf(c.env.Stdout, done+"\n", name)
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 )
 
@@ -24,13 +26,52 @@ var ErrBlobMissing = errors.New("blob missing")
 // ErrBlobCorrupt means the stored bytes no longer match their hash.
 var ErrBlobCorrupt = errors.New("blob corrupt: content does not match its hash")
 
-// NewBlobStore opens (creating) a blob folder.
+// NewBlobStore opens (creating) a blob folder. The folder, its tmp folder and its fan-out
+// folders are made 0700 whatever they were; the files of a fan-out folder that was not
+// private are made 0600 on the way (the daily sweep checks every file's mode too).
 func NewBlobStore(dir string) (*BlobStore, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
 		return nil, fmt.Errorf("create blob folder: %w", err)
 	}
+	if err := fixMode(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("blob folder: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("blob folder: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() || (e.Name() != "tmp" && !isFanOut(e.Name())) {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		info, err := e.Info()
+		if err != nil {
+			return nil, fmt.Errorf("blob folder: %w", err)
+		}
+		if info.Mode().Perm() == 0o700 || runtime.GOOS == "windows" {
+			continue
+		}
+		if err := fixMode(sub, 0o700); err != nil {
+			return nil, fmt.Errorf("blob folder: %w", err)
+		}
+		files, err := os.ReadDir(sub)
+		if err != nil {
+			return nil, fmt.Errorf("blob folder: %w", err)
+		}
+		for _, f := range files {
+			if f.Type().IsRegular() {
+				if err := fixMode(filepath.Join(sub, f.Name()), 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return nil, fmt.Errorf("blob file: %w", err)
+				}
+			}
+		}
+	}
 	return &BlobStore{dir: dir}, nil
 }
+
+// isFanOut: a fan-out folder is named by two lower-case hex digits.
+func isFanOut(name string) bool { return len(name) == 2 && validHash(name+strings.Repeat("0", 62)) }
 
 // HashBytes returns the lower-case hex SHA-256 of b.
 func HashBytes(b []byte) string {
@@ -62,7 +103,13 @@ func (b *BlobStore) Put(data []byte) (string, error) {
 	h := HashBytes(data)
 	final := b.Path(h)
 	if st, err := os.Stat(final); err == nil && st.Size() == int64(len(data)) {
-		return h, nil
+		// The same bytes are stored already, perhaps as an orphan the sweep would remove
+		// once it is older than the grace period: touch it, so the row about to name it
+		// is committed long before the sweep could consider it again.
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err == nil {
+			return h, nil
+		}
 	}
 	sub := filepath.Dir(final)
 	if err := os.MkdirAll(sub, 0o700); err != nil {
@@ -136,21 +183,6 @@ func (b *BlobStore) Verify(h string) error {
 	}
 	if hex.EncodeToString(sum.Sum(nil)) != h {
 		return fmt.Errorf("%w: %s", ErrBlobCorrupt, h)
-	}
-	return nil
-}
-
-// CleanTemp removes leftovers of interrupted writes older than age (a writer in another
-// process may still be filling a younger one).
-func (b *BlobStore) CleanTemp(age time.Duration) error {
-	entries, err := os.ReadDir(filepath.Join(b.dir, "tmp"))
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
-			os.Remove(filepath.Join(b.dir, "tmp", e.Name()))
-		}
 	}
 	return nil
 }

@@ -5,7 +5,13 @@
 // place and its directory fsynced; only then is the row that names it committed, in one
 // transaction together with its audit event. A crash at any point leaves either nothing or
 // the whole unit (a document with all its pages), never half of it. Orphan blobs (written but
-// never committed) are harmless and are removed by GC.
+// never committed) hold personal data; the sweep removes them after a grace period (sweep.go).
+//
+// Tamper evidence: the audit chain's head is anchored outside the database, in a head file
+// signed with the workstation's key and in every signed manifest and receipt (anchor.go);
+// user records are sealed with that key (users.go); signed batches are checked against their
+// signed PDFs (signedcheck.go); sign-in is throttled durably (lockout.go). Store.CheckAudit
+// runs every check.
 //
 // Batch state changes happen only through Store.Transition, which enforces the state machine
 // of DESIGN.md §3 in one place.

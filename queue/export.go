@@ -54,10 +54,15 @@ type ExportPage struct {
 	Model    string  `json:"model,omitempty"`
 }
 
-// ExportBatch gathers a batch for export.
+// ExportBatch gathers a batch for export. A signed or synced batch is exported only when its
+// current field values are the ones signed into its PDFs (CheckSignedFields): a value changed
+// in the database after signing is refused with a *SignedMismatchError, never exported.
 func (s *Store) ExportBatch(ctx context.Context, batchID string) (BatchExport, error) {
 	b, err := s.Batch(ctx, batchID)
 	if err != nil {
+		return BatchExport{}, err
+	}
+	if err := s.CheckSignedFields(ctx, b.ID); err != nil {
 		return BatchExport{}, err
 	}
 	out := BatchExport{Batch: ExportBatchInfo{ID: b.ID, Name: b.Name, Office: b.Office, RecordType: b.RecordType,

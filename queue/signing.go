@@ -24,6 +24,11 @@ type SignedDocument struct {
 // is known. It runs inside the signing transaction, so it must not call the Store.
 type ManifestBuilder func(seq int64) ([]byte, error)
 
+// AnchoredManifestBuilder is a ManifestBuilder that is also given the audit chain's head at
+// signing time (the newest event before the batch's approved → signed event), which the
+// manifest carries so that the history up to it is anchored outside this workstation too.
+type AnchoredManifestBuilder func(seq int64, head AuditHead) ([]byte, error)
+
 // ErrNotApproved: only an approved batch can be signed.
 var ErrNotApproved = errors.New("only an approved batch can be signed")
 
@@ -33,6 +38,11 @@ var ErrNotApproved = errors.New("only an approved batch can be signed")
 // documents, the manifest and the outbox entry, and moves the batch approved → signed with an
 // audit event. A batch signed again (after being returned) gets a new sequence number.
 func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, docs []SignedDocument, build ManifestBuilder) error {
+	return s.MarkSignedAnchored(ctx, actor, batchID, docs, func(seq int64, _ AuditHead) ([]byte, error) { return build(seq) })
+}
+
+// MarkSignedAnchored is MarkSigned with a builder that puts the audit head into the manifest.
+func (s *Store) MarkSignedAnchored(ctx context.Context, actor User, batchID string, docs []SignedDocument, build AnchoredManifestBuilder) error {
 	full, err := s.resolveBatchID(ctx, batchID)
 	if err != nil {
 		return err
@@ -82,7 +92,11 @@ func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, docs
 		if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) + 1 FROM (SELECT seq FROM outbox UNION ALL SELECT seq FROM batch_manifests)`).Scan(&seq); err != nil {
 			return err
 		}
-		manifest, err := build(seq)
+		head, err := auditHeadTx(tx)
+		if err != nil {
+			return err
+		}
+		manifest, err := build(seq, head)
 		if err != nil {
 			return fmt.Errorf("manifest: %w", err)
 		}

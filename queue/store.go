@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,12 @@ type Store struct {
 	r     *sql.DB // readers
 	Blobs *BlobStore
 	now   func() time.Time
+
+	key    *auditKey   // the workstation's audit key (anchor.go)
+	anchor anchorState // head file writer (anchor.go)
+	// checker verifies signed manifests and receipts (signedcheck.go); set by the caller
+	// that can (SetSignatureChecker).
+	checker SignatureChecker
 }
 
 // DBFile is the database file name inside the data folder.
@@ -37,15 +44,34 @@ const DBFile = "sohoa.db"
 
 // Open opens (creating if needed) the store in dir and applies pending migrations.
 // This is the one place where the database is opened (DESIGN.md §8).
+//
+// The data folder is made private whatever it was before: the folder and the blob folders
+// 0700, the database with its WAL and shared-memory files, the audit key and head 0600
+// (DataFolderModes). The database file is created 0600 before SQLite opens it, so that the
+// WAL and shared-memory files SQLite creates take the same mode whatever the umask.
+//
+// Open then loads the audit key (making it on first use, anchor.go) and, at most once a day,
+// sweeps orphan blobs (SweepBlobs) when the audit anchor agrees with the database.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	if err := fixMode(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
 	}
 	blobs, err := NewBlobStore(filepath.Join(dir, "blobs"))
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, DBFile)
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("create database: %w", err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := fixMode(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("database file: %w", err)
+		}
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "15000")
@@ -66,18 +92,57 @@ func Open(dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	s := &Store{dir: dir, w: w, r: r, Blobs: blobs, now: func() time.Time { return time.Now().UTC() }}
-	if err := s.migrate(context.Background()); err != nil {
+	ctx := context.Background()
+	s.anchor.start(s)
+	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if err := fixMode(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.Close()
+			return nil, fmt.Errorf("database file: %w", err)
+		}
+	}
+	if err := s.initAnchor(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.maybeSweep(ctx)
 	return s, nil
+}
+
+// createPrivate creates an empty file with mode 0600 unless it exists.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// fixMode sets the permission bits of path to mode when they differ (on Windows only the
+// read-only attribute follows the mode; the folder's access list keeps others out).
+func fixMode(path string, mode os.FileMode) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm() == mode || runtime.GOOS == "windows" {
+		return nil
+	}
+	return os.Chmod(path, mode)
 }
 
 // Dir is the data folder.
 func (s *Store) Dir() string { return s.dir }
 
-// Close closes the database handles.
+// Close writes the last audit head (anchor.go) and closes the database handles.
 func (s *Store) Close() error {
+	s.anchor.stop()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -137,10 +202,17 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		s.anchor.takeAudited(tx)
 		return err
 	}
+	audited := s.anchor.takeAudited(tx)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if audited {
+		// After the commit, never before: a head file ahead of the database would be
+		// indistinguishable from deleted events (anchor.go).
+		s.anchor.signal()
 	}
 	return nil
 }

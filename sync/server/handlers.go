@@ -401,7 +401,8 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Worksta
 	}
 	now := s.cfg.Now().UTC().Truncate(1e9)
 	signed, err := wire.SignReceipt(s.cfg.Key, wire.Receipt{Version: wire.Version, BatchID: id, WorkstationID: ws.ID, Office: ws.Office,
-		Seq: m.Seq, ManifestSHA256: b.ManifestSHA256, Documents: len(m.Documents), Blobs: len(m.Blobs()), CommittedAt: now})
+		Seq: m.Seq, ManifestSHA256: b.ManifestSHA256, Documents: len(m.Documents), Blobs: len(m.Blobs()), CommittedAt: now,
+		AuditHead: m.AuditHead})
 	if err != nil {
 		s.internal(w, "sign receipt", err)
 		return

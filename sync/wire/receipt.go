@@ -14,16 +14,17 @@ import (
 // Receipt is what the server promises after a commit: the batch is stored, durable, with these
 // contents. The workstation keeps the signed receipt as proof and may then mark the batch synced.
 type Receipt struct {
-	Version        int       `json:"version"`
-	BatchID        string    `json:"batch_id"`
-	WorkstationID  string    `json:"workstation_id"`
-	Office         string    `json:"office"`
-	Seq            int64     `json:"seq"`
-	ManifestSHA256 string    `json:"manifest_sha256"`
-	Documents      int       `json:"documents"`
-	Blobs          int       `json:"blobs"`
-	CommittedAt    time.Time `json:"committed_at"`
-	KeyID          string    `json:"key_id"`
+	Version        int        `json:"version"`
+	BatchID        string     `json:"batch_id"`
+	WorkstationID  string     `json:"workstation_id"`
+	Office         string     `json:"office"`
+	Seq            int64      `json:"seq"`
+	ManifestSHA256 string     `json:"manifest_sha256"`
+	Documents      int        `json:"documents"`
+	Blobs          int        `json:"blobs"`
+	CommittedAt    time.Time  `json:"committed_at"`
+	KeyID          string     `json:"key_id"`
+	AuditHead      *AuditHead `json:"audit_head,omitempty"` // the manifest's, copied (none when it has none)
 }
 
 // SignedReceipt is the body of a commit answer: the receipt's exact JSON bytes and an ed25519

@@ -36,7 +36,30 @@ type Manifest struct {
 	RecordType    string          `json:"record_type"`
 	CreatedAt     time.Time       `json:"created_at"`
 	Documents     []Document      `json:"documents"`
+	AuditHead     *AuditHead      `json:"audit_head,omitempty"` // optional: see AuditHead
 	Signature     json.RawMessage `json:"signature,omitempty"`
+}
+
+// AuditHead names one event of a workstation's hash-chained audit log: its sequence number
+// and its SHA-256 chain hash (hex). A manifest carries the head at signing time and the
+// server's receipt copies it, which anchors the workstation's history outside the
+// workstation: a log shortened or rewritten before that event no longer contains it. It is
+// optional: manifests signed before it existed have none, and their signed bytes (and so
+// their signatures) are unchanged by its addition.
+type AuditHead struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// Validate checks the head's shape.
+func (h *AuditHead) Validate() error {
+	if h.Seq <= 0 {
+		return errors.New("audit_head: seq must be positive")
+	}
+	if _, err := ParseBlobName(h.Hash); err != nil {
+		return errors.New("audit_head: hash must be 64 lowercase hexadecimal characters")
+	}
+	return nil
 }
 
 // Document is one record of the batch: its signed PDF and its page images, all content-addressed.
@@ -158,6 +181,11 @@ func (m *Manifest) Validate() error {
 	}
 	if m.Seq <= 0 {
 		return errors.New("manifest: seq must be positive")
+	}
+	if m.AuditHead != nil {
+		if err := m.AuditHead.Validate(); err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
 	}
 	if len(m.Documents) == 0 || len(m.Documents) > MaxDocuments {
 		return fmt.Errorf("manifest: between 1 and %d documents required", MaxDocuments)
