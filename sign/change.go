@@ -106,6 +106,40 @@ var detailVI = map[string]string{
 	detailComplex:    "tài liệu quá lớn hoặc quá sâu để so sánh",
 }
 
+// Details of object changes, in Vietnamese.
+var objectDetailVI = map[string]string{
+	"trailer":             "trong phần trailer",
+	"cannot be read":      "không đọc được",
+	"another page tree":   "một cây trang khác",
+	"pages reordered":     "thứ tự trang bị đổi",
+	"form removed":        "biểu mẫu bị xoá",
+	"form fields removed": "trường biểu mẫu bị xoá",
+	"a form field other than a signature added": "một trường biểu mẫu không phải chữ ký được thêm",
+	"/NeedAppearances changed":                  "/NeedAppearances bị thay đổi",
+	"form default fonts changed":                "phông chữ mặc định của biểu mẫu bị thay đổi",
+	"a signature field":                         "một trường chữ ký",
+	"a signature widget":                        "một ô chữ ký",
+	"form filled in":                            "điền biểu mẫu",
+	"locked by a signature":                     "bị một chữ ký khoá",
+	"an existing signature was replaced":        "một chữ ký đã có bị thay thế",
+	"a signed signature field was changed":      "một trường chữ ký đã ký bị sửa",
+	"an empty signature field was signed":       "một trường chữ ký trống được ký",
+}
+
+func detailText(d string) string {
+	if vi, ok := objectDetailVI[d]; ok {
+		return vi
+	}
+	var n int
+	if _, err := fmt.Sscanf(d, "fills a reference of unchanged object %d", &n); err == nil {
+		return fmt.Sprintf("lấp một tham chiếu của đối tượng %d không đổi", n)
+	}
+	if _, err := fmt.Sscanf(d, "empties a reference of unchanged object %d", &n); err == nil {
+		return fmt.Sprintf("làm rỗng một tham chiếu của đối tượng %d không đổi", n)
+	}
+	return d
+}
+
 // String is the English text (as in SignatureResult.Changes).
 func (c Change) String() string { return c.Text("en") }
 
@@ -195,7 +229,11 @@ func (c Change) Text(lang string) string {
 	}
 	fmt.Fprintf(&b, " %s", action)
 	if c.Detail != "" {
-		fmt.Fprintf(&b, " (%s)", c.Detail)
+		detail := c.Detail
+		if !en {
+			detail = detailText(detail)
+		}
+		fmt.Fprintf(&b, " (%s)", detail)
 	}
 	if c.Sig > 0 {
 		if en {

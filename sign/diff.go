@@ -756,7 +756,7 @@ func (d *differ) catalog() {
 			}
 			continue
 		case "Pages":
-			c.What = WhatPageTree
+			c.Detail = "another page tree"
 		case "AF":
 			c.What = WhatAttachment
 		case "Outlines", "Dests":
@@ -818,7 +818,7 @@ func (d *differ) acroForm(sf, ff types.Dict) (string, bool) {
 			}
 			for _, a := range added {
 				if !d.newSignature(a) {
-					return fmt.Sprintf("form field %d added", refNum(a)), false
+					return "a form field other than a signature added", false
 				}
 			}
 		case "SigFlags", "DA":
@@ -1043,7 +1043,14 @@ func (d *differ) judge(n int, r role, act string) (Change, bool) {
 		c.Detail = msg
 		return c, ok
 	case kFormRes:
-		return c, true // judged with the AcroForm (fonts kept), and what it holds is not shown
+		// The default resources dictionary itself may gain entries and change what is not
+		// fonts (judged as in acroForm); what it holds may not change in place.
+		dr := refNum(d.f.dict(d.f.catalog()["AcroForm"])["DR"])
+		if n != dr || act != "changed" {
+			return c, false
+		}
+		sdr, fdr := d.s.dict(d.s.object(n)), d.f.dict(d.f.object(n))
+		return c, fdr != nil && d.kept(d.s.dict(sdr["Font"]), d.f.dict(fdr["Font"]), 0)
 	case kPage:
 		return d.page(n, r, act)
 	case kAnnots:
@@ -1225,7 +1232,7 @@ func usesName(content []byte, name string) bool {
 func (d *differ) annots(sa, fa types.Array, c *Change) bool {
 	added, removed := arrayDiff(sa, fa)
 	if len(removed) > 0 && d.perm.level < 3 {
-		c.What, c.Action = WhatAnnotation, "removed"
+		c.What, c.Action, c.Key = WhatAnnotation, "removed", ""
 		c.Object = refNum(removed[0])
 		return false
 	}
@@ -1235,7 +1242,7 @@ func (d *differ) annots(sa, fa types.Array, c *Change) bool {
 		}
 		w := d.f.dict(a)
 		if w == nil || nameValue(w["Subtype"]) != "Widget" || !d.newSignature(a) {
-			c.What, c.Action = WhatAnnotation, "added"
+			c.What, c.Action, c.Key = WhatAnnotation, "added", ""
 			if w != nil && nameValue(w["Subtype"]) == "Widget" {
 				c.What = WhatFormField
 			}

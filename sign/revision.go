@@ -107,7 +107,7 @@ func checkOffsets(rev []byte, x *xrefChain) error {
 				num, gen, _, ok = objHeader(rev, skipWhite(rev, int(e.Offset)))
 			}
 			if !ok || num != n || gen != e.Gen {
-				return xrefErr("the entry of object %d points at offset %d, where \"%d %d obj\" is not", n, e.Offset, n, e.Gen)
+				return xrefErrObj(n, e.Offset, "the entry of object %d points at offset %d, where \"%d %d obj\" is not", n, e.Offset, n, e.Gen)
 			}
 		}
 	}
@@ -116,7 +116,7 @@ func checkOffsets(rev []byte, x *xrefChain) error {
 			continue
 		}
 		if s, ok := x.Table[e.Stream]; !ok || s.Type != 1 || s.Gen != 0 {
-			return xrefErr("object %d is said to be in object stream %d, which the revision does not hold", n, e.Stream)
+			return xrefErrObj(n, 0, "object %d is said to be in object stream %d, which the revision does not hold", n, e.Stream)
 		}
 	}
 	return nil

@@ -68,7 +68,8 @@ func checkAppended(data []byte, from int64, s, f *revision, sig int) []Change {
 		case data[p] >= '0' && data[p] <= '9':
 			o, err := readObjectAt(data, int64(p), length)
 			if err != nil {
-				add(detailNotUpdate, 0, int64(p), err.Error())
+				num, _, _ := readUint(data, p) // what the bytes seem to define
+				add(detailNotUpdate, int(num), int64(p), err.Error())
 				bad = true
 				break
 			}

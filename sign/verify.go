@@ -455,7 +455,12 @@ func (v *verifier) finish(r *SignatureResult, idx int, view, final *revision, fe
 				perm := permissionsAt(s)
 				var all []Change
 				if ferr != nil {
-					all = append(all, Change{Sig: idx, What: WhatFile, Detail: detailUnreadable + ": " + ferr.Error(), Offset: int64(len(v.data))})
+					c := Change{Sig: idx, What: WhatFile, Detail: detailUnreadable + ": " + ferr.Error(), Offset: int64(len(v.data))}
+					var xe *xrefError
+					if errors.As(ferr, &xe) && xe.Object > 0 {
+						c.Object, c.Offset = xe.Object, xe.Offset
+					}
+					all = append(all, c)
 					all = append(all, checkAppended(v.data, r.revEnd, s, nil, idx)...)
 				} else {
 					all = append(all, checkAppended(v.data, r.revEnd, s, final, idx)...)

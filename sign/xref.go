@@ -55,8 +55,23 @@ const (
 
 var errXref = errors.New("cross-reference data")
 
+// xrefError is an error of the cross-reference data, naming the object concerned when there
+// is one.
+type xrefError struct {
+	Object int
+	Offset int64
+	Msg    string
+}
+
+func (e *xrefError) Error() string        { return errXref.Error() + ": " + e.Msg }
+func (e *xrefError) Is(target error) bool { return target == errXref }
+
 func xrefErr(format string, a ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errXref}, a...)...)
+	return &xrefError{Msg: fmt.Sprintf(format, a...)}
+}
+
+func xrefErrObj(obj int, off int64, format string, a ...any) error {
+	return &xrefError{Object: obj, Offset: off, Msg: fmt.Sprintf(format, a...)}
 }
 
 // readXref reads the cross-reference chain of the revision data[:end].

@@ -633,24 +633,13 @@ func replaceAttachment(signed []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, _ := d.catalog["Names"].(types.Dict)
-	ef, _ := names["EmbeddedFiles"].(types.Dict)
-	arr, _ := ef["Names"].(types.Array)
-	if len(arr) < 2 {
-		return nil, errors.New("pdfattack: no embedded file")
-	}
-	fs, err := d.ctx.DereferenceDict(arr[1])
+	num, err := d.attachment()
 	if err != nil {
 		return nil, err
 	}
-	efd, _ := fs["EF"].(types.Dict)
-	fr, ok := efd["F"].(types.IndirectRef)
-	if !ok {
-		return nil, errors.New("pdfattack: /EF /F is not a reference")
-	}
 	u := newUpdate(d)
 	forged := []byte(`{"ho_ten":"` + ForgedText + `"}`)
-	u.stream(int(fr.ObjectNumber), fmt.Sprintf("/Type /EmbeddedFile /Subtype /application#2Fjson /Params << /Size %d >> /Filter /FlateDecode", len(forged)), deflate(forged))
+	u.stream(num, fmt.Sprintf("/Type /EmbeddedFile /Subtype /application#2Fjson /Params << /Size %d >> /Filter /FlateDecode", len(forged)), deflate(forged))
 	return u.classic(d.root, ""), nil
 }
 
@@ -747,11 +736,39 @@ func PageObject(pdf []byte, n int) (int, error) {
 }
 
 // Objects returns the object numbers a test may expect in a reason: "catalog", "pages",
-// "page1", "content1".
+// "page1", "content1" (page 1's content stream), "lastpage", "info" and "attachment" (the
+// first embedded file's stream; absent when there is none).
 func Objects(pdf []byte) (map[string]int, error) {
 	d, err := load(pdf)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]int{"catalog": d.root, "pages": d.pagesNum, "page1": d.pages[0], "content1": d.content1}, nil
+	m := map[string]int{"catalog": d.root, "pages": d.pagesNum, "page1": d.pages[0], "content1": d.content1, "lastpage": d.pages[len(d.pages)-1]}
+	if d.ctx.Info != nil {
+		m["info"] = int(d.ctx.Info.ObjectNumber)
+	}
+	if n, err := d.attachment(); err == nil {
+		m["attachment"] = n
+	}
+	return m, nil
+}
+
+// attachment returns the object number of the first embedded file's stream.
+func (d *doc) attachment() (int, error) {
+	names, _ := d.catalog["Names"].(types.Dict)
+	ef, _ := names["EmbeddedFiles"].(types.Dict)
+	arr, _ := ef["Names"].(types.Array)
+	if len(arr) < 2 {
+		return 0, errors.New("pdfattack: no embedded file")
+	}
+	fs, err := d.ctx.DereferenceDict(arr[1])
+	if err != nil {
+		return 0, err
+	}
+	efd, _ := fs["EF"].(types.Dict)
+	fr, ok := efd["F"].(types.IndirectRef)
+	if !ok {
+		return 0, errors.New("pdfattack: /EF /F is not a reference")
+	}
+	return int(fr.ObjectNumber), nil
 }
