@@ -17,6 +17,9 @@ type Change struct {
 	Action string // "changed", "added" or "removed"
 	Offset int64  // byte offset in the file, for structural anomalies
 	Detail string // technical detail in English (structural anomalies)
+	// Role: for structural anomalies (What == WhatFile), what Object is in the signed
+	// revision (a What kind, with Page), when it is there.
+	Role string
 	// Allowed is set for changes ISO 32000-2 allows after this signature (a later signature,
 	// validation data, metadata, form filling where the signature's permissions allow it).
 	Allowed bool
@@ -106,6 +109,29 @@ var detailVI = map[string]string{
 	detailComplex:    "tài liệu quá lớn hoặc quá sâu để so sánh",
 }
 
+// describe names a kind of object, on a page when page > 0: "page 1", "page 1 content",
+// "font, page 1".
+func describe(what string, page int, en bool) string {
+	w := what
+	if !en {
+		if v, ok := whatVI[what]; ok {
+			w = v
+		}
+	}
+	if page <= 0 {
+		return w
+	}
+	switch {
+	case what == WhatPage || what == WhatContent && !en:
+		return fmt.Sprintf("%s %d", w, page)
+	case what == WhatContent:
+		return fmt.Sprintf("page %d content", page)
+	case en:
+		return fmt.Sprintf("%s, page %d", w, page)
+	}
+	return fmt.Sprintf("%s, trang %d", w, page)
+}
+
 // Details of object changes, in Vietnamese.
 var objectDetailVI = map[string]string{
 	"trailer":             "trong phần trailer",
@@ -162,6 +188,9 @@ func (c Change) Text(lang string) string {
 			} else {
 				fmt.Fprintf(&b, " (đối tượng %d", c.Object)
 			}
+			if c.Role != "" {
+				fmt.Fprintf(&b, " (%s)", describe(c.Role, c.Page, en))
+			}
 			if c.Offset > 0 {
 				if en {
 					fmt.Fprintf(&b, ", byte %d", c.Offset)
@@ -185,29 +214,7 @@ func (c Change) Text(lang string) string {
 		}
 		return b.String()
 	}
-	what := c.What
-	if !en {
-		if v, ok := whatVI[what]; ok {
-			what = v
-		}
-	}
-	if c.Page > 0 {
-		if en {
-			if c.What == WhatPage {
-				what = fmt.Sprintf("page %d", c.Page)
-			} else {
-				what = fmt.Sprintf("%s, page %d", what, c.Page)
-			}
-			if c.What == WhatContent {
-				what = fmt.Sprintf("page %d content", c.Page)
-			}
-		} else {
-			what = fmt.Sprintf("%s %d", what, c.Page)
-			if c.What != WhatPage && c.What != WhatContent {
-				what = fmt.Sprintf("%s, trang %d", whatVI[c.What], c.Page)
-			}
-		}
-	}
+	what := describe(c.What, c.Page, en)
 	action := c.Action
 	if action == "" {
 		action = "changed"

@@ -466,6 +466,7 @@ func (v *verifier) finish(r *SignatureResult, idx int, view, final *revision, fe
 					all = append(all, checkAppended(v.data, r.revEnd, s, final, idx)...)
 					all = append(all, diffRevisions(s, final, idx, perm)...)
 				}
+				describeStructural(s, all)
 				for _, c := range all {
 					if c.Allowed {
 						r.AllowedChanges = append(r.AllowedChanges, c)
@@ -510,6 +511,24 @@ func (v *verifier) finish(r *SignatureResult, idx int, view, final *revision, fe
 		}
 	}
 	r.der, r.signed = nil, nil
+}
+
+// describeStructural says what the objects structural anomalies name are in the signed
+// revision (page 1, page 1 content, …).
+func describeStructural(s *revision, cs []Change) {
+	var g *graph
+	for i := range cs {
+		c := &cs[i]
+		if c.What != WhatFile || c.Object <= 0 {
+			continue
+		}
+		if g == nil {
+			g = newGraph(s)
+		}
+		if rs := uniqueRoles(g.roles[c.Object]); len(rs) > 0 {
+			c.Role, c.Page = rs[0].k.what(), rs[0].page
+		}
+	}
 }
 
 // sameEntry: object n has the same cross-reference entry in both revisions.
