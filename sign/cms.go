@@ -81,7 +81,6 @@ var (
 	oidSigningCertV2      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
 	oidAlgProtection      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 52}
 	oidSignatureTimeStamp = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
-	oidRSAEncryption      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 	oidRSAPSS             = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
 	oidMGF1               = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 8}
 	oidEd25519            = asn1.ObjectIdentifier{1, 3, 101, 112}
@@ -373,12 +372,6 @@ func signedAttributes(b []byte) (map[string][]byte, error) {
 		out[k] = first.FullBytes
 	}
 	return out, nil
-}
-
-type essCertIDv2 struct {
-	HashAlgorithm pkix.AlgorithmIdentifier
-	CertHash      []byte
-	IssuerSerial  asn1.RawValue
 }
 
 type issuerSerial struct {
