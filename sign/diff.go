@@ -381,10 +381,11 @@ func (g *graph) walk(o types.Object, k kind, page, depth int, key string, parent
 // childKind: the role of d[key] when d has role k.
 func (g *graph) childKind(k kind, key string, d types.Dict) kind {
 	switch key {
-	case "Parent", "P", "IRT", "Popup", "Data", "Pg", "Dest", "D":
-		if k != kPageTree || key != "Parent" {
-			return kNone
-		}
+	case "Parent", "P", "IRT":
+		// Back links (to a field's parent, an annotation's page, the annotation replied
+		// to): what they point to is walked from the trailer with its own role. Links to
+		// pages and the catalog anywhere are not walked either (walk).
+		return kNone
 	}
 	switch k {
 	case kResources:
