@@ -118,7 +118,7 @@ func Verify(data []byte, opts VerifyOptions) (rep Report, err error) {
 	view := final
 	if ferr != nil {
 		if view = v.newestReadable(); view == nil {
-			return Report{}, fmt.Errorf("%w: %v", ErrNotPDF, ferr)
+			return Report{}, fmt.Errorf("%w: %s", ErrNotPDF, revisionError(ferr))
 		}
 	}
 	fields := signatureFields(view)
@@ -446,7 +446,7 @@ func (v *verifier) finish(r *SignatureResult, idx int, view, final *revision, fe
 		switch {
 		case err != nil:
 			r.CannotVerify = true
-			r.Problems = append(r.Problems, fmt.Sprintf("the signed revision (bytes 0–%d) cannot be read through its cross-reference chain: %v", r.revEnd, err))
+			r.Problems = append(r.Problems, fmt.Sprintf("the signed revision (bytes 0–%d) cannot be read through its cross-reference chain: %s", r.revEnd, revisionError(err)))
 		case !sameEntry(s, view, r.Object):
 			r.Problems = append(r.Problems, "the signature dictionary is not part of the revision it signs")
 		default:
@@ -455,7 +455,7 @@ func (v *verifier) finish(r *SignatureResult, idx int, view, final *revision, fe
 				perm := permissionsAt(s)
 				var all []Change
 				if ferr != nil {
-					c := Change{Sig: idx, What: WhatFile, Detail: detailUnreadable + ": " + ferr.Error(), Offset: int64(len(v.data))}
+					c := Change{Sig: idx, What: WhatFile, Detail: detailUnreadable + ": " + revisionError(ferr), Offset: int64(len(v.data))}
 					var xe *xrefError
 					if errors.As(ferr, &xe) && xe.Object > 0 {
 						c.Object, c.Offset = xe.Object, xe.Offset
@@ -529,6 +529,17 @@ func describeStructural(s *revision, cs []Change) {
 			c.Role, c.Page = rs[0].k.what(), rs[0].page
 		}
 	}
+}
+
+// revisionError describes why a revision cannot be read. The strict reader's and the
+// repair check's messages name only numbers; pdfcpu's may quote the file's content (which
+// may be personal data), so they are not repeated.
+func revisionError(err error) string {
+	var xe *xrefError
+	if errors.As(err, &xe) || errors.Is(err, errRepaired) {
+		return err.Error()
+	}
+	return "pdfcpu cannot read it"
 }
 
 // sameEntry: object n has the same cross-reference entry in both revisions.
