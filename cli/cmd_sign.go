@@ -329,15 +329,7 @@ func (c *cmdCtx) verifyBatch(ctx context.Context, batchID string, opts sign.Veri
 				out.Trusted = false
 			}
 			for _, s := range rep.Signatures {
-				js := jsonSig{Name: s.Name, SubFilter: s.SubFilter, CoversWhole: s.CoversWholeFile, Intact: s.Intact,
-					Trusted: s.Trusted, ModifiedAfter: s.ModifiedAfterSigning, Problems: s.Problems}
-				if s.Signer != nil {
-					js.Signer = s.Signer.Subject.CommonName
-				}
-				if !s.SigningTime.IsZero() {
-					js.SigningTime = s.SigningTime.UTC().Format(time.RFC3339)
-				}
-				jv.Signatures = append(jv.Signatures, js)
+				jv.Signatures = append(jv.Signatures, c.sigJSON(s))
 			}
 		}
 		out.Documents = append(out.Documents, jv)

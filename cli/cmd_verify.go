@@ -20,15 +20,41 @@ func init() {
 }
 
 type jsonSig struct {
-	Name          string   `json:"name,omitempty"`
-	Signer        string   `json:"signer,omitempty"`
-	SubFilter     string   `json:"sub_filter"`
-	SigningTime   string   `json:"signing_time,omitempty"`
-	CoversWhole   bool     `json:"covers_whole_file"`
-	Intact        bool     `json:"intact"`
-	Trusted       bool     `json:"trusted"`
-	ModifiedAfter bool     `json:"modified_after_signing"`
-	Problems      []string `json:"problems,omitempty"`
+	Name          string       `json:"name,omitempty"`
+	Signer        string       `json:"signer,omitempty"`
+	SubFilter     string       `json:"sub_filter"`
+	SigningTime   string       `json:"signing_time,omitempty"`
+	CoversWhole   bool         `json:"covers_whole_file"`
+	Intact        bool         `json:"intact"`
+	Trusted       bool         `json:"trusted"`
+	ModifiedAfter bool         `json:"modified_after_signing"`
+	CannotVerify  bool         `json:"cannot_verify,omitempty"`
+	Problems      []string     `json:"problems,omitempty"`
+	Changes       []jsonChange `json:"changes,omitempty"`
+}
+
+// jsonChange is one change made after signing (Text in the user's language).
+type jsonChange struct {
+	Object int    `json:"object,omitempty"`
+	What   string `json:"what"`
+	Page   int    `json:"page,omitempty"`
+	Text   string `json:"text"`
+}
+
+// sigJSON is one signature's result for output (verify and verify --batch).
+func (c *cmdCtx) sigJSON(s sign.SignatureResult) jsonSig {
+	js := jsonSig{Name: s.Name, SubFilter: s.SubFilter, CoversWhole: s.CoversWholeFile, Intact: s.Intact,
+		Trusted: s.Trusted, ModifiedAfter: s.ModifiedAfterSigning, CannotVerify: s.CannotVerify, Problems: s.Problems}
+	if s.Signer != nil {
+		js.Signer = s.Signer.Subject.CommonName
+	}
+	if !s.SigningTime.IsZero() {
+		js.SigningTime = s.SigningTime.UTC().Format(time.RFC3339)
+	}
+	for _, ch := range s.ChangeDetails {
+		js.Changes = append(js.Changes, jsonChange{Object: ch.Object, What: ch.What, Page: ch.Page, Text: ch.Text(c.lang)})
+	}
+	return js
 }
 
 type jsonVerify struct {
@@ -85,14 +111,7 @@ func runVerify(ctx context.Context, c *cmdCtx, args []string) error {
 				allOK = false
 			}
 			for _, s := range rep.Signatures {
-				js := jsonSig{Name: s.Name, SubFilter: s.SubFilter, CoversWhole: s.CoversWholeFile, Intact: s.Intact,
-					Trusted: s.Trusted, ModifiedAfter: s.ModifiedAfterSigning, Problems: s.Problems}
-				if s.Signer != nil {
-					js.Signer = s.Signer.Subject.CommonName
-				}
-				if !s.SigningTime.IsZero() {
-					js.SigningTime = s.SigningTime.UTC().Format(time.RFC3339)
-				}
+				js := c.sigJSON(s)
 				if s.TrustError != "" && !*integrityOnly {
 					js.Problems = append(js.Problems, s.TrustError)
 				}
@@ -120,8 +139,19 @@ func (c *cmdCtx) printVerify(jv jsonVerify, integrityOnly bool) {
 		return
 	}
 	verdict := c.t("all signatures intact", "mọi chữ ký còn nguyên vẹn")
+	modified, cannot := false, false
+	for _, s := range jv.Signatures {
+		modified = modified || s.ModifiedAfter
+		cannot = cannot || s.CannotVerify
+	}
 	if !jv.Intact {
 		verdict = c.t("INVALID: a signature is broken or the file was changed after signing", "KHÔNG HỢP LỆ: chữ ký bị hỏng hoặc tệp bị sửa sau khi ký")
+		switch {
+		case modified:
+			verdict = c.t("INVALID: the file was changed after signing", "KHÔNG HỢP LỆ: tệp bị sửa sau khi ký")
+		case cannot:
+			verdict = c.t("NOT VERIFIED: a signature cannot be checked", "KHÔNG KIỂM TRA ĐƯỢC: có chữ ký không kiểm tra được")
+		}
 	} else if !integrityOnly && !jv.Trusted {
 		verdict += c.t("; signer NOT in the trust store", "; người ký KHÔNG có trong danh sách tin cậy")
 	} else if !integrityOnly {
@@ -134,12 +164,24 @@ func (c *cmdCtx) printVerify(jv jsonVerify, integrityOnly bool) {
 			who = s.Name
 		}
 		state := c.t("intact", "nguyên vẹn")
-		if !s.Intact {
+		switch {
+		case s.Intact:
+		case s.ModifiedAfter:
+			state = c.t("CHANGED AFTER SIGNING", "BỊ SỬA SAU KHI KÝ")
+		case s.CannotVerify:
+			state = c.t("CANNOT BE VERIFIED", "KHÔNG KIỂM TRA ĐƯỢC")
+		default:
 			state = c.t("BROKEN", "HỎNG")
 		}
 		fmt.Fprintf(w, "  %d. %s — %s (%s, %s)\n", i+1, who, state, s.SubFilter, s.SigningTime)
 		for _, p := range s.Problems {
 			fmt.Fprintf(w, "     - %s\n", p)
+		}
+		if len(s.Changes) > 0 {
+			fmt.Fprintf(w, "     %s\n", c.t("changed after signing:", "bị sửa sau khi ký:"))
+			for _, ch := range s.Changes {
+				fmt.Fprintf(w, "     - %s\n", ch.Text)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"image"
 	"image/png"
 	"math/big"
@@ -17,13 +18,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/pdfattack"
 	"github.com/sohoa/sohoa/internal/testenv"
 	"github.com/sohoa/sohoa/sign"
 )
 
 // TestVerifyCommand signs a real PDF and checks `sohoa verify`: intact and trusted with the
 // signer's certificate in the trust store, not trusted without it (unless --integrity-only),
-// and rejected after one changed byte; a broken file of the shared corpus is rejected too.
+// rejected after one changed byte, and rejected with the reason (the changed object) after a
+// forged incremental update; a broken file of the shared corpus is rejected too.
 func TestVerifyCommand(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Nguyễn Văn Tĩnh"},
@@ -78,6 +81,34 @@ func TestVerifyCommand(t *testing.T) {
 	if res := r.run("", "verify", badFile, "--integrity-only", "--json"); res.code != 1 || !strings.Contains(res.stdout, `"intact": false`) {
 		t.Fatalf("changed byte: %+v", res)
 	}
+	// A forgery appended after signing (the holder's page redrawn, hidden in an object
+	// stream): the signed bytes are untouched, the reason names the changed object, in
+	// Vietnamese by default and in English with SOHOA_LANG=en.
+	forged, err := pdfattack.Shadow()[6].Apply(signed) // objstm-asciihex-flate
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _ := pdfattack.Objects(signed)
+	forgedFile := filepath.Join(dir, "gia-mao.pdf")
+	os.WriteFile(forgedFile, forged, 0o644)
+	res = r.run("", "verify", forgedFile, "--trust", trust)
+	wantVI := fmt.Sprintf("đối tượng %d (trang 1): /Contents bị thay đổi sau chữ ký 1", objs["page1"])
+	if res.code != 1 || !strings.Contains(res.stdout, "KHÔNG HỢP LỆ: tệp bị sửa sau khi ký") || !strings.Contains(res.stdout, "bị sửa sau khi ký:") || !strings.Contains(res.stdout, wantVI) {
+		t.Fatalf("forged PDF (Vietnamese): %+v", res)
+	}
+	r.env["SOHOA_LANG"] = "en"
+	res = r.run("", "verify", forgedFile, "--trust", trust)
+	wantEN := fmt.Sprintf("object %d (page 1): /Contents changed after signature 1", objs["page1"])
+	if res.code != 1 || !strings.Contains(res.stdout, "INVALID: the file was changed after signing") || !strings.Contains(res.stdout, "CHANGED AFTER SIGNING") || !strings.Contains(res.stdout, wantEN) {
+		t.Fatalf("forged PDF (English): %+v", res)
+	}
+	res = r.run("", "verify", forgedFile, "--integrity-only", "--json")
+	if res.code != 1 || !strings.Contains(res.stdout, `"modified_after_signing": true`) || !strings.Contains(res.stdout, wantEN) || !strings.Contains(res.stdout, fmt.Sprintf(`"object": %d`, objs["page1"])) {
+		t.Fatalf("forged PDF (JSON): %+v", res)
+	}
+	t.Logf("sohoa verify:\n%s", res.stdout)
+	r.env["SOHOA_LANG"] = "vi"
+
 	corrupt := filepath.Join(testenv.Corpus(), "signed-pdfs", "invalid", "pdf-signed-corrupted.pdf")
 	if res := r.run("", "verify", corrupt, "--integrity-only"); res.code != 1 {
 		t.Fatalf("corpus invalid file: %+v", res)

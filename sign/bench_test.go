@@ -48,3 +48,24 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// BenchmarkVerifySignedTwice verifies a document with two approval signatures: the first
+// one's signed revision is read and compared object by object with the final one.
+func BenchmarkVerifySignedTwice(b *testing.B) {
+	pki := newTestPKI(b)
+	one, err := Sign(unsignedPDF(b), pki.signer(b, "Lê Thị Ĩ", "ecdsa"), SignInfo{Name: "Lê Thị Ĩ"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	two, err := Sign(one, pki.signer(b, "Trần Hùng", "ecdsa"), SignInfo{Name: "Trần Hùng"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	roots := pki.roots()
+	for b.Loop() {
+		if rep, err := Verify(two, VerifyOptions{Roots: roots}); err != nil || !rep.Trusted {
+			b.Fatal(rep, err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+}

@@ -2,7 +2,6 @@ package sign
 
 import (
 	"bytes"
-	"compress/zlib"
 	"errors"
 	"io"
 	"strconv"
@@ -11,10 +10,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// A light PDF object reader for verification: it finds every "N G obj" in the file,
-// parses the object's value, and keeps each definition's file offset so that the objects
-// of the signed revision can be told from those added after signing. It never trusts the
-// cross-reference table (a tampered file may lie there) and bounds all work by the input.
+// A small PDF lexer for the parts of verification that need byte positions: the
+// cross-reference sections (xref.go), the signature dictionary's /Contents hole, and the
+// structure of the bytes added after signing (structure.go). Objects themselves are read by
+// pdfcpu through the cross-reference chain (revision.go). All work is bounded by the input.
 
 type pdfRef struct{ Num, Gen int }
 type pdfName string
@@ -26,15 +25,6 @@ type pdfString []byte
 type pdfHex struct {
 	Data       []byte
 	Start, End int // offsets of '<' and just after '>'
-}
-
-type pdfObject struct {
-	Num, Gen int
-	Offset   int // file offset of "N G obj" (for objects in object streams: of the stream)
-	End      int // offset after "endobj" (or after the value when endobj is missing)
-	Value    any
-	Stream   []byte // raw (still encoded) stream data, nil when not a stream
-	InObjStm bool
 }
 
 var errSyntax = errors.New("pdf syntax")
@@ -290,151 +280,6 @@ func (l *lexer) literal() (any, error) {
 		out = append(out, c)
 	}
 	return nil, io.ErrUnexpectedEOF
-}
-
-// scanObjects finds every indirect object definition in b, in file order, including the
-// objects inside object streams.
-func scanObjects(b []byte) []pdfObject {
-	var objs []pdfObject
-	marker := []byte("obj")
-	pos := 0
-	for pos < len(b) {
-		i := bytes.Index(b[pos:], marker)
-		if i < 0 {
-			break
-		}
-		at := pos + i
-		pos = at + 3
-		// "obj" must be a whole token preceded by "N G ".
-		if at+3 < len(b) && !isWhite(b[at+3]) && !isDelim(b[at+3]) {
-			continue
-		}
-		start, num, gen, ok := backNumbers(b, at)
-		if !ok {
-			continue
-		}
-		l := &lexer{b: b, pos: at + 3}
-		v, err := l.value(0)
-		if err != nil {
-			continue
-		}
-		o := pdfObject{Num: num, Gen: gen, Offset: start, Value: v}
-		l.skipWS()
-		if d, ok := v.(pdfDict); ok && bytes.HasPrefix(b[l.pos:], []byte("stream")) {
-			s := l.pos + len("stream")
-			if s < len(b) && b[s] == '\r' {
-				s++
-			}
-			if s < len(b) && b[s] == '\n' {
-				s++
-			}
-			end := -1
-			if n, ok := d["Length"].(int64); ok && n >= 0 && s+int(n) <= len(b) {
-				rest := b[s+int(n):]
-				k := 0
-				for k < len(rest) && isWhite(rest[k]) {
-					k++
-				}
-				if bytes.HasPrefix(rest[k:], []byte("endstream")) {
-					end = s + int(n)
-				}
-			}
-			if end < 0 {
-				e := bytes.Index(b[s:], []byte("endstream"))
-				if e < 0 {
-					continue
-				}
-				end = s + e
-			}
-			o.Stream = b[s:end]
-			l.pos = end + len("endstream")
-			l.skipWS()
-		}
-		if bytes.HasPrefix(b[l.pos:], []byte("endobj")) {
-			l.pos += len("endobj")
-		}
-		o.End = l.pos
-		pos = l.pos
-		objs = append(objs, o)
-		if d, ok := v.(pdfDict); ok && d["Type"] == pdfName("ObjStm") && o.Stream != nil {
-			objs = append(objs, objStmObjects(o, d)...)
-		}
-	}
-	return objs
-}
-
-// backNumbers reads "N G " before offset at.
-func backNumbers(b []byte, at int) (start, num, gen int, ok bool) {
-	p := at
-	readNum := func() (int, bool) {
-		for p > 0 && isWhite(b[p-1]) {
-			p--
-		}
-		e := p
-		for p > 0 && b[p-1] >= '0' && b[p-1] <= '9' && e-p < 10 {
-			p--
-		}
-		if p == e {
-			return 0, false
-		}
-		n, err := strconv.Atoi(string(b[p:e]))
-		return n, err == nil
-	}
-	if gen, ok = readNum(); !ok {
-		return
-	}
-	if num, ok = readNum(); !ok {
-		return
-	}
-	if p > 0 && !isWhite(b[p-1]) && !isDelim(b[p-1]) {
-		return 0, 0, 0, false
-	}
-	return p, num, gen, true
-}
-
-const maxInflate = 64 << 20
-
-func inflate(data []byte) ([]byte, error) {
-	zr, err := zlib.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	out, err := io.ReadAll(io.LimitReader(zr, maxInflate))
-	if err != nil && len(out) == 0 {
-		return nil, err
-	}
-	return out, nil
-}
-
-func objStmObjects(o pdfObject, d pdfDict) []pdfObject {
-	if d["Filter"] != pdfName("FlateDecode") {
-		return nil
-	}
-	n, _ := d["N"].(int64)
-	first, _ := d["First"].(int64)
-	data, err := inflate(o.Stream)
-	if err != nil || n <= 0 || n > 1<<20 || first < 0 || int(first) > len(data) {
-		return nil
-	}
-	hdr := &lexer{b: data[:first]}
-	var out []pdfObject
-	for k := int64(0); k < n; k++ {
-		num, err1 := hdr.value(0)
-		off, err2 := hdr.value(0)
-		ni, ok1 := num.(int64)
-		oi, ok2 := off.(int64)
-		if err1 != nil || err2 != nil || !ok1 || !ok2 || oi < 0 || int(first+oi) >= len(data) {
-			break
-		}
-		l := &lexer{b: data, pos: int(first + oi)}
-		v, err := l.value(0)
-		if err != nil {
-			continue
-		}
-		out = append(out, pdfObject{Num: int(ni), Offset: o.Offset, End: o.End, Value: v, InObjStm: true})
-	}
-	return out
 }
 
 // textValue decodes a PDF text string (UTF-16BE with BOM, UTF-8 with BOM or PDFDocEncoding

@@ -77,12 +77,44 @@ func (v SignatureVerifier) VerifyPDF(_ context.Context, _ *wire.Manifest, doc wi
 		return fmt.Errorf("document %s: %w", doc.ID, err)
 	}
 	if !rep.Intact {
-		return fmt.Errorf("document %s: %w", doc.ID, ErrPDFNotIntact)
+		return fmt.Errorf("document %s: %w: %s", doc.ID, ErrPDFNotIntact, notIntactReasons(rep))
 	}
 	if !rep.Trusted {
 		return fmt.Errorf("document %s: %w", doc.ID, ErrPDFUntrusted)
 	}
 	return nil
+}
+
+// maxReasons bounds how many reasons an error lists.
+const maxReasons = 3
+
+// notIntactReasons says why a report is not intact, in Vietnamese then English: the changes
+// made after signing (object numbers and kinds) or the integrity problems. Certificate
+// subjects and trust errors (which may name people) are left out.
+func notIntactReasons(rep sign.Report) string {
+	var vi, en []string
+	for _, s := range rep.Signatures {
+		if s.Intact {
+			continue
+		}
+		for _, c := range s.ChangeDetails {
+			vi, en = append(vi, c.Text("vi")), append(en, c.Text("en"))
+		}
+		if len(s.ChangeDetails) == 0 {
+			for _, p := range s.Problems {
+				vi, en = append(vi, p), append(en, p)
+			}
+		}
+	}
+	if len(en) == 0 {
+		return "không rõ lý do / no reason given"
+	}
+	more := ""
+	if len(en) > maxReasons {
+		more = fmt.Sprintf(" (+%d)", len(en)-maxReasons)
+		vi, en = vi[:maxReasons], en[:maxReasons]
+	}
+	return strings.Join(vi, "; ") + more + " / " + strings.Join(en, "; ") + more
 }
 
 // LoadTrust reads trusted root certificates from a PEM file, or from every .pem/.crt/.cer file
