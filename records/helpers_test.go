@@ -80,15 +80,6 @@ func truthWords(doc docgen.Document) []PageWords {
 	return out
 }
 
-func byteOffset(s string, runes int) int {
-	i := 0
-	for n := 0; n < runes && i < len(s); n++ {
-		_, sz := utf8.DecodeRuneInString(s[i:])
-		i += sz
-	}
-	return i
-}
-
 type score struct{ ok, total int }
 
 func (s score) pct() float64 {
