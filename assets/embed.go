@@ -5,8 +5,9 @@ import (
 	"io/fs"
 )
 
-//go:embed records catalogs
+//go:embed records catalogs fonts/*.ttf
 var files embed.FS
 
-// FS returns the bundled files; paths are "records/birth.json", "catalogs/admin_units.json"...
+// FS returns the bundled files; paths are "records/birth.json", "catalogs/admin_units.json",
+// "fonts/NotoSans-Regular.ttf"...
 func FS() fs.FS { return files }

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io/fs"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"fyne.io/fyne/v2/theme"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
@@ -19,6 +19,8 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
+
+	"github.com/sohoa/sohoa/assets"
 )
 
 // Prefix starts the text of every separator QR code; the label follows it.
@@ -121,6 +123,14 @@ func SeparatorSheetPNG(dpi int, label string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+func bundledFont(name string) (*opentype.Font, error) {
+	data, err := fs.ReadFile(assets.FS(), name)
+	if err != nil {
+		return nil, err
+	}
+	return opentype.Parse(data)
+}
+
 type faceSet struct{ title, text, small font.Face }
 
 var (
@@ -129,13 +139,13 @@ var (
 	fontErr           error
 )
 
-// sheetFaces uses the Noto Sans faces bundled with Fyne (they cover Vietnamese), so the
+// sheetFaces uses the Noto Sans faces bundled in assets/fonts (they cover Vietnamese), so the
 // sheet renders the same on every workstation without system fonts.
 func sheetFaces(dpi int) (faceSet, error) {
 	fontOnce.Do(func() {
-		boldFont, fontErr = opentype.Parse(theme.DefaultTextBoldFont().Content())
+		boldFont, fontErr = bundledFont("fonts/NotoSans-Bold.ttf")
 		if fontErr == nil {
-			regFont, fontErr = opentype.Parse(theme.DefaultTextFont().Content())
+			regFont, fontErr = bundledFont("fonts/NotoSans-Regular.ttf")
 		}
 	})
 	if fontErr != nil {
