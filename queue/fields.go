@@ -68,6 +68,11 @@ func (s *Store) SetField(ctx context.Context, actor User, documentID int64, key,
 		if err := guardBlindSet(tx, documentID, src); err != nil {
 			return err
 		}
+		if src != SourceOCR { // a person keys only a batch of this workstation's office (office.go)
+			if err := documentOfficeTx(tx, documentID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(`UPDATE field_values SET current = 0 WHERE document_id = ? AND key = ? AND current = 1`, documentID, key); err != nil {
 			return err
 		}

@@ -27,12 +27,14 @@ type ManifestBuilder func(seq int64) ([]byte, error)
 // ErrNotApproved: only an approved batch can be signed.
 var ErrNotApproved = errors.New("only an approved batch can be signed")
 
-// MarkSigned records a signed batch in one transaction: the batch must be approved and every
-// one of its documents must have a signed PDF (whose blob is already durable); it assigns the
-// next outbox sequence number, calls build for the signed manifest, stores the signed
-// documents, the manifest and the outbox entry, and moves the batch approved → signed with an
-// audit event. A batch signed again (after being returned) gets a new sequence number.
-func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, docs []SignedDocument, build ManifestBuilder) error {
+// MarkSigned records a signed batch in one transaction: the batch must be approved, of the
+// workstation's office (office.go), signed by its approver with a key bound to them or with
+// an administrator's override (certs.go), and every one of its documents must have a signed
+// PDF (whose blob is already durable); it assigns the next outbox sequence number, calls
+// build for the signed manifest, stores the signed documents, the manifest and the outbox
+// entry, and moves the batch approved → signed with an audit event. A batch signed again
+// (after being returned) gets a new sequence number.
+func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, key SigningKey, docs []SignedDocument, build ManifestBuilder) error {
 	full, err := s.resolveBatchID(ctx, batchID)
 	if err != nil {
 		return err
@@ -52,6 +54,18 @@ func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, docs
 		}
 		if err := authorizeSigningTx(tx, actor, full); err != nil { // the approving supervisor, four-eyes (review.go)
 			return err
+		}
+		if err := officeCheckTx(tx, full); err != nil { // the office the server expects (office.go)
+			return err
+		}
+		override, err := checkSignerTx(tx, actor, key) // the approver's own key (certs.go)
+		if err != nil {
+			return err
+		}
+		if override {
+			if err := s.recordOverrideTx(tx, actor, full, key); err != nil {
+				return err
+			}
 		}
 		want := map[int64]bool{}
 		rows, err := tx.Query(`SELECT id FROM documents WHERE batch_id = ?`, full)
