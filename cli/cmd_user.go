@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "user", usage: "add --username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…] | list",
+	register(&command{name: "user", usage: "add --username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…] | list | cert add|list|remove …",
 		summary: "add or list users (the first user is the administrator) / thêm, liệt kê người dùng", run: runUser})
 }
 
@@ -21,6 +21,8 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 	switch args[0] {
 	case "add":
 		return runUserAdd(ctx, c, args[1:])
+	case "cert": // signing certificates bound to accounts (cmd_user_cert.go)
+		return runUserCert(ctx, c, args[1:])
 	case "list":
 		fs := c.newFlags("user list")
 		if _, err := c.parse(fs, args[1:]); err != nil {

@@ -668,3 +668,47 @@ func TestFieldsLockedAfterSubmit(t *testing.T) {
 		t.Fatalf("fields %+v, %v", fields, err)
 	}
 }
+
+// TestMigration0008KeepsRoundsInFlight: a store from before migration 0008 with a round in
+// review (a sample drawn, problem documents) keeps, after the upgrade, its drawn documents
+// and has its problem documents in the sample; approval then waits for them.
+func TestMigration0008KeepsRoundsInFlight(t *testing.T) {
+	ctx := context.Background()
+	f := newReviewFixture(t, 6)
+	f.problems[f.docs[2].ID] = DocProblems{Warnings: 1}
+	f.submit(t)
+	// What a 0007 store held: the sample only in review_documents.sampled.
+	dir := f.s.Dir()
+	for _, q := range []string{
+		`DROP TABLE review_sample`, `DROP TABLE user_certs`, `DROP TABLE signer_overrides`,
+		`ALTER TABLE batch_reviews DROP COLUMN field_mark`, `DELETE FROM schema_migrations WHERE version = 8`,
+		`UPDATE review_documents SET sampled = 'random' WHERE document_id = ` + fmt.Sprint(f.docs[4].ID),
+		`UPDATE review_documents SET sampled = 'problem' WHERE document_id = ` + fmt.Sprint(f.docs[2].ID),
+		`UPDATE batch_reviews SET sample_pct = 10, sample_seed = 3`,
+	} {
+		if _, err := f.s.w.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	f.s.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	docs, err := s.SampledDocuments(ctx, f.batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64][]string{}
+	for _, d := range docs {
+		got[d.DocumentID] = d.Reasons
+	}
+	want := map[int64][]string{f.docs[2].ID: {ReasonWarnings}, f.docs[4].ID: {ReasonRandom}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("sample after the upgrade %v, want %v", got, want)
+	}
+	if err := s.Approve(ctx, f.sup1, f.batch.ID); !errors.Is(err, ErrSampleOpen) {
+		t.Fatalf("approve: %v", err)
+	}
+}
