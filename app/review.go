@@ -146,7 +146,6 @@ func (r *reviewScreen) buildQueue() {
 	pctRow := container.NewBorder(nil, nil, widget.NewLabel(tr("review.pct")), widget.NewLabel("%"), r.pct)
 	r.drawnMsg = widget.NewLabel("")
 	r.drawnMsg.Wrapping = fyne.TextWrapWord
-	r.drawnMsg.Importance = widget.LowImportance
 	panel := container.NewVBox(
 		widget.NewLabelWithStyle(tr("review.batch"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		r.detail, r.warn, widget.NewSeparator(),
@@ -166,7 +165,7 @@ func (r *reviewScreen) itemText(i int) string {
 	}
 	it := r.items[i]
 	return tr("review.item", map[string]any{"Name": it.Name, "Type": recordTypeName(r.types, it.RecordType),
-		"Docs": it.Documents, "Warn": it.Warnings, "Low": it.LowFields + it.LowPages, "Prob": it.ProblemDocs})
+		"Docs": it.Documents, "Warn": it.Warnings, "Low": it.LowFields + it.LowPages, "Prob": it.Sampled})
 }
 
 // reload reads the review queue off the UI goroutine.
@@ -215,12 +214,13 @@ func (r *reviewScreen) selectItem(i int) {
 	r.selected = i
 	it := r.items[i]
 	r.detail.SetText(tr("review.detail", map[string]any{"Name": it.Name, "Type": recordTypeName(r.types, it.RecordType),
-		"Docs": it.Documents, "Warn": it.Warnings, "LowF": it.LowFields, "LowP": it.LowPages, "Prob": it.ProblemDocs,
+		"Docs": it.Documents, "Warn": it.Warnings, "LowF": it.LowFields, "LowP": it.LowPages, "Prob": it.Sampled,
 		"Round": it.Round, "By": it.SubmittedBy, "At": localTime(it.SubmittedAt)}))
 	// The round's sample is drawn once and stored: once drawn, starting shows that sample.
 	switch {
 	case it.SamplePct >= 0:
 		r.drawnMsg.SetText(tr("review.drawn", map[string]any{"Pct": it.SamplePct, "N": it.Sampled}))
+		r.pct.SetText(strconv.Itoa(it.SamplePct))
 		r.mode.Disable()
 		r.pct.Disable()
 	default:
@@ -298,6 +298,7 @@ func (r *reviewScreen) start() {
 				return
 			}
 			r.batch, r.rt, r.docs = it.Batch, rt, docs
+			r.setStatus("", widget.MediumImportance)
 			r.showDocs()
 		})
 	})
@@ -368,10 +369,10 @@ func (r *reviewScreen) showDocs() {
 			hist := widget.NewLabel("")
 			hist.Wrapping = fyne.TextWrapWord
 			hist.SizeName = theme.SizeNameCaptionText
-			hist.Importance = widget.LowImportance
 			hist.Hide()
 			r.form.Add(widget.NewLabel(l))
-			r.form.Add(container.NewVBox(v, info, hist))
+			// tight: the provenance lines belong to the value above them
+			r.form.Add(container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), v, info, hist))
 			r.values = append(r.values, v)
 			r.infos = append(r.infos, info)
 			r.hists = append(r.hists, hist)
@@ -532,7 +533,7 @@ func (r *reviewScreen) setDoc(d reviewDocData) {
 		fp, ok := vals[f.Key]
 		r.values[i].SetText(fp.Current.Value)
 		info, hist := r.infos[i], r.hists[i]
-		info.Importance = widget.LowImportance
+		info.Importance = widget.MediumImportance
 		text := ""
 		if ok {
 			text = provenanceText(fp.Current)

@@ -88,7 +88,7 @@ func TestReviewRound2SampleHoldsReturnedDocument(t *testing.T) {
 	}
 
 	r = s.openReview(t, s.sup)
-	r.mode.SetSelected("Chỉ các hồ sơ có cảnh báo hoặc độ tin cậy thấp")
+	r.mode.SetSelected("Chỉ các hồ sơ bắt buộc phải xem")
 	test.Tap(h.button("Bắt đầu duyệt"))
 	h.wait()
 	got := sampledIDs(r)
@@ -114,7 +114,7 @@ func TestReviewRound2SampleHoldsReturnedDocument(t *testing.T) {
 	r.list.Select(0)
 	h.wait()
 	r.seed = func() int64 { return 99 }
-	r.mode.SetSelected("Một tỉ lệ ngẫu nhiên và mọi hồ sơ có vấn đề")
+	r.mode.SetSelected("Một tỉ lệ ngẫu nhiên và mọi hồ sơ bắt buộc phải xem")
 	r.pct.SetText("100")
 	test.Tap(h.button("Bắt đầu duyệt"))
 	h.wait()

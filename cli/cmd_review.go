@@ -290,8 +290,10 @@ func (c *cmdCtx) printProvenance(ctx context.Context, docID int64) error {
 	}
 	for _, f := range fields {
 		fmt.Fprintf(c.env.Stdout, "%-22s %s\n    %s\n", f.Key, f.Current.Value, c.sourceText(f.Current))
-		for _, e := range f.Earlier {
-			fmt.Fprintf(c.env.Stdout, "    %s «%s» %s\n", c.t("before:", "trước:"), e.Value, c.sourceText(e))
+		for _, e := range f.Earlier { // what a corrected value replaced (an accepted OCR value replaced nothing)
+			if e.Value != f.Current.Value || f.Current.Source == queue.SourceCorrected {
+				fmt.Fprintf(c.env.Stdout, "    %s «%s» %s\n", c.t("before:", "trước:"), e.Value, c.sourceText(e))
+			}
 		}
 	}
 	return nil
