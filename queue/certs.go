@@ -111,7 +111,7 @@ func (e *SignerError) En() string {
 	return fmt.Sprintf("the signing certificate (key %s…) is not registered to %s: an administrator registers it with sohoa user cert add --username %s --cert FILE.pem (or --p12 FILE.p12), or an approver who is an administrator signs with --override-signer \"reason\"", e.short(), e.User, e.User)
 }
 
-// ErrCertTaken refuses to bind a key that is already bound to another account.
+// CertTakenError refuses to bind a key that is already bound to another account.
 type CertTakenError struct{ Owner string }
 
 func (e *CertTakenError) Error() string { return e.Vi() + " / " + e.En() }
