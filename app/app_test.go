@@ -108,12 +108,16 @@ func TestCreateBatchAppearsInList(t *testing.T) {
 
 	test.Tap(h.button("Tạo lô mới"))
 	test.Type(h.entry("Ví dụ: Khai sinh xã An Bình 1995"), "Khai sinh xã An Bình 1995")
-	test.Type(h.entry("Mã hoặc tên đơn vị lưu trữ"), "UBND xã An Bình")
+	if oc := h.officeChoice(); oc.Text != "HN-01" { // the workstation's office, proposed
+		t.Fatalf("office proposed %q", oc.Text)
+	} else {
+		oc.SetText("UBND-AnBinh")
+	}
 	test.Tap(h.button("Tạo lô"))
 	h.wait()
 
 	bs, err := h.e.st.ListBatches(context.Background(), queue.BatchFilter{})
-	if err != nil || len(bs) != 1 || bs[0].Name != "Khai sinh xã An Bình 1995" || bs[0].Office != "UBND xã An Bình" {
+	if err != nil || len(bs) != 1 || bs[0].Name != "Khai sinh xã An Bình 1995" || bs[0].Office != "UBND-AnBinh" {
 		t.Fatalf("batches %+v, %v", bs, err)
 	}
 	if len(h.win.Canvas().Overlays().List()) != 0 {

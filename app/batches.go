@@ -18,6 +18,7 @@ import (
 const (
 	colName = iota
 	colType
+	colOffice
 	colState
 	colDocs
 	colPages
@@ -26,10 +27,10 @@ const (
 	numCols
 )
 
-var colKeys = [numCols]string{"batches.col.name", "batches.col.type", "batches.col.state", "batches.col.docs",
+var colKeys = [numCols]string{"batches.col.name", "batches.col.type", "batches.col.office", "batches.col.state", "batches.col.docs",
 	"batches.col.pages", "batches.col.ocrDone", "batches.col.ocrFail"}
 
-var colWidths = [numCols]float32{300, 220, 150, 90, 80, 110, 90}
+var colWidths = [numCols]float32{300, 200, 100, 150, 80, 70, 100, 80}
 
 // batchesScreen is the main window: the batch list, create, import, open and search.
 type batchesScreen struct {
@@ -51,6 +52,7 @@ type batchesScreen struct {
 	center  *fyne.Container // the table alone, or the table over the search results
 
 	openBtn, importBtn, keyBtn, commentsBtn, submitBtn *widget.Button
+	officeBtn                                          *widget.Button     // administrators: change the batch's office
 	submitRun                                          func(confirm bool) // the submit on show, to re-run after confirming warnings
 
 	loading, dirty bool
@@ -105,11 +107,8 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 			s.onOpen(b)
 		}
 	})
-	s.keyBtn = widget.NewButtonWithIcon(tr("batches.key"), theme.DocumentCreateIcon(), func() {
-		if b, ok := s.current(); ok && s.onKey != nil {
-			s.onKey(b)
-		}
-	})
+	s.keyBtn = widget.NewButtonWithIcon(tr("batches.key"), theme.DocumentCreateIcon(), s.keyBatch)
+	s.officeBtn = widget.NewButtonWithIcon(tr("batches.office"), theme.SettingsIcon(), s.showOffice)
 	browse := widget.NewButtonWithIcon(tr("search.title"), theme.SearchIcon(), func() {
 		if s.onSearch != nil {
 			s.onSearch()
@@ -153,6 +152,9 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 	s.showOCRStatus(nil)
 
 	left := container.NewHBox(newBtn, s.importBtn, widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), s.showCapture), s.openBtn, s.keyBtn, s.submitBtn, s.commentsBtn, browse)
+	if user.Can(queue.ActionManageSettings) { // the core refuses others anyway
+		left.Add(s.officeBtn)
+	}
 	if user.Can(queue.ActionReview) { // the core refuses others anyway
 		left.Add(widget.NewButtonWithIcon(tr("review.title"), theme.VisibilityIcon(), func() {
 			if s.onReview != nil {
@@ -182,6 +184,8 @@ func (s *batchesScreen) cell(row, col int) string {
 		return b.Name
 	case colType:
 		return s.typeName(b.RecordType)
+	case colOffice:
+		return b.Office
 	case colState:
 		return stateName(b.State)
 	case colDocs:
@@ -227,6 +231,11 @@ func (s *batchesScreen) updateButtons() {
 		s.importBtn.Enable()
 		s.keyBtn.Enable()
 		s.commentsBtn.Enable()
+		if b, _ := s.current(); b.State != queue.StateSigned && b.State != queue.StateSynced {
+			s.officeBtn.Enable()
+		} else {
+			s.officeBtn.Disable()
+		}
 		if b, _ := s.current(); b.State == queue.StateCapturing || b.State == queue.StateKeying || b.State == queue.StateReturned {
 			s.submitBtn.Enable()
 		} else {
@@ -238,7 +247,79 @@ func (s *batchesScreen) updateButtons() {
 		s.importBtn.Disable()
 		s.keyBtn.Disable()
 		s.commentsBtn.Disable()
+		s.officeBtn.Disable()
 	}
+}
+
+// keyBatch opens the keying screen of the selected batch, unless its office stops it: a
+// batch without the workstation's office is not keyed (the core's refusal says how to fix).
+func (s *batchesScreen) keyBatch() {
+	b, ok := s.current()
+	if !ok || s.onKey == nil {
+		return
+	}
+	s.e.bg.Go(func() {
+		err := s.e.st.CheckBatchOffice(s.e.ctx, b.ID)
+		s.e.do(func() {
+			if err != nil {
+				s.status.SetText(errText(err))
+				showError(s.e.win, err)
+				return
+			}
+			s.onKey(b)
+		})
+	})
+}
+
+// showOffice lets an administrator change the selected batch's office (until it is signed).
+func (s *batchesScreen) showOffice() {
+	b, ok := s.current()
+	if !ok {
+		return
+	}
+	s.e.bg.Go(func() {
+		offices, err := s.e.st.KnownOffices(s.e.ctx)
+		s.e.do(func() {
+			if err != nil {
+				showError(s.e.win, err)
+				return
+			}
+			choice := widget.NewSelectEntry(offices)
+			choice.SetPlaceHolder(tr("create.office.hint"))
+			choice.SetText(b.Office)
+			if b.Office == "" && len(offices) > 0 {
+				choice.SetText(offices[0])
+			}
+			msg := widget.NewLabel("")
+			msg.Importance = widget.DangerImportance
+			msg.Wrapping = fyne.TextWrapWord
+			var save *widget.Button
+			save = widget.NewButtonWithIcon(tr("office.save"), theme.DocumentSaveIcon(), func() {
+				code := choice.Text
+				save.Disable()
+				s.e.bg.Go(func() {
+					err := s.e.st.SetBatchOffice(s.e.ctx, s.user, b.ID, code)
+					s.e.do(func() {
+						save.Enable()
+						if err != nil {
+							msg.SetText(errText(err))
+							return
+						}
+						s.closeDialog()
+						s.status.SetText(tr("office.changed", map[string]any{"Batch": b.Name, "Office": code}))
+						s.reload()
+					})
+				})
+			})
+			save.Importance = widget.HighImportance
+			cancel := widget.NewButtonWithIcon(tr("btn.cancel"), theme.CancelIcon(), s.closeDialog)
+			form := widget.NewForm(widget.NewFormItem(tr("office.label"), choice))
+			s.dlg = dialog.NewCustomWithoutButtons(tr("office.title", map[string]any{"Batch": b.Name}),
+				container.NewVBox(form, msg, container.NewHBox(layout.NewSpacer(), cancel, save)), s.e.win)
+			s.dlg.Resize(fyne.NewSize(520, 0))
+			s.dlg.Show()
+		})
+	})
 }
 
 // reload reads the batches and record types again off the UI goroutine. Calls while a load
@@ -339,9 +420,15 @@ func (s *batchesScreen) hitText(i int) string {
 	return fmt.Sprintf("%s — %s", hitWhere(h, s.batches), h.Snippet)
 }
 
-// showCreate opens the new-batch form in a dialog.
+// showCreate opens the new-batch form in a dialog, the office chosen from the known ones
+// (the workstation's first).
 func (s *batchesScreen) showCreate() {
-	form := newCreateBatchForm(s.e, s.user, s.types, func(b queue.Batch) {
+	offices, err := s.e.st.KnownOffices(s.e.ctx) // a few settings rows: read here, the dialog opens at once
+	if err != nil {
+		showError(s.e.win, err)
+		return
+	}
+	form := newCreateBatchForm(s.e, s.user, s.types, offices, func(b queue.Batch) {
 		s.closeDialog()
 		s.selected = -1
 		s.reload()
@@ -373,11 +460,16 @@ func (s *batchesScreen) showImport() {
 }
 
 // newCreateBatchForm asks for a batch name, office and record type and creates the batch.
-func newCreateBatchForm(e *env, user queue.User, types []queue.RecordType, onCreated func(queue.Batch), onCancel func()) fyne.CanvasObject {
+// The office is one of offices (the workstation's first, proposed) or a code typed in; the
+// core checks it. Office codes are ASCII (HN-01): that entry has no Telex.
+func newCreateBatchForm(e *env, user queue.User, types []queue.RecordType, offices []string, onCreated func(queue.Batch), onCancel func()) fyne.CanvasObject {
 	name := newTextEntry()
 	name.SetPlaceHolder(tr("create.name.hint"))
-	office := newTextEntry()
+	office := widget.NewSelectEntry(offices)
 	office.SetPlaceHolder(tr("create.office.hint"))
+	if len(offices) > 0 {
+		office.SetText(offices[0])
+	}
 	var opts []string
 	for _, t := range types {
 		opts = append(opts, recordTypeName(types, t.Key))

@@ -57,6 +57,12 @@ func newHarness(t *testing.T, svc Services) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The workstation's office, as installation sets it (sohoa settings office): batches get
+	// it by default and may then go to keying (queue/office.go).
+	installer := queue.User{Username: "cai.dat", Roles: []queue.Role{queue.RoleAdmin}}
+	if err := st.SetSetting(context.Background(), installer, queue.SettingOffice, "HN-01"); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1300, 850))

@@ -62,8 +62,10 @@ type reviewScreen struct {
 	pageNote *widget.Label
 	head     *widget.Label
 	form     *fyne.Container
-	values   []*widget.Label
-	infos    []*widget.Label
+	values   []*widget.Label // per field of the record type: the current value
+	infos    []*widget.Label // where it came from, who, when (or the validation problem)
+	hists    []*widget.Label // the values it replaced, when corrected
+	drawnMsg *widget.Label   // the queue panel: this round's sample is drawn already
 
 	acceptBtn, returnDocBtn, approveBtn, returnBatchBtn, prevBtn, nextBtn *widget.Button
 
@@ -142,11 +144,13 @@ func (r *reviewScreen) buildQueue() {
 	r.startBtn.Disable()
 	r.retBtn.Disable()
 	pctRow := container.NewBorder(nil, nil, widget.NewLabel(tr("review.pct")), widget.NewLabel("%"), r.pct)
+	r.drawnMsg = widget.NewLabel("")
+	r.drawnMsg.Wrapping = fyne.TextWrapWord
 	panel := container.NewVBox(
 		widget.NewLabelWithStyle(tr("review.batch"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		r.detail, r.warn, widget.NewSeparator(),
 		widget.NewLabelWithStyle(tr("review.mode"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		r.mode, pctRow, container.NewHBox(r.startBtn, r.retBtn),
+		r.mode, pctRow, r.drawnMsg, container.NewHBox(r.startBtn, r.retBtn),
 	)
 	head := widget.NewLabelWithStyle(tr("review.waiting"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	split := container.NewHSplit(container.NewBorder(head, nil, nil, nil, r.list), container.NewVScroll(panel))
@@ -161,7 +165,7 @@ func (r *reviewScreen) itemText(i int) string {
 	}
 	it := r.items[i]
 	return tr("review.item", map[string]any{"Name": it.Name, "Type": recordTypeName(r.types, it.RecordType),
-		"Docs": it.Documents, "Warn": it.Warnings, "Low": it.LowFields + it.LowPages, "Prob": it.ProblemDocs})
+		"Docs": it.Documents, "Warn": it.Warnings, "Low": it.LowFields + it.LowPages, "Prob": it.Sampled})
 }
 
 // reload reads the review queue off the UI goroutine.
@@ -210,8 +214,22 @@ func (r *reviewScreen) selectItem(i int) {
 	r.selected = i
 	it := r.items[i]
 	r.detail.SetText(tr("review.detail", map[string]any{"Name": it.Name, "Type": recordTypeName(r.types, it.RecordType),
-		"Docs": it.Documents, "Warn": it.Warnings, "LowF": it.LowFields, "LowP": it.LowPages, "Prob": it.ProblemDocs,
-		"Round": it.Round, "By": it.SubmittedBy, "At": it.SubmittedAt}))
+		"Docs": it.Documents, "Warn": it.Warnings, "LowF": it.LowFields, "LowP": it.LowPages, "Prob": it.Sampled,
+		"Round": it.Round, "By": it.SubmittedBy, "At": localTime(it.SubmittedAt)}))
+	// The round's sample is drawn once and stored: once drawn, starting shows that sample.
+	switch {
+	case it.SamplePct >= 0:
+		r.drawnMsg.SetText(tr("review.drawn", map[string]any{"Pct": it.SamplePct, "N": it.Sampled}))
+		r.pct.SetText(strconv.Itoa(it.SamplePct))
+		r.mode.Disable()
+		r.pct.Disable()
+	default:
+		r.drawnMsg.SetText(tr("review.mustSee", map[string]any{"N": it.Sampled}))
+		r.mode.Enable()
+		if r.mode.Selected != tr("review.mode.problems") {
+			r.pct.Enable()
+		}
+	}
 	r.warn.SetText("")
 	if r.user.Can(queue.ActionReview) {
 		r.startBtn.Enable()
@@ -247,13 +265,17 @@ func (r *reviewScreen) samplePercent() (int, bool) {
 	return p, true
 }
 
-// start draws the sample and shows its first document.
+// start draws the round's sample (once; later it opens the stored one) and shows its first
+// document.
 func (r *reviewScreen) start() {
 	it, ok := r.current()
 	if !ok || r.busy {
 		return
 	}
 	pct, ok := r.samplePercent()
+	if it.SamplePct >= 0 { // drawn already: the core returns the stored sample
+		pct, ok = it.SamplePct, true
+	}
 	if !ok {
 		r.setStatus(tr("review.err.pct"), widget.DangerImportance)
 		return
@@ -276,6 +298,7 @@ func (r *reviewScreen) start() {
 				return
 			}
 			r.batch, r.rt, r.docs = it.Batch, rt, docs
+			r.setStatus("", widget.MediumImportance)
 			r.showDocs()
 		})
 	})
@@ -329,7 +352,7 @@ func (r *reviewScreen) showDocs() {
 	r.body.Objects = []fyne.CanvasObject{r.docV}
 	r.body.Refresh()
 	r.form.Objects = nil
-	r.values, r.infos = nil, nil
+	r.values, r.infos, r.hists = nil, nil, nil
 	if r.rt != nil {
 		for _, f := range r.rt.Fields {
 			l := f.LabelEn
@@ -339,12 +362,20 @@ func (r *reviewScreen) showDocs() {
 			v := widget.NewLabel("")
 			v.TextStyle.Bold = true
 			v.Wrapping = fyne.TextWrapWord
+			// Under the value: where it came from, who gave it and when; then what it replaced.
 			info := widget.NewLabel("")
-			info.Truncation = fyne.TextTruncateEllipsis
+			info.Wrapping = fyne.TextWrapWord
+			info.SizeName = theme.SizeNameCaptionText
+			hist := widget.NewLabel("")
+			hist.Wrapping = fyne.TextWrapWord
+			hist.SizeName = theme.SizeNameCaptionText
+			hist.Hide()
 			r.form.Add(widget.NewLabel(l))
-			r.form.Add(container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(210, v.MinSize().Height), info), v))
+			// tight: the provenance lines belong to the value above them
+			r.form.Add(container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), v, info, hist))
 			r.values = append(r.values, v)
 			r.infos = append(r.infos, info)
+			r.hists = append(r.hists, hist)
 		}
 	}
 	r.form.Refresh()
@@ -418,7 +449,7 @@ func (r *reviewScreen) updateButtons() {
 // reviewDocData is what showing a document reads off the UI goroutine.
 type reviewDocData struct {
 	imgs   []image.Image
-	fields []queue.FieldValue
+	fields []queue.FieldProvenance
 }
 
 func (r *reviewScreen) loadDoc(i int) {
@@ -442,7 +473,7 @@ func (r *reviewScreen) loadDoc(i int) {
 			data.imgs = append(data.imgs, img)
 		}
 		if err == nil {
-			data.fields, err = r.e.st.Fields(r.e.ctx, d.DocumentID)
+			data.fields, err = r.e.st.DocumentProvenance(r.e.ctx, d.DocumentID)
 		}
 		r.e.do(func() {
 			if seq != r.loadSeq {
@@ -460,9 +491,13 @@ func (r *reviewScreen) loadDoc(i int) {
 // showHead says which sampled document shows, why it was drawn and what was decided.
 func (r *reviewScreen) showHead() {
 	d := r.docs[r.di]
-	why := tr("review.why.random")
-	if d.Sampled == "problem" {
-		why = tr("review.why.problem", map[string]any{"Warn": d.Warnings, "LowF": d.LowFields, "LowP": d.LowPages})
+	var whys []string
+	for _, reason := range d.Reasons {
+		whys = append(whys, reasonText(reason, d))
+	}
+	why := strings.Join(whys, "; ")
+	if why == "" {
+		why = tr("review.why.random")
 	}
 	dec := tr("review.dec.none")
 	switch d.Decision {
@@ -479,11 +514,11 @@ func (r *reviewScreen) setDoc(d reviewDocData) {
 	r.imgs = d.imgs
 	r.pi = -1
 	r.showPage(0)
-	vals := map[string]queue.FieldValue{}
+	vals := map[string]queue.FieldProvenance{}
 	plain := map[string]string{}
 	for _, f := range d.fields {
 		vals[f.Key] = f
-		plain[f.Key] = f.Value
+		plain[f.Key] = f.Current.Value
 	}
 	if r.rt == nil {
 		return
@@ -495,26 +530,39 @@ func (r *reviewScreen) setDoc(d reviewDocData) {
 		}
 	}
 	for i, f := range r.rt.Fields {
-		fv, ok := vals[f.Key]
-		r.values[i].SetText(fv.Value)
-		info := r.infos[i]
-		info.Importance = widget.LowImportance
-		switch p, bad := problems[f.Key]; {
-		case bad:
-			info.SetText(problemText(p))
+		fp, ok := vals[f.Key]
+		r.values[i].SetText(fp.Current.Value)
+		info, hist := r.infos[i], r.hists[i]
+		info.Importance = widget.MediumImportance
+		text := ""
+		if ok {
+			text = provenanceText(fp.Current)
+			switch src, conf := fp.Current.Source, fp.Current.Confidence; {
+			case src == queue.SourceOCR && conf < queue.LowFieldConfidence,
+				src == queue.SourceOCRAccepted && fp.Current.OCRConfidence < queue.LowAcceptedConfidence:
+				info.Importance = widget.WarningImportance
+			}
+		}
+		if p, bad := problems[f.Key]; bad {
 			info.Importance = widget.WarningImportance
 			if p.Severity == records.SeverityError {
 				info.Importance = widget.DangerImportance
 			}
-		case !ok:
-			info.SetText("")
-		case fv.Source == queue.SourceOCR:
-			info.SetText(tr("keying.ocr", map[string]any{"Conf": fmt.Sprintf("%.0f", fv.Confidence*100)}))
-			if fv.Confidence < queue.LowFieldConfidence {
-				info.Importance = widget.WarningImportance
+			text = problemText(p) + "\n" + text
+		}
+		info.SetText(strings.TrimSpace(text))
+		// What a corrected value replaced (an accepted OCR value replaced nothing).
+		var before []string
+		for _, e := range fp.Earlier {
+			if e.Value != fp.Current.Value || fp.Current.Source == queue.SourceCorrected {
+				before = append(before, tr("review.prov.before", map[string]any{"Value": e.Value, "Src": provenanceText(e)}))
 			}
-		default:
-			info.SetText(fieldSourceName(fv.Source))
+		}
+		hist.SetText(strings.Join(before, "\n"))
+		if len(before) > 0 {
+			hist.Show()
+		} else {
+			hist.Hide()
 		}
 		info.Refresh()
 	}
@@ -720,7 +768,7 @@ func showReviewComments(e *env, b queue.Batch) {
 					where = tr("comments.doc", map[string]any{"Seq": seqs[c.DocumentID]})
 				}
 				h := widget.NewLabelWithStyle(tr("comments.head", map[string]any{"Round": c.Round, "Where": where,
-					"Who": c.AuthorName, "At": c.At}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+					"Who": c.AuthorName, "At": localTime(c.At)}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 				body := widget.NewLabel(c.Body)
 				body.Wrapping = fyne.TextWrapWord
 				box.Add(h)
@@ -732,4 +780,50 @@ func showReviewComments(e *env, b queue.Batch) {
 			d.Show()
 		})
 	})
+}
+
+// reasonText says, in the interface language, why document d is in the review sample.
+func reasonText(reason string, d queue.ReviewDoc) string {
+	switch reason {
+	case queue.ReasonRandom:
+		return tr("review.why.random")
+	case queue.ReasonReturned:
+		return tr("review.why.returned")
+	case queue.ReasonCorrected:
+		return tr("review.why.corrected")
+	case queue.ReasonOCRAcceptedLow:
+		return tr("review.why.acceptedLow")
+	case queue.ReasonWarnings:
+		return tr("review.why.warnings", map[string]any{"Warn": d.Warnings})
+	case queue.ReasonLowConfidence:
+		return tr("review.why.low", map[string]any{"LowF": d.LowFields, "LowP": d.LowPages})
+	}
+	return reason
+}
+
+// provenanceText says where a stored value came from, who gave it and when (local time):
+// "OCR 87% · 03/12/2026 19:20", "OCR 93%, chấp nhận bởi Nguyễn Thị Nhập · …", "đã sửa ·
+// Nguyễn Thị Nhập · …".
+func provenanceText(v queue.ValueRecord) string {
+	who := v.ByName
+	if who == "" {
+		who = v.By
+	}
+	pct := func(c float64) string { return fmt.Sprintf("%.0f", c*100) }
+	var src string
+	switch v.Source {
+	case queue.SourceOCR:
+		src = tr("review.prov.ocr", map[string]any{"Conf": pct(v.Confidence)})
+	case queue.SourceOCRAccepted:
+		src = tr("review.prov.accepted", map[string]any{"Conf": pct(v.OCRConfidence), "Who": who})
+	case queue.SourceKeyed:
+		src = tr("review.prov.keyed", map[string]any{"Who": who})
+	case queue.SourceCorrected:
+		src = tr("review.prov.corrected", map[string]any{"Who": who})
+	case queue.SourceDoubleKeyed:
+		src = tr("review.prov.doubleKeyed", map[string]any{"Who": who})
+	default:
+		src = string(v.Source)
+	}
+	return src + " · " + localTime(v.At)
 }

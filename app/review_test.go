@@ -242,7 +242,7 @@ func TestReviewReturnWithComment(t *testing.T) {
 	s := newReviewSetup(t, 2, nil)
 	h := s.h
 	r := s.openReview(t, s.sup)
-	r.mode.SetSelected("Chỉ các hồ sơ có cảnh báo hoặc độ tin cậy thấp")
+	r.mode.SetSelected("Chỉ các hồ sơ bắt buộc phải xem")
 	test.Tap(h.button("Bắt đầu duyệt"))
 	h.wait()
 	if len(r.docs) != 1 || r.docs[0].DocumentID != s.docs[s.lowDoc].ID {

@@ -14,14 +14,17 @@ import (
 )
 
 func init() {
-	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE] [--double-blind] [--cleanup default|none|deskew,orient,crop,blank=flag|drop|off,binarize]",
-		summary: "create a batch / tạo lô hồ sơ", run: runBatch})
+	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE] [--double-blind] [--cleanup default|none|deskew,orient,crop,blank=flag|drop|off,binarize] | office --batch ID CODE",
+		summary: "create a batch (office: the workstation's unless --office), or change its office (admin, until signed) / tạo lô; đổi mã đơn vị của lô", run: runBatch})
 	register(&command{name: "types", usage: "[add FILE.json]", summary: "list record types, or add one (admin) / liệt kê hoặc thêm loại hồ sơ", run: runTypes})
 }
 
 func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
+	if len(args) > 0 && args[0] == "office" {
+		return runBatchOffice(ctx, c, args[1:])
+	}
 	if len(args) == 0 || args[0] != "new" {
-		return usageError{c.t("say new", "cần new")}
+		return usageError{c.t("say new or office", "cần new hoặc office")}
 	}
 	fs := c.newFlags("batch new")
 	typ := fs.String("type", "generic", "")
@@ -48,6 +51,35 @@ func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(batchJSON(b))
 	}
 	fmt.Fprintln(c.env.Stdout, b.ID)
+	return nil
+}
+
+// runBatchOffice changes a batch's office (administrators, until the batch is signed).
+func runBatchOffice(ctx context.Context, c *cmdCtx, args []string) error {
+	fs := c.newFlags("batch office")
+	batch := fs.String("batch", "", "")
+	rest, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *batch == "" || len(rest) != 1 {
+		return usageError{c.t("usage: sohoa batch office --batch ID CODE", "cách dùng: sohoa batch office --batch LÔ MÃ")}
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.store.SetBatchOffice(ctx, u, *batch, rest[0]); err != nil {
+		return err
+	}
+	b, err := c.store.Batch(ctx, *batch)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(batchJSON(b))
+	}
+	fmt.Fprintf(c.env.Stdout, c.t("batch %s: office %s\n", "lô %s: đơn vị %s\n"), b.ID, b.Office)
 	return nil
 }
 

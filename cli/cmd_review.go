@@ -15,8 +15,8 @@ import (
 func init() {
 	register(&command{name: "submit", usage: "--batch ID [--confirm-warnings]",
 		summary: "send a batch to review / gửi lô đi duyệt", run: runSubmit})
-	register(&command{name: "review", usage: "[--batch ID [--sample PERCENT] [--seed N] [--accept DOC,…|all-sampled] [--return-doc DOC --comment TEXT]]",
-		summary: "batches waiting for review; sample, accept or return documents / lô chờ duyệt; lấy mẫu, chấp nhận hay trả lại hồ sơ", run: runReview})
+	register(&command{name: "review", usage: "[--batch ID [--sample PERCENT] [--seed N] [--accept DOC,…|all-sampled] [--return-doc DOC --comment TEXT] [--doc DOC]]",
+		summary: "batches waiting for review; the round's sample (drawn once, stored), accept or return documents, a document's field provenance / lô chờ duyệt; mẫu kiểm tra, chấp nhận hay trả lại hồ sơ, nguồn gốc giá trị", run: runReview})
 	register(&command{name: "approve", usage: "--batch ID",
 		summary: "approve a reviewed batch / phê duyệt lô", run: runApprove})
 	register(&command{name: "return", usage: "--batch ID --comment TEXT",
@@ -177,20 +177,126 @@ func runComments(ctx context.Context, c *cmdCtx, args []string) error {
 		if x.DocumentID != 0 {
 			about = fmt.Sprintf("%s %d", c.t("document", "hồ sơ"), x.DocumentID)
 		}
-		fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.t("round", "lượt"), x.Round, x.AuthorName, x.Author, x.At, about, x.Body)
+		fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.t("round", "lượt"), x.Round, x.AuthorName, x.Author, c.localTime(x.At), about, x.Body)
 	}
 	return nil
 }
 
 type jsonReviewDoc struct {
-	Document  int64  `json:"document"`
-	Seq       int    `json:"seq"`
-	Warnings  int    `json:"warnings"`
-	LowFields int    `json:"low_confidence_fields"`
-	LowPages  int    `json:"low_confidence_pages"`
-	Sampled   string `json:"sampled,omitempty"`
-	Decision  string `json:"decision,omitempty"`
-	DecidedBy string `json:"decided_by,omitempty"`
+	Document  int64    `json:"document"`
+	Seq       int      `json:"seq"`
+	Warnings  int      `json:"warnings"`
+	LowFields int      `json:"low_confidence_fields"`
+	LowPages  int      `json:"low_confidence_pages"`
+	Sampled   string   `json:"sampled,omitempty"`
+	Reasons   []string `json:"reasons,omitempty"`
+	Decision  string   `json:"decision,omitempty"`
+	DecidedBy string   `json:"decided_by,omitempty"`
+}
+
+// localTime shows a stored time stamp (RFC 3339, UTC) in the local time zone, in the
+// language's date style (dd/mm/yyyy in Vietnamese).
+func (c *cmdCtx) localTime(stamp string) string {
+	t, err := time.Parse(time.RFC3339Nano, stamp)
+	if err != nil {
+		return stamp
+	}
+	return t.Local().Format(c.t("2006-01-02 15:04", "02/01/2006 15:04"))
+}
+
+// reasonText says why a document is in the review sample.
+func (c *cmdCtx) reasonText(r string) string {
+	switch r {
+	case queue.ReasonRandom:
+		return c.t("drawn at random", "chọn ngẫu nhiên")
+	case queue.ReasonReturned:
+		return c.t("returned in the previous round", "trả lại ở lần duyệt trước")
+	case queue.ReasonCorrected:
+		return c.t("fields corrected", "có trường đã sửa")
+	case queue.ReasonOCRAcceptedLow:
+		return c.t("low-confidence OCR accepted", "chấp nhận OCR độ tin cậy thấp")
+	case queue.ReasonWarnings:
+		return c.t("warnings", "có cảnh báo")
+	case queue.ReasonLowConfidence:
+		return c.t("low confidence", "độ tin cậy thấp")
+	}
+	return r
+}
+
+// sourceText says where a stored value came from and who gave it.
+func (c *cmdCtx) sourceText(v queue.ValueRecord) string {
+	who := v.ByName
+	if v.By != "" {
+		who = fmt.Sprintf("%s (%s)", v.ByName, v.By)
+	}
+	var src string
+	switch v.Source {
+	case queue.SourceOCR:
+		src = fmt.Sprintf("OCR %.0f%%", v.Confidence*100)
+	case queue.SourceOCRAccepted:
+		src = fmt.Sprintf(c.t("OCR %.0f%%, accepted by %s", "OCR %.0f%%, %s chấp nhận"), v.OCRConfidence*100, who)
+	case queue.SourceKeyed:
+		src = c.t("keyed by ", "nhập bởi ") + who
+	case queue.SourceCorrected:
+		src = c.t("corrected by ", "sửa bởi ") + who
+	case queue.SourceDoubleKeyed:
+		src = c.t("double-keyed, settled by ", "nhập hai lần, chốt bởi ") + who
+	default:
+		src = string(v.Source)
+	}
+	return src + " · " + c.localTime(v.At)
+}
+
+// printProvenance lists a document's fields: value, where it came from, who and when, and
+// the values it replaced.
+func (c *cmdCtx) printProvenance(ctx context.Context, docID int64) error {
+	fields, err := c.store.DocumentProvenance(ctx, docID)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		type jv struct {
+			Value         string  `json:"value"`
+			Source        string  `json:"source"`
+			Confidence    float64 `json:"confidence"`
+			OCRConfidence float64 `json:"ocr_confidence,omitempty"`
+			By            string  `json:"by,omitempty"`
+			At            string  `json:"at"`
+		}
+		type jf struct {
+			Key     string `json:"key"`
+			Current jv     `json:"current"`
+			Earlier []jv   `json:"earlier,omitempty"`
+		}
+		conv := func(v queue.ValueRecord) jv {
+			o := jv{v.Value, string(v.Source), v.Confidence, 0, v.By, v.At}
+			if v.Source == queue.SourceOCRAccepted {
+				o.OCRConfidence = v.OCRConfidence
+			}
+			return o
+		}
+		out := []jf{}
+		for _, f := range fields {
+			x := jf{Key: f.Key, Current: conv(f.Current)}
+			for _, e := range f.Earlier {
+				x.Earlier = append(x.Earlier, conv(e))
+			}
+			out = append(out, x)
+		}
+		return c.printJSON(out)
+	}
+	if len(fields) == 0 {
+		fmt.Fprintln(c.env.Stdout, c.t("no field values", "chưa có giá trị trường nào"))
+	}
+	for _, f := range fields {
+		fmt.Fprintf(c.env.Stdout, "%-22s %s\n    %s\n", f.Key, f.Current.Value, c.sourceText(f.Current))
+		for _, e := range f.Earlier { // what a corrected value replaced (an accepted OCR value replaced nothing)
+			if e.Value != f.Current.Value || f.Current.Source == queue.SourceCorrected {
+				fmt.Fprintf(c.env.Stdout, "    %s «%s» %s\n", c.t("before:", "trước:"), e.Value, c.sourceText(e))
+			}
+		}
+	}
+	return nil
 }
 
 func runReview(ctx context.Context, c *cmdCtx, args []string) error {
@@ -201,6 +307,7 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 	accept := fs.String("accept", "", "")
 	returnDoc := fs.Int64("return-doc", 0, "")
 	comment := fs.String("comment", "", "")
+	showDoc := fs.Int64("doc", 0, "")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -211,16 +318,39 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 	if *batch == "" {
 		return c.printReviewQueue(ctx)
 	}
+	if *showDoc != 0 {
+		docs, err := c.store.ReviewDocuments(ctx, *batch)
+		if err != nil {
+			return err
+		}
+		in := false
+		for _, d := range docs {
+			in = in || d.DocumentID == *showDoc
+		}
+		if !in {
+			return fmt.Errorf("%w (%d)", queue.ErrNotInBatch, *showDoc)
+		}
+		return c.printProvenance(ctx, *showDoc)
+	}
 	if *sample >= 0 {
+		round, err := c.store.CurrentReviewRound(ctx, *batch)
+		if err != nil {
+			return err
+		}
 		if *seed == 0 {
 			*seed = time.Now().UnixNano()
 		}
 		if _, err := c.store.Sample(ctx, u, *batch, *sample, *seed); err != nil {
 			return err
 		}
-		if !c.json {
-			fmt.Fprintf(c.env.Stdout, c.t("sample drawn: %d%% at random (seed %d) plus every document with warnings or low confidence\n",
-				"đã lấy mẫu: %d%% ngẫu nhiên (hạt giống %d) cùng mọi hồ sơ có cảnh báo hoặc độ tin cậy thấp\n"), *sample, *seed)
+		switch {
+		case c.json:
+		case round.SampleDrawn():
+			fmt.Fprintf(c.env.Stdout, c.t("this round's sample was drawn already (%d%% at random, seed %d): it is kept\n",
+				"lượt này đã lấy mẫu (%d%% ngẫu nhiên, hạt giống %d): giữ nguyên mẫu đã lưu\n"), round.SamplePct, round.SampleSeed)
+		default:
+			fmt.Fprintf(c.env.Stdout, c.t("sample drawn: %d%% at random (seed %d) plus every document returned, corrected, accepted from low-confidence OCR, with warnings or low confidence\n",
+				"đã lấy mẫu: %d%% ngẫu nhiên (hạt giống %d) cùng mọi hồ sơ bị trả lại, có trường đã sửa, chấp nhận OCR độ tin cậy thấp, có cảnh báo hoặc độ tin cậy thấp\n"), *sample, *seed)
 		}
 	}
 	if *accept != "" {
@@ -262,17 +392,22 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 	if c.json {
 		out := []jsonReviewDoc{}
 		for _, d := range docs {
-			out = append(out, jsonReviewDoc{d.DocumentID, d.Seq, d.Warnings, d.LowFields, d.LowPages, d.Sampled, d.Decision, d.DecidedBy})
+			out = append(out, jsonReviewDoc{d.DocumentID, d.Seq, d.Warnings, d.LowFields, d.LowPages, d.Sampled, d.Reasons, d.Decision, d.DecidedBy})
 		}
 		return c.printJSON(out)
 	}
 	for _, d := range docs {
-		mark := " "
+		mark, why := " ", ""
 		if d.Sampled != "" {
 			mark = "*"
+			var rs []string
+			for _, r := range d.Reasons {
+				rs = append(rs, c.reasonText(r))
+			}
+			why = "[" + strings.Join(rs, ", ") + "]"
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s\n", mark, c.t("document", "hồ sơ"), d.DocumentID,
-			c.t("warnings", "cảnh báo"), d.Warnings, c.t("low confidence", "tin cậy thấp"), d.LowFields, d.LowPages, d.Decision)
+		fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s %s\n", mark, c.t("document", "hồ sơ"), d.DocumentID,
+			c.t("warnings", "cảnh báo"), d.Warnings, c.t("low confidence", "tin cậy thấp"), d.LowFields, d.LowPages, why, c.decisionText(d.Decision))
 	}
 	return nil
 }
@@ -301,4 +436,15 @@ func (c *cmdCtx) printReviewQueue(ctx context.Context) error {
 			it.ID, it.Name, it.Round, it.SubmittedBy, it.Documents, it.Warnings, it.LowFields, it.ProblemDocs)
 	}
 	return nil
+}
+
+// decisionText is a review decision in the run's language.
+func (c *cmdCtx) decisionText(d string) string {
+	switch d {
+	case "accepted":
+		return c.t("accepted", "đã chấp nhận")
+	case "returned":
+		return c.t("returned", "đã trả lại")
+	}
+	return ""
 }

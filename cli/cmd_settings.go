@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+
+	"github.com/sohoa/sohoa/queue"
 )
 
 func init() {
@@ -16,7 +18,7 @@ func init() {
 // value. Sync credentials come only from `sohoa enroll`; the workstation ID is made once.
 var editableSettings = map[string]func(string) bool{
 	"autolock_minutes": func(v string) bool { n, err := strconv.Atoi(v); return err == nil && n >= 0 && n <= 24*60 },
-	"office":           func(v string) bool { return len(v) >= 1 && len(v) <= 64 },
+	"office":           queue.ValidOfficeCode, // e.g. HN-01: the central server's office codes
 }
 
 // secretSettings are never printed.
@@ -63,7 +65,18 @@ func runSettings(ctx context.Context, c *cmdCtx, args []string) error {
 			return usageError{c.t("this setting cannot be set by hand: "+rest[0], "không đặt tay được cấu hình này: "+rest[0])}
 		}
 		if !check(rest[1]) {
+			if rest[0] == queue.SettingOffice {
+				return queue.ErrBadOffice
+			}
 			return usageError{c.t("invalid value for "+rest[0], "giá trị không hợp lệ cho "+rest[0])}
+		}
+		if rest[0] == queue.SettingOffice { // an enrolled workstation's office is the server's
+			if ws, enrolled, err := c.store.WorkstationOffice(ctx); err != nil {
+				return err
+			} else if enrolled && ws != rest[1] {
+				return fmt.Errorf(c.t("this workstation is enrolled for office %s: its batches are of that office (enroll again to change it)",
+					"máy trạm đã đăng ký cho đơn vị %s: các lô thuộc đơn vị đó (đăng ký lại để đổi)"), ws)
+			}
 		}
 		if err := c.store.SetSetting(ctx, u, rest[0], rest[1]); err != nil {
 			return err

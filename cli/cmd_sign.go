@@ -20,8 +20,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "sign", usage: "--batch ID (--p12 FILE | --pkcs11 MODULE --token LABEL) [--tsa URL] [--pin-stdin]",
-		summary: "sign an approved batch: one searchable signed PDF per document and the signed manifest / ký số lô đã duyệt", run: runSign})
+	register(&command{name: "sign", usage: "--batch ID (--p12 FILE | --pkcs11 MODULE --token LABEL) [--tsa URL] [--pin-stdin] [--override-signer REASON]",
+		summary: "sign an approved batch with your registered certificate: one searchable signed PDF per document and the signed manifest / ký số lô đã duyệt bằng chứng thư đã đăng ký", run: runSign})
 }
 
 // pin reads the PKCS#12 password or the token PIN: one line of standard input with
@@ -70,6 +70,7 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 	token := fs.String("token", "", "")
 	tsa := fs.String("tsa", "", "")
 	pinStdin := fs.Bool("pin-stdin", false, "")
+	override := fs.String("override-signer", "", "")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -86,19 +87,16 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Refuse before asking for the PIN: only the approving supervisor signs (four-eyes).
+	// Refuse before asking for the PIN: only the approving supervisor signs (four-eyes), and
+	// only a batch of the workstation's office.
 	if err := st.AuthorizeSigning(ctx, u, b.ID); err != nil {
 		return err
 	}
+	if err := st.CheckBatchOffice(ctx, b.ID); err != nil {
+		return err
+	}
+	// The batch's office, and only it, goes into record.json, the manifest and the signature.
 	office := b.Office
-	if office == "" {
-		if office, err = st.Setting(ctx, "office"); err != nil {
-			return err
-		}
-	}
-	if office == "" {
-		return errors.New(c.t("the batch has no office code (sohoa batch new --office CODE)", "lô chưa có mã cơ quan (sohoa batch new --office MÃ)"))
-	}
 	ws, err := st.WorkstationID(ctx)
 	if err != nil {
 		return err
@@ -119,6 +117,12 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	defer signer.Close()
 	signer.TSAURL = *tsa
+	// The key must be the approver's own (registered by an administrator), checked before any
+	// PDF is signed; MarkSigned checks it again in the signing transaction.
+	key := queue.SigningKey{Cert: signer.Chain[0], Override: *override}
+	if err := st.CheckSigner(ctx, u, b.ID, key); err != nil {
+		return err
+	}
 
 	rtName := b.RecordType
 	if rt, err := c.recordType(ctx, b.RecordType); err == nil {
@@ -133,7 +137,7 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 	var mdocs []wire.Document
 	totalPDF, totalPages := int64(0), 0
 	for _, d := range docs {
-		pdf, pages, err := c.documentPDF(ctx, b, d, u, rtName, now)
+		pdf, pages, err := c.documentPDF(ctx, b, office, d, u, rtName, now)
 		if err != nil {
 			return fmt.Errorf("%s %d: %w", c.t("document", "hồ sơ"), d.ID, err)
 		}
@@ -154,7 +158,7 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 			c.printJSONLine(map[string]any{"document": d.ID, "pdf_sha256": h, "pdf_size": len(out), "pages": len(pages)})
 		}
 	}
-	err = st.MarkSignedAnchored(ctx, u, b.ID, signed, func(seq int64, head queue.AuditHead) ([]byte, error) {
+	err = st.MarkSignedAnchored(ctx, u, b.ID, key, signed, func(seq int64, head queue.AuditHead) ([]byte, error) {
 		m := wire.Manifest{Version: wire.Version, BatchID: b.ID, WorkstationID: ws, Office: office, Seq: seq,
 			RecordType: b.RecordType, CreatedAt: now.UTC().Truncate(time.Second), Documents: mdocs}
 		if head.Seq > 0 { // the audit chain's head, anchored in the signed manifest (queue/anchor.go)
@@ -181,8 +185,8 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 
 // documentPDF assembles one document's searchable PDF from its stored page images, the OCR
 // words already stored (no second OCR pass) and its current field values, and lists its page
-// blobs for the manifest.
-func (c *cmdCtx) documentPDF(ctx context.Context, b queue.Batch, d queue.Document, approver queue.User, rtName string, now time.Time) ([]byte, []wire.Page, error) {
+// blobs for the manifest. office is the one the manifest gets too.
+func (c *cmdCtx) documentPDF(ctx context.Context, b queue.Batch, office string, d queue.Document, approver queue.User, rtName string, now time.Time) ([]byte, []wire.Page, error) {
 	st := c.store
 	pages, err := st.Pages(ctx, d.ID)
 	if err != nil {
@@ -211,7 +215,7 @@ func (c *cmdCtx) documentPDF(ctx context.Context, b queue.Batch, d queue.Documen
 	if err != nil {
 		return nil, nil, err
 	}
-	rec := recordJSON{BatchID: b.ID, DocumentID: d.ID, Seq: d.Seq, RecordType: b.RecordType, Office: b.Office,
+	rec := recordJSON{BatchID: b.ID, DocumentID: d.ID, Seq: d.Seq, RecordType: b.RecordType, Office: office,
 		ApprovedBy: approver.FullName, Fields: []recordJSONField{}}
 	for _, f := range fields {
 		rec.Fields = append(rec.Fields, recordJSONField{Key: f.Key, Value: f.Value, Source: string(f.Source), Confidence: f.Confidence})

@@ -12,19 +12,21 @@ import (
 
 func init() {
 	register(&command{name: "user",
-		usage:   "add --username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…] | list | roles NAME --role R[,…] | passwd NAME | disable NAME | enable NAME | unlock NAME",
-		summary: "manage users (the first user is the administrator) / quản lý người dùng", run: runUser})
+		usage:   "add --username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…] | list | roles NAME --role R[,…] | passwd NAME | disable NAME | enable NAME | unlock NAME | cert add|list|remove …",
+		summary: "manage users and their signing certificates (the first user is the administrator) / quản lý người dùng và chứng thư ký", run: runUser})
 }
 
 func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 	if len(args) == 0 {
-		return usageError{c.t("say add, list, roles, passwd, disable, enable or unlock", "cần add, list, roles, passwd, disable, enable hoặc unlock")}
+		return usageError{c.t("say add, list, roles, passwd, disable, enable, unlock or cert", "cần add, list, roles, passwd, disable, enable, unlock hoặc cert")}
 	}
 	switch args[0] {
 	case "add":
 		return runUserAdd(ctx, c, args[1:])
 	case "roles", "passwd", "disable", "enable", "unlock":
 		return runUserChange(ctx, c, args[0], args[1:])
+	case "cert": // signing certificates bound to accounts (cmd_user_cert.go)
+		return runUserCert(ctx, c, args[1:])
 	case "list":
 		fs := c.newFlags("user list")
 		if _, err := c.parse(fs, args[1:]); err != nil {

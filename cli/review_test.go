@@ -1,16 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"image/png"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/sohoa/sohoa/internal/docgen"
 )
 
 // reviewRunner is a data folder with an administrator, a clerk and two supervisors, and a
@@ -57,22 +51,7 @@ func newReviewRunner(t *testing.T) *reviewRunner {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	var doc docgen.Document
-	for i := 0; ; i++ {
-		d, imgs, err := docgen.Generate(5, i, docgen.Options{DPI: 300, Clean: true})
-		if err != nil || d.Type != "birth" {
-			continue
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, imgs[0]); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "khai-sinh.png"), buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		doc = d
-		break
-	}
+	truth := writeBirthPage(t, dir)
 	r.must("import", "--batch", b.ID, dir)
 	r.must("ocr", "--batch", b.ID, "--workers", "1")
 	res := r.must("extract", "--batch", b.ID, "--json")
@@ -81,10 +60,6 @@ func newReviewRunner(t *testing.T) *reviewRunner {
 	}
 	if err := json.Unmarshal([]byte(strings.TrimSpace(res.stdout)), &ev); err != nil {
 		t.Fatalf("extract: %q", res.stdout)
-	}
-	truth := map[string]string{}
-	for _, f := range doc.Fields {
-		truth[f.Key] = f.Value
 	}
 	return &reviewRunner{runner: r, batch: b.ID, doc: fmt.Sprint(ev.Document), truth: truth}
 }
@@ -172,4 +147,69 @@ func TestReviewFlowCLI(t *testing.T) {
 	if s := r.state(); s != "approved" {
 		t.Fatalf("state %s", s)
 	}
+}
+
+type jsonSampled struct {
+	Document int64    `json:"document"`
+	Sampled  string   `json:"sampled"`
+	Reasons  []string `json:"reasons"`
+	Decision string   `json:"decision"`
+}
+
+func (r *reviewRunner) sample(args ...string) jsonSampled {
+	r.t.Helper()
+	var ds []jsonSampled
+	out := r.must(append([]string{"review", "--batch", r.batch, "--json"}, args...)...).stdout
+	if err := json.Unmarshal([]byte(out), &ds); err != nil || len(ds) != 1 {
+		r.t.Fatalf("review --json: %q %v", out, err)
+	}
+	return ds[0]
+}
+
+// TestReviewSampleStoredCLI (finding 6): the document returned in round 1 is in the round-2
+// sample whatever percentage is asked, each `sohoa review` call sees the same stored sample,
+// approval waits for it, and `sohoa review --doc` shows each field's provenance.
+func TestReviewSampleStoredCLI(t *testing.T) {
+	r := newReviewRunner(t)
+	r.signIn("thu").must("submit", "--batch", r.batch, "--confirm-warnings")
+	r.signIn("kiemsoat")
+	if d := r.sample("--sample", "100", "--seed", "1"); d.Sampled == "" {
+		t.Fatalf("100%% sample: %+v", d)
+	}
+	r.must("review", "--batch", r.batch, "--return-doc", r.doc, "--comment", "Ngày sinh mờ")
+	r.must("return", "--batch", r.batch, "--comment", "Sửa hồ sơ bị trả lại")
+	r.signIn("thu").must("submit", "--batch", r.batch, "--confirm-warnings")
+
+	r.signIn("kiemsoat")
+	first := r.sample("--sample", "0")
+	if !slicesContains(first.Reasons, "returned") || first.Sampled == "" {
+		t.Fatalf("round 2, 0%% sample: %+v", first)
+	}
+	again := r.sample("--sample", "100", "--seed", "77")
+	if fmt.Sprint(again.Reasons) != fmt.Sprint(first.Reasons) {
+		t.Fatalf("second review call redrew the sample: %+v, then %+v", first, again)
+	}
+	res := r.must("review", "--batch", r.batch, "--sample", "50")
+	if !strings.Contains(res.stdout, "đã lấy mẫu") || !strings.Contains(res.stdout, "trả lại ở lần duyệt trước") {
+		t.Fatalf("review output: %s", res.stdout)
+	}
+	if res := r.run("", "approve", "--batch", r.batch); res.code != 1 || !strings.Contains(res.stderr, "mẫu") {
+		t.Fatalf("approve with the returned document undecided: %+v", res)
+	}
+	// Provenance of the fields: OCR values with their confidence, read by extraction.
+	res = r.must("review", "--batch", r.batch, "--doc", r.doc)
+	if !strings.Contains(res.stdout, "full_name") || !strings.Contains(res.stdout, "OCR") {
+		t.Fatalf("review --doc: %s", res.stdout)
+	}
+	r.must("review", "--batch", r.batch, "--accept", "all-sampled")
+	r.must("approve", "--batch", r.batch)
+}
+
+func slicesContains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }

@@ -59,7 +59,8 @@ func testCert(t *testing.T, name string) (*ecdsa.PrivateKey, *x509.Certificate, 
 func approvedBatch(t *testing.T) *reviewRunner {
 	r := newReviewRunner(t)
 	r.signIn("thu").must("submit", "--batch", r.batch, "--confirm-warnings")
-	r.signIn("kiemsoat").must("approve", "--batch", r.batch)
+	r.signIn("kiemsoat").must("review", "--batch", r.batch, "--sample", "0", "--accept", "all-sampled")
+	r.must("approve", "--batch", r.batch)
 	return r
 }
 
@@ -93,6 +94,7 @@ func TestSignBatchP12(t *testing.T) {
 	if err := os.WriteFile(p12File, p12, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	r.signIn("admin").must("user", "cert", "add", "--username", "kiemsoat", "--cert", certPEM(t, cert))
 	// Not the approver (four-eyes), not a supervisor: refused before the PIN is read.
 	if res := r.signIn("kiemsoat2").run(pin+"\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin"); res.code != 1 || !strings.Contains(res.stderr, "bốn mắt") {
 		t.Fatalf("sign by another supervisor: %+v", res)
@@ -208,7 +210,8 @@ func TestSignBatchP12(t *testing.T) {
 }
 
 // TestSignBatchPKCS11: the approving supervisor signs with a key on a SoftHSM2 token (a real
-// PKCS#11 module), the PIN coming from $SOHOA_PIN; the batch verifies.
+// PKCS#11 module), the PIN coming from $SOHOA_PIN, once an administrator registered the
+// token's certificate to them (refused before); the batch verifies.
 func TestSignBatchPKCS11(t *testing.T) {
 	const module = "/usr/lib/softhsm/libsofthsm2.so"
 	if _, err := os.Stat(module); err != nil {
@@ -217,6 +220,14 @@ func TestSignBatchPKCS11(t *testing.T) {
 	r := approvedBatch(t)
 	key, cert, ca, trust := testCert(t, approverName)
 	softToken(t, module, key, cert, ca)
+	// The token's certificate signs only once an administrator registered it to the approver.
+	r.signIn("kiemsoat")
+	r.env["SOHOA_PIN"] = "123456"
+	if res := r.run("", "sign", "--batch", r.batch, "--pkcs11", module, "--token", "SoHoa Test"); res.code != 1 || !strings.Contains(res.stderr, "sohoa user cert add") {
+		t.Fatalf("unregistered token certificate: %+v", res)
+	}
+	delete(r.env, "SOHOA_PIN")
+	r.signIn("admin").must("user", "cert", "add", "--username", "kiemsoat", "--cert", certPEM(t, cert))
 	r.signIn("kiemsoat")
 	if res := r.run("", "sign", "--batch", r.batch, "--pkcs11", module, "--token", "SoHoa Test"); res.code != 1 || !strings.Contains(res.stderr, "SOHOA_PIN") {
 		t.Fatalf("no PIN: %+v", res)

@@ -105,7 +105,9 @@ func (s *Store) RecordTypes(ctx context.Context) ([]RecordType, error) {
 	return out, rows.Err()
 }
 
-// CreateBatch opens a new batch in state capturing.
+// CreateBatch opens a new batch in state capturing. Its office is spec.Office (a valid office
+// code; on an enrolled workstation, the enrolled office) or, when empty, the workstation's
+// office (office.go).
 func (s *Store) CreateBatch(ctx context.Context, actor User, spec BatchSpec) (Batch, error) {
 	if err := Require(actor, ActionCreateBatch); err != nil {
 		return Batch{}, err
@@ -131,11 +133,20 @@ func (s *Store) CreateBatch(ctx context.Context, actor User, spec BatchSpec) (Ba
 		if n == 0 {
 			return fmt.Errorf("unknown record type %q (see sohoa types)", spec.RecordType)
 		}
+		// The office asked for, else the workstation's (office.go).
+		office, err := resolveOffice(tx, spec.Name, spec.Office)
+		if err != nil {
+			return err
+		}
+		spec.Office = office
 		if _, err := tx.Exec(`INSERT INTO batches(id, name, office, record_type, state, created_by, created_at, updated_at, cleanup, double_blind) VALUES (?,?,?,?,?,?,?,?,?,?)`,
 			id.String(), spec.Name, spec.Office, spec.RecordType, StateCapturing, actor.ID, now, now, spec.Cleanup, spec.DoubleBlind); err != nil {
 			return err
 		}
 		detail := "type=" + spec.RecordType
+		if spec.Office != "" {
+			detail += " office=" + spec.Office
+		}
 		if spec.DoubleBlind {
 			detail += " double_blind=on"
 		}
@@ -263,6 +274,11 @@ func (s *Store) Transition(ctx context.Context, actor User, batchID string, to S
 		}
 		if to == StateReview {
 			if err := doubleKeyReady(tx, full); err != nil {
+				return err
+			}
+		}
+		if to == StateKeying || to == StateSigned { // the office is right before keying and signing (office.go)
+			if err := officeCheckTx(tx, full); err != nil {
 				return err
 			}
 		}

@@ -26,7 +26,7 @@ func blindSetup(t *testing.T, n int) (s *Store, b Batch, docs []Document, u map[
 		}
 		u[x.name] = v
 	}
-	b, err := s.CreateBatch(ctx, u["lan"], BatchSpec{Name: "lô hai lần", RecordType: "generic", DoubleBlind: true})
+	b, err := s.CreateBatch(ctx, u["lan"], BatchSpec{Name: "lô hai lần", Office: "HN-01", RecordType: "generic", DoubleBlind: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestDoubleBlindRules(t *testing.T) {
 	if err := s.SetDoubleBlind(ctx, u["lan"], b.ID, false); !errors.Is(err, ErrPassesStarted) {
 		t.Fatalf("turn off with passes: %v", err)
 	}
-	plain, err := s.CreateBatch(ctx, u["lan"], BatchSpec{Name: "thường"})
+	plain, err := s.CreateBatch(ctx, u["lan"], BatchSpec{Name: "thường", Office: "HN-01"})
 	if err != nil {
 		t.Fatal(err)
 	}

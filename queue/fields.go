@@ -77,6 +77,15 @@ func (s *Store) SetFields(ctx context.Context, actor User, documentID int64, val
 		default:
 			return ErrFieldsLocked
 		}
+		// A person keys only a batch of this workstation's office (office.go).
+		for _, v := range values {
+			if v.Source != SourceOCR {
+				if err := documentOfficeTx(tx, documentID); err != nil {
+					return err
+				}
+				break
+			}
+		}
 		var uid any
 		if actor.ID != 0 {
 			uid = actor.ID

@@ -173,7 +173,7 @@ func TestBatchStateMachine(t *testing.T) {
 func TestAddDocumentDurableAndDeduplicated(t *testing.T) {
 	s, admin := openTest(t)
 	ctx := context.Background()
-	b, _ := s.CreateBatch(ctx, admin, BatchSpec{})
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{Office: "HN-01"})
 	p1, p2 := pngPage(t, 20, 30, 200), pngPage(t, 20, 30, 100)
 	p1.Origin = Origin{File: "hồ sơ 1.tif", Page: 1}
 	p2.Origin = Origin{File: "hồ sơ 1.tif", Page: 2}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -103,6 +104,7 @@ var (
 // SubmitResult tells what a submit recorded.
 type SubmitResult struct {
 	Round, Documents, Warnings, LowFields, LowPages int
+	Sampled                                         int // documents the supervisor must see (the sample before its random part)
 }
 
 // Submit checks every document of a batch and sends it to review (capturing/keying/returned →
@@ -118,6 +120,9 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 	}
 	full, err := s.resolveBatchID(ctx, batchID)
 	if err != nil {
+		return res, err
+	}
+	if err := s.CheckBatchOffice(ctx, full); err != nil { // first, before validating every document
 		return res, err
 	}
 	docs, err := s.Documents(ctx, full)
@@ -168,6 +173,9 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 		if pending > 0 {
 			return ErrOCRPending
 		}
+		if err := officeCheckTx(tx, full); err != nil {
+			return err
+		}
 		if err := doubleKeyReady(tx, full); err != nil {
 			return err
 		}
@@ -184,15 +192,26 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 			}
 		}
 		res.Documents = len(ids)
+		// What the previous round left (its number and how far field values went then),
+		// read before this round replaces it.
+		var prevRound, prevMark int64
+		if err := tx.QueryRow(`SELECT round, field_mark FROM batch_reviews WHERE batch_id = ?`, full).Scan(&prevRound, &prevMark); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if State(state) != StateKeying {
 			if err := s.moveTx(tx, actor, full, State(state), StateKeying, ""); err != nil {
 				return err
 			}
 		}
-		if err := tx.QueryRow(`INSERT INTO batch_reviews(batch_id, round, submitted_by, submitted_at) VALUES (?, 1, ?, ?)
+		var mark int64 // field values up to here belong to this round (fields are locked in review)
+		if err := tx.QueryRow(`SELECT coalesce(max(id), 0) FROM field_values`).Scan(&mark); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(`INSERT INTO batch_reviews(batch_id, round, submitted_by, submitted_at, field_mark) VALUES (?, 1, ?, ?, ?)
 			ON CONFLICT(batch_id) DO UPDATE SET round = round + 1, submitted_by = excluded.submitted_by,
-				submitted_at = excluded.submitted_at, sample_pct = -1, sample_seed = 0, approved_by = NULL, approved_at = ''
-			RETURNING round`, full, actor.ID, s.stamp()).Scan(&res.Round); err != nil {
+				submitted_at = excluded.submitted_at, sample_pct = -1, sample_seed = 0, approved_by = NULL, approved_at = '',
+				field_mark = excluded.field_mark
+			RETURNING round`, full, actor.ID, s.stamp(), mark).Scan(&res.Round); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -209,9 +228,22 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 				full, res.Round, id, probs[id].Warnings, lowF, lowP); err != nil {
 				return err
 			}
+			if probs[id].Warnings > 0 {
+				if err := addSampled(tx, full, res.Round, id, ReasonWarnings); err != nil {
+					return err
+				}
+			}
+			if lowF > 0 || lowP > 0 {
+				if err := addSampled(tx, full, res.Round, id, ReasonLowConfidence); err != nil {
+					return err
+				}
+			}
 		}
-		return s.moveTx(tx, actor, full, StateKeying, StateReview, fmt.Sprintf("round=%d documents=%d warnings=%d low_fields=%d low_pages=%d warnings_confirmed=%t",
-			res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages, confirmWarnings && res.Warnings > 0))
+		if res.Sampled, err = mustSee(tx, full, res.Round, prevRound, prevMark, ids); err != nil {
+			return err
+		}
+		return s.moveTx(tx, actor, full, StateKeying, StateReview, fmt.Sprintf("round=%d documents=%d warnings=%d low_fields=%d low_pages=%d must_see=%d warnings_confirmed=%t",
+			res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages, res.Sampled, confirmWarnings && res.Warnings > 0))
 	})
 	return res, err
 }
@@ -244,6 +276,11 @@ func (s *Store) moveTx(tx *sql.Tx, actor User, batchID string, from, to State, d
 			return err
 		}
 	}
+	if to == StateKeying { // a batch without the workstation's office is not keyed (office.go)
+		if err := officeCheckTx(tx, batchID); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.Exec(`UPDATE batches SET state = ?, updated_at = ? WHERE id = ?`, to, s.stamp(), batchID); err != nil {
 		return err
 	}
@@ -264,9 +301,11 @@ func (s *Store) reviewRules(tx *sql.Tx, actor User, batchID string, from, to Sta
 		if err := Require(actor, ActionSubmit); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO batch_reviews(batch_id, round, submitted_by, submitted_at) VALUES (?, 1, ?, ?)
+		_, err := tx.Exec(`INSERT INTO batch_reviews(batch_id, round, submitted_by, submitted_at, field_mark)
+			VALUES (?, 1, ?, ?, (SELECT coalesce(max(id), 0) FROM field_values))
 			ON CONFLICT(batch_id) DO UPDATE SET round = round + 1, submitted_by = excluded.submitted_by,
-				submitted_at = excluded.submitted_at, sample_pct = -1, sample_seed = 0, approved_by = NULL, approved_at = ''`,
+				submitted_at = excluded.submitted_at, sample_pct = -1, sample_seed = 0, approved_by = NULL, approved_at = '',
+				field_mark = excluded.field_mark`,
 			batchID, actor.ID, s.stamp())
 		return err
 	case StateReturned:
@@ -280,6 +319,14 @@ func (s *Store) reviewRules(tx *sql.Tx, actor User, batchID string, from, to Sta
 			return err
 		}
 		if err := fourEyes(tx, actor, batchID); err != nil {
+			return err
+		}
+		var round int
+		if err := tx.QueryRow(`SELECT round FROM batch_reviews WHERE batch_id = ?`, batchID).Scan(&round); err == nil {
+			if _, _, err := approvalReady(tx, batchID, round); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		_, err := tx.Exec(`INSERT INTO batch_reviews(batch_id, round, submitted_by, submitted_at, approved_by, approved_at) VALUES (?, 1, ?, ?, ?, ?)
@@ -341,7 +388,8 @@ type ReviewItem struct {
 	LowFields   int // OCR field values under LowFieldConfidence, accepted by a clerk or not
 	LowPages    int // pages under LowPageConfidence
 	ProblemDocs int // documents with warnings or low confidence
-	Sampled     int // documents in the drawn sample (0: none drawn)
+	Sampled     int // documents in the sample (to be seen anyway, plus the random part once drawn)
+	SamplePct   int // the random part's percentage; -1 while not drawn
 	Accepted    int
 	Returned    int
 }
@@ -354,14 +402,14 @@ func (s *Store) ReviewQueue(ctx context.Context) ([]ReviewItem, error) {
 	}
 	out := make([]ReviewItem, 0, len(batches))
 	for _, b := range batches {
-		it := ReviewItem{Batch: b}
-		err := s.r.QueryRowContext(ctx, `SELECT r.round, coalesce(u.username, ''), r.submitted_at,
+		it := ReviewItem{Batch: b, SamplePct: -1}
+		err := s.r.QueryRowContext(ctx, `SELECT r.round, coalesce(u.username, ''), r.submitted_at, r.sample_pct,
 			coalesce(sum(d.warnings), 0), coalesce(sum(d.low_fields), 0), coalesce(sum(d.low_pages), 0),
 			coalesce(sum(d.warnings > 0 OR d.low_fields > 0 OR d.low_pages > 0), 0),
 			coalesce(sum(d.sampled <> ''), 0), coalesce(sum(d.decision = 'accepted'), 0), coalesce(sum(d.decision = 'returned'), 0)
 			FROM batch_reviews r LEFT JOIN users u ON u.id = r.submitted_by
 			LEFT JOIN review_documents d ON d.batch_id = r.batch_id AND d.round = r.round
-			WHERE r.batch_id = ? GROUP BY r.batch_id`, b.ID).Scan(&it.Round, &it.SubmittedBy, &it.SubmittedAt,
+			WHERE r.batch_id = ? GROUP BY r.batch_id`, b.ID).Scan(&it.Round, &it.SubmittedBy, &it.SubmittedAt, &it.SamplePct,
 			&it.Warnings, &it.LowFields, &it.LowPages, &it.ProblemDocs, &it.Sampled, &it.Accepted, &it.Returned)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
@@ -383,8 +431,9 @@ type ReviewDoc struct {
 	Warnings   int
 	LowFields  int
 	LowPages   int
-	Sampled    string // "", "random" or "problem" (warnings or low confidence)
-	Decision   string // "", "accepted" or "returned"
+	Sampled    string   // "", "random" or "problem" (in the sample for a reason of its own)
+	Reasons    []string // why it is in the sample (Reason*), in reasonOrder
+	Decision   string   // "", "accepted" or "returned"
 	DecidedBy  string
 }
 
@@ -397,7 +446,8 @@ func (s *Store) ReviewDocuments(ctx context.Context, batchID string) ([]ReviewDo
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT rd.document_id, coalesce(d.seq, 0), rd.warnings, rd.low_fields, rd.low_pages, rd.sampled, rd.decision, coalesce(u.username, '')
+	rows, err := s.r.QueryContext(ctx, `SELECT rd.document_id, coalesce(d.seq, 0), rd.warnings, rd.low_fields, rd.low_pages, rd.decision, coalesce(u.username, ''),
+		coalesce((SELECT group_concat(s.reason) FROM review_sample s WHERE s.batch_id = rd.batch_id AND s.round = rd.round AND s.document_id = rd.document_id), '')
 		FROM review_documents rd JOIN batch_reviews r ON r.batch_id = rd.batch_id AND r.round = rd.round
 		LEFT JOIN documents d ON d.id = rd.document_id LEFT JOIN users u ON u.id = rd.decided_by
 		WHERE rd.batch_id = ? ORDER BY d.seq`, full)
@@ -408,8 +458,22 @@ func (s *Store) ReviewDocuments(ctx context.Context, batchID string) ([]ReviewDo
 	var out []ReviewDoc
 	for rows.Next() {
 		var d ReviewDoc
-		if err := rows.Scan(&d.DocumentID, &d.Seq, &d.Warnings, &d.LowFields, &d.LowPages, &d.Sampled, &d.Decision, &d.DecidedBy); err != nil {
+		var reasons string
+		if err := rows.Scan(&d.DocumentID, &d.Seq, &d.Warnings, &d.LowFields, &d.LowPages, &d.Decision, &d.DecidedBy, &reasons); err != nil {
 			return nil, err
+		}
+		got := strings.Split(reasons, ",")
+		for _, r := range reasonOrder {
+			if slices.Contains(got, r) {
+				d.Reasons = append(d.Reasons, r)
+			}
+		}
+		switch {
+		case len(d.Reasons) == 0:
+		case len(d.Reasons) == 1 && d.Reasons[0] == ReasonRandom:
+			d.Sampled = "random"
+		default:
+			d.Sampled = "problem"
 		}
 		out = append(out, d)
 	}
@@ -430,9 +494,151 @@ func reviewRound(tx *sql.Tx, batchID string) (int, error) {
 	return int(round.Int64), nil
 }
 
-// Sample draws the documents a supervisor must look at: percent of the batch at random
-// (rounded up; the same seed draws the same documents), plus every document with warnings
-// or low confidence. A new sample replaces the previous one of the round; decisions stay.
+// Reasons a document is in a round's review sample (review_sample.reason).
+const (
+	ReasonRandom         = "random"           // drawn at random by the supervisor's percentage
+	ReasonReturned       = "returned"         // returned by the supervisor in the previous round
+	ReasonCorrected      = "corrected"        // a field value corrected since the previous round
+	ReasonOCRAcceptedLow = "ocr-accepted-low" // an OCR value under LowAcceptedConfidence accepted untyped since then
+	ReasonWarnings       = "warnings"         // validation warnings confirmed at submit
+	ReasonLowConfidence  = "low-confidence"   // OCR values or pages under the confidence thresholds
+)
+
+// reasonOrder is the order reasons are listed in.
+var reasonOrder = []string{ReasonReturned, ReasonCorrected, ReasonOCRAcceptedLow, ReasonWarnings, ReasonLowConfidence, ReasonRandom}
+
+// LowAcceptedConfidence: an OCR value a clerk accepted without typing it (SourceOCRAccepted)
+// whose OCR confidence was under this is always reviewed. It is the keying screen's
+// "confident" mark: values under it are highlighted for the clerk to check.
+const LowAcceptedConfidence = 0.8
+
+// addSampled puts a document into a round's sample for reason (once).
+func addSampled(tx *sql.Tx, batchID string, round int, documentID int64, reason string) error {
+	_, err := tx.Exec(`INSERT OR IGNORE INTO review_sample(batch_id, round, document_id, reason) VALUES (?,?,?,?)`, batchID, round, documentID, reason)
+	return err
+}
+
+// syncSampled keeps review_documents.sampled ("problem", "random" or "") in step with the
+// round's review_sample rows.
+func syncSampled(tx *sql.Tx, batchID string, round int) error {
+	_, err := tx.Exec(`UPDATE review_documents SET sampled = CASE
+		WHEN EXISTS (SELECT 1 FROM review_sample s WHERE s.batch_id = review_documents.batch_id AND s.round = review_documents.round
+			AND s.document_id = review_documents.document_id AND s.reason <> 'random') THEN 'problem'
+		WHEN EXISTS (SELECT 1 FROM review_sample s WHERE s.batch_id = review_documents.batch_id AND s.round = review_documents.round
+			AND s.document_id = review_documents.document_id) THEN 'random'
+		ELSE '' END
+		WHERE batch_id = ? AND round = ?`, batchID, round)
+	return err
+}
+
+// mustSee stores, when a round opens, the documents the supervisor must see besides those
+// with warnings or low confidence: every document returned in the previous round, and every
+// one with a field value corrected, or accepted from low-confidence OCR, since the previous
+// round was submitted (field_values ids above prevMark; in round 1, since the start). It
+// returns how many documents the round's sample then holds.
+func mustSee(tx *sql.Tx, batchID string, round int, prevRound, prevMark int64, ids []int64) (int, error) {
+	inBatch := map[int64]bool{}
+	for _, id := range ids {
+		inBatch[id] = true
+	}
+	add := func(reason, query string, args ...any) error {
+		rows, err := tx.Query(query, args...)
+		if err != nil {
+			return err
+		}
+		var found []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			found = append(found, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range found {
+			if inBatch[id] { // a returned document may have been merged away meanwhile
+				if err := addSampled(tx, batchID, round, id, reason); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if prevRound > 0 {
+		if err := add(ReasonReturned, `SELECT document_id FROM review_documents WHERE batch_id = ? AND round = ? AND decision = 'returned'`,
+			batchID, prevRound); err != nil {
+			return 0, err
+		}
+	}
+	if err := add(ReasonCorrected, `SELECT DISTINCT f.document_id FROM field_values f JOIN documents d ON d.id = f.document_id
+		WHERE d.batch_id = ? AND f.id > ? AND f.source = 'corrected'`, batchID, prevMark); err != nil {
+		return 0, err
+	}
+	// The OCR confidence of an accepted value is that of the OCR value it accepted (the
+	// latest one before it), or the accepted row's own when there is none.
+	if err := add(ReasonOCRAcceptedLow, `SELECT DISTINCT f.document_id FROM field_values f JOIN documents d ON d.id = f.document_id
+		WHERE d.batch_id = ? AND f.id > ? AND f.source = 'ocr-accepted'
+		AND coalesce((SELECT o.confidence FROM field_values o WHERE o.document_id = f.document_id AND o.key = f.key
+			AND o.source = 'ocr' AND o.id < f.id ORDER BY o.id DESC LIMIT 1), f.confidence) < ?`,
+		batchID, prevMark, LowAcceptedConfidence); err != nil {
+		return 0, err
+	}
+	if err := syncSampled(tx, batchID, round); err != nil {
+		return 0, err
+	}
+	var n int
+	err := tx.QueryRow(`SELECT count(DISTINCT document_id) FROM review_sample WHERE batch_id = ? AND round = ?`, batchID, round).Scan(&n)
+	return n, err
+}
+
+// randomPick is the percent of ids (rounded up) drawn at random with seed: the same ids,
+// percent and seed always give the same documents.
+func randomPick(ids []int64, percent int, seed int64) []int64 {
+	ids = append([]int64(nil), ids...)
+	k := (len(ids)*percent + 99) / 100
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x736f686f61))
+	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	return ids[:k]
+}
+
+// ReviewRound is where a batch's current review round stands.
+type ReviewRound struct {
+	Round       int
+	SubmittedBy string
+	SubmittedAt string
+	SamplePct   int // the random part drawn this round; -1 when not drawn yet
+	SampleSeed  int64
+}
+
+// SampleDrawn reports whether the round's random part was drawn.
+func (r ReviewRound) SampleDrawn() bool { return r.SamplePct >= 0 }
+
+// CurrentReviewRound returns the batch's current (or last) review round.
+func (s *Store) CurrentReviewRound(ctx context.Context, batchID string) (ReviewRound, error) {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return ReviewRound{}, err
+	}
+	var r ReviewRound
+	err = s.r.QueryRowContext(ctx, `SELECT r.round, coalesce(u.username, ''), r.submitted_at, r.sample_pct, r.sample_seed
+		FROM batch_reviews r LEFT JOIN users u ON u.id = r.submitted_by WHERE r.batch_id = ?`, full).
+		Scan(&r.Round, &r.SubmittedBy, &r.SubmittedAt, &r.SamplePct, &r.SampleSeed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ReviewRound{SamplePct: -1}, ErrNotInReview
+	}
+	return r, err
+}
+
+// Sample draws the random part of the round's review sample: percent of the batch at random
+// (rounded up; the same seed draws the same documents), added to the documents the
+// supervisor must see anyway (stored when the round opened: returned, corrected or accepted
+// from low-confidence OCR since the previous round, warnings, low confidence). The sample is
+// drawn once per round and stored: a later call, from the command line or the app, whatever
+// its percent and seed, returns the stored sample unchanged. Decisions stay.
 func (s *Store) Sample(ctx context.Context, actor User, batchID string, percent int, seed int64) ([]ReviewDoc, error) {
 	if err := Require(actor, ActionReview); err != nil {
 		return nil, err
@@ -449,28 +655,41 @@ func (s *Store) Sample(ctx context.Context, actor User, batchID string, percent 
 		if err != nil {
 			return err
 		}
+		var drawn int
+		if err := tx.QueryRow(`SELECT sample_pct FROM batch_reviews WHERE batch_id = ?`, full).Scan(&drawn); err != nil {
+			return err
+		}
+		if drawn >= 0 {
+			return nil // drawn once per round
+		}
 		ids, err := batchDocIDs(tx, full) // batch order, so a seed is reproducible
 		if err != nil {
 			return err
 		}
-		k := (len(ids)*percent + 99) / 100
-		rng := rand.New(rand.NewPCG(uint64(seed), 0x736f686f61))
-		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
-		if _, err := tx.Exec(`UPDATE review_documents SET sampled = CASE WHEN warnings > 0 OR low_fields > 0 OR low_pages > 0 THEN 'problem' ELSE '' END
-			WHERE batch_id = ? AND round = ?`, full, round); err != nil {
-			return err
-		}
-		for _, id := range ids[:k] {
-			if _, err := tx.Exec(`UPDATE review_documents SET sampled = 'random' WHERE batch_id = ? AND round = ? AND document_id = ? AND sampled = ''`,
-				full, round, id); err != nil {
+		for _, id := range ids { // a round opened without Submit (Transition) has no rows yet
+			if _, err := tx.Exec(`INSERT OR IGNORE INTO review_documents(batch_id, round, document_id) VALUES (?,?,?)`, full, round, id); err != nil {
 				return err
 			}
+		}
+		for _, id := range randomPick(ids, percent, seed) {
+			var n int
+			if err := tx.QueryRow(`SELECT count(*) FROM review_sample WHERE batch_id = ? AND round = ? AND document_id = ?`, full, round, id).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 { // already there for a reason of its own
+				if err := addSampled(tx, full, round, id, ReasonRandom); err != nil {
+					return err
+				}
+			}
+		}
+		if err := syncSampled(tx, full, round); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(`UPDATE batch_reviews SET sample_pct = ?, sample_seed = ? WHERE batch_id = ?`, percent, seed, full); err != nil {
 			return err
 		}
 		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM review_documents WHERE batch_id = ? AND round = ? AND sampled <> ''`, full, round).Scan(&n); err != nil {
+		if err := tx.QueryRow(`SELECT count(DISTINCT document_id) FROM review_sample WHERE batch_id = ? AND round = ?`, full, round).Scan(&n); err != nil {
 			return err
 		}
 		return s.audit(tx, actor.Username, "review.sample", "batch:"+full, fmt.Sprintf("round=%d percent=%d seed=%d sampled=%d", round, percent, seed, n))
@@ -478,7 +697,12 @@ func (s *Store) Sample(ctx context.Context, actor User, batchID string, percent 
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.ReviewDocuments(ctx, full)
+	return s.SampledDocuments(ctx, full)
+}
+
+// SampledDocuments lists the documents of the current round's stored sample, in batch order.
+func (s *Store) SampledDocuments(ctx context.Context, batchID string) ([]ReviewDoc, error) {
+	all, err := s.ReviewDocuments(ctx, batchID)
 	if err != nil {
 		return nil, err
 	}
@@ -489,6 +713,34 @@ func (s *Store) Sample(ctx context.Context, actor User, batchID string, percent 
 		}
 	}
 	return out, nil
+}
+
+// approvalCounts says, for a round, how many documents were returned, are in the sample but
+// not accepted, are in the sample, and were accepted.
+func approvalCounts(tx *sql.Tx, batchID string, round int) (returned, open, sampled, accepted int, err error) {
+	err = tx.QueryRow(`SELECT
+		(SELECT count(*) FROM review_documents WHERE batch_id = ?1 AND round = ?2 AND decision = 'returned'),
+		(SELECT count(DISTINCT s.document_id) FROM review_sample s LEFT JOIN review_documents d
+			ON d.batch_id = s.batch_id AND d.round = s.round AND d.document_id = s.document_id
+			WHERE s.batch_id = ?1 AND s.round = ?2 AND coalesce(d.decision, '') <> 'accepted'),
+		(SELECT count(DISTINCT document_id) FROM review_sample WHERE batch_id = ?1 AND round = ?2),
+		(SELECT count(*) FROM review_documents WHERE batch_id = ?1 AND round = ?2 AND decision = 'accepted')`,
+		batchID, round).Scan(&returned, &open, &sampled, &accepted)
+	return
+}
+
+// approvalReady refuses approval while a document of the round is returned or a sampled
+// document (drawn or to be seen anyway) is not accepted.
+func approvalReady(tx *sql.Tx, batchID string, round int) (sampled, accepted int, err error) {
+	returned, open, sampled, accepted, err := approvalCounts(tx, batchID, round)
+	switch {
+	case err != nil:
+	case returned > 0:
+		err = ErrDocReturned
+	case open > 0:
+		err = fmt.Errorf("%w (%d)", ErrSampleOpen, open)
+	}
+	return sampled, accepted, err
 }
 
 func cleanComment(c string) (string, error) {
@@ -559,8 +811,9 @@ func (s *Store) decide(ctx context.Context, actor User, batchID string, document
 	})
 }
 
-// Approve moves a batch review → approved. The supervisor must pass the four-eyes rule; when
-// a sample was drawn every sampled document must be accepted; no document may be returned.
+// Approve moves a batch review → approved. The supervisor must pass the four-eyes rule; every
+// document of the round's sample must be accepted (the documents to be seen anyway are in it
+// from the submit on, drawn or not), and no document may be returned.
 func (s *Store) Approve(ctx context.Context, actor User, batchID string) error {
 	if err := Require(actor, ActionReview); err != nil {
 		return err
@@ -577,17 +830,9 @@ func (s *Store) Approve(ctx context.Context, actor User, batchID string) error {
 		if err := fourEyes(tx, actor, full); err != nil {
 			return err
 		}
-		var returned, open, sampled, accepted int
-		if err := tx.QueryRow(`SELECT coalesce(sum(decision = 'returned'), 0), coalesce(sum(sampled <> '' AND decision <> 'accepted'), 0),
-			coalesce(sum(sampled <> ''), 0), coalesce(sum(decision = 'accepted'), 0)
-			FROM review_documents WHERE batch_id = ? AND round = ?`, full, round).Scan(&returned, &open, &sampled, &accepted); err != nil {
+		sampled, accepted, err := approvalReady(tx, full, round)
+		if err != nil {
 			return err
-		}
-		if returned > 0 {
-			return ErrDocReturned
-		}
-		if open > 0 {
-			return fmt.Errorf("%w (%d)", ErrSampleOpen, open)
 		}
 		if _, err := tx.Exec(`UPDATE batch_reviews SET approved_by = ?, approved_at = ? WHERE batch_id = ?`, actor.ID, s.stamp(), full); err != nil {
 			return err

@@ -245,7 +245,14 @@ func TestFourEyes(t *testing.T) {
 	if f.state(t) != StateReview {
 		t.Fatalf("state %s after refusals", f.state(t))
 	}
-	// Returning is allowed to anyone reviewing; approving only to the outsider.
+	// Returning is allowed to anyone reviewing; approving only to the outsider, once they
+	// accepted the document sup1 corrected (always in the sample).
+	if err := f.s.Approve(ctx, f.sup2, f.batch.ID); !errors.Is(err, ErrSampleOpen) {
+		t.Fatalf("approve with the corrected document unseen: %v", err)
+	}
+	if err := f.s.AcceptDocument(ctx, f.sup2, f.batch.ID, f.docs[1].ID, ""); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.s.Approve(ctx, f.sup2, f.batch.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +266,7 @@ func TestFourEyes(t *testing.T) {
 	if err := f.s.Transition(ctx, f.sup1, f.batch.ID, StateSigned, ""); !errors.Is(err, ErrFourEyes) {
 		t.Fatalf("Transition→signed by a non-approver: %v", err)
 	}
-	if err := f.s.MarkSigned(ctx, f.sup1, f.batch.ID, nil, func(int64) ([]byte, error) { return []byte("{}"), nil }); !errors.Is(err, ErrFourEyes) {
+	if err := f.s.MarkSigned(ctx, f.sup1, f.batch.ID, SigningKey{}, nil, func(int64) ([]byte, error) { return []byte("{}"), nil }); !errors.Is(err, ErrFourEyes) {
 		t.Fatalf("MarkSigned by a non-approver: %v", err)
 	}
 	if err := f.s.AuthorizeSigning(ctx, f.sup2, f.batch.ID); err != nil {
@@ -338,23 +345,29 @@ func TestSubmitValidation(t *testing.T) {
 
 func TestSampling(t *testing.T) {
 	ctx := context.Background()
-	f := newReviewFixture(t, 20)
-	// Two documents with warnings, one with a low-confidence OCR value.
-	f.problems[f.docs[3].ID] = DocProblems{Warnings: 1}
-	f.problems[f.docs[11].ID] = DocProblems{Warnings: 2}
-	if err := f.s.SetField(ctx, f.admin, f.docs[17].ID, "ten", "Hà", SourceOCR, 0.31); err != nil {
-		t.Fatal(err)
+	// newSampled is a 20-document batch in review: two documents with warnings, one with a
+	// low-confidence OCR value.
+	newSampled := func() (*reviewFixture, []int64) {
+		f := newReviewFixture(t, 20)
+		f.problems[f.docs[3].ID] = DocProblems{Warnings: 1}
+		f.problems[f.docs[11].ID] = DocProblems{Warnings: 2}
+		if err := f.s.SetField(ctx, f.admin, f.docs[17].ID, "ten", "Hà", SourceOCR, 0.31); err != nil {
+			t.Fatal(err)
+		}
+		f.submit(t)
+		return f, []int64{f.docs[3].ID, f.docs[11].ID, f.docs[17].ID}
 	}
-	f.submit(t)
+	f, problem := newSampled()
 	q, err := f.s.ReviewQueue(ctx)
 	if err != nil || len(q) != 1 {
 		t.Fatalf("queue %+v %v", q, err)
 	}
-	if it := q[0]; it.ID != f.batch.ID || it.Documents != 20 || it.Warnings != 3 || it.LowFields != 1 || it.ProblemDocs != 3 || it.SubmittedBy != "nhap.lieu" || it.Round != 1 {
+	// The documents to be seen anyway are in the sample from the submit on.
+	if it := q[0]; it.ID != f.batch.ID || it.Documents != 20 || it.Warnings != 3 || it.LowFields != 1 || it.ProblemDocs != 3 ||
+		it.SubmittedBy != "nhap.lieu" || it.Round != 1 || it.Sampled != 3 || it.SamplePct != -1 {
 		t.Fatalf("queue item %+v", it)
 	}
-	problem := []int64{f.docs[3].ID, f.docs[11].ID, f.docs[17].ID}
-	draw := func(pct int, seed int64) (random, prob []int64) {
+	draw := func(f *reviewFixture, pct int, seed int64) (random, prob []int64) {
 		t.Helper()
 		got, err := f.s.Sample(ctx, f.sup1, f.batch.ID, pct, seed)
 		if err != nil {
@@ -372,38 +385,68 @@ func TestSampling(t *testing.T) {
 		}
 		return
 	}
-	r0, p0 := draw(0, 1)
-	if len(r0) != 0 || !slices.Equal(p0, problem) {
-		t.Fatalf("0%%: random %v problem %v", r0, p0)
-	}
-	r1, p1 := draw(25, 42)
+	r0, p0 := draw(f, 25, 42)
 	// 25% of 20 = 5 at random; problem documents drawn stay "problem" (at most 3 of them).
-	if len(r1) < 2 || len(r1) > 5 || !slices.Equal(p1, problem) {
-		t.Fatalf("25%%: random %v problem %v", r1, p1)
+	if len(r0) < 2 || len(r0) > 5 || !slices.Equal(p0, problem) {
+		t.Fatalf("25%%: random %v problem %v", r0, p0)
 	}
-	for _, id := range r1 {
+	for _, id := range r0 {
 		if slices.Contains(problem, id) {
 			t.Fatalf("document %d counted twice", id)
 		}
 	}
-	r2, _ := draw(25, 42)
-	if !slices.Equal(r1, r2) {
-		t.Fatalf("same seed, different sample: %v vs %v", r1, r2)
+	got, _ := f.s.ReviewDocuments(ctx, f.batch.ID)
+	for _, d := range got {
+		switch {
+		case d.DocumentID == f.docs[3].ID && !slices.Equal(d.Reasons, []string{ReasonWarnings}),
+			d.DocumentID == f.docs[17].ID && !slices.Equal(d.Reasons, []string{ReasonLowConfidence}),
+			slices.Contains(r0, d.DocumentID) && !slices.Equal(d.Reasons, []string{ReasonRandom}):
+			t.Fatalf("reasons of document %d: %v", d.DocumentID, d.Reasons)
+		}
+	}
+	// Drawn once per round: any later call, whatever percent and seed, gets the same sample.
+	for _, again := range []struct {
+		pct  int
+		seed int64
+	}{{25, 42}, {0, 1}, {100, 5}, {10, 3}} {
+		r, p := draw(f, again.pct, again.seed)
+		if !slices.Equal(r, r0) || !slices.Equal(p, p0) {
+			t.Fatalf("%d%% seed %d redrew the sample: %v %v, first %v %v", again.pct, again.seed, r, p, r0, p0)
+		}
+	}
+	ev, _ := f.s.AuditLog(ctx, 0)
+	draws := 0
+	for _, e := range ev {
+		if e.Action == "review.sample" {
+			draws++
+		}
+	}
+	if draws != 1 {
+		t.Fatalf("%d review.sample events, want the one draw", draws)
+	}
+	if rr, err := f.s.CurrentReviewRound(ctx, f.batch.ID); err != nil || rr.SamplePct != 25 || rr.SampleSeed != 42 || !rr.SampleDrawn() {
+		t.Fatalf("round %+v %v", rr, err)
+	}
+	// The random part depends on the seed and nothing else.
+	ids := make([]int64, 20)
+	for i := range ids {
+		ids[i] = f.docs[i].ID
+	}
+	if a, b := randomPick(ids, 25, 42), randomPick(ids, 25, 42); !slices.Equal(a, b) || len(a) != 5 {
+		t.Fatalf("same seed, different pick: %v %v", a, b)
 	}
 	differs := false
 	for seed := int64(1); seed < 10 && !differs; seed++ {
-		r3, _ := draw(25, seed)
-		differs = !slices.Equal(r3, r1)
+		differs = !slices.Equal(randomPick(ids, 25, seed), randomPick(ids, 25, 42))
 	}
 	if !differs {
 		t.Fatal("the sample does not depend on the seed")
 	}
-	all, _ := draw(100, 5)
-	if len(all)+len(problem) != 20 {
-		t.Fatalf("100%%: %d random + %d problem", len(all), len(problem))
+	f100, _ := newSampled()
+	if all, prob := draw(f100, 100, 5); len(all)+len(prob) != 20 {
+		t.Fatalf("100%%: %d random + %d problem", len(all), len(prob))
 	}
-	sample, _ := draw(10, 3)
-	sample = append(sample, problem...)
+	sample := append(append([]int64(nil), r0...), problem...)
 	if err := f.s.Approve(ctx, f.sup1, f.batch.ID); !errors.Is(err, ErrSampleOpen) {
 		t.Fatalf("approve with the sample unchecked: %v", err)
 	}
@@ -421,9 +464,97 @@ func TestSampling(t *testing.T) {
 	if f.state(t) != StateApproved {
 		t.Fatalf("state %s", f.state(t))
 	}
-	ev, _ := f.s.AuditLog(ctx, 1)
+	ev, _ = f.s.AuditLog(ctx, 1)
 	if want := fmt.Sprintf("sampled=%d accepted=%d", len(sample), len(sample)); !strings.Contains(ev[0].Detail, want) {
 		t.Fatalf("approve audit %q, want %q", ev[0].Detail, want)
+	}
+}
+
+// TestRoundSampleMustSee (finding 6): when a round opens, its sample holds, drawn or not,
+// every document returned in the previous round, every one with a value corrected or an
+// OCR value under LowAcceptedConfidence accepted since the previous round; values from
+// before the previous round do not count again. Approval (Approve, and Transition) waits
+// for each of them.
+func TestRoundSampleMustSee(t *testing.T) {
+	ctx := context.Background()
+	f := newReviewFixture(t, 6)
+	s, d := f.s, f.docs
+	// Round 1: document 0 corrected, document 1 accepted from OCR at 55%, document 2
+	// accepted from OCR at 95%.
+	if err := s.SetField(ctx, f.clerk, d[0].ID, "so", "100a", SourceCorrected, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i, conf := range map[int]float64{1: 0.55, 2: 0.95} {
+		if err := s.SetField(ctx, User{}, d[i].ID, "ten", "Hà Nội", SourceOCR, conf); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetField(ctx, f.clerk, d[i].ID, "ten", "Hà Nội", SourceOCRAccepted, conf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := f.submit(t)
+	if res.Sampled != 2 {
+		t.Fatalf("round 1 must see %d documents, want 2 (corrected, low accepted)", res.Sampled)
+	}
+	reasons := func() map[int64][]string {
+		t.Helper()
+		m := map[int64][]string{}
+		rd, err := s.ReviewDocuments(ctx, f.batch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range rd {
+			if len(x.Reasons) > 0 {
+				m[x.DocumentID] = x.Reasons
+			}
+		}
+		return m
+	}
+	if got := reasons(); len(got) != 2 || !slices.Equal(got[d[0].ID], []string{ReasonCorrected}) || !slices.Equal(got[d[1].ID], []string{ReasonOCRAcceptedLow}) {
+		t.Fatalf("round 1 reasons %v", got)
+	}
+	// The supervisor returns document 3 (not in the sample) and the batch.
+	if err := s.ReturnDocument(ctx, f.sup1, f.batch.ID, d[3].ID, "Thiếu trang"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Return(ctx, f.sup1, f.batch.ID, "Sửa hồ sơ 4"); err != nil {
+		t.Fatal(err)
+	}
+	// Between the rounds: document 4 corrected, document 5 accepted from OCR at 40%.
+	if err := s.SetField(ctx, f.clerk, d[4].ID, "so", "104b", SourceCorrected, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetField(ctx, User{}, d[5].ID, "ten", "Huế", SourceOCR, 0.40); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetField(ctx, f.clerk, d[5].ID, "ten", "Huế", SourceOCRAccepted, 0.40); err != nil {
+		t.Fatal(err)
+	}
+	res = f.submit(t)
+	got := reasons()
+	want := map[int64][]string{d[3].ID: {ReasonReturned}, d[4].ID: {ReasonCorrected}, d[5].ID: {ReasonOCRAcceptedLow}}
+	if res.Round != 2 || res.Sampled != 3 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("round 2: %+v, reasons %v, want %v", res, got, want)
+	}
+	// Nothing drawn yet: approval waits for the three all the same, through either path.
+	if err := s.Approve(ctx, f.sup1, f.batch.ID); !errors.Is(err, ErrSampleOpen) {
+		t.Fatalf("approve: %v", err)
+	}
+	if err := s.Transition(ctx, f.sup1, f.batch.ID, StateApproved, ""); !errors.Is(err, ErrSampleOpen) {
+		t.Fatalf("Transition→approved: %v", err)
+	}
+	// A 0% draw keeps them; accepting them lets the batch through.
+	docs, err := s.Sample(ctx, f.sup1, f.batch.ID, 0, 1)
+	if err != nil || len(docs) != 3 {
+		t.Fatalf("0%% sample %+v %v", docs, err)
+	}
+	for _, x := range docs {
+		if err := s.AcceptDocument(ctx, f.sup1, f.batch.ID, x.DocumentID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Approve(ctx, f.sup1, f.batch.ID); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -494,6 +625,13 @@ func TestReturnWithComments(t *testing.T) {
 	if cs, _ := f.s.Comments(ctx, f.batch.ID); len(cs) != 2 {
 		t.Fatalf("comments after resubmit: %d", len(cs))
 	}
+	// The document returned in round 1 is in round 2's sample, drawn or not.
+	if err := f.s.Approve(ctx, f.sup1, f.batch.ID); !errors.Is(err, ErrSampleOpen) {
+		t.Fatalf("approve with the returned document unseen: %v", err)
+	}
+	if err := f.s.AcceptDocument(ctx, f.sup1, f.batch.ID, f.docs[1].ID, ""); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.s.Approve(ctx, f.sup1, f.batch.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -528,5 +666,49 @@ func TestFieldsLockedAfterSubmit(t *testing.T) {
 	fields, err := f.s.Fields(ctx, d)
 	if err != nil || len(fields) != 1 || fields[0].Value != "101" {
 		t.Fatalf("fields %+v, %v", fields, err)
+	}
+}
+
+// TestMigration0008KeepsRoundsInFlight: a store from before migration 0008 with a round in
+// review (a sample drawn, problem documents) keeps, after the upgrade, its drawn documents
+// and has its problem documents in the sample; approval then waits for them.
+func TestMigration0008KeepsRoundsInFlight(t *testing.T) {
+	ctx := context.Background()
+	f := newReviewFixture(t, 6)
+	f.problems[f.docs[2].ID] = DocProblems{Warnings: 1}
+	f.submit(t)
+	// What a 0007 store held: the sample only in review_documents.sampled.
+	dir := f.s.Dir()
+	for _, q := range []string{
+		`DROP TABLE review_sample`, `DROP TABLE user_certs`, `DROP TABLE signer_overrides`,
+		`ALTER TABLE batch_reviews DROP COLUMN field_mark`, `DELETE FROM schema_migrations WHERE version = 8`,
+		`UPDATE review_documents SET sampled = 'random' WHERE document_id = ` + fmt.Sprint(f.docs[4].ID),
+		`UPDATE review_documents SET sampled = 'problem' WHERE document_id = ` + fmt.Sprint(f.docs[2].ID),
+		`UPDATE batch_reviews SET sample_pct = 10, sample_seed = 3`,
+	} {
+		if _, err := f.s.w.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	f.s.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	docs, err := s.SampledDocuments(ctx, f.batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64][]string{}
+	for _, d := range docs {
+		got[d.DocumentID] = d.Reasons
+	}
+	want := map[int64][]string{f.docs[2].ID: {ReasonWarnings}, f.docs[4].ID: {ReasonRandom}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("sample after the upgrade %v, want %v", got, want)
+	}
+	if err := s.Approve(ctx, f.sup1, f.batch.ID); !errors.Is(err, ErrSampleOpen) {
+		t.Fatalf("approve: %v", err)
 	}
 }

@@ -32,17 +32,19 @@ type AnchoredManifestBuilder func(seq int64, head AuditHead) ([]byte, error)
 // ErrNotApproved: only an approved batch can be signed.
 var ErrNotApproved = errors.New("only an approved batch can be signed")
 
-// MarkSigned records a signed batch in one transaction: the batch must be approved and every
-// one of its documents must have a signed PDF (whose blob is already durable); it assigns the
-// next outbox sequence number, calls build for the signed manifest, stores the signed
-// documents, the manifest and the outbox entry, and moves the batch approved → signed with an
-// audit event. A batch signed again (after being returned) gets a new sequence number.
-func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, docs []SignedDocument, build ManifestBuilder) error {
-	return s.MarkSignedAnchored(ctx, actor, batchID, docs, func(seq int64, _ AuditHead) ([]byte, error) { return build(seq) })
+// MarkSigned records a signed batch in one transaction: the batch must be approved, of the
+// workstation's office (office.go), signed by its approver with a key bound to them or with
+// an administrator's override (certs.go), and every one of its documents must have a signed
+// PDF (whose blob is already durable); it assigns the next outbox sequence number, calls
+// build for the signed manifest, stores the signed documents, the manifest and the outbox
+// entry, and moves the batch approved → signed with an audit event. A batch signed again
+// (after being returned) gets a new sequence number.
+func (s *Store) MarkSigned(ctx context.Context, actor User, batchID string, key SigningKey, docs []SignedDocument, build ManifestBuilder) error {
+	return s.MarkSignedAnchored(ctx, actor, batchID, key, docs, func(seq int64, _ AuditHead) ([]byte, error) { return build(seq) })
 }
 
 // MarkSignedAnchored is MarkSigned with a builder that puts the audit head into the manifest.
-func (s *Store) MarkSignedAnchored(ctx context.Context, actor User, batchID string, docs []SignedDocument, build AnchoredManifestBuilder) error {
+func (s *Store) MarkSignedAnchored(ctx context.Context, actor User, batchID string, key SigningKey, docs []SignedDocument, build AnchoredManifestBuilder) error {
 	full, err := s.resolveBatchID(ctx, batchID)
 	if err != nil {
 		return err
@@ -62,6 +64,18 @@ func (s *Store) MarkSignedAnchored(ctx context.Context, actor User, batchID stri
 		}
 		if err := authorizeSigningTx(tx, actor, full); err != nil { // the approving supervisor, four-eyes (review.go)
 			return err
+		}
+		if err := officeCheckTx(tx, full); err != nil { // the office the server expects (office.go)
+			return err
+		}
+		override, err := checkSignerTx(tx, actor, key) // the approver's own key (certs.go)
+		if err != nil {
+			return err
+		}
+		if override {
+			if err := s.recordOverrideTx(tx, actor, full, key); err != nil {
+				return err
+			}
 		}
 		want := map[int64]bool{}
 		rows, err := tx.Query(`SELECT id FROM documents WHERE batch_id = ?`, full)

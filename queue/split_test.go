@@ -13,7 +13,7 @@ func splitFixture(t *testing.T, counts ...int) (*Store, User, Batch, []Document)
 	t.Helper()
 	s, admin := openTest(t)
 	ctx := context.Background()
-	b, err := s.CreateBatch(ctx, admin, BatchSpec{})
+	b, err := s.CreateBatch(ctx, admin, BatchSpec{Office: "HN-01"})
 	if err != nil {
 		t.Fatal(err)
 	}

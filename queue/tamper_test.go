@@ -619,7 +619,11 @@ func TestManifestAnchorCatchesRewrittenHistory(t *testing.T) {
 	}
 	pdf, _ := s.Blobs.Put([]byte("%PDF-1.7 thử"))
 	chk := standInChecker{heads: map[string]AuditHead{}, records: map[int64][]SignedField{f.docs[0].ID: {{"so", "100", SourceKeyed}}}}
-	err := s.MarkSignedAnchored(ctx, f.sup1, f.batch.ID, []SignedDocument{{DocumentID: f.docs[0].ID, PDFSHA256: pdf, PDFSize: 12, Signer: "x"}},
+	mine := selfCert(t, "Trần Văn Kiểm", nil)
+	if _, err := s.AddUserCert(ctx, f.admin, f.sup1.Username, mine); err != nil {
+		t.Fatal(err)
+	}
+	err := s.MarkSignedAnchored(ctx, f.sup1, f.batch.ID, SigningKey{Cert: mine}, []SignedDocument{{DocumentID: f.docs[0].ID, PDFSHA256: pdf, PDFSize: 12, Signer: "x"}},
 		func(seq int64, head AuditHead) ([]byte, error) {
 			chk.heads[f.batch.ID] = head
 			return []byte(`{"documents":[]}`), nil

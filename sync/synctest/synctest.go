@@ -224,7 +224,11 @@ func (w *Workstation) SignedBatch(ctx context.Context, pki *PKI, spec BatchSpec,
 		signed = append(signed, queue.SignedDocument{DocumentID: d.doc.ID, PDFSHA256: h, PDFSize: int64(len(spdf)), Signer: "Người Ký Thử"})
 		wdocs = append(wdocs, wire.Document{ID: strconv.FormatInt(d.doc.ID, 10), PDFSHA256: h, PDFSize: int64(len(spdf)), Pages: wpages})
 	}
-	err = st.MarkSigned(ctx, actor, b.ID, signed, func(seq int64) ([]byte, error) {
+	// The signer's key is bound to the supervisor (the approver signs with their own key).
+	if _, err := st.AddUserCert(ctx, w.Admin, actor.Username, pki.Signer.Chain[0]); err != nil {
+		return "", err
+	}
+	err = st.MarkSigned(ctx, actor, b.ID, queue.SigningKey{Cert: pki.Signer.Chain[0]}, signed, func(seq int64) ([]byte, error) {
 		m := &wire.Manifest{Version: wire.Version, BatchID: b.ID, WorkstationID: wsID, Office: spec.Office, Seq: seq,
 			RecordType: b.RecordType, CreatedAt: time.Now().UTC().Truncate(time.Second), Documents: wdocs}
 		return sign.SignManifest(m, pki.Signer)

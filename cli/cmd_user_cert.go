@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/sign"
+)
+
+// userCertUsage is the usage of `sohoa user cert`.
+const userCertUsage = "user cert add --username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--pin-stdin])" +
+	" | user cert list [--username U] | user cert remove --username U --fingerprint HEX"
+
+// runUserCert binds supervisors' signing certificates to their accounts (administrators):
+// signing refuses a certificate not bound to the approving supervisor (queue/certs.go).
+func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
+	if len(args) == 0 {
+		return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+	}
+	fs := c.newFlags("user cert " + args[0])
+	username := fs.String("username", "", "")
+	certFile := fs.String("cert", "", "")
+	p12 := fs.String("p12", "", "")
+	module := fs.String("pkcs11", "", "")
+	token := fs.String("token", "", "")
+	pinStdin := fs.Bool("pin-stdin", false, "")
+	fp := fs.String("fingerprint", "", "")
+	if _, err := c.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "add":
+		n := 0
+		for _, v := range []string{*certFile, *p12, *module} {
+			if v != "" {
+				n++
+			}
+		}
+		if *username == "" || n != 1 || (*module != "") != (*token != "") {
+			return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+		}
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
+		}
+		// Refuse before asking for a PIN.
+		if err := queue.Require(u, queue.ActionManageSettings); err != nil {
+			return err
+		}
+		var cert *x509.Certificate
+		switch {
+		case *certFile != "":
+			cert, err = readCertFile(*certFile)
+		default:
+			var pin string
+			if pin, err = c.pin(*pinStdin); err != nil {
+				return err
+			}
+			var s sign.Signer
+			if *p12 != "" {
+				s, err = sign.LoadPKCS12(*p12, pin)
+			} else {
+				s, err = sign.OpenPKCS11(*module, *token, pin)
+			}
+			pin = ""
+			if err == nil {
+				cert = s.Chain[0]
+				s.Close()
+			}
+		}
+		if err != nil {
+			return err
+		}
+		uc, err := c.store.AddUserCert(ctx, u, *username, cert)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(userCertJSON(uc))
+		}
+		fmt.Fprintf(c.env.Stdout, c.t("certificate of %s registered: key %s, certificate SHA-256 %s, valid until %s\n",
+			"đã đăng ký chứng thư cho %s: khóa %s, SHA-256 chứng thư %s, hạn đến %s\n"),
+			uc.Username, uc.KeyID, uc.CertSHA256, uc.NotAfter.Local().Format(c.t("2006-01-02", "02/01/2006")))
+		return nil
+	case "list":
+		if _, err := c.login(ctx); err != nil {
+			return err
+		}
+		certs, err := c.store.UserCerts(ctx, *username)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			out := []jsonUserCert{}
+			for _, uc := range certs {
+				out = append(out, userCertJSON(uc))
+			}
+			return c.printJSON(out)
+		}
+		if len(certs) == 0 {
+			fmt.Fprintln(c.env.Stdout, c.t("no certificate registered", "chưa đăng ký chứng thư nào"))
+		}
+		for _, uc := range certs {
+			fmt.Fprintf(c.env.Stdout, "%-20s %s  %s %s  %s %s\n", uc.Username, uc.KeyID[:16],
+				c.t("until", "hạn"), uc.NotAfter.Local().Format(c.t("2006-01-02", "02/01/2006")), c.t("added by", "đăng ký bởi"), uc.AddedBy)
+		}
+		return nil
+	case "remove":
+		if *username == "" || *fp == "" {
+			return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+		}
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
+		}
+		if err := c.store.RemoveUserCert(ctx, u, *username, *fp); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.env.Stdout, c.t("certificate removed", "đã gỡ chứng thư"))
+		return nil
+	}
+	return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+}
+
+type jsonUserCert struct {
+	Username   string `json:"username"`
+	KeyID      string `json:"key_sha256"`
+	CertSHA256 string `json:"cert_sha256"`
+	NotAfter   string `json:"not_after"`
+	AddedBy    string `json:"added_by"`
+	AddedAt    string `json:"added_at"`
+}
+
+func userCertJSON(uc queue.UserCert) jsonUserCert {
+	return jsonUserCert{uc.Username, uc.KeyID, uc.CertSHA256, uc.NotAfter.UTC().Format("2006-01-02T15:04:05Z"), uc.AddedBy, uc.AddedAt}
+}
+
+// readCertFile reads an X.509 certificate, PEM (the first CERTIFICATE block) or DER.
+func readCertFile(name string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type == "CERTIFICATE" {
+			data = b.Bytes
+			break
+		}
+	}
+	cert, err := x509.ParseCertificate(data)
+	if err != nil {
+		return nil, errors.New("tệp không phải chứng thư X.509 (PEM hoặc DER) / the file is not an X.509 certificate (PEM or DER)")
+	}
+	return cert, nil
+}
