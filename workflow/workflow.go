@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"time"
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
@@ -14,8 +13,6 @@ type Workflow struct {
 	Store *queue.Store
 	// Types are the record types of this data folder (bundled and local, records.LoadAll).
 	Types *records.Registry
-	// Now is the clock (nil: time.Now).
-	Now func() time.Time
 }
 
 // New opens the workflow over an open store, loading the data folder's record types.
@@ -25,13 +22,6 @@ func New(st *queue.Store) (*Workflow, error) {
 		return nil, err
 	}
 	return &Workflow{Store: st, Types: reg}, nil
-}
-
-func (w *Workflow) now() time.Time {
-	if w.Now != nil {
-		return w.Now()
-	}
-	return time.Now()
 }
 
 // RecordType is the definition of a batch's record type.
