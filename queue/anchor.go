@@ -382,6 +382,12 @@ func (s *Store) initAnchor(ctx context.Context) error {
 	if n > 0 {
 		return nil
 	}
+	// A store sealed before whose log has lost its init event (emptied or rewritten) is not
+	// initialised again: a fresh init event would stand where the anchored history was, and
+	// the evidence is for VerifyAudit to report as it is.
+	if sealed, err := s.hasSealedTraces(ctx); err != nil || sealed {
+		return err
+	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRow(`SELECT count(*) FROM audit WHERE action = 'audit.anchor.init'`).Scan(&n); err != nil || n > 0 {
 			return err

@@ -215,11 +215,15 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 			return err
 		}
 		for _, id := range ids {
-			var lowF, lowP int
+			// lowF counts every low-confidence OCR value, accepted or not; unseen only those
+			// nobody looked at. A value accepted untyped since the last round has its own reason
+			// (ReasonOCRAcceptedLow, mustSee); one accepted in an earlier round was seen then.
+			var lowF, unseen, lowP int
 			if err := tx.QueryRow(`SELECT
 				(SELECT count(*) FROM field_values WHERE document_id = ?1 AND current = 1 AND source IN ('ocr', 'ocr-accepted') AND confidence < ?2),
+				(SELECT count(*) FROM field_values WHERE document_id = ?1 AND current = 1 AND source = 'ocr' AND confidence < ?2),
 				(SELECT count(*) FROM pages p JOIN ocr_results o ON o.page_id = p.id WHERE p.document_id = ?1 AND o.mean_conf < ?3)`,
-				id, LowFieldConfidence, LowPageConfidence).Scan(&lowF, &lowP); err != nil {
+				id, LowFieldConfidence, LowPageConfidence).Scan(&lowF, &unseen, &lowP); err != nil {
 				return err
 			}
 			res.LowFields += lowF
@@ -233,7 +237,7 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 					return err
 				}
 			}
-			if lowF > 0 || lowP > 0 {
+			if unseen > 0 || lowP > 0 {
 				if err := addSampled(tx, full, res.Round, id, ReasonLowConfidence); err != nil {
 					return err
 				}
