@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -114,7 +117,7 @@ func TestCoreCatalogue(t *testing.T) {
 	if err := Core.Check(); err != nil {
 		t.Error(err)
 	}
-	if n := len(Core.Keys()); n < 90 {
+	if n := len(Core.Keys()); n < 300 {
 		t.Errorf("the core catalogue has only %d keys", n)
 	}
 	// Keys in the Go code of the core packages: string literals on lines that call l10n, and
@@ -366,5 +369,65 @@ func TestError(t *testing.T) {
 	}
 	if Both("test.n", Args{"N": 1}) != "Đã lưu 1 trang / Stored 1 pages" {
 		t.Error("Both")
+	}
+}
+
+// TestImports: the package stays at the bottom, usable by every layer: the standard library
+// and the bundled catalogues (assets) only, no Fyne, no other SoHoa package.
+func TestImports(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("%v %v", files, err)
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if p != "github.com/sohoa/sohoa/assets" && strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
+				t.Errorf("%s imports %s", f, p)
+			}
+		}
+	}
+}
+
+// TestConcurrentUse: texts are read from many goroutines while a catalogue registers (the app
+// registers its own at start-up while the core's errors are already in use); run with -race.
+func TestConcurrentUse(t *testing.T) {
+	fsys := fstest.MapFS{"vi.json": {Data: []byte(`{"late.x": "muộn {{.N}}"}`)}, "en.json": {Data: []byte(`{"late.x": "late {{.N}}"}`)}}
+	c, err := Load("late", fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan bool)
+	for i := 0; i < 8; i++ {
+		go func() {
+			defer func() { done <- true }()
+			for j := 0; j < 200; j++ {
+				if T(En, "test.n", Args{"N": j}) != fmt.Sprintf("Stored %d pages", j) || Text(Vi, fmt.Errorf("x: %w", context.Canceled)) != "x: Đã hủy." {
+					t.Error("wrong text under concurrency")
+					return
+				}
+				if got := T(Vi, "late.x", Args{"N": 1}); got != "late.x" && got != "muộn 1" {
+					t.Errorf("late.x = %q", got)
+					return
+				}
+			}
+		}()
+	}
+	if err := Register(c); err != nil {
+		t.Error(err)
+	}
+	for i := 0; i < 8; i++ {
+		<-done
+	}
+	if T(Vi, "late.x", Args{"N": 2}) != "muộn 2" {
+		t.Error("the late catalogue is not used")
 	}
 }
