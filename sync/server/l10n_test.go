@@ -24,7 +24,7 @@ func TestAnswersBilingual(t *testing.T) {
 		"batchConflict": errBatchConflict, "rateLimited": errRateLimited, "enrollCode": errEnrollCode,
 		"internal": errInternal, "unavailable": errUnavailable, "uploadBusy": errUploadBusy, "badRange": errBadRange,
 		"badCursor": errBadCursor, "missingBlobs": errMissingBlobs([]string{"x"}), "uploadOffset": errUploadOffset(),
-		"badManifest": apiError(400, "bad_manifest", "sync.server.badManifest", l10n.Args{"Detail": "json: bad"}),
+		"badManifest":  apiError(400, "bad_manifest", "sync.server.badManifest", l10n.Args{"Detail": "json: bad"}),
 		"batchUnknown": apiError(404, "batch_unknown", "sync.server.batchUnknown"),
 	}
 	for _, d := range []string{"bodyShort", "bodySlow", "chunkShort", "batchIDPath", "query", "fromAfterTo", "badFormat", "badName", "bodyUnreadable", "json"} {
