@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 )
 
@@ -55,45 +56,19 @@ func (e *env) do(fn func()) {
 	fyne.Do(fn)
 }
 
-// errText is the message a clerk sees for a core error, in the interface language. Core
-// errors carry no personal data, so an unknown one is shown as is after a translated lead.
+// errText is the message a clerk sees for an error, in the interface language: the core's
+// errors say themselves wherever they sit in a wrapped chain (internal/l10n); an error with
+// nothing translatable is shown as it is, after "Lỗi:".
 func errText(err error) string {
-	var loc interface {
-		Vi() string
-		En() string
-	}
 	switch {
 	case err == nil:
 		return ""
-	case errors.As(err, &loc):
-		if currentLanguage() == "vi" {
-			return loc.Vi()
-		}
-		return loc.En()
-	case errors.Is(err, queue.ErrBadLogin):
-		return tr("err.badLogin")
 	case errors.Is(err, queue.ErrNoUsers):
-		return tr("err.noUsers")
-	case errors.Is(err, queue.ErrUserDisabled):
-		return tr("err.userDisabled")
-	case errors.Is(err, queue.ErrUserExists):
-		return tr("err.userExists")
-	case errors.Is(err, queue.ErrWeakPassword):
-		return tr("err.weakPassword")
-	case errors.Is(err, queue.ErrBadUsername):
-		return tr("err.badUsername")
-	case errors.Is(err, queue.ErrNotPermitted):
-		return tr("err.notPermitted")
-	case errors.Is(err, queue.ErrDuplicateFile):
-		return tr("err.duplicateFile")
-	case errors.Is(err, queue.ErrEmptyQuery):
-		return tr("err.emptyQuery")
-	case errors.Is(err, queue.ErrNotFound):
-		return tr("err.notFound")
-	case errors.Is(err, context.Canceled):
-		return tr("err.cancelled")
+		return tr("err.noUsers") // the window's own advice: it creates the administrator at start
+	case !l10n.Translatable(err):
+		return tr("err.other", map[string]any{"Err": err.Error()})
 	}
-	return tr("err.other", map[string]any{"Err": err.Error()})
+	return l10n.Text(currentLanguage(), err)
 }
 
 // shell owns the window: which screen shows, the signed-in user, the menu and the language.

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Limits applied to every imported file. Pages are measured from their headers before any
@@ -70,7 +72,7 @@ func (e *DecodeError) where() string {
 
 // Error is the English technical message: file, page, what is wrong and the cause.
 func (e *DecodeError) Error() string {
-	msg := "import " + e.where() + ": " + kindText[e.Kind][1]
+	msg := "import " + e.where() + ": " + l10n.T(l10n.En, "capture.decode."+string(e.Kind))
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
@@ -79,29 +81,29 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// Vi is the message for the clerk in Vietnamese: which file, what is wrong, what to do.
-func (e *DecodeError) Vi() string {
-	where := fmt.Sprintf("Tệp %q", e.File)
+// Localize is the message for the clerk in lang: which file (and page), what is wrong and
+// what to do, without the technical cause.
+func (e *DecodeError) Localize(lang string) string {
+	lang = l10n.Lang(lang)
+	where := l10n.T(lang, "capture.decode.where.file", l10n.Args{"File": e.File})
 	if e.Page >= 0 {
-		where = fmt.Sprintf("Trang %d của tệp %q", e.Page+1, e.File)
+		where = l10n.T(lang, "capture.decode.where.page", l10n.Args{"File": e.File, "Page": e.Page + 1})
 	}
+	kind := l10n.T(lang, "capture.decode."+string(e.Kind))
 	if f := e.feature(); f != nil {
-		return where + ": " + f.vi + "."
+		return where + ": " + f.Localize(lang) + "."
 	}
-	return where + ": " + kindText[e.Kind][0]
+	if lang == l10n.En {
+		return where + ": " + kind + "."
+	}
+	return where + ": " + kind
 }
 
-// En is the message for the clerk in English, without the technical cause.
-func (e *DecodeError) En() string {
-	where := fmt.Sprintf("File %q", e.File)
-	if e.Page >= 0 {
-		where = fmt.Sprintf("Page %d of file %q", e.Page+1, e.File)
-	}
-	if f := e.feature(); f != nil {
-		return where + ": " + f.en + "; " + kindText[e.Kind][1] + "."
-	}
-	return where + ": " + kindText[e.Kind][1] + "."
-}
+// Vi is Localize(l10n.Vi).
+func (e *DecodeError) Vi() string { return e.Localize(l10n.Vi) }
+
+// En is Localize(l10n.En).
+func (e *DecodeError) En() string { return e.Localize(l10n.En) }
 
 // feature returns the described unsupported feature behind the error, if any.
 func (e *DecodeError) feature() *feature {
@@ -112,22 +114,26 @@ func (e *DecodeError) feature() *feature {
 	return nil
 }
 
-var kindText = map[DecodeErrorKind][2]string{
-	ErrEmpty:         {"tệp rỗng (0 byte). Hãy sao chép lại hoặc quét lại tài liệu.", "the file is empty (0 bytes); copy or scan it again"},
-	ErrUnknownFormat: {"không phải tệp ảnh quét. Chỉ nhập được PNG, JPEG, TIFF hoặc PDF.", "not a scanned image; only PNG, JPEG, TIFF or PDF files can be imported"},
-	ErrCorrupt:       {"tệp bị hỏng hoặc không đầy đủ. Hãy sao chép lại hoặc quét lại tài liệu.", "the file is damaged or incomplete; copy or scan it again"},
-	ErrTooLarge:      {"ảnh quá lớn. Hãy quét lại với độ phân giải thấp hơn (tối đa 600 dpi).", "the image is too large; scan it again at a lower resolution (600 dpi at most)"},
-	ErrUnsupported:   {"định dạng bên trong tệp chưa được hỗ trợ. Hãy quét lại hoặc lưu lại thành PNG, JPEG hoặc TIFF.", "the file uses a feature that cannot be imported; scan it again or save it as PNG, JPEG or TIFF"},
-	ErrNoPages:       {"tệp không có trang nào.", "the file has no pages"},
-	ErrNotFound:      {"không tìm thấy hoặc không đọc được tệp/thư mục này. Kiểm tra lại đường dẫn và quyền truy cập.", "no such file or folder, or it cannot be read; check the path and permissions"},
+// feature is the cause of an ErrUnsupported error: a technical English text (Error) and the
+// catalogue message a clerk reads (Localize).
+type feature struct {
+	en   string
+	key  string
+	args l10n.Args
 }
-
-// feature is the cause of an ErrUnsupported error, with a Vietnamese explanation.
-type feature struct{ en, vi string }
 
 func (f *feature) Error() string { return f.en }
 
-func unsupported(en, vi string) error { return &feature{en: en, vi: vi} }
+// Localize is the feature's message for the clerk in lang.
+func (f *feature) Localize(lang string) string { return l10n.T(lang, f.key, f.args) }
+
+func unsupported(en, key string, args ...l10n.Args) error {
+	f := &feature{en: en, key: key}
+	if len(args) > 0 {
+		f.args = args[0]
+	}
+	return f
+}
 
 // recoverPanics turns a panic inside a decoder into ErrCorrupt. Fuzz tests switch it off
 // to find the panics in this package's own code.
@@ -195,7 +201,7 @@ func Decode(name string, data []byte) (pages []PageImage, err error) {
 		return fail(ErrUnknownFormat, errors.New("content is not PNG, JPEG, TIFF or PDF"))
 	default:
 		return fail(ErrUnsupported, unsupported(format+" files are not supported",
-			"tệp "+format+" chưa được hỗ trợ; hãy lưu lại thành PNG, JPEG hoặc TIFF"))
+			"capture.feature.format", l10n.Args{"Format": format}))
 	}
 	if err != nil {
 		var de *DecodeError

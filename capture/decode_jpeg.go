@@ -44,7 +44,7 @@ func jpegError(page int, err error) error {
 	var ue jpeg.UnsupportedError
 	if errors.As(err, &ue) {
 		return pageError(page, ErrUnsupported, unsupported("JPEG feature not supported: "+err.Error(),
-			"ảnh JPEG dùng tính năng chưa được hỗ trợ; hãy lưu lại ảnh bằng phần mềm khác hoặc quét lại"))
+			"capture.feature.jpeg"))
 	}
 	return pageError(page, ErrCorrupt, err)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 	"golang.org/x/image/tiff"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // pdfReadTimeout stops pdfcpu from spending unbounded time on a hostile cross-reference
@@ -43,10 +45,8 @@ func pdfConfig() *model.Configuration {
 }
 
 var (
-	errPDFEncrypted = unsupported("the PDF is encrypted (password protected)",
-		"PDF được đặt mật khẩu hoặc mã hoá; hãy lưu một bản không có mật khẩu rồi nhập lại")
-	errPDFNoImage = unsupported("the page has no scanned image (text-only PDF)",
-		"trang không có ảnh quét (PDF chỉ có chữ); chỉ nhập được PDF tạo từ máy quét")
+	errPDFEncrypted = unsupported("the PDF is encrypted (password protected)", "capture.feature.pdfEncrypted")
+	errPDFNoImage   = unsupported("the page has no scanned image (text-only PDF)", "capture.feature.pdfNoImage")
 )
 
 // decodePDF turns a scanned-image PDF into pages: each page must be one image that covers
@@ -197,10 +197,10 @@ func decodePDFPage(ctx *model.Context, k int) (PageImage, error) {
 		return PageImage{}, pageError(k, ErrUnsupported, errPDFNoImage)
 	case len(covering) == 0:
 		return PageImage{}, pageError(k, ErrUnsupported, unsupported("the page has no full-page scanned image, only small pictures",
-			"trang không có ảnh quét toàn trang, chỉ có hình nhỏ; chỉ nhập được PDF tạo từ máy quét"))
+			"capture.feature.pdfSmallImages"))
 	case len(s.images) > 1:
 		return PageImage{}, pageError(k, ErrUnsupported, unsupported(fmt.Sprintf("the page is composed of %d images, not one scanned image", len(s.images)),
-			fmt.Sprintf("trang ghép từ %d ảnh, không phải một ảnh quét; hãy quét lại trang này", len(s.images))))
+			"capture.feature.pdfManyImages", l10n.Args{"N": len(s.images)}))
 	}
 	return decodePDFImage(ctx, k, covering[0])
 }
@@ -246,10 +246,10 @@ func decodePDFImage(ctx *model.Context, k int, im placedImage) (PageImage, error
 	switch last {
 	case filter.JPX:
 		return PageImage{}, pageError(k, ErrUnsupported, unsupported("JPEG 2000 images in PDF are not supported",
-			"ảnh JPEG 2000 trong PDF chưa được hỗ trợ; hãy xuất lại PDF với ảnh JPEG hoặc quét lại"))
+			"capture.feature.pdfJPX"))
 	case filter.JBIG2:
 		return PageImage{}, pageError(k, ErrUnsupported, unsupported("JBIG2 images in PDF are not supported",
-			"ảnh JBIG2 trong PDF chưa được hỗ trợ; hãy xuất lại PDF với nén CCITT hoặc quét lại"))
+			"capture.feature.pdfJBIG2"))
 	case filter.DCT:
 		jpg := sd.Raw
 		if len(sd.FilterPipeline) > 1 {
@@ -271,7 +271,7 @@ func decodePDFImage(ctx *model.Context, k int, im placedImage) (PageImage, error
 		if err != nil {
 			if errors.Is(err, pdfcpu.ErrUnsupportedResource) || errors.Is(err, filter.ErrUnsupportedFilter) {
 				return PageImage{}, pageError(k, ErrUnsupported, unsupported("image in PDF not supported: "+err.Error(),
-					"kiểu ảnh trong PDF chưa được hỗ trợ; hãy quét lại hoặc xuất lại PDF với ảnh JPEG"))
+					"capture.feature.pdfImage"))
 			}
 			return PageImage{}, pageError(k, ErrCorrupt, err)
 		}
@@ -294,7 +294,7 @@ func decodePDFImage(ctx *model.Context, k int, im placedImage) (PageImage, error
 			img, err := tiff.Decode(bytes.NewReader(raw))
 			if err != nil {
 				return PageImage{}, pageError(k, ErrUnsupported, unsupported("image colour space in PDF not supported: "+err.Error(),
-					"hệ màu của ảnh trong PDF chưa được hỗ trợ; hãy quét lại ở chế độ màu RGB hoặc xám"))
+					"capture.feature.pdfColourSpace"))
 			}
 			b := img.Bounds()
 			data, err := encodePNG(img)
@@ -304,7 +304,7 @@ func decodePDFImage(ctx *model.Context, k int, im placedImage) (PageImage, error
 			page.Width, page.Height, page.Format, page.Data = b.Dx(), b.Dy(), "png", data
 		default:
 			return PageImage{}, pageError(k, ErrUnsupported, unsupported("image type "+x.FileType+" in PDF not supported",
-				"kiểu ảnh "+x.FileType+" trong PDF chưa được hỗ trợ"))
+				"capture.feature.pdfImageType", l10n.Args{"Type": x.FileType}))
 		}
 	}
 	if page.Width != w || page.Height != h {

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"golang.org/x/image/tiff"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // TIFF tags and values read here (TIFF 6.0).
@@ -196,21 +198,21 @@ func tiffCompressionError(ifd tiffIFD) error {
 	case 3: // CCITT G3: one-dimensional only
 		if ifd.t4Options&1 != 0 {
 			return unsupported("TIFF with two-dimensional CCITT Group 3 compression is not supported",
-				"TIFF nén CCITT Group 3 hai chiều chưa được hỗ trợ, hãy lưu lại với nén CCITT Group 4 hoặc LZW")
+				"capture.feature.tiffG3")
 		}
 		return nil
 	case 2:
 		return unsupported("TIFF with CCITT modified Huffman (RLE) compression is not supported",
-			"TIFF nén CCITT RLE chưa được hỗ trợ, hãy lưu lại với nén CCITT Group 4 hoặc LZW")
+			"capture.feature.tiffRLE")
 	case 6, 7, 99:
 		return unsupported("TIFF with JPEG compression is not supported",
-			"TIFF nén JPEG chưa được hỗ trợ, hãy lưu lại với nén LZW hoặc nhập dưới dạng JPEG")
+			"capture.feature.tiffJPEG")
 	case 34712, 33003, 33005:
 		return unsupported("TIFF with JPEG 2000 compression is not supported",
-			"TIFF nén JPEG 2000 chưa được hỗ trợ, hãy lưu lại với nén LZW")
+			"capture.feature.tiffJPX")
 	}
 	return unsupported(fmt.Sprintf("TIFF compression %d is not supported", ifd.compression),
-		fmt.Sprintf("kiểu nén TIFF số %d chưa được hỗ trợ, hãy lưu lại với nén LZW hoặc CCITT Group 4", ifd.compression))
+		"capture.feature.tiffCompression", l10n.Args{"N": ifd.compression})
 }
 
 // decodeTIFF decodes every page of a (multi-page) TIFF file. Reduced-resolution copies
@@ -241,7 +243,7 @@ func decodeTIFF(data []byte) ([]PageImage, error) {
 			var ue tiff.UnsupportedError
 			if errors.As(err, &ue) {
 				return nil, pageError(k, ErrUnsupported, unsupported("TIFF feature not supported: "+err.Error(),
-					"TIFF dùng tính năng chưa được hỗ trợ ("+err.Error()+"), hãy lưu lại thành PNG hoặc TIFF nén LZW"))
+					"capture.feature.tiff", l10n.Args{"Detail": err.Error()}))
 			}
 			return nil, pageError(k, ErrCorrupt, err)
 		}

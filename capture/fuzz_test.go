@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 var updateSeeds = flag.Bool("update-fuzz-seeds", false, "rewrite the seed corpora under testdata/fuzz")
@@ -131,7 +133,7 @@ func checkDecodeResult(t *testing.T, pages []PageImage, err error) {
 		if pages != nil {
 			t.Fatal("pages together with an error")
 		}
-		if de, ok := err.(*DecodeError); !ok || de.File == "" || de.Vi() == "" || kindText[de.Kind][0] == "" {
+		if de, ok := err.(*DecodeError); !ok || de.File == "" || de.Vi() == "" || !l10n.Has("capture.decode."+string(de.Kind)) {
 			t.Fatalf("bad error value %T %v", err, err)
 		}
 		return

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Source is where a scanner takes paper from.
@@ -97,8 +99,8 @@ const (
 	FaultOther       FaultKind = "other"
 )
 
-// Fault is a scanner fault. Message texts are in Vietnamese (Vi) and English (En) and
-// carry no personal data.
+// Fault is a scanner fault. Its message for the clerk (Localize) is in Vietnamese or English and
+// carries no personal data.
 type Fault struct {
 	Kind   FaultKind
 	Device string
@@ -112,22 +114,20 @@ func (f *Fault) Error() string {
 
 func (f *Fault) Unwrap() error { return f.Err }
 
-// Vi is the message for the clerk in Vietnamese.
-func (f *Fault) Vi() string { return faultText[f.Kind][0] }
-
-// En is the message for the clerk in English.
-func (f *Fault) En() string { return faultText[f.Kind][1] }
-
-var faultText = map[FaultKind][2]string{
-	FaultJammed:      {"Kẹt giấy. Mở máy quét, gỡ tờ bị kẹt, đặt lại các tờ chưa quét rồi bấm Tiếp tục.", "Paper jam. Open the scanner, remove the jammed sheet, reload the sheets not yet scanned and press Continue."},
-	FaultCoverOpen:   {"Nắp máy quét đang mở. Đóng nắp rồi bấm Tiếp tục.", "The scanner cover is open. Close it and press Continue."},
-	FaultNoDocs:      {"Khay nạp giấy trống. Đặt tài liệu vào khay rồi quét lại.", "The document feeder is empty. Load the documents and scan again."},
-	FaultBusy:        {"Máy quét đang bận. Chờ một lát rồi thử lại.", "The scanner is busy. Wait a moment and try again."},
-	FaultIO:          {"Lỗi truyền dữ liệu với máy quét. Kiểm tra cáp hoặc mạng rồi thử lại.", "Communication error with the scanner. Check the cable or network and try again."},
-	FaultUnplugged:   {"Không tìm thấy máy quét. Kiểm tra nguồn điện và cáp kết nối.", "The scanner cannot be found. Check its power and connection."},
-	FaultUnsupported: {"Máy quét không hỗ trợ thiết lập này. Chọn độ phân giải, chế độ màu hoặc khay khác.", "The scanner does not support these settings. Choose another resolution, colour mode or source."},
-	FaultOther:       {"Máy quét báo lỗi. Kiểm tra máy rồi thử lại.", "The scanner reported an error. Check it and try again."},
+// Localize is the message for the clerk in lang: what happened and what to do.
+func (f *Fault) Localize(lang string) string {
+	switch f.Kind {
+	case FaultJammed, FaultCoverOpen, FaultNoDocs, FaultBusy, FaultIO, FaultUnplugged, FaultUnsupported:
+		return l10n.T(lang, "capture.fault."+string(f.Kind))
+	}
+	return l10n.T(lang, "capture.fault."+string(FaultOther))
 }
+
+// Vi is Localize(l10n.Vi).
+func (f *Fault) Vi() string { return f.Localize(l10n.Vi) }
+
+// En is Localize(l10n.En).
+func (f *Fault) En() string { return f.Localize(l10n.En) }
 
 // ErrNoDevice is returned when a device ID names no reachable device.
 var ErrNoDevice = errors.New("capture: no such scanner")

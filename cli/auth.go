@@ -42,12 +42,7 @@ func (c *cmdCtx) login(ctx context.Context) (queue.User, error) {
 		return queue.User{}, err
 	}
 	u, err := st.Authenticate(ctx, name, pw)
-	var locked *queue.LoginLockedError
-	if errors.As(err, &locked) {
-		// Too many failures: say how long, in the run's language (queue/lockout.go).
-		return queue.User{}, fmt.Errorf("%s", c.t(locked.En(), locked.Vi()))
-	}
-	if err != nil {
+	if err != nil { // a lock says how long it lasts, in the run's language (errText)
 		return queue.User{}, err
 	}
 	c.user = &u

@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strings"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
 )
@@ -85,20 +85,9 @@ func DefaultDataDir(getenv func(string) string) string {
 	return "sohoa-data"
 }
 
-// Lang picks the message language: Vietnamese unless SOHOA_LANG, LC_ALL, LC_MESSAGES or
-// LANG asks for English.
-func Lang(getenv func(string) string) string {
-	for _, k := range []string{"SOHOA_LANG", "LC_ALL", "LC_MESSAGES", "LANG"} {
-		v := strings.ToLower(getenv(k))
-		switch {
-		case strings.HasPrefix(v, "en"):
-			return "en"
-		case strings.HasPrefix(v, "vi"):
-			return "vi"
-		}
-	}
-	return "vi"
-}
+// Lang picks the message language from the environment (l10n.FromEnv): SOHOA_LANG, LC_ALL,
+// LC_MESSAGES or LANG, the first that names Vietnamese or English; Vietnamese otherwise.
+func Lang(getenv func(string) string) string { return l10n.FromEnv(getenv) }
 
 // Run runs one command line (without the program name) and returns the exit status.
 func Run(ctx context.Context, args []string, env Env) int {
@@ -222,27 +211,15 @@ func (c *cmdCtx) open() (*queue.Store, error) {
 	return st, nil
 }
 
-// errText turns an error into a message for the person at the terminal.
+// errText turns an error into a message for the person at the terminal, in the run's
+// language: the core's errors say themselves wherever they sit in a wrapped chain
+// (internal/l10n); others read as they are.
 func (c *cmdCtx) errText(err error) string {
-	if vi, ok := err.(interface{ Vi() string }); ok && c.lang == "vi" {
-		return vi.Vi()
-	}
-	switch {
-	case errors.Is(err, queue.ErrBadLogin):
-		return c.t("wrong user name or password", "sai tên đăng nhập hoặc mật khẩu")
-	case errors.Is(err, queue.ErrNoUsers):
+	if errors.Is(err, queue.ErrNoUsers) { // the command line's own advice
 		return c.t("no users yet: create the administrator first with `sohoa user add --username NAME --role admin`",
 			"chưa có người dùng: hãy tạo quản trị viên trước bằng `sohoa user add --username TÊN --role admin`")
-	case errors.Is(err, queue.ErrNotPermitted):
-		return c.t("your role does not allow this", "vai trò của bạn không được phép làm việc này")
-	case errors.Is(err, queue.ErrUserDisabled):
-		return c.t("this account is disabled", "tài khoản này đã bị khóa")
-	case errors.Is(err, queue.ErrEmptyQuery):
-		return c.t("the search has no words", "nội dung tìm kiếm không có từ nào")
-	case errors.Is(err, queue.ErrNotFound):
-		return c.t("not found: ", "không tìm thấy: ") + err.Error()
 	}
-	return err.Error()
+	return l10n.Text(c.lang, err)
 }
 
 func (c *cmdCtx) printJSON(v any) error {

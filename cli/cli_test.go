@@ -70,11 +70,11 @@ func TestUsersNeedAdminAndNoPasswordArgument(t *testing.T) {
 	}
 	// A wrong password is refused in Vietnamese by default and in English when asked.
 	r.env["SOHOA_PASSWORD"] = "sai"
-	if res := r.run("", "list"); res.code != 1 || !strings.Contains(res.stderr, "sai tên đăng nhập hoặc mật khẩu") {
+	if res := r.run("", "list"); res.code != 1 || !strings.Contains(res.stderr, "Sai tên đăng nhập hoặc mật khẩu") {
 		t.Fatalf("wrong password: %+v", res)
 	}
 	r.env["SOHOA_LANG"] = "en"
-	if res := r.run("", "list"); res.code != 1 || !strings.Contains(res.stderr, "wrong user name or password") {
+	if res := r.run("", "list"); res.code != 1 || !strings.Contains(res.stderr, "Wrong user name or password") {
 		t.Fatalf("wrong password (en): %+v", res)
 	}
 }

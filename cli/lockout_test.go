@@ -41,7 +41,7 @@ func TestLoginLockoutRealCLI(t *testing.T) {
 		for i := 0; i < n; i++ {
 			res := r.child(user, "sai-mật-khẩu-"+strings.Repeat("x", i%3), "list")
 			switch {
-			case res.code == 1 && strings.Contains(res.stderr, "sai tên đăng nhập hoặc mật khẩu"):
+			case res.code == 1 && strings.Contains(res.stderr, "Sai tên đăng nhập hoặc mật khẩu"):
 				got = append(got, "bad")
 			case res.code == 1 && strings.Contains(res.stderr, "đăng nhập sai quá nhiều lần: tạm khóa, hãy thử lại sau"):
 				got = append(got, "locked")

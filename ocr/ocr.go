@@ -1,12 +1,13 @@
 package ocr
 
 import (
-	"errors"
 	"image"
 	"sync"
 	"time"
 
 	"github.com/otiai10/gosseract/v2"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Word is one recognized word. The box is in pixels of the image as given
@@ -62,12 +63,12 @@ type ZoneOptions struct {
 
 // Errors. Messages are shown to clerks, so they carry Vietnamese and English.
 var (
-	ErrEmptyImage     = errors.New("ảnh rỗng (0 byte) / empty image (0 bytes)")
-	ErrBadImage       = errors.New("không đọc được ảnh: tệp hỏng hoặc không phải PNG/JPEG/TIFF / cannot read image: corrupt or not PNG/JPEG/TIFF")
-	ErrZoneOutside    = errors.New("vùng nhận dạng nằm ngoài ảnh / zone lies outside the image")
-	ErrWorkerCrashed  = errors.New("tiến trình OCR bị dừng đột ngột khi đang xử lý trang / OCR worker crashed while processing the page")
-	ErrClosed         = errors.New("bộ OCR đã đóng / OCR pool is closed")
-	ErrBadOrientation = errors.New("ocr: orientation must be 0, 90, 180 or 270")
+	ErrEmptyImage     = l10n.New("ocr.emptyImage")
+	ErrBadImage       = l10n.New("ocr.badImage")
+	ErrZoneOutside    = l10n.New("ocr.zoneOutside")
+	ErrWorkerCrashed  = l10n.New("ocr.workerCrashed")
+	ErrClosed         = l10n.New("ocr.closed")
+	ErrBadOrientation = l10n.New("ocr.badOrientation")
 )
 
 var (

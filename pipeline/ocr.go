@@ -10,6 +10,7 @@ import (
 
 	"github.com/sohoa/sohoa/capture/cleanup"
 	"github.com/sohoa/sohoa/internal/imgutil"
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
@@ -260,7 +261,7 @@ func ParseCleanup(v string, def *cleanup.Profile) (*cleanup.Profile, error) {
 	}
 	var p cleanup.Profile
 	if err := json.Unmarshal([]byte(v), &p); err != nil {
-		return nil, fmt.Errorf("batch clean-up profile: %w", err)
+		return nil, l10n.Wrap(err, "pipeline.cleanupProfile")
 	}
 	return &p, nil
 }

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // The audit chain's anchor, outside the database.
@@ -63,8 +65,7 @@ type AuditHead struct {
 // ErrAuditKeyMissing: the audit key file is gone although the store was already sealed with
 // it. Opening refuses, because a new key would make every seal look forged and would let a
 // rewritten history pass as new.
-var ErrAuditKeyMissing = errors.New("khóa niêm phong nhật ký (" + AuditKeyFile + ") bị mất trong khi dữ liệu đã được niêm phong: hãy khôi phục tệp này từ bản sao lưu / " +
-	"the audit seal key (" + AuditKeyFile + ") is missing although the data was sealed with it: restore the file from a backup")
+var ErrAuditKeyMissing = l10n.New("queue.audit.keyMissing", l10n.Args{"File": AuditKeyFile})
 
 // auditKey is the workstation's secret: the Ed25519 key that signs the head file and the
 // HMAC key derived from it that seals audit rows and user records.
@@ -206,15 +207,15 @@ func (k *auditKey) readHead(dir string) (headRecord, error) {
 	}
 	var sf signedHeadFile
 	if err := json.Unmarshal(raw, &sf); err != nil {
-		return headRecord{}, fmt.Errorf("tệp đầu chuỗi %s hỏng / the head file %s is damaged: %v", AuditHeadFile, AuditHeadFile, err)
+		return headRecord{}, l10n.New("queue.audit.headDamagedWhy", l10n.Args{"File": AuditHeadFile, "Detail": err.Error()})
 	}
 	sig, err := base64.StdEncoding.DecodeString(sf.Signature)
 	if err != nil || !ed25519.Verify(k.priv.Public().(ed25519.PublicKey), sf.Head, sig) {
-		return headRecord{}, fmt.Errorf("chữ ký của tệp đầu chuỗi %s không hợp lệ với khóa của trạm / the head file %s is not signed by this workstation's key", AuditHeadFile, AuditHeadFile)
+		return headRecord{}, l10n.New("queue.audit.headSignature", l10n.Args{"File": AuditHeadFile})
 	}
 	var h headRecord
 	if err := json.Unmarshal(sf.Head, &h); err != nil || h.Version != 1 || h.Seq < 0 {
-		return headRecord{}, fmt.Errorf("tệp đầu chuỗi %s hỏng / the head file %s is damaged", AuditHeadFile, AuditHeadFile)
+		return headRecord{}, l10n.New("queue.audit.headDamaged", l10n.Args{"File": AuditHeadFile})
 	}
 	return h, nil
 }
@@ -501,17 +502,16 @@ func (s *Store) CheckAuditHead(ctx context.Context, h AuditHead) error {
 		return err
 	}
 	if h.Seq > last {
-		return fmt.Errorf("nhật ký kết thúc ở sự kiện %d nhưng mốc ghi sự kiện %d: %d sự kiện mới nhất đã bị xóa / the log ends at event %d but the anchor names event %d: the newest %d events were deleted",
-			last, h.Seq, h.Seq-last, last, h.Seq, h.Seq-last)
+		return l10n.New("queue.audit.truncated", l10n.Args{"Last": last, "Seq": h.Seq, "N": h.Seq - last})
 	}
 	var hash string
 	if err := s.r.QueryRowContext(ctx, `SELECT hash FROM audit WHERE id = ?`, h.Seq).Scan(&hash); errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sự kiện %d được ghi mốc không còn trong nhật ký / the anchored event %d is no longer in the log", h.Seq, h.Seq)
+		return l10n.New("queue.audit.anchorGone", l10n.Args{"Seq": h.Seq})
 	} else if err != nil {
 		return err
 	}
 	if hash != h.Hash {
-		return fmt.Errorf("sự kiện %d khác với mốc: nhật ký đã bị viết lại từ đó / event %d differs from the anchor: the log was rewritten from there on", h.Seq, h.Seq)
+		return l10n.New("queue.audit.rewritten", l10n.Args{"Seq": h.Seq})
 	}
 	return nil
 }

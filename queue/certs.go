@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Signing certificates (DESIGN.md §5: a batch is signed "by the approving supervisor's own
@@ -60,7 +62,7 @@ type SigningKey struct {
 }
 
 // ErrSignerCert matches every *SignerError.
-var ErrSignerCert = errors.New("the signing certificate does not belong to the approving supervisor")
+var ErrSignerCert = l10n.New("queue.signer")
 
 // SignerError refuses a signing certificate (no personal data: user names and the
 // certificate's fingerprint only).
@@ -71,7 +73,7 @@ type SignerError struct {
 	Reason string // "no_cert", "unbound", "other_user", "override_not_admin", "override_reason"
 }
 
-func (e *SignerError) Error() string { return e.Vi() + " / " + e.En() }
+func (e *SignerError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
 func (e *SignerError) Unwrap() error { return ErrSignerCert }
 
 func (e *SignerError) short() string {
@@ -81,45 +83,24 @@ func (e *SignerError) short() string {
 	return e.Key
 }
 
-// Vi is the Vietnamese message alone.
-func (e *SignerError) Vi() string {
+// Localize is the message in lang: why the certificate is refused and what to do.
+func (e *SignerError) Localize(lang string) string {
+	key := "queue.signer.unbound"
 	switch e.Reason {
-	case "no_cert":
-		return "không có chứng thư ký số để kiểm tra"
-	case "other_user":
-		return fmt.Sprintf("chứng thư ký số (khóa %s…) đã được đăng ký cho người dùng %s, không phải %s: không được ký thay người khác; hãy dùng chứng thư của chính mình", e.short(), e.Owner, e.User)
-	case "override_not_admin":
-		return fmt.Sprintf("chỉ người duyệt đồng thời là quản trị viên mới được ký bằng chứng thư chưa đăng ký (--override-signer); %s hãy nhờ quản trị viên đăng ký chứng thư: sohoa user cert add --username %s --cert TỆP.pem", e.User, e.User)
-	case "override_reason":
-		return fmt.Sprintf("ký bằng chứng thư chưa đăng ký cần ghi lý do (--override-signer \"lý do\", tối đa %d ký tự)", MaxOverrideReasonRunes)
+	case "no_cert", "other_user", "override_not_admin", "override_reason":
+		key = "queue.signer." + e.Reason
 	}
-	return fmt.Sprintf("chứng thư ký số (khóa %s…) chưa được đăng ký cho %s: quản trị viên đăng ký bằng sohoa user cert add --username %s --cert TỆP.pem (hoặc --p12 TỆP.p12), hoặc quản trị viên kiêm người duyệt ký với --override-signer \"lý do\"", e.short(), e.User, e.User)
-}
-
-// En is the English message alone.
-func (e *SignerError) En() string {
-	switch e.Reason {
-	case "no_cert":
-		return "no signing certificate to check"
-	case "other_user":
-		return fmt.Sprintf("the signing certificate (key %s…) is registered to user %s, not %s: nobody signs as someone else; use your own certificate", e.short(), e.Owner, e.User)
-	case "override_not_admin":
-		return fmt.Sprintf("only an approver who is also an administrator may sign with an unregistered certificate (--override-signer); %s, ask an administrator to register yours: sohoa user cert add --username %s --cert FILE.pem", e.User, e.User)
-	case "override_reason":
-		return fmt.Sprintf("signing with an unregistered certificate needs a reason (--override-signer \"reason\", at most %d characters)", MaxOverrideReasonRunes)
-	}
-	return fmt.Sprintf("the signing certificate (key %s…) is not registered to %s: an administrator registers it with sohoa user cert add --username %s --cert FILE.pem (or --p12 FILE.p12), or an approver who is an administrator signs with --override-signer \"reason\"", e.short(), e.User, e.User)
+	return l10n.T(lang, key, l10n.Args{"User": e.User, "Owner": e.Owner, "Key": e.short(), "Max": MaxOverrideReasonRunes})
 }
 
 // CertTakenError refuses to bind a key that is already bound to another account.
 type CertTakenError struct{ Owner string }
 
-func (e *CertTakenError) Error() string { return e.Vi() + " / " + e.En() }
-func (e *CertTakenError) Vi() string {
-	return fmt.Sprintf("khóa của chứng thư này đã được đăng ký cho %s: gỡ trước (sohoa user cert remove) rồi đăng ký lại", e.Owner)
-}
-func (e *CertTakenError) En() string {
-	return fmt.Sprintf("this certificate's key is already registered to %s: remove it first (sohoa user cert remove)", e.Owner)
+func (e *CertTakenError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
+
+// Localize is the message in lang.
+func (e *CertTakenError) Localize(lang string) string {
+	return l10n.T(lang, "queue.certTaken", l10n.Args{"Owner": e.Owner})
 }
 
 func userIDByName(q queryer, username string) (int64, error) {
@@ -188,7 +169,7 @@ func (s *Store) RemoveUserCert(ctx context.Context, actor User, username, finger
 	}
 	fp := strings.ToLower(strings.TrimSpace(fingerprint))
 	if len(fp) < 16 {
-		return &ReviewError{"cần ít nhất 16 chữ số hex của dấu vân tay chứng thư", "give at least 16 hex digits of the certificate's fingerprint"}
+		return l10n.New("queue.cert.shortFingerprint")
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		uid, err := userIDByName(tx, username)

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Double-blind keying (optional per batch). Two different clerks key every document of the
@@ -23,53 +25,44 @@ import (
 // Errors of double-blind keying. Each matches one of these sentinels; the messages hold no
 // personal values.
 var (
-	ErrNotDoubleBlind  = errors.New("this batch is not keyed double-blind")
-	ErrDoubleBlindOnly = errors.New("this batch is keyed double-blind: key through your own pass")
-	ErrPassesTaken     = errors.New("two other clerks already key this document")
-	ErrPassDone        = errors.New("your pass of this document is finished and cannot change")
-	ErrNoPass          = errors.New("you have no pass of this document")
-	ErrNotThirdPerson  = errors.New("a keyer of this document cannot decide its conflicts")
-	ErrNoConflict      = errors.New("no open conflict on this field")
-	ErrDoubleKeyOpen   = errors.New("double-blind keying is not finished")
-	ErrPassesStarted   = errors.New("keying passes have started: double-blind cannot be turned off")
+	ErrNotDoubleBlind  = l10n.New("queue.dk.notDoubleBlind")
+	ErrDoubleBlindOnly = l10n.New("queue.dk.doubleBlindOnly")
+	ErrPassesTaken     = l10n.New("queue.dk.passesTaken")
+	ErrPassDone        = l10n.New("queue.dk.passDone")
+	ErrNoPass          = l10n.New("queue.dk.noPass")
+	ErrNotThirdPerson  = l10n.New("queue.dk.notThirdPerson")
+	ErrNoConflict      = l10n.New("queue.dk.noConflict")
+	ErrDoubleKeyOpen   = l10n.New("queue.dk.open")
+	ErrPassesStarted   = l10n.New("queue.dk.passesStarted")
 )
 
-// DoubleKeyError is a double-blind keying error in both languages. It matches its sentinel
-// (errors.Is) and carries only counts and field keys.
+// DoubleKeyError is a double-blind keying error: its sentinel (matched with errors.Is) and a
+// detail with counts and field keys only.
 type DoubleKeyError struct {
 	Err    error
-	vi, en string
+	detail *l10n.Error // nil when the sentinel says it all
 }
 
-func (e *DoubleKeyError) Error() string { return e.vi + " / " + e.en }
+func (e *DoubleKeyError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
 
-// Vi is the Vietnamese message alone.
-func (e *DoubleKeyError) Vi() string { return e.vi }
-
-// En is the English message alone.
-func (e *DoubleKeyError) En() string { return e.en }
+// Localize is the message in lang.
+func (e *DoubleKeyError) Localize(lang string) string {
+	msg := l10n.Text(lang, e.Err)
+	if e.detail != nil {
+		msg += " (" + e.detail.Localize(lang) + ")"
+	}
+	return msg
+}
 
 func (e *DoubleKeyError) Unwrap() error { return e.Err }
 
-var dkVi = map[error]string{
-	ErrNotDoubleBlind:  "lô này không nhập hai lần độc lập",
-	ErrDoubleBlindOnly: "lô này nhập hai lần độc lập: hãy nhập vào lượt của mình",
-	ErrPassesTaken:     "hai nhân viên khác đã nhập hồ sơ này",
-	ErrPassDone:        "lượt nhập của bạn cho hồ sơ này đã xong, không sửa được nữa",
-	ErrNoPass:          "bạn chưa có lượt nhập nào cho hồ sơ này",
-	ErrNotThirdPerson:  "người đã nhập hồ sơ này không được quyết định chỗ lệch",
-	ErrNoConflict:      "trường này không có chỗ lệch cần quyết định",
-	ErrDoubleKeyOpen:   "chưa nhập xong hai lượt độc lập",
-	ErrPassesStarted:   "đã có lượt nhập: không tắt chế độ nhập hai lần được nữa",
-}
-
-func dkErr(sentinel error, detailVi, detailEn string) error {
-	vi, en := dkVi[sentinel], sentinel.Error()
-	if detailVi != "" {
-		vi += " (" + detailVi + ")"
-		en += " (" + detailEn + ")"
+// dkErr is sentinel with the detail key (and its values), "" for none.
+func dkErr(sentinel error, detail string, args ...l10n.Args) error {
+	e := &DoubleKeyError{Err: sentinel}
+	if detail != "" {
+		e.detail = l10n.New(detail, args...)
 	}
-	return &DoubleKeyError{Err: sentinel, vi: vi, en: en}
+	return e
 }
 
 // SetDoubleBlind turns double-blind keying on or off for a batch that is capturing or
@@ -100,7 +93,7 @@ func (s *Store) SetDoubleBlind(ctx context.Context, actor User, batchID string, 
 				return err
 			}
 			if n > 0 {
-				return dkErr(ErrPassesStarted, fmt.Sprintf("%d lượt", n), fmt.Sprintf("%d passes", n))
+				return dkErr(ErrPassesStarted, "queue.dk.passes", l10n.Args{"N": n})
 			}
 		}
 		if _, err := tx.Exec(`UPDATE batches SET double_blind = ?, updated_at = ? WHERE id = ?`, on, s.stamp(), full); err != nil {
@@ -144,7 +137,7 @@ func (s *Store) BlindFields(ctx context.Context, actor User, documentID int64) (
 		return nil, info, err
 	}
 	if !blind {
-		return nil, info, dkErr(ErrNotDoubleBlind, "", "")
+		return nil, info, dkErr(ErrNotDoubleBlind, "")
 	}
 	var passID int64
 	var done string
@@ -215,7 +208,7 @@ func blindDoc(tx *sql.Tx, documentID int64) (batchID string, err error) {
 		return "", err
 	}
 	if !blind {
-		return "", dkErr(ErrNotDoubleBlind, "", "")
+		return "", dkErr(ErrNotDoubleBlind, "")
 	}
 	if State(state) != StateCapturing && State(state) != StateKeying {
 		return "", fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
@@ -246,7 +239,7 @@ func (s *Store) KeyBlind(ctx context.Context, actor User, documentID int64, valu
 		}
 		info.Pass = pass
 		if done {
-			return dkErr(ErrPassDone, "", "")
+			return dkErr(ErrPassDone, "")
 		}
 		keys := make([]string, 0, len(values))
 		for k := range values {
@@ -287,7 +280,7 @@ func (s *Store) claimPass(tx *sql.Tx, actor User, documentID int64) (id int64, p
 	case 1:
 		pass = 2
 	default:
-		return 0, 0, false, dkErr(ErrPassesTaken, "", "")
+		return 0, 0, false, dkErr(ErrPassesTaken, "")
 	}
 	res, err := tx.Exec(`INSERT INTO key_passes(document_id, pass, user_id, started_at) VALUES (?,?,?,?)`, documentID, pass, actor.ID, s.stamp())
 	if err != nil {
@@ -324,13 +317,13 @@ func (s *Store) FinishBlind(ctx context.Context, actor User, documentID int64) (
 		var doneAt string
 		err := tx.QueryRow(`SELECT id, pass, done_at FROM key_passes WHERE document_id = ? AND user_id = ?`, documentID, actor.ID).Scan(&id, &pass, &doneAt)
 		if errors.Is(err, sql.ErrNoRows) {
-			return dkErr(ErrNoPass, "", "")
+			return dkErr(ErrNoPass, "")
 		}
 		if err != nil {
 			return err
 		}
 		if doneAt != "" {
-			return dkErr(ErrPassDone, "", "")
+			return dkErr(ErrPassDone, "")
 		}
 		if _, err := tx.Exec(`UPDATE key_passes SET done_at = ? WHERE id = ?`, s.stamp(), id); err != nil {
 			return err
@@ -498,14 +491,14 @@ func (s *Store) ResolveConflict(ctx context.Context, actor User, documentID int6
 			return err
 		}
 		if mine > 0 {
-			return dkErr(ErrNotThirdPerson, "", "")
+			return dkErr(ErrNotThirdPerson, "")
 		}
 		var open int
 		if err := tx.QueryRow(`SELECT count(*) FROM key_conflicts WHERE document_id = ? AND key = ? AND resolved_by IS NULL`, documentID, key).Scan(&open); err != nil {
 			return err
 		}
 		if open == 0 {
-			return dkErr(ErrNoConflict, "trường "+key, "field "+key)
+			return dkErr(ErrNoConflict, "queue.dk.field", l10n.Args{"Field": key})
 		}
 		vals, _, err := passValues(tx, documentID)
 		if err != nil {
@@ -583,9 +576,8 @@ func doubleKeyReady(tx *sql.Tx, batchID string) error {
 	if st.Ready() {
 		return nil
 	}
-	return dkErr(ErrDoubleKeyOpen,
-		fmt.Sprintf("%d/%d hồ sơ đủ hai lượt, %d chỗ lệch chưa quyết định", st.BothDone, st.Documents, st.OpenConflicts),
-		fmt.Sprintf("%d/%d documents keyed twice, %d conflicts undecided", st.BothDone, st.Documents, st.OpenConflicts))
+	return dkErr(ErrDoubleKeyOpen, "queue.dk.status",
+		l10n.Args{"Done": st.BothDone, "Docs": st.Documents, "Open": st.OpenConflicts})
 }
 
 // guardBlindSet refuses a keyed or corrected value written straight into the current values
@@ -603,5 +595,5 @@ func guardBlindSet(tx *sql.Tx, documentID int64, src FieldSource) error {
 	if err != nil || !blind || settled == 1 {
 		return err
 	}
-	return dkErr(ErrDoubleBlindOnly, "", "")
+	return dkErr(ErrDoubleBlindOnly, "")
 }

@@ -283,7 +283,7 @@ func TestDoubleBlindRules(t *testing.T) {
 		t.Fatalf("submit a switched batch without passes: %v", err)
 	}
 	var de *DoubleKeyError
-	if err := s.Transition(ctx, u["lan"], plain.ID, StateReview, ""); !errors.As(err, &de) || !strings.Contains(de.Vi(), "0/1 hồ sơ") {
+	if err := s.Transition(ctx, u["lan"], plain.ID, StateReview, ""); !errors.As(err, &de) || !strings.Contains(de.Localize("vi"), "0/1 hồ sơ") {
 		t.Fatalf("bilingual message: %v", err)
 	}
 	if err := s.SetDoubleBlind(ctx, u["lan"], plain.ID, false); err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // FieldSource says how a value came to be.
@@ -34,7 +36,7 @@ type FieldValue struct {
 }
 
 // ErrFieldsLocked: field values change only while the batch is capturing, keying or returned.
-var ErrFieldsLocked = errors.New("trường dữ liệu đã khóa: lô đang chờ duyệt hoặc đã duyệt / field values are locked: the batch is in review or approved")
+var ErrFieldsLocked = l10n.New("queue.fieldsLocked")
 
 // SetField records a new value for a field; the previous value stays in the history.
 // The audit event names the field, never its value. It refuses (ErrFieldsLocked) once the

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Sign-in throttle: after LockFreeAttempts failed sign-ins in a row, an account (or an
@@ -37,7 +39,7 @@ const (
 )
 
 // ErrLoginLocked is matched by a *LoginLockedError.
-var ErrLoginLocked = errors.New("đăng nhập tạm khóa / sign-in temporarily locked")
+var ErrLoginLocked = l10n.New("queue.loginLocked")
 
 // LoginLockedError: too many failed sign-ins; nothing is checked until Until.
 type LoginLockedError struct {
@@ -45,16 +47,11 @@ type LoginLockedError struct {
 	Wait  time.Duration // from the refused attempt to Until
 }
 
-func (e *LoginLockedError) Error() string { return e.Vi() + " / " + e.En() }
+func (e *LoginLockedError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
 
-// Vi is the Vietnamese message alone.
-func (e *LoginLockedError) Vi() string {
-	return fmt.Sprintf("đăng nhập sai quá nhiều lần: tạm khóa, hãy thử lại sau %s (hoặc nhờ quản trị viên mở khóa)", WaitText(e.Wait, "vi"))
-}
-
-// En is the English message alone.
-func (e *LoginLockedError) En() string {
-	return fmt.Sprintf("too many failed sign-ins: locked, try again in %s (or ask an administrator to unlock)", WaitText(e.Wait, "en"))
+// Localize is the message in lang, with how long the lock lasts.
+func (e *LoginLockedError) Localize(lang string) string {
+	return l10n.T(lang, "queue.loginLocked.wait", l10n.Args{"Wait": WaitText(e.Wait, lang)})
 }
 
 func (e *LoginLockedError) Unwrap() error { return ErrLoginLocked }
@@ -66,16 +63,9 @@ func WaitText(d time.Duration, lang string) string {
 		secs = 1
 	}
 	if secs < 120 {
-		if lang == "en" {
-			return fmt.Sprintf("%d s", secs)
-		}
-		return fmt.Sprintf("%d giây", secs)
+		return l10n.T(lang, "queue.wait.seconds", l10n.Args{"N": secs})
 	}
-	mins := (secs + 59) / 60
-	if lang == "en" {
-		return fmt.Sprintf("%d min", mins)
-	}
-	return fmt.Sprintf("%d phút", mins)
+	return l10n.T(lang, "queue.wait.minutes", l10n.Args{"N": (secs + 59) / 60})
 }
 
 // lockDelay is the lock after the n-th failure in a row.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // The office of a batch (DESIGN.md §3) is the code of the archive office whose records it
@@ -53,45 +55,25 @@ type OfficeError struct {
 	Reason string // "missing", "invalid" or "other"
 }
 
-func (e *OfficeError) Error() string { return e.Vi() + " / " + e.En() }
+func (e *OfficeError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
 
-// Vi is the Vietnamese message alone.
-func (e *OfficeError) Vi() string {
-	fix := "quản trị viên đặt mã đơn vị cho lô: sohoa batch office --batch LÔ MÃ (hoặc “Đổi đơn vị” trong danh sách lô)"
-	switch e.Reason {
-	case "invalid":
-		return fmt.Sprintf("mã đơn vị %q của lô “%s” không hợp lệ (1-64 ký tự A-Z, 0-9, '.', '-', '_'): %s", e.Office, e.Batch, fix)
-	case "other":
-		return fmt.Sprintf("lô “%s” thuộc đơn vị %s, máy trạm đã đăng ký cho đơn vị %s nên lô không được nhập liệu hay ký: %s", e.Batch, e.Office, e.Want, fix)
+// Localize is the message in lang: what stops the batch and how an administrator fixes it.
+func (e *OfficeError) Localize(lang string) string {
+	key := "queue.office.missing"
+	switch {
+	case e.Reason == "invalid" || e.Reason == "other":
+		key = "queue.office." + e.Reason
+	case e.Want == "":
+		key = "queue.office.missingNoDefault"
 	}
-	if e.Want != "" {
-		return fmt.Sprintf("lô “%s” chưa có mã đơn vị (máy trạm thuộc đơn vị %s): %s", e.Batch, e.Want, fix)
-	}
-	return fmt.Sprintf("lô “%s” chưa có mã đơn vị: %s; hoặc đặt đơn vị mặc định: sohoa settings office MÃ", e.Batch, fix)
-}
-
-// En is the English message alone.
-func (e *OfficeError) En() string {
-	fix := "an administrator sets the batch's office: sohoa batch office --batch BATCH CODE (or “Change office” in the batch list)"
-	switch e.Reason {
-	case "invalid":
-		return fmt.Sprintf("office code %q of batch “%s” is not valid (1-64 of A-Z, 0-9, '.', '-', '_'): %s", e.Office, e.Batch, fix)
-	case "other":
-		return fmt.Sprintf("batch “%s” belongs to office %s but this workstation is enrolled for office %s, so it cannot be keyed or signed: %s", e.Batch, e.Office, e.Want, fix)
-	}
-	if e.Want != "" {
-		return fmt.Sprintf("batch “%s” has no office code (this workstation is office %s): %s", e.Batch, e.Want, fix)
-	}
-	return fmt.Sprintf("batch “%s” has no office code: %s; or set the default office: sohoa settings office CODE", e.Batch, fix)
+	return l10n.T(lang, key, l10n.Args{"Batch": e.Batch, "Office": e.Office, "Want": e.Want, "Fix": l10n.T(lang, "queue.office.fix")})
 }
 
 // ErrBadOffice refuses an office code that does not have the right shape.
-var ErrBadOffice = &ReviewError{"mã đơn vị không hợp lệ: dùng 1-64 ký tự A-Z, a-z, 0-9, '.', '-', '_' (ví dụ HN-01)",
-	"invalid office code: use 1-64 of A-Z, a-z, 0-9, '.', '-', '_' (e.g. HN-01)"}
+var ErrBadOffice = l10n.New("queue.office.bad")
 
 // ErrOfficeSigned refuses an office change of a signed or synced batch.
-var ErrOfficeSigned = &ReviewError{"lô đã ký: không đổi được mã đơn vị nữa (trả lại lô để ký lại)",
-	"the batch is signed: its office can no longer change (return it to sign again)"}
+var ErrOfficeSigned = l10n.New("queue.office.signed")
 
 func settingTx(q queryer, key string) (string, error) {
 	var v string

@@ -64,7 +64,7 @@ func TestOfficeRules(t *testing.T) {
 	}
 	_, err = s.Submit(ctx, f.clerk, other.ID, f.check, true)
 	if !errors.As(err, &oe) || oe.Reason != "other" || oe.Office != "HCM-02" || oe.Want != "HN-01" ||
-		!strings.Contains(oe.Vi(), "HCM-02") || !strings.Contains(oe.En(), "enrolled for office HN-01") {
+		!strings.Contains(oe.Localize("vi"), "HCM-02") || !strings.Contains(oe.Localize("en"), "enrolled for office HN-01") {
 		t.Fatalf("submit of another office's batch: %v", err)
 	}
 	if err := s.SetField(ctx, f.clerk, otherDoc.ID, "so", "1", SourceKeyed, 1); !errors.As(err, &oe) {

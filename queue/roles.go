@@ -3,8 +3,8 @@ package queue
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Action is something a user may be allowed to do. Every permission check in the core names
@@ -77,30 +77,17 @@ type PermissionError struct {
 	Action Action
 }
 
-func (e *PermissionError) Error() string {
-	return fmt.Sprintf("vai trò của %s không được phép: %s / %s's role does not allow: %s", e.User, actionVi[e.Action], e.User, actionEn[e.Action])
-}
+func (e *PermissionError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
 
-// Vi is the Vietnamese message alone.
-func (e *PermissionError) Vi() string {
-	return fmt.Sprintf("vai trò của %s không được phép: %s", e.User, actionVi[e.Action])
+// Localize is the message in lang.
+func (e *PermissionError) Localize(lang string) string {
+	return l10n.T(lang, "queue.permission", l10n.Args{"User": e.User, "Action": e.Action.Localize(lang)})
 }
 
 func (e *PermissionError) Unwrap() error { return ErrNotPermitted }
 
-var actionVi = map[Action]string{
-	ActionCreateBatch: "tạo lô", ActionCapture: "nhập/quét tài liệu", ActionKey: "nhập/sửa trường",
-	ActionSubmit: "gửi duyệt", ActionReview: "duyệt, trả lại", ActionSign: "ký số",
-	ActionManageUsers: "quản lý người dùng", ActionManageTypes: "quản lý loại hồ sơ",
-	ActionManageSettings: "cài đặt máy chủ, chứng thư ký số", ActionSync: "đồng bộ",
-}
-
-var actionEn = map[Action]string{
-	ActionCreateBatch: "create batches", ActionCapture: "import or scan documents", ActionKey: "key or correct fields",
-	ActionSubmit: "submit for review", ActionReview: "review, approve or return", ActionSign: "sign",
-	ActionManageUsers: "manage users", ActionManageTypes: "manage record types",
-	ActionManageSettings: "set the server address or signing certificates", ActionSync: "sync",
-}
+// Localize names the action for people, in lang ("ký số", "sign").
+func (a Action) Localize(lang string) string { return l10n.T(lang, "queue.action."+string(a)) }
 
 // Require returns a *PermissionError unless u may perform a.
 func Require(u User, a Action) error {
@@ -111,7 +98,7 @@ func Require(u User, a Action) error {
 }
 
 // ErrFourEyes is matched by a FourEyesError: the reviewer took part in the batch's capture or keying.
-var ErrFourEyes = errors.New("four-eyes rule: you cannot approve or sign a batch you worked on")
+var ErrFourEyes = l10n.New("queue.fourEyes")
 
 // FourEyesError says why a supervisor may not approve or sign a batch (no personal values).
 type FourEyesError struct {
@@ -119,28 +106,16 @@ type FourEyesError struct {
 	Reason string // "keyed", "documents" or "not_approver"
 }
 
-func (e *FourEyesError) Error() string { return e.Vi() + " / " + e.En() }
+func (e *FourEyesError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
 
-// Vi is the Vietnamese message alone.
-func (e *FourEyesError) Vi() string {
+// Localize is the message in lang.
+func (e *FourEyesError) Localize(lang string) string {
+	key := "queue.fourEyes.keyed"
 	switch e.Reason {
-	case "not_approver":
-		return fmt.Sprintf("nguyên tắc bốn mắt: %s không phải người đã duyệt lô này nên không được ký", e.User)
-	case "documents":
-		return fmt.Sprintf("nguyên tắc bốn mắt: %s đã nhập hoặc sửa tài liệu trong lô này nên không được duyệt hay ký", e.User)
+	case "not_approver", "documents":
+		key = "queue.fourEyes." + e.Reason
 	}
-	return fmt.Sprintf("nguyên tắc bốn mắt: %s đã nhập hoặc sửa trường trong lô này nên không được duyệt hay ký", e.User)
-}
-
-// En is the English message alone.
-func (e *FourEyesError) En() string {
-	switch e.Reason {
-	case "not_approver":
-		return fmt.Sprintf("four-eyes rule: %s did not approve this batch, so may not sign it", e.User)
-	case "documents":
-		return fmt.Sprintf("four-eyes rule: %s imported or edited documents of this batch, so may not approve or sign it", e.User)
-	}
-	return fmt.Sprintf("four-eyes rule: %s keyed or corrected fields of this batch, so may not approve or sign it", e.User)
+	return l10n.T(lang, key, l10n.Args{"User": e.User})
 }
 
 func (e *FourEyesError) Unwrap() error { return ErrFourEyes }

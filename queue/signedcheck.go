@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Signed batches against the store: what was signed is the reference; the rows must agree.
@@ -50,10 +52,10 @@ type SignatureChecker interface {
 func (s *Store) SetSignatureChecker(c SignatureChecker) { s.checker = c }
 
 // ErrSignedUnchecked: the batch is signed but no SignatureChecker is set to compare it.
-var ErrSignedUnchecked = errors.New("lô đã ký nhưng không kiểm tra được với bản đã ký / the batch is signed but cannot be checked against what was signed")
+var ErrSignedUnchecked = l10n.New("queue.signedUnchecked")
 
 // ErrSignedMismatch is matched by a *SignedMismatchError.
-var ErrSignedMismatch = errors.New("dữ liệu khác với bản đã ký / the data differs from what was signed")
+var ErrSignedMismatch = l10n.New("queue.signedMismatch")
 
 // SignedMismatchError lists how a signed batch's rows differ from what was signed. It names
 // documents and field keys, never values.
@@ -63,8 +65,13 @@ type SignedMismatchError struct {
 }
 
 func (e *SignedMismatchError) Error() string {
-	return fmt.Sprintf("lô %s: dữ liệu khác với bản đã ký / batch %s: the data differs from what was signed: %s",
-		e.BatchID, e.BatchID, strings.Join(e.Problems, "; "))
+	return l10n.Both("queue.signedMismatch.batch", l10n.Args{"Batch": e.BatchID}) + ": " + strings.Join(e.Problems, "; ")
+}
+
+// Localize is the message in lang; the problems (document numbers and field keys, in
+// English) follow it as they are.
+func (e *SignedMismatchError) Localize(lang string) string {
+	return l10n.T(lang, "queue.signedMismatch.batch", l10n.Args{"Batch": e.BatchID}) + ": " + strings.Join(e.Problems, "; ")
 }
 
 func (e *SignedMismatchError) Unwrap() error { return ErrSignedMismatch }

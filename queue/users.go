@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Role is what a user may do.
@@ -49,20 +51,19 @@ func (u User) Has(r Role) bool { return slices.Contains(u.Roles, r) }
 
 // Errors about users. They never contain a password.
 var (
-	ErrBadLogin     = errors.New("wrong user name or password")
-	ErrUserExists   = errors.New("user name already taken")
-	ErrWeakPassword = errors.New("password too short: use at least 8 characters")
-	ErrBadUsername  = errors.New("user name must be 2-64 letters, digits, '.', '-' or '_'")
-	ErrNotPermitted = errors.New("not permitted for this user's role")
-	ErrNoUsers      = errors.New("no users yet")
-	ErrUserNotFound = errors.New("no such user")
-	ErrUserDisabled = errors.New("user is disabled")
+	ErrBadLogin     = l10n.New("queue.badLogin")
+	ErrUserExists   = l10n.New("queue.userExists")
+	ErrWeakPassword = l10n.New("queue.weakPassword")
+	ErrBadUsername  = l10n.New("queue.badUsername")
+	ErrNotPermitted = l10n.New("queue.notPermitted")
+	ErrNoUsers      = l10n.New("queue.noUsers")
+	ErrUserNotFound = l10n.New("queue.userNotFound")
+	ErrUserDisabled = l10n.New("queue.userDisabled")
 	// ErrUserTampered: the account's record (roles, password hash or status) does not carry
 	// the workstation's seal: it was changed outside SoHoa. Sign-in is refused until an
 	// administrator looks at it (sohoa audit --verify) and sets the roles again.
-	ErrUserTampered = errors.New("tài khoản này đã bị sửa ngoài SoHoa (vai trò, mật khẩu hoặc trạng thái); quản trị viên cần kiểm tra bằng `sohoa audit --verify` / " +
-		"this account was changed outside SoHoa (roles, password or status); an administrator must check it with `sohoa audit --verify`")
-	ErrLastAdmin = errors.New("phải còn ít nhất một quản trị viên đang hoạt động / at least one active administrator must remain")
+	ErrUserTampered = l10n.New("queue.userTampered")
+	ErrLastAdmin    = l10n.New("queue.lastAdmin")
 )
 
 // argon2id parameters: OWASP's minimum for argon2id (19 MiB, t=2, p=1).
@@ -483,7 +484,7 @@ func (s *Store) SetDisabled(ctx context.Context, actor User, username string, di
 		action, flag := "user.enable", 0
 		if disabled {
 			if u.ID == actor.ID {
-				return errors.New("không thể tự khóa tài khoản của mình / you cannot disable your own account")
+				return l10n.New("queue.disableSelf")
 			}
 			if u.Has(RoleAdmin) {
 				if n, err := activeAdminsBut(tx, u.ID); err != nil {

@@ -5,6 +5,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Suspicious values. OCR can be confident and wrong: "N®" for "Nữ", "Huong" for "Hương",
@@ -28,18 +30,18 @@ type Suspicion struct {
 func Suspicious(f Field, v string) []Suspicion {
 	rs := []rune(norm.NFC.String(v))
 	var out []Suspicion
-	add := func(code string, i, j int, vi, en string) {
-		out = append(out, Suspicion{Code: code, Start: i, End: j, Vi: vi, En: en})
+	// add marks runes [i, j) with code; msg names its catalogue message "records."+msg.
+	add := func(code string, i, j int, msg string) {
+		key := "records." + msg
+		out = append(out, Suspicion{Code: code, Start: i, End: j, Vi: l10n.T(l10n.Vi, key), En: l10n.T(l10n.En, key)})
 	}
-	odd := func(i int) {
-		add("suspicious.chars", i, i+1, "có ký tự lạ, không thuộc bảng chữ của trường này", "has a character that does not belong in this field")
-	}
+	odd := func(i int) { add("suspicious.chars", i, i+1, "suspicious.chars") }
 	switch f.Type {
 	case TypeName:
 		for i, r := range rs {
 			switch {
 			case unicode.IsDigit(r):
-				add("suspicious.name_digits", i, i+1, "có chữ số trong tên", "has a digit in a name")
+				add("suspicious.name_digits", i, i+1, "suspicious.nameDigits")
 			case !nameRune(r):
 				odd(i)
 			}
@@ -50,8 +52,7 @@ func Suspicious(f Field, v string) []Suspicion {
 				continue // already marked
 			}
 			if !ValidSyllable(word) {
-				add("suspicious.syllable", w[0], w[1], "có chữ không phải âm tiết tiếng Việt (thiếu dấu hoặc đọc sai?)",
-					"has a word that is not a Vietnamese syllable (missing marks or misread?)")
+				add("suspicious.syllable", w[0], w[1], "suspicious.syllable")
 			}
 		}
 	case TypePersonalID, TypeNumber:
@@ -60,7 +61,7 @@ func Suspicious(f Field, v string) []Suspicion {
 			case r >= '0' && r <= '9', r == ' ':
 			case f.Type == TypeNumber && strings.ContainsRune(".,-+()", r):
 			case unicode.IsLetter(r):
-				add("suspicious.id_letters", i, i+1, "có chữ cái trong ô chỉ gồm chữ số", "has a letter where only digits belong")
+				add("suspicious.id_letters", i, i+1, "suspicious.idLetters")
 			default:
 				odd(i)
 			}
@@ -74,7 +75,7 @@ func Suspicious(f Field, v string) []Suspicion {
 			switch {
 			case r >= '0' && r <= '9', strings.ContainsRune("/.- ", r):
 			case unicode.IsLetter(r):
-				add("suspicious.id_letters", i, i+1, "có chữ cái trong ngày tháng", "has a letter in a date")
+				add("suspicious.id_letters", i, i+1, "suspicious.dateLetters")
 			default:
 				odd(i)
 			}

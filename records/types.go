@@ -2,7 +2,6 @@ package records
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/sohoa/sohoa/assets"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // FieldType is the kind of value a field holds; it decides normalisation and validation.
@@ -175,7 +176,7 @@ func (rt *RecordType) tableCell(k string) (Table, int, string, bool) {
 var keyRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 // ErrSchema reports an invalid record type file.
-var ErrSchema = errors.New("invalid record type / loại hồ sơ không hợp lệ")
+var ErrSchema = l10n.New("records.schema")
 
 func schemaErr(file, where, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s: %s", ErrSchema, file, where, fmt.Sprintf(format, args...))

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Severity says what a problem blocks.
@@ -28,6 +30,14 @@ type Problem struct {
 }
 
 func (p Problem) String() string { return fmt.Sprintf("%s %s: %s / %s", p.Severity, p.Key, p.Vi, p.En) }
+
+// Localize is the problem's message in lang (Vi or En).
+func (p Problem) Localize(lang string) string {
+	if l10n.Lang(lang) == l10n.En {
+		return p.En
+	}
+	return p.Vi
+}
 
 // Validate checks the values of one document (field key → value, as stored) against rt:
 // each field on its own, then the cross-field rules. now is the reference for "not in the
@@ -85,6 +95,27 @@ func prob(key string, sev Severity, code, vi, en string) Problem {
 	return Problem{Key: key, Keys: []string{key}, Severity: sev, Code: code, Vi: vi, En: en}
 }
 
+// fieldProb is the problem of field f whose message is the catalogue entry "records."+msg;
+// {{.Label}} is the field's label in each language.
+func fieldProb(f Field, sev Severity, code, msg string, args ...l10n.Args) []Problem {
+	vi, en := texts("records."+msg, f.LabelVi, f.LabelEn, args...)
+	return []Problem{prob(f.Key, sev, code, vi, en)}
+}
+
+// texts renders key in both languages with Label set to labelVi and labelEn.
+func texts(key, labelVi, labelEn string, args ...l10n.Args) (vi, en string) {
+	with := func(label string) l10n.Args {
+		a := l10n.Args{"Label": label}
+		if len(args) > 0 {
+			for k, v := range args[0] {
+				a[k] = v
+			}
+		}
+		return a
+	}
+	return l10n.T(l10n.Vi, key, with(labelVi)), l10n.T(l10n.En, key, with(labelEn))
+}
+
 // validateField checks one value on its own: its type's rules, then what looks suspicious
 // in it (Suspicious) as a warning, whatever its confidence.
 func validateField(f Field, raw string, now time.Time) []Problem {
@@ -97,10 +128,9 @@ func validateField(f Field, raw string, now time.Time) []Problem {
 
 func typeProblems(f Field, raw string, now time.Time) []Problem {
 	v := Normalize(f, raw)
-	k := f.Key
 	if v == "" {
 		if f.Required {
-			return []Problem{prob(k, SeverityError, "required", "Thiếu trường bắt buộc: "+f.LabelVi, "Required field is empty: "+f.LabelEn)}
+			return fieldProb(f, SeverityError, "required", "required")
 		}
 		return nil
 	}
@@ -108,42 +138,42 @@ func typeProblems(f Field, raw string, now time.Time) []Problem {
 	case TypeDate:
 		t, err := ParseDate(raw)
 		if err != nil {
-			return []Problem{prob(k, SeverityError, "date.invalid", f.LabelVi+": ngày không hợp lệ (dd/mm/yyyy)", f.LabelEn+": not a valid date (dd/mm/yyyy)")}
+			return fieldProb(f, SeverityError, "date.invalid", "date.invalid")
 		}
 		if t.After(now) {
-			return []Problem{prob(k, SeverityError, "date.future", f.LabelVi+": ngày ở tương lai", f.LabelEn+": date is in the future")}
+			return fieldProb(f, SeverityError, "date.future", "date.future")
 		}
 		if t.Year() < 1880 {
-			return []Problem{prob(k, SeverityWarning, "date.old", f.LabelVi+": năm quá xa, hãy kiểm tra", f.LabelEn+": year is very early, please check")}
+			return fieldProb(f, SeverityWarning, "date.old", "date.old")
 		}
 	case TypePersonalID:
 		return validateID(f, v)
 	case TypeNumber:
 		if f.Validation.Digits > 0 && len(v) != f.Validation.Digits {
-			return []Problem{prob(k, SeverityError, "number.digits", fmt.Sprintf("%s: cần đúng %d chữ số", f.LabelVi, f.Validation.Digits), fmt.Sprintf("%s: must have exactly %d digits", f.LabelEn, f.Validation.Digits))}
+			return fieldProb(f, SeverityError, "number.digits", "number.digits", l10n.Args{"N": f.Validation.Digits})
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			if f.Validation.Min != 0 || f.Validation.MaxCurrentYear {
-				return []Problem{prob(k, SeverityError, "number.invalid", f.LabelVi+": không phải số", f.LabelEn+": not a number")}
+				return fieldProb(f, SeverityError, "number.invalid", "number.invalid")
 			}
 			return nil
 		}
 		if f.Validation.Min != 0 && n < f.Validation.Min {
-			return []Problem{prob(k, SeverityError, "number.min", fmt.Sprintf("%s: nhỏ hơn %d", f.LabelVi, f.Validation.Min), fmt.Sprintf("%s: below %d", f.LabelEn, f.Validation.Min))}
+			return fieldProb(f, SeverityError, "number.min", "number.min", l10n.Args{"N": f.Validation.Min})
 		}
 		if f.Validation.MaxCurrentYear && n > now.Year() {
-			return []Problem{prob(k, SeverityError, "number.future_year", f.LabelVi+": năm ở tương lai", f.LabelEn+": year is in the future")}
+			return fieldProb(f, SeverityError, "number.future_year", "number.futureYear")
 		}
 	case TypeCatalog:
 		c, ok := snapCatalog(List(f.Catalog), v)
 		if !ok {
-			return []Problem{prob(k, SeverityWarning, "catalog.unknown", f.LabelVi+": giá trị không có trong danh mục", f.LabelEn+": value is not in the catalogue")}
+			return fieldProb(f, SeverityWarning, "catalog.unknown", "catalog.unknown")
 		}
 		if c != strings.TrimSpace(norm.NFC.String(raw)) {
 			// "nu" for "Nữ": close to a catalogue value, but only the clerk's choice replaces
 			// what was typed or read.
-			return []Problem{prob(k, SeverityWarning, "catalog.spelling", f.LabelVi+": chưa viết đúng như trong danh mục (chọn một gợi ý)", f.LabelEn+": not written as in the catalogue (choose a suggestion)")}
+			return fieldProb(f, SeverityWarning, "catalog.spelling", "catalog.spelling")
 		}
 	case TypeAdminUnit:
 		au, err := Catalog()
@@ -152,39 +182,38 @@ func typeProblems(f Field, raw string, now time.Time) []Problem {
 		}
 		p, old, ok := au.ProvinceIn(v)
 		if !ok {
-			return []Problem{prob(k, SeverityWarning, "admin.province_unknown", f.LabelVi+": không nhận ra tỉnh/thành phố ở cuối địa chỉ", f.LabelEn+": no known province at the end of the address")}
+			return fieldProb(f, SeverityWarning, "admin.province_unknown", "admin.provinceUnknown")
 		}
 		if old != "" {
-			return []Problem{prob(k, SeverityWarning, "admin.old_province", f.LabelVi+": dùng tên tỉnh trước 01/7/2025, nay thuộc "+p.FullName(), f.LabelEn+": uses a province name from before 1 July 2025, now part of "+p.FullName())}
+			return fieldProb(f, SeverityWarning, "admin.old_province", "admin.oldProvince", l10n.Args{"Province": p.FullName()})
 		}
 	case TypeText:
 		if f.OCR.re != nil && !f.OCR.re.MatchString(v) {
-			return []Problem{prob(k, SeverityWarning, "text.pattern", f.LabelVi+": không đúng định dạng thường gặp", f.LabelEn+": does not have the usual format")}
+			return fieldProb(f, SeverityWarning, "text.pattern", "text.pattern")
 		}
 	}
 	return nil
 }
 
 func validateID(f Field, v string) []Problem {
-	k := f.Key
 	switch len(v) {
 	case 12:
 		au, err := Catalog()
 		if err == nil {
 			if _, ok := au.CCCDCodes[v[:3]]; !ok {
-				return []Problem{prob(k, SeverityError, "id.province", f.LabelVi+": mã tỉnh (3 số đầu) không tồn tại", f.LabelEn+": province code (first 3 digits) does not exist")}
+				return fieldProb(f, SeverityError, "id.province", "id.province")
 			}
 		}
 		if v[3] > '5' {
-			return []Problem{prob(k, SeverityError, "id.century", f.LabelVi+": số thứ 4 (thế kỷ, giới tính) không hợp lệ", f.LabelEn+": 4th digit (century and sex) is not valid")}
+			return fieldProb(f, SeverityError, "id.century", "id.century")
 		}
 	case 9:
 		if !f.Validation.AllowCMND9 {
-			return []Problem{prob(k, SeverityError, "id.cmnd9", f.LabelVi+": cần số định danh 12 số (không dùng CMND 9 số)", f.LabelEn+": a 12-digit personal ID is required (not a 9-digit ID card)")}
+			return fieldProb(f, SeverityError, "id.cmnd9", "id.cmnd9Refused")
 		}
-		return []Problem{prob(k, SeverityWarning, "id.cmnd9", f.LabelVi+": số CMND 9 số cũ, hãy kiểm tra", f.LabelEn+": old 9-digit ID card number, please check")}
+		return fieldProb(f, SeverityWarning, "id.cmnd9", "id.cmnd9")
 	default:
-		return []Problem{prob(k, SeverityError, "id.length", f.LabelVi+": số định danh phải có 12 chữ số", f.LabelEn+": a personal ID number has 12 digits")}
+		return fieldProb(f, SeverityError, "id.length", "id.length")
 	}
 	return nil
 }
@@ -200,10 +229,11 @@ func fieldLabel(rt *RecordType, key string, vi bool) string {
 		l = f.LabelVi
 	}
 	if _, n, _, cell := rt.tableCell(key); cell {
+		lang := l10n.En
 		if vi {
-			return fmt.Sprintf("%s (STT %d)", l, n)
+			lang = l10n.Vi
 		}
-		return fmt.Sprintf("%s (row %d)", l, n)
+		return l10n.T(lang, "records.label.row", l10n.Args{"Label": l, "N": n})
 	}
 	return l
 }
@@ -220,31 +250,46 @@ func runCheck(rt *RecordType, ch Check, prefix string, values map[string]string)
 		t, err := ParseDate(values[k])
 		return t, err == nil
 	}
-	mk := func(sev Severity, code, vi, en string) []Problem {
+	// mk is the problem with the catalogue message "records."+msg: {{.A}} and {{.B}} are
+	// the first two fields' labels.
+	mk := func(sev Severity, code, msg string, args ...l10n.Args) []Problem {
 		key := keys[len(keys)-1]
 		if ch.Kind == "id_matches" {
 			key = keys[0]
 		}
-		return []Problem{{Key: key, Keys: keys, Severity: sev, Code: code, Vi: vi, En: en}}
+		with := func(labels []string) l10n.Args {
+			a := l10n.Args{"A": labels[0], "B": ""}
+			if len(labels) > 1 {
+				a["B"] = labels[1]
+			}
+			if len(args) > 0 {
+				for k, v := range args[0] {
+					a[k] = v
+				}
+			}
+			return a
+		}
+		key2 := "records." + msg
+		return []Problem{{Key: key, Keys: keys, Severity: sev, Code: code, Vi: l10n.T(l10n.Vi, key2, with(vi)), En: l10n.T(l10n.En, key2, with(en))}}
 	}
 	switch ch.Kind {
 	case "before":
 		a, ok1 := date(keys[0])
 		b, ok2 := date(keys[1])
 		if ok1 && ok2 && a.After(b) {
-			return mk(SeverityError, "cross.order", fmt.Sprintf("%s sau %s", vi[0], vi[1]), fmt.Sprintf("%s is after %s", en[0], en[1]))
+			return mk(SeverityError, "cross.order", "cross.before")
 		}
 	case "year_before":
 		y, err := strconv.Atoi(NormalizeDigits(values[keys[0]]))
 		b, ok := date(keys[1])
 		if err == nil && ok && y > b.Year() {
-			return mk(SeverityError, "cross.order", fmt.Sprintf("%s sau năm của %s", vi[0], vi[1]), fmt.Sprintf("%s is after the year of %s", en[0], en[1]))
+			return mk(SeverityError, "cross.order", "cross.yearBefore")
 		}
 	case "min_age":
 		a, ok1 := date(keys[0])
 		b, ok2 := date(keys[1])
 		if ok1 && ok2 && !a.After(b) && a.AddDate(ch.Years, 0, 0).After(b) {
-			return mk(SeverityWarning, "cross.min_age", fmt.Sprintf("%s: chưa đủ %d tuổi vào %s", vi[0], ch.Years, vi[1]), fmt.Sprintf("%s: younger than %d on %s", en[0], ch.Years, en[1]))
+			return mk(SeverityWarning, "cross.min_age", "cross.minAge", l10n.Args{"Years": ch.Years})
 		}
 	case "id_matches":
 		id := NormalizeDigits(values[keys[0]])
@@ -258,7 +303,7 @@ func runCheck(rt *RecordType, ch Check, prefix string, values map[string]string)
 		if b, ok := date(keys[1]); ok {
 			yy, _ := strconv.Atoi(id[4:6])
 			if b.Year() != century+yy {
-				out = append(out, mk(SeverityError, "id.birth_year", fmt.Sprintf("%s không khớp năm của %s", vi[0], vi[1]), fmt.Sprintf("%s does not match the year of %s", en[0], en[1]))...)
+				out = append(out, mk(SeverityError, "id.birth_year", "id.birthYear")...)
 			}
 		}
 		gender := ch.Gender
@@ -267,7 +312,7 @@ func runCheck(rt *RecordType, ch Check, prefix string, values map[string]string)
 		}
 		if gender == "Nam" || gender == "Nữ" {
 			if (gender == "Nam") != male {
-				out = append(out, mk(SeverityError, "id.gender", fmt.Sprintf("%s không khớp giới tính", vi[0]), fmt.Sprintf("%s does not match the sex", en[0]))...)
+				out = append(out, mk(SeverityError, "id.gender", "id.gender")...)
 			}
 		}
 		return out

@@ -3,6 +3,8 @@ package sign
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Change is one difference between a signature's signed revision and the file as a viewer
@@ -54,35 +56,34 @@ const (
 	WhatFile        = "file structure"
 )
 
-var whatVI = map[string]string{
-	WhatCatalog:     "danh mục tài liệu",
-	WhatInfo:        "thông tin tài liệu",
-	WhatMetadata:    "siêu dữ liệu",
-	WhatEncryption:  "mã hoá",
-	WhatPageTree:    "cây trang",
-	WhatPages:       "các trang",
-	WhatPage:        "trang",
-	WhatContent:     "nội dung trang",
-	WhatResources:   "tài nguyên trang",
-	WhatFont:        "phông chữ",
-	WhatXObject:     "đối tượng hình (XObject)",
-	WhatAnnotation:  "chú thích",
-	WhatFormField:   "trường biểu mẫu",
-	WhatForm:        "biểu mẫu",
-	WhatSignature:   "chữ ký",
-	WhatAction:      "hành động",
-	WhatJavaScript:  "JavaScript",
-	WhatNames:       "cây tên",
-	WhatAttachment:  "tệp đính kèm",
-	WhatDSS:         "dữ liệu kiểm tra (DSS)",
-	WhatOutline:     "mục lục",
-	WhatStructure:   "cây cấu trúc",
-	WhatPermissions: "quyền hạn",
-	WhatOther:       "dữ liệu tài liệu",
-	WhatFile:        "cấu trúc tệp",
+// whatKey names the catalogue entry ("sign.what.<id>") of each kind of object.
+var whatKey = map[string]string{
+	WhatCatalog:     "catalog",
+	WhatInfo:        "info",
+	WhatMetadata:    "metadata",
+	WhatEncryption:  "encryption",
+	WhatPageTree:    "pageTree",
+	WhatPages:       "pages",
+	WhatPage:        "page",
+	WhatContent:     "content",
+	WhatResources:   "resources",
+	WhatFont:        "font",
+	WhatXObject:     "xobject",
+	WhatAnnotation:  "annotation",
+	WhatFormField:   "formField",
+	WhatForm:        "form",
+	WhatSignature:   "signature",
+	WhatAction:      "action",
+	WhatJavaScript:  "javascript",
+	WhatNames:       "names",
+	WhatAttachment:  "attachment",
+	WhatDSS:         "dss",
+	WhatOutline:     "outline",
+	WhatStructure:   "structure",
+	WhatPermissions: "permissions",
+	WhatOther:       "other",
+	WhatFile:        "file",
 }
-
-var actionVI = map[string]string{"changed": "bị thay đổi", "added": "được thêm", "removed": "bị xoá"}
 
 // structural anomalies: Detail holds one of these, possibly followed by ": " and more.
 const (
@@ -97,106 +98,105 @@ const (
 	detailComplex    = "a document too large or too deep to compare"
 )
 
-var detailVI = map[string]string{
-	detailUnreadable: "không đọc được phiên bản tệp qua bảng tham chiếu chéo",
-	detailHidden:     "một đối tượng không được bảng tham chiếu chéo nào liệt kê (đối tượng ẩn)",
-	detailKeyword:    "một từ khoá PDF nằm trong chuỗi, chú thích hoặc luồng dữ liệu",
-	detailNotUpdate:  "các byte không thuộc một bản cập nhật tăng dần hợp lệ",
-	detailInside:     "một mục tham chiếu chéo trỏ vào giữa dữ liệu khác",
-	detailTwice:      "một đối tượng được định nghĩa hai lần trong cùng một bản cập nhật",
-	detailBack:       "một mục tham chiếu chéo trỏ ngược vào phần đã ký, tới một định nghĩa khác",
-	detailSection:    "một bảng tham chiếu chéo nằm ở chỗ không thể là của một bản cập nhật",
-	detailComplex:    "tài liệu quá lớn hoặc quá sâu để so sánh",
+// detailKey names the catalogue entry ("sign.detail.<id>") of each structural anomaly.
+var detailKey = map[string]string{
+	detailUnreadable: "unreadable",
+	detailHidden:     "hidden",
+	detailKeyword:    "keyword",
+	detailNotUpdate:  "notUpdate",
+	detailInside:     "inside",
+	detailTwice:      "twice",
+	detailBack:       "back",
+	detailSection:    "section",
+	detailComplex:    "complex",
 }
 
 // describe names a kind of object, on a page when page > 0: "page 1", "page 1 content",
 // "font, page 1".
-func describe(what string, page int, en bool) string {
+func describe(what string, page int, lang string) string {
 	w := what
-	if !en {
-		if v, ok := whatVI[what]; ok {
-			w = v
-		}
+	if id, ok := whatKey[what]; ok {
+		w = l10n.T(lang, "sign.what."+id)
 	}
 	if page <= 0 {
 		return w
 	}
-	switch {
-	case what == WhatPage || what == WhatContent && !en:
-		return fmt.Sprintf("%s %d", w, page)
-	case what == WhatContent:
-		return fmt.Sprintf("page %d content", page)
-	case en:
-		return fmt.Sprintf("%s, page %d", w, page)
+	switch what {
+	case WhatPage:
+		return l10n.T(lang, "sign.where.page", l10n.Args{"N": page})
+	case WhatContent:
+		return l10n.T(lang, "sign.where.content", l10n.Args{"N": page})
 	}
-	return fmt.Sprintf("%s, trang %d", w, page)
+	return l10n.T(lang, "sign.where.other", l10n.Args{"What": w, "N": page})
 }
 
-// Details of object changes, in Vietnamese.
-var objectDetailVI = map[string]string{
-	"trailer":             "trong phần trailer",
-	"cannot be read":      "không đọc được",
-	"another page tree":   "một cây trang khác",
-	"pages reordered":     "thứ tự trang bị đổi",
-	"form removed":        "biểu mẫu bị xoá",
-	"form fields removed": "trường biểu mẫu bị xoá",
-	"a form field other than a signature added": "một trường biểu mẫu không phải chữ ký được thêm",
-	"/NeedAppearances changed":                  "/NeedAppearances bị thay đổi",
-	"form default fonts changed":                "phông chữ mặc định của biểu mẫu bị thay đổi",
-	"a signature field":                         "một trường chữ ký",
-	"a signature widget":                        "một ô chữ ký",
-	"form filled in":                            "điền biểu mẫu",
-	"locked by a signature":                     "bị một chữ ký khoá",
-	"an existing signature was replaced":        "một chữ ký đã có bị thay thế",
-	"a signed signature field was changed":      "một trường chữ ký đã ký bị sửa",
-	"an empty signature field was signed":       "một trường chữ ký trống được ký",
+// objectDetailKey names the catalogue entry ("sign.objdetail.<id>") of each detail of an
+// object change.
+var objectDetailKey = map[string]string{
+	"trailer":             "trailer",
+	"cannot be read":      "unreadable",
+	"another page tree":   "otherPageTree",
+	"pages reordered":     "pagesReordered",
+	"form removed":        "formRemoved",
+	"form fields removed": "formFieldsRemoved",
+	"a form field other than a signature added": "formFieldAdded",
+	"/NeedAppearances changed":                  "needAppearances",
+	"form default fonts changed":                "formFonts",
+	"a signature field":                         "signatureField",
+	"a signature widget":                        "signatureWidget",
+	"form filled in":                            "formFilled",
+	"locked by a signature":                     "locked",
+	"an existing signature was replaced":        "signatureReplaced",
+	"a signed signature field was changed":      "signedFieldChanged",
+	"an empty signature field was signed":       "emptyFieldSigned",
 }
 
-func detailText(d string) string {
-	if vi, ok := objectDetailVI[d]; ok {
-		return vi
+// detailText is the detail of an object change in lang (English as the verifier wrote it).
+func detailText(d, lang string) string {
+	if lang == l10n.En {
+		return d
+	}
+	if id, ok := objectDetailKey[d]; ok {
+		return l10n.T(lang, "sign.objdetail."+id)
 	}
 	var n int
 	if _, err := fmt.Sscanf(d, "fills a reference of unchanged object %d", &n); err == nil {
-		return fmt.Sprintf("lấp một tham chiếu của đối tượng %d không đổi", n)
+		return l10n.T(lang, "sign.objdetail.fills", l10n.Args{"N": n})
 	}
 	if _, err := fmt.Sscanf(d, "empties a reference of unchanged object %d", &n); err == nil {
-		return fmt.Sprintf("làm rỗng một tham chiếu của đối tượng %d không đổi", n)
+		return l10n.T(lang, "sign.objdetail.empties", l10n.Args{"N": n})
 	}
 	return d
 }
 
 // String is the English text (as in SignatureResult.Changes).
-func (c Change) String() string { return c.Text("en") }
+func (c Change) String() string { return c.Text(l10n.En) }
+
+// Localize is the change in lang (Text).
+func (c Change) Localize(lang string) string { return c.Text(lang) }
 
 // Text renders the change in English ("en") or Vietnamese (anything else).
 func (c Change) Text(lang string) string {
-	en := lang == "en"
+	if lang != l10n.En {
+		lang = l10n.Vi
+	}
+	obj := func() string { return l10n.T(lang, "sign.change.object", l10n.Args{"N": c.Object}) }
+	afterSig := func() string { return l10n.T(lang, "sign.change.afterSignature", l10n.Args{"N": c.Sig}) }
 	var b strings.Builder
 	if c.What == WhatFile {
 		d, more, _ := strings.Cut(c.Detail, ": ")
-		if en {
-			fmt.Fprintf(&b, "%s", d)
-		} else if vi, ok := detailVI[d]; ok {
-			b.WriteString(vi)
+		if id, ok := detailKey[d]; ok && lang != l10n.En {
+			b.WriteString(l10n.T(lang, "sign.detail."+id))
 		} else {
 			b.WriteString(d)
 		}
 		if c.Object > 0 {
-			if en {
-				fmt.Fprintf(&b, " (object %d", c.Object)
-			} else {
-				fmt.Fprintf(&b, " (đối tượng %d", c.Object)
-			}
+			fmt.Fprintf(&b, " (%s", obj())
 			if c.Role != "" {
-				fmt.Fprintf(&b, " (%s)", describe(c.Role, c.Page, en))
+				fmt.Fprintf(&b, " (%s)", describe(c.Role, c.Page, lang))
 			}
 			if c.Offset > 0 {
-				if en {
-					fmt.Fprintf(&b, ", byte %d", c.Offset)
-				} else {
-					fmt.Fprintf(&b, ", byte %d", c.Offset)
-				}
+				fmt.Fprintf(&b, ", byte %d", c.Offset)
 			}
 			b.WriteString(")")
 		} else if c.Offset > 0 {
@@ -206,28 +206,20 @@ func (c Change) Text(lang string) string {
 			fmt.Fprintf(&b, ": %s", more)
 		}
 		if c.Sig > 0 {
-			if en {
-				fmt.Fprintf(&b, ", after signature %d", c.Sig)
-			} else {
-				fmt.Fprintf(&b, ", sau chữ ký %d", c.Sig)
-			}
+			fmt.Fprintf(&b, ", %s", afterSig())
 		}
 		return b.String()
 	}
-	what := describe(c.What, c.Page, en)
+	what := describe(c.What, c.Page, lang)
 	action := c.Action
 	if action == "" {
 		action = "changed"
 	}
-	if !en {
-		action = actionVI[action]
+	if action == "changed" || action == "added" || action == "removed" {
+		action = l10n.T(lang, "sign.action."+action)
 	}
 	if c.Object > 0 {
-		if en {
-			fmt.Fprintf(&b, "object %d (%s)", c.Object, what)
-		} else {
-			fmt.Fprintf(&b, "đối tượng %d (%s)", c.Object, what)
-		}
+		fmt.Fprintf(&b, "%s (%s)", obj(), what)
 	} else {
 		b.WriteString(what)
 	}
@@ -236,25 +228,13 @@ func (c Change) Text(lang string) string {
 	}
 	fmt.Fprintf(&b, " %s", action)
 	if c.Detail != "" {
-		detail := c.Detail
-		if !en {
-			detail = detailText(detail)
-		}
-		fmt.Fprintf(&b, " (%s)", detail)
+		fmt.Fprintf(&b, " (%s)", detailText(c.Detail, lang))
 	}
 	if c.Sig > 0 {
-		if en {
-			fmt.Fprintf(&b, " after signature %d", c.Sig)
-		} else {
-			fmt.Fprintf(&b, " sau chữ ký %d", c.Sig)
-		}
+		fmt.Fprintf(&b, " %s", afterSig())
 	}
 	if c.Allowed {
-		if en {
-			b.WriteString(" (allowed)")
-		} else {
-			b.WriteString(" (được phép)")
-		}
+		fmt.Fprintf(&b, " (%s)", l10n.T(lang, "sign.change.allowed"))
 	}
 	return b.String()
 }

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/digitorus/pkcs7"
 
 	"github.com/sohoa/sohoa/sync/wire"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // ManifestSignatureFormat names the only manifest signature format: a detached CMS
@@ -26,8 +27,8 @@ type ManifestSignature struct {
 // Errors from manifest signing and verification. Messages are bilingual and hold no
 // personal data.
 var (
-	ErrManifestUnsigned  = errors.New("sign: bản kê lô chưa được ký / the batch manifest is not signed")
-	ErrManifestSignature = errors.New("sign: chữ ký bản kê lô không hợp lệ / the batch manifest signature does not verify")
+	ErrManifestUnsigned  = l10n.New("sign.manifestUnsigned")
+	ErrManifestSignature = l10n.New("sign.manifestSignature")
 )
 
 // CanonicalManifest is what a manifest signature covers: the manifest without its signature,

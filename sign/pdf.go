@@ -6,7 +6,6 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -21,6 +20,8 @@ import (
 	"unicode/utf16"
 
 	_ "golang.org/x/image/tiff" // TIFF pages from scanners
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // TessdataDir is where Tesseract's data lives; its pdf.ttf (GlyphLessFont: one empty glyph,
@@ -87,8 +88,8 @@ type PageStats struct {
 
 // Errors from BuildPDF.
 var (
-	ErrNoPages  = errors.New("sign: tài liệu không có trang nào / document has no pages")
-	ErrBadImage = errors.New("sign: không đọc được ảnh trang / page image cannot be read")
+	ErrNoPages  = l10n.New("sign.noPages")
+	ErrBadImage = l10n.New("sign.badImage")
 )
 
 // BuildPDF assembles one searchable PDF for a document.

@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -15,10 +14,12 @@ import (
 	"sync"
 
 	"github.com/miekg/pkcs11"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // ErrToken is returned when the USB token (PKCS#11) cannot be used.
-var ErrToken = errors.New("sign: không dùng được USB ký số (kiểm tra token, mã PIN) / cannot use the signing token (check the token and PIN)")
+var ErrToken = l10n.New("sign.token")
 
 // OpenPKCS11 opens the token labelled tokenLabel (empty: the first token present) through
 // the PKCS#11 module at modulePath (the vendor's .so/.dll), logs in with pin and returns a

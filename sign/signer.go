@@ -9,7 +9,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"golang.org/x/text/unicode/norm"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"github.com/digitorus/pdf"
 	pdfsign "github.com/digitorus/pdfsign/sign"
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Signer is a private key (in memory or on a token) with its certificate chain.
@@ -41,10 +42,10 @@ type SignInfo struct {
 
 // Errors from signing.
 var (
-	ErrNoCertificate = errors.New("sign: thiếu chứng thư số / no signing certificate")
-	ErrKeyMismatch   = errors.New("sign: khóa không khớp chứng thư số / private key does not match the certificate")
-	ErrNotPDF        = errors.New("sign: tệp không phải PDF hợp lệ / not a valid PDF")
-	ErrPKCS12        = errors.New("sign: không mở được tệp chữ ký số .p12 (sai mật khẩu?) / cannot open the PKCS#12 file (wrong password?)")
+	ErrNoCertificate = l10n.New("sign.noCertificate")
+	ErrKeyMismatch   = l10n.New("sign.keyMismatch")
+	ErrNotPDF        = l10n.New("sign.notPDF")
+	ErrPKCS12        = l10n.New("sign.pkcs12")
 )
 
 // NewSigner checks that key belongs to chain[0] and returns a Signer.

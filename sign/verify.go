@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // VerifyOptions controls Verify.
@@ -87,8 +89,8 @@ type SignatureResult struct {
 
 // Errors from Verify.
 var (
-	ErrNoSignature       = errors.New("sign: tệp không có chữ ký số / the PDF has no signature")
-	ErrTooManySignatures = errors.New("sign: tệp có quá nhiều chữ ký số / the PDF has too many signatures to check")
+	ErrNoSignature       = l10n.New("sign.noSignature")
+	ErrTooManySignatures = l10n.New("sign.tooManySignatures")
 )
 
 // maxSignatures bounds the work on hostile input (real files carry a handful).

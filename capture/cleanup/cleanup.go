@@ -3,13 +3,14 @@ package cleanup
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
 	"math"
 	"time"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // BlankPolicy says what to do with a page that carries no text.
@@ -100,11 +101,11 @@ const (
 
 // Errors returned by Process.
 var (
-	ErrEmptyImage  = errors.New("cleanup: empty image / ảnh rỗng")
-	ErrBadImage    = errors.New("cleanup: not a readable PNG or JPEG image / không đọc được ảnh PNG hoặc JPEG")
-	ErrImageSize   = errors.New("cleanup: image too small or too large / kích thước ảnh không hợp lệ")
-	ErrBadProfile  = errors.New("cleanup: invalid clean-up profile / hồ sơ xử lý ảnh không hợp lệ")
-	ErrUnsupported = errors.New("cleanup: unsupported image type / loại ảnh không được hỗ trợ")
+	ErrEmptyImage  = l10n.New("cleanup.emptyImage")
+	ErrBadImage    = l10n.New("cleanup.badImage")
+	ErrImageSize   = l10n.New("cleanup.imageSize")
+	ErrBadProfile  = l10n.New("cleanup.badProfile")
+	ErrUnsupported = l10n.New("cleanup.unsupported")
 )
 
 // sniff checks the magic number and the header-declared size before

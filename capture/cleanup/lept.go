@@ -167,15 +167,16 @@ static void cl_quiet(void) { setMsgSeverity(L_SEVERITY_NONE); }
 import "C"
 
 import (
-	"errors"
 	"image"
 	"unsafe"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // pix is a leptonica image owned by Go code; call free exactly once.
 type pix struct{ p *C.PIX }
 
-var errLept = errors.New("cleanup: image operation failed / xử lý ảnh thất bại")
+var errLept = l10n.New("cleanup.lept")
 
 func wrap(p *C.PIX) (*pix, error) {
 	if p == nil {
@@ -280,7 +281,7 @@ func (x *pix) encodePNG(level int) ([]byte, error) {
 	var data *C.uchar
 	var n C.size_t
 	if C.cl_encode_png(x.p, C.int(level), &data, &n) != 0 || data == nil {
-		return nil, errors.New("cleanup: PNG encoding failed / mã hóa PNG thất bại")
+		return nil, l10n.New("cleanup.encodePNG")
 	}
 	defer C.cl_free(unsafe.Pointer(data))
 	return C.GoBytes(unsafe.Pointer(data), C.int(n)), nil
@@ -296,10 +297,10 @@ func (x *pix) encodeJPEG(quality int) (data []byte, ok bool, err error) {
 	case 2:
 		return nil, false, nil
 	default:
-		return nil, false, errors.New("cleanup: JPEG encoding failed / mã hóa JPEG thất bại")
+		return nil, false, l10n.New("cleanup.encodeJPEG")
 	}
 	if out == nil {
-		return nil, false, errors.New("cleanup: JPEG encoding failed / mã hóa JPEG thất bại")
+		return nil, false, l10n.New("cleanup.encodeJPEG")
 	}
 	defer C.cl_free(unsafe.Pointer(out))
 	return C.GoBytes(unsafe.Pointer(out), C.int(n)), true, nil

@@ -35,14 +35,15 @@ static int cl_osd(TessBaseAPI* h, PIX* p, int res, int* deg, float* conf) {
 import "C"
 
 import (
-	"errors"
 	"sync"
 	"unsafe"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // ErrNoOSD is returned when AutoOrient is asked for but Tesseract's
 // orientation data (osd.traineddata) cannot be loaded.
-var ErrNoOSD = errors.New("cleanup: cannot load Tesseract orientation data (osd.traineddata) / không tải được dữ liệu nhận dạng hướng trang")
+var ErrNoOSD = l10n.New("cleanup.noOSD")
 
 // osdEngine is one Tesseract instance loaded with osd.traineddata. A
 // TessBaseAPI is not safe for concurrent use, so engines are lent out one

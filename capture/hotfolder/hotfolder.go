@@ -13,6 +13,8 @@ import (
 
 	"github.com/sohoa/sohoa/capture"
 	"github.com/sohoa/sohoa/queue"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Sub-folders of the watched folder.
@@ -97,10 +99,10 @@ func New(st *queue.Store, actor queue.User, batchID, dir string, opts Options) *
 func (w *Watcher) Serve(ctx context.Context) error {
 	st, err := os.Stat(w.dir)
 	if err != nil {
-		return fmt.Errorf("thư mục nhận bản quét không dùng được / hot folder unavailable: %w", err)
+		return l10n.Wrap(err, "hotfolder.unavailable")
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("thư mục nhận bản quét không phải là thư mục / hot folder %q is not a folder", filepath.Base(w.dir))
+		return l10n.New("hotfolder.notFolder", l10n.Args{"Name": filepath.Base(w.dir)})
 	}
 	for _, d := range []string{DoneDir, FailedDir} {
 		if err := os.MkdirAll(filepath.Join(w.dir, d), 0o755); err != nil {
@@ -241,7 +243,7 @@ func (w *Watcher) setAside(name string, de *capture.DecodeError) error {
 	if err != nil {
 		return err
 	}
-	reason := de.Vi() + "\n" + de.En() + "\n\n" + de.Error() + "\n"
+	reason := de.Localize(l10n.Vi) + "\n" + de.Localize(l10n.En) + "\n\n" + de.Error() + "\n"
 	return os.WriteFile(dst+".txt", []byte(reason), 0o644)
 }
 

@@ -2,7 +2,6 @@ package separate
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -21,6 +20,8 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/sohoa/sohoa/assets"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Prefix starts the text of every separator QR code; the label follows it.
@@ -30,10 +31,10 @@ const Prefix = "SOHOA-SEP:v1:"
 const MaxLabelRunes = 64
 
 // ErrBadLabel is returned for a label SeparatorSheetPNG cannot print.
-var ErrBadLabel = errors.New("nhãn tờ phân tách không hợp lệ / invalid separator label")
+var ErrBadLabel = l10n.New("separate.badLabel")
 
 // ErrBadDPI is returned for a resolution outside 100..600 dpi.
-var ErrBadDPI = errors.New("độ phân giải phải từ 100 đến 600 dpi / resolution must be 100..600 dpi")
+var ErrBadDPI = l10n.New("separate.badDPI")
 
 // CheckLabel reports whether a label can be printed on a separator sheet: at most
 // MaxLabelRunes characters, valid UTF-8, no control characters.

@@ -3,7 +3,6 @@ package separate
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // scanned pages arrive as JPEG or PNG
@@ -11,6 +10,8 @@ import (
 
 	"github.com/sohoa/sohoa/capture"
 	"github.com/sohoa/sohoa/capture/cleanup"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Rule kinds.
@@ -28,7 +29,7 @@ type Rule struct {
 }
 
 // ErrBadRule is returned for a rule that cannot be applied.
-var ErrBadRule = errors.New("quy tắc tách hồ sơ không hợp lệ / invalid separation rule")
+var ErrBadRule = l10n.New("separate.badRule")
 
 // Validate checks the rule.
 func (r Rule) Validate() error {
@@ -214,19 +215,19 @@ func (s *Splitter) keep() Decision {
 
 func decode(img []byte) (image.Image, error) {
 	if len(img) == 0 {
-		return nil, errors.New("trang trống (0 byte) / empty page image")
+		return nil, l10n.New("separate.emptyPage")
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(img))
 	if err != nil {
-		return nil, fmt.Errorf("không đọc được ảnh trang / cannot decode page image: %w", err)
+		return nil, l10n.Wrap(err, "separate.badPage")
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > capture.MaxSide || cfg.Height > capture.MaxSide ||
 		int64(cfg.Width)*int64(cfg.Height) > capture.MaxPixels {
-		return nil, fmt.Errorf("ảnh trang quá lớn / page image too large: %dx%d", cfg.Width, cfg.Height)
+		return nil, l10n.New("separate.pageTooLarge", l10n.Args{"W": cfg.Width, "H": cfg.Height})
 	}
 	im, _, err := image.Decode(bytes.NewReader(img))
 	if err != nil {
-		return nil, fmt.Errorf("không đọc được ảnh trang / cannot decode page image: %w", err)
+		return nil, l10n.Wrap(err, "separate.badPage")
 	}
 	return im, nil
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sync/wire"
 )
@@ -50,8 +51,8 @@ const (
 
 // Errors that stop a whole run (no batch is at fault, none is held).
 var (
-	ErrNotEnrolled = errors.New("máy trạm chưa đăng ký với máy chủ (sohoa enroll) / the workstation is not enrolled (sohoa enroll)")
-	ErrReceiptKey  = errors.New("biên nhận của máy chủ không khớp khóa đã ghi nhận / the server's receipt does not verify with the pinned key")
+	ErrNotEnrolled = l10n.New("sync.client.notEnrolled")
+	ErrReceiptKey  = l10n.New("sync.client.receiptKey")
 )
 
 // Client sends the outbox of one workstation store.
@@ -115,11 +116,11 @@ func FromStore(ctx context.Context, st *queue.Store, actor queue.User) (*Client,
 // LoadClientCert reads the workstation's client certificate and key (PEM) for mutual TLS.
 func LoadClientCert(certFile, keyFile string) (*tls.Certificate, error) {
 	if certFile == "" || keyFile == "" {
-		return nil, errors.New("chứng thư máy trạm: cần cả tệp chứng thư và tệp khóa / client certificate: both the certificate and the key file are needed")
+		return nil, l10n.New("sync.client.certFiles")
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("chứng thư máy trạm không đọc được / cannot read the client certificate: %w", err)
+		return nil, l10n.Wrap(err, "sync.client.certRead")
 	}
 	return &cert, nil
 }
@@ -141,7 +142,7 @@ func (c *Client) Enroll(ctx context.Context, url, code string) (EnrollResult, er
 	var res EnrollResult
 	url = strings.TrimRight(strings.TrimSpace(url), "/")
 	if !strings.HasPrefix(url, "https://") {
-		return res, errors.New("địa chỉ máy chủ phải bắt đầu bằng https:// / the server address must start with https://")
+		return res, l10n.New("sync.client.https")
 	}
 	wsID, err := c.Store.WorkstationID(ctx)
 	if err != nil {
@@ -160,25 +161,25 @@ func (c *Client) Enroll(ctx context.Context, url, code string) (EnrollResult, er
 	c.BaseURL = url
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		return res, fmt.Errorf("enroll: %w", err)
+		return res, l10n.Wrap(err, "sync.client.enroll")
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxSmallBody))
 	if err != nil {
-		return res, fmt.Errorf("enroll: %w", err)
+		return res, l10n.Wrap(err, "sync.client.enroll")
 	}
 	if resp.StatusCode != http.StatusCreated {
 		return res, &ServerError{Wire: wire.DecodeError(resp.StatusCode, raw), Offset: -1}
 	}
 	if err := json.Unmarshal(raw, &res.EnrollAnswer); err != nil {
-		return res, fmt.Errorf("enroll answer: %w", err)
+		return res, l10n.Wrap(err, "sync.client.enrollAnswer")
 	}
 	key, err := base64.StdEncoding.DecodeString(res.ReceiptKey)
 	if err != nil || len(key) != ed25519.PublicKeySize || res.Token == "" || !wire.ValidWorkstationID(res.WorkstationID) {
-		return res, errors.New("enroll: the server's answer is incomplete")
+		return res, l10n.New("sync.client.enrollIncomplete")
 	}
 	if resp.TLS == nil || len(resp.TLS.PeerCertificates) == 0 {
-		return res, errors.New("enroll: no TLS certificate")
+		return res, l10n.New("sync.client.enrollNoTLS")
 	}
 	sum := sha256.Sum256(resp.TLS.PeerCertificates[0].Raw)
 	res.Fingerprint = hex.EncodeToString(sum[:])

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,14 +15,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sync/wire"
 )
 
 // ErrFingerprint: the server's TLS certificate is not the pinned one.
-var ErrFingerprint = errors.New("chứng thư TLS của máy chủ khác với chứng thư đã ghi nhận khi đăng ký / the server's TLS certificate differs from the one pinned at enrollment")
+var ErrFingerprint = l10n.New("sync.client.fingerprint")
 
 // errStalled: no byte moved for StallTimeout.
-var errStalled = errors.New("connection stalled / kết nối bị treo")
+var errStalled = l10n.New("sync.client.stalled")
 
 // ServerError is an error answer of the server, with its Retry-After.
 type ServerError struct {
@@ -34,6 +34,11 @@ type ServerError struct {
 
 func (e *ServerError) Error() string { return e.Wire.Error() }
 func (e *ServerError) Unwrap() error { return e.Wire }
+
+// Localize is the server's message in lang, with its code for whoever helps.
+func (e *ServerError) Localize(lang string) string {
+	return e.Wire.Localize(lang) + " (" + e.Wire.Code + ")"
+}
 
 // Reason is what is shown to people and kept on a held outbox entry: code, Vietnamese and
 // English message (never personal data: the server's messages carry none).

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/wire"
 )
@@ -92,10 +92,10 @@ func (s *Server) blobError(w http.ResponseWriter, err error) {
 	case errors.Is(err, store.ErrTooLarge), errors.As(err, &mbe):
 		s.fail(w, errTooLarge)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		s.fail(w, errMalformed("body ended early / nội dung bị ngắt giữa chừng"))
+		s.fail(w, errMalformed("bodyShort"))
 	case errors.Is(err, errSlowTransfer):
 		// guard cuts the connection without an answer; nothing to log here
-		s.fail(w, errMalformed("body too slow / nội dung gửi quá chậm"))
+		s.fail(w, errMalformed("bodySlow"))
 	default:
 		s.internal(w, "put blob", err)
 	}
@@ -237,7 +237,7 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 	offset += n
 	w.Header().Set("Upload-Offset", strconv.FormatInt(offset, 10))
 	if copyErr != nil || offset != end+1 {
-		s.fail(w, errMalformed("chunk shorter than its Content-Range / đoạn dữ liệu ngắn hơn khai báo"))
+		s.fail(w, errMalformed("chunkShort"))
 		return
 	}
 	if offset < total {
@@ -307,12 +307,12 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, ws store.Wo
 		return
 	}
 	if err != nil {
-		s.fail(w, apiError(400, "bad_manifest", "Bản kê lô hồ sơ không hợp lệ ("+err.Error()+").", "Bad manifest: "+err.Error()))
+		s.fail(w, apiError(400, "bad_manifest", "sync.server.badManifest", l10n.Args{"Detail": err.Error()}))
 		return
 	}
 	switch {
 	case m.BatchID != id:
-		s.fail(w, errMalformed("batch_id differs from the path / mã lô khác với đường dẫn"))
+		s.fail(w, errMalformed("batchIDPath"))
 		return
 	case m.WorkstationID != ws.ID:
 		s.fail(w, errWrongWorkstation)
@@ -322,7 +322,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, ws store.Wo
 		return
 	}
 	if err := s.verifier.VerifyManifest(r.Context(), raw, m); err != nil {
-		s.fail(w, errVerification(err.Error()))
+		s.fail(w, errVerification(err))
 		return
 	}
 	sha := sha256.Sum256(raw)
@@ -364,8 +364,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Worksta
 	}
 	b, err := s.cfg.Store.Batch(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, apiError(404, "batch_unknown", "Máy chủ chưa có bản kê của lô này: hãy gửi bản kê trước.",
-			"The server has no manifest for this batch: send the manifest first."))
+		s.fail(w, apiError(404, "batch_unknown", "sync.server.batchUnknown"))
 		return
 	}
 	if err != nil {
@@ -438,17 +437,17 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Worksta
 func (s *Server) verifyBatch(r *http.Request, raw []byte, m *wire.Manifest) *wire.Error {
 	ctx := r.Context()
 	if err := s.verifier.VerifyManifest(ctx, raw, m); err != nil {
-		return errVerification(err.Error())
+		return errVerification(err)
 	}
 	for _, d := range m.Documents {
 		rc, err := s.cfg.Blobs.Open(ctx, d.PDFSHA256)
 		if err != nil {
-			return errVerification(fmt.Sprintf("PDF of document %s unreadable", d.ID))
+			return errVerification(l10n.New("sync.server.verify.pdfUnreadable", l10n.Args{"Doc": d.ID}))
 		}
 		err = s.verifier.VerifyPDF(ctx, m, d, rc)
 		rc.Close()
 		if err != nil {
-			return errVerification(err.Error())
+			return errVerification(err)
 		}
 	}
 	seen := map[string]bool{}
@@ -460,13 +459,13 @@ func (s *Server) verifyBatch(r *http.Request, raw []byte, m *wire.Manifest) *wir
 			seen[p.SHA256] = true
 			rc, err := s.cfg.Blobs.Open(ctx, p.SHA256)
 			if err != nil {
-				return errVerification(fmt.Sprintf("page %d of document %s unreadable", j+1, d.ID))
+				return errVerification(l10n.New("sync.server.verify.pageUnreadable", l10n.Args{"Page": j + 1, "Doc": d.ID}))
 			}
 			h := sha256.New()
 			n, err := io.Copy(h, rc)
 			rc.Close()
 			if err != nil || n != p.Size || hex.EncodeToString(h.Sum(nil)) != p.SHA256 {
-				return errVerification(fmt.Sprintf("page %d of document %s does not match the manifest", j+1, d.ID))
+				return errVerification(l10n.New("sync.server.verify.pageMismatch", l10n.Args{"Page": j + 1, "Doc": d.ID}))
 			}
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/wire"
 )
@@ -177,7 +178,7 @@ func validName(s string) bool {
 func readQuery(r *http.Request, allowed ...string) (url.Values, *wire.Error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, errMalformed("query string / chuỗi truy vấn")
+		return nil, errMalformed("query")
 	}
 	for k, v := range q {
 		ok := false
@@ -185,10 +186,10 @@ func readQuery(r *http.Request, allowed ...string) (url.Values, *wire.Error) {
 			ok = ok || k == a
 		}
 		if !ok {
-			return nil, errMalformed(fmt.Sprintf("unknown parameter %q (allowed: %s) / tham số không hợp lệ", k, strings.Join(allowed, ", ")))
+			return nil, errMalformed("unknownParam", l10n.Args{"Name": k, "Allowed": strings.Join(allowed, ", ")})
 		}
 		if len(v) > 1 {
-			return nil, errMalformed(fmt.Sprintf("parameter %q given twice / tham số bị lặp", k))
+			return nil, errMalformed("paramTwice", l10n.Args{"Name": k})
 		}
 	}
 	return q, nil
@@ -204,7 +205,7 @@ func parseFilter(q url.Values) (store.BatchFilter, *wire.Error) {
 	}{{"office", &f.Office}, {"record_type", &f.RecordType}} {
 		if v := q.Get(p.name); v != "" {
 			if !validName(v) {
-				return f, errMalformed(p.name + ": 1-64 of [A-Za-z0-9._-] / mã không hợp lệ")
+				return f, errMalformed("badCode", l10n.Args{"Name": p.name})
 			}
 			*p.dst = v
 		}
@@ -223,11 +224,11 @@ func parseFilter(q url.Values) (store.BatchFilter, *wire.Error) {
 		} else if d, err := time.Parse(time.DateOnly, v); err == nil {
 			*p.dst = d.Add(p.day)
 		} else {
-			return f, errMalformed(p.name + ": RFC 3339 time or YYYY-MM-DD / thời điểm không hợp lệ")
+			return f, errMalformed("badTime", l10n.Args{"Name": p.name})
 		}
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return f, errMalformed("from must be before to / from phải trước to")
+		return f, errMalformed("fromAfterTo")
 	}
 	return f, nil
 }
@@ -256,14 +257,12 @@ func parseLimit(q url.Values) (int, *wire.Error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > MaxReadLimit {
-		return 0, errMalformed(fmt.Sprintf("limit: 1-%d / giới hạn không hợp lệ", MaxReadLimit))
+		return 0, errMalformed("badLimit", l10n.Args{"Max": MaxReadLimit})
 	}
 	return n, nil
 }
 
-var errBadCursor = apiError(400, "bad_cursor",
-	"Tham số after không hợp lệ hoặc không còn tồn tại: hãy bắt đầu lại từ trang đầu.",
-	"The after parameter is malformed or unknown: start again from the first page.")
+var errBadCursor = apiError(400, "bad_cursor", "sync.server.badCursor")
 
 func (s *Server) readBatches(w http.ResponseWriter, r *http.Request, rd store.Reader) {
 	q, e := readQuery(r, "office", "record_type", "from", "to", "limit", "after")
@@ -428,7 +427,7 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 	}
 	text := strings.TrimSpace(q.Get("q"))
 	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery {
-		s.fail(w, errMalformed(fmt.Sprintf("q: 1-%d characters / từ khóa tìm kiếm từ 1 đến %d ký tự", MaxSearchQuery, MaxSearchQuery)))
+		s.fail(w, errMalformed("badQuery", l10n.Args{"Max": MaxSearchQuery}))
 		return
 	}
 	f, e := parseFilter(q)
@@ -488,7 +487,7 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		format = "json"
 	}
 	if format != "json" && format != "csv" {
-		s.fail(w, errMalformed("format: json or csv / định dạng json hoặc csv"))
+		s.fail(w, errMalformed("badFormat"))
 		return
 	}
 	f, e := parseFilter(q)

@@ -360,7 +360,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(req.Name)
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, unicode.IsControl) {
-		s.fail(w, errMalformed("name: at most 100 printable characters / tên tối đa 100 ký tự"))
+		s.fail(w, errMalformed("badName"))
 		return
 	}
 	tok := make([]byte, 32)
@@ -412,10 +412,10 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, limit int64, v
 		return errTooLarge
 	}
 	if err != nil {
-		return errMalformed("body could not be read / không đọc được nội dung")
+		return errMalformed("bodyUnreadable")
 	}
 	if err := wire.DecodeStrict(raw, v); err != nil {
-		return errMalformed("JSON")
+		return errMalformed("json")
 	}
 	return nil
 }

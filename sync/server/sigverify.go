@@ -6,13 +6,13 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/wire"
 )
@@ -32,9 +32,9 @@ var _ Verifier = SignatureVerifier{}
 
 // Verification errors (bilingual, no personal data).
 var (
-	ErrSignerUntrusted = errors.New("người ký bản kê không nằm trong danh sách tin cậy của máy chủ / the manifest signer is not in the server's trust store")
-	ErrPDFNotIntact    = errors.New("chữ ký số của tệp PDF không còn nguyên vẹn (tệp đã bị sửa sau khi ký?) / a PDF signature is not intact (changed after signing?)")
-	ErrPDFUntrusted    = errors.New("người ký tệp PDF không nằm trong danh sách tin cậy / a PDF signer is not in the server's trust store")
+	ErrSignerUntrusted = l10n.New("sync.server.signerUntrusted")
+	ErrPDFNotIntact    = l10n.New("sync.server.pdfNotIntact")
+	ErrPDFUntrusted    = l10n.New("sync.server.pdfUntrusted")
 )
 
 // VerifyManifest checks the shape, the signature and the signer's trust.
@@ -62,25 +62,25 @@ func (v SignatureVerifier) VerifyPDF(_ context.Context, _ *wire.Manifest, doc wi
 		limit = DefaultMaxBlobSize
 	}
 	if doc.PDFSize > limit {
-		return fmt.Errorf("PDF of document %s is larger than %d bytes", doc.ID, limit)
+		return l10n.New("sync.server.verify.pdfTooLarge", l10n.Args{"Doc": doc.ID, "Max": limit})
 	}
 	data, err := io.ReadAll(io.LimitReader(pdf, doc.PDFSize+1))
 	if err != nil {
-		return fmt.Errorf("read PDF of document %s: %w", doc.ID, err)
+		return l10n.Wrap(err, "sync.server.verify.pdfRead", l10n.Args{"Doc": doc.ID})
 	}
 	sum := sha256.Sum256(data)
 	if int64(len(data)) != doc.PDFSize || hex.EncodeToString(sum[:]) != doc.PDFSHA256 {
-		return fmt.Errorf("PDF of document %s does not match the manifest", doc.ID)
+		return l10n.New("sync.server.verify.pdfMismatch", l10n.Args{"Doc": doc.ID})
 	}
 	rep, err := sign.Verify(data, sign.VerifyOptions{Roots: v.Roots})
 	if err != nil {
-		return fmt.Errorf("document %s: %w", doc.ID, err)
+		return l10n.Wrap(err, "sync.server.verify.document", l10n.Args{"Doc": doc.ID})
 	}
 	if !rep.Intact {
-		return fmt.Errorf("document %s: %w: %s", doc.ID, ErrPDFNotIntact, notIntactReasons(rep))
+		return l10n.Wrap(fmt.Errorf("%w: %w", ErrPDFNotIntact, notIntactReasons(rep)), "sync.server.verify.document", l10n.Args{"Doc": doc.ID})
 	}
 	if !rep.Trusted {
-		return fmt.Errorf("document %s: %w", doc.ID, ErrPDFUntrusted)
+		return l10n.Wrap(ErrPDFUntrusted, "sync.server.verify.document", l10n.Args{"Doc": doc.ID})
 	}
 	return nil
 }
@@ -88,17 +88,17 @@ func (v SignatureVerifier) VerifyPDF(_ context.Context, _ *wire.Manifest, doc wi
 // maxReasons bounds how many reasons an error lists.
 const maxReasons = 3
 
-// notIntactReasons says why a report is not intact, in Vietnamese then English: the changes
+// notIntactReasons says why a report is not intact, in Vietnamese and in English: the changes
 // made after signing (object numbers and kinds) or the integrity problems. Certificate
 // subjects and trust errors (which may name people) are left out.
-func notIntactReasons(rep sign.Report) string {
+func notIntactReasons(rep sign.Report) error {
 	var vi, en []string
 	for _, s := range rep.Signatures {
 		if s.Intact {
 			continue
 		}
 		for _, c := range s.ChangeDetails {
-			vi, en = append(vi, c.Text("vi")), append(en, c.Text("en"))
+			vi, en = append(vi, c.Text(l10n.Vi)), append(en, c.Text(l10n.En))
 		}
 		if len(s.ChangeDetails) == 0 {
 			for _, p := range s.Problems {
@@ -107,14 +107,27 @@ func notIntactReasons(rep sign.Report) string {
 		}
 	}
 	if len(en) == 0 {
-		return "không rõ lý do / no reason given"
+		return &reasons{vi: l10n.T(l10n.Vi, "sync.server.noReason"), en: l10n.T(l10n.En, "sync.server.noReason")}
 	}
 	more := ""
 	if len(en) > maxReasons {
 		more = fmt.Sprintf(" (+%d)", len(en)-maxReasons)
 		vi, en = vi[:maxReasons], en[:maxReasons]
 	}
-	return strings.Join(vi, "; ") + more + " / " + strings.Join(en, "; ") + more
+	return &reasons{vi: strings.Join(vi, "; ") + more, en: strings.Join(en, "; ") + more}
+}
+
+// reasons is the list of why a PDF is not intact, in both languages.
+type reasons struct{ vi, en string }
+
+func (r *reasons) Error() string { return r.vi + " / " + r.en }
+
+// Localize is the list in lang.
+func (r *reasons) Localize(lang string) string {
+	if l10n.Lang(lang) == l10n.En {
+		return r.en
+	}
+	return r.vi
 }
 
 // LoadTrust reads trusted root certificates from a PEM file, or from every .pem/.crt/.cer file
