@@ -538,8 +538,8 @@ func (r *reviewScreen) setDoc(d reviewDocData) {
 		if ok {
 			text = provenanceText(fp.Current)
 			switch src, conf := fp.Current.Source, fp.Current.Confidence; {
-			case src == queue.SourceOCR && conf < queue.LowFieldConfidence,
-				src == queue.SourceOCRAccepted && fp.Current.OCRConfidence < queue.LowAcceptedConfidence:
+			case src == queue.SourceOCR && queue.LowConfidence(conf),
+				src == queue.SourceOCRAccepted && queue.LowConfidence(fp.Current.OCRConfidence):
 				info.Importance = widget.WarningImportance
 			}
 		}
