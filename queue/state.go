@@ -73,8 +73,14 @@ var ErrBadTransition = errors.New("batch state change not allowed")
 // capture and keying (under review, approved, signed or synced).
 var ErrBatchLocked = errors.New("pages and documents can be changed only while capturing or keying")
 
-// lockedError is ErrBatchLocked naming the batch's state.
-func lockedError(state State) error { return fmt.Errorf("batch is %s: %w", state, ErrBatchLocked) }
+// LockedError refuses a change to the pages or documents of a batch that is not Editable,
+// naming its state; it matches ErrBatchLocked.
+type LockedError struct{ State State }
+
+func (e *LockedError) Error() string { return fmt.Sprintf("batch is %s: %v", e.State, ErrBatchLocked) }
+func (e *LockedError) Unwrap() error { return ErrBatchLocked }
+
+func lockedError(state State) error { return &LockedError{State: state} }
 
 // setState is the one writer of batches.state. Inside tx it reads the batch's state,
 // refuses a change the state machine forbids (ErrBadTransition) or that the new state's
