@@ -88,7 +88,7 @@ func TestFinishDocument(t *testing.T) {
 		vals[k] = v
 	}
 	vals["signer_name"] = "Nguyễn Văn 4n" // a digit in a name: a warning
-	delete(vals, "subject")                // required: an error
+	delete(vals, "subject")               // required: an error
 	for k, v := range vals {
 		if err := f.w.SaveField(f.ctx, f.clerk, FieldInput{Document: d.ID, Key: k, Value: v, Source: queue.SourceKeyed, Confidence: 1}); err != nil {
 			t.Fatal(err)
