@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/sohoa/sohoa/capture"
-	"github.com/sohoa/sohoa/capture/sane"
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // saneTestConf configures SANE's own "test" backend (libsane1): two virtual devices, 8-bit
@@ -176,7 +176,7 @@ type jamWriter struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 	n   int
-	drv *sane.Driver
+	drv workflow.SANEOptions
 }
 
 func (w *jamWriter) Write(p []byte) (int, error) {
@@ -196,7 +196,7 @@ func (w *jamWriter) Write(p []byte) (int, error) {
 func TestScanJamThenContinue(t *testing.T) {
 	r, batch := scanRunner(t)
 	w := &jamWriter{n: 3}
-	onSaneDriver = func(d *sane.Driver) { w.drv = d }
+	onSaneDriver = func(d workflow.SANEOptions) { w.drv = d }
 	defer func() { onSaneDriver = nil }()
 	args := append([]string{"scan", "--batch", batch, "--json", "--data", r.data, "--sane-option", "select-fd=yes"}, quickJob...)
 	var errb bytes.Buffer
@@ -360,22 +360,6 @@ func TestKillNineDuringScan(t *testing.T) {
 	if killed < 5 || len(reported) == 0 {
 		t.Fatalf("only %d runs killed, %d pages reported: the test needs kills during page storage", killed, len(reported))
 	}
-}
-
-// FuzzParsePageSize: any --page-size text gives a clear error or a positive, finite area.
-func FuzzParsePageSize(f *testing.F) {
-	for _, s := range []string{"", "A4", "a5", "Letter", "40x50", "210X297", "0x10", "-1x5", "1e308x1e308", "1e309x1", "NaNx1", "x", "10x", "ＡＢx1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ps, err := parsePageSize(s)
-		if err != nil || s == "" {
-			return
-		}
-		if !(ps.WidthMM > 0 && ps.HeightMM > 0) || ps.WidthMM > 1e308 || ps.HeightMM > 1e308 {
-			t.Fatalf("%q accepted as %+v", s, ps)
-		}
-	})
 }
 
 // TestScanBlankSeparators: with --separator blank, blank sheets (the test backend's "Solid

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/capture/cleanup"
 	"github.com/sohoa/sohoa/capture/escl"
 	"github.com/sohoa/sohoa/capture/hotfolder"
 	"github.com/sohoa/sohoa/capture/sane"
@@ -476,4 +478,41 @@ func abs(v int) int {
 		return -v
 	}
 	return v
+}
+
+// CleanupSetting turns a batch's clean-up as a person writes it — "default", "none" or a list
+// of steps such as "deskew,orient,crop,blank=drop,binarize" — into the batch's stored setting
+// (queue.BatchSpec.Cleanup: "", "none" or a JSON cleanup.Profile).
+func CleanupSetting(v string) (string, error) {
+	switch v {
+	case "", "default":
+		return "", nil
+	case "none":
+		return "none", nil
+	}
+	p := cleanup.Profile{Blank: cleanup.BlankOff}
+	for _, item := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(strings.TrimSpace(item), "=")
+		switch k {
+		case "deskew":
+			p.Deskew = true
+		case "orient":
+			p.AutoOrient = true
+		case "crop":
+			p.CropBorders = true
+		case "binarize":
+			p.Binarize = true
+		case "blank":
+			switch cleanup.BlankPolicy(val) {
+			case cleanup.BlankFlag, cleanup.BlankDrop, cleanup.BlankOff:
+				p.Blank = cleanup.BlankPolicy(val)
+			default:
+				return "", fmt.Errorf("blank=%q: use flag, drop or off", val)
+			}
+		default:
+			return "", fmt.Errorf("unknown step %q (deskew, orient, crop, blank=…, binarize)", k)
+		}
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
 }

@@ -251,6 +251,10 @@ type KeyInput struct {
 	Document int64
 	Field    string
 	Value    string
+	// Pass keys into actor's own pass of a double-blind document (queue.Store.KeyBlind).
+	// Without it the value becomes the field's current value, which a double-blind document
+	// refuses until its two passes are settled.
+	Pass bool
 }
 
 // KeyResult is what keying a value stored, and the field's own problems (cross-field ones
@@ -260,7 +264,8 @@ type KeyResult struct {
 	Value    string // the value as stored, normalised for the field's type
 	Stored   bool   // false: the field already had this value
 	Problems []records.Problem
-	Errors   int // hard errors among Problems: the batch cannot be submitted until corrected
+	Errors   int            // hard errors among Problems: the batch cannot be submitted until corrected
+	Pass     queue.PassInfo // with KeyInput.Pass: actor's pass of the document
 }
 
 // ErrUnknownField: the record type has no such field.
@@ -272,31 +277,34 @@ var ErrUnknownField = fmt.Errorf("unknown field for this record type")
 // what the clerk typed.
 func (w *Workflow) KeyField(ctx context.Context, actor queue.User, in KeyInput) (KeyResult, error) {
 	var res KeyResult
-	_, b, rt, err := w.docBatch(ctx, in.Document)
+	rt, f, err := w.fieldOf(ctx, in.Document, in.Field)
 	if err != nil {
 		return res, err
-	}
-	f, ok := rt.Field(in.Field)
-	if !ok {
-		return res, fmt.Errorf("%w: %q", ErrUnknownField, in.Field)
 	}
 	res.Key, res.Value = f.Key, records.Normalize(f, in.Value)
-	vals, _, err := w.documentValues(ctx, actor, b, in.Document)
-	if err != nil {
-		return res, err
-	}
-	var cur queue.FieldValue
-	has := false
-	for _, v := range vals {
-		if v.Key == f.Key {
-			cur, has = v, true
-		}
-	}
-	if src, conf, save := LeaveSource(cur, has, res.Value, true); save {
-		if err := w.SaveField(ctx, actor, FieldInput{Document: in.Document, Key: f.Key, Value: res.Value, Source: src, Confidence: conf}); err != nil {
+	if in.Pass {
+		if res.Pass, err = w.Store.KeyBlind(ctx, actor, in.Document, map[string]string{f.Key: res.Value}); err != nil {
 			return res, err
 		}
 		res.Stored = true
+	} else {
+		vals, err := w.Store.Fields(ctx, in.Document)
+		if err != nil {
+			return res, err
+		}
+		var cur queue.FieldValue
+		has := false
+		for _, v := range vals {
+			if v.Key == f.Key {
+				cur, has = v, true
+			}
+		}
+		if src, conf, save := LeaveSource(cur, has, res.Value, true); save {
+			if err := w.Store.SetField(ctx, actor, in.Document, f.Key, res.Value, src, conf); err != nil {
+				return res, err
+			}
+			res.Stored = true
+		}
 	}
 	for _, p := range records.Validate(rt, map[string]string{f.Key: res.Value}, w.now()) {
 		if p.Key == f.Key && len(p.Keys) == 1 {
@@ -306,6 +314,35 @@ func (w *Workflow) KeyField(ctx context.Context, actor queue.User, in KeyInput) 
 			}
 		}
 	}
+	return res, nil
+}
+
+// fieldOf is a field of a document's record type (ErrUnknownField when it has none).
+func (w *Workflow) fieldOf(ctx context.Context, docID int64, key string) (*records.RecordType, records.Field, error) {
+	_, _, rt, err := w.docBatch(ctx, docID)
+	if err != nil {
+		return nil, records.Field{}, err
+	}
+	f, ok := rt.Field(key)
+	if !ok {
+		return rt, f, fmt.Errorf("%w: %q", ErrUnknownField, key)
+	}
+	return rt, f, nil
+}
+
+// ResolveConflict decides a field the two passes of a double-blind document keyed
+// differently (a third person, neither keyer, after seeing both), the value normalised for
+// its field.
+func (w *Workflow) ResolveConflict(ctx context.Context, actor queue.User, in KeyInput) (KeyResult, error) {
+	_, f, err := w.fieldOf(ctx, in.Document, in.Field)
+	if err != nil {
+		return KeyResult{}, err
+	}
+	res := KeyResult{Key: f.Key, Value: records.Normalize(f, in.Value)}
+	if err := w.Store.ResolveConflict(ctx, actor, in.Document, f.Key, res.Value); err != nil {
+		return res, err
+	}
+	res.Stored = true
 	return res, nil
 }
 

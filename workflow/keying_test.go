@@ -237,6 +237,14 @@ func TestDoubleBlindKeying(t *testing.T) {
 			t.Fatalf("lan sees %q", v.Value)
 		}
 	}
+	// Keying a current value around the passes is refused; into one's pass it goes.
+	if _, err := f.w.KeyField(f.ctx, f.lan, KeyInput{Document: d.ID, Field: "subject", Value: "x"}); !errors.Is(err, queue.ErrDoubleBlindOnly) {
+		t.Fatalf("plain key in a double-blind batch: %v", err)
+	}
+	kr, err := f.w.KeyField(f.ctx, f.lan, KeyInput{Document: d.ID, Field: "signer_name", Value: "NGUYỄN VĂN AN", Pass: true})
+	if err != nil || kr.Pass.Pass != 2 || kr.Value != "Nguyễn Văn An" {
+		t.Fatalf("key into the pass: %+v %v", kr, err)
+	}
 	res, err := f.w.FinishDocument(f.ctx, f.clerk, FinishInput{Document: d.ID})
 	if err != nil || !res.Done || res.Reconciliation.Compared {
 		t.Fatalf("first pass finished: %+v %v", res, err)

@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/sohoa/sohoa/capture/cleanup"
 	"github.com/sohoa/sohoa/ocr"
@@ -21,7 +20,7 @@ import (
 // OCROptions tune the Tesseract pool.
 type OCROptions struct {
 	Workers     int    // parallel pages; 0: one per core
-	TessdataDir string // language data; "": $SOHOA_TESSDATA, else Tesseract's own
+	TessdataDir string // language data; "": Tesseract's own
 	// NoCleanup recognises the pages as stored, without the clean-up (deskew, orientation…)
 	// of their batch; the pool then turns pages upright itself.
 	NoCleanup bool
@@ -29,9 +28,6 @@ type OCROptions struct {
 }
 
 func (o OCROptions) service(st *queue.Store) (*pipeline.OCRService, error) {
-	if o.TessdataDir == "" {
-		o.TessdataDir = os.Getenv("SOHOA_TESSDATA")
-	}
 	cleanup.TessdataDir = o.TessdataDir // orientation detection in clean-up uses the same data
 	// Clean-up turns pages upright (Tesseract OSD) before OCR; without it the pool does.
 	svc, err := pipeline.NewOCRService(st, ocr.Options{Workers: o.Workers, TessdataDir: o.TessdataDir, AutoOrient: o.NoCleanup, PSM: o.PSM})
