@@ -236,7 +236,7 @@ func (s *batchesScreen) updateButtons() {
 		} else {
 			s.officeBtn.Disable()
 		}
-		if b, _ := s.current(); b.State == queue.StateCapturing || b.State == queue.StateKeying || b.State == queue.StateReturned {
+		if b, _ := s.current(); b.State.Keyable() { // the states a batch is submitted from
 			s.submitBtn.Enable()
 		} else {
 			s.submitBtn.Disable()

@@ -129,13 +129,11 @@ func TestCaptureADFJob(t *testing.T) {
 // pages kept; Tiếp tục continues the same document from sheet 4.
 func TestCaptureJamDialog(t *testing.T) {
 	h, p, b := newCaptureHarness(t)
-	p.mu.Lock()
-	drv := p.sane
-	p.mu.Unlock()
-	drv.SetExtraOption("select-fd", "yes")
+	drv := p.scanners
+	drv.SetSANEOption("select-fd", "yes")
 	p.afterPage = func(n int) {
 		if n == 3 {
-			drv.SetExtraOption("read-return-value", "SANE_STATUS_JAMMED")
+			drv.SetSANEOption("read-return-value", "SANE_STATUS_JAMMED")
 		}
 	}
 	test.Tap(h.button("Quét"))
@@ -148,7 +146,7 @@ func TestCaptureJamDialog(t *testing.T) {
 	}
 	// The clerk clears the jam (the backend refills its feeder) and presses Tiếp tục.
 	p.afterPage = nil
-	drv.SetExtraOption("read-return-value", "Default")
+	drv.SetSANEOption("read-return-value", "Default")
 	test.Tap(h.button("Tiếp tục"))
 	h.wait()
 	pages, err := h.e.st.BatchPages(context.Background(), b.ID)
@@ -169,12 +167,10 @@ func TestCaptureJamDialog(t *testing.T) {
 // TestCaptureJamStop: a jam on the first sheet, and Dừng: nothing stored, no new job.
 func TestCaptureJamStop(t *testing.T) {
 	h, p, b := newCaptureHarness(t)
-	p.mu.Lock()
-	drv := p.sane
-	p.mu.Unlock()
-	drv.SetExtraOption("select-fd", "yes")
-	drv.SetExtraOption("read-return-value", "SANE_STATUS_COVER_OPEN")
-	defer drv.SetExtraOption("read-return-value", "Default")
+	drv := p.scanners
+	drv.SetSANEOption("select-fd", "yes")
+	drv.SetSANEOption("read-return-value", "SANE_STATUS_COVER_OPEN")
+	defer drv.SetSANEOption("read-return-value", "Default")
 	test.Tap(h.button("Quét"))
 	h.wait()
 	h.mustShow((&capture.Fault{Kind: capture.FaultCoverOpen}).Vi())

@@ -443,6 +443,54 @@ func SeparatorSheet(dpi int, label string) ([]byte, error) {
 	return separate.SeparatorSheetPNG(dpi, label)
 }
 
+// Page edits of the viewer: each one transaction with its audit event, only while the batch
+// is Editable (the store refuses it otherwise, *queue.LockedError).
+const (
+	EditRotate = "rotate" // turn Page clockwise by Degrees (90, 180, 270); its OCR runs again
+	EditMove   = "move"   // move Page to position To of its document
+	EditDelete = "delete" // delete Page (not the only page of a document)
+	EditSplit  = "split"  // a new document after Document, from its page To on
+	EditMerge  = "merge"  // append the pages of Next (the document after Document) to Document
+)
+
+// PageEdit is one page edit.
+type PageEdit struct {
+	Op       string
+	Page     int64
+	Document int64
+	Next     int64
+	Degrees  int
+	To       int
+}
+
+// EditResult is what an edit made: the new document of a split.
+type EditResult struct{ NewDocument int64 }
+
+// EditPages applies one page edit; a turned page waits for OCR again (the background
+// service is woken).
+func (w *Workflow) EditPages(ctx context.Context, actor queue.User, in PageEdit) (EditResult, error) {
+	var res EditResult
+	var err error
+	switch in.Op {
+	case EditRotate:
+		_, err = w.Store.RotatePage(ctx, actor, in.Page, in.Degrees)
+		if err == nil {
+			w.pagesStored()
+		}
+	case EditMove:
+		err = w.Store.MovePage(ctx, actor, in.Page, in.To)
+	case EditDelete:
+		err = w.Store.DeletePage(ctx, actor, in.Page)
+	case EditSplit:
+		res.NewDocument, err = w.Store.SplitDocument(ctx, actor, in.Document, in.To)
+	case EditMerge:
+		err = w.Store.MergeDocuments(ctx, actor, in.Document, in.Next)
+	default:
+		err = fmt.Errorf("%w: unknown edit %q", queue.ErrBadEdit, in.Op)
+	}
+	return res, err
+}
+
 // ScanSources and ScanModes are the sources and colour modes a face offers, in display order.
 var (
 	ScanSources = []capture.Source{capture.SourceFlatbed, capture.SourceADF, capture.SourceADFDuplex}
