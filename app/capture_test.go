@@ -2,9 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -12,43 +9,12 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/internal/sanetest"
 	"github.com/sohoa/sohoa/queue"
 )
 
-// appSaneConf configures SANE's own "test" backend (libsane1) with a small 60x60 mm bed, so
-// that a whole-bed page at 75 dpi is 177x177 pixels; its feeder holds 10 sheets.
-const appSaneConf = `number_of_devices 1
-mode Gray
-depth 8
-resolution 75.0
-test-picture "Color pattern"
-read-limit false
-read-delay false
-read-status-code "Default"
-geometry_min 0.0
-geometry_max 60.0
-geometry_quant 1.0
-`
-
-// SANE reads SANE_CONFIG_DIR at its first initialisation in the process, so the folder is
-// set up at package initialisation. It has a fixed name per user and is rewritten each run.
-var _ = func() string {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("sohoa-app-sane-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		panic(err)
-	}
-	for name, body := range map[string]string{"dll.conf": "test\n", "test.conf": appSaneConf} {
-		tmp := filepath.Join(dir, fmt.Sprintf("%s.%d", name, os.Getpid()))
-		if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-			panic(err)
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-			panic(err)
-		}
-	}
-	os.Setenv("SANE_CONFIG_DIR", dir)
-	return dir
-}()
+// SANE reads SANE_CONFIG_DIR at its first initialisation in the process.
+var _ = sanetest.Configure("app", sanetest.SmallBed)
 
 // newCaptureHarness opens the capture panel on a fresh batch, with the SANE test device
 // listed and chosen, at 75 dpi.

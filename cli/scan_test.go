@@ -9,13 +9,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/internal/sanetest"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
@@ -43,21 +43,7 @@ var saneConfDir = func() string {
 	if d := os.Getenv("SANE_CONFIG_DIR"); d != "" && os.Getenv("SOHOA_CLI_CHILD") == "1" {
 		return d
 	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("sohoa-cli-sane-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		panic(err)
-	}
-	for name, body := range map[string]string{"dll.conf": "test\n", "test.conf": saneTestConf} {
-		tmp := filepath.Join(dir, fmt.Sprintf("%s.%d", name, os.Getpid()))
-		if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-			panic(err)
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-			panic(err)
-		}
-	}
-	os.Setenv("SANE_CONFIG_DIR", dir)
-	return dir
+	return sanetest.Configure("cli", saneTestConf)
 }()
 
 const saneDev = "sane:test:0"

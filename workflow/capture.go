@@ -218,6 +218,21 @@ func (s *Scanners) scanner(id string) (capture.Scanner, error) {
 	return nil, fmt.Errorf("%w: %q (a device ID starts with %s or %s)", capture.ErrNoDevice, id, sane.IDPrefix, escl.IDPrefix)
 }
 
+// forJob is the driver of a device for one job; a nil set opens drivers of its own, which
+// done releases.
+func (s *Scanners) forJob(device string) (sc capture.Scanner, done func(), err error) {
+	done = func() {}
+	if s == nil {
+		s = NewScanners()
+		done = func() { s.Close() }
+	}
+	if sc, err = s.scanner(device); err != nil {
+		done()
+		return nil, func() {}, err
+	}
+	return sc, done, nil
+}
+
 // Close releases the drivers; it waits for a job to leave its device (cancel it first).
 func (s *Scanners) Close() error {
 	s.mu.Lock()
@@ -317,15 +332,11 @@ func (w *Workflow) Scan(ctx context.Context, actor queue.User, in ScanInput, pro
 			return d.NewDocument, d.Drop, err
 		}
 	}
-	scs := in.Scanners
-	if scs == nil {
-		scs = NewScanners()
-		defer scs.Close()
-	}
-	sc, err := scs.scanner(in.Device)
+	sc, done, err := in.Scanners.forJob(in.Device)
 	if err != nil {
 		return ScanResult{}, err
 	}
+	defer done()
 	return capture.ScanToBatch(ctx, w.Store, actor, b.ID, sc, opts, func(ev capture.ScanEvent) {
 		if !ev.Separator {
 			w.pagesStored()
@@ -367,15 +378,11 @@ func (w *Workflow) Rescan(ctx context.Context, actor queue.User, in RescanInput,
 	if s.Source == capture.SourceADFDuplex {
 		s.Source = capture.SourceADF // one side: the page being replaced
 	}
-	scs := in.Scanners
-	if scs == nil {
-		scs = NewScanners()
-		defer scs.Close()
-	}
-	sc, err := scs.scanner(in.Device)
+	sc, done, err := in.Scanners.forJob(in.Device)
 	if err != nil {
 		return RescanResult{}, err
 	}
+	defer done()
 	sheet := old.Origin.Sheet
 	if sheet == 0 {
 		sheet = old.Seq

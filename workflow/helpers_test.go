@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sohoa/sohoa/internal/docgen"
+	"github.com/sohoa/sohoa/internal/sanetest"
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
@@ -23,40 +24,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// saneConf configures SANE's own "test" backend (libsane1) with a small 60×60 mm bed: a
-// whole-bed page at 75 dpi is 177×177 pixels; its feeder holds 10 sheets per job.
-const saneConf = `number_of_devices 1
-mode Gray
-depth 8
-resolution 75.0
-test-picture "Color pattern"
-read-limit false
-read-delay false
-read-status-code "Default"
-geometry_min 0.0
-geometry_max 60.0
-geometry_quant 1.0
-`
-
-// SANE reads SANE_CONFIG_DIR at its first initialisation in the process, so the folder is
-// set up when the package initialises.
-var _ = func() string {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("sohoa-workflow-sane-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		panic(err)
-	}
-	for name, body := range map[string]string{"dll.conf": "test\n", "test.conf": saneConf} {
-		tmp := filepath.Join(dir, fmt.Sprintf("%s.%d", name, os.Getpid()))
-		if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-			panic(err)
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-			panic(err)
-		}
-	}
-	os.Setenv("SANE_CONFIG_DIR", dir)
-	return dir
-}()
+// SANE reads SANE_CONFIG_DIR at its first initialisation in the process.
+var _ = sanetest.Configure("workflow", sanetest.SmallBed)
 
 // fixture is a workstation: a real store in a temporary folder with the bundled record
 // types, the office HN-01, an administrator, two clerks and two supervisors.
