@@ -151,19 +151,22 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 	s.status.Truncation = fyne.TextTruncateEllipsis
 	s.showOCRStatus(nil)
 
-	left := container.NewHBox(newBtn, s.importBtn, widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), s.showCapture), s.openBtn, s.keyBtn, s.submitBtn, s.commentsBtn, browse)
+	// Two rows, so that the screen fits 1024 pixels (any language, any role): what the
+	// selected batch can do, then creating, finding and reviewing beside the search box.
+	selected := container.NewHBox(s.importBtn, widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), s.showCapture), s.openBtn, s.keyBtn, s.submitBtn, s.commentsBtn)
 	if user.Can(queue.ActionManageSettings) { // the core refuses others anyway
-		left.Add(s.officeBtn)
+		selected.Add(s.officeBtn)
 	}
+	general := container.NewHBox(newBtn, browse)
 	if user.Can(queue.ActionReview) { // the core refuses others anyway
-		left.Add(widget.NewButtonWithIcon(tr("review.title"), theme.VisibilityIcon(), func() {
+		general.Add(widget.NewButtonWithIcon(tr("review.title"), theme.VisibilityIcon(), func() {
 			if s.onReview != nil {
 				s.onReview()
 			}
 		}))
 	}
-	left.Add(refresh)
-	tools := container.NewBorder(nil, nil, left, nil, searchBox)
+	general.Add(refresh)
+	tools := container.NewVBox(container.NewBorder(nil, nil, general, nil, searchBox), selected)
 	title := widget.NewLabelWithStyle(tr("batches.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.split = container.NewVSplit(s.table, s.lower)
 	s.split.Offset = 0.6

@@ -75,16 +75,18 @@ type keyingScreen struct {
 	trows     [][]int   // the row numbers shown of each table (keying_table.go)
 	focus     int
 
-	form     *fyne.Container
-	formBox  *container.Scroll
-	head     *widget.Label
-	telexLbl *widget.Label
-	status   *widget.Label
-	suggest  *widget.Label
-	suggBox  *fyne.Container // the suggestions, each a button
-	sugg     []string
-	suggSel  int // the suggestion chosen with Down/Up; -1: none
-	suggRow  int // the row the suggestions are for
+	form      *fyne.Container
+	formBox   *container.Scroll
+	head      *widget.Label
+	telexLbl  *widget.Label
+	status    *widget.Label
+	suggest   *widget.Label
+	suggBox   *fyne.Container // the suggestions, each a button
+	sugg      []string
+	suggSel   int  // the suggestion chosen with Down/Up; -1: none
+	suggRow   int  // the row the suggestions are for
+	infoUnder bool // the form is narrow: the provenance is under each entry (entryInfoLayout)
+
 	page     *canvas.Image
 	stage    *fyne.Container
 	box      *canvas.Rectangle
@@ -166,9 +168,94 @@ func (k *keyingScreen) newRow(f records.Field) *keyRow {
 	r.prob = widget.NewLabel("")
 	r.prob.Wrapping = fyne.TextWrapWord
 	r.prob.Hide()
-	info := container.NewGridWrap(fyne.NewSize(160, r.entry.MinSize().Height), r.info)
-	r.cell = container.NewVBox(container.NewBorder(nil, nil, nil, info, r.entry), r.prob)
+	r.cell = container.NewVBox(container.New(&entryInfoLayout{k: k}, r.entry, r.info), r.prob)
+	if k.infoUnder {
+		r.info.SizeName = theme.SizeNameCaptionText
+	}
 	return r
+}
+
+// Layout of the form at any width (1024×768 and up, any FYNE_SCALE): each entry keeps room
+// for a 40-character name (layoutName). The provenance goes beside the entry where there is
+// room for both, else under it in small print (the focused field's is shown whole above its
+// source box either way).
+const (
+	layoutName = "Nguyễn Thị Phương Thảo Hoàng Lê Minh Thư" // 40 characters
+	infoWidth  = 160                                        // the provenance beside an entry
+)
+
+// entryNeed is the width an entry needs to show layoutName whole, with its mark.
+func entryNeed() float32 {
+	return fyne.MeasureText(layoutName, theme.TextSize(), fyne.TextStyle{}).Width + 2*theme.InnerPadding() + theme.IconInlineSize() + 2*theme.Padding()
+}
+
+// entryInfoLayout places a field's entry and its provenance (objects: entry, info).
+type entryInfoLayout struct{ k *keyingScreen }
+
+func (l *entryInfoLayout) MinSize(o []fyne.CanvasObject) fyne.Size {
+	e, i := o[0].MinSize(), o[1].MinSize()
+	if l.k.infoUnder {
+		return fyne.NewSize(max(e.Width, i.Width), e.Height+i.Height)
+	}
+	return fyne.NewSize(e.Width+theme.Padding()+infoWidth, max(e.Height, i.Height))
+}
+
+func (l *entryInfoLayout) Layout(o []fyne.CanvasObject, size fyne.Size) {
+	e := o[0].MinSize()
+	if l.k.infoUnder {
+		o[0].Move(fyne.NewPos(0, 0))
+		o[0].Resize(fyne.NewSize(size.Width, e.Height))
+		o[1].Move(fyne.NewPos(0, e.Height))
+		o[1].Resize(fyne.NewSize(size.Width, size.Height-e.Height))
+		return
+	}
+	o[0].Move(fyne.NewPos(0, 0))
+	o[0].Resize(fyne.NewSize(size.Width-theme.Padding()-infoWidth, size.Height))
+	o[1].Move(fyne.NewPos(size.Width-infoWidth, 0))
+	o[1].Resize(fyne.NewSize(infoWidth, size.Height))
+}
+
+// formPaneLayout lays out the scrolled form (its one object), first choosing from the width it
+// gets whether the provenance fits beside the entries.
+type formPaneLayout struct{ k *keyingScreen }
+
+func (l *formPaneLayout) MinSize(o []fyne.CanvasObject) fyne.Size { return o[0].MinSize() }
+
+func (l *formPaneLayout) Layout(o []fyne.CanvasObject, size fyne.Size) {
+	switched := l.k.setInfoUnder(size.Width < l.k.sideBySideWidth())
+	o[0].Move(fyne.NewPos(0, 0))
+	o[0].Resize(size)
+	if switched { // the rows' heights changed at the same width
+		l.k.form.Refresh()
+		o[0].Refresh()
+	}
+}
+
+// sideBySideWidth is the form width from which an entry and its provenance both fit beside
+// the longest label.
+func (k *keyingScreen) sideBySideWidth() float32 {
+	var label float32
+	for _, r := range k.rows {
+		label = max(label, r.label.MinSize().Width)
+	}
+	return label + theme.Padding() + entryNeed() + theme.Padding() + infoWidth + theme.ScrollBarSize() + 2*theme.Padding()
+}
+
+// setInfoUnder switches where the provenance goes; false when it was there already.
+func (k *keyingScreen) setInfoUnder(under bool) bool {
+	if under == k.infoUnder {
+		return false
+	}
+	k.infoUnder = under
+	size := theme.SizeNameText
+	if under {
+		size = theme.SizeNameCaptionText
+	}
+	for _, r := range k.rows {
+		r.info.SizeName = size
+		r.info.Refresh()
+	}
+	return true
 }
 
 func (k *keyingScreen) build() {
@@ -202,7 +289,8 @@ func (k *keyingScreen) build() {
 	done := widget.NewButtonWithIcon(tr("keying.done"), theme.ConfirmIcon(), k.done)
 	done.Importance = widget.HighImportance
 	top := container.NewBorder(nil, nil, back, container.NewHBox(k.telexLbl, done), k.head)
-	right := container.NewBorder(top, container.NewVBox(container.NewBorder(nil, nil, k.suggest, nil, container.NewHScroll(k.suggBox)), k.status, keys), nil, nil, k.formBox)
+	right := container.NewBorder(top, container.NewVBox(container.NewBorder(nil, nil, k.suggest, nil, container.NewHScroll(k.suggBox)), k.status, keys), nil, nil,
+		container.New(&formPaneLayout{k: k}, k.formBox))
 
 	k.page = canvas.NewImageFromImage(nil)
 	k.page.FillMode = canvas.ImageFillStretch

@@ -51,15 +51,19 @@ func (v *batchView) editBar() fyne.CanvasObject {
 		return b
 	}
 	v.editBtns = nil
-	return container.NewHBox(
-		mk("edit.rotateLeft", theme.MediaReplayIcon(), func() { v.rotate(270) }),
-		mk("edit.rotateRight", theme.ViewRefreshIcon(), func() { v.rotate(90) }),
-		mk("edit.moveUp", theme.MoveUpIcon(), func() { v.movePage(-1) }),
-		mk("edit.moveDown", theme.MoveDownIcon(), func() { v.movePage(1) }),
-		mk("edit.delete", theme.DeleteIcon(), v.confirmDelete),
-		widget.NewSeparator(),
-		mk("edit.split", theme.ContentCutIcon(), v.splitHere),
-		mk("edit.merge", theme.ContentAddIcon(), v.mergeNext),
+	// The page's edits, then the document's, on two rows: the viewer fits 1024 pixels.
+	return container.NewVBox(
+		container.NewHBox(
+			mk("edit.rotateLeft", theme.MediaReplayIcon(), func() { v.rotate(270) }),
+			mk("edit.rotateRight", theme.ViewRefreshIcon(), func() { v.rotate(90) }),
+			mk("edit.moveUp", theme.MoveUpIcon(), func() { v.movePage(-1) }),
+			mk("edit.moveDown", theme.MoveDownIcon(), func() { v.movePage(1) }),
+			mk("edit.delete", theme.DeleteIcon(), v.confirmDelete),
+		),
+		container.NewHBox(
+			mk("edit.split", theme.ContentCutIcon(), v.splitHere),
+			mk("edit.merge", theme.ContentAddIcon(), v.mergeNext),
+		),
 	)
 }
 

@@ -27,7 +27,7 @@ func RunWith(dataDir string, svc Services) error {
 	a := fyneapp.NewWithID(AppID)
 	applyLanguage(a.Preferences().StringWithFallback(prefLanguage, languages[0]))
 	w := a.NewWindow("SoHoa")
-	w.Resize(fyne.NewSize(1360, 860))
+	w.Resize(fyne.NewSize(1024, 700)) // fits the smallest screen supported (1024×768, with a panel); every screen lays out down to it
 	w.SetMaster()
 
 	st, err := queue.Open(dataDir)
