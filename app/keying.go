@@ -82,6 +82,7 @@ type keyingScreen struct {
 	status    *widget.Label
 	suggest   *widget.Label
 	suggBox   *fyne.Container // the suggestions, each a button
+	suggLine  *fyne.Container // the suggestions' line, hidden while there are none
 	sugg      []string
 	suggSel   int  // the suggestion chosen with Down/Up; -1: none
 	suggRow   int  // the row the suggestions are for
@@ -268,7 +269,7 @@ func (k *keyingScreen) build() {
 	k.setTableRows(nil)
 
 	k.head = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	k.head.Truncation = fyne.TextTruncateEllipsis
+	k.head.Wrapping = fyne.TextWrapWord // batch, type and the document's place, whole at 1024 too
 	k.telexLbl = widget.NewLabel("")
 	k.status = widget.NewLabel("")
 	k.status.Wrapping = fyne.TextWrapWord
@@ -288,8 +289,11 @@ func (k *keyingScreen) build() {
 	})
 	done := widget.NewButtonWithIcon(tr("keying.done"), theme.ConfirmIcon(), k.done)
 	done.Importance = widget.HighImportance
-	top := container.NewBorder(nil, nil, back, container.NewHBox(k.telexLbl, done), k.head)
-	right := container.NewBorder(top, container.NewVBox(container.NewBorder(nil, nil, k.suggest, nil, container.NewHScroll(k.suggBox)), k.status, keys), nil, nil,
+	// The buttons, then the document's place on a line of its own (whole at 1024 pixels).
+	top := container.NewVBox(container.NewBorder(nil, nil, back, container.NewHBox(k.telexLbl, done)), k.head)
+	k.suggLine = container.NewBorder(nil, nil, k.suggest, nil, container.NewHScroll(k.suggBox))
+	k.suggLine.Hide()
+	right := container.NewBorder(top, container.NewVBox(k.suggLine, k.status, keys), nil, nil,
 		container.New(&formPaneLayout{k: k}, k.formBox))
 
 	k.page = canvas.NewImageFromImage(nil)
@@ -1100,8 +1104,10 @@ func (k *keyingScreen) showSuggest() {
 	if len(k.sugg) == 0 {
 		k.suggest.SetText("")
 		k.suggBox.Refresh()
+		k.suggLine.Hide()
 		return
 	}
+	k.suggLine.Show()
 	k.suggest.SetText(tr("keying.suggest"))
 	for i, s := range k.sugg {
 		b := widget.NewButton(s, func() { k.chooseSuggestion(i) })

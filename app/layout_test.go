@@ -54,6 +54,18 @@ func TestScreensFit1024And1366(t *testing.T) {
 				h.win.Resize(size)
 				h.login(u)
 				h.fits("batch list", size)
+				// Every column of the batch table shows without scrolling sideways.
+				bl := h.sh.list
+				total := bl.colW[0] + bl.colW[1]
+				for i, w := range colWidths {
+					if i != colName && i != colType {
+						total += w
+					}
+					total += theme.Padding()
+				}
+				if tw := bl.table.Size().Width; total > tw || bl.colW[0] < colWidths[colName] {
+					t.Errorf("the batch table's columns need %.0f, it is %.0f wide (name %.0f)", total, tw, bl.colW[0])
+				}
 				need := fyne.MeasureText(layoutName, theme.TextSize(), fyne.TextStyle{}).Width + 2*theme.InnerPadding()
 				for _, rt := range []string{"birth", "household"} {
 					b, _ := keyingBatch(t, h, u, rt, pagePNG(t, 800, 1100))
