@@ -31,7 +31,7 @@ var thumbSize = fyne.NewSize(90, 120)
 
 // capturePanel scans pages into one batch: it picks a scanner (SANE devices, or an eSCL
 // address typed by hand), the source, resolution, colour mode and pages per document, and
-// runs capture.ScanToBatch off the UI goroutine with a Cancel button. A thumbnail appears
+// runs workflow.Scan off the UI goroutine with a Cancel button. A thumbnail appears
 // for each page once it is durable. On a scanner fault (jam, cover open, ...) a dialog shows
 // the clerk what to do and offers to continue the same document or to stop.
 type capturePanel struct {
