@@ -222,6 +222,9 @@ func (c *cmdCtx) sourceText(v queue.ValueRecord) string {
 	default:
 		src = string(v.Source)
 	}
+	if workflow.LowConfidence(v) { // under the one threshold the keying screen and review use
+		src += c.t(", low confidence", ", độ tin cậy thấp")
+	}
 	return src + " · " + c.localTime(v.At)
 }
 
@@ -236,6 +239,7 @@ func (c *cmdCtx) printProvenance(fields []queue.FieldProvenance) error {
 			OCRConfidence float64 `json:"ocr_confidence,omitempty"`
 			By            string  `json:"by,omitempty"`
 			At            string  `json:"at"`
+			LowConfidence bool    `json:"low_confidence,omitempty"`
 		}
 		type jf struct {
 			Key     string `json:"key"`
@@ -243,7 +247,7 @@ func (c *cmdCtx) printProvenance(fields []queue.FieldProvenance) error {
 			Earlier []jv   `json:"earlier,omitempty"`
 		}
 		conv := func(v queue.ValueRecord) jv {
-			o := jv{v.Value, string(v.Source), v.Confidence, 0, v.By, v.At}
+			o := jv{v.Value, string(v.Source), v.Confidence, 0, v.By, v.At, workflow.LowConfidence(v)}
 			if v.Source == queue.SourceOCRAccepted {
 				o.OCRConfidence = v.OCRConfidence
 			}
