@@ -203,7 +203,7 @@ func TestReviewSampleStoredCLI(t *testing.T) {
 	if !strings.Contains(res.stdout, "full_name") || !strings.Contains(res.stdout, "OCR") {
 		t.Fatalf("review --doc: %s", res.stdout)
 	}
-	// Low confidence is marked by the one threshold (queue.ConfidentAt).
+	// Low confidence is marked by the one threshold (queue.LowFieldConfidence).
 	var prov []struct {
 		Key     string `json:"key"`
 		Current struct {
@@ -218,7 +218,7 @@ func TestReviewSampleStoredCLI(t *testing.T) {
 	}
 	for _, p := range prov {
 		c := p.Current
-		want := (c.Source == "ocr" && c.Confidence < queue.ConfidentAt) || (c.Source == "ocr-accepted" && c.OCRConfidence < queue.ConfidentAt)
+		want := (c.Source == "ocr" && c.Confidence < queue.LowFieldConfidence) || (c.Source == "ocr-accepted" && c.OCRConfidence < queue.LowFieldConfidence)
 		if c.Low != want {
 			t.Errorf("%s (%s, %.2f) marked low confidence %v", p.Key, c.Source, c.Confidence, c.Low)
 		}

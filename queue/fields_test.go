@@ -63,10 +63,7 @@ func TestFieldSourcesAndMigration0007(t *testing.T) {
 func TestAcceptedLowConfidenceCountsForReview(t *testing.T) {
 	s, admin := openTest(t)
 	ctx := context.Background()
-	if err := s.SetSetting(ctx, admin, SettingOffice, "HN-01"); err != nil { // a batch goes to review with an office
-		t.Fatal(err)
-	}
-	b, _ := s.CreateBatch(ctx, admin, BatchSpec{})
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{Office: "HN-01"})
 	d, ps, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: "a.png", Pages: []PageInput{pngPage(t, 10, 10, 255)}})
 	if err != nil {
 		t.Fatal(err)

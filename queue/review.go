@@ -22,21 +22,23 @@ import (
 // Approving and signing obey the four-eyes rule (roles.go). Comment texts live in
 // review_comments; the audit log records only their length.
 
-// ConfidentAt is the one confidence threshold of field values read by OCR (0..1), used by
-// both faces and by review alike: a value read at ConfidentAt or more is confident (the
-// keying screen's Ctrl+Enter accepts it and does not mark it); one under it is low
-// confidence — the keying screen marks it for a look, and review counts it (Submit's
+// LowFieldConfidence is the one confidence threshold of field values read by OCR (0..1),
+// used by both faces and by review alike: a value read at LowFieldConfidence or more is
+// confident (the keying screen's Ctrl+Enter accepts it and does not mark it); one under it
+// is low confidence — the keying screen marks it for a look, review counts it (Submit's
 // LowFields, whether a clerk accepted it or not) and always samples the document of one a
 // clerk accepted untyped since the last round (ReasonOCRAcceptedLow).
-const ConfidentAt = 0.8
-
-// LowConfidence reports whether an OCR confidence (0..1) is under ConfidentAt.
-func LowConfidence(conf float64) bool { return conf < ConfidentAt }
-
+//
 // LowPageConfidence is the threshold of a page's mean OCR word confidence (0..100, as
 // Tesseract gives it): a page under it counts as low confidence for review. It measures the
-// whole page's text, not one field's value, so it is not ConfidentAt.
-const LowPageConfidence = 60
+// whole page's text, not one field's value.
+const (
+	LowFieldConfidence = 0.8
+	LowPageConfidence  = 60
+)
+
+// LowConfidence reports whether an OCR confidence (0..1) is under LowFieldConfidence.
+func LowConfidence(conf float64) bool { return conf < LowFieldConfidence }
 
 // MaxCommentRunes bounds a review comment.
 const MaxCommentRunes = 4000
@@ -223,15 +225,15 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 			return err
 		}
 		for _, id := range ids {
-			// lowF counts every OCR value under ConfidentAt, accepted by a clerk or not; only
-			// the ones nobody looked at (lowOCR) make the document a low-confidence one: an
-			// accepted one is in the sample of the round it was accepted in (mustSee).
-			var lowF, lowOCR, lowP int
+			// lowF counts every low-confidence OCR value, accepted or not; unseen only those
+			// nobody looked at. A value accepted untyped since the last round has its own reason
+			// (ReasonOCRAcceptedLow, mustSee); one accepted in an earlier round was seen then.
+			var lowF, unseen, lowP int
 			if err := tx.QueryRow(`SELECT
 				(SELECT count(*) FROM field_values WHERE document_id = ?1 AND current = 1 AND source IN ('ocr', 'ocr-accepted') AND confidence < ?2),
 				(SELECT count(*) FROM field_values WHERE document_id = ?1 AND current = 1 AND source = 'ocr' AND confidence < ?2),
 				(SELECT count(*) FROM pages p JOIN ocr_results o ON o.page_id = p.id WHERE p.document_id = ?1 AND o.mean_conf < ?3)`,
-				id, ConfidentAt, LowPageConfidence).Scan(&lowF, &lowOCR, &lowP); err != nil {
+				id, LowFieldConfidence, LowPageConfidence).Scan(&lowF, &unseen, &lowP); err != nil {
 				return err
 			}
 			res.LowFields += lowF
@@ -245,7 +247,7 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 					return err
 				}
 			}
-			if lowOCR > 0 || lowP > 0 {
+			if unseen > 0 || lowP > 0 {
 				if err := addSampled(tx, full, res.Round, id, ReasonLowConfidence); err != nil {
 					return err
 				}
@@ -377,7 +379,7 @@ type ReviewItem struct {
 	SubmittedBy string
 	SubmittedAt string
 	Warnings    int // validation warnings (confirmed by the clerk)
-	LowFields   int // OCR field values under ConfidentAt, accepted by a clerk or not
+	LowFields   int // OCR field values under LowFieldConfidence, accepted by a clerk or not
 	LowPages    int // pages under LowPageConfidence
 	ProblemDocs int // documents with warnings or low confidence
 	Sampled     int // documents in the sample (to be seen anyway, plus the random part once drawn)
@@ -491,9 +493,9 @@ const (
 	ReasonRandom         = "random"           // drawn at random by the supervisor's percentage
 	ReasonReturned       = "returned"         // returned by the supervisor in the previous round
 	ReasonCorrected      = "corrected"        // a field value corrected since the previous round
-	ReasonOCRAcceptedLow = "ocr-accepted-low" // an OCR value under ConfidentAt accepted untyped since then
+	ReasonOCRAcceptedLow = "ocr-accepted-low" // an OCR value under LowFieldConfidence accepted untyped since then
 	ReasonWarnings       = "warnings"         // validation warnings confirmed at submit
-	ReasonLowConfidence  = "low-confidence"   // OCR values nobody looked at under ConfidentAt, or pages under LowPageConfidence
+	ReasonLowConfidence  = "low-confidence"   // OCR values nobody looked at under LowFieldConfidence, or pages under LowPageConfidence
 )
 
 // reasonOrder is the order reasons are listed in.
@@ -571,7 +573,7 @@ func mustSee(tx *sql.Tx, batchID string, round int, prevRound, prevMark int64, i
 		WHERE d.batch_id = ? AND f.id > ? AND f.source = 'ocr-accepted'
 		AND coalesce((SELECT o.confidence FROM field_values o WHERE o.document_id = f.document_id AND o.key = f.key
 			AND o.source = 'ocr' AND o.id < f.id ORDER BY o.id DESC LIMIT 1), f.confidence) < ?`,
-		batchID, prevMark, ConfidentAt); err != nil {
+		batchID, prevMark, LowFieldConfidence); err != nil {
 		return 0, err
 	}
 	if err := syncSampled(tx, batchID, round); err != nil {

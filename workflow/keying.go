@@ -12,7 +12,7 @@ import (
 // Keying: what a clerk sees of a document, saving a field (into the clerk's own pass in a
 // double-blind batch), accepting confident OCR values, finishing a document. The rules here
 // are the same for the keying screen and the command line: which source a saved value gets,
-// what a confident OCR value is (queue.ConfidentAt), when a document is finished (its stored
+// what a confident OCR value is (queue.LowFieldConfidence), when a document is finished (its stored
 // values, validated: hard errors block, warnings need confirming).
 
 // now is the clock validation judges dates by.
@@ -167,7 +167,7 @@ func LeaveSource(cur queue.FieldValue, has bool, value string, confirm bool) (sr
 }
 
 // Unconfident reports whether a value is an OCR value nobody has looked at yet that is under
-// the confidence threshold (queue.ConfidentAt): the keying screen marks it for a look.
+// the confidence threshold (queue.LowFieldConfidence): the keying screen marks it for a look.
 func Unconfident(fv queue.FieldValue) bool {
 	return fv.Source == queue.SourceOCR && queue.LowConfidence(fv.Confidence)
 }
@@ -185,7 +185,7 @@ func LowConfidence(v queue.ValueRecord) bool {
 }
 
 // Acceptable lists, in keys' order, the fields whose value a clerk may accept at once
-// (Ctrl+Enter): an OCR value, confident (queue.ConfidentAt or more), not empty, shown
+// (Ctrl+Enter): an OCR value, confident (queue.LowFieldConfidence or more), not empty, shown
 // unchanged, and without any problem among problems (a suspicious value has a warning).
 func Acceptable(keys []string, current map[string]queue.FieldValue, shown map[string]string, problems []records.Problem) []string {
 	bad := map[string]bool{}

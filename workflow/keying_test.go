@@ -139,7 +139,7 @@ func TestAcceptConfident(t *testing.T) {
 	f := newFixture(t)
 	_, d := f.keyDoc(queue.BatchSpec{})
 	f.ocrValues(d.ID, 0.93, map[string]string{"document_number": "12/QĐ-UBND", "issue_date": "12/03/2020", "signer_name": "Nguyễn Văn 4n"})
-	f.ocrValues(d.ID, queue.ConfidentAt-0.01, map[string]string{"subject": "Về việc cấp phép"})
+	f.ocrValues(d.ID, queue.LowFieldConfidence-0.01, map[string]string{"subject": "Về việc cấp phép"})
 	if err := f.w.SaveField(f.ctx, f.clerk, FieldInput{Document: d.ID, Key: "issuing_agency", Value: "UBND", Source: queue.SourceKeyed, Confidence: 1}); err != nil {
 		t.Fatal(err)
 	}
