@@ -24,13 +24,16 @@ type OCROptions struct {
 	// NoCleanup recognises the pages as stored, without the clean-up (deskew, orientation…)
 	// of their batch; the pool then turns pages upright itself.
 	NoCleanup bool
-	PSM       int // Tesseract page segmentation mode; 0: pipeline.DefaultPSM
+	PSM       int      // Tesseract page segmentation mode; 0: pipeline.DefaultPSM
+	Languages []string // Tesseract languages; none: the pool's default (vie, eng)
 }
 
-func (o OCROptions) service(st *queue.Store) (*pipeline.OCRService, error) {
+// ocrService starts a Tesseract pool behind the pipeline's OCR service.
+func (w *Workflow) ocrService(o OCROptions) (*pipeline.OCRService, error) {
 	cleanup.TessdataDir = o.TessdataDir // orientation detection in clean-up uses the same data
 	// Clean-up turns pages upright (Tesseract OSD) before OCR; without it the pool does.
-	svc, err := pipeline.NewOCRService(st, ocr.Options{Workers: o.Workers, TessdataDir: o.TessdataDir, AutoOrient: o.NoCleanup, PSM: o.PSM})
+	svc, err := pipeline.NewOCRService(w.Store, ocr.Options{Workers: o.Workers, TessdataDir: o.TessdataDir, AutoOrient: o.NoCleanup,
+		PSM: o.PSM, Languages: o.Languages})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +78,7 @@ func (w *Workflow) OCR(ctx context.Context, actor queue.User, in OCRInput, progr
 			return OCRResult{}, err
 		}
 	}
-	svc, err := in.Options.service(w.Store)
+	svc, err := w.ocrService(in.Options)
 	if err != nil {
 		return OCRResult{}, err
 	}
@@ -103,7 +106,7 @@ type OCRService struct {
 
 // NewOCRService starts the Tesseract pool of a background OCR service (Serve runs it).
 func (w *Workflow) NewOCRService(opts OCROptions) (*OCRService, error) {
-	s, err := opts.service(w.Store)
+	s, err := w.ocrService(opts)
 	if err != nil {
 		return nil, err
 	}
