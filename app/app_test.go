@@ -392,16 +392,12 @@ func TestImportCancel(t *testing.T) {
 	// point until the tap happened, so the test is deterministic.
 	seen, tapped := make(chan struct{}), make(chan struct{})
 	first := true
-	imp := h.e.svc.Import
-	h.e.svc.Import = func(ctx context.Context, st *queue.Store, actor queue.User, id string, paths []string, progress func(ImportEvent)) (ImportSummary, error) {
-		return imp(ctx, st, actor, id, paths, func(ev ImportEvent) {
-			progress(ev)
-			if first {
-				first = false
-				close(seen)
-				<-tapped
-			}
-		})
+	p.afterFile = func() {
+		if first {
+			first = false
+			close(seen)
+			<-tapped
+		}
 	}
 	test.Tap(p.start)
 	<-seen

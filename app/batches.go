@@ -30,7 +30,34 @@ const (
 var colKeys = [numCols]string{"batches.col.name", "batches.col.type", "batches.col.office", "batches.col.state", "batches.col.docs",
 	"batches.col.pages", "batches.col.ocrDone", "batches.col.ocrFail"}
 
-var colWidths = [numCols]float32{300, 200, 100, 150, 80, 70, 100, 80}
+// colWidths are the columns' widths; the name and type columns share what the others leave
+// (tableLayout), each at least its width here.
+var colWidths = [numCols]float32{220, 200, 90, 140, 70, 70, 90, 80}
+
+// tableLayout gives the batch table its space, and the name and type columns what the other
+// columns leave: every column shows at 1024 pixels, long names on wider windows.
+type tableLayout struct{ s *batchesScreen }
+
+func (l *tableLayout) MinSize(o []fyne.CanvasObject) fyne.Size { return o[0].MinSize() }
+
+func (l *tableLayout) Layout(o []fyne.CanvasObject, size fyne.Size) {
+	free := size.Width - theme.ScrollBarSize() - 2*theme.Padding()
+	for i, w := range colWidths {
+		free -= theme.Padding()
+		if i != colName && i != colType {
+			free -= w
+		}
+	}
+	name := max(colWidths[colName], free*0.55)
+	typ := max(colWidths[colType], free-name)
+	if name != l.s.colW[0] || typ != l.s.colW[1] {
+		l.s.colW = [2]float32{name, typ}
+		l.s.table.SetColumnWidth(colName, name)
+		l.s.table.SetColumnWidth(colType, typ)
+	}
+	o[0].Move(fyne.NewPos(0, 0))
+	o[0].Resize(size)
+}
 
 // batchesScreen is the main window: the batch list, create, import, open and search.
 type batchesScreen struct {
@@ -42,6 +69,7 @@ type batchesScreen struct {
 	selected int // row in batches, -1 for none
 
 	table   *widget.Table
+	colW    [2]float32    // the name and type columns' widths (tableLayout)
 	status  *widget.Label // background OCR and messages
 	search  *textEntry
 	hits    []queue.Hit
@@ -51,9 +79,9 @@ type batchesScreen struct {
 	split   *container.Split
 	center  *fyne.Container // the table alone, or the table over the search results
 
-	openBtn, importBtn, keyBtn, commentsBtn, submitBtn *widget.Button
-	officeBtn                                          *widget.Button     // administrators: change the batch's office
-	submitRun                                          func(confirm bool) // the submit on show, to re-run after confirming warnings
+	openBtn, importBtn, scanBtn, keyBtn, commentsBtn, submitBtn *widget.Button
+	officeBtn                                                   *widget.Button     // administrators: change the batch's office
+	submitRun                                                   func(confirm bool) // the submit on show, to re-run after confirming warnings
 
 	loading, dirty bool
 
@@ -102,6 +130,7 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 	newBtn := widget.NewButtonWithIcon(tr("batches.new"), theme.ContentAddIcon(), s.showCreate)
 	newBtn.Importance = widget.HighImportance
 	s.importBtn = widget.NewButtonWithIcon(tr("batches.import"), theme.FolderOpenIcon(), s.showImport)
+	s.scanBtn = widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), s.showCapture)
 	s.openBtn = widget.NewButtonWithIcon(tr("batches.open"), theme.DocumentIcon(), func() {
 		if b, ok := s.current(); ok && s.onOpen != nil {
 			s.onOpen(b)
@@ -151,23 +180,27 @@ func newBatchesScreen(e *env, user queue.User, onOpen func(queue.Batch)) *batche
 	s.status.Truncation = fyne.TextTruncateEllipsis
 	s.showOCRStatus(nil)
 
-	left := container.NewHBox(newBtn, s.importBtn, widget.NewButtonWithIcon(tr("capture.scan"), theme.MediaPhotoIcon(), s.showCapture), s.openBtn, s.keyBtn, s.submitBtn, s.commentsBtn, browse)
+	// Two rows, so that the screen fits 1024 pixels (any language, any role): what the
+	// selected batch can do, then creating, finding and reviewing beside the search box.
+	selected := container.NewHBox(s.importBtn, s.scanBtn, s.openBtn, s.keyBtn, s.submitBtn, s.commentsBtn)
 	if user.Can(queue.ActionManageSettings) { // the core refuses others anyway
-		left.Add(s.officeBtn)
+		selected.Add(s.officeBtn)
 	}
+	general := container.NewHBox(newBtn, browse)
 	if user.Can(queue.ActionReview) { // the core refuses others anyway
-		left.Add(widget.NewButtonWithIcon(tr("review.title"), theme.VisibilityIcon(), func() {
+		general.Add(widget.NewButtonWithIcon(tr("review.title"), theme.VisibilityIcon(), func() {
 			if s.onReview != nil {
 				s.onReview()
 			}
 		}))
 	}
-	left.Add(refresh)
-	tools := container.NewBorder(nil, nil, left, nil, searchBox)
+	general.Add(refresh)
+	tools := container.NewVBox(container.NewBorder(nil, nil, general, nil, searchBox), selected)
 	title := widget.NewLabelWithStyle(tr("batches.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	s.split = container.NewVSplit(s.table, s.lower)
+	table := container.New(&tableLayout{s: s}, s.table)
+	s.split = container.NewVSplit(table, s.lower)
 	s.split.Offset = 0.6
-	s.center = container.NewStack(s.table)
+	s.center = container.NewStack(table)
 	s.content = container.NewBorder(container.NewVBox(title, tools), s.status, nil, nil, s.center)
 	s.reload()
 	return s
@@ -229,6 +262,7 @@ func (s *batchesScreen) updateButtons() {
 	if _, ok := s.current(); ok {
 		s.openBtn.Enable()
 		s.importBtn.Enable()
+		s.scanBtn.Enable()
 		s.keyBtn.Enable()
 		s.commentsBtn.Enable()
 		if b, _ := s.current(); b.State != queue.StateSigned && b.State != queue.StateSynced {
@@ -236,7 +270,7 @@ func (s *batchesScreen) updateButtons() {
 		} else {
 			s.officeBtn.Disable()
 		}
-		if b, _ := s.current(); b.State == queue.StateCapturing || b.State == queue.StateKeying || b.State == queue.StateReturned {
+		if b, _ := s.current(); b.State.Keyable() { // the states a batch is submitted from
 			s.submitBtn.Enable()
 		} else {
 			s.submitBtn.Disable()
@@ -245,6 +279,7 @@ func (s *batchesScreen) updateButtons() {
 		s.submitBtn.Disable()
 		s.openBtn.Disable()
 		s.importBtn.Disable()
+		s.scanBtn.Disable()
 		s.keyBtn.Disable()
 		s.commentsBtn.Disable()
 		s.officeBtn.Disable()
@@ -403,11 +438,10 @@ func (s *batchesScreen) runSearch() {
 func (s *batchesScreen) showHits(on bool) {
 	if on {
 		s.center.Objects = []fyne.CanvasObject{s.split}
-		s.split.Leading, s.split.Trailing = s.table, s.lower
 		s.split.Refresh()
 	} else {
 		s.hits = nil
-		s.center.Objects = []fyne.CanvasObject{s.table}
+		s.center.Objects = []fyne.CanvasObject{s.split.Leading}
 	}
 	s.center.Refresh()
 }

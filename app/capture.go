@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -23,9 +22,8 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/sohoa/sohoa/capture"
-	"github.com/sohoa/sohoa/capture/escl"
-	"github.com/sohoa/sohoa/capture/sane"
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // thumbSize is the box a scanned page's thumbnail fits in.
@@ -33,7 +31,7 @@ var thumbSize = fyne.NewSize(90, 120)
 
 // capturePanel scans pages into one batch: it picks a scanner (SANE devices, or an eSCL
 // address typed by hand), the source, resolution, colour mode and pages per document, and
-// runs capture.ScanToBatch off the UI goroutine with a Cancel button. A thumbnail appears
+// runs workflow.Scan off the UI goroutine with a Cancel button. A thumbnail appears
 // for each page once it is durable. On a scanner fault (jam, cover open, ...) a dialog shows
 // the clerk what to do and offers to continue the same document or to stop.
 type capturePanel struct {
@@ -41,9 +39,7 @@ type capturePanel struct {
 	user  queue.User
 	batch queue.Batch
 
-	mu   sync.Mutex // guards the drivers, opened lazily off the UI goroutine
-	sane *sane.Driver
-	escl *escl.Driver
+	scanners *workflow.Scanners // SANE opened on first use, off the UI goroutine; eSCL addresses typed in
 
 	devices []capture.Device
 	caps    capture.Capabilities
@@ -65,8 +61,8 @@ type capturePanel struct {
 
 	cancel  context.CancelFunc // of the running job
 	running bool
-	last    capture.ScanOptions // the last job's options and result, for Continue
-	sum     capture.ScanSummary
+	last    workflow.ScanInput // the last job's input and result, for Continue
+	sum     workflow.ScanResult
 	total   int           // pages stored since the panel opened
 	fault   dialog.Dialog // the fault dialog on show
 
@@ -76,12 +72,6 @@ type capturePanel struct {
 	onClose   func()
 	content   fyne.CanvasObject
 }
-
-// source and mode choices, in display order.
-var (
-	captureSources = []capture.Source{capture.SourceFlatbed, capture.SourceADF, capture.SourceADFDuplex}
-	captureModes   = []capture.ColorMode{capture.ModeGray, capture.ModeColor, capture.ModeLineart}
-)
 
 func sourceName(s capture.Source) string {
 	switch s {
@@ -108,7 +98,7 @@ func modeName(m capture.ColorMode) string {
 }
 
 func newCapturePanel(e *env, user queue.User, b queue.Batch, onChanged func()) *capturePanel {
-	p := &capturePanel{e: e, user: user, batch: b, onChanged: onChanged, picked: -1}
+	p := &capturePanel{e: e, user: user, batch: b, onChanged: onChanged, picked: -1, scanners: workflow.NewScanners()}
 	p.devSel = widget.NewSelect(nil, func(string) { p.deviceChosen() })
 	p.devSel.PlaceHolder = tr("capture.scanner.hint")
 	p.esclURL = newIdentEntry()
@@ -148,43 +138,22 @@ func newCapturePanel(e *env, user queue.User, b queue.Batch, onChanged func()) *
 	return p
 }
 
-// drivers opens the SANE driver on first use (nil if SANE is not available here) and the
-// eSCL driver (manual addresses only: no network discovery from the panel).
-func (p *capturePanel) drivers() (*sane.Driver, *escl.Driver, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.escl == nil {
-		p.escl = escl.New()
-		p.escl.Discovery = nil
-	}
-	var err error
-	if p.sane == nil {
-		p.sane, err = sane.New()
-	}
-	return p.sane, p.escl, err
-}
-
-// scanner is the driver that serves a device ID.
-func (p *capturePanel) scanner(id string) (capture.Scanner, error) {
-	sd, ed, err := p.drivers()
-	switch {
-	case strings.HasPrefix(id, escl.IDPrefix):
-		return ed, nil
-	case strings.HasPrefix(id, sane.IDPrefix) && sd != nil:
-		return sd, nil
-	case err != nil:
-		return nil, err
-	}
-	return nil, capture.ErrNoDevice
-}
-
 // listDevices asks SANE for its devices off the UI goroutine; manual eSCL devices stay.
 func (p *capturePanel) listDevices() {
 	p.e.bg.Go(func() {
-		sd, _, err := p.drivers()
+		devs, problems := p.scanners.Devices(p.e.ctx)
 		var list []capture.Device
-		if err == nil {
-			list, err = sd.Devices(p.e.ctx)
+		for _, d := range devs {
+			if d.Driver != "escl" { // the eSCL devices are the panel's own, typed in
+				list = append(list, d)
+			}
+		}
+		var err error
+		for _, pr := range problems {
+			var de *workflow.DriverError
+			if errors.As(pr, &de) {
+				err = de.Err
+			}
 		}
 		p.e.do(func() {
 			for _, d := range p.devices {
@@ -220,13 +189,10 @@ func (p *capturePanel) deviceLabels() []string {
 
 // addESCL adds the eSCL address typed by the clerk and selects it.
 func (p *capturePanel) addESCL() {
-	dev, err := escl.NewDevice(p.esclURL.Text)
+	dev, err := p.scanners.AddESCL(p.esclURL.Text)
 	if err != nil {
 		p.status.SetText(tr("capture.escl.bad"))
 		return
-	}
-	if _, ed, _ := p.drivers(); ed != nil {
-		ed.AddDevice(p.esclURL.Text)
 	}
 	i := slices.IndexFunc(p.devices, func(d capture.Device) bool { return d.ID == dev.ID })
 	if i < 0 {
@@ -256,11 +222,7 @@ func (p *capturePanel) deviceChosen() {
 	p.updateButtons()
 	p.status.SetText(tr("capture.status.reading"))
 	p.e.bg.Go(func() {
-		sc, err := p.scanner(dev.ID)
-		var caps capture.Capabilities
-		if err == nil {
-			caps, err = sc.Capabilities(p.e.ctx, dev.ID)
-		}
+		caps, err := p.scanners.Capabilities(p.e.ctx, dev.ID)
 		p.e.do(func() {
 			if cur, ok := p.device(); !ok || cur.ID != dev.ID {
 				return // another device was chosen meanwhile
@@ -294,53 +256,43 @@ func (p *capturePanel) setCaps(c capture.Capabilities) {
 		}
 		sel.Refresh()
 	}
+	def := workflow.DefaultSettings(c)
 	var srcs []string
-	for _, s := range captureSources {
+	for _, s := range workflow.ScanSources {
 		if slices.Contains(c.Sources, s) {
 			srcs = append(srcs, sourceName(s))
 		}
 	}
-	keep(p.srcSel, srcs, sourceName(capture.SourceADF))
+	keep(p.srcSel, srcs, sourceName(def.Source))
 	var res []string
-	near := 0
 	for _, r := range c.Resolutions {
 		res = append(res, strconv.Itoa(r))
-		if near == 0 || absInt(r-300) < absInt(near-300) {
-			near = r
-		}
 	}
-	keep(p.resSel, res, strconv.Itoa(near))
+	keep(p.resSel, res, strconv.Itoa(def.Resolution))
 	var modes []string
-	for _, m := range captureModes {
+	for _, m := range workflow.ScanModes {
 		if slices.Contains(c.Modes, m) {
 			modes = append(modes, modeName(m))
 		}
 	}
-	keep(p.modeSel, modes, modeName(capture.ModeGray))
+	keep(p.modeSel, modes, modeName(def.Mode))
 	p.updateButtons()
 }
 
-func absInt(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 // settings reads the form; ok is false (with the reason shown) when something is missing.
-func (p *capturePanel) settings() (capture.ScanOptions, bool) {
+func (p *capturePanel) settings() (workflow.ScanInput, bool) {
 	dev, ok := p.device()
 	if !ok {
 		p.status.SetText(tr("capture.status.choose"))
-		return capture.ScanOptions{}, false
+		return workflow.ScanInput{}, false
 	}
 	var s capture.JobSettings
-	for _, src := range captureSources {
+	for _, src := range workflow.ScanSources {
 		if sourceName(src) == p.srcSel.Selected {
 			s.Source = src
 		}
 	}
-	for _, m := range captureModes {
+	for _, m := range workflow.ScanModes {
 		if modeName(m) == p.modeSel.Selected {
 			s.Mode = m
 		}
@@ -348,18 +300,18 @@ func (p *capturePanel) settings() (capture.ScanOptions, bool) {
 	s.Resolution, _ = strconv.Atoi(p.resSel.Selected)
 	if s.Source == "" || s.Mode == "" || s.Resolution <= 0 {
 		p.status.SetText(tr("capture.status.settings"))
-		return capture.ScanOptions{}, false
+		return workflow.ScanInput{}, false
 	}
 	ppd := 0
 	if t := strings.TrimSpace(p.ppd.Text); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 0 || n > 10000 {
 			p.status.SetText(tr("capture.ppd.bad"))
-			return capture.ScanOptions{}, false
+			return workflow.ScanInput{}, false
 		}
 		ppd = n
 	}
-	return capture.ScanOptions{Device: dev.ID, Settings: s, PagesPerDocument: ppd}, true
+	return workflow.ScanInput{Scanners: p.scanners, Batch: p.batch.ID, Device: dev.ID, Settings: s, PagesPerDocument: ppd}, true
 }
 
 func (p *capturePanel) updateButtons() {
@@ -402,18 +354,17 @@ func (p *capturePanel) start(cont bool) {
 	} else if p.sum.LastDocument != 0 {
 		opts.Document, opts.StartSheet = p.sum.LastDocument, p.sum.NextSheet
 	}
-	sc, err := p.scanner(opts.Device)
-	if err != nil {
-		p.status.SetText(errText(err))
-		return
-	}
 	ctx, cancel := context.WithCancel(p.e.ctx)
 	p.cancel, p.running, p.last = cancel, true, opts
 	p.status.SetText(tr("capture.status.scanning"))
 	p.updateButtons()
 	p.e.bg.Go(func() {
 		defer cancel()
-		sum, err := capture.ScanToBatch(ctx, p.e.st, p.user, p.batch.ID, sc, opts, func(ev capture.ScanEvent) {
+		sum, err := p.e.desk.Scan(ctx, p.user, opts, func(e workflow.Event) {
+			ev := e.Detail.(workflow.ScanPage)
+			if ev.Separator {
+				return
+			}
 			thumb := p.thumbnail(ev.Page)
 			p.e.do(func() { p.addThumb(ev, thumb) })
 			if p.afterPage != nil {
@@ -462,7 +413,7 @@ func (p *capturePanel) addThumb(ev capture.ScanEvent, thumb image.Image) {
 }
 
 // finished ends a job (UI goroutine): a fault opens the continue-or-stop dialog.
-func (p *capturePanel) finished(opts capture.ScanOptions, sum capture.ScanSummary, err error) {
+func (p *capturePanel) finished(opts workflow.ScanInput, sum workflow.ScanResult, err error) {
 	p.running, p.cancel, p.sum = false, nil, sum
 	p.updateButtons()
 	if sum.Pages > 0 && p.onChanged != nil {
@@ -484,7 +435,7 @@ func (p *capturePanel) finished(opts capture.ScanOptions, sum capture.ScanSummar
 
 // showFault tells the clerk what happened and offers Continue (same document, next sheet)
 // or Stop.
-func (p *capturePanel) showFault(f *capture.Fault, sum capture.ScanSummary) {
+func (p *capturePanel) showFault(f *capture.Fault, sum workflow.ScanResult) {
 	msg := widget.NewLabel(errText(f))
 	msg.Wrapping = fyne.TextWrapWord
 	kept := widget.NewLabel(tr("capture.fault.kept", map[string]any{"N": sum.Pages, "Sheet": sum.NextSheet}))
@@ -513,13 +464,8 @@ func (p *capturePanel) stop() {
 // close cancels any job, releases the scanners off the UI goroutine and closes the panel.
 func (p *capturePanel) close() {
 	p.stop()
-	p.mu.Lock()
-	sd := p.sane
-	p.sane = nil
-	p.mu.Unlock()
-	if sd != nil {
-		p.e.bg.Go(func() { sd.Close() }) // waits for the cancelled job to leave the device
-	}
+	scs := p.scanners
+	p.e.bg.Go(func() { scs.Close() }) // waits for the cancelled job to leave the device
 	if p.onClose != nil {
 		p.onClose()
 	}
@@ -537,9 +483,6 @@ func (s *batchesScreen) showCapture() {
 	s.dlg.Resize(fyne.NewSize(860, 620))
 	s.dlg.Show()
 }
-
-// errNoRescanPage: the scanner finished a re-scan without delivering a page.
-var errNoRescanPage = errors.New("re-scan: the scanner delivered no page")
 
 // thumbPicker lies over the thumbnails: a tap chooses the thumbnail under it (for re-scan)
 // and a frame marks the chosen one. The thumbnails themselves stay plain images.
@@ -603,23 +546,15 @@ func (p *capturePanel) pick(i int) {
 	p.updateButtons()
 }
 
-// rescan scans one sheet again for the chosen thumbnail's page: the new page is appended
-// to the same document, moved into the old page's place, and the old page is deleted. Only
-// the first page the scanner delivers is kept (the job is stopped after it).
+// rescan scans one sheet again for the chosen thumbnail's page: the new page takes the old
+// one's place in its document in one transaction (workflow.Rescan); a fault or a cancel
+// leaves the old page.
 func (p *capturePanel) rescan() {
 	if p.running || p.picked < 0 || p.picked >= len(p.shown) {
 		return
 	}
 	opts, ok := p.settings()
 	if !ok {
-		return
-	}
-	if opts.Settings.Source == capture.SourceADFDuplex {
-		opts.Settings.Source = capture.SourceADF // one side: the page being replaced
-	}
-	sc, err := p.scanner(opts.Device)
-	if err != nil {
-		p.status.SetText(errText(err))
 		return
 	}
 	idx, oldID := p.picked, p.shown[p.picked]
@@ -629,21 +564,18 @@ func (p *capturePanel) rescan() {
 	p.updateButtons()
 	p.e.bg.Go(func() {
 		defer cancel()
-		newPg, seq, err := p.rescanPage(ctx, sc, opts, oldID)
+		res, err := p.e.desk.Rescan(ctx, p.user, workflow.RescanInput{Scanners: p.scanners, Page: oldID, Device: opts.Device, Settings: opts.Settings}, nil)
 		var thumb image.Image
 		if err == nil {
-			thumb = p.thumbnail(newPg)
-			if p.e.ocr != nil {
-				p.e.ocr.Kick()
-			}
+			thumb = p.thumbnail(res.Page)
 		}
 		p.e.do(func() {
 			p.running, p.cancel = false, nil
 			if err != nil {
 				p.status.SetText(editErrText(err))
 			} else {
-				p.replaceThumb(idx, oldID, newPg.ID, thumb)
-				p.status.SetText(tr("capture.rescan.done", map[string]any{"N": seq}))
+				p.replaceThumb(idx, oldID, res.Page.ID, thumb)
+				p.status.SetText(tr("capture.rescan.done", map[string]any{"N": res.Seq}))
 				if p.onChanged != nil {
 					p.onChanged()
 				}
@@ -651,62 +583,6 @@ func (p *capturePanel) rescan() {
 			p.updateButtons()
 		})
 	})
-}
-
-// rescanPage does the store side of a re-scan (off the UI goroutine). It returns the new
-// page and its place in the document.
-func (p *capturePanel) rescanPage(ctx context.Context, sc capture.Scanner, opts capture.ScanOptions, oldID int64) (queue.Page, int, error) {
-	old, err := p.e.st.Page(ctx, oldID)
-	if err != nil {
-		return queue.Page{}, 0, err
-	}
-	b, err := p.e.st.Batch(ctx, p.batch.ID)
-	if err != nil {
-		return queue.Page{}, 0, err
-	}
-	if b.State != queue.StateCapturing && b.State != queue.StateKeying {
-		return queue.Page{}, 0, editLockedError{state: b.State}
-	}
-	opts.Document, opts.PagesPerDocument, opts.StartSheet = old.DocumentID, 0, old.Origin.Sheet
-	scanCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var got []queue.Page
-	_, err = capture.ScanToBatch(scanCtx, p.e.st, p.user, p.batch.ID, sc, opts, func(ev capture.ScanEvent) {
-		if !ev.Separator {
-			got = append(got, ev.Page)
-			stop() // one sheet is enough
-		}
-	})
-	if len(got) == 0 {
-		if err == nil {
-			err = errNoRescanPage
-		}
-		return queue.Page{}, 0, err
-	}
-	if ctx.Err() != nil {
-		// The clerk cancelled: the new page stays appended after the old one, both kept.
-		return queue.Page{}, 0, ctx.Err()
-	}
-	// Whatever the scanner reports after our stop (cancelled, a feeder fault on the next
-	// sheet) does not concern the page already stored.
-	err = nil
-	// A page the scanner delivered before the stop took effect is not wanted.
-	for _, extra := range got[1:] {
-		if e := p.e.st.DeletePage(ctx, p.user, extra.ID); e != nil && err == nil {
-			err = e
-		}
-	}
-	if err != nil {
-		return queue.Page{}, 0, err
-	}
-	newPg := got[0]
-	if err := p.e.st.MovePage(ctx, p.user, newPg.ID, old.Seq); err != nil {
-		return queue.Page{}, 0, err
-	}
-	if err := p.e.st.DeletePage(ctx, p.user, old.ID); err != nil {
-		return queue.Page{}, 0, err
-	}
-	return newPg, old.Seq, nil
 }
 
 // replaceThumb shows the re-scanned page in place of the old one (UI goroutine).

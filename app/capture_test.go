@@ -2,9 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -12,43 +9,12 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/internal/sanetest"
 	"github.com/sohoa/sohoa/queue"
 )
 
-// appSaneConf configures SANE's own "test" backend (libsane1) with a small 60x60 mm bed, so
-// that a whole-bed page at 75 dpi is 177x177 pixels; its feeder holds 10 sheets.
-const appSaneConf = `number_of_devices 1
-mode Gray
-depth 8
-resolution 75.0
-test-picture "Color pattern"
-read-limit false
-read-delay false
-read-status-code "Default"
-geometry_min 0.0
-geometry_max 60.0
-geometry_quant 1.0
-`
-
-// SANE reads SANE_CONFIG_DIR at its first initialisation in the process, so the folder is
-// set up at package initialisation. It has a fixed name per user and is rewritten each run.
-var _ = func() string {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("sohoa-app-sane-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		panic(err)
-	}
-	for name, body := range map[string]string{"dll.conf": "test\n", "test.conf": appSaneConf} {
-		tmp := filepath.Join(dir, fmt.Sprintf("%s.%d", name, os.Getpid()))
-		if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-			panic(err)
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-			panic(err)
-		}
-	}
-	os.Setenv("SANE_CONFIG_DIR", dir)
-	return dir
-}()
+// SANE reads SANE_CONFIG_DIR at its first initialisation in the process.
+var _ = sanetest.Configure("app", sanetest.SmallBed)
 
 // newCaptureHarness opens the capture panel on a fresh batch, with the SANE test device
 // listed and chosen, at 75 dpi.
@@ -129,13 +95,11 @@ func TestCaptureADFJob(t *testing.T) {
 // pages kept; Tiếp tục continues the same document from sheet 4.
 func TestCaptureJamDialog(t *testing.T) {
 	h, p, b := newCaptureHarness(t)
-	p.mu.Lock()
-	drv := p.sane
-	p.mu.Unlock()
-	drv.SetExtraOption("select-fd", "yes")
+	drv := p.scanners
+	drv.SetSANEOption("select-fd", "yes")
 	p.afterPage = func(n int) {
 		if n == 3 {
-			drv.SetExtraOption("read-return-value", "SANE_STATUS_JAMMED")
+			drv.SetSANEOption("read-return-value", "SANE_STATUS_JAMMED")
 		}
 	}
 	test.Tap(h.button("Quét"))
@@ -148,7 +112,7 @@ func TestCaptureJamDialog(t *testing.T) {
 	}
 	// The clerk clears the jam (the backend refills its feeder) and presses Tiếp tục.
 	p.afterPage = nil
-	drv.SetExtraOption("read-return-value", "Default")
+	drv.SetSANEOption("read-return-value", "Default")
 	test.Tap(h.button("Tiếp tục"))
 	h.wait()
 	pages, err := h.e.st.BatchPages(context.Background(), b.ID)
@@ -169,12 +133,10 @@ func TestCaptureJamDialog(t *testing.T) {
 // TestCaptureJamStop: a jam on the first sheet, and Dừng: nothing stored, no new job.
 func TestCaptureJamStop(t *testing.T) {
 	h, p, b := newCaptureHarness(t)
-	p.mu.Lock()
-	drv := p.sane
-	p.mu.Unlock()
-	drv.SetExtraOption("select-fd", "yes")
-	drv.SetExtraOption("read-return-value", "SANE_STATUS_COVER_OPEN")
-	defer drv.SetExtraOption("read-return-value", "Default")
+	drv := p.scanners
+	drv.SetSANEOption("select-fd", "yes")
+	drv.SetSANEOption("read-return-value", "SANE_STATUS_COVER_OPEN")
+	defer drv.SetSANEOption("read-return-value", "Default")
 	test.Tap(h.button("Quét"))
 	h.wait()
 	h.mustShow((&capture.Fault{Kind: capture.FaultCoverOpen}).Vi())

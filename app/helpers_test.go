@@ -18,6 +18,8 @@ import (
 
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func TestMain(m *testing.M) {
@@ -63,11 +65,15 @@ func newHarness(t *testing.T, svc Services) *harness {
 	if err := st.SetSetting(context.Background(), installer, queue.SettingOffice, "HN-01"); err != nil {
 		t.Fatal(err)
 	}
+	desk, err := workflow.New(st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1300, 850))
 	h := &harness{t: t, app: a, win: w}
-	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc, ui: h.post}
+	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc, ui: h.post, desk: desk}
 	h.e, h.sh = e, newShell(a, e)
 	t.Cleanup(func() {
 		cancel()
@@ -235,3 +241,7 @@ func pagePNG(t *testing.T, w, h int) []byte {
 	}
 	return b.Bytes()
 }
+
+// recordRegistryFor is the record types of the store in dataDir, bundled and local, as the
+// workflow loads them.
+func recordRegistryFor(dataDir string) (*records.Registry, error) { return records.LoadAll(dataDir) }

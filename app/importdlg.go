@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // importRow is one line of the per-file result list.
@@ -46,6 +47,8 @@ type importPanel struct {
 	cancel  context.CancelFunc // of the running import
 	running bool
 	done    chan struct{} // closed when the running import has returned (tests)
+	// afterFile is called on the import goroutine after each file is reported (tests)
+	afterFile func()
 
 	onChanged func() // documents were added (reload the batch list)
 	onClose   func()
@@ -183,10 +186,6 @@ func (p *importPanel) run() {
 	if p.running || len(p.paths) == 0 {
 		return
 	}
-	if p.e.svc.Import == nil {
-		p.summary.SetText(tr("import.unavailable"))
-		return
-	}
 	ctx, cancel := context.WithCancel(p.e.ctx)
 	p.cancel = cancel
 	p.running = true
@@ -200,12 +199,16 @@ func (p *importPanel) run() {
 	p.updateButtons()
 
 	paths := append([]string(nil), p.paths...)
-	imp, user, batchID, done := p.e.svc.Import, p.user, p.batch.ID, p.done
+	user, batchID, done, after := p.user, p.batch.ID, p.done, p.afterFile
 	p.e.bg.Go(func() {
 		defer close(done)
 		defer cancel()
-		sum, err := imp(ctx, p.e.st, user, batchID, paths, func(ev ImportEvent) {
-			p.e.do(func() { p.progress(ev) })
+		sum, err := p.e.desk.Import(ctx, user, workflow.ImportInput{Batch: batchID, Paths: paths}, func(ev workflow.Event) {
+			f := ev.Detail.(workflow.ImportFile)
+			p.e.do(func() { p.progress(f) })
+			if after != nil {
+				after()
+			}
 		})
 		// Cancelled only when the import was stopped before it ended: ctx is cancelled anyway
 		// once this function returns (defer cancel), which is no cancellation.
@@ -215,7 +218,7 @@ func (p *importPanel) run() {
 }
 
 // progress shows one finished file (UI goroutine).
-func (p *importPanel) progress(ev ImportEvent) {
+func (p *importPanel) progress(ev workflow.ImportFile) {
 	name := filepath.Base(ev.File)
 	if ev.Total > 0 {
 		p.bar.Max = float64(ev.Total)
@@ -238,13 +241,10 @@ func (p *importPanel) progress(ev ImportEvent) {
 	p.rows = append(p.rows, r)
 	p.rowList.Refresh()
 	p.rowList.ScrollToBottom()
-	if ev.Err == nil && !ev.Skipped && p.e.ocr != nil {
-		p.e.ocr.Kick()
-	}
 }
 
 // finished shows the summary (UI goroutine).
-func (p *importPanel) finished(sum ImportSummary, err error, cancelled bool) {
+func (p *importPanel) finished(sum workflow.ImportResult, err error, cancelled bool) {
 	p.running = false
 	p.cancel = nil
 	p.updateButtons()
@@ -261,9 +261,6 @@ func (p *importPanel) finished(sum ImportSummary, err error, cancelled bool) {
 		p.paths = nil
 		p.pathList.Refresh()
 		p.updateButtons()
-		if p.e.ocr != nil {
-			p.e.ocr.Kick()
-		}
 	}
 	if p.onChanged != nil {
 		p.onChanged()

@@ -22,32 +22,8 @@ import (
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
-
-// confidentAt is the extraction confidence (0..1) from which Ctrl+Enter accepts a value.
-const confidentAt = 0.8
-
-var (
-	regMu  sync.Mutex
-	regDir string
-	reg    *records.Registry
-)
-
-// recordRegistryFor is the record types of the store in dataDir: bundled and local ones
-// (records.LoadAll), loaded once per data folder.
-func recordRegistryFor(dataDir string) (*records.Registry, error) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if reg != nil && regDir == dataDir {
-		return reg, nil
-	}
-	r, err := records.LoadAll(dataDir)
-	if err != nil {
-		return nil, err
-	}
-	reg, regDir = r, dataDir
-	return reg, nil
-}
 
 // highlight colours of the focused field's source box
 var (
@@ -99,16 +75,19 @@ type keyingScreen struct {
 	trows     [][]int   // the row numbers shown of each table (keying_table.go)
 	focus     int
 
-	form     *fyne.Container
-	formBox  *container.Scroll
-	head     *widget.Label
-	telexLbl *widget.Label
-	status   *widget.Label
-	suggest  *widget.Label
-	suggBox  *fyne.Container // the suggestions, each a button
-	sugg     []string
-	suggSel  int // the suggestion chosen with Down/Up; -1: none
-	suggRow  int // the row the suggestions are for
+	form      *fyne.Container
+	formBox   *container.Scroll
+	head      *widget.Label
+	telexLbl  *widget.Label
+	status    *widget.Label
+	suggest   *widget.Label
+	suggBox   *fyne.Container // the suggestions, each a button
+	suggLine  *fyne.Container // the suggestions' line, hidden while there are none
+	sugg      []string
+	suggSel   int  // the suggestion chosen with Down/Up; -1: none
+	suggRow   int  // the row the suggestions are for
+	infoUnder bool // the form is narrow: the provenance is under each entry (entryInfoLayout)
+
 	page     *canvas.Image
 	stage    *fyne.Container
 	box      *canvas.Rectangle
@@ -149,29 +128,19 @@ type saveJob struct {
 	after  func()
 }
 
-// finishJob finishes a document (Ctrl+D): the stored values must be those the clerk saw
-// (shown), then they are validated as stored; with no error, and warnings confirmed when
-// warnOK, the document is marked keyed (or the double-blind pass finished).
+// finishJob finishes a document (Ctrl+D) by the workflow's rule (workflow.FinishDocument):
+// the stored values must be those the clerk saw, then they are validated as stored; with no
+// error, and warnings confirmed, the document is marked keyed (or the double-blind pass
+// finished).
 type finishJob struct {
-	keys   []string          // the form's fields and cells
-	shown  map[string]string // their values on screen (non-empty, and "" for the empty cells of a started row)
-	warnOK bool
-	// filled by the save goroutine
-	differ   []string // keys whose stored value is not the one shown
-	problems []records.Problem
-	errs     int
-	warns    int
-	done     bool
+	in  workflow.FinishInput
+	res workflow.FinishResult // filled by the save goroutine
 }
 
 func newKeyingScreen(e *env, user queue.User, b queue.Batch, onBack func()) (*keyingScreen, error) {
-	r, err := recordRegistryFor(e.st.Dir())
+	rt, err := e.desk.RecordType(b.RecordType)
 	if err != nil {
 		return nil, err
-	}
-	rt, ok := r.Get(b.RecordType)
-	if !ok {
-		return nil, fmt.Errorf("record type %q: %w", b.RecordType, queue.ErrNotFound)
 	}
 	k := &keyingScreen{e: e, user: user, batch: b, rt: rt, now: time.Now, di: -1, onBack: onBack, pageIdx: -1, suggSel: -1}
 	k.build()
@@ -200,9 +169,94 @@ func (k *keyingScreen) newRow(f records.Field) *keyRow {
 	r.prob = widget.NewLabel("")
 	r.prob.Wrapping = fyne.TextWrapWord
 	r.prob.Hide()
-	info := container.NewGridWrap(fyne.NewSize(160, r.entry.MinSize().Height), r.info)
-	r.cell = container.NewVBox(container.NewBorder(nil, nil, nil, info, r.entry), r.prob)
+	r.cell = container.NewVBox(container.New(&entryInfoLayout{k: k}, r.entry, r.info), r.prob)
+	if k.infoUnder {
+		r.info.SizeName = theme.SizeNameCaptionText
+	}
 	return r
+}
+
+// Layout of the form at any width (1024×768 and up, any FYNE_SCALE): each entry keeps room
+// for a 40-character name (layoutName). The provenance goes beside the entry where there is
+// room for both, else under it in small print (the focused field's is shown whole above its
+// source box either way).
+const (
+	layoutName = "Nguyễn Thị Phương Thảo Hoàng Lê Minh Thư" // 40 characters
+	infoWidth  = 160                                        // the provenance beside an entry
+)
+
+// entryNeed is the width an entry needs to show layoutName whole, with its mark.
+func entryNeed() float32 {
+	return fyne.MeasureText(layoutName, theme.TextSize(), fyne.TextStyle{}).Width + 2*theme.InnerPadding() + theme.IconInlineSize() + 2*theme.Padding()
+}
+
+// entryInfoLayout places a field's entry and its provenance (objects: entry, info).
+type entryInfoLayout struct{ k *keyingScreen }
+
+func (l *entryInfoLayout) MinSize(o []fyne.CanvasObject) fyne.Size {
+	e, i := o[0].MinSize(), o[1].MinSize()
+	if l.k.infoUnder {
+		return fyne.NewSize(max(e.Width, i.Width), e.Height+i.Height)
+	}
+	return fyne.NewSize(e.Width+theme.Padding()+infoWidth, max(e.Height, i.Height))
+}
+
+func (l *entryInfoLayout) Layout(o []fyne.CanvasObject, size fyne.Size) {
+	e := o[0].MinSize()
+	if l.k.infoUnder {
+		o[0].Move(fyne.NewPos(0, 0))
+		o[0].Resize(fyne.NewSize(size.Width, e.Height))
+		o[1].Move(fyne.NewPos(0, e.Height))
+		o[1].Resize(fyne.NewSize(size.Width, size.Height-e.Height))
+		return
+	}
+	o[0].Move(fyne.NewPos(0, 0))
+	o[0].Resize(fyne.NewSize(size.Width-theme.Padding()-infoWidth, size.Height))
+	o[1].Move(fyne.NewPos(size.Width-infoWidth, 0))
+	o[1].Resize(fyne.NewSize(infoWidth, size.Height))
+}
+
+// formPaneLayout lays out the scrolled form (its one object), first choosing from the width it
+// gets whether the provenance fits beside the entries.
+type formPaneLayout struct{ k *keyingScreen }
+
+func (l *formPaneLayout) MinSize(o []fyne.CanvasObject) fyne.Size { return o[0].MinSize() }
+
+func (l *formPaneLayout) Layout(o []fyne.CanvasObject, size fyne.Size) {
+	switched := l.k.setInfoUnder(size.Width < l.k.sideBySideWidth())
+	o[0].Move(fyne.NewPos(0, 0))
+	o[0].Resize(size)
+	if switched { // the rows' heights changed at the same width
+		l.k.form.Refresh()
+		o[0].Refresh()
+	}
+}
+
+// sideBySideWidth is the form width from which an entry and its provenance both fit beside
+// the longest label.
+func (k *keyingScreen) sideBySideWidth() float32 {
+	var label float32
+	for _, r := range k.rows {
+		label = max(label, r.label.MinSize().Width)
+	}
+	return label + theme.Padding() + entryNeed() + theme.Padding() + infoWidth + theme.ScrollBarSize() + 2*theme.Padding()
+}
+
+// setInfoUnder switches where the provenance goes; false when it was there already.
+func (k *keyingScreen) setInfoUnder(under bool) bool {
+	if under == k.infoUnder {
+		return false
+	}
+	k.infoUnder = under
+	size := theme.SizeNameText
+	if under {
+		size = theme.SizeNameCaptionText
+	}
+	for _, r := range k.rows {
+		r.info.SizeName = size
+		r.info.Refresh()
+	}
+	return true
 }
 
 func (k *keyingScreen) build() {
@@ -215,7 +269,7 @@ func (k *keyingScreen) build() {
 	k.setTableRows(nil)
 
 	k.head = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	k.head.Truncation = fyne.TextTruncateEllipsis
+	k.head.Wrapping = fyne.TextWrapWord // batch, type and the document's place, whole at 1024 too
 	k.telexLbl = widget.NewLabel("")
 	k.status = widget.NewLabel("")
 	k.status.Wrapping = fyne.TextWrapWord
@@ -235,8 +289,12 @@ func (k *keyingScreen) build() {
 	})
 	done := widget.NewButtonWithIcon(tr("keying.done"), theme.ConfirmIcon(), k.done)
 	done.Importance = widget.HighImportance
-	top := container.NewBorder(nil, nil, back, container.NewHBox(k.telexLbl, done), k.head)
-	right := container.NewBorder(top, container.NewVBox(container.NewBorder(nil, nil, k.suggest, nil, container.NewHScroll(k.suggBox)), k.status, keys), nil, nil, k.formBox)
+	// The buttons, then the document's place on a line of its own (whole at 1024 pixels).
+	top := container.NewVBox(container.NewBorder(nil, nil, back, container.NewHBox(k.telexLbl, done)), k.head)
+	k.suggLine = container.NewBorder(nil, nil, k.suggest, nil, container.NewHScroll(k.suggBox))
+	k.suggLine.Hide()
+	right := container.NewBorder(top, container.NewVBox(k.suggLine, k.status, keys), nil, nil,
+		container.New(&formPaneLayout{k: k}, k.formBox))
 
 	k.page = canvas.NewImageFromImage(nil)
 	k.page.FillMode = canvas.ImageFillStretch
@@ -296,10 +354,8 @@ func (k *keyingScreen) open(docID int64) {
 
 // docData is what loading a document reads off the UI goroutine.
 type docData struct {
-	pages  []queue.Page
-	imgs   []image.Image
-	fields []queue.FieldValue
-	found  []records.Extracted
+	workflow.KeyingDoc
+	imgs []image.Image
 }
 
 func (k *keyingScreen) loadDoc(i int) {
@@ -317,29 +373,16 @@ func (k *keyingScreen) loadDoc(i int) {
 	}
 	k.e.bg.Go(func() {
 		var d docData
-		pages, err := k.e.st.Pages(k.e.ctx, doc.ID)
-		if err == nil {
-			d.pages = pages
-			var pw []records.PageWords
-			for n, p := range pages {
-				var img image.Image
-				if data, gerr := k.e.st.PageImage(p); gerr == nil {
-					img, _, _ = image.Decode(bytes.NewReader(data))
-				}
-				d.imgs = append(d.imgs, img)
-				if res, oerr := k.e.st.OCR(k.e.ctx, p.ID); oerr == nil {
-					pw = append(pw, records.PageWords{Page: n, Width: p.Width, Height: p.Height, Words: res.Words})
-				}
+		var err error
+		// The workflow reads the pages, their words and the values the clerk works on, and
+		// pre-fills a document whose values were never extracted.
+		d.KeyingDoc, err = k.e.desk.OpenDocument(k.e.ctx, k.user, doc.ID)
+		for _, p := range d.Pages {
+			var img image.Image
+			if data, gerr := k.e.st.PageImage(p); gerr == nil {
+				img, _, _ = image.Decode(bytes.NewReader(data))
 			}
-			d.found = records.ExtractPages(k.rt, pw)
-			d.fields, err = k.docFields(doc.ID)
-			if err == nil && len(pw) > 0 && !hasOCRValues(d.fields) {
-				// OCR ran but nothing was extracted (OCR before extraction joined the
-				// pipeline, or a CLI run without it): pre-fill now, where nothing is stored.
-				if _, xerr := records.ExtractMissing(k.e.ctx, k.e.st, queue.User{}, k.rt, doc.ID); xerr == nil {
-					d.fields, err = k.docFields(doc.ID)
-				}
-			}
+			d.imgs = append(d.imgs, img)
 		}
 		k.e.do(func() {
 			if seq != k.loadSeq {
@@ -352,41 +395,6 @@ func (k *keyingScreen) loadDoc(i int) {
 			k.setDoc(doc.ID, d)
 		})
 	})
-}
-
-// docFields are the values the clerk works on: the current values, or in a double-blind
-// batch this clerk's own pass and the OCR suggestions.
-func (k *keyingScreen) docFields(docID int64) ([]queue.FieldValue, error) {
-	if k.batch.DoubleBlind {
-		return k.blindFields(docID)
-	}
-	return k.e.st.Fields(k.e.ctx, docID)
-}
-
-func hasOCRValues(fs []queue.FieldValue) bool {
-	for _, f := range fs {
-		if f.Source == queue.SourceOCR || f.Source == queue.SourceOCRAccepted {
-			return true
-		}
-	}
-	return false
-}
-
-// blindFields is what this clerk may see of a double-blind document: their own pass and the
-// OCR suggestions, never the other clerk's values (queue.BlindFields).
-func (k *keyingScreen) blindFields(docID int64) ([]queue.FieldValue, error) {
-	bf, _, err := k.e.st.BlindFields(k.e.ctx, k.user, docID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]queue.FieldValue, len(bf))
-	for i, f := range bf {
-		out[i] = queue.FieldValue{Key: f.Key, Value: f.Value, Source: f.Source, Confidence: f.Confidence, Current: true}
-		if f.Source == queue.SourceKeyed {
-			out[i].By = k.user.Username
-		}
-	}
-	return out, nil
 }
 
 func (k *keyingScreen) typeName() string {
@@ -405,10 +413,10 @@ func (k *keyingScreen) setDoc(id int64, d docData) {
 	k.found = map[string]records.Extracted{}
 	k.warnOK = false
 	k.pageIdx = -1
-	for _, f := range d.fields {
+	for _, f := range d.Shown {
 		k.stored[f.Key] = f
 	}
-	for _, x := range d.found {
+	for _, x := range d.Found {
 		k.found[x.Key] = x
 	}
 	k.setTableRows(k.docTableRows())
@@ -427,7 +435,7 @@ func (k *keyingScreen) setDoc(id int64, d docData) {
 		}
 		k.startField = ""
 	} else if k.startPage != 0 {
-		for n, p := range d.pages {
+		for n, p := range d.Pages {
 			if p.ID == k.startPage {
 				k.showPage(n)
 			}
@@ -564,7 +572,7 @@ func (k *keyingScreen) showInfo(r *keyRow) {
 			k.note(r)
 		}
 		switch {
-		case fv.Source == queue.SourceOCR && fv.Confidence < confidentAt:
+		case workflow.Unconfident(fv):
 			r.info.Importance = widget.WarningImportance
 		case fv.Source != queue.SourceOCR:
 			r.info.Importance = widget.SuccessImportance
@@ -645,7 +653,7 @@ func (k *keyingScreen) needsLook(i int) bool {
 		return true
 	}
 	fv, ok := k.current(r.f.Key)
-	return ok && fv.Source == queue.SourceOCR && fv.Confidence < confidentAt && fv.Value == r.value()
+	return ok && workflow.Unconfident(fv) && fv.Value == r.value()
 }
 
 func (k *keyingScreen) focusRow(i int) {
@@ -756,16 +764,10 @@ func (k *keyingScreen) leaveRow(r *keyRow, confirm bool) {
 	v := r.value()
 	cur, ok := k.current(key)
 	_, retry := k.failed[key]
-	switch {
-	case retry && ok && v == cur.Value:
-		k.save(key, v, cur.Source, cur.Confidence)
-	case !ok && v == "":
-	case !ok:
-		k.save(key, v, queue.SourceKeyed, 1)
-	case v != cur.Value:
-		k.save(key, v, queue.SourceCorrected, 1)
-	case confirm && cur.Source == queue.SourceOCR && v != "":
-		k.save(key, v, queue.SourceOCRAccepted, cur.Confidence)
+	if retry && ok && v == cur.Value {
+		k.save(key, v, cur.Source, cur.Confidence) // the same save again
+	} else if src, conf, save := workflow.LeaveSource(cur, ok, v, confirm); save {
+		k.save(key, v, src, conf)
 	}
 	k.validate()
 }
@@ -809,74 +811,12 @@ func (k *keyingScreen) drain() {
 			k.e.do(job.after)
 			continue
 		case job.finish != nil:
-			err = k.finishStored(ctx, job.doc, job.finish)
-		case k.batch.DoubleBlind:
-			_, err = k.e.st.KeyBlind(ctx, k.user, job.doc, map[string]string{job.key: job.value})
+			job.finish.res, err = k.e.desk.FinishDocument(ctx, k.user, job.finish.in)
 		default:
-			err = k.e.st.SetField(ctx, k.user, job.doc, job.key, job.value, job.src, job.conf)
+			err = k.e.desk.SaveField(ctx, k.user, workflow.FieldInput{Document: job.doc, Key: job.key, Value: job.value, Source: job.src, Confidence: job.conf})
 		}
 		k.e.do(func() { k.savedOne(job, err) })
 	}
-}
-
-// finishStored judges a document as stored (on the save goroutine, after every save queued
-// before it): the stored values must be the ones shown, then they are validated; with no
-// error and warnings confirmed, the document is marked keyed (SetDocumentStatus), or in a
-// double-blind batch this clerk's pass is finished (FinishBlind).
-func (k *keyingScreen) finishStored(ctx context.Context, doc int64, f *finishJob) error {
-	fields, err := k.docFieldsCtx(ctx, doc)
-	if err != nil {
-		return err
-	}
-	stored := map[string]string{}
-	for _, fv := range fields {
-		stored[fv.Key] = fv.Value
-	}
-	for _, key := range f.keys {
-		if stored[key] != f.shown[key] {
-			f.differ = append(f.differ, key)
-		}
-	}
-	if len(f.differ) > 0 {
-		return nil
-	}
-	// the stored values; the empty cells of a started table row are checked as empty
-	vals := stored
-	for key, v := range f.shown {
-		if _, ok := vals[key]; !ok {
-			vals[key] = v
-		}
-	}
-	f.problems = records.Validate(k.rt, vals, k.now())
-	for _, p := range f.problems {
-		if p.Severity == records.SeverityError {
-			f.errs++
-		} else {
-			f.warns++
-		}
-	}
-	if f.errs > 0 || (f.warns > 0 && !f.warnOK) {
-		return nil
-	}
-	if k.batch.DoubleBlind {
-		_, err = k.e.st.FinishBlind(ctx, k.user, doc)
-	} else {
-		err = k.e.st.SetDocumentStatus(ctx, k.user, doc, queue.DocKeyed, f.warns)
-	}
-	f.done = err == nil
-	return err
-}
-
-func (k *keyingScreen) docFieldsCtx(ctx context.Context, docID int64) ([]queue.FieldValue, error) {
-	if k.batch.DoubleBlind {
-		bf, _, err := k.e.st.BlindFields(ctx, k.user, docID)
-		out := make([]queue.FieldValue, len(bf))
-		for i, f := range bf {
-			out[i] = queue.FieldValue{Key: f.Key, Value: f.Value, Source: f.Source}
-		}
-		return out, err
-	}
-	return k.e.st.Fields(ctx, docID)
 }
 
 // savedOne shows the outcome of one job of the save queue (UI goroutine).
@@ -954,20 +894,20 @@ func (k *keyingScreen) nextProblem() {
 // a warning) as accepted by the clerk, then goes to the first field that needs a look.
 func (k *keyingScreen) acceptConfident() {
 	k.leave(false)
-	n := 0
-	for _, r := range k.rows {
-		fv, ok := k.current(r.f.Key)
-		if !ok || fv.Source != queue.SourceOCR || fv.Confidence < confidentAt || fv.Value != r.value() || fv.Value == "" {
-			continue
+	keys := make([]string, len(k.rows))
+	cur := map[string]queue.FieldValue{}
+	for i, r := range k.rows {
+		keys[i] = r.f.Key
+		if fv, ok := k.current(r.f.Key); ok {
+			cur[r.f.Key] = fv
 		}
-		if _, bad := k.problem[r.f.Key]; bad {
-			continue
-		}
-		k.save(r.f.Key, fv.Value, queue.SourceOCRAccepted, fv.Confidence)
-		n++
+	}
+	accepted := workflow.Acceptable(keys, cur, k.values(), k.validate())
+	for _, key := range accepted {
+		k.save(key, cur[key].Value, queue.SourceOCRAccepted, cur[key].Confidence)
 	}
 	k.validate()
-	k.status.SetText(tr("keying.accepted", map[string]any{"N": n}))
+	k.status.SetText(tr("keying.accepted", map[string]any{"N": len(accepted)}))
 	for i := range k.rows {
 		if k.needsLook(i) {
 			k.focusRow(i)
@@ -991,13 +931,13 @@ func (k *keyingScreen) done() {
 	}
 	k.moving++
 	k.setStatus(tr("keying.finishing"), widget.MediumImportance)
-	k.enqueue(saveJob{doc: k.docID, finish: &finishJob{keys: keys, shown: k.values(), warnOK: k.warnOK}})
+	k.enqueue(saveJob{doc: k.docID, finish: &finishJob{in: workflow.FinishInput{Document: k.docID, Keys: keys, Shown: k.values(), ConfirmWarnings: k.warnOK}}})
 }
 
 // finished shows what finishing a document gave (UI goroutine).
 func (k *keyingScreen) finished(job saveJob, err error) {
 	k.moving--
-	f := job.finish
+	f := job.finish.res
 	if job.doc != k.docID {
 		return
 	}
@@ -1005,18 +945,18 @@ func (k *keyingScreen) finished(job saveJob, err error) {
 	case err != nil:
 		k.setStatus(tr("keying.saveErr", map[string]any{"Err": errText(err)}), widget.DangerImportance)
 		return
-	case len(f.differ) > 0 || len(k.failed) > 0:
-		k.setStatus(tr("keying.notStored", map[string]any{"N": max(len(f.differ), len(k.failed))}), widget.DangerImportance)
+	case len(f.Differ) > 0 || len(k.failed) > 0:
+		k.setStatus(tr("keying.notStored", map[string]any{"N": max(len(f.Differ), len(k.failed))}), widget.DangerImportance)
 		for i, r := range k.rows {
-			if _, bad := k.failed[r.f.Key]; bad || slices.Contains(f.differ, r.f.Key) {
+			if _, bad := k.failed[r.f.Key]; bad || slices.Contains(f.Differ, r.f.Key) {
 				k.focusRow(i)
 				return
 			}
 		}
 		return
-	case f.errs > 0:
-		k.setProblems(f.problems)
-		k.setStatus(tr("keying.blocked", map[string]any{"N": f.errs}), widget.DangerImportance)
+	case f.Errors > 0:
+		k.setProblems(f.Problems)
+		k.setStatus(tr("keying.blocked", map[string]any{"N": f.Errors}), widget.DangerImportance)
 		for i, r := range k.rows {
 			if p, ok := k.problem[r.f.Key]; ok && p.Severity == records.SeverityError {
 				k.focusRow(i)
@@ -1024,10 +964,10 @@ func (k *keyingScreen) finished(job saveJob, err error) {
 			}
 		}
 		return
-	case !f.done:
-		k.setProblems(f.problems)
+	case !f.Done:
+		k.setProblems(f.Problems)
 		k.warnOK = true
-		k.setStatus(tr("keying.confirmWarn", map[string]any{"N": f.warns}), widget.WarningImportance)
+		k.setStatus(tr("keying.confirmWarn", map[string]any{"N": f.Warnings}), widget.WarningImportance)
 		return
 	}
 	k.status.Importance = widget.MediumImportance
@@ -1164,8 +1104,10 @@ func (k *keyingScreen) showSuggest() {
 	if len(k.sugg) == 0 {
 		k.suggest.SetText("")
 		k.suggBox.Refresh()
+		k.suggLine.Hide()
 		return
 	}
+	k.suggLine.Show()
 	k.suggest.SetText(tr("keying.suggest"))
 	for i, s := range k.sugg {
 		b := widget.NewButton(s, func() { k.chooseSuggestion(i) })

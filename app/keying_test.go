@@ -395,7 +395,7 @@ func keystrokes(t *testing.T, clean bool) {
 	before := map[string]bool{}
 	for i, r := range k.rows {
 		fv, ok := k.stored[r.f.Key]
-		before[r.f.Key] = ok && fv.Source == queue.SourceOCR && fv.Confidence >= confidentAt
+		before[r.f.Key] = ok && fv.Source == queue.SourceOCR && !queue.LowConfidence(fv.Confidence)
 		_ = i
 	}
 	kb.chord(ctrl, fyne.KeyReturn) // accept all confident values; the focus goes to the first problem

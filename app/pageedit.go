@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // Page editing in the viewer: turn a page, move it within its document, delete it, split
@@ -19,27 +20,19 @@ import (
 // runs off the UI goroutine; afterwards the document list and the page are read again and
 // the background OCR is woken (a turned page goes back into its queue).
 
-// editLockedError is a page edit refused because the batch has left capturing and keying.
-type editLockedError struct{ state queue.State }
-
-func (e editLockedError) Error() string {
-	return fmt.Sprintf("batch is %s: pages can be changed only while capturing or keying", e.state)
-}
-
 // editErrText is the message a clerk sees for a failed page edit.
 func editErrText(err error) string {
-	var locked editLockedError
+	var locked *queue.LockedError
 	switch {
 	case errors.As(err, &locked):
-		return tr("edit.err.locked", map[string]any{"State": stateName(locked.state)})
+		return tr("edit.err.locked", map[string]any{"State": stateName(locked.State)})
 	case errors.Is(err, queue.ErrBatchLocked):
-		// The store's own check (the batch changed state after ours).
 		return tr("edit.err.locked", map[string]any{"State": "?"})
 	case errors.Is(err, queue.ErrBadEdit):
 		return tr("edit.err.bad")
 	case errors.Is(err, queue.ErrBadRotation):
 		return tr("edit.err.rotation")
-	case errors.Is(err, errNoRescanPage):
+	case errors.Is(err, workflow.ErrNoPage):
 		return tr("capture.rescan.none")
 	}
 	return errText(err)
@@ -58,15 +51,19 @@ func (v *batchView) editBar() fyne.CanvasObject {
 		return b
 	}
 	v.editBtns = nil
-	return container.NewHBox(
-		mk("edit.rotateLeft", theme.MediaReplayIcon(), func() { v.rotate(270) }),
-		mk("edit.rotateRight", theme.ViewRefreshIcon(), func() { v.rotate(90) }),
-		mk("edit.moveUp", theme.MoveUpIcon(), func() { v.movePage(-1) }),
-		mk("edit.moveDown", theme.MoveDownIcon(), func() { v.movePage(1) }),
-		mk("edit.delete", theme.DeleteIcon(), v.confirmDelete),
-		widget.NewSeparator(),
-		mk("edit.split", theme.ContentCutIcon(), v.splitHere),
-		mk("edit.merge", theme.ContentAddIcon(), v.mergeNext),
+	// The page's edits, then the document's, on two rows: the viewer fits 1024 pixels.
+	return container.NewVBox(
+		container.NewHBox(
+			mk("edit.rotateLeft", theme.MediaReplayIcon(), func() { v.rotate(270) }),
+			mk("edit.rotateRight", theme.ViewRefreshIcon(), func() { v.rotate(90) }),
+			mk("edit.moveUp", theme.MoveUpIcon(), func() { v.movePage(-1) }),
+			mk("edit.moveDown", theme.MoveDownIcon(), func() { v.movePage(1) }),
+			mk("edit.delete", theme.DeleteIcon(), v.confirmDelete),
+		),
+		container.NewHBox(
+			mk("edit.split", theme.ContentCutIcon(), v.splitHere),
+			mk("edit.merge", theme.ContentAddIcon(), v.mergeNext),
+		),
 	)
 }
 
@@ -89,10 +86,11 @@ func (v *batchView) currentPage() (queue.Document, queue.Page, bool) {
 	return v.docs[v.di], v.pages[v.pi], true
 }
 
-// edit runs a store edit off the UI goroutine after checking that the batch may still be
-// edited. edit returns the document and page to show afterwards. The result shows in the
-// status line; an error also opens a dialog.
-func (v *batchView) edit(done string, edit func(actor queue.User) (docID, pageID int64, err error)) {
+// edit runs a page edit (workflow.EditPages) off the UI goroutine; the store refuses it once
+// the batch has left capture and keying. show names the document and page to show
+// afterwards (a split shows its new document). The result shows in the status line; an
+// error also opens a dialog.
+func (v *batchView) edit(done string, in workflow.PageEdit, show func(workflow.EditResult) (docID, pageID int64)) {
 	if v.busy {
 		return
 	}
@@ -104,17 +102,8 @@ func (v *batchView) edit(done string, edit func(actor queue.User) (docID, pageID
 	v.setBusy(true)
 	v.editStatus.SetText(tr("edit.working"))
 	v.e.bg.Go(func() {
-		var docID, pageID int64
-		b, err := v.e.st.Batch(v.e.ctx, v.batch.ID)
-		if err == nil && b.State != queue.StateCapturing && b.State != queue.StateKeying {
-			err = editLockedError{state: b.State}
-		}
-		if err == nil {
-			docID, pageID, err = edit(actor)
-		}
-		if err == nil && v.e.ocr != nil {
-			v.e.ocr.Kick()
-		}
+		res, err := v.e.desk.EditPages(v.e.ctx, actor, in)
+		docID, pageID := show(res)
 		v.e.do(func() {
 			v.setBusy(false)
 			if err != nil {
@@ -153,10 +142,8 @@ func (v *batchView) rotate(deg int) {
 	if !ok {
 		return
 	}
-	v.edit(tr("edit.done.rotate"), func(actor queue.User) (int64, int64, error) {
-		_, err := v.e.st.RotatePage(v.e.ctx, actor, pg.ID, deg)
-		return doc.ID, pg.ID, err
-	})
+	v.edit(tr("edit.done.rotate"), workflow.PageEdit{Op: workflow.EditRotate, Page: pg.ID, Degrees: deg},
+		func(workflow.EditResult) (int64, int64) { return doc.ID, pg.ID })
 }
 
 // movePage moves the page on show by delta places within its document.
@@ -170,9 +157,8 @@ func (v *batchView) movePage(delta int) {
 		v.editStatus.SetText(tr("edit.err.edge"))
 		return
 	}
-	v.edit(tr("edit.done.move"), func(actor queue.User) (int64, int64, error) {
-		return doc.ID, pg.ID, v.e.st.MovePage(v.e.ctx, actor, pg.ID, to)
-	})
+	v.edit(tr("edit.done.move"), workflow.PageEdit{Op: workflow.EditMove, Page: pg.ID, To: to},
+		func(workflow.EditResult) (int64, int64) { return doc.ID, pg.ID })
 }
 
 // confirmDelete asks before deleting the page on show.
@@ -209,9 +195,8 @@ func (v *batchView) deletePage() {
 	case v.pi > 0:
 		next = v.pages[v.pi-1].ID
 	}
-	v.edit(tr("edit.done.delete"), func(actor queue.User) (int64, int64, error) {
-		return doc.ID, next, v.e.st.DeletePage(v.e.ctx, actor, pg.ID)
-	})
+	v.edit(tr("edit.done.delete"), workflow.PageEdit{Op: workflow.EditDelete, Page: pg.ID},
+		func(workflow.EditResult) (int64, int64) { return doc.ID, next })
 }
 
 // splitHere starts a new document at the page on show.
@@ -224,10 +209,8 @@ func (v *batchView) splitHere() {
 		v.editFailed(fmt.Errorf("%w: split at the first page", queue.ErrBadEdit))
 		return
 	}
-	v.edit(tr("edit.done.split"), func(actor queue.User) (int64, int64, error) {
-		id, err := v.e.st.SplitDocument(v.e.ctx, actor, doc.ID, pg.Seq)
-		return id, pg.ID, err
-	})
+	v.edit(tr("edit.done.split"), workflow.PageEdit{Op: workflow.EditSplit, Document: doc.ID, To: pg.Seq},
+		func(r workflow.EditResult) (int64, int64) { return r.NewDocument, pg.ID })
 }
 
 // mergeNext appends the next document's pages to the document on show.
@@ -241,7 +224,6 @@ func (v *batchView) mergeNext() {
 		return
 	}
 	next := v.docs[v.di+1]
-	v.edit(tr("edit.done.merge"), func(actor queue.User) (int64, int64, error) {
-		return doc.ID, pg.ID, v.e.st.MergeDocuments(v.e.ctx, actor, doc.ID, next.ID)
-	})
+	v.edit(tr("edit.done.merge"), workflow.PageEdit{Op: workflow.EditMerge, Document: doc.ID, Next: next.ID},
+		func(workflow.EditResult) (int64, int64) { return doc.ID, pg.ID })
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // Sampling modes of the review screen.
@@ -280,24 +281,19 @@ func (r *reviewScreen) start() {
 		r.setStatus(tr("review.err.pct"), widget.DangerImportance)
 		return
 	}
-	reg, err := recordRegistryFor(r.e.st.Dir())
-	if err != nil {
-		r.setStatus(errText(err), widget.DangerImportance)
-		return
-	}
-	rt, _ := reg.Get(it.RecordType) // nil: fields are shown by key
+	rt, _ := r.e.desk.RecordType(it.RecordType) // nil: fields are shown by key
 	r.busy = true
 	seed := r.seed()
 	r.setStatus(tr("viewer.loading"), widget.MediumImportance)
 	r.e.bg.Go(func() {
-		docs, err := r.e.st.Sample(r.e.ctx, r.user, it.ID, pct, seed)
+		res, err := r.e.desk.Sample(r.e.ctx, r.user, workflow.SampleInput{Batch: it.ID, Percent: pct, Seed: seed})
 		r.e.do(func() {
 			r.busy = false
 			if err != nil {
 				r.refused(err)
 				return
 			}
-			r.batch, r.rt, r.docs = it.Batch, rt, docs
+			r.batch, r.rt, r.docs = it.Batch, rt, res.Documents
 			r.setStatus("", widget.MediumImportance)
 			r.showDocs()
 		})
@@ -473,7 +469,7 @@ func (r *reviewScreen) loadDoc(i int) {
 			data.imgs = append(data.imgs, img)
 		}
 		if err == nil {
-			data.fields, err = r.e.st.DocumentProvenance(r.e.ctx, d.DocumentID)
+			data.fields, err = r.e.desk.ReviewedDocument(r.e.ctx, r.batch.ID, d.DocumentID)
 		}
 		r.e.do(func() {
 			if seq != r.loadSeq {
@@ -537,9 +533,7 @@ func (r *reviewScreen) setDoc(d reviewDocData) {
 		text := ""
 		if ok {
 			text = provenanceText(fp.Current)
-			switch src, conf := fp.Current.Source, fp.Current.Confidence; {
-			case src == queue.SourceOCR && conf < queue.LowFieldConfidence,
-				src == queue.SourceOCRAccepted && fp.Current.OCRConfidence < queue.LowAcceptedConfidence:
+			if workflow.LowConfidence(fp.Current) {
 				info.Importance = widget.WarningImportance
 			}
 		}
@@ -598,7 +592,8 @@ func (r *reviewScreen) accept() {
 	}
 	i, doc := r.di, r.docs[r.di]
 	r.decide(func() error {
-		return r.e.st.AcceptDocument(r.e.ctx, r.user, r.batch.ID, doc.DocumentID, "")
+		_, err := r.e.desk.Decide(r.e.ctx, r.user, workflow.DecideInput{Batch: r.batch.ID, Documents: []int64{doc.DocumentID}, Decision: workflow.Accept})
+		return err
 	}, func() {
 		r.docs[i].Decision = "accepted"
 		if n := r.nextOpen(i); n >= 0 {
@@ -619,7 +614,8 @@ func (r *reviewScreen) returnDoc() {
 	i, doc := r.di, r.docs[r.di]
 	askComment(r.e.win, tr("review.returnDoc.title", map[string]any{"Seq": doc.Seq}), tr("review.returnDoc"), func(c string) {
 		r.decide(func() error {
-			return r.e.st.ReturnDocument(r.e.ctx, r.user, r.batch.ID, doc.DocumentID, c)
+			_, err := r.e.desk.Decide(r.e.ctx, r.user, workflow.DecideInput{Batch: r.batch.ID, Documents: []int64{doc.DocumentID}, Decision: workflow.Return, Comment: c})
+			return err
 		}, func() {
 			r.docs[i].Decision = "returned"
 			r.showHead()
@@ -656,7 +652,7 @@ func (r *reviewScreen) approve() {
 		return
 	}
 	b := r.batch
-	r.decide(func() error { return r.e.st.Approve(r.e.ctx, r.user, b.ID) }, func() {
+	r.decide(func() error { _, err := r.e.desk.Approve(r.e.ctx, r.user, b.ID); return err }, func() {
 		r.showQueue()
 		r.setStatus(tr("review.approved", map[string]any{"Batch": b.Name}), widget.SuccessImportance)
 		r.reload()
@@ -677,7 +673,10 @@ func (r *reviewScreen) returnBatch() {
 		return
 	}
 	askComment(r.e.win, tr("review.returnBatch.title", map[string]any{"Batch": b.Name}), tr("review.returnBatch"), func(c string) {
-		r.decide(func() error { return r.e.st.Return(r.e.ctx, r.user, b.ID, c) }, func() {
+		r.decide(func() error {
+			_, err := r.e.desk.ReturnBatch(r.e.ctx, r.user, workflow.ReturnInput{Batch: b.ID, Comment: c})
+			return err
+		}, func() {
 			r.showQueue()
 			r.setStatus(tr("review.returned", map[string]any{"Batch": b.Name}), widget.WarningImportance)
 			r.reload()
@@ -743,16 +742,7 @@ func askComment(w fyne.Window, title, confirm string, onOK func(string)) {
 // oldest first, for its clerks.
 func showReviewComments(e *env, b queue.Batch) {
 	e.bg.Go(func() {
-		cs, err := e.st.Comments(e.ctx, b.ID)
-		seqs := map[int64]int{}
-		if err == nil {
-			var docs []queue.Document
-			if docs, err = e.st.Documents(e.ctx, b.ID); err == nil {
-				for _, d := range docs {
-					seqs[d.ID] = d.Seq
-				}
-			}
-		}
+		cs, seqs, err := e.desk.Comments(e.ctx, b.ID)
 		e.do(func() {
 			if err != nil {
 				showError(e.win, err)

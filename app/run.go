@@ -11,6 +11,7 @@ import (
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // AppID is the application ID; it must match FyneApp.toml (it names the preferences file).
@@ -26,14 +27,17 @@ func RunWith(dataDir string, svc Services) error {
 	a := fyneapp.NewWithID(AppID)
 	applyLanguage(a.Preferences().StringWithFallback(prefLanguage, languages[0]))
 	w := a.NewWindow("SoHoa")
-	w.Resize(fyne.NewSize(1360, 860))
+	w.Resize(fyne.NewSize(1024, 700)) // fits the smallest screen supported (1024×768, with a panel); every screen lays out down to it
 	w.SetMaster()
 
 	st, err := queue.Open(dataDir)
+	var desk *workflow.Workflow
 	if err == nil {
 		if _, rerr := records.Register(context.Background(), st); rerr != nil {
 			st.Close()
 			err = rerr
+		} else if desk, err = workflow.New(st); err != nil {
+			st.Close()
 		}
 	}
 	if err != nil {
@@ -48,12 +52,12 @@ func RunWith(dataDir string, svc Services) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc}
+	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc, desk: desk}
 
 	var serveDone chan error
 	var ocrErr error
 	if svc.NewOCR != nil {
-		if o, err := svc.NewOCR(st); err != nil {
+		if o, err := svc.NewOCR(desk); err != nil {
 			ocrErr = err
 		} else {
 			e.ocr = o

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // tasks runs short background jobs (store reads and writes, decoding) off the UI goroutine.
@@ -44,6 +45,8 @@ type env struct {
 	// test goroutine, which plays the UI goroutine (the test driver's fyne.Do would run fn
 	// inline on the background goroutine).
 	ui func(fn func())
+	// desk is the workflow over st: the desk's operations (import, scan, OCR, keying, review)
+	desk *workflow.Workflow
 }
 
 // do runs fn on the UI goroutine, from any goroutine. Every widget change made by background

@@ -147,3 +147,40 @@ func scannedPageInput(sp ScannedPage) (queue.PageInput, error) {
 	r := sp.Image.Bounds()
 	return queue.PageInput{Data: buf.Bytes(), Format: "png", Width: r.Dx(), Height: r.Dy(), DPI: sp.DPI}, nil
 }
+
+// ErrNoSheet: a scan job ended without delivering a page.
+var ErrNoSheet = errors.New("the scanner delivered no page")
+
+// errOneSheet stops a ScanSheet job once its page arrived.
+var errOneSheet = errors.New("one sheet scanned")
+
+// ScanSheet scans one sheet again and returns its front side ready to store, without storing
+// it (a re-scan replaces a page in one transaction: queue.Store.ReplacePage). The job is
+// stopped at the device once the first page arrived; what the scanner reports after that
+// stop does not concern the page. A fault before it is returned (*Fault); cancelling ctx
+// returns ctx.Err() and no page. sheet is the sheet number the page's origin records.
+func ScanSheet(ctx context.Context, sc Scanner, device string, s JobSettings, sheet int) (queue.PageInput, error) {
+	var got *queue.PageInput
+	err := sc.Scan(ctx, device, s, func(sp ScannedPage) error {
+		if got != nil || sp.Back {
+			return errOneSheet
+		}
+		in, err := scannedPageInput(sp)
+		if err != nil {
+			return err
+		}
+		in.Origin = queue.Origin{Scanner: device, Sheet: sheet, Page: 1}
+		got = &in
+		return errOneSheet
+	})
+	if err := ctx.Err(); err != nil {
+		return queue.PageInput{}, err
+	}
+	if got == nil {
+		if err == nil || errors.Is(err, errOneSheet) {
+			err = ErrNoSheet
+		}
+		return queue.PageInput{}, err
+	}
+	return *got, nil
+}

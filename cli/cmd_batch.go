@@ -2,15 +2,12 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
-
-	"github.com/sohoa/sohoa/capture/cleanup"
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -35,7 +32,7 @@ func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
 	if _, err := c.parse(fs, args[1:]); err != nil {
 		return err
 	}
-	profile, err := parseCleanupFlag(*clean)
+	profile, err := workflow.CleanupSetting(*clean)
 	if err != nil {
 		return usageError{c.t("--cleanup: ", "--cleanup: ") + err.Error()}
 	}
@@ -158,40 +155,4 @@ type jsonBatch struct {
 
 func batchJSON(b queue.Batch) jsonBatch {
 	return jsonBatch{b.ID, b.Name, b.Office, b.RecordType, string(b.State), b.CreatedBy, b.CreatedAt, b.Documents, b.Pages, b.PagesDone, b.PagesFail, b.DoubleBlind}
-}
-
-// parseCleanupFlag turns "default", "none" or a list such as "deskew,orient,crop,blank=drop"
-// into the batch's stored clean-up setting.
-func parseCleanupFlag(v string) (string, error) {
-	switch v {
-	case "", "default":
-		return "", nil
-	case "none":
-		return "none", nil
-	}
-	p := cleanup.Profile{Blank: cleanup.BlankOff}
-	for _, item := range strings.Split(v, ",") {
-		k, val, _ := strings.Cut(strings.TrimSpace(item), "=")
-		switch k {
-		case "deskew":
-			p.Deskew = true
-		case "orient":
-			p.AutoOrient = true
-		case "crop":
-			p.CropBorders = true
-		case "binarize":
-			p.Binarize = true
-		case "blank":
-			switch cleanup.BlankPolicy(val) {
-			case cleanup.BlankFlag, cleanup.BlankDrop, cleanup.BlankOff:
-				p.Blank = cleanup.BlankPolicy(val)
-			default:
-				return "", fmt.Errorf("blank=%q: use flag, drop or off", val)
-			}
-		default:
-			return "", fmt.Errorf("unknown step %q (deskew, orient, crop, blank=…, binarize)", k)
-		}
-	}
-	b, err := json.Marshal(p)
-	return string(b), err
 }

@@ -2,14 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
-	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "dkey", usage: "on|off --batch ID | key --doc ID --field K --value V | show --doc ID | done --doc ID | status --batch ID | conflicts --batch ID | resolve --doc ID --field K --value V",
+	register(&command{name: "dkey", usage: "on|off --batch ID | key --doc ID --field K --value V | show --doc ID | done --doc ID [--confirm-warnings] | status --batch ID | conflicts --batch ID | resolve --doc ID --field K --value V",
 		summary: "double-blind keying / nhập hai lần độc lập", run: runDoubleKey})
 }
 
@@ -23,6 +24,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 	doc := fs.String("doc", "", "")
 	field := fs.String("field", "", "")
 	value := fs.String("value", "", "")
+	confirm := fs.Bool("confirm-warnings", false, "")
 	if _, err := c.parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -58,7 +60,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
@@ -79,19 +81,22 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			st.DoubleBlind, st.BothDone, st.Documents, st.OpenConflicts, st.Ready())
 		return nil
 	case "key", "resolve":
-		v, err := c.normalizeField(ctx, docID, field, *value)
-		if err != nil {
-			return err
-		}
+		in := workflow.KeyInput{Document: docID, Field: *field, Value: *value, Pass: true}
+		var res workflow.KeyResult
+		var err error
 		if sub == "resolve" {
-			return c.store.ResolveConflict(ctx, u, docID, *field, v)
+			_, err = w.ResolveConflict(ctx, u, in)
+		} else {
+			res, err = w.KeyField(ctx, u, in)
 		}
-		info, err := c.store.KeyBlind(ctx, u, docID, map[string]string{*field: v})
-		if err != nil {
+		if errors.Is(err, workflow.ErrUnknownField) {
+			return usageError{fmt.Sprintf("%s %q", c.t("unknown field for this record type:", "loại hồ sơ này không có trường"), *field)}
+		}
+		if err != nil || sub == "resolve" {
 			return err
 		}
 		if c.json {
-			return c.printJSON(map[string]any{"document": docID, "pass": info.Pass})
+			return c.printJSON(map[string]any{"document": docID, "pass": res.Pass.Pass})
 		}
 		return nil
 	case "show":
@@ -112,10 +117,16 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		return nil
 	case "done":
-		rec, err := c.store.FinishBlind(ctx, u, docID)
+		// The pass is finished as the keying screen finishes a document: its values
+		// validated, hard errors blocking, warnings confirmed (--confirm-warnings).
+		res, err := w.FinishDocument(ctx, u, workflow.FinishInput{Document: docID, ConfirmWarnings: *confirm})
 		if err != nil {
 			return err
 		}
+		if !res.Done {
+			return c.notFinished(res)
+		}
+		rec := res.Reconciliation
 		if c.json {
 			return c.printJSON(map[string]any{"document": docID, "compared": rec.Compared, "matched": rec.Matched, "conflicts": rec.Conflicts})
 		}
@@ -147,27 +158,4 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 		return nil
 	}
 	return nil
-}
-
-// normalizeField checks that the field belongs to the document's record type and returns the
-// value normalised as that field's type wants.
-func (c *cmdCtx) normalizeField(ctx context.Context, docID int64, field *string, value string) (string, error) {
-	d, err := c.store.Document(ctx, docID)
-	if err != nil {
-		return "", err
-	}
-	b, err := c.store.Batch(ctx, d.BatchID)
-	if err != nil {
-		return "", err
-	}
-	rt, err := c.recordType(ctx, b.RecordType)
-	if err != nil {
-		return "", err
-	}
-	f, ok := rt.Field(*field)
-	if !ok {
-		return "", usageError{fmt.Sprintf("%s %q", c.t("unknown field for this record type:", "loại hồ sơ này không có trường"), *field)}
-	}
-	*field = f.Key
-	return records.Normalize(f, value), nil
 }

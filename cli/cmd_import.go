@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -43,12 +43,13 @@ func runImport(ctx context.Context, c *cmdCtx, args []string) error {
 	if len(paths) == 0 {
 		return usageError{c.t("name at least one file or folder", "cần ít nhất một tệp hoặc thư mục")}
 	}
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
 	// Each line is printed only after the document and its pages are durable.
-	sum, err := capture.ImportFiles(ctx, c.store, u, *batch, paths, func(ev capture.ImportEvent) {
+	sum, err := w.Import(ctx, u, workflow.ImportInput{Batch: *batch, Paths: paths}, func(e workflow.Event) {
+		ev := e.Detail.(workflow.ImportFile)
 		if c.json {
 			je := jsonImportEvent{File: ev.File, Index: ev.Index, Total: ev.Total, DocumentID: ev.DocumentID}
 			switch {

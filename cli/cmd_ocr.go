@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/sohoa/sohoa/capture/cleanup"
-	"github.com/sohoa/sohoa/ocr"
-	"github.com/sohoa/sohoa/pipeline"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -29,41 +27,20 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 	if *workers < 0 || *workers > 256 {
 		return usageError{c.t("--workers must be between 1 and 256", "--workers phải từ 1 đến 256")}
 	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	batchID := *batch
-	if batchID != "" {
-		b, err := c.store.Batch(ctx, batchID)
-		if err != nil {
-			return err
-		}
-		batchID = b.ID
-	}
-	if *retry {
-		if _, err := c.store.RetryFailedOCR(ctx, u, batchID); err != nil {
-			return err
-		}
-	}
 	if *psm < 0 || *psm > 13 {
 		return usageError{c.t("--psm must be between 1 and 13", "--psm phải từ 1 đến 13")}
 	}
-	// Clean-up turns pages upright (Tesseract OSD) before OCR; without it the pool does.
-	opts := ocr.Options{Workers: *workers, TessdataDir: *tessdata, AutoOrient: *noClean, PSM: *psm}
-	if opts.TessdataDir == "" {
-		opts.TessdataDir = c.env.Getenv("SOHOA_TESSDATA")
-	}
-	cleanup.TessdataDir = opts.TessdataDir
-	svc, err := pipeline.NewOCRService(c.store, opts)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	defer svc.Close()
-	if *noClean {
-		svc.SetCleanup(nil)
+	if *tessdata == "" {
+		*tessdata = c.env.Getenv("SOHOA_TESSDATA")
 	}
-	res, err := svc.RunPending(ctx, batchID, func(p pipeline.Progress) {
+	in := workflow.OCRInput{Batch: *batch, RetryFailed: *retry,
+		Options: workflow.OCROptions{Workers: *workers, TessdataDir: *tessdata, NoCleanup: *noClean, PSM: *psm}}
+	res, err := w.OCR(ctx, u, in, func(ev workflow.Event) {
+		p := ev.Detail.(workflow.OCRStatus)
 		if c.json {
 			c.printJSONLine(map[string]any{"event": "page", "page_id": p.PageID, "failed": p.PageFailed,
 				"pending": p.Pending, "done": p.Done, "ocr_failed": p.Failed})

@@ -2,19 +2,19 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
-	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
 	register(&command{name: "extract", usage: "--batch ID",
 		summary: "read field values from OCR text / trích xuất trường từ kết quả OCR", run: runExtract})
-	register(&command{name: "key", usage: "--doc ID --field KEY --value VALUE",
-		summary: "key a field value (exit 1: not stored, or stored with an error that blocks submission) / nhập giá trị một trường (mã thoát 1: chưa lưu, hoặc đã lưu nhưng có lỗi chặn gửi duyệt)", run: runKey})
+	register(&command{name: "key", usage: "--doc ID --field KEY --value VALUE | --doc ID --accept-confident | --doc ID --finish [--confirm-warnings]",
+		summary: "key a field value (exit 1: not stored, or stored with an error that blocks submission); accept the confident OCR values; finish the document / nhập giá trị một trường (mã thoát 1: chưa lưu, hoặc đã lưu nhưng có lỗi chặn gửi duyệt); chấp nhận các giá trị OCR tin cậy; nhập xong hồ sơ", run: runKey})
 	register(&command{name: "validate", usage: "--batch ID",
 		summary: "check field values (exit 1 on errors) / kiểm tra giá trị các trường", run: runValidate})
 }
@@ -33,20 +33,6 @@ func (c *cmdCtx) recordType(ctx context.Context, key string) (*records.RecordTyp
 	return rt, nil
 }
 
-// batchRecords returns a batch's record type definition and its documents.
-func (c *cmdCtx) batchRecords(ctx context.Context, batchID string) (*records.RecordType, []queue.Document, error) {
-	b, err := c.store.Batch(ctx, batchID)
-	if err != nil {
-		return nil, nil, err
-	}
-	rt, err := c.recordType(ctx, b.RecordType)
-	if err != nil {
-		return nil, nil, err
-	}
-	docs, err := c.store.Documents(ctx, b.ID)
-	return rt, docs, err
-}
-
 func runExtract(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("extract")
 	batch := fs.String("batch", "", "")
@@ -56,32 +42,22 @@ func runExtract(ctx context.Context, c *cmdCtx, args []string) error {
 	if *batch == "" {
 		return usageError{c.t("--batch is required", "cần --batch")}
 	}
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	rt, docs, err := c.batchRecords(ctx, *batch)
+	total, err := w.Extract(ctx, u, workflow.ExtractInput{Batch: *batch}, func(ev workflow.Event) {
+		if r := ev.Detail.(workflow.DocExtract); c.json {
+			c.printJSONLine(map[string]any{"document": r.Document, "stored": r.Stored, "kept": r.Kept, "missing": r.Missing, "pages_without_ocr": r.NoOCR})
+		}
+	})
 	if err != nil {
 		return err
-	}
-	var total records.ExtractResult
-	for _, d := range docs {
-		r, err := records.ExtractDocument(ctx, c.store, u, rt, d.ID)
-		if err != nil {
-			return err
-		}
-		if c.json {
-			c.printJSONLine(map[string]any{"document": d.ID, "stored": r.Stored, "kept": r.Kept, "missing": r.Missing, "pages_without_ocr": r.NoOCR})
-		}
-		total.Stored += r.Stored
-		total.Kept += r.Kept
-		total.Missing += r.Missing
-		total.NoOCR += r.NoOCR
 	}
 	if !c.json {
 		fmt.Fprintf(c.env.Stdout, c.t("%d documents: %d values stored, %d keyed values kept, %d fields not found, %d pages without OCR\n",
 			"%d hồ sơ: lưu %d giá trị, giữ %d giá trị đã nhập, %d trường không tìm thấy, %d trang chưa OCR\n"),
-			len(docs), total.Stored, total.Kept, total.Missing, total.NoOCR)
+			total.Documents, total.Stored, total.Kept, total.Missing, total.NoOCR)
 	}
 	return nil
 }
@@ -91,55 +67,82 @@ func runKey(ctx context.Context, c *cmdCtx, args []string) error {
 	doc := fs.String("doc", "", "")
 	field := fs.String("field", "", "")
 	value := fs.String("value", "", "")
+	accept := fs.Bool("accept-confident", false, "")
+	finish := fs.Bool("finish", false, "")
+	confirm := fs.Bool("confirm-warnings", false, "")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
 	id, err := strconv.ParseInt(*doc, 10, 64)
-	if err != nil || id <= 0 || *field == "" {
+	if err != nil || id <= 0 || (*field == "" && !*accept && !*finish) {
 		return usageError{c.t("--doc (a document number) and --field are required", "cần --doc (số hồ sơ) và --field")}
 	}
-	u, err := c.login(ctx)
+	if (*field != "" && (*accept || *finish)) || (*accept && *finish) {
+		return usageError{c.t("give one of --field, --accept-confident and --finish", "chỉ dùng một trong --field, --accept-confident và --finish")}
+	}
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	d, err := c.store.Document(ctx, id)
-	if err != nil {
-		return err
+	switch {
+	case *accept:
+		res, err := w.AcceptConfident(ctx, u, id)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"document": id, "accepted": append([]string{}, res.Accepted...)})
+		}
+		fmt.Fprintf(c.env.Stdout, c.t("%d confident OCR values accepted\n", "đã chấp nhận %d giá trị OCR tin cậy\n"), len(res.Accepted))
+		return nil
+	case *finish:
+		res, err := w.FinishDocument(ctx, u, workflow.FinishInput{Document: id, ConfirmWarnings: *confirm})
+		if err != nil {
+			return err
+		}
+		if !res.Done {
+			return c.notFinished(res)
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"document": id, "status": "keyed", "warnings_confirmed": res.Warnings})
+		}
+		fmt.Fprintln(c.env.Stdout, c.t("document finished", "đã nhập xong hồ sơ"))
+		return nil
 	}
-	b, err := c.store.Batch(ctx, d.BatchID)
-	if err != nil {
-		return err
-	}
-	rt, err := c.recordType(ctx, b.RecordType)
-	if err != nil {
-		return err
-	}
-	f, ok := rt.Field(*field)
-	if !ok {
+	res, err := w.KeyField(ctx, u, workflow.KeyInput{Document: id, Field: *field, Value: *value})
+	if errors.Is(err, workflow.ErrUnknownField) {
 		return usageError{fmt.Sprintf("%s %q", c.t("unknown field for this record type:", "loại hồ sơ này không có trường"), *field)}
 	}
-	v := records.Normalize(f, *value)
-	if err := c.store.SetField(ctx, u, id, f.Key, v, queue.SourceKeyed, 1); err != nil {
+	if err != nil {
 		return err
 	}
 	// Show the field's own problems at once (cross-field ones come with validate). The value
 	// is stored either way, as the keying screen keeps what the clerk typed; a hard error
 	// makes the exit status 1, so that a script does not take the value as accepted.
-	errs := 0
-	for _, p := range records.Validate(rt, map[string]string{f.Key: v}, time.Now()) {
-		if p.Key == f.Key && len(p.Keys) == 1 {
-			fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.t(string(p.Severity), severityVi(p.Severity)), c.t(p.En, p.Vi))
-			if p.Severity == records.SeverityError {
-				errs++
-			}
-		}
+	for _, p := range res.Problems {
+		fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.t(string(p.Severity), severityVi(p.Severity)), c.t(p.En, p.Vi))
 	}
-	if errs > 0 {
+	if res.Errors > 0 {
 		fmt.Fprintln(c.env.Stderr, c.t("the value is stored but has an error: the batch cannot be submitted until it is corrected",
 			"giá trị đã lưu nhưng có lỗi: lô chưa gửi duyệt được cho đến khi sửa"))
 		return exitError{1}
 	}
 	return nil
+}
+
+// notFinished lists why a document was not finished (field and message, never the value)
+// and returns exit status 1.
+func (c *cmdCtx) notFinished(res workflow.FinishResult) error {
+	for _, p := range res.Problems {
+		fmt.Fprintf(c.env.Stderr, "  %-8s %-24s %s\n", c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi))
+	}
+	if res.Errors > 0 {
+		fmt.Fprintf(c.env.Stderr, c.t("not finished: %d errors must be corrected first\n", "chưa xong: phải sửa %d lỗi trước\n"), res.Errors)
+	} else {
+		fmt.Fprintf(c.env.Stderr, c.t("not finished: %d warnings; check them, then finish again with --confirm-warnings\n",
+			"chưa xong: có %d cảnh báo; kiểm tra rồi chạy lại với --confirm-warnings\n"), res.Warnings)
+	}
+	return exitError{1}
 }
 
 func severityVi(s records.Severity) string {
@@ -158,37 +161,25 @@ func runValidate(ctx context.Context, c *cmdCtx, args []string) error {
 	if *batch == "" {
 		return usageError{c.t("--batch is required", "cần --batch")}
 	}
-	if _, err := c.login(ctx); err != nil {
-		return err
-	}
-	rt, docs, err := c.batchRecords(ctx, *batch)
+	_, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	errs, warns := 0, 0
-	now := time.Now()
-	for _, d := range docs {
-		ps, err := records.ValidateDocument(ctx, c.store, rt, d.ID, now)
-		if err != nil {
-			return err
+	res, err := w.Validate(ctx, *batch, nil)
+	if err != nil {
+		return err
+	}
+	for _, p := range res.Problems {
+		if c.json {
+			c.printJSONLine(map[string]any{"document": p.Document, "field": p.Key, "fields": p.Keys, "severity": p.Severity, "code": p.Code, "message": c.t(p.En, p.Vi)})
+			continue
 		}
-		for _, p := range ps {
-			if p.Severity == records.SeverityError {
-				errs++
-			} else {
-				warns++
-			}
-			if c.json {
-				c.printJSONLine(map[string]any{"document": d.ID, "field": p.Key, "fields": p.Keys, "severity": p.Severity, "code": p.Code, "message": c.t(p.En, p.Vi)})
-				continue
-			}
-			fmt.Fprintf(c.env.Stdout, "%s %d\t%-8s %-28s %s\n", c.t("document", "hồ sơ"), d.ID, c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi))
-		}
+		fmt.Fprintf(c.env.Stdout, "%s %d\t%-8s %-28s %s\n", c.t("document", "hồ sơ"), p.Document, c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi))
 	}
 	if !c.json {
-		fmt.Fprintf(c.env.Stdout, c.t("%d documents: %d errors, %d warnings\n", "%d hồ sơ: %d lỗi, %d cảnh báo\n"), len(docs), errs, warns)
+		fmt.Fprintf(c.env.Stdout, c.t("%d documents: %d errors, %d warnings\n", "%d hồ sơ: %d lỗi, %d cảnh báo\n"), res.Documents, res.Errors, res.Warnings)
 	}
-	if errs > 0 {
+	if res.Errors > 0 {
 		return exitError{1}
 	}
 	return nil

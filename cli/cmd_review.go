@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sohoa/sohoa/queue"
-	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -25,19 +25,6 @@ func init() {
 		summary: "review comments of a batch / nhận xét khi duyệt lô", run: runComments})
 }
 
-// docChecker validates documents with the batch's record type (records.Checker).
-func (c *cmdCtx) docChecker(ctx context.Context, batchID string, report func(doc int64, p records.Problem)) (queue.DocChecker, error) {
-	b, err := c.store.Batch(ctx, batchID)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := c.recordType(ctx, b.RecordType)
-	if err != nil {
-		return nil, err
-	}
-	return records.Checker(c.store, rt, time.Now(), report), nil
-}
-
 func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("submit")
 	batch := fs.String("batch", "", "")
@@ -48,25 +35,18 @@ func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {
 	if *batch == "" {
 		return usageError{c.t("--batch is required", "cần --batch")}
 	}
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	// Problems are listed (field and message, never the value) when the submit is refused.
-	var found []string
-	check, err := c.docChecker(ctx, *batch, func(doc int64, p records.Problem) {
-		found = append(found, fmt.Sprintf("  %s %d\t%-8s %-24s %s", c.t("document", "hồ sơ"), doc,
-			c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi)))
-	})
-	if err != nil {
-		return err
-	}
-	res, err := c.store.Submit(ctx, u, *batch, check, *confirm)
+	res, err := w.Submit(ctx, u, workflow.SubmitInput{Batch: *batch, ConfirmWarnings: *confirm}, nil)
 	var ve *queue.ValidationError
 	var we *queue.WarningsError
 	if errors.As(err, &ve) || errors.As(err, &we) {
-		for _, l := range found {
-			fmt.Fprintln(c.env.Stderr, l)
+		// What was found (field and message, never the value).
+		for _, p := range res.Problems {
+			fmt.Fprintf(c.env.Stderr, "  %s %d\t%-8s %-24s %s\n", c.t("document", "hồ sơ"), p.Document,
+				c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi))
 		}
 		if we != nil {
 			fmt.Fprintln(c.env.Stderr, c.t("check the warnings, then submit again with --confirm-warnings",
@@ -95,14 +75,11 @@ func runApprove(ctx context.Context, c *cmdCtx, args []string) error {
 	if *batch == "" {
 		return usageError{c.t("--batch is required", "cần --batch")}
 	}
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	if err := c.store.Approve(ctx, u, *batch); err != nil {
-		return err
-	}
-	b, err := c.store.Batch(ctx, *batch)
+	b, err := w.Approve(ctx, u, *batch)
 	if err != nil {
 		return err
 	}
@@ -123,11 +100,11 @@ func runReturn(ctx context.Context, c *cmdCtx, args []string) error {
 	if *batch == "" || strings.TrimSpace(*comment) == "" {
 		return usageError{c.t("--batch and --comment are required", "cần --batch và --comment")}
 	}
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	if err := c.store.Return(ctx, u, *batch, *comment); err != nil {
+	if _, err := w.ReturnBatch(ctx, u, workflow.ReturnInput{Batch: *batch, Comment: *comment}); err != nil {
 		return err
 	}
 	if c.json {
@@ -155,10 +132,11 @@ func runComments(ctx context.Context, c *cmdCtx, args []string) error {
 	if *batch == "" {
 		return usageError{c.t("--batch is required", "cần --batch")}
 	}
-	if _, err := c.login(ctx); err != nil {
+	_, w, err := c.desk(ctx)
+	if err != nil {
 		return err
 	}
-	cs, err := c.store.Comments(ctx, *batch)
+	cs, _, err := w.Comments(ctx, *batch)
 	if err != nil {
 		return err
 	}
@@ -244,16 +222,15 @@ func (c *cmdCtx) sourceText(v queue.ValueRecord) string {
 	default:
 		src = string(v.Source)
 	}
+	if workflow.LowConfidence(v) { // under the one threshold the keying screen and review use
+		src += c.t(", low confidence", ", độ tin cậy thấp")
+	}
 	return src + " · " + c.localTime(v.At)
 }
 
 // printProvenance lists a document's fields: value, where it came from, who and when, and
 // the values it replaced.
-func (c *cmdCtx) printProvenance(ctx context.Context, docID int64) error {
-	fields, err := c.store.DocumentProvenance(ctx, docID)
-	if err != nil {
-		return err
-	}
+func (c *cmdCtx) printProvenance(fields []queue.FieldProvenance) error {
 	if c.json {
 		type jv struct {
 			Value         string  `json:"value"`
@@ -262,6 +239,7 @@ func (c *cmdCtx) printProvenance(ctx context.Context, docID int64) error {
 			OCRConfidence float64 `json:"ocr_confidence,omitempty"`
 			By            string  `json:"by,omitempty"`
 			At            string  `json:"at"`
+			LowConfidence bool    `json:"low_confidence,omitempty"`
 		}
 		type jf struct {
 			Key     string `json:"key"`
@@ -269,7 +247,7 @@ func (c *cmdCtx) printProvenance(ctx context.Context, docID int64) error {
 			Earlier []jv   `json:"earlier,omitempty"`
 		}
 		conv := func(v queue.ValueRecord) jv {
-			o := jv{v.Value, string(v.Source), v.Confidence, 0, v.By, v.At}
+			o := jv{v.Value, string(v.Source), v.Confidence, 0, v.By, v.At, workflow.LowConfidence(v)}
 			if v.Source == queue.SourceOCRAccepted {
 				o.OCRConfidence = v.OCRConfidence
 			}
@@ -311,7 +289,7 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
@@ -319,69 +297,44 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printReviewQueue(ctx)
 	}
 	if *showDoc != 0 {
-		docs, err := c.store.ReviewDocuments(ctx, *batch)
+		fields, err := w.ReviewedDocument(ctx, *batch, *showDoc)
 		if err != nil {
 			return err
 		}
-		in := false
-		for _, d := range docs {
-			in = in || d.DocumentID == *showDoc
-		}
-		if !in {
-			return fmt.Errorf("%w (%d)", queue.ErrNotInBatch, *showDoc)
-		}
-		return c.printProvenance(ctx, *showDoc)
+		return c.printProvenance(fields)
 	}
 	if *sample >= 0 {
-		round, err := c.store.CurrentReviewRound(ctx, *batch)
+		res, err := w.Sample(ctx, u, workflow.SampleInput{Batch: *batch, Percent: *sample, Seed: *seed})
 		if err != nil {
-			return err
-		}
-		if *seed == 0 {
-			*seed = time.Now().UnixNano()
-		}
-		if _, err := c.store.Sample(ctx, u, *batch, *sample, *seed); err != nil {
 			return err
 		}
 		switch {
 		case c.json:
-		case round.SampleDrawn():
+		case res.AlreadyDrawn:
 			fmt.Fprintf(c.env.Stdout, c.t("this round's sample was drawn already (%d%% at random, seed %d): it is kept\n",
-				"lượt này đã lấy mẫu (%d%% ngẫu nhiên, hạt giống %d): giữ nguyên mẫu đã lưu\n"), round.SamplePct, round.SampleSeed)
+				"lượt này đã lấy mẫu (%d%% ngẫu nhiên, hạt giống %d): giữ nguyên mẫu đã lưu\n"), res.Round.SamplePct, res.Round.SampleSeed)
 		default:
 			fmt.Fprintf(c.env.Stdout, c.t("sample drawn: %d%% at random (seed %d) plus every document returned, corrected, accepted from low-confidence OCR, with warnings or low confidence\n",
-				"đã lấy mẫu: %d%% ngẫu nhiên (hạt giống %d) cùng mọi hồ sơ bị trả lại, có trường đã sửa, chấp nhận OCR độ tin cậy thấp, có cảnh báo hoặc độ tin cậy thấp\n"), *sample, *seed)
+				"đã lấy mẫu: %d%% ngẫu nhiên (hạt giống %d) cùng mọi hồ sơ bị trả lại, có trường đã sửa, chấp nhận OCR độ tin cậy thấp, có cảnh báo hoặc độ tin cậy thấp\n"), *sample, res.Seed)
 		}
 	}
 	if *accept != "" {
-		var ids []int64
-		if *accept == "all-sampled" {
-			docs, err := c.store.ReviewDocuments(ctx, *batch)
-			if err != nil {
-				return err
-			}
-			for _, d := range docs {
-				if d.Sampled != "" && d.Decision == "" {
-					ids = append(ids, d.DocumentID)
-				}
-			}
-		} else {
+		in := workflow.DecideInput{Batch: *batch, Decision: workflow.Accept, AllSampled: *accept == "all-sampled"}
+		if !in.AllSampled {
 			for _, f := range strings.Split(*accept, ",") {
 				id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
 				if err != nil {
 					return usageError{c.t("--accept takes document numbers separated by commas, or all-sampled", "--accept nhận số hồ sơ cách nhau bởi dấu phẩy, hoặc all-sampled")}
 				}
-				ids = append(ids, id)
+				in.Documents = append(in.Documents, id)
 			}
 		}
-		for _, id := range ids {
-			if err := c.store.AcceptDocument(ctx, u, *batch, id, ""); err != nil {
-				return err
-			}
+		if _, err := w.Decide(ctx, u, in); err != nil {
+			return err
 		}
 	}
 	if *returnDoc != 0 {
-		if err := c.store.ReturnDocument(ctx, u, *batch, *returnDoc, *comment); err != nil {
+		if _, err := w.Decide(ctx, u, workflow.DecideInput{Batch: *batch, Documents: []int64{*returnDoc}, Decision: workflow.Return, Comment: *comment}); err != nil {
 			return err
 		}
 	}

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/sohoa/sohoa/capture"
-	"github.com/sohoa/sohoa/capture/escl"
-	"github.com/sohoa/sohoa/capture/sane"
-	"github.com/sohoa/sohoa/capture/separate"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -29,7 +26,7 @@ const exitScannerFault = 3
 
 // onSaneDriver, when set, is called with the SANE driver of a scan job before it starts.
 // Tests use it to switch on the SANE test backend's fault injection in the middle of a job.
-var onSaneDriver func(*sane.Driver)
+var onSaneDriver func(workflow.SANEOptions)
 
 // multiFlag collects a repeatable string flag.
 type multiFlag []string
@@ -64,53 +61,30 @@ func runScanners(ctx context.Context, c *cmdCtx, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
-	var (
-		devs     []capture.Device
-		drivers  = map[string]capture.Scanner{}
-		warnings []string
-	)
-	if sd, err := sane.New(); err != nil {
-		warnings = append(warnings, c.t("SANE is not available: ", "không dùng được SANE: ")+err.Error())
-	} else {
-		defer sd.Close()
-		drivers["sane"] = sd
-		list, err := sd.Devices(ctx)
-		if err != nil {
-			warnings = append(warnings, "SANE: "+c.errText(err))
-		}
-		devs = append(devs, list...)
-	}
-	ed := escl.New()
-	ed.Discovery = nil // no network traffic unless --discover
-	if *discover {
-		ed.Discovery = func(ctx context.Context) ([]capture.Device, error) { return escl.Discover(ctx, escl.DiscoveryWindow) }
-	}
-	drivers["escl"] = ed
+	scs := workflow.NewScanners()
+	defer scs.Close()
+	scs.Discover(*discover) // no network traffic unless --discover
 	for _, u := range urls {
-		if _, err := ed.AddDevice(u); err != nil {
+		if _, err := scs.AddESCL(u); err != nil {
 			return usageError{fmt.Sprintf("--escl %q: %v", u, err)}
 		}
 	}
-	if len(urls) > 0 || *discover {
-		list, err := ed.Devices(ctx)
-		if err != nil {
-			warnings = append(warnings, "eSCL: "+c.errText(err))
+	devs, problems := scs.Devices(ctx)
+	for _, p := range problems {
+		var de *workflow.DriverError
+		if errors.As(p, &de) && de.Driver == "SANE" {
+			fmt.Fprintln(c.env.Stderr, c.t("SANE is not available: ", "không dùng được SANE: ")+c.errText(de.Err))
+			continue
 		}
-		devs = append(devs, list...)
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(c.env.Stderr, w)
+		fmt.Fprintln(c.env.Stderr, c.errText(p))
 	}
 	out := make([]jsonScanner, 0, len(devs))
 	for _, d := range devs {
 		js := jsonScanner{ID: d.ID, Driver: d.Driver, Vendor: d.Vendor, Model: d.Model, Label: d.Label}
-		if drv := drivers[d.Driver]; drv != nil {
-			caps, err := drv.Capabilities(ctx, d.ID)
-			if err != nil {
-				js.Error = c.errText(err)
-			} else {
-				js.Capabilities = capsJSON(caps)
-			}
+		if caps, err := scs.Capabilities(ctx, d.ID); err != nil {
+			js.Error = c.errText(err)
+		} else {
+			js.Capabilities = capsJSON(caps)
 		}
 		out = append(out, js)
 	}
@@ -152,54 +126,30 @@ func joinAny[T any](v []T) string {
 	return strings.Join(s, ", ")
 }
 
-// openScanner picks the driver by the device ID's prefix.
-func openScanner(c *cmdCtx, device string, saneOpts []string) (capture.Scanner, func(), error) {
+// deviceScanners checks a device ID and returns the drivers for it, with the SANE options
+// set.
+func deviceScanners(c *cmdCtx, device string, saneOpts []string) (*workflow.Scanners, error) {
+	isSANE, isESCL := strings.HasPrefix(device, "sane:"), strings.HasPrefix(device, "escl:")
 	switch {
-	case strings.HasPrefix(device, sane.IDPrefix):
-		d, err := sane.New()
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, o := range saneOpts {
-			name, value, _ := strings.Cut(o, "=")
-			d.SetExtraOption(name, value)
-		}
-		if onSaneDriver != nil {
-			onSaneDriver(d)
-		}
-		return d, func() { d.Close() }, nil
-	case strings.HasPrefix(device, escl.IDPrefix):
-		if len(saneOpts) > 0 {
-			return nil, nil, usageError{c.t("--sane-option applies to SANE devices only", "--sane-option chỉ dùng cho máy quét SANE")}
-		}
-		d := escl.New()
-		d.Discovery = nil
-		if _, err := d.AddDevice(strings.TrimPrefix(device, escl.IDPrefix)); err != nil {
-			return nil, nil, usageError{fmt.Sprintf("--device %q: %v", device, err)}
-		}
-		return d, func() {}, nil
+	case !isSANE && !isESCL:
+		return nil, usageError{c.t("--device must start with sane: or escl: (see `sohoa scanners`)",
+			"--device phải bắt đầu bằng sane: hoặc escl: (xem `sohoa scanners`)")}
+	case isESCL && len(saneOpts) > 0:
+		return nil, usageError{c.t("--sane-option applies to SANE devices only", "--sane-option chỉ dùng cho máy quét SANE")}
 	}
-	return nil, nil, usageError{c.t("--device must start with sane: or escl: (see `sohoa scanners`)",
-		"--device phải bắt đầu bằng sane: hoặc escl: (xem `sohoa scanners`)")}
-}
-
-// parsePageSize reads "A4" (any size the drivers know) or "WxH" in millimetres.
-func parsePageSize(s string) (capture.PageSize, error) {
-	if s == "" {
-		return capture.PageSize{}, nil
+	scs := workflow.NewScanners()
+	scs.OnSANE = onSaneDriver
+	for _, o := range saneOpts {
+		name, value, _ := strings.Cut(o, "=")
+		scs.SetSANEOption(name, value)
 	}
-	for _, p := range sane.PageSizes {
-		if strings.EqualFold(p.Name, s) {
-			return p, nil
+	if isESCL {
+		if _, err := scs.AddESCL(strings.TrimPrefix(device, "escl:")); err != nil {
+			scs.Close()
+			return nil, usageError{fmt.Sprintf("--device %q: %v", device, err)}
 		}
 	}
-	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
-	w, err1 := strconv.ParseFloat(ws, 64)
-	h, err2 := strconv.ParseFloat(hs, 64)
-	if !ok || err1 != nil || err2 != nil || !(w > 0 && h > 0) || math.IsInf(w, 0) || math.IsInf(h, 0) {
-		return capture.PageSize{}, fmt.Errorf("%q", s)
-	}
-	return capture.PageSize{Name: s, WidthMM: w, HeightMM: h}, nil
+	return scs, nil
 }
 
 type jsonScanEvent struct {
@@ -272,7 +222,7 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 	if *contDoc < 0 {
 		return usageError{c.t("--continue-document must be a document ID", "--continue-document phải là mã tài liệu")}
 	}
-	ps, err := parsePageSize(*pageSize)
+	ps, err := workflow.ParsePageSize(*pageSize)
 	if err != nil {
 		return usageError{c.t("--page-size must be A4, A5, B5, Letter, Legal or WIDTHxHEIGHT in mm: ",
 			"--page-size phải là A4, A5, B5, Letter, Legal hoặc RỘNGxCAO theo mm: ") + err.Error()}
@@ -288,36 +238,21 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	if *contDoc != 0 {
-		d, err := c.store.Document(ctx, *contDoc)
-		if err != nil {
-			return err
-		}
-		if d.BatchID != *batch {
-			return usageError{fmt.Sprintf(c.t("document %d is not in batch %s", "tài liệu %d không thuộc lô %s"), *contDoc, *batch)}
-		}
-	}
-	sc, closeSc, err := openScanner(c, *device, saneOpts)
+	scs, err := deviceScanners(c, *device, saneOpts)
 	if err != nil {
 		return err
 	}
-	defer closeSc()
-
-	opts := capture.ScanOptions{Device: *device, Settings: capture.JobSettings{Source: src, Resolution: *res, Mode: md, PageSize: ps},
-		PagesPerDocument: *ppd, Document: *contDoc, StartSheet: *startSheet}
-	if *sepKind != "" {
-		sp := separate.NewSplitter(separate.Rule{Kind: *sepKind})
-		opts.Separate = func(img []byte) (bool, bool, error) {
-			d, err := sp.Next(img)
-			return d.NewDocument, d.Drop, err
-		}
-	}
-	// Each page is printed only once it is durable (ScanToBatch acknowledges after commit).
-	sum, err := capture.ScanToBatch(ctx, c.store, u, *batch, sc, opts, func(ev capture.ScanEvent) {
+	defer scs.Close()
+	in := workflow.ScanInput{Scanners: scs, Batch: *batch, Device: *device,
+		Settings:         capture.JobSettings{Source: src, Resolution: *res, Mode: md, PageSize: ps},
+		PagesPerDocument: *ppd, Document: *contDoc, StartSheet: *startSheet, Separator: *sepKind}
+	// Each page is printed only once it is durable (the workflow reports it after the commit).
+	sum, err := w.Scan(ctx, u, in, func(e workflow.Event) {
+		ev := e.Detail.(workflow.ScanPage)
 		p := ev.Page
 		if ev.Separator {
 			if c.json {
@@ -339,6 +274,9 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 		fmt.Fprintf(c.env.Stdout, c.t("sheet %d%s: document %d, page %d (%dx%d) stored\n", "tờ %d%s: tài liệu %d, trang %d (%dx%d) đã lưu\n"),
 			ev.Sheet, side, ev.DocumentID, p.Seq, p.Width, p.Height)
 	})
+	if errors.Is(err, workflow.ErrDocumentNotInBatch) {
+		return usageError{fmt.Sprintf(c.t("document %d is not in batch %s", "tài liệu %d không thuộc lô %s"), *contDoc, *batch)}
+	}
 	end := jsonScanEnd{Event: "done", Pages: sum.Pages, Documents: sum.Documents, LastDocument: sum.LastDocument, NextSheet: sum.NextSheet}
 	if end.Documents == nil {
 		end.Documents = []int64{}

@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/sohoa/sohoa/capture/hotfolder"
-	"github.com/sohoa/sohoa/capture/separate"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -32,15 +30,16 @@ func runWatch(ctx context.Context, c *cmdCtx, args []string) error {
 	if *stable <= 0 {
 		return usageError{c.t("--stable-for must be positive", "--stable-for phải dương")}
 	}
-	u, err := c.login(ctx)
+	u, w, err := c.desk(ctx)
 	if err != nil {
 		return err
 	}
-	b, err := c.store.Batch(ctx, *batch)
-	if err != nil {
+	if _, err := c.store.Batch(ctx, *batch); err != nil {
 		return err
 	}
-	w := hotfolder.New(c.store, u, b.ID, pos[0], hotfolder.Options{StableFor: *stable, OnEvent: func(ev hotfolder.Event) {
+	fmt.Fprintf(c.env.Stderr, c.t("watching %s (Ctrl+C to stop)\n", "đang theo dõi %s (Ctrl+C để dừng)\n"), pos[0])
+	return w.Watch(ctx, u, workflow.WatchInput{Batch: *batch, Folder: pos[0], StableFor: *stable}, func(e workflow.Event) {
+		ev := e.Detail.(workflow.WatchEvent)
 		if c.json {
 			m := map[string]any{"event": string(ev.Kind), "file": ev.File, "document_id": ev.DocumentID, "pages": len(ev.Pages)}
 			if ev.Err != nil {
@@ -50,19 +49,14 @@ func runWatch(ctx context.Context, c *cmdCtx, args []string) error {
 			return
 		}
 		switch ev.Kind {
-		case hotfolder.Imported:
+		case workflow.WatchImported:
 			fmt.Fprintf(c.env.Stdout, c.t("%s: document %d, %d pages stored\n", "%s: tài liệu %d, đã lưu %d trang\n"), ev.File, ev.DocumentID, len(ev.Pages))
-		case hotfolder.Duplicate:
+		case workflow.WatchDuplicate:
 			fmt.Fprintf(c.env.Stdout, c.t("%s: already in this batch, skipped\n", "%s: đã có trong lô, bỏ qua\n"), ev.File)
-		case hotfolder.Failed, hotfolder.Error:
+		case workflow.WatchFailed, workflow.WatchError:
 			fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.t("ERROR", "LỖI"), c.errText(ev.Err))
 		}
-	}})
-	fmt.Fprintf(c.env.Stderr, c.t("watching %s (Ctrl+C to stop)\n", "đang theo dõi %s (Ctrl+C để dừng)\n"), pos[0])
-	if err := w.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	})
 }
 
 func runSeparatorSheet(ctx context.Context, c *cmdCtx, args []string) error {
@@ -76,7 +70,7 @@ func runSeparatorSheet(ctx context.Context, c *cmdCtx, args []string) error {
 	if *out == "" {
 		return usageError{c.t("--out FILE.png is required", "cần --out TỆP.png")}
 	}
-	png, err := separate.SeparatorSheetPNG(*dpi, *label)
+	png, err := workflow.SeparatorSheet(*dpi, *label)
 	if err != nil {
 		return err
 	}

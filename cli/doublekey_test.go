@@ -86,6 +86,18 @@ func TestDoubleKeyCLI(t *testing.T) {
 	if !strings.Contains(res.stdout, "Nguyễn Văn Đức") || !strings.Contains(res.stdout, "001098012345") || strings.Contains(res.stdout, "012354") {
 		t.Fatalf("lan's own view:\n%s", res.stdout)
 	}
+	// A pass is finished as the keying screen finishes a document: validated first. Lan's
+	// pass lacks the other required fields.
+	if res := r.as("lan", pw("lan"), "dkey", "done", "--doc", doc); res.code != 1 || !strings.Contains(res.stderr, "date_of_birth") {
+		t.Fatalf("dkey done with required fields missing: exit %d\n%s", res.code, res.stderr)
+	}
+	for _, u := range []string{"lan", "minh"} {
+		for _, kv := range [][2]string{{"document_number", "15/2020/KS"}, {"date_of_birth", "12/03/1998"}, {"gender", "Nam"},
+			{"registration_place", "Phường Ba Đình, Thành phố Hà Nội"}, {"registration_date", "20/03/1998"},
+			{"issue_date", "20/03/1998"}, {"signer_name", "Trần Văn Ký"}} {
+			mustAs(u, "dkey", "key", "--doc", doc, "--field", kv[0], "--value", kv[1])
+		}
+	}
 	mustAs("lan", "dkey", "done", "--doc", doc)
 	res = mustAs("minh", "dkey", "done", "--doc", doc, "--json")
 	var rec struct {
@@ -93,7 +105,7 @@ func TestDoubleKeyCLI(t *testing.T) {
 		Matched   int      `json:"matched"`
 		Conflicts []string `json:"conflicts"`
 	}
-	if err := json.Unmarshal([]byte(res.stdout), &rec); err != nil || !rec.Compared || rec.Matched != 1 || len(rec.Conflicts) != 1 || rec.Conflicts[0] != "personal_id" {
+	if err := json.Unmarshal([]byte(res.stdout), &rec); err != nil || !rec.Compared || rec.Matched != 8 || len(rec.Conflicts) != 1 || rec.Conflicts[0] != "personal_id" {
 		t.Fatalf("done: %s (%v)", res.stdout, err)
 	}
 	res = mustAs("son", "dkey", "status", "--batch", b.ID, "--json")

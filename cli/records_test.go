@@ -98,4 +98,36 @@ func TestExtractKeyValidate(t *testing.T) {
 	if !strings.Contains(res.stdout, `"kept":1`) {
 		t.Errorf("keyed value not kept: %s", res.stdout)
 	}
+
+	// Finishing the document follows the keying screen's rule: the hard error blocks it
+	// (listed by field, never by value); once corrected it is finished, warnings confirmed.
+	if res := r.run("", "key", "--doc", docArg, "--finish"); res.code != 1 || !strings.Contains(res.stderr, "personal_id") || strings.Contains(res.stderr, bad) {
+		t.Fatalf("finish with a bad ID: exit %d\n%s", res.code, res.stderr)
+	}
+	if res := r.run("", "key", "--doc", docArg, "--field", "personal_id", "--finish"); res.code != 2 {
+		t.Fatalf("--field with --finish: exit %d", res.code)
+	}
+	var id string
+	for _, f := range doc.Fields {
+		if f.Key == "personal_id" {
+			id = f.Value
+		}
+	}
+	r.must("key", "--doc", docArg, "--field", "personal_id", "--value", id)
+	// Ctrl+Enter's rule: the confident OCR values without a problem are accepted.
+	res = r.must("key", "--doc", docArg, "--accept-confident", "--json")
+	var acc struct{ Accepted []string }
+	if err := json.Unmarshal([]byte(res.stdout), &acc); err != nil || len(acc.Accepted) == 0 {
+		t.Fatalf("accept-confident: %s (%v)", res.stdout, err)
+	}
+	res = r.run("", "key", "--doc", docArg, "--finish")
+	if res.code == 1 && strings.Contains(res.stderr, "--confirm-warnings") {
+		res = r.run("", "key", "--doc", docArg, "--finish", "--confirm-warnings")
+	}
+	if res.code != 0 {
+		t.Fatalf("finish: exit %d\n%s", res.code, res.stderr)
+	}
+	if res := r.must("list", "--batch", b.ID, "--json"); !strings.Contains(res.stdout, `"status": "keyed"`) {
+		t.Fatalf("the document is not keyed: %s", res.stdout)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sohoa/sohoa/queue"
 )
 
 // reviewRunner is a data folder with an administrator, a clerk and two supervisors, and a
@@ -200,6 +202,26 @@ func TestReviewSampleStoredCLI(t *testing.T) {
 	res = r.must("review", "--batch", r.batch, "--doc", r.doc)
 	if !strings.Contains(res.stdout, "full_name") || !strings.Contains(res.stdout, "OCR") {
 		t.Fatalf("review --doc: %s", res.stdout)
+	}
+	// Low confidence is marked by the one threshold (queue.LowFieldConfidence).
+	var prov []struct {
+		Key     string `json:"key"`
+		Current struct {
+			Source        string  `json:"source"`
+			Confidence    float64 `json:"confidence"`
+			OCRConfidence float64 `json:"ocr_confidence"`
+			Low           bool    `json:"low_confidence"`
+		} `json:"current"`
+	}
+	if err := json.Unmarshal([]byte(r.must("review", "--batch", r.batch, "--doc", r.doc, "--json").stdout), &prov); err != nil || len(prov) == 0 {
+		t.Fatalf("review --doc --json: %v", err)
+	}
+	for _, p := range prov {
+		c := p.Current
+		want := (c.Source == "ocr" && c.Confidence < queue.LowFieldConfidence) || (c.Source == "ocr-accepted" && c.OCRConfidence < queue.LowFieldConfidence)
+		if c.Low != want {
+			t.Errorf("%s (%s, %.2f) marked low confidence %v", p.Key, c.Source, c.Confidence, c.Low)
+		}
 	}
 	r.must("review", "--batch", r.batch, "--accept", "all-sampled")
 	r.must("approve", "--batch", r.batch)

@@ -9,15 +9,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sohoa/sohoa/capture"
-	"github.com/sohoa/sohoa/capture/sane"
+	"github.com/sohoa/sohoa/internal/sanetest"
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // saneTestConf configures SANE's own "test" backend (libsane1): two virtual devices, 8-bit
@@ -43,21 +43,7 @@ var saneConfDir = func() string {
 	if d := os.Getenv("SANE_CONFIG_DIR"); d != "" && os.Getenv("SOHOA_CLI_CHILD") == "1" {
 		return d
 	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("sohoa-cli-sane-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		panic(err)
-	}
-	for name, body := range map[string]string{"dll.conf": "test\n", "test.conf": saneTestConf} {
-		tmp := filepath.Join(dir, fmt.Sprintf("%s.%d", name, os.Getpid()))
-		if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-			panic(err)
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-			panic(err)
-		}
-	}
-	os.Setenv("SANE_CONFIG_DIR", dir)
-	return dir
+	return sanetest.Configure("cli", saneTestConf)
 }()
 
 const saneDev = "sane:test:0"
@@ -176,7 +162,7 @@ type jamWriter struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 	n   int
-	drv *sane.Driver
+	drv workflow.SANEOptions
 }
 
 func (w *jamWriter) Write(p []byte) (int, error) {
@@ -196,7 +182,7 @@ func (w *jamWriter) Write(p []byte) (int, error) {
 func TestScanJamThenContinue(t *testing.T) {
 	r, batch := scanRunner(t)
 	w := &jamWriter{n: 3}
-	onSaneDriver = func(d *sane.Driver) { w.drv = d }
+	onSaneDriver = func(d workflow.SANEOptions) { w.drv = d }
 	defer func() { onSaneDriver = nil }()
 	args := append([]string{"scan", "--batch", batch, "--json", "--data", r.data, "--sane-option", "select-fd=yes"}, quickJob...)
 	var errb bytes.Buffer
@@ -360,22 +346,6 @@ func TestKillNineDuringScan(t *testing.T) {
 	if killed < 5 || len(reported) == 0 {
 		t.Fatalf("only %d runs killed, %d pages reported: the test needs kills during page storage", killed, len(reported))
 	}
-}
-
-// FuzzParsePageSize: any --page-size text gives a clear error or a positive, finite area.
-func FuzzParsePageSize(f *testing.F) {
-	for _, s := range []string{"", "A4", "a5", "Letter", "40x50", "210X297", "0x10", "-1x5", "1e308x1e308", "1e309x1", "NaNx1", "x", "10x", "ＡＢx1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ps, err := parsePageSize(s)
-		if err != nil || s == "" {
-			return
-		}
-		if !(ps.WidthMM > 0 && ps.HeightMM > 0) || ps.WidthMM > 1e308 || ps.HeightMM > 1e308 {
-			t.Fatalf("%q accepted as %+v", s, ps)
-		}
-	})
 }
 
 // TestScanBlankSeparators: with --separator blank, blank sheets (the test backend's "Solid

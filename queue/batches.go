@@ -11,47 +11,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// State is where a batch is in its life.
-type State string
-
-const (
-	StateCapturing State = "capturing"
-	StateKeying    State = "keying"
-	StateReview    State = "review"
-	StateReturned  State = "returned"
-	StateApproved  State = "approved"
-	StateSigned    State = "signed"
-	StateSynced    State = "synced"
-)
-
-// transitions is the batch state machine (DESIGN.md §3). It is enforced here and nowhere else.
-var transitions = map[State][]State{
-	StateCapturing: {StateKeying},
-	StateKeying:    {StateReview, StateCapturing},
-	StateReview:    {StateReturned, StateApproved},
-	StateReturned:  {StateKeying},
-	StateApproved:  {StateSigned, StateReturned},
-	StateSigned:    {StateSynced, StateReturned},
-	StateSynced:    nil,
-}
-
-// CanTransition reports whether a batch may move from one state to another.
-func CanTransition(from, to State) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
-
-// ErrBadTransition is returned for a state change the state machine forbids.
-var ErrBadTransition = errors.New("batch state change not allowed")
-
-// ErrBatchLocked is returned for a change to pages or documents of a batch that has left
-// capture and keying (under review, approved, signed or synced).
-var ErrBatchLocked = errors.New("pages and documents can be changed only while capturing or keying")
-
 // ErrNotFound is returned when a batch, document or page does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -272,26 +231,14 @@ func (s *Store) Transition(ctx context.Context, actor User, batchID string, to S
 		if !CanTransition(State(from), to) {
 			return fmt.Errorf("%w: %s → %s", ErrBadTransition, from, to)
 		}
-		if to == StateReview {
-			if err := doubleKeyReady(tx, full); err != nil {
-				return err
-			}
-		}
-		if to == StateKeying || to == StateSigned { // the office is right before keying and signing (office.go)
-			if err := officeCheckTx(tx, full); err != nil {
-				return err
-			}
-		}
 		if err := s.reviewRules(tx, actor, full, State(from), to); err != nil { // roles and four-eyes (review.go)
 			return err
 		}
-		if _, err := tx.Exec(`UPDATE batches SET state = ?, updated_at = ? WHERE id = ?`, to, s.stamp(), full); err != nil {
-			return err
-		}
-		detail := fmt.Sprintf("%s→%s", from, to)
+		detail := ""
 		if comment != "" {
-			detail += " comment_len=" + fmt.Sprint(len([]rune(comment)))
+			detail = "comment_len=" + fmt.Sprint(len([]rune(comment)))
 		}
-		return s.audit(tx, actor.Username, "batch.state", "batch:"+full, detail)
+		_, err := s.setState(tx, actor, full, to, detail) // the state machine's entry rules, the audit event (state.go)
+		return err
 	})
 }

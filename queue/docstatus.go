@@ -30,7 +30,7 @@ func (s *Store) SetDocumentStatus(ctx context.Context, actor User, docID int64, 
 		if err != nil {
 			return err
 		}
-		if State(state) != StateCapturing && State(state) != StateKeying && State(state) != StateReturned {
+		if !State(state).Keyable() {
 			return ErrBatchLocked
 		}
 		if old == status {

@@ -109,8 +109,8 @@ func (s *Store) AddDocument(ctx context.Context, actor User, nd NewDocument) (Do
 		if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, batchID).Scan(&state); err != nil {
 			return err
 		}
-		if State(state) != StateCapturing && State(state) != StateKeying {
-			return fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
+		if !State(state).Editable() {
+			return lockedError(State(state))
 		}
 		var src any
 		if nd.SourceHash != "" {
@@ -354,8 +354,8 @@ func (s *Store) AppendPage(ctx context.Context, actor User, documentID int64, p 
 			}
 			return err
 		}
-		if State(state) != StateCapturing && State(state) != StateKeying {
-			return fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
+		if !State(state).Editable() {
+			return lockedError(State(state))
 		}
 		var seq int
 		if err := tx.QueryRow(`SELECT coalesce(max(seq), 0) + 1 FROM pages WHERE document_id = ?`, documentID).Scan(&seq); err != nil {
@@ -374,3 +374,68 @@ func (s *Store) AppendPage(ctx context.Context, actor User, documentID int64, p 
 	})
 	return out, err
 }
+
+// ReplacePage puts a new image in the place of a page (a sheet scanned again): the image is
+// made durable first, then in one transaction the old page goes with its OCR text and search
+// rows and the new page takes its place (the same document, the same position, the old
+// page's origin unless p names one), waiting for OCR, with one audit event naming both
+// pages. A crash or an error before the commit leaves the old page as it was; the new image
+// is then a blob no row names, which the sweep removes (sweep.go). Only while the batch is
+// Editable.
+func (s *Store) ReplacePage(ctx context.Context, actor User, pageID int64, p PageInput) (Page, error) {
+	if p.Format != "png" && p.Format != "jpeg" {
+		return Page{}, fmt.Errorf("unsupported stored format %q", p.Format)
+	}
+	if p.Width <= 0 || p.Height <= 0 {
+		return Page{}, errors.New("missing image size")
+	}
+	if err := ctx.Err(); err != nil {
+		return Page{}, err
+	}
+	h, err := s.Blobs.Put(p.Data)
+	if err != nil {
+		return Page{}, fmt.Errorf("store page: %w", err)
+	}
+	var out Page
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		docID, seq, d, err := editablePage(tx, pageID)
+		if err != nil {
+			return err
+		}
+		var old Origin
+		if err := tx.QueryRow(`SELECT origin_file, origin_page, origin_scanner, origin_sheet FROM pages WHERE id = ?`, pageID).
+			Scan(&old.File, &old.Page, &old.Scanner, &old.Sheet); err != nil {
+			return err
+		}
+		if p.Origin == (Origin{}) {
+			p.Origin = old
+		}
+		for _, q := range []string{`DELETE FROM search_fts WHERE page_id = ?`, `DELETE FROM ocr_results WHERE page_id = ?`, `DELETE FROM pages WHERE id = ?`} {
+			if _, err := tx.Exec(q, pageID); err != nil {
+				return err
+			}
+		}
+		if replacePageHook != nil {
+			replacePageHook()
+		}
+		res, err := tx.Exec(`INSERT INTO pages(document_id, seq, blob_sha256, original_sha256, format, width, height, dpi, origin_file, origin_page, origin_scanner, origin_sheet, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, docID, seq, h, h, p.Format, p.Width, p.Height, p.DPI,
+			p.Origin.File, p.Origin.Page, p.Origin.Scanner, p.Origin.Sheet, s.stamp())
+		if err != nil {
+			return err
+		}
+		id, _ := res.LastInsertId()
+		out = Page{ID: id, DocumentID: docID, BatchID: d.batchID, Seq: seq, Blob: h, Original: h, Format: p.Format,
+			Width: p.Width, Height: p.Height, DPI: p.DPI, Origin: p.Origin, OCRState: "pending"}
+		return s.audit(tx, actor.Username, "page.replace", fmt.Sprintf("page:%d", pageID), fmt.Sprintf("document=%d seq=%d new=page:%d", docID, seq, id))
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	return out, nil
+}
+
+// replacePageHook, when set (tests only), runs inside ReplacePage's transaction after the old
+// page is deleted and before the new one is inserted: the place where a crash or an error
+// must leave the old page.
+var replacePageHook func()

@@ -81,8 +81,8 @@ func (s *Store) SetDoubleBlind(ctx context.Context, actor User, batchID string, 
 		if err := tx.QueryRow(`SELECT state, double_blind FROM batches WHERE id = ?`, full).Scan(&state, &cur); err != nil {
 			return err
 		}
-		if State(state) != StateCapturing && State(state) != StateKeying {
-			return fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
+		if !State(state).Editable() {
+			return lockedError(State(state))
 		}
 		if cur == on {
 			return nil
@@ -210,8 +210,8 @@ func blindDoc(tx *sql.Tx, documentID int64) (batchID string, err error) {
 	if !blind {
 		return "", dkErr(ErrNotDoubleBlind, "")
 	}
-	if State(state) != StateCapturing && State(state) != StateKeying {
-		return "", fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
+	if !State(state).Editable() {
+		return "", lockedError(State(state))
 	}
 	return batchID, nil
 }

@@ -74,9 +74,7 @@ func (s *Store) SetFields(ctx context.Context, actor User, documentID int64, val
 		}
 		// Values are fixed once the batch goes to review: what a supervisor approves and signs
 		// is what was submitted.
-		switch State(state) {
-		case StateCapturing, StateKeying, StateReturned:
-		default:
+		if !State(state).Keyable() {
 			return ErrFieldsLocked
 		}
 		// A person keys only a batch of this workstation's office (office.go).
@@ -154,7 +152,7 @@ func (s *Store) fieldRows(ctx context.Context, where string, args ...any) ([]Fie
 // extraction has not stored yet (the OCR pipeline extracts them on start).
 func (s *Store) DocumentsToExtract(ctx context.Context) ([]Document, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.batch_id, d.seq FROM documents d JOIN batches b ON b.id = d.batch_id
-		WHERE b.state IN ('capturing', 'keying', 'returned')
+		WHERE b.state IN (`+keyableSQL()+`)
 		  AND EXISTS (SELECT 1 FROM pages p WHERE p.document_id = d.id)
 		  AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.document_id = d.id AND p.ocr_state = 'pending')
 		  AND NOT EXISTS (SELECT 1 FROM field_values f WHERE f.document_id = d.id)

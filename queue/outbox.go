@@ -139,11 +139,8 @@ func (s *Store) OutboxHold(ctx context.Context, actor User, batchID, reason stri
 			return err
 		}
 		if State(state) == StateSigned {
-			if _, err := tx.Exec(`UPDATE batches SET state = ?, updated_at = ? WHERE id = ?`, StateReturned, now, batchID); err != nil {
-				return err
-			}
-			if err := s.audit(tx, actor.Username, "batch.state", "batch:"+batchID,
-				fmt.Sprintf("signed→returned by=server comment_len=%d", len([]rune(reason)))); err != nil {
+			if _, err := s.setState(tx, actor, batchID, StateReturned, // signed→returned (state.go)
+				fmt.Sprintf("by=server comment_len=%d", len([]rune(reason)))); err != nil {
 				return err
 			}
 			// The server's reason reaches the batch's clerks and supervisors with the review
@@ -193,10 +190,8 @@ func (s *Store) OutboxComplete(ctx context.Context, actor User, batchID string, 
 			receipt, now, batchID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`UPDATE batches SET state = ?, updated_at = ? WHERE id = ?`, StateSynced, now, batchID); err != nil {
-			return err
-		}
-		return s.audit(tx, actor.Username, "batch.state", "batch:"+batchID, fmt.Sprintf("signed→synced seq=%d receipt=%d", seq, len(receipt)))
+		_, err = s.setState(tx, actor, batchID, StateSynced, fmt.Sprintf("seq=%d receipt=%d", seq, len(receipt))) // signed→synced (state.go)
+		return err
 	})
 }
 

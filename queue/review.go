@@ -22,11 +22,23 @@ import (
 // Approving and signing obey the four-eyes rule (roles.go). Comment texts live in
 // review_comments; the audit log records only their length.
 
-// Confidence thresholds under which a document counts as "low confidence" for review.
+// LowFieldConfidence is the one confidence threshold of field values read by OCR (0..1),
+// used by both faces and by review alike: a value read at LowFieldConfidence or more is
+// confident (the keying screen's Ctrl+Enter accepts it and does not mark it); one under it
+// is low confidence — the keying screen marks it for a look, review counts it (Submit's
+// LowFields, whether a clerk accepted it or not) and always samples the document of one a
+// clerk accepted untyped since the last round (ReasonOCRAcceptedLow).
+//
+// LowPageConfidence is the threshold of a page's mean OCR word confidence (0..100, as
+// Tesseract gives it): a page under it counts as low confidence for review. It measures the
+// whole page's text, not one field's value.
 const (
-	LowFieldConfidence = 0.6 // field values read by OCR (0..1)
-	LowPageConfidence  = 60  // a page's mean OCR word confidence (0..100)
+	LowFieldConfidence = 0.8
+	LowPageConfidence  = 60
 )
+
+// LowConfidence reports whether an OCR confidence (0..1) is under LowFieldConfidence.
+func LowConfidence(conf float64) bool { return conf < LowFieldConfidence }
 
 // MaxCommentRunes bounds a review comment.
 const MaxCommentRunes = 4000
@@ -161,9 +173,7 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 		if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, full).Scan(&state); err != nil {
 			return err
 		}
-		switch State(state) {
-		case StateCapturing, StateKeying, StateReturned:
-		default:
+		if !State(state).Keyable() {
 			return fmt.Errorf("%w (%s)", ErrNotSubmittable, state)
 		}
 		var pending int
@@ -199,7 +209,7 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 			return err
 		}
 		if State(state) != StateKeying {
-			if err := s.moveTx(tx, actor, full, State(state), StateKeying, ""); err != nil {
+			if _, err := s.setState(tx, actor, full, StateKeying, ""); err != nil {
 				return err
 			}
 		}
@@ -246,7 +256,7 @@ func (s *Store) Submit(ctx context.Context, actor User, batchID string, check Do
 		if res.Sampled, err = mustSee(tx, full, res.Round, prevRound, prevMark, ids); err != nil {
 			return err
 		}
-		return s.moveTx(tx, actor, full, StateKeying, StateReview, fmt.Sprintf("round=%d documents=%d warnings=%d low_fields=%d low_pages=%d must_see=%d warnings_confirmed=%t",
+		return s.toState(tx, actor, full, StateReview, fmt.Sprintf("round=%d documents=%d warnings=%d low_fields=%d low_pages=%d must_see=%d warnings_confirmed=%t",
 			res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages, res.Sampled, confirmWarnings && res.Warnings > 0))
 	})
 	return res, err
@@ -269,30 +279,10 @@ func batchDocIDs(tx *sql.Tx, batchID string) ([]int64, error) {
 	return ids, rows.Err()
 }
 
-// moveTx changes a batch's state inside tx with its audit event (the state machine and the
-// role rules are checked by the caller or by reviewRules).
-func (s *Store) moveTx(tx *sql.Tx, actor User, batchID string, from, to State, detail string) error {
-	if !CanTransition(from, to) {
-		return fmt.Errorf("%w: %s → %s", ErrBadTransition, from, to)
-	}
-	if to == StateReview {
-		if err := doubleKeyReady(tx, batchID); err != nil { // double-blind keying settled (doublekey.go)
-			return err
-		}
-	}
-	if to == StateKeying { // a batch without the workstation's office is not keyed (office.go)
-		if err := officeCheckTx(tx, batchID); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.Exec(`UPDATE batches SET state = ?, updated_at = ? WHERE id = ?`, to, s.stamp(), batchID); err != nil {
-		return err
-	}
-	d := fmt.Sprintf("%s→%s", from, to)
-	if detail != "" {
-		d += " " + detail
-	}
-	return s.audit(tx, actor.Username, "batch.state", "batch:"+batchID, d)
+// toState is setState for the review steps, which only need its error.
+func (s *Store) toState(tx *sql.Tx, actor User, batchID string, to State, detail string) error {
+	_, err := s.setState(tx, actor, batchID, to, detail)
+	return err
 }
 
 // reviewRules checks a state change made through Transition against the roles and the
@@ -503,18 +493,13 @@ const (
 	ReasonRandom         = "random"           // drawn at random by the supervisor's percentage
 	ReasonReturned       = "returned"         // returned by the supervisor in the previous round
 	ReasonCorrected      = "corrected"        // a field value corrected since the previous round
-	ReasonOCRAcceptedLow = "ocr-accepted-low" // an OCR value under LowAcceptedConfidence accepted untyped since then
+	ReasonOCRAcceptedLow = "ocr-accepted-low" // an OCR value under LowFieldConfidence accepted untyped since then
 	ReasonWarnings       = "warnings"         // validation warnings confirmed at submit
-	ReasonLowConfidence  = "low-confidence"   // OCR values or pages under the confidence thresholds
+	ReasonLowConfidence  = "low-confidence"   // OCR values nobody looked at under LowFieldConfidence, or pages under LowPageConfidence
 )
 
 // reasonOrder is the order reasons are listed in.
 var reasonOrder = []string{ReasonReturned, ReasonCorrected, ReasonOCRAcceptedLow, ReasonWarnings, ReasonLowConfidence, ReasonRandom}
-
-// LowAcceptedConfidence: an OCR value a clerk accepted without typing it (SourceOCRAccepted)
-// whose OCR confidence was under this is always reviewed. It is the keying screen's
-// "confident" mark: values under it are highlighted for the clerk to check.
-const LowAcceptedConfidence = 0.8
 
 // addSampled puts a document into a round's sample for reason (once).
 func addSampled(tx *sql.Tx, batchID string, round int, documentID int64, reason string) error {
@@ -588,7 +573,7 @@ func mustSee(tx *sql.Tx, batchID string, round int, prevRound, prevMark int64, i
 		WHERE d.batch_id = ? AND f.id > ? AND f.source = 'ocr-accepted'
 		AND coalesce((SELECT o.confidence FROM field_values o WHERE o.document_id = f.document_id AND o.key = f.key
 			AND o.source = 'ocr' AND o.id < f.id ORDER BY o.id DESC LIMIT 1), f.confidence) < ?`,
-		batchID, prevMark, LowAcceptedConfidence); err != nil {
+		batchID, prevMark, LowFieldConfidence); err != nil {
 		return 0, err
 	}
 	if err := syncSampled(tx, batchID, round); err != nil {
@@ -841,7 +826,7 @@ func (s *Store) Approve(ctx context.Context, actor User, batchID string) error {
 		if _, err := tx.Exec(`UPDATE batch_reviews SET approved_by = ?, approved_at = ? WHERE batch_id = ?`, actor.ID, s.stamp(), full); err != nil {
 			return err
 		}
-		return s.moveTx(tx, actor, full, StateReview, StateApproved, fmt.Sprintf("round=%d sampled=%d accepted=%d", round, sampled, accepted))
+		return s.toState(tx, actor, full, StateApproved, fmt.Sprintf("round=%d sampled=%d accepted=%d", round, sampled, accepted))
 	})
 }
 
@@ -883,7 +868,7 @@ func (s *Store) Return(ctx context.Context, actor User, batchID, comment string)
 		if _, err := tx.Exec(`UPDATE batch_reviews SET approved_by = NULL, approved_at = '' WHERE batch_id = ?`, full); err != nil {
 			return err
 		}
-		return s.moveTx(tx, actor, full, State(state), StateReturned, fmt.Sprintf("round=%d documents_returned=%d comment_len=%d",
+		return s.toState(tx, actor, full, StateReturned, fmt.Sprintf("round=%d documents_returned=%d comment_len=%d",
 			round.Int64, docsReturned, utf8.RuneCountInString(comment)))
 	})
 }

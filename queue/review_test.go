@@ -472,7 +472,7 @@ func TestSampling(t *testing.T) {
 
 // TestRoundSampleMustSee (finding 6): when a round opens, its sample holds, drawn or not,
 // every document returned in the previous round, every one with a value corrected or an
-// OCR value under LowAcceptedConfidence accepted since the previous round; values from
+// OCR value under LowFieldConfidence accepted since the previous round; values from
 // before the previous round do not count again. Approval (Approve, and Transition) waits
 // for each of them.
 func TestRoundSampleMustSee(t *testing.T) {

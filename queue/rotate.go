@@ -39,8 +39,8 @@ func (s *Store) RotatePage(ctx context.Context, actor User, pageID int64, deg in
 		if err := tx.QueryRow(`SELECT b.state FROM batches b JOIN documents d ON d.batch_id = b.id JOIN pages p ON p.document_id = d.id WHERE p.id = ?`, pageID).Scan(&state); err != nil {
 			return err
 		}
-		if State(state) != StateCapturing && State(state) != StateKeying {
-			return fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
+		if !State(state).Editable() {
+			return lockedError(State(state))
 		}
 		if _, err := tx.Exec(`UPDATE pages SET blob_sha256 = ?, format = 'png', width = ?, height = ?, user_rotation = (user_rotation + ?) % 360,
 			ocr_state = 'pending', ocr_error = '', cleaned = 0 WHERE id = ?`, hash, w, h, deg, pageID); err != nil {

@@ -133,11 +133,9 @@ func (s *Store) MarkSignedAnchored(ctx context.Context, actor User, batchID stri
 			full, seq, now, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`UPDATE batches SET state = ?, updated_at = ? WHERE id = ?`, StateSigned, now, full); err != nil {
-			return err
-		}
-		return s.audit(tx, actor.Username, "batch.state", "batch:"+full,
-			fmt.Sprintf("approved→signed documents=%d seq=%d manifest=%s", len(docs), seq, hex.EncodeToString(sum[:8])))
+		_, err = s.setState(tx, actor, full, StateSigned, // approved→signed (state.go)
+			fmt.Sprintf("documents=%d seq=%d manifest=%s", len(docs), seq, hex.EncodeToString(sum[:8])))
+		return err
 	})
 }
 

@@ -49,8 +49,8 @@ func editableDoc(tx *sql.Tx, docID int64) (docInfo, error) {
 	if err != nil {
 		return d, err
 	}
-	if State(state) != StateCapturing && State(state) != StateKeying {
-		return d, fmt.Errorf("batch is %s: %w", state, ErrBatchLocked)
+	if !State(state).Editable() {
+		return d, lockedError(State(state))
 	}
 	return d, nil
 }

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"sync"
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
@@ -13,6 +14,9 @@ type Workflow struct {
 	Store *queue.Store
 	// Types are the record types of this data folder (bundled and local, records.LoadAll).
 	Types *records.Registry
+
+	ocrMu sync.Mutex
+	ocr   map[*OCRService]bool // background OCR services serving now, woken when pages are stored (ocr.go)
 }
 
 // New opens the workflow over an open store, loading the data folder's record types.

@@ -115,3 +115,20 @@ func TestCentralServerDeps(t *testing.T) {
 		}
 	}
 }
+
+// The faces start the desk's operations (import, scan, re-scan, watch, OCR, extract, keying,
+// review) through the workflow: they never reach the scanner drivers, the hot folder, batch
+// separation, clean-up, the OCR pool or the pipeline themselves. (The main package starts
+// the OCR workers: ocr.MaybeRunWorker.) Shared types they display may still come from
+// capture, queue and records.
+func TestFacesUseTheWorkflowForTheDesk(t *testing.T) {
+	desk := []string{"capture/sane", "capture/escl", "capture/hotfolder", "capture/separate", "capture/cleanup", "pipeline", "ocr"}
+	for _, p := range list(t, "./app/...", "./cli/...") {
+		name := rel(p.ImportPath)
+		for _, imp := range p.Imports {
+			if ri := rel(imp); strings.HasPrefix(imp, mod+"/") && under(ri, desk...) {
+				t.Errorf("%s imports %s: the desk's operations go through workflow", name, ri)
+			}
+		}
+	}
+}
