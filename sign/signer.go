@@ -47,6 +47,20 @@ var (
 	ErrPKCS12        = errors.New("sign: không mở được tệp chữ ký số .p12 (sai mật khẩu?) / cannot open the PKCS#12 file (wrong password?)")
 )
 
+// ErrP12Password: the password of a PKCS#12 file is wrong. It matches ErrPKCS12 too.
+var ErrP12Password error = &p12Error{"sai mật khẩu của tệp chữ ký số .p12 (PKCS#12)", "wrong password for the PKCS#12 (.p12) file"}
+
+type p12Error struct{ vi, en string }
+
+func (e *p12Error) Error() string        { return "sign: " + e.vi + " / " + e.en }
+func (e *p12Error) Is(target error) bool { return target == ErrPKCS12 }
+
+// Vi is the Vietnamese message alone.
+func (e *p12Error) Vi() string { return e.vi }
+
+// En is the English message alone.
+func (e *p12Error) En() string { return e.en }
+
 // NewSigner checks that key belongs to chain[0] and returns a Signer.
 func NewSigner(key crypto.Signer, chain []*x509.Certificate) (Signer, error) {
 	if len(chain) == 0 || chain[0] == nil {
@@ -82,6 +96,9 @@ func LoadPKCS12(file, password string) (Signer, error) {
 		return Signer{}, fmt.Errorf("sign: read PKCS#12 file: %w", err)
 	}
 	key, cert, cas, err := pkcs12.DecodeChain(data, password)
+	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		return Signer{}, ErrP12Password
+	}
 	if err != nil {
 		return Signer{}, fmt.Errorf("%w: %v", ErrPKCS12, err)
 	}
