@@ -196,11 +196,7 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingTrustStore, SettingPKCS11Module}
 
 func splitLangs(v string) []string {
-	var out []string
-	for _, l := range strings.FieldsFunc(v, func(r rune) bool { return r == '+' || r == ',' || r == ' ' }) {
-		out = append(out, l)
-	}
-	return out
+	return strings.FieldsFunc(v, func(r rune) bool { return r == '+' || r == ',' || r == ' ' })
 }
 
 // SetSetting checks and stores one setting (administrators only, audited by the store).

@@ -509,8 +509,8 @@ func (w *Workflow) withBindings(ctx context.Context, infos []CertInfo) ([]CertIn
 
 // TokenInfo is a signing token a PKCS#11 module sees.
 type TokenInfo struct {
-	Slot                               uint
-	Label, Manufacturer, Model, Serial string
+	Slot                                uint
+	Label, Manufacturer, Model, Serial  string
 	PINLocked, PINFinalTry, PINCountLow bool
 }
 

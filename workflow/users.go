@@ -68,7 +68,9 @@ type UserInfo struct {
 }
 
 // Locked tells whether sign-in is locked at now.
-func (u UserInfo) Locked(now time.Time) bool { return !u.LockedUntil.IsZero() && now.Before(u.LockedUntil) }
+func (u UserInfo) Locked(now time.Time) bool {
+	return !u.LockedUntil.IsZero() && now.Before(u.LockedUntil)
+}
 
 // Users lists every account with its sign-in lock and signing certificates.
 func (w *Workflow) Users(ctx context.Context) ([]UserInfo, error) {

@@ -184,6 +184,36 @@ type BatchSpec struct {
 // the supervisor through the workflow (workflow.SignBatch: one PAdES-signed PDF per document
 // and the CMS-signed manifest naming st's workstation id). It returns the batch id.
 func (w *Workstation) SignedBatch(ctx context.Context, pki *PKI, spec BatchSpec, rng *mrand.Rand) (string, error) {
+	id, err := w.ApprovedBatch(ctx, spec, rng)
+	if err != nil {
+		return "", err
+	}
+	st, actor := w.Store, w.Supervisor
+	// The signer's key is bound to the supervisor (the approver signs with their own key).
+	if _, err := st.AddUserCert(ctx, w.Admin, actor.Username, pki.Signer.Chain[0]); err != nil {
+		return "", err
+	}
+	// Signed as the sign screen and `sohoa sign` do: through the workflow, from a .p12 file.
+	p12, err := pki.writeP12()
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(filepath.Dir(p12))
+	wf, err := w.workflow()
+	if err != nil {
+		return "", err
+	}
+	_, err = wf.SignBatch(ctx, actor, workflow.SignInput{BatchID: id, Source: workflow.SignerSource{P12File: p12},
+		PIN: func(context.Context, workflow.PINRequest) (string, error) { return p12Password, nil }}, nil)
+	if err != nil {
+		return "", fmt.Errorf("sign batch: %w", err)
+	}
+	return id, nil
+}
+
+// ApprovedBatch creates a batch (as the clerk) of documents of random page images and moves
+// it to approved (as the supervisor, who keyed nothing: four eyes). It returns the batch id.
+func (w *Workstation) ApprovedBatch(ctx context.Context, spec BatchSpec, rng *mrand.Rand) (string, error) {
 	st, actor := w.Store, w.Clerk
 	if spec.Documents == 0 {
 		spec.Documents = 1
@@ -220,28 +250,8 @@ func (w *Workstation) SignedBatch(ctx context.Context, pki *PKI, spec BatchSpec,
 			return "", err
 		}
 	}
-	actor = w.Supervisor
-	if err := st.Transition(ctx, actor, b.ID, queue.StateApproved, ""); err != nil {
+	if err := st.Transition(ctx, w.Supervisor, b.ID, queue.StateApproved, ""); err != nil {
 		return "", err
-	}
-	// The signer's key is bound to the supervisor (the approver signs with their own key).
-	if _, err := st.AddUserCert(ctx, w.Admin, actor.Username, pki.Signer.Chain[0]); err != nil {
-		return "", err
-	}
-	// Signed as the sign screen and `sohoa sign` do: through the workflow, from a .p12 file.
-	p12, err := pki.writeP12()
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(filepath.Dir(p12))
-	wf, err := w.workflow()
-	if err != nil {
-		return "", err
-	}
-	_, err = wf.SignBatch(ctx, actor, workflow.SignInput{BatchID: b.ID, Source: workflow.SignerSource{P12File: p12},
-		PIN: func(context.Context, workflow.PINRequest) (string, error) { return p12Password, nil }}, nil)
-	if err != nil {
-		return "", fmt.Errorf("sign batch: %w", err)
 	}
 	return b.ID, nil
 }
