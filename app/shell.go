@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // tasks runs short background jobs (store reads and writes, decoding) off the UI goroutine.
@@ -43,6 +44,23 @@ type env struct {
 	// test goroutine, which plays the UI goroutine (the test driver's fyne.Do would run fn
 	// inline on the background goroutine).
 	ui func(fn func())
+
+	wfMu sync.Mutex
+	wf   *workflow.Workflow // over st (flow)
+}
+
+// flow is the workflow over the store: the operations the screens start (workflow/).
+func (e *env) flow() *workflow.Workflow {
+	e.wfMu.Lock()
+	defer e.wfMu.Unlock()
+	if e.wf == nil || e.wf.Store != e.st {
+		w, err := workflow.New(e.st)
+		if err != nil { // the record types could not be read: the operations still run, names are keys
+			w = &workflow.Workflow{Store: e.st}
+		}
+		e.wf = w
+	}
+	return e.wf
 }
 
 // do runs fn on the UI goroutine, from any goroutine. Every widget change made by background

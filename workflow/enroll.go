@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"path/filepath"
 	"strings"
 
@@ -34,8 +33,8 @@ type EnrollResult struct {
 
 // Errors of enrollment (the faces say them; no secret inside).
 var (
-	ErrServerURL    = errors.New("địa chỉ máy chủ phải bắt đầu bằng https:// / the server address must start with https://")
-	ErrNoEnrollCode = errors.New("cần mã đăng ký do quản trị viên máy chủ cấp / the enrollment code from the server's administrator is needed")
+	ErrServerURL    = newBilingual("địa chỉ máy chủ phải bắt đầu bằng https://", "the server address must start with https://")
+	ErrNoEnrollCode = newBilingual("cần mã đăng ký do quản trị viên máy chủ cấp", "the enrollment code from the server's administrator is needed")
 )
 
 // ValidServerURL refuses a central server address that is not https.

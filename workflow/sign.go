@@ -38,7 +38,7 @@ type SignerSource struct {
 }
 
 // ErrNoSignerSource: neither a .p12 file nor a token module was given, or both were.
-var ErrNoSignerSource = errors.New("chọn một tệp .p12 hoặc một USB ký số (PKCS#11) / choose a .p12 file or a signing token (PKCS#11)")
+var ErrNoSignerSource = newBilingual("chọn một tệp .p12 hoặc một USB ký số (PKCS#11)", "choose a .p12 file or a signing token (PKCS#11)")
 
 func (s SignerSource) check() error {
 	if (s.P12File == "") == (s.Module == "") {
@@ -48,7 +48,7 @@ func (s SignerSource) check() error {
 }
 
 // ErrNoPIN: the face gave no way to ask for the PIN.
-var ErrNoPIN = errors.New("thiếu mã PIN / no PIN")
+var ErrNoPIN = newBilingual("thiếu mã PIN", "no PIN")
 
 // PINRequest tells a face what the PIN is asked for, so that it can say so.
 type PINRequest struct {
