@@ -235,7 +235,10 @@ func (p *usersPanel) pick(i int) {
 	}
 	p.certs.Objects = rows
 	p.certs.Refresh()
-	p.setStatus("", widget.MediumImportance)
+	if u.Username != p.lastChanged { // another user: the last change's message goes
+		p.setStatus("", widget.MediumImportance)
+	}
+	p.lastChanged = ""
 }
 
 func (p *usersPanel) setStatus(s string, imp widget.Importance) {

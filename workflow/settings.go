@@ -277,7 +277,10 @@ func (w *Workflow) ReadWorkstationSettings(ctx context.Context) (Settings, error
 	get := func(k string) (string, error) { return w.Store.Setting(ctx, k) }
 	var s Settings
 	var err error
-	vals := map[string]*string{"workstation_id": &s.WorkstationID, SettingOffice: &s.Office, client.SettingOffice: &s.EnrolledOffice,
+	if s.WorkstationID, err = w.Store.WorkstationID(ctx); err != nil {
+		return s, err
+	}
+	vals := map[string]*string{SettingOffice: &s.Office, client.SettingOffice: &s.EnrolledOffice,
 		SettingTrustStore: &s.TrustStore, SettingPKCS11Module: &s.PKCS11Module, client.SettingServer: &s.Server,
 		client.SettingTLSPin: &s.ServerTLSSHA256, client.SettingClientCert: &s.ClientCert, client.SettingClientKey: &s.ClientKey}
 	for k, p := range vals {
