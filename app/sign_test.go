@@ -295,7 +295,6 @@ func (h *harness) allButtons() []string {
 	return out
 }
 
-
 // poll runs the posted UI updates until cond holds, without waiting for the background
 // jobs (one of them waits for the PIN the test is about to type).
 func (h *harness) poll(what string, cond func() bool) {
