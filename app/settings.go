@@ -39,7 +39,7 @@ func newSettingsPanel(e *env, actor queue.User) *settingsPanel {
 	p := &settingsPanel{e: e, actor: actor}
 	p.office = widget.NewEntry()
 	p.office.SetPlaceHolder(tr("settings.office.hint"))
-	p.officeNo = wrapLabel("", widget.LowImportance)
+	p.officeNo = wrapLabel("", widget.MediumImportance)
 	p.autolock = widget.NewEntry()
 	p.autolock.SetPlaceHolder(tr("settings.autolock.hint"))
 	p.langs = widget.NewCheckGroup(nil, nil)

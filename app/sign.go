@@ -24,6 +24,7 @@ import (
 const (
 	prefPKCS11Module = "sign.pkcs11Module"
 	prefP12File      = "sign.p12File"
+	prefSignSource   = "sign.source" // "token" or "p12": what this person signed with last
 )
 
 // knownModules are PKCS#11 modules of common token drivers, proposed when nothing is set.
@@ -126,8 +127,10 @@ func newSignScreen(e *env, user queue.User, preselect string, onBack func()) *si
 	s.bar.Hide()
 	s.progress = widget.NewLabel("")
 	s.progress.Wrapping = fyne.TextWrapWord
+	s.progress.Hide()
 	s.result = widget.NewLabel("")
 	s.result.Wrapping = fyne.TextWrapWord
+	s.result.Hide()
 
 	bold := func(k string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(tr(k), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -138,17 +141,15 @@ func newSignScreen(e *env, user queue.User, preselect string, onBack func()) *si
 	if user.Can(queue.ActionManageSettings) {
 		note := widget.NewLabel(tr("sign.override.note"))
 		note.Wrapping = fyne.TextWrapWord
-		note.Importance = widget.LowImportance
 		form.Add(container.NewBorder(nil, nil, widget.NewLabel(tr("sign.override.label")), nil, s.override))
 		form.Add(note)
 	}
-	form.Add(container.NewHBox(s.signBtn, s.cancelBtn, s.verifyBtn))
-	form.Add(s.bar)
-	form.Add(s.progress)
-	form.Add(s.result)
+	// The actions and what they report stay in view below the form, however long it is.
+	actions := container.NewVBox(widget.NewSeparator(), container.NewHBox(s.signBtn, s.cancelBtn, s.verifyBtn), s.bar, s.progress, s.result)
+	right := container.NewBorder(nil, actions, nil, nil, container.NewVScroll(form))
 
 	head := widget.NewLabelWithStyle(tr("sign.waiting"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	split := container.NewHSplit(container.NewBorder(head, nil, nil, nil, s.list), container.NewVScroll(form))
+	split := container.NewHSplit(container.NewBorder(head, nil, nil, nil, s.list), right)
 	split.Offset = 0.34
 	back := widget.NewButtonWithIcon(tr("viewer.back"), theme.NavigateBackIcon(), func() {
 		s.stop()
@@ -160,7 +161,11 @@ func newSignScreen(e *env, user queue.User, preselect string, onBack func()) *si
 	title := widget.NewLabelWithStyle(tr("sign.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.content = container.NewBorder(container.NewBorder(nil, nil, container.NewHBox(back, title), refresh), nil, nil, nil, split)
 
-	s.source.SetSelected(tr("sign.src.p12"))
+	if fyne.CurrentApp().Preferences().String(prefSignSource) == "token" {
+		s.source.SetSelected(tr("sign.src.token"))
+	} else {
+		s.source.SetSelected(tr("sign.src.p12"))
+	}
 	if !user.Can(queue.ActionSign) {
 		s.setResult(errText(queue.Require(user, queue.ActionSign)), widget.DangerImportance)
 	}
@@ -197,10 +202,12 @@ func (s *signScreen) reload(preselect string) {
 			s.batches, s.types, s.selected = bs, ts, -1
 			s.list.UnselectAll()
 			s.list.Refresh()
+			s.info.SetText(tr("sign.pick"))
 			if len(bs) == 0 {
 				s.info.SetText(tr("sign.none"))
-				s.why.SetText("")
 			}
+			s.why.SetText("")
+			s.why.Hide()
 			for i, b := range bs {
 				if b.ID == preselect {
 					s.list.Select(i)
@@ -221,6 +228,7 @@ func (s *signScreen) pick(i int) {
 	s.info.SetText(tr("sign.batchInfo", map[string]any{"Name": b.Name, "Type": recordTypeName(s.types, b.RecordType),
 		"Docs": b.Documents, "Pages": b.Pages, "Office": b.Office}))
 	s.why.SetText("")
+	s.why.Hide()
 	e, u := s.e, s.user
 	e.bg.Go(func() {
 		err := e.flow().CanSign(e.ctx, u, b.ID)
@@ -236,6 +244,7 @@ func (s *signScreen) pick(i int) {
 				s.why.Importance = widget.SuccessImportance
 			}
 			s.why.Refresh()
+			s.why.Show()
 		})
 	})
 	s.updateButtons()
@@ -304,6 +313,21 @@ func (s *signScreen) setResult(msg string, imp widget.Importance) {
 	s.result.SetText(msg)
 	s.result.Importance = imp
 	s.result.Refresh()
+	showIf(s.result, msg != "")
+}
+
+func (s *signScreen) setProgress(msg string) {
+	s.progress.SetText(msg)
+	showIf(s.progress, msg != "")
+}
+
+// showIf shows o when cond holds, else hides it (an empty line takes no room).
+func showIf(o fyne.CanvasObject, cond bool) {
+	if cond {
+		o.Show()
+	} else {
+		o.Hide()
+	}
 }
 
 // start signs the chosen batch in the background: the workflow checks what it can, asks for
@@ -318,6 +342,9 @@ func (s *signScreen) start() {
 	}
 	if src.P12File != "" {
 		fyne.CurrentApp().Preferences().SetString(prefP12File, src.P12File)
+		fyne.CurrentApp().Preferences().SetString(prefSignSource, "p12")
+	} else {
+		fyne.CurrentApp().Preferences().SetString(prefSignSource, "token")
 	}
 	b := s.batches[s.selected]
 	ctx, cancel := context.WithCancel(s.e.ctx)
@@ -328,7 +355,7 @@ func (s *signScreen) start() {
 	s.verifyBtn.Hide()
 	s.bar.SetValue(0)
 	s.bar.Show()
-	s.progress.SetText(tr("sign.checking"))
+	s.setProgress(tr("sign.checking"))
 	s.setResult("", widget.MediumImportance)
 	s.updateButtons()
 	in := workflow.SignInput{BatchID: b.ID, Source: src, TSAURL: strings.TrimSpace(s.tsa.Text), Override: strings.TrimSpace(s.override.Text),
@@ -354,15 +381,15 @@ func (s *signScreen) stop() {
 func (s *signScreen) showProgress(ev workflow.Event) {
 	switch ev.Step {
 	case workflow.StepKey:
-		s.progress.SetText(tr("sign.opening"))
+		s.setProgress(tr("sign.opening"))
 	case workflow.StepDocument:
 		if ev.Total > 0 {
 			s.bar.SetValue(float64(ev.Done) / float64(ev.Total))
 		}
-		s.progress.SetText(tr("sign.progress", map[string]any{"Done": ev.Done, "Total": ev.Total}))
+		s.setProgress(tr("sign.progress", map[string]any{"Done": ev.Done, "Total": ev.Total}))
 	case workflow.StepManifest:
 		s.bar.SetValue(1)
-		s.progress.SetText(tr("sign.recording"))
+		s.setProgress(tr("sign.recording"))
 	}
 }
 
@@ -372,7 +399,7 @@ func (s *signScreen) finished(b queue.Batch, res workflow.SignResult, err error)
 	s.mu.Unlock()
 	s.busy = false
 	s.hidePIN()
-	s.progress.SetText("")
+	s.setProgress("")
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, errPINCancelled):
 		s.bar.Hide()
@@ -425,14 +452,13 @@ func (s *signScreen) showPIN(req workflow.PINRequest, ch chan<- pinAnswer) {
 			what += "\n" + tr("sign.pin.cert", map[string]any{"Holder": req.Cert.Subject, "Until": formatDate(req.Cert.NotAfter)})
 		}
 	}
-	s.progress.SetText(tr("sign.pin.waiting"))
+	s.setProgress(tr("sign.pin.waiting"))
 	msg := widget.NewLabel(what)
 	msg.Wrapping = fyne.TextWrapWord
 	pw := widget.NewPasswordEntry()
 	pw.SetPlaceHolder(tr("sign.pin.hint"))
 	note := widget.NewLabel(tr("sign.pin.note"))
 	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
 	var once sync.Once
 	answer := func(ok bool) {
 		once.Do(func() {

@@ -220,7 +220,7 @@ func (p *usersPanel) pick(i int) {
 	}
 	var rows []fyne.CanvasObject
 	if len(u.Certs) == 0 {
-		rows = append(rows, wrapLabel(tr("users.certs.none"), widget.LowImportance))
+		rows = append(rows, wrapLabel(tr("users.certs.none"), widget.MediumImportance))
 	}
 	for _, c := range u.Certs {
 		c := c
@@ -509,7 +509,7 @@ func (p *usersPanel) showAddCert() {
 	})
 	add.Importance = widget.HighImportance
 	cancel := widget.NewButton(tr("btn.cancel"), func() { d.Hide() })
-	note := wrapLabel(tr("users.cert.note", map[string]any{"User": u.Username}), widget.LowImportance)
+	note := wrapLabel(tr("users.cert.note", map[string]any{"User": u.Username}), widget.MediumImportance)
 	d = dialog.NewCustomWithoutButtons(tr("users.cert.title", map[string]any{"User": u.Username}),
 		container.NewVBox(note, src, fileBox, tok.box, msg, container.NewHBox(layout.NewSpacer(), cancel, add)), p.e.win)
 	d.Resize(fyne.NewSize(640, 0))

@@ -58,7 +58,6 @@ func newVerifyScreen(e *env, preselect string, onBack func()) *verifyScreen {
 	})
 	v.trustMsg = widget.NewLabel("")
 	v.trustMsg.Wrapping = fyne.TextWrapWord
-	v.trustMsg.Importance = widget.LowImportance
 	v.verdict = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.verdict.Wrapping = fyne.TextWrapWord
 	v.body = container.NewVBox()
@@ -267,7 +266,7 @@ func (v *verifyScreen) showBatch(rep workflow.BatchReport, opts workflow.VerifyO
 			item.Open = true
 		}
 	}
-	if len(rep.Documents) == 1 {
+	if len(acc.Items) > 0 {
 		acc.Items[0].Open = true
 	}
 	objs = append(objs, acc)
@@ -329,6 +328,8 @@ func signatureViews(fr workflow.FileReport, opts workflow.VerifyOptions) []fyne.
 			objs = append(objs, wrapLabel(tr("verify.sig.noTrustStore"), widget.WarningImportance))
 		case s.Trusted:
 			objs = append(objs, wrapLabel(tr("verify.sig.trusted"), widget.SuccessImportance))
+		case s.SignerTrusted:
+			objs = append(objs, wrapLabel(tr("verify.sig.trustedBroken"), widget.WarningImportance))
 		default:
 			objs = append(objs, wrapLabel(tr("verify.sig.untrusted"), widget.WarningImportance))
 		}
@@ -339,9 +340,9 @@ func signatureViews(fr workflow.FileReport, opts workflow.VerifyOptions) []fyne.
 			}
 		}
 		if len(s.AllowedChanges) > 0 {
-			objs = append(objs, wrapLabel(tr("verify.sig.allowed"), widget.LowImportance))
+			objs = append(objs, wrapLabel(tr("verify.sig.allowed"), widget.MediumImportance))
 			for _, ch := range s.AllowedChanges {
-				objs = append(objs, wrapLabel("• "+ch.Text(lang), widget.LowImportance))
+				objs = append(objs, wrapLabel("• "+ch.Text(lang), widget.MediumImportance))
 			}
 		}
 	}

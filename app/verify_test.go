@@ -97,6 +97,7 @@ func TestVerifyScreen(t *testing.T) {
 	h.mustShow("Những thay đổi sau khi ký:")
 	h.mustShow(fmt.Sprintf("đối tượng %d (trang 1)", objs["page1"]))
 	h.mustShow("phần sau được thêm vào sau khi ký")
+	h.mustShow("Tin cậy: chứng thư của người ký thuộc danh sách tin cậy, nhưng chữ ký không còn nguyên vẹn")
 
 	h.sh.setLanguage("en")
 	defer applyLanguage("vi")

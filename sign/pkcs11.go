@@ -40,13 +40,13 @@ func (e *tokenError) En() string { return e.en }
 var (
 	ErrModule = &tokenError{"không nạp được thư viện PKCS#11 của USB ký số (kiểm tra đường dẫn tệp .so/.dll của nhà cung cấp)",
 		"cannot load the token's PKCS#11 module (check the path of the vendor's .so/.dll file)"}
-	ErrTokenNotFound = &tokenError{"không thấy USB ký số (cắm token vào, hoặc chọn đúng khe/nhãn token)",
+	ErrTokenNotFound = &tokenError{"không thấy USB ký số (cắm USB ký số vào, hoặc chọn đúng khe hay nhãn của nó)",
 		"no signing token found (plug the token in, or choose the right slot or label)"}
-	ErrWrongPIN = &tokenError{"sai mã PIN của USB ký số (nhập sai nhiều lần token sẽ bị khóa)",
+	ErrWrongPIN = &tokenError{"sai mã PIN của USB ký số (nhập sai nhiều lần, USB ký số sẽ bị khóa)",
 		"wrong token PIN (too many wrong tries lock the token)"}
 	ErrPINLocked = &tokenError{"USB ký số đã bị khóa do nhập sai mã PIN quá số lần cho phép: liên hệ nơi cấp chứng thư để mở khóa",
 		"the signing token is locked after too many wrong PINs: ask the certificate issuer to unlock it"}
-	ErrPINExpired = &tokenError{"mã PIN của USB ký số đã hết hạn: đổi mã PIN bằng phần mềm của nhà cung cấp token",
+	ErrPINExpired = &tokenError{"mã PIN của USB ký số đã hết hạn: đổi mã PIN bằng phần mềm của nhà cung cấp USB ký số",
 		"the token PIN has expired: change it with the token vendor's software"}
 	ErrTokenBusy = &tokenError{"USB ký số đang được dùng cho một lần ký khác: chờ lần ký đó xong rồi thử lại",
 		"the signing token is in use by another signing: wait until it is done and try again"}

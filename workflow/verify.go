@@ -64,13 +64,16 @@ type SignatureReport struct {
 	CoveredBytes    int64
 	FileSize        int64
 	Intact          bool
-	Trusted         bool
-	TrustError      string
-	ModifiedAfter   bool // changed after signing in a way its permissions do not allow
-	CannotVerify    bool
-	Problems        []string // technical, in English, no personal data
-	Changes         []Change // what changed after signing that is not allowed (Text(lang))
-	AllowedChanges  []Change // what changed after it that ISO 32000-2 allows (a later signature, …)
+	Trusted         bool // intact and the signer trusted
+	// SignerTrusted: the signer's certificate chains to the trust store, whatever the state
+	// of the signature (a broken signature of a trusted signer is not Trusted).
+	SignerTrusted  bool
+	TrustError     string
+	ModifiedAfter  bool // changed after signing in a way its permissions do not allow
+	CannotVerify   bool
+	Problems       []string // technical, in English, no personal data
+	Changes        []Change // what changed after signing that is not allowed (Text(lang))
+	AllowedChanges []Change // what changed after it that ISO 32000-2 allows (a later signature, …)
 }
 
 // FileReport is the verification of one PDF.
@@ -131,6 +134,7 @@ func signatureReport(i int, s sign.SignatureResult, size int64) SignatureReport 
 	if s.Signer != nil {
 		ci := certInfo(s.Signer, "")
 		r.Signer, r.Issuer, r.CertUntil = ci.Subject, ci.Issuer, ci.NotAfter
+		r.SignerTrusted = s.TrustError == ""
 	}
 	if n := len(s.ByteRange); n == 4 {
 		r.CoveredBytes = s.ByteRange[2] + s.ByteRange[3]
