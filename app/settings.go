@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -148,6 +149,16 @@ func containsStr(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// ocrLanguages are the OCR languages the workstation's settings name (the default when
+// they cannot be read).
+func ocrLanguages(st *queue.Store) []string {
+	langs, err := (&workflow.Workflow{Store: st}).OCRLanguages(context.Background())
+	if err != nil {
+		return workflow.DefaultOCRLanguages
+	}
+	return langs
 }
 
 // langLabel is a Tesseract language code with its name, e.g. "vie — Tiếng Việt".

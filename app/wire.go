@@ -31,7 +31,7 @@ func CaptureImporter(ctx context.Context, st *queue.Store, actor queue.User, bat
 func NewPipelineOCR(st *queue.Store) (BackgroundOCR, error) {
 	// The service's default clean-up turns pages upright before OCR (Tesseract OSD), so the
 	// pool need not detect orientation a second time.
-	svc, err := pipeline.NewOCRService(st, ocr.Options{})
+	svc, err := pipeline.NewOCRService(st, ocr.Options{Languages: ocrLanguages(st)})
 	if err != nil {
 		return nil, err
 	}

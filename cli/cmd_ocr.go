@@ -8,6 +8,7 @@ import (
 	"github.com/sohoa/sohoa/capture/cleanup"
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/pipeline"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -51,6 +52,9 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	// Clean-up turns pages upright (Tesseract OSD) before OCR; without it the pool does.
 	opts := ocr.Options{Workers: *workers, TessdataDir: *tessdata, AutoOrient: *noClean, PSM: *psm}
+	if opts.Languages, err = (&workflow.Workflow{Store: c.store}).OCRLanguages(ctx); err != nil { // the workstation's setting
+		return err
+	}
 	if opts.TessdataDir == "" {
 		opts.TessdataDir = c.env.Getenv("SOHOA_TESSDATA")
 	}
