@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -570,6 +569,3 @@ func signErrText(err error) string {
 	}
 	return errText(err)
 }
-
-// itoa is strconv.Itoa, for labels.
-func itoa(n int) string { return strconv.Itoa(n) }
