@@ -3,12 +3,8 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/pem"
-	"log/slog"
 	mrand "math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,8 +15,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sohoa/sohoa/queue"
-	"github.com/sohoa/sohoa/sync/server"
-	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/synctest"
 	"github.com/sohoa/sohoa/sync/wire"
 	"github.com/sohoa/sohoa/workflow"
@@ -233,32 +227,23 @@ func TestAdminEnrollTakesEffect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	central, err := store.OpenSQLite(ctx, filepath.Join(dir, "central.db"))
+	c, err := synctest.NewCentral(ctx, filepath.Join(dir, "central"), pki.Roots())
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, _ := store.NewLocalBlobs(filepath.Join(dir, "blobs"))
-	key, _ := server.LoadOrCreateReceiptKey(dir)
-	srv, err := server.New(server.Config{DataDir: dir, Store: central, Blobs: blobs, Key: key, Rate: -1,
-		Verifier: server.SignatureVerifier{Roots: pki.Roots()}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewTLSServer(srv.Handler())
 	ws, err := synctest.NewWorkstation(ctx, filepath.Join(dir, "ws"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { hs.Close(); central.Close(); ws.Store.Close() })
+	t.Cleanup(func() { c.Close(); ws.Store.Close() })
 	id, err := ws.SignedBatch(ctx, pki, synctest.BatchSpec{Office: "HN-01"}, mrand.New(mrand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := server.NewEnrollCode(ctx, central, "HN-01", time.Hour, time.Now())
+	code, err := c.EnrollCode(ctx, "HN-01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(hs.Certificate().Raw)
 
 	h := newHarness(t, Services{})
 	h.e.st = ws.Store
@@ -269,21 +254,20 @@ func TestAdminEnrollTakesEffect(t *testing.T) {
 	h.wait()
 	h.win.Resize(fyne.NewSize(1024, 768))
 	click(h.entry("https://may-chu:8443"))
-	h.typeFocused(hs.URL)
+	h.typeFocused(c.URL())
 	h.win.Canvas().FocusNext()
 	h.typeFocused(code)
 	h.win.Canvas().FocusNext()
-	h.typeFocused(hex.EncodeToString(sum[:]))
+	h.typeFocused(c.Pin)
 	test.Tap(h.button("Đăng ký"))
 	h.until("the batch is committed centrally", func() bool {
-		b, err := central.Batch(ctx, id)
-		return err == nil && b.Committed && h.sh.sync.st.SentBatches == 1
+		return c.Committed(ctx, id) && h.sh.sync.st.SentBatches == 1
 	})
 	h.mustShow("Đã đăng ký: mã máy trạm ws-")
 	if e, _ := ws.Store.OutboxEntryOf(ctx, id); e.Status != queue.OutboxDone {
 		t.Fatalf("outbox %+v", e)
 	}
-	if !ed25519.PublicKey(h.sh.sync.st.Key).Equal(key.Public()) || wire.KeyID(h.sh.sync.st.Key) == "" {
+	if !ed25519.PublicKey(h.sh.sync.st.Key).Equal(c.Key.Public()) || wire.KeyID(h.sh.sync.st.Key) == "" {
 		t.Fatal("the sender does not hold the pinned receipt key")
 	}
 	// the code is used once: the field was emptied, and typed again the server refuses it

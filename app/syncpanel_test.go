@@ -5,11 +5,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	imgpng "image/png"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http/httptest"
@@ -24,7 +21,6 @@ import (
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sync/client"
-	"github.com/sohoa/sohoa/sync/server"
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/synctest"
 	"github.com/sohoa/sohoa/sync/wire"
@@ -52,36 +48,23 @@ func newSyncWorld(t *testing.T) *syncWorld {
 	if w.pki, err = synctest.NewPKI("Trần Văn Kiểm"); err != nil {
 		t.Fatal(err)
 	}
-	if w.central, err = store.OpenSQLite(ctx, filepath.Join(dir, "central.db")); err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := store.NewLocalBlobs(filepath.Join(dir, "blobs"))
+	c, err := synctest.NewCentral(ctx, filepath.Join(dir, "central"), w.pki.Roots())
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := server.LoadOrCreateReceiptKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.keyID = wire.KeyID(key.Public().(ed25519.PublicKey))
-	srv, err := server.New(server.Config{DataDir: dir, Store: w.central, Blobs: blobs, Key: key, Rate: -1,
-		Verifier: server.SignatureVerifier{Roots: w.pki.Roots()}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.hs = httptest.NewTLSServer(srv.Handler())
+	w.central, w.hs = c.Store, c.Server
+	w.keyID = wire.KeyID(c.Key.Public().(ed25519.PublicKey))
 	if w.ws, err = synctest.NewWorkstation(ctx, filepath.Join(dir, "ws")); err != nil {
 		t.Fatal(err)
 	}
 	// registered first, so it runs after the harness has stopped the sender
-	t.Cleanup(func() { w.hs.Close(); w.central.Close(); w.ws.Store.Close() })
-	code, err := server.NewEnrollCode(ctx, w.central, "HN-01", time.Hour, time.Now())
+	t.Cleanup(func() { c.Close(); w.ws.Store.Close() })
+	code, err := c.EnrollCode(ctx, "HN-01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(w.hs.Certificate().Raw)
-	c := &client.Client{Store: w.ws.Store, Actor: w.ws.Admin, TLSFingerprint: hex.EncodeToString(sum[:])}
-	if _, err := c.Enroll(ctx, w.hs.URL, code); err != nil {
+	cl := &client.Client{Store: w.ws.Store, Actor: w.ws.Admin, TLSFingerprint: c.Pin}
+	if _, err := cl.Enroll(ctx, w.hs.URL, code); err != nil {
 		t.Fatal(err)
 	}
 	return w

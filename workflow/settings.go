@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/client"
 )
 
@@ -327,45 +327,9 @@ func (w *Workflow) TrustRoots(ctx context.Context) (*x509.CertPool, error) {
 	return LoadTrustStore(v)
 }
 
-// LoadTrustStore reads PEM certificates from a file or every .pem/.crt/.cer file of a folder.
+// LoadTrustStore reads the CA certificates of a trust store: a PEM file, or every
+// .pem/.crt/.cer file (PEM or DER) of a folder (sign.LoadTrust, as the central server does).
 func LoadTrustStore(path string) (*x509.CertPool, error) {
-	var files []string
-	if st, err := os.Stat(path); err != nil {
-		return nil, err
-	} else if st.IsDir() {
-		for _, ext := range []string{"*.pem", "*.crt", "*.cer"} {
-			m, _ := filepath.Glob(filepath.Join(path, ext))
-			files = append(files, m...)
-		}
-	} else {
-		files = []string{path}
-	}
-	pool := x509.NewCertPool()
-	n := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		for {
-			var b *pem.Block
-			b, data = pem.Decode(data)
-			if b == nil {
-				break
-			}
-			if b.Type != "CERTIFICATE" {
-				continue
-			}
-			cert, err := x509.ParseCertificate(b.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("trust store %s: %w", filepath.Base(f), err)
-			}
-			pool.AddCert(cert)
-			n++
-		}
-	}
-	if n == 0 {
-		return nil, errors.New("trust store " + strings.TrimSpace(path) + ": no PEM certificate found")
-	}
-	return pool, nil
+	pool, _, err := sign.LoadTrust(path)
+	return pool, err
 }

@@ -2,76 +2,49 @@ package workflow_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sohoa/sohoa/queue"
-	"github.com/sohoa/sohoa/sync/server"
-	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/synctest"
 	"github.com/sohoa/sohoa/workflow"
 )
 
-// central is a real central server (SQLite store, local blobs, signature verification
-// trusting pki) over TLS on loopback.
+// central is a real central server (synctest.Central) trusting its own test PKI.
 type central struct {
+	*synctest.Central
 	t   *testing.T
-	st  store.Store
-	hs  *httptest.Server
-	pin string // hex SHA-256 of its TLS certificate
 	pki *synctest.PKI
+	pin string
+	hs  *httptest.Server
 }
 
 func newCentral(t *testing.T) *central {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
 	pki, err := synctest.NewPKI("Trần Văn Kiểm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "central.db"))
+	c, err := synctest.NewCentral(context.Background(), t.TempDir(), pki.Roots())
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := store.NewLocalBlobs(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := server.LoadOrCreateReceiptKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{DataDir: dir, Store: st, Blobs: blobs, Key: key, Rate: -1,
-		Verifier: server.SignatureVerifier{Roots: pki.Roots()}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewTLSServer(srv.Handler())
-	t.Cleanup(func() { hs.Close(); st.Close() })
-	sum := sha256.Sum256(hs.Certificate().Raw)
-	return &central{t: t, st: st, hs: hs, pin: hex.EncodeToString(sum[:]), pki: pki}
+	t.Cleanup(c.Close)
+	return &central{Central: c, t: t, pki: pki, pin: c.Pin, hs: c.Server}
 }
 
 func (c *central) code(office string) string {
 	c.t.Helper()
-	code, err := server.NewEnrollCode(context.Background(), c.st, office, time.Hour, time.Now())
+	code, err := c.EnrollCode(context.Background(), office)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	return code
 }
 
-func (c *central) committed(id string) bool {
-	b, err := c.st.Batch(context.Background(), id)
-	return err == nil && b.Committed
-}
+func (c *central) committed(id string) bool { return c.Committed(context.Background(), id) }
 
 // until waits for cond, failing after a deadline (a hang, not a speed threshold).
 func until(t *testing.T, what string, cond func() bool) {
