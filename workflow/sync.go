@@ -174,13 +174,10 @@ func (w *Workflow) NewSyncService(actor queue.User) *SyncService {
 		status: SyncStatus{Batches: map[string]SyncProgress{}}}
 }
 
-// SetActor names another signed-in user in what is sent from now on.
+// SetActor names another signed-in user in what is sent from the next pass on.
 func (s *SyncService) SetActor(u queue.User) {
 	s.mu.Lock()
 	s.actor = u
-	if s.c != nil {
-		s.c.Actor = u
-	}
 	s.mu.Unlock()
 }
 
@@ -366,6 +363,7 @@ func (s *SyncService) Serve(ctx context.Context) error {
 		s.mu.Lock()
 		all := s.now
 		s.now = false
+		c.Actor = s.actor // the client is used by this goroutine only
 		s.mu.Unlock()
 		s.update(func(st *SyncStatus) { st.Sending = true }, nil, false)
 		sum, err := c.RunPass(ctx, all)
