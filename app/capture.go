@@ -360,7 +360,7 @@ func (p *capturePanel) start(cont bool) {
 	p.updateButtons()
 	p.e.bg.Go(func() {
 		defer cancel()
-		sum, err := p.e.desk.Scan(ctx, p.user, opts, func(e workflow.Event) {
+		sum, err := p.e.flow().Scan(ctx, p.user, opts, func(e workflow.Event) {
 			ev := e.Detail.(workflow.ScanPage)
 			if ev.Separator {
 				return
@@ -564,7 +564,7 @@ func (p *capturePanel) rescan() {
 	p.updateButtons()
 	p.e.bg.Go(func() {
 		defer cancel()
-		res, err := p.e.desk.Rescan(ctx, p.user, workflow.RescanInput{Scanners: p.scanners, Page: oldID, Device: opts.Device, Settings: opts.Settings}, nil)
+		res, err := p.e.flow().Rescan(ctx, p.user, workflow.RescanInput{Scanners: p.scanners, Page: oldID, Device: opts.Device, Settings: opts.Settings}, nil)
 		var thumb image.Image
 		if err == nil {
 			thumb = p.thumbnail(res.Page)

@@ -73,7 +73,7 @@ func newHarness(t *testing.T, svc Services) *harness {
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1300, 850))
 	h := &harness{t: t, app: a, win: w}
-	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc, ui: h.post, desk: desk}
+	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc, ui: h.post, wf: desk}
 	h.e, h.sh = e, newShell(a, e)
 	t.Cleanup(func() {
 		cancel()

@@ -203,7 +203,7 @@ func (p *importPanel) run() {
 	p.e.bg.Go(func() {
 		defer close(done)
 		defer cancel()
-		sum, err := p.e.desk.Import(ctx, user, workflow.ImportInput{Batch: batchID, Paths: paths}, func(ev workflow.Event) {
+		sum, err := p.e.flow().Import(ctx, user, workflow.ImportInput{Batch: batchID, Paths: paths}, func(ev workflow.Event) {
 			f := ev.Detail.(workflow.ImportFile)
 			p.e.do(func() { p.progress(f) })
 			if after != nil {

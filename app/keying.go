@@ -138,7 +138,7 @@ type finishJob struct {
 }
 
 func newKeyingScreen(e *env, user queue.User, b queue.Batch, onBack func()) (*keyingScreen, error) {
-	rt, err := e.desk.RecordType(b.RecordType)
+	rt, err := e.flow().RecordType(b.RecordType)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +376,7 @@ func (k *keyingScreen) loadDoc(i int) {
 		var err error
 		// The workflow reads the pages, their words and the values the clerk works on, and
 		// pre-fills a document whose values were never extracted.
-		d.KeyingDoc, err = k.e.desk.OpenDocument(k.e.ctx, k.user, doc.ID)
+		d.KeyingDoc, err = k.e.flow().OpenDocument(k.e.ctx, k.user, doc.ID)
 		for _, p := range d.Pages {
 			var img image.Image
 			if data, gerr := k.e.st.PageImage(p); gerr == nil {
@@ -811,9 +811,9 @@ func (k *keyingScreen) drain() {
 			k.e.do(job.after)
 			continue
 		case job.finish != nil:
-			job.finish.res, err = k.e.desk.FinishDocument(ctx, k.user, job.finish.in)
+			job.finish.res, err = k.e.flow().FinishDocument(ctx, k.user, job.finish.in)
 		default:
-			err = k.e.desk.SaveField(ctx, k.user, workflow.FieldInput{Document: job.doc, Key: job.key, Value: job.value, Source: job.src, Confidence: job.conf})
+			err = k.e.flow().SaveField(ctx, k.user, workflow.FieldInput{Document: job.doc, Key: job.key, Value: job.value, Source: job.src, Confidence: job.conf})
 		}
 		k.e.do(func() { k.savedOne(job, err) })
 	}

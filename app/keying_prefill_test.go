@@ -22,7 +22,7 @@ func TestKeyingPrefilledGUIOnly(t *testing.T) {
 	}
 	h := newHarness(t, DefaultServices())
 	registerTypes(t, h)
-	o, err := h.e.svc.NewOCR(h.e.desk)
+	o, err := h.e.svc.NewOCR(h.e.flow())
 	if err != nil {
 		t.Fatal(err)
 	}

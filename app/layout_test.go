@@ -109,7 +109,7 @@ func TestScreensFit1024And1366(t *testing.T) {
 				h.fits("review", size)
 				// The document view of the review (a birth certificate's fields, the actions).
 				r := h.sh.review
-				r.rt, _ = h.e.desk.RecordType("birth")
+				r.rt, _ = h.e.flow().RecordType("birth")
 				r.docs = []queue.ReviewDoc{{DocumentID: 1, Seq: 1, Sampled: "random", Reasons: []string{queue.ReasonRandom}}}
 				r.showDocs()
 				h.wait()

@@ -18,7 +18,7 @@ import (
 // checks that the batch list and the viewer update from its progress reports.
 func TestImportThenBackgroundOCRUpdatesLive(t *testing.T) {
 	h := newHarness(t, DefaultServices())
-	o, err := h.e.svc.NewOCR(h.e.desk)
+	o, err := h.e.svc.NewOCR(h.e.flow())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func (o *outboxStatus) text() string {
 // syncChanged follows the sender (UI goroutine); the counts are read again after each pass.
 func (o *outboxStatus) syncChanged() {
 	o.show()
-	if o.sync.st.enrolled && !o.sync.st.sending {
+	if o.sync.st.Enrolled && !o.sync.st.Sending {
 		o.refresh()
 	}
 }
@@ -68,7 +68,7 @@ func (o *outboxStatus) syncChanged() {
 func (o *outboxStatus) show() {
 	o.btn.SetText(o.text())
 	imp := widget.LowImportance
-	if o.err != nil || o.counts.Held > 0 || (o.sync != nil && o.sync.st.passErr != nil) {
+	if o.err != nil || o.counts.Held > 0 || (o.sync != nil && o.sync.st.PassErr != nil) {
 		imp = widget.WarningImportance
 	}
 	if o.btn.Importance != imp {

@@ -102,7 +102,7 @@ func (v *batchView) edit(done string, in workflow.PageEdit, show func(workflow.E
 	v.setBusy(true)
 	v.editStatus.SetText(tr("edit.working"))
 	v.e.bg.Go(func() {
-		res, err := v.e.desk.EditPages(v.e.ctx, actor, in)
+		res, err := v.e.flow().EditPages(v.e.ctx, actor, in)
 		docID, pageID := show(res)
 		v.e.do(func() {
 			v.setBusy(false)

@@ -281,12 +281,12 @@ func (r *reviewScreen) start() {
 		r.setStatus(tr("review.err.pct"), widget.DangerImportance)
 		return
 	}
-	rt, _ := r.e.desk.RecordType(it.RecordType) // nil: fields are shown by key
+	rt, _ := r.e.flow().RecordType(it.RecordType) // nil: fields are shown by key
 	r.busy = true
 	seed := r.seed()
 	r.setStatus(tr("viewer.loading"), widget.MediumImportance)
 	r.e.bg.Go(func() {
-		res, err := r.e.desk.Sample(r.e.ctx, r.user, workflow.SampleInput{Batch: it.ID, Percent: pct, Seed: seed})
+		res, err := r.e.flow().Sample(r.e.ctx, r.user, workflow.SampleInput{Batch: it.ID, Percent: pct, Seed: seed})
 		r.e.do(func() {
 			r.busy = false
 			if err != nil {
@@ -469,7 +469,7 @@ func (r *reviewScreen) loadDoc(i int) {
 			data.imgs = append(data.imgs, img)
 		}
 		if err == nil {
-			data.fields, err = r.e.desk.ReviewedDocument(r.e.ctx, r.batch.ID, d.DocumentID)
+			data.fields, err = r.e.flow().ReviewedDocument(r.e.ctx, r.batch.ID, d.DocumentID)
 		}
 		r.e.do(func() {
 			if seq != r.loadSeq {
@@ -592,7 +592,7 @@ func (r *reviewScreen) accept() {
 	}
 	i, doc := r.di, r.docs[r.di]
 	r.decide(func() error {
-		_, err := r.e.desk.Decide(r.e.ctx, r.user, workflow.DecideInput{Batch: r.batch.ID, Documents: []int64{doc.DocumentID}, Decision: workflow.Accept})
+		_, err := r.e.flow().Decide(r.e.ctx, r.user, workflow.DecideInput{Batch: r.batch.ID, Documents: []int64{doc.DocumentID}, Decision: workflow.Accept})
 		return err
 	}, func() {
 		r.docs[i].Decision = "accepted"
@@ -614,7 +614,7 @@ func (r *reviewScreen) returnDoc() {
 	i, doc := r.di, r.docs[r.di]
 	askComment(r.e.win, tr("review.returnDoc.title", map[string]any{"Seq": doc.Seq}), tr("review.returnDoc"), func(c string) {
 		r.decide(func() error {
-			_, err := r.e.desk.Decide(r.e.ctx, r.user, workflow.DecideInput{Batch: r.batch.ID, Documents: []int64{doc.DocumentID}, Decision: workflow.Return, Comment: c})
+			_, err := r.e.flow().Decide(r.e.ctx, r.user, workflow.DecideInput{Batch: r.batch.ID, Documents: []int64{doc.DocumentID}, Decision: workflow.Return, Comment: c})
 			return err
 		}, func() {
 			r.docs[i].Decision = "returned"
@@ -652,7 +652,7 @@ func (r *reviewScreen) approve() {
 		return
 	}
 	b := r.batch
-	r.decide(func() error { _, err := r.e.desk.Approve(r.e.ctx, r.user, b.ID); return err }, func() {
+	r.decide(func() error { _, err := r.e.flow().Approve(r.e.ctx, r.user, b.ID); return err }, func() {
 		r.showQueue()
 		r.setStatus(tr("review.approved", map[string]any{"Batch": b.Name}), widget.SuccessImportance)
 		r.reload()
@@ -674,7 +674,7 @@ func (r *reviewScreen) returnBatch() {
 	}
 	askComment(r.e.win, tr("review.returnBatch.title", map[string]any{"Batch": b.Name}), tr("review.returnBatch"), func(c string) {
 		r.decide(func() error {
-			_, err := r.e.desk.ReturnBatch(r.e.ctx, r.user, workflow.ReturnInput{Batch: b.ID, Comment: c})
+			_, err := r.e.flow().ReturnBatch(r.e.ctx, r.user, workflow.ReturnInput{Batch: b.ID, Comment: c})
 			return err
 		}, func() {
 			r.showQueue()
@@ -742,7 +742,7 @@ func askComment(w fyne.Window, title, confirm string, onOK func(string)) {
 // oldest first, for its clerks.
 func showReviewComments(e *env, b queue.Batch) {
 	e.bg.Go(func() {
-		cs, seqs, err := e.desk.Comments(e.ctx, b.ID)
+		cs, seqs, err := e.flow().Comments(e.ctx, b.ID)
 		e.do(func() {
 			if err != nil {
 				showError(e.win, err)

@@ -52,7 +52,7 @@ func RunWith(dataDir string, svc Services) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc, desk: desk}
+	e := &env{st: st, win: w, ctx: ctx, bg: &tasks{}, svc: svc, wf: desk}
 
 	var serveDone chan error
 	var ocrErr error

@@ -45,8 +45,25 @@ type env struct {
 	// test goroutine, which plays the UI goroutine (the test driver's fyne.Do would run fn
 	// inline on the background goroutine).
 	ui func(fn func())
-	// desk is the workflow over st: the desk's operations (import, scan, OCR, keying, review)
-	desk *workflow.Workflow
+
+	// wf is the workflow over st: every operation the screens start (workflow/). Run and the
+	// test harness set it; flow makes one when it is missing.
+	wfMu sync.Mutex
+	wf   *workflow.Workflow
+}
+
+// flow is the workflow over the store: the operations the screens start (workflow/).
+func (e *env) flow() *workflow.Workflow {
+	e.wfMu.Lock()
+	defer e.wfMu.Unlock()
+	if e.wf == nil || e.wf.Store != e.st {
+		w, err := workflow.New(e.st)
+		if err != nil { // the record types could not be read: the operations still run, names are keys
+			w = &workflow.Workflow{Store: e.st}
+		}
+		e.wf = w
+	}
+	return e.wf
 }
 
 // do runs fn on the UI goroutine, from any goroutine. Every widget change made by background
@@ -90,6 +107,9 @@ type shell struct {
 	keying      *keyingScreen  // the keying screen, while it shows
 	search      *searchScreen  // the search screen, while it shows
 	review      *reviewScreen  // the review screen, while it shows
+	signing     *signScreen    // the sign screen, while it shows
+	verify      *verifyScreen  // the verify screen, while it shows
+	admin       *adminScreen   // the administration screen, while it shows
 	outbox      *outboxStatus  // the upload status line
 	sync        *syncSender    // the background sync sender (runs once enrolled and signed in)
 	lock        *autoLock
@@ -244,6 +264,50 @@ func (s *shell) showReview() {
 	})
 }
 
+// showSign shows the sign screen (supervisors), on batch batchID when given; without one,
+// on the batch selected in the batch list when it is approved.
+func (s *shell) showSign(batchID string) {
+	if s.user == nil {
+		return
+	}
+	if batchID == "" && s.list != nil {
+		if b, ok := s.list.current(); ok && b.State == queue.StateApproved {
+			batchID = b.ID
+		}
+	}
+	s.show(func() fyne.CanvasObject {
+		sc := newSignScreen(s.e, *s.user, batchID, s.showBatches)
+		sc.onVerify = s.showVerify
+		sc.onSigned = s.sync.wake
+		s.signing = sc
+		return s.frame(sc.content)
+	})
+}
+
+// showVerify shows the verify screen, on signed batch batchID when given.
+func (s *shell) showVerify(batchID string) {
+	if s.user == nil {
+		return
+	}
+	s.show(func() fyne.CanvasObject {
+		v := newVerifyScreen(s.e, batchID, s.showBatches)
+		s.verify = v
+		return s.frame(v.content)
+	})
+}
+
+// showAdmin shows the administration screen on tab (adminUsers, adminSettings, adminEnroll).
+func (s *shell) showAdmin(tab string) {
+	if s.user == nil {
+		return
+	}
+	s.show(func() fyne.CanvasObject {
+		a := newAdminScreen(s.e, *s.user, tab, s.showBatches, s.sync.reload)
+		s.admin = a
+		return s.frame(a.content)
+	})
+}
+
 // show replaces the window content with build's screen and remembers build for a rebuild.
 func (s *shell) show(build func() fyne.CanvasObject) {
 	if s.keying != nil {
@@ -256,6 +320,10 @@ func (s *shell) show(build func() fyne.CanvasObject) {
 	s.shortcuts, s.shortcutFns = nil, nil
 	c.SetOnTypedKey(nil)
 	s.onOCR, s.list, s.viewer, s.keying, s.search, s.review = nil, nil, nil, nil, nil, nil
+	if s.signing != nil {
+		s.signing.stop() // a signing in progress stops at the next document, recording nothing
+	}
+	s.signing, s.verify, s.admin = nil, nil, nil
 	s.rebuild = build
 	s.e.win.SetContent(s.lock.wrap(build()))
 	s.e.win.SetTitle(s.title())
@@ -342,10 +410,23 @@ func (s *shell) menu() *fyne.MainMenu {
 		it.Checked = code == currentLanguage()
 		items = append(items, it)
 	}
-	return fyne.NewMainMenu(
-		fyne.NewMenu(tr("menu.session"), logout),
-		fyne.NewMenu(tr("menu.language"), items...),
-	)
+	menus := []*fyne.Menu{fyne.NewMenu(tr("menu.session"), logout)}
+	if s.user != nil {
+		var tools []*fyne.MenuItem
+		if s.user.Can(queue.ActionSign) {
+			tools = append(tools, fyne.NewMenuItem(tr("menu.sign"), func() { s.showSign("") }))
+		}
+		tools = append(tools, fyne.NewMenuItem(tr("menu.verify"), func() { s.showVerify("") }))
+		if s.user.Can(queue.ActionManageUsers) {
+			tools = append(tools, fyne.NewMenuItemSeparator(),
+				fyne.NewMenuItem(tr("menu.users"), func() { s.showAdmin(adminUsers) }),
+				fyne.NewMenuItem(tr("menu.settings"), func() { s.showAdmin(adminSettings) }),
+				fyne.NewMenuItem(tr("menu.enroll"), func() { s.showAdmin(adminEnroll) }))
+		}
+		menus = append(menus, fyne.NewMenu(tr("menu.tools"), tools...))
+	}
+	menus = append(menus, fyne.NewMenu(tr("menu.language"), items...))
+	return fyne.NewMainMenu(menus...)
 }
 
 // frame puts a screen under the top bar (product name, user, language selector, logout).
@@ -364,17 +445,25 @@ func (s *shell) frame(screen fyne.CanvasObject) fyne.CanvasObject {
 			}
 		}
 	}
-	right := container.NewHBox(sel)
-	if s.user != nil {
-		who := widget.NewLabel(tr("top.user", map[string]any{"Name": s.user.FullName}))
-		out := widget.NewButtonWithIcon(tr("menu.logout"), theme.LogoutIcon(), s.logout)
-		right = container.NewHBox(who, sel, out)
+	if s.user == nil {
+		bar := container.NewBorder(nil, nil, name, sel)
+		return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, screen)
 	}
-	bar := container.NewBorder(nil, nil, name, right)
-	var bottom fyne.CanvasObject
-	if s.user != nil {
-		bottom = container.NewVBox(widget.NewSeparator(), s.outbox.btn)
+	// Signed in: the tools this user may use on the left, who and the session on the right.
+	tools := container.NewHBox(name)
+	if s.user.Can(queue.ActionSign) {
+		tools.Add(widget.NewButtonWithIcon(tr("top.sign"), theme.ConfirmIcon(), func() { s.showSign("") }))
 	}
+	tools.Add(widget.NewButtonWithIcon(tr("top.verify"), theme.VisibilityIcon(), func() { s.showVerify("") }))
+	if s.user.Can(queue.ActionManageUsers) {
+		tools.Add(widget.NewButtonWithIcon(tr("top.admin"), theme.SettingsIcon(), func() { s.showAdmin(adminUsers) }))
+	}
+	who := widget.NewLabel(tr("top.user", map[string]any{"Name": s.user.FullName}))
+	who.Truncation = fyne.TextTruncateEllipsis
+	who.Alignment = fyne.TextAlignTrailing
+	out := widget.NewButtonWithIcon(tr("menu.logout"), theme.LogoutIcon(), s.logout)
+	bar := container.NewBorder(nil, nil, tools, container.NewHBox(sel, out), who)
+	bottom := container.NewVBox(widget.NewSeparator(), s.outbox.btn)
 	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), bottom, nil, nil, screen)
 }
 

@@ -19,7 +19,7 @@ func (s *batchesScreen) submitBatch() {
 	run := func(confirm bool) {
 		s.status.SetText(tr("submit.running", map[string]any{"Batch": b.Name}))
 		s.e.bg.Go(func() {
-			res, err := s.e.desk.Submit(s.e.ctx, s.user, workflow.SubmitInput{Batch: b.ID, ConfirmWarnings: confirm}, nil)
+			res, err := s.e.flow().Submit(s.e.ctx, s.user, workflow.SubmitInput{Batch: b.ID, ConfirmWarnings: confirm}, nil)
 			s.e.do(func() { s.submitted(b, res, err, confirm) })
 		})
 	}

@@ -5,11 +5,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	imgpng "image/png"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http/httptest"
@@ -24,10 +21,10 @@ import (
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sync/client"
-	"github.com/sohoa/sohoa/sync/server"
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/synctest"
 	"github.com/sohoa/sohoa/sync/wire"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // syncWorld is a real central server (SQLite store, local blobs, signature verification
@@ -51,36 +48,23 @@ func newSyncWorld(t *testing.T) *syncWorld {
 	if w.pki, err = synctest.NewPKI("Trần Văn Kiểm"); err != nil {
 		t.Fatal(err)
 	}
-	if w.central, err = store.OpenSQLite(ctx, filepath.Join(dir, "central.db")); err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := store.NewLocalBlobs(filepath.Join(dir, "blobs"))
+	c, err := synctest.NewCentral(ctx, filepath.Join(dir, "central"), w.pki.Roots())
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := server.LoadOrCreateReceiptKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.keyID = wire.KeyID(key.Public().(ed25519.PublicKey))
-	srv, err := server.New(server.Config{DataDir: dir, Store: w.central, Blobs: blobs, Key: key, Rate: -1,
-		Verifier: server.SignatureVerifier{Roots: w.pki.Roots()}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.hs = httptest.NewTLSServer(srv.Handler())
+	w.central, w.hs = c.Store, c.Server
+	w.keyID = wire.KeyID(c.Key.Public().(ed25519.PublicKey))
 	if w.ws, err = synctest.NewWorkstation(ctx, filepath.Join(dir, "ws")); err != nil {
 		t.Fatal(err)
 	}
 	// registered first, so it runs after the harness has stopped the sender
-	t.Cleanup(func() { w.hs.Close(); w.central.Close(); w.ws.Store.Close() })
-	code, err := server.NewEnrollCode(ctx, w.central, "HN-01", time.Hour, time.Now())
+	t.Cleanup(func() { c.Close(); w.ws.Store.Close() })
+	code, err := c.EnrollCode(ctx, "HN-01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(w.hs.Certificate().Raw)
-	c := &client.Client{Store: w.ws.Store, Actor: w.ws.Admin, TLSFingerprint: hex.EncodeToString(sum[:])}
-	if _, err := c.Enroll(ctx, w.hs.URL, code); err != nil {
+	cl := &client.Client{Store: w.ws.Store, Actor: w.ws.Admin, TLSFingerprint: c.Pin}
+	if _, err := cl.Enroll(ctx, w.hs.URL, code); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -108,7 +92,7 @@ func (w *syncWorld) committed(id string) bool {
 func syncHarness(t *testing.T, ws *synctest.Workstation) *harness {
 	h := newHarness(t, Services{})
 	h.e.st = ws.Store
-	h.sh.sync.tune = func(c *client.Client) { c.MinBackoff, c.MaxBackoff = 10*time.Millisecond, 50*time.Millisecond }
+	h.sh.sync.minBackoff, h.sh.sync.maxBackoff = 10*time.Millisecond, 50*time.Millisecond
 	return h
 }
 
@@ -166,7 +150,7 @@ func TestSyncSendsAndShowsReceipt(t *testing.T) {
 	h.mustShow("Đồng bộ với máy chủ trung tâm") // the panel, not the old list
 
 	h.until("both batches dealt with", func() bool {
-		return h.sh.sync.st.sentBatches == 1 && h.sh.sync.st.batches[bad].Phase == client.PhaseHeld && !h.sh.sync.st.sending
+		return h.sh.sync.st.SentBatches == 1 && h.sh.sync.st.Batches[bad].Phase == workflow.SyncHeld && !h.sh.sync.st.Sending
 	})
 	if !w.committed(good) || w.committed(bad) {
 		t.Fatalf("central store: good committed %v, refused committed %v", w.committed(good), w.committed(bad))
@@ -216,7 +200,7 @@ func TestSyncPauseResume(t *testing.T) {
 	w := newSyncWorld(t)
 	h := syncHarness(t, w.ws)
 	h.login(w.ws.Clerk)
-	h.until("a first pass", func() bool { return h.sh.sync.st.rounds >= 1 && !h.sh.sync.st.sending })
+	h.until("a first pass", func() bool { return h.sh.sync.st.Rounds >= 1 && !h.sh.sync.st.Sending })
 	test.Tap(h.sh.outbox.btn)
 	h.wait()
 	// nothing to send: the server was not contacted, and the panel does not claim a connection
@@ -226,16 +210,16 @@ func TestSyncPauseResume(t *testing.T) {
 	}
 
 	test.Tap(h.button("Tạm dừng"))
-	r := h.sh.sync.st.rounds
-	h.until("the sender sees the pause", func() bool { return h.sh.sync.st.rounds > r })
+	r := h.sh.sync.st.Rounds
+	h.until("the sender sees the pause", func() bool { return h.sh.sync.st.Rounds > r })
 	id := w.batch(nil, 1)
 	if h.button("Gửi ngay").Disabled() == false {
 		t.Fatal("Send now is enabled while paused")
 	}
 	for i := 0; i < 3; i++ { // poll ticks while paused
-		r = h.sh.sync.st.rounds
+		r = h.sh.sync.st.Rounds
 		h.sh.sync.wake()
-		h.until("the sender wakes while paused", func() bool { return h.sh.sync.st.rounds > r })
+		h.until("the sender wakes while paused", func() bool { return h.sh.sync.st.Rounds > r })
 	}
 	if s := entryStatus(t, w.ws.Store, id); s != queue.OutboxPending || w.committed(id) {
 		t.Fatalf("sent while paused: outbox %s, committed %v", s, w.committed(id))
@@ -247,7 +231,7 @@ func TestSyncPauseResume(t *testing.T) {
 	h.mustShowButton("Đang chờ tải lên: 1 lô · Bị giữ lại: 0 · Tạm dừng gửi")
 
 	test.Tap(h.button("Tiếp tục"))
-	h.until("the batch is synced", func() bool { return h.sh.sync.st.sentBatches == 1 })
+	h.until("the batch is synced", func() bool { return h.sh.sync.st.SentBatches == 1 })
 	if !w.committed(id) || entryStatus(t, w.ws.Store, id) != queue.OutboxDone {
 		t.Fatal("not synced after Resume")
 	}
@@ -291,12 +275,12 @@ func TestSyncOffline(t *testing.T) {
 	}
 	h := newHarness(t, Services{})
 	h.e.st = ws.Store
-	h.sh.sync.tune = func(c *client.Client) { c.MinBackoff, c.MaxBackoff = time.Minute, time.Minute }
+	h.sh.sync.minBackoff, h.sh.sync.maxBackoff = time.Minute, time.Minute
 	h.login(ws.Clerk)
-	h.until("offline", func() bool { return h.sh.sync.st.offline && !h.sh.sync.st.sending })
-	at := hhmm(h.sh.sync.st.retryAt)
-	if h.sh.sync.st.retryAt.Before(time.Now()) {
-		t.Fatalf("retry at %v is not in the future", h.sh.sync.st.retryAt)
+	h.until("offline", func() bool { return h.sh.sync.st.Offline && !h.sh.sync.st.Sending })
+	at := hhmm(h.sh.sync.st.RetryAt)
+	if h.sh.sync.st.RetryAt.Before(time.Now()) {
+		t.Fatalf("retry at %v is not in the future", h.sh.sync.st.RetryAt)
 	}
 	h.until("the status line says offline", func() bool {
 		return h.sh.outbox.btn.Text == "Đang chờ tải lên: 1 lô · Bị giữ lại: 0 · Ngoại tuyến, sẽ thử lại lúc "+at
@@ -315,9 +299,9 @@ func TestSyncOffline(t *testing.T) {
 	h.mustShow("sẽ thử lại lúc " + hhmm(e.NextAttempt))
 
 	// Send now ignores the one-minute back-off: one more attempt, still offline
-	r := h.sh.sync.st.rounds
+	r := h.sh.sync.st.Rounds
 	test.Tap(h.button("Gửi ngay"))
-	h.until("another pass", func() bool { return h.sh.sync.st.rounds > r && !h.sh.sync.st.sending })
+	h.until("another pass", func() bool { return h.sh.sync.st.Rounds > r && !h.sh.sync.st.Sending })
 	e2, err := ws.Store.OutboxEntryOf(ctx, id)
 	if err != nil || e2.Attempts != e.Attempts+1 || e2.Status != queue.OutboxPending {
 		t.Fatalf("after Send now: %+v (before %d attempts), %v", e2, e.Attempts, err)
@@ -332,8 +316,8 @@ func TestSyncOffline(t *testing.T) {
 func TestSyncNotEnrolled(t *testing.T) {
 	h := newHarness(t, Services{})
 	h.login(h.admin())
-	h.until("the sender read the settings", func() bool { return h.sh.sync.st.known })
-	if h.sh.sync.st.enrolled {
+	h.until("the sender read the settings", func() bool { return h.sh.sync.st.Known })
+	if h.sh.sync.st.Enrolled {
 		t.Fatal("enrolled without settings")
 	}
 	test.Tap(h.sh.outbox.btn)
@@ -382,12 +366,12 @@ func TestSyncPanelCapture(t *testing.T) {
 	h := syncHarness(t, w.ws)
 	h.win.Resize(fyne.NewSize(1300, 1000)) // the whole panel in view
 	h.login(w.ws.Clerk)
-	h.until("sent", func() bool { return h.sh.sync.st.sentBatches == 2 && !h.sh.sync.st.sending })
+	h.until("sent", func() bool { return h.sh.sync.st.SentBatches == 2 && !h.sh.sync.st.Sending })
 	test.Tap(h.sh.outbox.btn)
 	h.wait()
 	test.Tap(h.button("Tạm dừng"))
-	r := h.sh.sync.st.rounds
-	h.until("paused", func() bool { return h.sh.sync.st.rounds > r })
+	r := h.sh.sync.st.Rounds
+	h.until("paused", func() bool { return h.sh.sync.st.Rounds > r })
 	w.batch(nil, 4)
 	h.sh.outbox.refresh()
 	h.sh.sync.changed()
@@ -433,9 +417,9 @@ func TestSyncServerDownNothingToSend(t *testing.T) {
 	}
 	h := newHarness(t, Services{})
 	h.e.st = ws.Store
-	h.sh.sync.tune = func(c *client.Client) { c.MinBackoff, c.MaxBackoff = time.Minute, time.Minute }
+	h.sh.sync.minBackoff, h.sh.sync.maxBackoff = time.Minute, time.Minute
 	h.login(ws.Clerk)
-	h.until("a first pass", func() bool { return h.sh.sync.st.rounds >= 1 && !h.sh.sync.st.sending })
+	h.until("a first pass", func() bool { return h.sh.sync.st.Rounds >= 1 && !h.sh.sync.st.Sending })
 	h.sh.outbox.refresh()
 	h.wait()
 	test.Tap(h.sh.outbox.btn)

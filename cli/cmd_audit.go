@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sohoa/sohoa/queue"
-	"github.com/sohoa/sohoa/sign"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -44,20 +44,22 @@ func runAudit(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *verify {
-		opts := sign.VerifyOptions{IntegrityOnly: true}
-		if *trust != "" {
-			roots, err := loadTrust(*trust)
-			if err != nil {
-				return err
-			}
-			opts = sign.VerifyOptions{Roots: roots}
-		}
-		c.useSignatureChecker(opts)
-		rep, err := c.store.CheckAudit(ctx)
+		w, _, err := c.wflow()
 		if err != nil {
 			return err
 		}
-		out := jsonAuditVerify{Intact: len(rep.Problems) == 0, Events: rep.Events, Head: rep.Head, Anchored: rep.Anchored,
+		// Manifest signatures: integrity only, unless a trust store is given.
+		opts := workflow.VerifyOptions{IntegrityOnly: true}
+		if *trust != "" {
+			if opts, err = w.TrustOptions(ctx, *trust, false); err != nil {
+				return err
+			}
+		}
+		rep, err := w.CheckAudit(ctx, opts)
+		if err != nil {
+			return err
+		}
+		out := jsonAuditVerify{Intact: rep.Intact, Events: rep.Events, Head: rep.Head, Anchored: rep.Anchored,
 			Unanchored: rep.Unanchored, Batches: rep.Batches, Integrity: "ok", Problems: rep.Problems, Notes: rep.Notes}
 		if out.Problems == nil {
 			out.Problems = []string{}
@@ -65,8 +67,8 @@ func runAudit(ctx context.Context, c *cmdCtx, args []string) error {
 		if out.Notes == nil {
 			out.Notes = []string{}
 		}
-		if err := c.store.IntegrityCheck(ctx); err != nil {
-			out.Integrity, out.Intact = err.Error(), false
+		if rep.IntegrityErr != nil {
+			out.Integrity = rep.IntegrityErr.Error()
 		}
 		if c.json {
 			c.printJSON(out)

@@ -12,7 +12,7 @@ import (
 	"strconv"
 
 	"github.com/sohoa/sohoa/queue"
-	"github.com/sohoa/sohoa/sign"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -38,7 +38,7 @@ func runExport(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	// A signed batch is exported only when its values are those signed into its PDFs.
-	c.useSignatureChecker(sign.VerifyOptions{IntegrityOnly: true})
+	c.useSignatureChecker(workflow.VerifyOptions{IntegrityOnly: true})
 	exp, err := c.store.ExportBatch(ctx, *batch)
 	if err != nil {
 		return err

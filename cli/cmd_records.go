@@ -19,20 +19,6 @@ func init() {
 		summary: "check field values (exit 1 on errors) / kiểm tra giá trị các trường", run: runValidate})
 }
 
-// recordType returns the bundled definition of a batch's record type (open() has already
-// registered the bundled types in the store).
-func (c *cmdCtx) recordType(ctx context.Context, key string) (*records.RecordType, error) {
-	reg, err := records.LoadAll(c.store.Dir())
-	if err != nil {
-		return nil, err
-	}
-	rt, ok := reg.Get(key)
-	if !ok {
-		return nil, fmt.Errorf("%s %q", c.t("no field definitions for record type", "không có định nghĩa trường cho loại hồ sơ"), key)
-	}
-	return rt, nil
-}
-
 func runExtract(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("extract")
 	batch := fs.String("batch", "", "")

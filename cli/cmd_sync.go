@@ -2,20 +2,19 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
+	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
+	"time"
 
-	"github.com/sohoa/sohoa/queue"
-	"github.com/sohoa/sohoa/sync/client"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
 	register(&command{name: "enroll", usage: "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]",
 		summary: "enroll this workstation with the central server (admin) / đăng ký máy trạm với máy chủ", run: runEnroll})
 	register(&command{name: "sync", usage: "[--server https://HOST:PORT] [--once]",
-		summary: "send signed batches to the central server / gửi lô đã ký lên máy chủ", run: runSync})
+		summary: "send signed batches to the central server (a batch the server holds back is reported, not an error; exit 3: --once left batches waiting) / gửi lô đã ký lên máy chủ", run: runSync})
 }
 
 func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
@@ -28,19 +27,6 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
-	var clientCert *tls.Certificate
-	if *certFile != "" || *keyFile != "" {
-		var err error
-		if clientCert, err = client.LoadClientCert(*certFile, *keyFile); err != nil {
-			return err
-		}
-		if *certFile, err = filepath.Abs(*certFile); err != nil {
-			return err
-		}
-		if *keyFile, err = filepath.Abs(*keyFile); err != nil {
-			return err
-		}
-	}
 	if *srv == "" {
 		return usageError{c.t("--server is required", "cần --server")}
 	}
@@ -48,8 +34,9 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !u.Has(queue.RoleAdmin) {
-		return queue.ErrNotPermitted
+	w, _, err := c.wflow()
+	if err != nil {
+		return err
 	}
 	if *code == "" {
 		line, err := c.readLine()
@@ -58,15 +45,9 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		*code = line
 	}
-	cl := &client.Client{Store: c.store, Actor: u, TLSFingerprint: *fp, ClientCert: clientCert}
-	res, err := cl.Enroll(ctx, *srv, *code)
+	res, err := w.Enroll(ctx, u, workflow.EnrollInput{Server: *srv, Code: *code, Fingerprint: *fp, ClientCert: *certFile, ClientKey: *keyFile}, nil)
 	if err != nil {
 		return err
-	}
-	if clientCert != nil { // mutual TLS: every later call presents the same certificate
-		if err := c.store.SetSettings(ctx, u, map[string]string{client.SettingClientCert: *certFile, client.SettingClientKey: *keyFile}); err != nil {
-			return err
-		}
 	}
 	if c.json {
 		return c.printJSON(map[string]string{"workstation_id": res.WorkstationID, "office": res.Office,
@@ -81,6 +62,9 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 	return nil
 }
 
+// runSync sends the outbox: one pass with --once (exit 3 when batches are still waiting,
+// e.g. offline), else the workflow's sync loop until interrupted. A batch the server holds
+// back is reported with its reason and counted; it is not an error.
 func runSync(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("sync")
 	srv := fs.String("server", "", "")
@@ -88,68 +72,85 @@ func runSync(ctx context.Context, c *cmdCtx, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if *srv != "" {
+		if err := workflow.ValidServerURL(*srv); err != nil {
+			return usageError{c.t("the server address must start with https://", "địa chỉ máy chủ phải bắt đầu bằng https://")}
+		}
+	}
 	u, err := c.login(ctx)
 	if err != nil {
 		return err
 	}
-	cl, err := client.FromStore(ctx, c.store, u)
+	w, st, err := c.wflow()
 	if err != nil {
 		return err
-	}
-	if *srv != "" {
-		if !strings.HasPrefix(*srv, "https://") {
-			return usageError{c.t("the server address must start with https://", "địa chỉ máy chủ phải bắt đầu bằng https://")}
-		}
-		cl.BaseURL = *srv
-	}
-	cl.Progress = func(p client.Progress) {
-		if c.json {
-			out := map[string]any{"batch": p.BatchID, "seq": p.Seq, "phase": p.Phase, "blobs_done": p.BlobsDone,
-				"blobs_total": p.BlobsTotal, "bytes_done": p.BytesDone, "bytes_total": p.BytesTotal, "bytes_sent": p.BytesSent}
-			if p.Err != "" {
-				out["error"] = p.Err
-			}
-			if p.Receipt != nil {
-				out["receipt"] = p.Receipt
-			}
-			c.printJSONLine(out)
-			return
-		}
-		switch p.Phase {
-		case client.PhaseDone:
-			fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %d/%d, %d %s; %s %s %s\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("blobs", "tệp"),
-				p.BlobsDone, p.BlobsTotal, p.BytesSent, c.t("bytes sent", "byte đã gửi"), c.t("receipt", "biên nhận"),
-				p.Receipt.ManifestSHA256[:16], p.Receipt.CommittedAt.Format("2006-01-02 15:04:05Z"))
-		case client.PhaseHeld:
-			fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s: %s\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("REFUSED, returned to review", "BỊ TỪ CHỐI, trả về duyệt lại"), p.Err)
-		case client.PhaseRetry:
-			fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %s (%s)\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("will retry at", "sẽ thử lại lúc"),
-				p.NextAttempt.Local().Format("15:04:05"), p.Err)
-		case client.PhaseUpload:
-			fmt.Fprintf(c.env.Stderr, "%s #%d: %d/%d %s, %d/%d bytes\n", c.t("batch", "lô"), p.Seq, p.BlobsDone, p.BlobsTotal, c.t("blobs", "tệp"), p.BytesDone, p.BytesTotal)
-		}
 	}
 	if *once {
-		_, err = cl.RunPass(ctx, true)
-	} else {
-		err = cl.Run(ctx)
+		res, err := w.SyncOnce(ctx, u, workflow.SyncInput{Server: *srv}, func(ev workflow.Event) {
+			if p, ok := ev.Detail.(workflow.SyncProgress); ok {
+				c.printSyncProgress(p)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		c.printOutbox(res.Outbox.Pending, res.Outbox.Held, res.Outbox.Done)
+		if res.Outbox.Pending > 0 {
+			return exitError{3}
+		}
+		return nil
 	}
+	svc := w.NewSyncService(u)
+	svc.Server, svc.StopOnFatal = *srv, true
+	svc.OnEvent = func(ev workflow.SyncEvent) {
+		if ev.Progress != nil {
+			c.printSyncProgress(*ev.Progress)
+		}
+	}
+	if err := svc.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	counts, err := st.OutboxCounts(context.WithoutCancel(ctx))
 	if err != nil {
 		return err
 	}
-	counts, cerr := c.store.OutboxCounts(ctx)
-	if cerr != nil {
-		return cerr
-	}
-	if !c.json {
-		fmt.Fprintf(c.env.Stdout, "%s: %d %s, %d %s, %d %s\n", c.t("outbox", "hàng đợi gửi"), counts.Pending, c.t("waiting", "đang chờ"),
-			counts.Held, c.t("held", "bị giữ lại"), counts.Done, c.t("sent", "đã gửi"))
-	}
-	if counts.Held > 0 {
-		return exitError{1}
-	}
-	if counts.Pending > 0 && *once {
-		return exitError{3}
-	}
+	c.printOutbox(counts.Pending, counts.Held, counts.Done)
 	return nil
+}
+
+// printSyncProgress prints one report of a batch being sent.
+func (c *cmdCtx) printSyncProgress(p workflow.SyncProgress) {
+	if c.json {
+		out := map[string]any{"batch": p.BatchID, "seq": p.Seq, "phase": p.Phase, "blobs_done": p.BlobsDone,
+			"blobs_total": p.BlobsTotal, "bytes_done": p.BytesDone, "bytes_total": p.BytesTotal, "bytes_sent": p.BytesSent}
+		if p.Err != "" {
+			out["error"] = p.Err
+		}
+		if p.Receipt != nil {
+			out["receipt"] = p.Receipt
+		}
+		c.printJSONLine(out)
+		return
+	}
+	switch p.Phase {
+	case workflow.SyncDone:
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %d/%d, %d %s; %s %s %s\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("blobs", "tệp"),
+			p.BlobsDone, p.BlobsTotal, p.BytesSent, c.t("bytes sent", "byte đã gửi"), c.t("receipt", "biên nhận"),
+			p.Receipt.ManifestSHA256[:16], p.Receipt.CommittedAt.Format("2006-01-02 15:04:05Z"))
+	case workflow.SyncHeld:
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s: %s\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("REFUSED, returned to review", "BỊ TỪ CHỐI, trả về duyệt lại"), p.Err)
+	case workflow.SyncRetry:
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %s (%s)\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("will retry at", "sẽ thử lại lúc"),
+			p.NextAttempt.Local().Format(time.TimeOnly), p.Err)
+	case workflow.SyncUpload:
+		fmt.Fprintf(c.env.Stderr, "%s #%d: %d/%d %s, %d/%d bytes\n", c.t("batch", "lô"), p.Seq, p.BlobsDone, p.BlobsTotal, c.t("blobs", "tệp"), p.BytesDone, p.BytesTotal)
+	}
+}
+
+// printOutbox prints the outbox counts (text output only).
+func (c *cmdCtx) printOutbox(pending, held, done int) {
+	if !c.json {
+		fmt.Fprintf(c.env.Stdout, "%s: %d %s, %d %s, %d %s\n", c.t("outbox", "hàng đợi gửi"), pending, c.t("waiting", "đang chờ"),
+			held, c.t("held", "bị giữ lại"), done, c.t("sent", "đã gửi"))
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -35,11 +36,11 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 		if _, err := c.login(ctx); err != nil {
 			return err
 		}
-		users, err := c.store.Users(ctx)
+		w, _, err := c.wflow()
 		if err != nil {
 			return err
 		}
-		locks, err := c.store.LoginLocks(ctx)
+		users, err := w.Users(ctx)
 		if err != nil {
 			return err
 		}
@@ -59,8 +60,8 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 				for _, r := range u.Roles {
 					rs = append(rs, string(r))
 				}
-				j := ju{ID: u.ID, Username: u.Username, FullName: u.FullName, Roles: rs, Disabled: u.Disabled, Failures: locks[u.ID].Failures}
-				if t := locks[u.ID].Until; !t.IsZero() {
+				j := ju{ID: u.ID, Username: u.Username, FullName: u.FullName, Roles: rs, Disabled: u.Disabled, Failures: u.Failures}
+				if t := u.LockedUntil; !t.IsZero() {
 					j.LockedUntil = t.UTC().Format(time.RFC3339)
 				}
 				out = append(out, j)
@@ -76,8 +77,8 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 			switch {
 			case u.Disabled:
 				state = c.t("disabled", "đã khóa")
-			case !locks[u.ID].Until.IsZero():
-				state = c.t("sign-in locked until ", "tạm khóa đăng nhập đến ") + locks[u.ID].Until.Local().Format("15:04:05 02/01/2006")
+			case !u.LockedUntil.IsZero():
+				state = c.t("sign-in locked until ", "tạm khóa đăng nhập đến ") + u.LockedUntil.Local().Format("15:04:05 02/01/2006")
 			}
 			fmt.Fprintf(c.env.Stdout, "%-20s %-30s %-26s %s\n", u.Username, u.FullName, strings.Join(rs, ","), state)
 		}
@@ -97,15 +98,11 @@ func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
 	if *username == "" {
 		return usageError{c.t("--username is required", "cần --username")}
 	}
-	var roles []queue.Role
-	for _, r := range strings.Split(*roleList, ",") {
-		role, err := queue.ParseRole(r)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		roles = append(roles, role)
+	roles, err := workflow.ParseRoles(*roleList)
+	if err != nil {
+		return usageError{err.Error()}
 	}
-	st, err := c.open()
+	w, st, err := c.wflow()
 	if err != nil {
 		return err
 	}
@@ -125,7 +122,7 @@ func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := st.CreateUser(ctx, actor, *username, *fullName, pw, roles)
+	u, err := w.AddUser(ctx, actor, workflow.NewUser{Username: *username, FullName: *fullName, Password: pw, Roles: roles})
 	if err != nil {
 		switch err {
 		case queue.ErrWeakPassword:
@@ -193,39 +190,38 @@ func runUserChange(ctx context.Context, c *cmdCtx, action string, args []string)
 		if *roleList == "" {
 			return usageError{c.t("--role is required", "cần --role")}
 		}
-		for _, r := range strings.Split(*roleList, ",") {
-			role, err := queue.ParseRole(r)
-			if err != nil {
-				return usageError{err.Error()}
-			}
-			roles = append(roles, role)
+		if roles, err = workflow.ParseRoles(*roleList); err != nil {
+			return usageError{err.Error()}
 		}
 	}
 	actor, err := c.login(ctx)
 	if err != nil {
 		return err
 	}
-	st := c.store
+	w, _, err := c.wflow()
+	if err != nil {
+		return err
+	}
 	var done string
 	switch action {
 	case "roles":
-		err = st.SetRoles(ctx, actor, name, roles)
+		err = w.SetRoles(ctx, actor, name, roles)
 		done = c.t("roles of %s set", "đã đặt vai trò cho %s")
 	case "passwd":
 		var pw string
 		if pw, err = c.newPassword(true); err != nil {
 			return err
 		}
-		err = st.SetPassword(ctx, actor, name, pw)
+		err = w.SetPassword(ctx, actor, name, pw)
 		done = c.t("password of %s changed", "đã đổi mật khẩu của %s")
 	case "disable":
-		err = st.SetDisabled(ctx, actor, name, true)
+		err = w.SetDisabled(ctx, actor, name, true)
 		done = c.t("user %s disabled", "đã khóa người dùng %s")
 	case "enable":
-		err = st.SetDisabled(ctx, actor, name, false)
+		err = w.SetDisabled(ctx, actor, name, false)
 		done = c.t("user %s enabled", "đã mở lại người dùng %s")
 	case "unlock":
-		err = st.UnlockUser(ctx, actor, name)
+		err = w.Unlock(ctx, actor, name)
 		done = c.t("sign-in of %s unlocked", "đã mở khóa đăng nhập cho %s")
 	}
 	switch {

@@ -2,18 +2,14 @@ package cli
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/sohoa/sohoa/queue"
-	"github.com/sohoa/sohoa/sign"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // userCertUsage is the usage of `sohoa user cert`.
-const userCertUsage = "user cert add --username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--pin-stdin])" +
+const userCertUsage = "user cert add --username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX])" +
 	" | user cert list [--username U] | user cert remove --username U --fingerprint HEX"
 
 // runUserCert binds supervisors' signing certificates to their accounts (administrators):
@@ -30,6 +26,7 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 	token := fs.String("token", "", "")
 	pinStdin := fs.Bool("pin-stdin", false, "")
 	fp := fs.String("fingerprint", "", "")
+	certSum := fs.String("cert-sha256", "", "")
 	if _, err := c.parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -48,35 +45,14 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if err != nil {
 			return err
 		}
-		// Refuse before asking for a PIN.
-		if err := queue.Require(u, queue.ActionManageSettings); err != nil {
-			return err
-		}
-		var cert *x509.Certificate
-		switch {
-		case *certFile != "":
-			cert, err = readCertFile(*certFile)
-		default:
-			var pin string
-			if pin, err = c.pin(*pinStdin); err != nil {
-				return err
-			}
-			var s sign.Signer
-			if *p12 != "" {
-				s, err = sign.LoadPKCS12(*p12, pin)
-			} else {
-				s, err = sign.OpenPKCS11(*module, *token, pin)
-			}
-			pin = ""
-			if err == nil {
-				cert = s.Chain[0]
-				s.Close()
-			}
-		}
+		w, _, err := c.wflow()
 		if err != nil {
 			return err
 		}
-		uc, err := c.store.AddUserCert(ctx, u, *username, cert)
+		// A token's certificates are read without the PIN; a .p12 file's password is asked
+		// only once the role allows registering (workflow.AddUserCert).
+		uc, err := w.AddUserCert(ctx, u, *username, workflow.CertSource{File: *certFile, P12File: *p12, Module: *module, Token: *token,
+			CertSHA256: *certSum, PIN: c.pinFunc(*pinStdin)})
 		if err != nil {
 			return err
 		}
@@ -91,7 +67,11 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if _, err := c.login(ctx); err != nil {
 			return err
 		}
-		certs, err := c.store.UserCerts(ctx, *username)
+		w, _, err := c.wflow()
+		if err != nil {
+			return err
+		}
+		certs, err := w.UserCerts(ctx, *username)
 		if err != nil {
 			return err
 		}
@@ -118,7 +98,11 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.store.RemoveUserCert(ctx, u, *username, *fp); err != nil {
+		w, _, err := c.wflow()
+		if err != nil {
+			return err
+		}
+		if err := w.RemoveUserCert(ctx, u, *username, *fp); err != nil {
 			return err
 		}
 		fmt.Fprintln(c.env.Stdout, c.t("certificate removed", "đã gỡ chứng thư"))
@@ -138,28 +122,4 @@ type jsonUserCert struct {
 
 func userCertJSON(uc queue.UserCert) jsonUserCert {
 	return jsonUserCert{uc.Username, uc.KeyID, uc.CertSHA256, uc.NotAfter.UTC().Format("2006-01-02T15:04:05Z"), uc.AddedBy, uc.AddedAt}
-}
-
-// readCertFile reads an X.509 certificate, PEM (the first CERTIFICATE block) or DER.
-func readCertFile(name string) (*x509.Certificate, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	for rest := data; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type == "CERTIFICATE" {
-			data = b.Bytes
-			break
-		}
-	}
-	cert, err := x509.ParseCertificate(data)
-	if err != nil {
-		return nil, errors.New("tệp không phải chứng thư X.509 (PEM hoặc DER) / the file is not an X.509 certificate (PEM or DER)")
-	}
-	return cert, nil
 }

@@ -2,16 +2,12 @@ package cli
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/sohoa/sohoa/sign"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
@@ -42,16 +38,13 @@ type jsonChange struct {
 }
 
 // sigJSON is one signature's result for output (verify and verify --batch).
-func (c *cmdCtx) sigJSON(s sign.SignatureResult) jsonSig {
-	js := jsonSig{Name: s.Name, SubFilter: s.SubFilter, CoversWhole: s.CoversWholeFile, Intact: s.Intact,
-		Trusted: s.Trusted, ModifiedAfter: s.ModifiedAfterSigning, CannotVerify: s.CannotVerify, Problems: s.Problems}
-	if s.Signer != nil {
-		js.Signer = s.Signer.Subject.CommonName
-	}
+func (c *cmdCtx) sigJSON(s workflow.SignatureReport) jsonSig {
+	js := jsonSig{Name: s.Name, Signer: s.Signer, SubFilter: s.SubFilter, CoversWhole: s.CoversWholeFile, Intact: s.Intact,
+		Trusted: s.Trusted, ModifiedAfter: s.ModifiedAfter, CannotVerify: s.CannotVerify, Problems: s.Problems}
 	if !s.SigningTime.IsZero() {
 		js.SigningTime = s.SigningTime.UTC().Format(time.RFC3339)
 	}
-	for _, ch := range s.ChangeDetails {
+	for _, ch := range s.Changes {
 		js.Changes = append(js.Changes, jsonChange{Object: ch.Object, What: ch.What, Page: ch.Page, Text: ch.Text(c.lang)})
 	}
 	return js
@@ -65,7 +58,26 @@ type jsonVerify struct {
 	Signatures []jsonSig `json:"signatures"`
 }
 
-// runVerify needs no sign-in: verifying a signature reads only the file given.
+// fileJSON is one file's report for output; withTrust adds each signer's trust problem.
+func (c *cmdCtx) fileJSON(name string, fr workflow.FileReport, err error, withTrust bool) jsonVerify {
+	jv := jsonVerify{File: name, Signatures: []jsonSig{}}
+	if err != nil {
+		jv.Error = err.Error()
+		return jv
+	}
+	jv.Intact, jv.Trusted = fr.Intact, fr.Trusted
+	for _, s := range fr.Signatures {
+		js := c.sigJSON(s)
+		if withTrust && s.TrustError != "" {
+			js.Problems = append(js.Problems, s.TrustError)
+		}
+		jv.Signatures = append(jv.Signatures, js)
+	}
+	return jv
+}
+
+// runVerify needs no sign-in: verifying a signature reads only the file given (and the
+// workstation's trust store when no --trust is given).
 func runVerify(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("verify")
 	trust := fs.String("trust", "", "")
@@ -75,49 +87,32 @@ func runVerify(ctx context.Context, c *cmdCtx, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *batch != "" && len(files) == 0 { // a signed batch of the local store (cmd_sign.go)
-		opts := sign.VerifyOptions{IntegrityOnly: *integrityOnly}
-		if *trust != "" {
-			if opts.Roots, err = loadTrust(*trust); err != nil {
-				return err
-			}
-		}
-		return c.verifyBatch(ctx, *batch, opts)
-	}
-	if len(files) == 0 {
+	if *batch == "" && len(files) == 0 {
 		return usageError{c.t("name at least one PDF", "cần ít nhất một tệp PDF")}
 	}
-	opts := sign.VerifyOptions{IntegrityOnly: *integrityOnly}
-	if *trust != "" {
-		if opts.Roots, err = loadTrust(*trust); err != nil {
+	// Files need no data folder: it is opened for a batch, or for the workstation's trust
+	// store when no --trust is given and a data folder is there.
+	w := &workflow.Workflow{}
+	if _, serr := os.Stat(filepath.Join(c.dataDir, "sohoa.db")); *batch != "" || (*trust == "" && !*integrityOnly && serr == nil) {
+		if w, _, err = c.wflow(); err != nil {
 			return err
 		}
+	}
+	opts, err := w.TrustOptions(ctx, *trust, *integrityOnly)
+	if err != nil {
+		return err
+	}
+	if *batch != "" && len(files) == 0 { // a signed batch of the local store
+		return c.verifyBatch(ctx, w, *batch, opts)
 	}
 	allOK := true
 	var out []jsonVerify
 	for _, f := range files {
-		jv := jsonVerify{File: f, Signatures: []jsonSig{}}
-		data, err := os.ReadFile(f)
-		var rep sign.Report
-		if err == nil {
-			rep, err = sign.Verify(data, opts)
-		}
-		if err != nil {
-			jv.Error = err.Error()
+		fr, err := w.VerifyFile(ctx, f, opts)
+		if err != nil || !fr.Intact || (!*integrityOnly && !fr.Trusted) {
 			allOK = false
-		} else {
-			jv.Intact, jv.Trusted = rep.Intact, rep.Trusted
-			if !rep.Intact || (!*integrityOnly && !rep.Trusted) {
-				allOK = false
-			}
-			for _, s := range rep.Signatures {
-				js := c.sigJSON(s)
-				if s.TrustError != "" && !*integrityOnly {
-					js.Problems = append(js.Problems, s.TrustError)
-				}
-				jv.Signatures = append(jv.Signatures, js)
-			}
 		}
+		jv := c.fileJSON(f, fr, err, !*integrityOnly)
 		out = append(out, jv)
 		if !c.json {
 			c.printVerify(jv, *integrityOnly)
@@ -127,6 +122,56 @@ func runVerify(ctx context.Context, c *cmdCtx, args []string) error {
 		c.printJSON(out)
 	}
 	if !allOK {
+		return exitError{1}
+	}
+	return nil
+}
+
+type jsonBatchVerify struct {
+	Batch     string       `json:"batch"`
+	Intact    bool         `json:"intact"`
+	Trusted   bool         `json:"trusted"`
+	Manifest  string       `json:"manifest"` // "ok" or the problem
+	Signer    string       `json:"manifest_signer,omitempty"`
+	Problems  []string     `json:"problems,omitempty"`
+	Documents []jsonVerify `json:"documents"`
+}
+
+// verifyBatch checks a signed batch in the local store (workflow.VerifyBatch) and prints
+// the result.
+func (c *cmdCtx) verifyBatch(ctx context.Context, w *workflow.Workflow, batchID string, opts workflow.VerifyOptions) error {
+	rep, err := w.VerifyBatch(ctx, batchID, opts, nil)
+	if err != nil {
+		return err
+	}
+	out := jsonBatchVerify{Batch: rep.BatchID, Intact: rep.Intact, Trusted: rep.Trusted, Manifest: "ok", Signer: rep.ManifestSigner, Documents: []jsonVerify{}}
+	if rep.ManifestErr != nil {
+		out.Manifest = rep.ManifestErr.Error()
+	}
+	for _, p := range rep.Problems {
+		out.Problems = append(out.Problems, p.Text(c.lang))
+	}
+	for _, d := range rep.Documents {
+		out.Documents = append(out.Documents, c.fileJSON(fmt.Sprintf("%s %d", c.t("document", "hồ sơ"), d.DocumentID), d.FileReport, d.Err, false))
+	}
+	if c.json {
+		c.printJSON(out)
+	} else {
+		verdict := c.t("batch intact: manifest and every signed PDF verify", "lô nguyên vẹn: bản kê và mọi PDF đã ký đều hợp lệ")
+		if !out.Intact {
+			verdict = c.t("INVALID", "KHÔNG HỢP LỆ")
+		} else if !opts.IntegrityOnly && !out.Trusted {
+			verdict += c.t("; signer NOT in the trust store", "; người ký KHÔNG có trong danh sách tin cậy")
+		}
+		fmt.Fprintf(c.env.Stdout, "%s %s: %s\n", c.t("batch", "lô"), rep.BatchID, verdict)
+		for _, jv := range out.Documents {
+			c.printVerify(jv, opts.IntegrityOnly)
+		}
+		for _, p := range out.Problems {
+			fmt.Fprintf(c.env.Stdout, "  - %s\n", p)
+		}
+	}
+	if !out.Intact || (!opts.IntegrityOnly && !out.Trusted) {
 		return exitError{1}
 	}
 	return nil
@@ -184,47 +229,4 @@ func (c *cmdCtx) printVerify(jv jsonVerify, integrityOnly bool) {
 			}
 		}
 	}
-}
-
-// loadTrust reads PEM certificates from a file or every .pem/.crt/.cer file of a folder.
-func loadTrust(path string) (*x509.CertPool, error) {
-	var files []string
-	if st, err := os.Stat(path); err != nil {
-		return nil, err
-	} else if st.IsDir() {
-		for _, ext := range []string{"*.pem", "*.crt", "*.cer"} {
-			m, _ := filepath.Glob(filepath.Join(path, ext))
-			files = append(files, m...)
-		}
-	} else {
-		files = []string{path}
-	}
-	pool := x509.NewCertPool()
-	n := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		for {
-			var b *pem.Block
-			b, data = pem.Decode(data)
-			if b == nil {
-				break
-			}
-			if b.Type != "CERTIFICATE" {
-				continue
-			}
-			cert, err := x509.ParseCertificate(b.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("trust store %s: %w", filepath.Base(f), err)
-			}
-			pool.AddCert(cert)
-			n++
-		}
-	}
-	if n == 0 {
-		return nil, errors.New("trust store " + strings.TrimSpace(path) + ": no PEM certificate found")
-	}
-	return pool, nil
 }

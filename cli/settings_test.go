@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -33,5 +35,33 @@ func TestSettingsCommand(t *testing.T) {
 	}
 	if res := r.must("settings", "autolock_minutes"); !strings.Contains(res.stdout, "5") {
 		t.Fatalf("setting changed by a refused call: %q", res.stdout)
+	}
+}
+
+// TestOCRLanguagesSetting: the OCR languages an administrator sets are the ones OCR uses
+// (the model recorded with each page names them); a language without installed data is
+// refused.
+func TestOCRLanguagesSetting(t *testing.T) {
+	r := newRunner(t)
+	r.withAdmin()
+	if res := r.run("", "settings", "ocr_languages", "xyz"); res.code == 0 || !strings.Contains(res.stderr, "xyz") {
+		t.Fatalf("a language without data: %+v", res)
+	}
+	r.must("settings", "office", "HN-01")
+	r.must("settings", "ocr_languages", "eng")
+	page := filepath.Join(t.TempDir(), "trang.png")
+	writePNG(t, page, 400, 300)
+	b := strings.TrimSpace(r.must("batch", "new", "--name", "Lô thử ngôn ngữ").stdout)
+	r.must("import", "--batch", b, page)
+	r.must("ocr", "--batch", b, "--workers", "1")
+	st := openStore(t, r.data)
+	defer st.Close()
+	pages, err := st.BatchPages(context.Background(), b)
+	if err != nil || len(pages) != 1 {
+		t.Fatalf("pages %v %v", pages, err)
+	}
+	res, err := st.OCR(context.Background(), pages[0].ID)
+	if err != nil || !strings.HasPrefix(res.Model, "eng@") {
+		t.Fatalf("OCR model %q, %v", res.Model, err)
 	}
 }

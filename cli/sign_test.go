@@ -233,7 +233,7 @@ func TestSignBatchPKCS11(t *testing.T) {
 		t.Fatalf("no PIN: %+v", res)
 	}
 	r.env["SOHOA_PIN"] = "000000"
-	if res := r.run("", "sign", "--batch", r.batch, "--pkcs11", module, "--token", "SoHoa Test"); res.code != 1 || !strings.Contains(res.stderr, "token") {
+	if res := r.run("", "sign", "--batch", r.batch, "--pkcs11", module, "--token", "SoHoa Test"); res.code != 1 || !strings.Contains(res.stderr, "sai mã PIN") {
 		t.Fatalf("wrong PIN: %+v", res)
 	}
 	r.env["SOHOA_PIN"] = "123456"

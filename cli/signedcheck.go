@@ -1,180 +1,28 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"strconv"
-	"time"
-
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
-
 	"github.com/sohoa/sohoa/queue"
-	"github.com/sohoa/sohoa/sign"
-	"github.com/sohoa/sohoa/sync/client"
-	"github.com/sohoa/sohoa/sync/wire"
+	"github.com/sohoa/sohoa/workflow"
 )
 
-// signatureChecker is the queue.SignatureChecker of the CLI: it verifies a signed batch
-// manifest (sign.VerifyManifest: the CMS signature over the manifest; the signer's trust
-// when a trust store is given), then reads each PDF the manifest names from the blob store
-// (checked against the manifest's hash and size, so the manifest's signature vouches for
-// every byte) and the record.json embedded in it, which holds the field values as signed.
-// Server receipts are checked with the receipt key pinned at enrollment.
-type signatureChecker struct {
-	st   *queue.Store
-	opts sign.VerifyOptions
+// wflow opens the store (c.open) and the workflow over it: the operations the commands
+// start (workflow/).
+func (c *cmdCtx) wflow() (*workflow.Workflow, *queue.Store, error) {
+	st, err := c.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := workflow.New(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, st, nil
 }
 
-// useSignatureChecker plugs the checker into the open store (export and audit need it).
-func (c *cmdCtx) useSignatureChecker(opts sign.VerifyOptions) {
+// useSignatureChecker plugs the workflow's signature checker into the open store (export
+// and audit need it to compare signed batches with what was signed).
+func (c *cmdCtx) useSignatureChecker(opts workflow.VerifyOptions) {
 	if c.store != nil {
-		c.store.SetSignatureChecker(signatureChecker{st: c.store, opts: opts})
-	}
-}
-
-func (k signatureChecker) SignedBatch(ctx context.Context, batchID string, raw []byte, blobs *queue.BlobStore) (queue.SignedBatch, error) {
-	var out queue.SignedBatch
-	m, _, err := wire.DecodeManifest(bytes.NewReader(raw))
-	if err != nil {
-		return out, fmt.Errorf("bản kê đã ký hỏng / the signed manifest is damaged: %w", err)
-	}
-	if m.BatchID != batchID {
-		return out, errors.New("bản kê đã ký ghi lô khác / the signed manifest names another batch")
-	}
-	res, err := sign.VerifyManifest(m, k.opts)
-	if err != nil {
-		return out, err
-	}
-	if !k.opts.IntegrityOnly && !res.Trusted {
-		return out, fmt.Errorf("người ký bản kê không được tin cậy / the manifest signer is not trusted: %s", res.TrustError)
-	}
-	out.Signer = res.Signer.Subject.CommonName
-	if m.AuditHead != nil {
-		out.Head = &queue.AuditHead{Seq: m.AuditHead.Seq, Hash: m.AuditHead.Hash}
-	}
-	out.Records = map[int64][]queue.SignedField{}
-	for _, d := range m.Documents {
-		id, err := strconv.ParseInt(d.ID, 10, 64)
-		if err != nil {
-			return out, fmt.Errorf("bản kê: mã hồ sơ %q không hợp lệ / manifest: bad document id %q", d.ID, d.ID)
-		}
-		pdf, err := blobs.Get(d.PDFSHA256) // checked against the hash the manifest signs
-		if err != nil {
-			return out, fmt.Errorf("hồ sơ %d: PDF đã ký / document %d: signed PDF: %w", id, id, err)
-		}
-		if int64(len(pdf)) != d.PDFSize {
-			return out, fmt.Errorf("hồ sơ %d: cỡ PDF khác bản kê / document %d: the PDF size differs from the manifest", id, id)
-		}
-		raw, err := recordFromPDF(pdf)
-		if errors.Is(err, errNoRecord) {
-			// A signed PDF without record.json signed no field values: any value in the
-			// database for this document is one that was not signed.
-			out.Records[id] = []queue.SignedField{}
-			continue
-		}
-		if err != nil {
-			return out, fmt.Errorf("hồ sơ %d: record.json trong PDF đã ký / document %d: record.json in the signed PDF: %w", id, id, err)
-		}
-		var rec recordJSON
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			return out, fmt.Errorf("hồ sơ %d: record.json hỏng / document %d: record.json is damaged", id, id)
-		}
-		if rec.BatchID != batchID || rec.DocumentID != id {
-			return out, fmt.Errorf("hồ sơ %d: record.json ghi hồ sơ khác / document %d: its record.json names another document", id, id)
-		}
-		fields := []queue.SignedField{}
-		for _, f := range rec.Fields {
-			fields = append(fields, queue.SignedField{Key: f.Key, Value: f.Value, Source: queue.FieldSource(f.Source)})
-		}
-		out.Records[id] = fields
-	}
-	return out, nil
-}
-
-func (k signatureChecker) Receipt(ctx context.Context, raw []byte) (queue.ReceiptInfo, error) {
-	v, err := k.st.Setting(ctx, client.SettingReceiptKey)
-	if err != nil {
-		return queue.ReceiptInfo{}, err
-	}
-	pub, err := base64.StdEncoding.DecodeString(v)
-	if err != nil || len(pub) != ed25519.PublicKeySize {
-		return queue.ReceiptInfo{}, errors.New("không có khóa biên nhận của máy chủ đã ghi nhận / no pinned server receipt key")
-	}
-	r, err := wire.VerifyReceipt(ed25519.PublicKey(pub), raw)
-	if err != nil {
-		return queue.ReceiptInfo{}, err
-	}
-	info := queue.ReceiptInfo{BatchID: r.BatchID, ManifestSHA256: r.ManifestSHA256}
-	if r.AuditHead != nil {
-		info.Head = &queue.AuditHead{Seq: r.AuditHead.Seq, Hash: r.AuditHead.Hash}
-	}
-	return info, nil
-}
-
-// errNoRecord: the PDF embeds no record.json.
-var errNoRecord = errors.New("no record.json")
-
-// recordReadTimeout bounds pdfcpu on one signed PDF (which SoHoa wrote itself; it parses in
-// milliseconds).
-const recordReadTimeout = time.Minute
-
-// recordFromPDF returns the bytes of the record.json file embedded in a PDF, read with pdfcpu
-// (its cross-reference table, validated, and the EmbeddedFiles name tree). pdfcpu panics
-// become errors.
-func recordFromPDF(pdf []byte) (data []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			data, err = nil, fmt.Errorf("PDF reader failure: %v", r)
-		}
-	}()
-	c, cancel := context.WithTimeout(context.Background(), recordReadTimeout)
-	defer cancel()
-	ctx, err := pdfcpu.ReadWithContext(c, bytes.NewReader(pdf), recordPDFConfig())
-	if err != nil {
-		return nil, err
-	}
-	// Validation builds the name trees that ExtractAttachments searches.
-	if err := api.ValidateContext(ctx); err != nil {
-		return nil, err
-	}
-	if ctx.Names["EmbeddedFiles"] == nil {
-		return nil, errNoRecord
-	}
-	aa, err := ctx.ExtractAttachments([]string{"record.json"})
-	if err != nil {
-		return nil, err
-	}
-	if len(aa) == 0 {
-		return nil, errNoRecord
-	}
-	if len(aa) != 1 {
-		return nil, fmt.Errorf("%d record.json attachments", len(aa))
-	}
-	return io.ReadAll(io.LimitReader(aa[0], 16<<20))
-}
-
-// recordPDFConfig is pdfcpu's configuration for reading record.json, built here so that
-// pdfcpu neither reads nor creates a configuration folder and no global setting changes.
-func recordPDFConfig() *model.Configuration {
-	return &model.Configuration{
-		Version:                   model.VersionStr,
-		Reader15:                  true,
-		ValidationMode:            model.ValidationRelaxed,
-		UnsupportedResourcePolicy: model.UnsupportedResourceFail,
-		Eol:                       types.EolLF,
-		Cmd:                       model.EXTRACTATTACHMENTS,
-		Offline:                   true,
-		TimestampFormat:           "2006-01-02 15:04",
-		DateFormat:                "2006-01-02",
-		Limits:                    model.DefaultResourceLimits(),
+		(&workflow.Workflow{Store: c.store}).UseSignatureChecker(opts)
 	}
 }

@@ -89,7 +89,7 @@ func TestTamperedStoreDetected(t *testing.T) {
 	}
 	p12File := filepath.Join(t.TempDir(), "ky-so.p12")
 	os.WriteFile(p12File, p12, 0o600)
-	r.signIn("admin").must("user", "cert", "add", "--username", "kiemsoat", "--cert", certPEM(t, cert))
+	r.signIn("admin").must("user", "cert", "add", "--username", "kiemsoat", "--cert", certPEM(t, cert)) // the approver's own key
 	if res := r.signIn("kiemsoat").run(pin+"\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin"); res.code != 0 {
 		t.Fatalf("sign: %+v", res)
 	}

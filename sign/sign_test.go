@@ -270,7 +270,7 @@ func TestLoadPKCS12(t *testing.T) {
 		if err := os.WriteFile(path, p12, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := LoadPKCS12(path, "wrong"); !errors.Is(err, ErrPKCS12) {
+		if _, err := LoadPKCS12(path, "wrong"); !errors.Is(err, ErrPKCS12) || !errors.Is(err, ErrP12Password) {
 			t.Errorf("wrong password: %v", err)
 		}
 		loaded, err := LoadPKCS12(path, "mật khẩu")

@@ -1,18 +1,19 @@
 package sign
 
 import (
-	"strings"
-
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"fmt"
-	"golang.org/x/text/unicode/norm"
 	"os"
+	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/digitorus/pdf"
 	pdfsign "github.com/digitorus/pdfsign/sign"
@@ -47,6 +48,9 @@ var (
 	ErrNotPDF        = l10n.New("sign.notPDF")
 	ErrPKCS12        = l10n.New("sign.pkcs12")
 )
+
+// ErrP12Password: the password of a PKCS#12 file is wrong. It matches ErrPKCS12 too.
+var ErrP12Password error = &l10n.Error{Key: "sign.p12Password", Kind: ErrPKCS12}
 
 // NewSigner checks that key belongs to chain[0] and returns a Signer.
 func NewSigner(key crypto.Signer, chain []*x509.Certificate) (Signer, error) {
@@ -83,6 +87,9 @@ func LoadPKCS12(file, password string) (Signer, error) {
 		return Signer{}, fmt.Errorf("sign: read PKCS#12 file: %w", err)
 	}
 	key, cert, cas, err := pkcs12.DecodeChain(data, password)
+	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		return Signer{}, ErrP12Password
+	}
 	if err != nil {
 		return Signer{}, fmt.Errorf("%w: %v", ErrPKCS12, err)
 	}

@@ -25,11 +25,19 @@ type OCROptions struct {
 	// of their batch; the pool then turns pages upright itself.
 	NoCleanup bool
 	PSM       int      // Tesseract page segmentation mode; 0: pipeline.DefaultPSM
-	Languages []string // Tesseract languages; none: the pool's default (vie, eng)
+	Languages []string // Tesseract languages; none: the workstation's ocr_languages setting
 }
 
-// ocrService starts a Tesseract pool behind the pipeline's OCR service.
-func (w *Workflow) ocrService(o OCROptions) (*pipeline.OCRService, error) {
+// ocrService starts a Tesseract pool behind the pipeline's OCR service, in the languages the
+// options name, else the workstation's setting (ocr_languages).
+func (w *Workflow) ocrService(ctx context.Context, o OCROptions) (*pipeline.OCRService, error) {
+	if len(o.Languages) == 0 {
+		langs, err := w.OCRLanguages(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.Languages = langs
+	}
 	cleanup.TessdataDir = o.TessdataDir // orientation detection in clean-up uses the same data
 	// Clean-up turns pages upright (Tesseract OSD) before OCR; without it the pool does.
 	svc, err := pipeline.NewOCRService(w.Store, ocr.Options{Workers: o.Workers, TessdataDir: o.TessdataDir, AutoOrient: o.NoCleanup,
@@ -78,7 +86,7 @@ func (w *Workflow) OCR(ctx context.Context, actor queue.User, in OCRInput, progr
 			return OCRResult{}, err
 		}
 	}
-	svc, err := w.ocrService(in.Options)
+	svc, err := w.ocrService(ctx, in.Options)
 	if err != nil {
 		return OCRResult{}, err
 	}
@@ -106,7 +114,8 @@ type OCRService struct {
 
 // NewOCRService starts the Tesseract pool of a background OCR service (Serve runs it).
 func (w *Workflow) NewOCRService(opts OCROptions) (*OCRService, error) {
-	s, err := w.ocrService(opts)
+	// Started once with the app; the settings read is all that runs before Serve's context.
+	s, err := w.ocrService(context.Background(), opts)
 	if err != nil {
 		return nil, err
 	}

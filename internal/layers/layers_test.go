@@ -96,6 +96,10 @@ func TestLayers(t *testing.T) {
 				t.Errorf("%s imports %s: the central server shares only wire types (and the verifier) with the workstation", name, ri)
 			case own && under(name, "queue") && !under(ri, "queue", "internal", "assets"):
 				t.Errorf("%s imports %s: the store is the bottom layer", name, ri)
+			case own && under(name, faces...) && under(ri, "sign", "sync/client"):
+				// Signing, verifying, enrolling and the sync loop are workflow operations
+				// (workflow/sign.go, verify.go, enroll.go, sync.go): the faces call them.
+				t.Errorf("%s imports %s: signing, verifying and syncing go through workflow", name, ri)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 // Package synctest makes what the sync tests need, for real: a small signing PKI (root →
-// signer) and signed batches in a real local queue store (documents with page images, PAdES
-// signed PDFs built by sign.BuildPDF, a CMS-signed manifest, the outbox entry).
+// signer) and signed batches in a real local queue store (documents with page images, signed
+// through the workflow as a supervisor signs them: PAdES signed PDFs, a CMS-signed manifest,
+// the outbox entry).
 package synctest
 
 import (
@@ -19,12 +20,13 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
-	"github.com/sohoa/sohoa/sync/wire"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // PKI is a root CA and one signer certificate issued by it.
@@ -100,6 +102,41 @@ const Password = "mật-khẩu-đồng-bộ"
 type Workstation struct {
 	Store                    *queue.Store
 	Admin, Clerk, Supervisor queue.User
+
+	wf *workflow.Workflow
+}
+
+// workflow is the workflow over the workstation's store.
+func (w *Workstation) workflow() (*workflow.Workflow, error) {
+	if w.wf == nil || w.wf.Store != w.Store {
+		wf, err := workflow.New(w.Store)
+		if err != nil {
+			return nil, err
+		}
+		w.wf = wf
+	}
+	return w.wf, nil
+}
+
+// p12Password protects the .p12 files writeP12 makes.
+const p12Password = "mật-khẩu-p12-thử"
+
+// writeP12 writes the signer's key and chain as a PKCS#12 file in a new temporary folder.
+func (p *PKI) writeP12() (string, error) {
+	data, err := pkcs12.Modern.Encode(p.Signer.Key, p.Signer.Chain[0], p.Signer.Chain[1:], p12Password)
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "synctest-p12-")
+	if err != nil {
+		return "", err
+	}
+	f := filepath.Join(dir, "ky-so.p12")
+	if err := os.WriteFile(f, data, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return f, nil
 }
 
 // NewWorkstation opens a queue store in dir and creates its users.
@@ -143,9 +180,40 @@ type BatchSpec struct {
 }
 
 // SignedBatch creates a batch (as the clerk), adds documents of random page images, moves it to
-// approved (as the supervisor), builds and PAdES-signs one PDF per document and marks the batch signed with a
-// CMS-signed manifest (sign.SignManifest) naming st's workstation id. It returns the batch id.
+// approved (as the supervisor), binds pki's signer to the supervisor and signs the batch as
+// the supervisor through the workflow (workflow.SignBatch: one PAdES-signed PDF per document
+// and the CMS-signed manifest naming st's workstation id). It returns the batch id.
 func (w *Workstation) SignedBatch(ctx context.Context, pki *PKI, spec BatchSpec, rng *mrand.Rand) (string, error) {
+	id, err := w.ApprovedBatch(ctx, spec, rng)
+	if err != nil {
+		return "", err
+	}
+	st, actor := w.Store, w.Supervisor
+	// The signer's key is bound to the supervisor (the approver signs with their own key).
+	if _, err := st.AddUserCert(ctx, w.Admin, actor.Username, pki.Signer.Chain[0]); err != nil {
+		return "", err
+	}
+	// Signed as the sign screen and `sohoa sign` do: through the workflow, from a .p12 file.
+	p12, err := pki.writeP12()
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(filepath.Dir(p12))
+	wf, err := w.workflow()
+	if err != nil {
+		return "", err
+	}
+	_, err = wf.SignBatch(ctx, actor, workflow.SignInput{BatchID: id, Source: workflow.SignerSource{P12File: p12},
+		PIN: func(context.Context, workflow.PINRequest) (string, error) { return p12Password, nil }}, nil)
+	if err != nil {
+		return "", fmt.Errorf("sign batch: %w", err)
+	}
+	return id, nil
+}
+
+// ApprovedBatch creates a batch (as the clerk) of documents of random page images and moves
+// it to approved (as the supervisor, who keyed nothing: four eyes). It returns the batch id.
+func (w *Workstation) ApprovedBatch(ctx context.Context, spec BatchSpec, rng *mrand.Rand) (string, error) {
 	st, actor := w.Store, w.Clerk
 	if spec.Documents == 0 {
 		spec.Documents = 1
@@ -156,24 +224,13 @@ func (w *Workstation) SignedBatch(ctx context.Context, pki *PKI, spec BatchSpec,
 	if spec.ImageSize == 0 {
 		spec.ImageSize = 32
 	}
-	wsID, err := st.WorkstationID(ctx)
-	if err != nil {
-		return "", err
-	}
 	b, err := st.CreateBatch(ctx, actor, queue.BatchSpec{Name: "lô thử đồng bộ", Office: spec.Office})
 	if err != nil {
 		return "", err
 	}
-	type docImages struct {
-		doc    queue.Document
-		images [][]byte
-		pages  []queue.Page
-	}
-	var docs []docImages
 	var first []byte
 	for d := 0; d < spec.Documents; d++ {
 		var in []queue.PageInput
-		var imgs [][]byte
 		for p := 0; p < spec.Pages; p++ {
 			img := PageImage(rng, spec.ImageSize, spec.ImageSize)
 			if d == 1 && p == 0 && spec.SharedPageAt > 0 && first != nil {
@@ -182,58 +239,18 @@ func (w *Workstation) SignedBatch(ctx context.Context, pki *PKI, spec BatchSpec,
 			if first == nil {
 				first = img
 			}
-			imgs = append(imgs, img)
 			in = append(in, queue.PageInput{Data: img, Format: "png", Width: spec.ImageSize, Height: spec.ImageSize, DPI: 300})
 		}
-		doc, pages, err := st.AddDocument(ctx, actor, queue.NewDocument{BatchID: b.ID, Origin: "synctest", Pages: in})
-		if err != nil {
+		if _, _, err := st.AddDocument(ctx, actor, queue.NewDocument{BatchID: b.ID, Origin: "synctest", Pages: in}); err != nil {
 			return "", err
 		}
-		docs = append(docs, docImages{doc, imgs, pages})
 	}
 	for _, to := range []queue.State{queue.StateKeying, queue.StateReview} {
 		if err := st.Transition(ctx, actor, b.ID, to, ""); err != nil {
 			return "", err
 		}
 	}
-	actor = w.Supervisor
-	if err := st.Transition(ctx, actor, b.ID, queue.StateApproved, ""); err != nil {
-		return "", err
-	}
-	var signed []queue.SignedDocument
-	var wdocs []wire.Document
-	for _, d := range docs {
-		var pin []sign.PageInput
-		var wpages []wire.Page
-		for i, img := range d.images {
-			pin = append(pin, sign.PageInput{Image: img, DPI: 300})
-			wpages = append(wpages, wire.Page{SHA256: d.pages[i].Blob, Size: int64(len(img))})
-		}
-		pdf, err := sign.BuildPDF(sign.DocumentInput{Title: "Hồ sơ thử " + strconv.Itoa(d.doc.Seq), Pages: pin, Created: time.Now()})
-		if err != nil {
-			return "", fmt.Errorf("build PDF: %w", err)
-		}
-		spdf, err := sign.Sign(pdf, pki.Signer, sign.SignInfo{Name: "Người Ký Thử", Reason: "Phê duyệt"})
-		if err != nil {
-			return "", fmt.Errorf("sign PDF: %w", err)
-		}
-		h, err := st.Blobs.Put(spdf)
-		if err != nil {
-			return "", err
-		}
-		signed = append(signed, queue.SignedDocument{DocumentID: d.doc.ID, PDFSHA256: h, PDFSize: int64(len(spdf)), Signer: "Người Ký Thử"})
-		wdocs = append(wdocs, wire.Document{ID: strconv.FormatInt(d.doc.ID, 10), PDFSHA256: h, PDFSize: int64(len(spdf)), Pages: wpages})
-	}
-	// The signer's key is bound to the supervisor (the approver signs with their own key).
-	if _, err := st.AddUserCert(ctx, w.Admin, actor.Username, pki.Signer.Chain[0]); err != nil {
-		return "", err
-	}
-	err = st.MarkSigned(ctx, actor, b.ID, queue.SigningKey{Cert: pki.Signer.Chain[0]}, signed, func(seq int64) ([]byte, error) {
-		m := &wire.Manifest{Version: wire.Version, BatchID: b.ID, WorkstationID: wsID, Office: spec.Office, Seq: seq,
-			RecordType: b.RecordType, CreatedAt: time.Now().UTC().Truncate(time.Second), Documents: wdocs}
-		return sign.SignManifest(m, pki.Signer)
-	})
-	if err != nil {
+	if err := st.Transition(ctx, w.Supervisor, b.ID, queue.StateApproved, ""); err != nil {
 		return "", err
 	}
 	return b.ID, nil

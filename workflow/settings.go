@@ -1,0 +1,335 @@
+package workflow
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/sohoa/sohoa/queue"
+	"github.com/sohoa/sohoa/sign"
+	"github.com/sohoa/sohoa/sync/client"
+)
+
+// Workstation settings an administrator changes (the settings screen, `sohoa settings KEY
+// VALUE`). Each has a check of its value here, the one place both faces go through. Sync
+// credentials come only from enrollment (enroll.go); the workstation ID is made once.
+const (
+	SettingOffice   = queue.SettingOffice // the default office of new batches before enrollment
+	SettingAutoLock = "autolock_minutes"  // idle minutes before the window locks (0: never)
+	// SettingOCRLanguages are the Tesseract languages of OCR, "+"-joined (default "vie+eng").
+	SettingOCRLanguages = "ocr_languages"
+	// SettingTrustStore is a PEM file or folder of the CA certificates trusted for signing
+	// and verifying: signing refuses a certificate that does not chain to it, verifying
+	// reports trust against it. Unset: no trust store (the central server still checks).
+	SettingTrustStore = "sign.trust_store"
+	// SettingPKCS11Module is the signing tokens' PKCS#11 module (the vendor's .so/.dll) the
+	// sign screen proposes.
+	SettingPKCS11Module = "sign.pkcs11_module"
+)
+
+// DefaultAutoLockMinutes applies while autolock_minutes is unset.
+const DefaultAutoLockMinutes = 10
+
+// DefaultOCRLanguages apply while ocr_languages is unset.
+var DefaultOCRLanguages = []string{"vie", "eng"}
+
+// TessdataDir is where the OCR language models are looked for ($TESSDATA_PREFIX, else
+// Debian's tesseract-ocr folder).
+func TessdataDir() string {
+	if d := os.Getenv("TESSDATA_PREFIX"); d != "" {
+		return d
+	}
+	return "/usr/share/tesseract-ocr/5/tessdata"
+}
+
+// AvailableOCRLanguages lists the languages with a model in TessdataDir (osd, orientation
+// detection, is not a language).
+func AvailableOCRLanguages() []string {
+	m, _ := filepath.Glob(filepath.Join(TessdataDir(), "*.traineddata"))
+	var out []string
+	for _, f := range m {
+		l := strings.TrimSuffix(filepath.Base(f), ".traineddata")
+		if l != "osd" && validLangCode(l) {
+			out = append(out, l)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func validLangCode(l string) bool {
+	if len(l) < 3 || len(l) > 32 {
+		return false
+	}
+	for _, c := range l {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// SettingError refuses a setting's value (no personal data: setting names and codes).
+type SettingError struct {
+	Key    string
+	Reason string // "not_editable", "invalid", "enrolled_office", "no_language", "trust_store", "module"
+	Detail string // the office the workstation is enrolled for, the missing language, …
+}
+
+func (e *SettingError) Error() string { return e.Vi() + " / " + e.En() }
+
+// Vi is the Vietnamese message alone.
+func (e *SettingError) Vi() string {
+	switch e.Reason {
+	case "not_editable":
+		return "không đặt tay được cấu hình này: " + e.Key
+	case "enrolled_office":
+		return fmt.Sprintf("máy trạm đã đăng ký cho đơn vị %s: các lô thuộc đơn vị đó (đăng ký lại để đổi)", e.Detail)
+	case "no_language":
+		return fmt.Sprintf("không có dữ liệu nhận dạng chữ cho ngôn ngữ %q (cài gói tesseract-ocr-%s)", e.Detail, e.Detail)
+	case "trust_store":
+		return "không đọc được danh sách chứng thư tin cậy (tệp hoặc thư mục PEM): " + e.Detail
+	case "module":
+		return "không có tệp thư viện PKCS#11 ở đường dẫn này: " + e.Detail
+	}
+	return "giá trị không hợp lệ cho " + e.Key
+}
+
+// En is the English message alone.
+func (e *SettingError) En() string {
+	switch e.Reason {
+	case "not_editable":
+		return "this setting cannot be set by hand: " + e.Key
+	case "enrolled_office":
+		return fmt.Sprintf("this workstation is enrolled for office %s: its batches are of that office (enroll again to change it)", e.Detail)
+	case "no_language":
+		return fmt.Sprintf("no OCR model for language %q (install tesseract-ocr-%s)", e.Detail, e.Detail)
+	case "trust_store":
+		return "cannot read the trust store (a PEM file or folder): " + e.Detail
+	case "module":
+		return "no PKCS#11 module file at this path: " + e.Detail
+	}
+	return "invalid value for " + e.Key
+}
+
+// ErrSettingInvalid matches a *SettingError of a value that does not have the right shape.
+var ErrSettingInvalid = errors.New("invalid setting value")
+
+func (e *SettingError) Is(target error) bool {
+	return target == ErrSettingInvalid && e.Reason != "not_editable"
+}
+
+// checkSetting checks one value an administrator sets (normalised value back).
+func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string, error) {
+	value = strings.TrimSpace(value)
+	switch key {
+	case SettingAutoLock:
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 || n > 24*60 {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return strconv.Itoa(n), nil
+	case SettingOffice:
+		if !queue.ValidOfficeCode(value) {
+			return "", queue.ErrBadOffice
+		}
+		// an enrolled workstation's office is the server's
+		if ws, enrolled, err := w.Store.WorkstationOffice(ctx); err != nil {
+			return "", err
+		} else if enrolled && ws != value {
+			return "", &SettingError{Key: key, Reason: "enrolled_office", Detail: ws}
+		}
+		return value, nil
+	case SettingOCRLanguages:
+		langs := splitLangs(value)
+		if len(langs) == 0 {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		have := map[string]bool{}
+		for _, l := range AvailableOCRLanguages() {
+			have[l] = true
+		}
+		for _, l := range langs {
+			if !validLangCode(l) {
+				return "", &SettingError{Key: key, Reason: "invalid"}
+			}
+			if !have[l] {
+				return "", &SettingError{Key: key, Reason: "no_language", Detail: l}
+			}
+		}
+		return strings.Join(langs, "+"), nil
+	case SettingTrustStore:
+		if value == "" {
+			return "", nil // no trust store
+		}
+		abs, err := filepath.Abs(value)
+		if err != nil {
+			return "", &SettingError{Key: key, Reason: "trust_store", Detail: err.Error()}
+		}
+		if _, err := LoadTrustStore(abs); err != nil {
+			return "", &SettingError{Key: key, Reason: "trust_store", Detail: err.Error()}
+		}
+		return abs, nil
+	case SettingPKCS11Module:
+		if value == "" {
+			return "", nil
+		}
+		abs, err := filepath.Abs(value)
+		if err != nil {
+			return "", &SettingError{Key: key, Reason: "module", Detail: value}
+		}
+		if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
+			return "", &SettingError{Key: key, Reason: "module", Detail: filepath.Base(value)}
+		}
+		return abs, nil
+	}
+	return "", &SettingError{Key: key, Reason: "not_editable"}
+}
+
+// EditableSettings are the keys SetSetting accepts.
+var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingTrustStore, SettingPKCS11Module}
+
+func splitLangs(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == '+' || r == ',' || r == ' ' })
+}
+
+// SetSetting checks and stores one setting (administrators only, audited by the store).
+func (w *Workflow) SetSetting(ctx context.Context, actor queue.User, key, value string) error {
+	return w.SaveSettings(ctx, actor, map[string]string{key: value})
+}
+
+// SaveSettings checks every value, then stores them all in one transaction (administrators
+// only, each audited by the store): one bad value stores none.
+func (w *Workflow) SaveSettings(ctx context.Context, actor queue.User, kv map[string]string) error {
+	if err := queue.Require(actor, queue.ActionManageSettings); err != nil {
+		return err
+	}
+	out := map[string]string{}
+	for k, v := range kv {
+		nv, err := w.checkSetting(ctx, k, v)
+		if err != nil {
+			return err
+		}
+		out[k] = nv
+	}
+	return w.Store.SetSettings(ctx, actor, out)
+}
+
+// secretSettings are never shown.
+var secretSettings = map[string]bool{client.SettingToken: true}
+
+// SettingEntry is one setting as the faces show it: a secret's value is never given.
+type SettingEntry struct {
+	Key    string
+	Value  string // "" for a secret
+	Set    bool
+	Secret bool
+}
+
+// ListedSettings are the keys `sohoa settings` lists by default.
+var ListedSettings = []string{"workstation_id", SettingOffice, SettingAutoLock, client.SettingServer, client.SettingOffice,
+	client.SettingTLSPin, client.SettingToken}
+
+// ReadSettings reads the named settings (ListedSettings when none), secrets masked.
+func (w *Workflow) ReadSettings(ctx context.Context, keys ...string) ([]SettingEntry, error) {
+	if len(keys) == 0 {
+		keys = append([]string(nil), ListedSettings...)
+		sort.Strings(keys)
+	}
+	var out []SettingEntry
+	for _, k := range keys {
+		v, err := w.Store.Setting(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		e := SettingEntry{Key: k, Value: v, Set: v != "", Secret: secretSettings[k]}
+		if e.Secret {
+			e.Value = ""
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Settings is the workstation's configuration as the settings screen shows it.
+type Settings struct {
+	WorkstationID   string
+	Office          string // set by hand (the default before enrollment)
+	EnrolledOffice  string // given by the central server at enrollment ("" when not enrolled)
+	AutoLockMinutes int
+	OCRLanguages    []string
+	TrustStore      string
+	PKCS11Module    string
+	// Sync: set by enrollment only.
+	Server, ServerTLSSHA256 string
+	Enrolled                bool
+	ClientCert, ClientKey   string // mutual TLS files, when used
+}
+
+// ReadWorkstationSettings reads the settings, with the defaults where unset.
+func (w *Workflow) ReadWorkstationSettings(ctx context.Context) (Settings, error) {
+	get := func(k string) (string, error) { return w.Store.Setting(ctx, k) }
+	var s Settings
+	var err error
+	if s.WorkstationID, err = w.Store.WorkstationID(ctx); err != nil {
+		return s, err
+	}
+	vals := map[string]*string{SettingOffice: &s.Office, client.SettingOffice: &s.EnrolledOffice,
+		SettingTrustStore: &s.TrustStore, SettingPKCS11Module: &s.PKCS11Module, client.SettingServer: &s.Server,
+		client.SettingTLSPin: &s.ServerTLSSHA256, client.SettingClientCert: &s.ClientCert, client.SettingClientKey: &s.ClientKey}
+	for k, p := range vals {
+		if *p, err = get(k); err != nil {
+			return s, err
+		}
+	}
+	tok, err := get(client.SettingToken)
+	if err != nil {
+		return s, err
+	}
+	s.Enrolled = s.Server != "" && tok != ""
+	s.AutoLockMinutes = DefaultAutoLockMinutes
+	if v, err := get(SettingAutoLock); err != nil {
+		return s, err
+	} else if n, perr := strconv.Atoi(v); v != "" && perr == nil && n >= 0 {
+		s.AutoLockMinutes = n
+	}
+	s.OCRLanguages, err = w.OCRLanguages(ctx)
+	return s, err
+}
+
+// OCRLanguages are the languages OCR uses on this workstation.
+func (w *Workflow) OCRLanguages(ctx context.Context) ([]string, error) {
+	v, err := w.Store.Setting(ctx, SettingOCRLanguages)
+	if err != nil {
+		return nil, err
+	}
+	if langs := splitLangs(v); len(langs) > 0 {
+		return langs, nil
+	}
+	return append([]string(nil), DefaultOCRLanguages...), nil
+}
+
+// TrustRoots is the workstation's trust store (nil when none is set, or without a store).
+func (w *Workflow) TrustRoots(ctx context.Context) (*x509.CertPool, error) {
+	if w.Store == nil {
+		return nil, nil
+	}
+	v, err := w.Store.Setting(ctx, SettingTrustStore)
+	if err != nil || v == "" {
+		return nil, err
+	}
+	return LoadTrustStore(v)
+}
+
+// LoadTrustStore reads the CA certificates of a trust store: a PEM file, or every
+// .pem/.crt/.cer file (PEM or DER) of a folder (sign.LoadTrust, as the central server does).
+func LoadTrustStore(path string) (*x509.CertPool, error) {
+	pool, _, err := sign.LoadTrust(path)
+	return pool, err
+}
