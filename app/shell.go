@@ -85,6 +85,8 @@ func errText(err error) string {
 		return ""
 	case errors.Is(err, queue.ErrNoUsers):
 		return tr("err.noUsers") // the window's own advice: it creates the administrator at start
+	case errors.Is(err, queue.ErrNotPermitted):
+		return tr("err.notPermitted") // said to the signed-in person, not about a username
 	case !l10n.Translatable(err):
 		return tr("err.other", map[string]any{"Err": err.Error()})
 	}

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
@@ -550,22 +551,31 @@ func formatDate(t time.Time) string {
 }
 
 // signErrText is the message for a signing, verifying or administration error: the core's
-// own bilingual messages where it has them (wrong PIN, locked token, expired or untrusted
-// certificate, a certificate not bound to the signer, four-eyes, office), else errText.
+// own message where it names the cause (wrong PIN, locked token, wrong .p12 password, expired
+// or untrusted certificate, four-eyes, office), the window's advice where the core only knows
+// that the token or the .p12 file cannot be used, else errText.
 func signErrText(err error) string {
-	var loc interface {
-		Vi() string
-		En() string
-	}
 	switch {
-	case errors.As(err, &loc):
+	case errors.Is(err, errPINCancelled), errors.Is(err, context.Canceled):
+		return tr("err.cancelled")
+	case specificSignError(err):
 		return errText(err)
 	case errors.Is(err, workflow.ErrToken):
 		return tr("sign.err.token")
 	case errors.Is(err, workflow.ErrPKCS12):
 		return tr("sign.err.p12")
-	case errors.Is(err, errPINCancelled), errors.Is(err, context.Canceled):
-		return tr("err.cancelled")
 	}
 	return errText(err)
+}
+
+// specificSignError reports whether err's chain holds one of the token or .p12 errors that
+// name their cause (they are made with the generic error as their Kind).
+func specificSignError(err error) bool {
+	var le *l10n.Error
+	for e := err; errors.As(e, &le); e = le.Err {
+		if le.Kind == workflow.ErrToken || le.Kind == workflow.ErrPKCS12 {
+			return true
+		}
+	}
+	return false
 }

@@ -102,7 +102,7 @@ func TestSignBatchP12(t *testing.T) {
 	if res := r.signIn("thu").run(pin+"\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin"); res.code != 1 || !strings.Contains(res.stderr, "không được phép") {
 		t.Fatalf("sign by a clerk: %+v", res)
 	}
-	if res := r.signIn("kiemsoat").run("sai\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin"); res.code != 1 || !strings.Contains(res.stderr, "không mở được tệp chữ ký số .p12 (sai mật khẩu?)") {
+	if res := r.signIn("kiemsoat").run("sai\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin"); res.code != 1 || !strings.Contains(res.stderr, "sai mật khẩu của tệp chữ ký số .p12") {
 		t.Fatalf("wrong password: %+v", res)
 	}
 	res := r.run(pin+"\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin")
