@@ -9,7 +9,7 @@ BIN := bin/sohoa
 # OCR language data, and the real tools the tests run against.
 DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd \
-	libgl1-mesa-dev xorg-dev libgl1-mesa-dri xvfb xauth \
+	libgl1-mesa-dev xorg-dev libgl1-mesa-dri xvfb xauth x11-utils \
 	libsane-dev libsane1 sane-utils \
 	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core \
 	softhsm2 postgresql

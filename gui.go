@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -9,12 +10,12 @@ import (
 )
 
 // runGUI opens the workstation window on the data folder (--data DIR, else the default).
-func runGUI(args []string) int {
+func runGUI(ctx context.Context, args []string) int {
 	dir := cli.DefaultDataDir(os.Getenv)
 	if len(args) == 2 {
 		dir = args[1]
 	}
-	if err := app.Run(dir); err != nil {
+	if err := app.Run(ctx, dir); err != nil {
 		fmt.Fprintln(os.Stderr, "sohoa:", err)
 		return 1
 	}

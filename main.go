@@ -20,10 +20,16 @@ import (
 func main() {
 	ocr.MaybeRunWorker() // this process may be an OCR worker child of another sohoa
 	args := os.Args[1:]
+	// One root context for the window and every command: SIGINT and SIGTERM cancel it, and the
+	// work stops at its next durable point. A second signal ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	if len(args) == 0 || (len(args) == 2 && args[0] == "--data") {
-		os.Exit(runGUI(args))
+		os.Exit(runGUI(ctx, args))
 	}
 	os.Exit(cli.Run(ctx, args, cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Getenv: os.Getenv, IsTerminal: term.IsTerminal(int(os.Stdin.Fd()))}))

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestMain lets the test binary act as sohoa itself (SOHOA_MAIN_CHILD=1), so that a test can
@@ -37,4 +41,89 @@ func TestNoLocaleErrorUnderCUTF8(t *testing.T) {
 			t.Errorf("%v: no help text:\n%s", env, out)
 		}
 	}
+}
+
+// TestGUIStopsOnSIGTERM: the real window, under Xvfb, on a fresh data folder: SIGTERM (as a
+// session logout or `systemctl stop` sends) closes it and the process exits 0 with its store
+// closed; before, the window ignored the signal and only SIGKILL ended it.
+func TestGUIStopsOnSIGTERM(t *testing.T) {
+	display := startXvfb(t)
+	data := t.TempDir()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SOHOA_MAIN_CHILD=1", "SOHOA_MAIN_ARGS=--data "+data,
+		"DISPLAY="+display, "HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(), "LANG=vi_VN.UTF-8")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// The window is up once the store exists and the window is mapped on the display.
+	up := false
+	for i := 0; i < 600 && !up; i++ {
+		select {
+		case err := <-exited:
+			t.Fatalf("the workstation exited before the signal: %v\n%s", err, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if _, err := os.Stat(filepath.Join(data, "sohoa.db")); err != nil {
+			continue
+		}
+		tree, _ := exec.Command("xwininfo", "-display", display, "-root", "-tree").Output()
+		up = strings.Contains(string(tree), `"SoHoa"`)
+	}
+	if !up {
+		t.Fatalf("the window never showed\n%s", out.String())
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("the workstation exited before the signal: %v\n%s", err, out.String())
+	case <-time.After(2 * time.Second):
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("after SIGTERM: %v\n%s", err, out.String())
+		}
+	case <-time.After(60 * time.Second): // a hang, not a speed limit
+		cmd.Process.Kill()
+		t.Fatalf("the workstation ignored SIGTERM\n%s", out.String())
+	}
+	// The store was closed cleanly: no write-ahead log left behind to replay.
+	if _, err := os.Stat(filepath.Join(data, "sohoa.db-wal")); err == nil {
+		if fi, _ := os.Stat(filepath.Join(data, "sohoa.db-wal")); fi.Size() > 0 {
+			t.Errorf("the store was not closed: %d bytes of WAL left", fi.Size())
+		}
+	}
+}
+
+// startXvfb starts a virtual X display for the test and returns its name (":N").
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		t.Fatal("Xvfb is needed (Debian package xvfb; `make setup` installs it)")
+	}
+	for n := 90 + os.Getpid()%50; n < 200; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue
+		}
+		x := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+		if err := x.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { x.Process.Kill(); x.Wait() })
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+				return fmt.Sprintf(":%d", n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("Xvfb :%d did not start", n)
+	}
+	t.Fatal("no free X display number")
+	return ""
 }

@@ -468,3 +468,40 @@ func TestKeyingAutoLockSavesField(t *testing.T) {
 		t.Fatalf("stored %q after the auto-lock", got)
 	}
 }
+
+// TestKeyingSavedOnSignal: SIGINT or SIGTERM (main cancels the root context) while a clerk is
+// typing in a field: the value typed but not yet left is stored before the window closes, and
+// the window closes without asking.
+func TestKeyingSavedOnSignal(t *testing.T) {
+	h, k, u, docs := openHousehold(t, 1)
+	kb := &keyboard{h: h}
+	kb.tap(k, k.rowIndex("full_name"))
+	kb.chord(ctrl, fyne.KeyA)
+	kb.typeText(TelexKeys("Trần Thị Ngọc Ánh"))
+	if got := storedFields(t, h, docs[0].ID)["full_name"].Value; got == "Trần Thị Ngọc Ánh" {
+		t.Fatal("the value was stored before the field was left: the test proves nothing")
+	}
+	root, stop := context.WithCancel(context.Background())
+	closed := make(chan struct{})
+	go h.sh.closeWhenDone(root, func() { close(closed) })
+	stop()
+	deadline := time.After(30 * time.Second)
+	for done := false; !done; {
+		select {
+		case <-closed:
+			done = true
+		case <-deadline:
+			t.Fatal("the window did not close after the root context was cancelled")
+		default:
+			h.wait()
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if h.overlays() != 0 {
+		t.Fatalf("%d dialogs shown on the way out", h.overlays())
+	}
+	got := storedFields(t, h, docs[0].ID)["full_name"]
+	if got.Value != "Trần Thị Ngọc Ánh" || got.Source != queue.SourceCorrected || got.By != u.Username {
+		t.Fatalf("stored %q (%s by %q), want the value typed before the signal", got.Value, got.Source, got.By)
+	}
+}

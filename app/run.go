@@ -18,12 +18,17 @@ import (
 const AppID = "vn.sohoa.workstation"
 
 // Run opens the store in dataDir, starts background OCR and shows the SoHoa window until it is
-// closed. It must be called from the main goroutine (Fyne's rule). When the window closes, the
-// root context is cancelled, background work stops and the store is closed.
-func Run(dataDir string) error { return RunWith(dataDir, DefaultServices()) }
+// closed or root is cancelled (main cancels it on SIGINT and SIGTERM). It must be called from
+// the main goroutine (Fyne's rule). When root is cancelled the window saves what the clerk has
+// typed (as its close button does, without asking) and closes; then background work stops at
+// its next durable point (an OCR page, a signed document, an uploaded chunk) and the store is
+// closed.
+func Run(root context.Context, dataDir string) error {
+	return RunWith(root, dataDir, DefaultServices())
+}
 
 // RunWith is Run with explicit core services (nil fields disable a feature).
-func RunWith(dataDir string, svc Services) error {
+func RunWith(root context.Context, dataDir string, svc Services) error {
 	a := fyneapp.NewWithID(AppID)
 	applyLanguage(a.Preferences().StringWithFallback(prefLanguage, languages[0]))
 	w := a.NewWindow("SoHoa")
@@ -69,6 +74,7 @@ func RunWith(dataDir string, svc Services) error {
 	sh := newShell(a, e)
 	w.SetCloseIntercept(func() { sh.requestClose(w.Close) })
 	sh.start()
+	go sh.closeWhenDone(root, w.Close)
 	if ocrErr != nil {
 		dialog := tr("ocr.startErr", map[string]any{"Err": ocrErr.Error()})
 		showMessage(w, tr("dlg.error"), dialog)

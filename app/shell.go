@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -399,6 +400,26 @@ func (s *shell) requestClose(closeWin func()) {
 		d.SetConfirmText(tr("close.anyway"))
 		d.SetDismissText(tr("btn.cancel"))
 		d.Show()
+	})
+}
+
+// closeWhenDone closes the window when root is cancelled (SIGINT, SIGTERM): the keying screen's
+// values are saved first, as on the close button, but nobody is asked, as nobody may be at
+// the desk; a value that could not be saved is logged by field name only (no personal value)
+// and stays on screen until the window goes.
+func (s *shell) closeWhenDone(root context.Context, closeWin func()) {
+	select {
+	case <-root.Done():
+	case <-s.e.ctx.Done(): // the window closed first
+		return
+	}
+	s.e.do(func() {
+		s.leaveWork(func(ok bool) {
+			if !ok {
+				log.Printf("sohoa: stopping: %d keyed value(s) of the open document could not be saved", len(s.keying.failed))
+			}
+			closeWin()
+		})
 	})
 }
 
