@@ -35,6 +35,19 @@ const langKey = "sohoa.lang"
 // uiLang is the interface language, read by any goroutine that builds a text.
 var uiLang atomic.Pointer[string]
 
+// startLanguage is the language the window opens in: the one last chosen in the window
+// (saved), else SOHOA_LANG (vi, en), as the command line reads it, else Vietnamese. LANG and
+// LC_* are not followed: a Vietnamese office's machine often runs in an English locale.
+func startLanguage(saved string, getenv func(string) string) string {
+	if l, ok := l10n.Parse(saved); ok {
+		return l
+	}
+	if l, ok := l10n.Parse(getenv("SOHOA_LANG")); ok {
+		return l
+	}
+	return languages[0]
+}
+
 // tr translates a message key; data fills {{.Name}} placeholders.
 func tr(key string, data ...any) string { return l10n.T(currentLanguage(), key, data...) }
 

@@ -97,3 +97,35 @@ func TestApplyLanguage(t *testing.T) {
 		t.Fatalf("in English: login.submit = %q, Fyne's Cancel = %q", got, fyneGot)
 	}
 }
+
+// TestStartLanguage: the window opens in the language last chosen in it; on a first start,
+// in SOHOA_LANG's (as the command line speaks); else Vietnamese, whatever LANG says.
+func TestStartLanguage(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	for _, c := range []struct {
+		saved string
+		env   func(string) string
+		want  string
+	}{
+		{"", env(), "vi"},
+		{"", env("LANG", "en_US.UTF-8"), "vi"},
+		{"", env("SOHOA_LANG", "en"), "en"},
+		{"", env("SOHOA_LANG", "en_GB.UTF-8"), "en"},
+		{"", env("SOHOA_LANG", "fr"), "vi"},
+		{"vi", env("SOHOA_LANG", "en"), "vi"},
+		{"en", env(), "en"},
+	} {
+		if got := startLanguage(c.saved, c.env); got != c.want {
+			t.Errorf("saved %q, SOHOA_LANG %q, LANG %q: %q, want %q", c.saved, c.env("SOHOA_LANG"), c.env("LANG"), got, c.want)
+		}
+	}
+}

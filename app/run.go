@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -30,7 +31,7 @@ func Run(root context.Context, dataDir string) error {
 // RunWith is Run with explicit core services (nil fields disable a feature).
 func RunWith(root context.Context, dataDir string, svc Services) error {
 	a := fyneapp.NewWithID(AppID)
-	applyLanguage(a.Preferences().StringWithFallback(prefLanguage, languages[0]))
+	applyLanguage(startLanguage(a.Preferences().String(prefLanguage), os.Getenv))
 	w := a.NewWindow("SoHoa")
 	w.Resize(fyne.NewSize(1024, 700)) // fits the smallest screen supported (1024×768, with a panel); every screen lays out down to it
 	w.SetMaster()
