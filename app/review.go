@@ -37,6 +37,7 @@ type reviewScreen struct {
 	e      *env
 	user   queue.User
 	onBack func()
+	onSign func(batchID string) // opens the sign screen on an approved batch (nil: no signing offered)
 	seed   func() int64 // the sample's random seed (tests fix it)
 
 	// the queue
@@ -656,7 +657,24 @@ func (r *reviewScreen) approve() {
 		r.showQueue()
 		r.setStatus(tr("review.approved", map[string]any{"Batch": b.Name}), widget.SuccessImportance)
 		r.reload()
+		r.offerSigning(b)
 	})
+}
+
+// offerSigning asks a supervisor who may sign whether to sign the batch just approved now,
+// which opens the sign screen on it; "later" leaves it in the batch list, approved.
+func (r *reviewScreen) offerSigning(b queue.Batch) {
+	if r.onSign == nil || r.e.win == nil || !r.user.Can(queue.ActionSign) {
+		return
+	}
+	d := dialog.NewConfirm(tr("review.signNow.title"), tr("review.signNow", map[string]any{"Batch": b.Name}), func(now bool) {
+		if now {
+			r.onSign(b.ID)
+		}
+	}, r.e.win)
+	d.SetConfirmText(tr("review.signNow.yes"))
+	d.SetDismissText(tr("review.signNow.later"))
+	d.Show()
 }
 
 // returnBatch asks for a comment and sends the batch back to its clerks.

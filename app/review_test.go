@@ -224,6 +224,15 @@ func TestReviewKeyboardAcceptAllApprove(t *testing.T) {
 	if len(r.items) != 0 {
 		t.Fatalf("the approved batch still waits: %+v", r.items)
 	}
+	// The approver is offered to sign at once; "Ký ngay" opens the sign screen on the batch.
+	h.mustShow("Đã duyệt lô “Khai sinh xã An Bình 1995”. Ký số lô này ngay bây giờ?")
+	test.Tap(h.button("Ký ngay"))
+	h.wait()
+	sc := h.sh.signing
+	if sc == nil || sc.selected < 0 || sc.batches[sc.selected].ID != s.batch.ID {
+		t.Fatalf("the sign screen is not open on the approved batch: %+v", sc)
+	}
+	h.mustShow("Bạn là người đã duyệt lô này và có thể ký.")
 }
 
 func (s *reviewSetup) truthOf(docID int64) map[string]string {

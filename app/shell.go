@@ -261,6 +261,7 @@ func (s *shell) showReview() {
 	}
 	s.show(func() fyne.CanvasObject {
 		r := newReviewScreen(s.e, *s.user, s.showBatches)
+		r.onSign = s.showSign
 		s.e.win.Canvas().SetOnTypedKey(r.typedKey)
 		s.review = r
 		return s.frame(r.content)
