@@ -38,7 +38,7 @@ type reviewScreen struct {
 	user   queue.User
 	onBack func()
 	onSign func(batchID string) // opens the sign screen on an approved batch (nil: no signing offered)
-	seed   func() int64 // the sample's random seed (tests fix it)
+	seed   func() int64         // the sample's random seed (tests fix it)
 
 	// the queue
 	items    []queue.ReviewItem
