@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sohoa/sohoa/sync/server"
+	"github.com/sohoa/sohoa/sync/wire"
 )
 
 // cutPut sends a plain PUT of a blob declared as total bytes but stops after the bytes of
@@ -153,5 +156,65 @@ func TestPlainPutLeavesNoPartial(t *testing.T) {
 	resp, raw = e.do("PUT", "/v1/blobs/"+h, ws.Token, bytes.NewReader(data), nil)
 	if resp.StatusCode != 200 || e.partials() != 0 {
 		t.Fatalf("PUT of a stored blob: %d %s, %d partials", resp.StatusCode, raw, e.partials())
+	}
+}
+
+// A workstation's unfinished uploads are capped (MaxPartialBytes): once its partials reach
+// the cap, a plain PUT cut off keeps nothing and a new chunked upload is answered 503 with
+// Retry-After; a partial it already has still resumes and, once finished, frees the room.
+// Another workstation is not affected.
+func TestPartialUploadsCapped(t *testing.T) {
+	e := newEnv(t, sqliteBackend, func(c *server.Config) { c.MaxPartialBytes = 6000 })
+	ws := e.enroll("HN-01")
+	other := e.enroll("HN-01")
+	blob := func() ([]byte, string) {
+		d := make([]byte, 10000)
+		rand.Read(d)
+		return d, sum(d)
+	}
+	a, ha := blob()
+	b, hb := blob()
+	resp, raw := e.cutPut(ws.Token, ha, a[:4000], len(a))
+	wantError(t, resp, raw, 400, "malformed_request")
+	resp, raw = e.cutPut(ws.Token, hb, b[:3000], len(b))
+	wantError(t, resp, raw, 400, "malformed_request")
+	if e.partials() != 2 {
+		t.Fatalf("%d partial uploads, want 2 (4000 + 3000 bytes: the cap is reached only now)", e.partials())
+	}
+	// Over the cap: a third cut PUT keeps nothing, a new chunked upload waits.
+	c, hc := blob()
+	resp, raw = e.cutPut(ws.Token, hc, c[:2000], len(c))
+	wantError(t, resp, raw, 400, "malformed_request")
+	if st, off := e.headOffset(ws.Token, hc); st != 404 || off != "" && off != "0" {
+		t.Fatalf("a partial was kept over the cap: HEAD %d, Upload-Offset %q", st, off)
+	}
+	resp, raw = e.do("PUT", "/v1/blobs/"+hc, ws.Token, bytes.NewReader(c[:1000]),
+		map[string]string{"Content-Range": fmt.Sprintf("bytes 0-999/%d", len(c))})
+	wantError(t, resp, raw, 503, wire.CodeUnavailable)
+	if ra := resp.Header.Get("Retry-After"); ra == "" {
+		t.Fatal("no Retry-After on the refused chunked upload")
+	}
+	if !strings.Contains(string(raw), "dở dang") {
+		t.Fatalf("refusal does not say why in Vietnamese: %s", raw)
+	}
+	if e.partials() != 2 {
+		t.Fatalf("%d partial uploads after the refusals, want 2", e.partials())
+	}
+	// Another workstation has its own room.
+	resp, raw = e.do("PUT", "/v1/blobs/"+hc, other.Token, bytes.NewReader(c[:1000]),
+		map[string]string{"Content-Range": fmt.Sprintf("bytes 0-999/%d", len(c))})
+	if resp.StatusCode != 202 {
+		t.Fatalf("another workstation's chunked upload: %d %s", resp.StatusCode, raw)
+	}
+	// A held partial resumes; once stored it frees room for a new chunked upload.
+	resp, raw = e.do("PUT", "/v1/blobs/"+ha, ws.Token, bytes.NewReader(a[4000:]),
+		map[string]string{"Content-Range": fmt.Sprintf("bytes 4000-9999/%d", len(a))})
+	if resp.StatusCode != 201 {
+		t.Fatalf("resuming a held partial over the cap: %d %s", resp.StatusCode, raw)
+	}
+	resp, raw = e.do("PUT", "/v1/blobs/"+hc, ws.Token, bytes.NewReader(c[:1000]),
+		map[string]string{"Content-Range": fmt.Sprintf("bytes 0-999/%d", len(c))})
+	if resp.StatusCode != 202 {
+		t.Fatalf("chunked upload after room was freed: %d %s", resp.StatusCode, raw)
 	}
 }

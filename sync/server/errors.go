@@ -39,6 +39,7 @@ var (
 	errInternal            = apiError(500, "internal", "sync.server.internal")
 	errUnavailable         = apiError(503, wire.CodeUnavailable, "sync.server.unavailable")
 	errUploadBusy          = apiError(409, wire.CodeUploadBusy, "sync.server.uploadBusy")
+	errPartialQuota        = apiError(503, wire.CodeUnavailable, "sync.server.partialQuota")
 	errBadRange            = apiError(400, "bad_content_range", "sync.server.badRange")
 )
 

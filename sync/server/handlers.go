@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -134,7 +135,7 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request, ws store.Workst
 		defer s.busy.Delete(path)
 	}
 	var n int64
-	if pk, ok := s.cfg.Blobs.(store.PartialKeeper); ok && locked && !s.holdsPartial(path) {
+	if pk, ok := s.cfg.Blobs.(store.PartialKeeper); ok && locked && !s.holdsPartial(path) && s.partialRoom(ws) {
 		n, err = pk.PutKeepPartial(r.Context(), sum, r.Body, s.cfg.MaxBlobSize, path)
 	} else {
 		n, err = s.cfg.Blobs.Put(r.Context(), sum, r.Body, s.cfg.MaxBlobSize)
@@ -205,6 +206,11 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		return
 	}
 	defer s.busy.Delete(path)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !s.partialRoom(ws) {
+		w.Header().Set("Retry-After", partialRetryAfter)
+		s.fail(w, errPartialQuota)
+		return
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		s.internal(w, "staging file", err)

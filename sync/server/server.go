@@ -68,6 +68,12 @@ type Config struct {
 	// reverse proxy in front of the server) are not capped.
 	MaxConnsPerAddr int
 	ConnLimitExempt []netip.Prefix
+	// MaxPartialBytes caps the bytes of partial (resumable) uploads one workstation may have
+	// staged in uploads/ at a time: beyond it, a plain upload that breaks is not kept for
+	// resuming and a new chunked upload is answered 503 with Retry-After until some finish or
+	// expire (StaleUploadAge), so no workstation can fill the server's disk with uploads it
+	// never finishes. 0: DefaultMaxPartialBytes; <0: no cap.
+	MaxPartialBytes int64
 	// MetricsToken is the bearer token GET /metrics requires (at least 16 characters). Empty:
 	// /metrics answers 404, as if it did not exist.
 	MetricsToken string
@@ -87,6 +93,8 @@ const (
 	DefaultTransferGrace     = 30 * time.Second
 	DefaultStallTimeout      = time.Minute
 	DefaultMaxConnsPerAddr   = 64
+	DefaultMaxPartialBytes   = 4 << 30 // 8 blobs of the default maximum size
+	partialRetryAfter        = "600"   // seconds: a partial upload finishes or goes by then
 	MaxHeaderBytes           = 64 << 10
 	MinMetricsToken          = 16 // characters
 )
@@ -146,6 +154,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MinTransferRate == 0 {
 		cfg.MinTransferRate = DefaultMinTransferRate
 	}
+	if cfg.MaxPartialBytes == 0 {
+		cfg.MaxPartialBytes = DefaultMaxPartialBytes
+	}
 	if cfg.MaxConnsPerAddr == 0 {
 		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
 	}
@@ -199,6 +210,28 @@ func (s *Server) pruneUploads(age time.Duration) {
 			os.Remove(filepath.Join(s.uploads, e.Name()))
 		}
 	}
+}
+
+// partialRoom reports whether workstation ws may stage another partial upload: the partial
+// uploads it has in uploads/ hold less than MaxPartialBytes.
+func (s *Server) partialRoom(ws store.Workstation) bool {
+	if s.cfg.MaxPartialBytes < 0 {
+		return true
+	}
+	ents, err := os.ReadDir(s.uploads)
+	if err != nil {
+		return false
+	}
+	var n int64
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ws.ID+".") {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			n += info.Size()
+		}
+	}
+	return n < s.cfg.MaxPartialBytes
 }
 
 // Handler is the HTTP handler (for httptest or an outer server).
