@@ -336,7 +336,7 @@ type DocumentError struct {
 }
 
 func (e *DocumentError) Error() string {
-	return fmt.Sprintf("hồ sơ %d / document %d: %v", e.DocumentID, e.DocumentID, e.Err)
+	return l10n.Both("workflow.document", l10n.Args{"ID": e.DocumentID}) + ": " + e.Err.Error()
 }
 
 // Localize is the message in lang: which document, then why.
