@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sohoa/sohoa/capture"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
@@ -229,8 +230,8 @@ func (p *importPanel) progress(ev workflow.ImportFile) {
 	switch {
 	case ev.Err != nil:
 		r = importRow{text: "✗ " + errText(ev.Err), bad: true}
-		var loc interface{ Vi() string }
-		if !errors.As(ev.Err, &loc) {
+		var de *capture.DecodeError // names the file (and page) itself
+		if !errors.As(ev.Err, &de) {
 			r.text = "✗ " + name + ": " + errText(ev.Err)
 		}
 	case ev.Skipped:

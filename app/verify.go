@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
@@ -359,14 +360,10 @@ func wrapLabel(s string, imp widget.Importance) *widget.Label {
 // verifyErrText names why a file could not be checked at all.
 func verifyErrText(err error) string {
 	var fe *workflow.FileError
-	var loc interface {
-		Vi() string
-		En() string
-	}
 	switch {
 	case errors.As(err, &fe):
 		return tr("verify.err.read", map[string]any{"Name": fe.Name})
-	case errors.As(err, &loc):
+	case l10n.Translatable(err):
 		return errText(err)
 	}
 	return pickLanguage(strings.TrimPrefix(err.Error(), "sign: "))

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 // Review of a batch (DESIGN.md §1, "supervisor review"). A clerk submits a batch (Submit:
@@ -56,13 +58,22 @@ type ValidationError struct {
 	Errors    int
 }
 
-func (e *ValidationError) Error() string { return e.Vi() + " / " + e.En() }
-func (e *ValidationError) Vi() string {
-	return fmt.Sprintf("không gửi duyệt được: %d lỗi ở %d hồ sơ (%s) phải sửa trước", e.Errors, len(e.Documents), idList(e.Documents))
+func (e *ValidationError) args() l10n.Args {
+	return l10n.Args{"N": e.Errors, "Docs": len(e.Documents), "IDs": idList(e.Documents)}
 }
-func (e *ValidationError) En() string {
-	return fmt.Sprintf("cannot submit: %d errors in %d documents (%s) must be fixed first", e.Errors, len(e.Documents), idList(e.Documents))
+
+func (e *ValidationError) Error() string { return l10n.Both("queue.submit.errors", e.args()) }
+
+// Localize is the message in lang: how many errors in which documents.
+func (e *ValidationError) Localize(lang string) string {
+	return l10n.T(lang, "queue.submit.errors", e.args())
 }
+
+// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *ValidationError) Vi() string { return e.Localize(l10n.Vi) }
+
+// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *ValidationError) En() string { return e.Localize(l10n.En) }
 
 // WarningsError refuses a submit with unconfirmed warnings.
 type WarningsError struct {
@@ -70,13 +81,22 @@ type WarningsError struct {
 	Warnings  int
 }
 
-func (e *WarningsError) Error() string { return e.Vi() + " / " + e.En() }
-func (e *WarningsError) Vi() string {
-	return fmt.Sprintf("có %d cảnh báo ở %d hồ sơ (%s): kiểm tra rồi xác nhận để gửi duyệt", e.Warnings, len(e.Documents), idList(e.Documents))
+func (e *WarningsError) args() l10n.Args {
+	return l10n.Args{"N": e.Warnings, "Docs": len(e.Documents), "IDs": idList(e.Documents)}
 }
-func (e *WarningsError) En() string {
-	return fmt.Sprintf("%d warnings in %d documents (%s): check them and confirm to submit", e.Warnings, len(e.Documents), idList(e.Documents))
+
+func (e *WarningsError) Error() string { return l10n.Both("queue.submit.warnings", e.args()) }
+
+// Localize is the message in lang: how many warnings in which documents.
+func (e *WarningsError) Localize(lang string) string {
+	return l10n.T(lang, "queue.submit.warnings", e.args())
 }
+
+// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *WarningsError) Vi() string { return e.Localize(l10n.Vi) }
+
+// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *WarningsError) En() string { return e.Localize(l10n.En) }
 
 func idList(ids []int64) string {
 	var b strings.Builder
@@ -93,25 +113,41 @@ func idList(ids []int64) string {
 	return b.String()
 }
 
-// ReviewError is a review step refused for a reason a person can act on.
-type ReviewError struct{ vi, en string }
+// ReviewError is a review step refused for a reason a person can act on: a catalogue
+// message (assets/l10n, keys "queue.review.*").
+type ReviewError struct{ key string }
 
-func (e *ReviewError) Error() string { return e.vi + " / " + e.en }
-func (e *ReviewError) Vi() string    { return e.vi }
+func (e *ReviewError) args() l10n.Args { return l10n.Args{"Max": MaxCommentRunes} }
+
+func (e *ReviewError) Error() string { return l10n.Both(e.key, e.args()) }
+
+// Localize is the message in lang.
+func (e *ReviewError) Localize(lang string) string { return l10n.T(lang, e.key, e.args()) }
+
+// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *ReviewError) Vi() string { return e.Localize(l10n.Vi) }
+
+// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *ReviewError) En() string { return e.Localize(l10n.En) }
 
 // Sentinel review errors.
 var (
-	ErrNotInReview     = &ReviewError{"lô không ở trạng thái chờ duyệt", "the batch is not waiting for review"}
-	ErrCommentRequired = &ReviewError{"cần ghi nhận xét khi trả lại", "a comment is required when returning"}
-	ErrCommentTooLong  = &ReviewError{fmt.Sprintf("nhận xét dài quá %d ký tự", MaxCommentRunes), fmt.Sprintf("comment longer than %d characters", MaxCommentRunes)}
-	ErrOCRPending      = &ReviewError{"còn trang chưa OCR xong: chạy OCR trước khi gửi duyệt", "some pages are still waiting for OCR: run OCR before submitting"}
-	ErrEmptyBatch      = &ReviewError{"lô chưa có hồ sơ nào", "the batch has no documents"}
-	ErrSampleOpen      = &ReviewError{"còn hồ sơ trong mẫu kiểm tra chưa được chấp nhận", "some sampled documents are not accepted yet"}
-	ErrDocReturned     = &ReviewError{"có hồ sơ bị trả lại: hãy trả lại cả lô cho người nhập", "a document was returned: return the batch to its clerks"}
-	ErrNotSubmittable  = &ReviewError{"chỉ gửi duyệt được lô đang nhập liệu hoặc bị trả lại", "only a batch being captured, keyed or returned can be submitted"}
-	ErrDocsChanged     = &ReviewError{"hồ sơ trong lô vừa thay đổi: hãy thử lại", "the batch's documents changed meanwhile: try again"}
-	ErrNotInBatch      = &ReviewError{"hồ sơ không thuộc lô đang duyệt", "the document is not part of the batch under review"}
+	ErrNotInReview     = &ReviewError{"queue.review.notInReview"}
+	ErrCommentRequired = &ReviewError{"queue.review.commentRequired"}
+	ErrCommentTooLong  = &ReviewError{"queue.review.commentTooLong"}
+	ErrOCRPending      = &ReviewError{"queue.review.ocrPending"}
+	ErrEmptyBatch      = &ReviewError{"queue.review.emptyBatch"}
+	ErrSampleOpen      = &ReviewError{"queue.review.sampleOpen"}
+	ErrDocReturned     = &ReviewError{"queue.review.docReturned"}
+	ErrNotSubmittable  = &ReviewError{"queue.review.notSubmittable"}
+	ErrDocsChanged     = &ReviewError{"queue.review.docsChanged"}
+	ErrNotInBatch      = &ReviewError{"queue.review.notInBatch"}
+	ErrSamplePercent   = &ReviewError{"queue.review.samplePercent"}
 )
+
+// reviewErrors are the ReviewError sentinels (for the tests).
+var reviewErrors = []*ReviewError{ErrNotInReview, ErrCommentRequired, ErrCommentTooLong, ErrOCRPending, ErrEmptyBatch,
+	ErrSampleOpen, ErrDocReturned, ErrNotSubmittable, ErrDocsChanged, ErrNotInBatch, ErrSamplePercent}
 
 // SubmitResult tells what a submit recorded.
 type SubmitResult struct {
@@ -633,7 +669,7 @@ func (s *Store) Sample(ctx context.Context, actor User, batchID string, percent 
 		return nil, err
 	}
 	if percent < 0 || percent > 100 {
-		return nil, &ReviewError{"tỉ lệ lấy mẫu phải từ 0 đến 100", "the sample percentage must be between 0 and 100"}
+		return nil, ErrSamplePercent
 	}
 	full, err := s.resolveBatchID(ctx, batchID)
 	if err != nil {

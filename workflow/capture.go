@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/sohoa/sohoa/capture/hotfolder"
 	"github.com/sohoa/sohoa/capture/sane"
 	"github.com/sohoa/sohoa/capture/separate"
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 )
 
@@ -163,7 +163,7 @@ func (s *Scanners) AddESCL(address string) (capture.Device, error) {
 }
 
 // ErrBadScannerAddress: an eSCL address that is not one.
-var ErrBadScannerAddress = errors.New("not a scanner address")
+var ErrBadScannerAddress = l10n.New("workflow.badScannerAddress")
 
 // Devices lists the scanners reachable now: SANE's, then the eSCL ones added or discovered.
 // A driver that cannot list is reported in problems and the others still are.
@@ -190,6 +190,11 @@ type DriverError struct {
 }
 
 func (e *DriverError) Error() string { return e.Driver + ": " + e.Err.Error() }
+
+// Localize is the message in lang: which driver, then why.
+func (e *DriverError) Localize(lang string) string {
+	return l10n.T(lang, "workflow.driver", l10n.Args{"Driver": e.Driver}) + ": " + l10n.Text(lang, e.Err)
+}
 func (e *DriverError) Unwrap() error { return e.Err }
 
 // Capabilities reads what a device supports.
@@ -215,7 +220,7 @@ func (s *Scanners) scanner(id string) (capture.Scanner, error) {
 	case strings.HasPrefix(id, sane.IDPrefix):
 		return nil, &DriverError{Driver: "SANE", Err: err}
 	}
-	return nil, fmt.Errorf("%w: %q (a device ID starts with %s or %s)", capture.ErrNoDevice, id, sane.IDPrefix, escl.IDPrefix)
+	return nil, &l10n.Error{Key: "workflow.noDevice", Args: l10n.Args{"ID": id, "SANE": sane.IDPrefix, "ESCL": escl.IDPrefix}, Kind: capture.ErrNoDevice}
 }
 
 // forJob is the driver of a device for one job; a nil set opens drivers of its own, which
@@ -263,7 +268,7 @@ func ParsePageSize(s string) (capture.PageSize, error) {
 	w, err1 := strconv.ParseFloat(ws, 64)
 	h, err2 := strconv.ParseFloat(hs, 64)
 	if !ok || err1 != nil || err2 != nil || !(w > 0 && h > 0) || math.IsInf(w, 0) || math.IsInf(h, 0) {
-		return capture.PageSize{}, fmt.Errorf("%q", s)
+		return capture.PageSize{}, l10n.New("workflow.pageSize", l10n.Args{"Value": s})
 	}
 	return capture.PageSize{Name: s, WidthMM: w, HeightMM: h}, nil
 }
@@ -300,7 +305,7 @@ type ScanPage = capture.ScanEvent
 type ScanResult = capture.ScanSummary
 
 // ErrDocumentNotInBatch: a document to continue is not in the batch scanned into.
-var ErrDocumentNotInBatch = errors.New("the document is not in this batch")
+var ErrDocumentNotInBatch = l10n.New("workflow.documentNotInBatch")
 
 // Scan runs a scan job and stores every page in the batch as it arrives; each "page" event
 // is sent once the page is durable. A fault (jam, cover open…) ends the job with a
@@ -493,7 +498,7 @@ func (w *Workflow) EditPages(ctx context.Context, actor queue.User, in PageEdit)
 	case EditMerge:
 		err = w.Store.MergeDocuments(ctx, actor, in.Document, in.Next)
 	default:
-		err = fmt.Errorf("%w: unknown edit %q", queue.ErrBadEdit, in.Op)
+		err = &l10n.Error{Key: "workflow.unknownEdit", Args: l10n.Args{"Op": in.Op}, Kind: queue.ErrBadEdit}
 	}
 	return res, err
 }
@@ -562,10 +567,10 @@ func CleanupSetting(v string) (string, error) {
 			case cleanup.BlankFlag, cleanup.BlankDrop, cleanup.BlankOff:
 				p.Blank = cleanup.BlankPolicy(val)
 			default:
-				return "", fmt.Errorf("blank=%q: use flag, drop or off", val)
+				return "", l10n.New("workflow.cleanup.blank", l10n.Args{"Value": val})
 			}
 		default:
-			return "", fmt.Errorf("unknown step %q (deskew, orient, crop, blank=…, binarize)", k)
+			return "", l10n.New("workflow.cleanup.step", l10n.Args{"Step": k})
 		}
 	}
 	b, err := json.Marshal(p)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sync/client"
 )
@@ -33,8 +34,8 @@ type EnrollResult struct {
 
 // Errors of enrollment (the faces say them; no secret inside).
 var (
-	ErrServerURL    = newBilingual("địa chỉ máy chủ phải bắt đầu bằng https://", "the server address must start with https://")
-	ErrNoEnrollCode = newBilingual("cần mã đăng ký do quản trị viên máy chủ cấp", "the enrollment code from the server's administrator is needed")
+	ErrServerURL    = l10n.New("workflow.serverURL")
+	ErrNoEnrollCode = l10n.New("workflow.noEnrollCode")
 )
 
 // ValidServerURL refuses a central server address that is not https.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
 )
@@ -269,7 +270,7 @@ type KeyResult struct {
 }
 
 // ErrUnknownField: the record type has no such field.
-var ErrUnknownField = fmt.Errorf("unknown field for this record type")
+var ErrUnknownField = l10n.New("workflow.noSuchField")
 
 // KeyField stores a value given as text (the command line): normalised for the field's type,
 // with the source LeaveSource gives (confirmed: the person gave the value), and reports the
@@ -325,7 +326,7 @@ func (w *Workflow) fieldOf(ctx context.Context, docID int64, key string) (*recor
 	}
 	f, ok := rt.Field(key)
 	if !ok {
-		return rt, f, fmt.Errorf("%w: %q", ErrUnknownField, key)
+		return rt, f, &l10n.Error{Key: "workflow.unknownField", Args: l10n.Args{"Key": key}, Kind: ErrUnknownField}
 	}
 	return rt, f, nil
 }

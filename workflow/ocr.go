@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sohoa/sohoa/capture/cleanup"
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/ocr"
 	"github.com/sohoa/sohoa/pipeline"
 	"github.com/sohoa/sohoa/queue"
@@ -95,7 +96,7 @@ func (w *Workflow) OCR(ctx context.Context, actor queue.User, in OCRInput, progr
 		ev := Event{Op: "ocr", Step: "page", Done: p.Done + p.Failed, Total: p.Done + p.Failed + p.Pending,
 			Item: fmt.Sprintf("page %d", p.PageID), Detail: OCRStatus(p)}
 		if p.PageFailed {
-			ev.Err = fmt.Errorf("%w (page %d)", ErrPageOCR, p.PageID)
+			ev.Err = &l10n.Error{Key: "workflow.pageOCR", Args: l10n.Args{"Page": p.PageID}, Kind: ErrPageOCR}
 		}
 		progress.Report(ev)
 	})
@@ -103,7 +104,7 @@ func (w *Workflow) OCR(ctx context.Context, actor queue.User, in OCRInput, progr
 }
 
 // ErrPageOCR: Tesseract could not read a page (its error is stored on the page).
-var ErrPageOCR = fmt.Errorf("OCR failed")
+var ErrPageOCR = l10n.New("workflow.ocrFailed")
 
 // OCRService is background OCR: a supervised loop that recognises every page stored, woken
 // at once by the workflow's imports and scans and every few seconds otherwise.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
 )
@@ -136,7 +137,7 @@ func (w *Workflow) Decide(ctx context.Context, actor queue.User, in DecideInput)
 		case Return:
 			err = w.Store.ReturnDocument(ctx, actor, in.Batch, id, in.Comment)
 		default:
-			err = fmt.Errorf("review decision %q: want %q or %q", in.Decision, Accept, Return)
+			err = l10n.New("workflow.badDecision", l10n.Args{"Decision": string(in.Decision)})
 		}
 		if err != nil {
 			return res, err

@@ -3,14 +3,13 @@ package workflow
 import (
 	"context"
 	"crypto/x509"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/client"
@@ -82,44 +81,34 @@ type SettingError struct {
 	Detail string // the office the workstation is enrolled for, the missing language, …
 }
 
-func (e *SettingError) Error() string { return e.Vi() + " / " + e.En() }
+func (e *SettingError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
 
-// Vi is the Vietnamese message alone.
-func (e *SettingError) Vi() string {
-	switch e.Reason {
-	case "not_editable":
-		return "không đặt tay được cấu hình này: " + e.Key
-	case "enrolled_office":
-		return fmt.Sprintf("máy trạm đã đăng ký cho đơn vị %s: các lô thuộc đơn vị đó (đăng ký lại để đổi)", e.Detail)
-	case "no_language":
-		return fmt.Sprintf("không có dữ liệu nhận dạng chữ cho ngôn ngữ %q (cài gói tesseract-ocr-%s)", e.Detail, e.Detail)
-	case "trust_store":
-		return "không đọc được danh sách chứng thư tin cậy (tệp hoặc thư mục PEM): " + e.Detail
-	case "module":
-		return "không có tệp thư viện PKCS#11 ở đường dẫn này: " + e.Detail
-	}
-	return "giá trị không hợp lệ cho " + e.Key
+// settingKeys are the catalogue messages of SettingError's reasons.
+var settingKeys = map[string]string{
+	"not_editable":    "workflow.setting.notEditable",
+	"enrolled_office": "workflow.setting.enrolledOffice",
+	"no_language":     "workflow.setting.noLanguage",
+	"trust_store":     "workflow.setting.trustStore",
+	"module":          "workflow.setting.module",
 }
 
-// En is the English message alone.
-func (e *SettingError) En() string {
-	switch e.Reason {
-	case "not_editable":
-		return "this setting cannot be set by hand: " + e.Key
-	case "enrolled_office":
-		return fmt.Sprintf("this workstation is enrolled for office %s: its batches are of that office (enroll again to change it)", e.Detail)
-	case "no_language":
-		return fmt.Sprintf("no OCR model for language %q (install tesseract-ocr-%s)", e.Detail, e.Detail)
-	case "trust_store":
-		return "cannot read the trust store (a PEM file or folder): " + e.Detail
-	case "module":
-		return "no PKCS#11 module file at this path: " + e.Detail
+// Localize is the message in lang.
+func (e *SettingError) Localize(lang string) string {
+	key, ok := settingKeys[e.Reason]
+	if !ok {
+		key = "workflow.setting.invalid"
 	}
-	return "invalid value for " + e.Key
+	return l10n.T(lang, key, l10n.Args{"Key": e.Key, "Detail": e.Detail})
 }
+
+// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *SettingError) Vi() string { return e.Localize(l10n.Vi) }
+
+// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *SettingError) En() string { return e.Localize(l10n.En) }
 
 // ErrSettingInvalid matches a *SettingError of a value that does not have the right shape.
-var ErrSettingInvalid = errors.New("invalid setting value")
+var ErrSettingInvalid = l10n.New("workflow.settingInvalid")
 
 func (e *SettingError) Is(target error) bool {
 	return target == ErrSettingInvalid && e.Reason != "not_editable"

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/wire"
@@ -38,7 +39,7 @@ type SignerSource struct {
 }
 
 // ErrNoSignerSource: neither a .p12 file nor a token module was given, or both were.
-var ErrNoSignerSource = newBilingual("chọn một tệp .p12 hoặc một USB ký số (PKCS#11)", "choose a .p12 file or a signing token (PKCS#11)")
+var ErrNoSignerSource = l10n.New("workflow.noSignerSource")
 
 func (s SignerSource) check() error {
 	if (s.P12File == "") == (s.Module == "") {
@@ -48,7 +49,7 @@ func (s SignerSource) check() error {
 }
 
 // ErrNoPIN: the face gave no way to ask for the PIN.
-var ErrNoPIN = newBilingual("thiếu mã PIN", "no PIN")
+var ErrNoPIN = l10n.New("workflow.noPIN")
 
 // PINRequest tells a face what the PIN is asked for, so that it can say so.
 type PINRequest struct {
@@ -115,36 +116,36 @@ type CertificateError struct {
 }
 
 // ErrCertificate matches every *CertificateError.
-var ErrCertificate = errors.New("the signing certificate cannot sign")
+var ErrCertificate = l10n.New("workflow.certificate")
 
-func (e *CertificateError) Error() string { return e.Vi() + " / " + e.En() }
+func (e *CertificateError) Error() string { return e.Localize(l10n.Vi) + " / " + e.Localize(l10n.En) }
 func (e *CertificateError) Unwrap() error { return ErrCertificate }
 
-// Vi is the Vietnamese message alone.
-func (e *CertificateError) Vi() string {
+// Localize is the message in lang: what is wrong with the certificate and what to do.
+func (e *CertificateError) Localize(lang string) string {
+	lang = l10n.Lang(lang)
+	date := func(t time.Time) string {
+		if lang == l10n.En {
+			return t.Local().Format("2006-01-02")
+		}
+		return t.Local().Format("02/01/2006")
+	}
 	switch e.Reason {
 	case "expired":
-		return fmt.Sprintf("chứng thư ký số đã hết hạn ngày %s: hãy gia hạn chứng thư với nơi cấp rồi nhờ quản trị viên đăng ký chứng thư mới", e.NotAfter.Local().Format("02/01/2006"))
+		return l10n.T(lang, "workflow.cert.expired", l10n.Args{"Date": date(e.NotAfter)})
 	case "not_yet_valid":
-		return fmt.Sprintf("chứng thư ký số chỉ có hiệu lực từ ngày %s (kiểm tra đồng hồ máy tính)", e.NotBefore.Local().Format("02/01/2006"))
+		return l10n.T(lang, "workflow.cert.notYetValid", l10n.Args{"Date": date(e.NotBefore)})
 	case "usage":
-		return "chứng thư này không dùng để ký số (thiếu mục đích digitalSignature/nonRepudiation): chọn chứng thư ký số"
+		return l10n.T(lang, "workflow.cert.usage")
 	}
-	return "chứng thư ký số không thuộc nơi cấp nào trong danh sách tin cậy của máy trạm: dùng chứng thư do nơi cấp được tin cậy cấp, hoặc nhờ quản trị viên cập nhật danh sách tin cậy"
+	return l10n.T(lang, "workflow.cert.untrusted")
 }
 
-// En is the English message alone.
-func (e *CertificateError) En() string {
-	switch e.Reason {
-	case "expired":
-		return fmt.Sprintf("the signing certificate expired on %s: renew it with its issuer, then ask an administrator to register the new one", e.NotAfter.Local().Format("2006-01-02"))
-	case "not_yet_valid":
-		return fmt.Sprintf("the signing certificate is valid only from %s (check the computer's clock)", e.NotBefore.Local().Format("2006-01-02"))
-	case "usage":
-		return "this certificate is not for signing (no digitalSignature/nonRepudiation key usage): choose a signing certificate"
-	}
-	return "the signing certificate is not issued by anyone in the workstation's trust store: use a certificate from a trusted issuer, or ask an administrator to update the trust store"
-}
+// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *CertificateError) Vi() string { return e.Localize(l10n.Vi) }
+
+// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
+func (e *CertificateError) En() string { return e.Localize(l10n.En) }
 
 // CheckCertificate refuses a certificate that cannot sign now: expired, not yet valid, not
 // for signing, or (when the workstation has a trust store) not chaining to it.
@@ -335,7 +336,12 @@ type DocumentError struct {
 }
 
 func (e *DocumentError) Error() string {
-	return fmt.Sprintf("hồ sơ %d / document %d: %v", e.DocumentID, e.DocumentID, e.Err)
+	return l10n.Both("workflow.document", l10n.Args{"ID": e.DocumentID}) + ": " + e.Err.Error()
+}
+
+// Localize is the message in lang: which document, then why.
+func (e *DocumentError) Localize(lang string) string {
+	return l10n.T(lang, "workflow.document", l10n.Args{"ID": e.DocumentID}) + ": " + l10n.Text(lang, e.Err)
 }
 func (e *DocumentError) Unwrap() error { return e.Err }
 

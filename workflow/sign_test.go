@@ -21,6 +21,7 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/internal/softhsmtest"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
@@ -348,7 +349,7 @@ func TestSignExpiredCertificate(t *testing.T) {
 	var ce *workflow.CertificateError
 	_, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id,
 		Source: workflow.SignerSource{Module: softhsmtest.Module}, PIN: pinOf(softhsmtest.PIN, &asked)}, nil)
-	if !errors.As(err, &ce) || ce.Reason != "expired" || asked != 0 || !strings.Contains(ce.Vi(), "hết hạn") {
+	if !errors.As(err, &ce) || ce.Reason != "expired" || asked != 0 || !strings.Contains(ce.Localize(l10n.Vi), "hết hạn") {
 		t.Fatalf("expired token certificate: %v (PIN asked %d times)", err, asked)
 	}
 	_, err = w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
 )
@@ -36,7 +37,7 @@ func ParseRoles(list string) ([]queue.Role, error) {
 }
 
 // ErrNoRole: a user needs at least one role.
-var ErrNoRole = newBilingual("người dùng cần ít nhất một vai trò", "a user needs at least one role")
+var ErrNoRole = l10n.New("workflow.noRole")
 
 // NewUser is an account to create.
 type NewUser struct {
@@ -135,7 +136,7 @@ type CertSource struct {
 }
 
 // ErrCertChoice: the token holds several signing certificates and none was chosen.
-var ErrCertChoice = newBilingual("USB ký số có nhiều chứng thư: chọn một", "the token holds several certificates: choose one")
+var ErrCertChoice = l10n.New("workflow.certChoice")
 
 // AddUserCert binds a signing certificate's key to username (administrators only, checked
 // before any PIN is asked): signing then accepts that key from that user alone.
@@ -206,7 +207,7 @@ func (w *Workflow) RemoveUserCert(ctx context.Context, actor queue.User, usernam
 }
 
 // ErrNotCertificate: the file is not an X.509 certificate.
-var ErrNotCertificate = newBilingual("tệp không phải chứng thư X.509 (PEM hoặc DER)", "the file is not an X.509 certificate (PEM or DER)")
+var ErrNotCertificate = l10n.New("workflow.notCertificate")
 
 // ReadCertFile reads an X.509 certificate, PEM (the first CERTIFICATE block) or DER.
 func ReadCertFile(name string) (*x509.Certificate, error) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/wire"
@@ -106,6 +107,11 @@ type FileError struct {
 }
 
 func (e *FileError) Error() string { return e.Name + ": " + e.Err.Error() }
+
+// Localize is the message in lang: which file, then why.
+func (e *FileError) Localize(lang string) string {
+	return l10n.T(lang, "workflow.file", l10n.Args{"Name": e.Name}) + ": " + l10n.Text(lang, e.Err)
+}
 func (e *FileError) Unwrap() error { return e.Err }
 
 // VerifyPDF is VerifyFile for bytes already read; name labels the report.

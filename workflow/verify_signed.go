@@ -17,6 +17,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/client"
@@ -44,17 +45,17 @@ func (k signatureChecker) SignedBatch(ctx context.Context, batchID string, raw [
 	var out queue.SignedBatch
 	m, _, err := wire.DecodeManifest(bytes.NewReader(raw))
 	if err != nil {
-		return out, fmt.Errorf("bản kê đã ký hỏng / the signed manifest is damaged: %w", err)
+		return out, l10n.Wrap(err, "workflow.manifest.damaged")
 	}
 	if m.BatchID != batchID {
-		return out, errors.New("bản kê đã ký ghi lô khác / the signed manifest names another batch")
+		return out, l10n.New("workflow.manifest.otherBatch")
 	}
 	res, err := sign.VerifyManifest(m, k.opts)
 	if err != nil {
 		return out, err
 	}
 	if !k.opts.IntegrityOnly && !res.Trusted {
-		return out, fmt.Errorf("người ký bản kê không được tin cậy / the manifest signer is not trusted: %s", res.TrustError)
+		return out, l10n.New("workflow.manifest.untrusted", l10n.Args{"Detail": res.TrustError})
 	}
 	out.Signer = res.Signer.Subject.CommonName
 	if m.AuditHead != nil {
@@ -64,14 +65,14 @@ func (k signatureChecker) SignedBatch(ctx context.Context, batchID string, raw [
 	for _, d := range m.Documents {
 		id, err := strconv.ParseInt(d.ID, 10, 64)
 		if err != nil {
-			return out, fmt.Errorf("bản kê: mã hồ sơ %q không hợp lệ / manifest: bad document id %q", d.ID, d.ID)
+			return out, l10n.New("workflow.manifest.badDocID", l10n.Args{"ID": d.ID})
 		}
 		pdf, err := blobs.Get(d.PDFSHA256) // checked against the hash the manifest signs
 		if err != nil {
-			return out, fmt.Errorf("hồ sơ %d: PDF đã ký / document %d: signed PDF: %w", id, id, err)
+			return out, l10n.Wrap(err, "workflow.signed.pdf", l10n.Args{"ID": id})
 		}
 		if int64(len(pdf)) != d.PDFSize {
-			return out, fmt.Errorf("hồ sơ %d: cỡ PDF khác bản kê / document %d: the PDF size differs from the manifest", id, id)
+			return out, l10n.New("workflow.signed.pdfSize", l10n.Args{"ID": id})
 		}
 		raw, err := recordFromPDF(pdf)
 		if errors.Is(err, errNoRecord) {
@@ -81,14 +82,14 @@ func (k signatureChecker) SignedBatch(ctx context.Context, batchID string, raw [
 			continue
 		}
 		if err != nil {
-			return out, fmt.Errorf("hồ sơ %d: record.json trong PDF đã ký / document %d: record.json in the signed PDF: %w", id, id, err)
+			return out, l10n.Wrap(err, "workflow.signed.recordInPDF", l10n.Args{"ID": id})
 		}
 		var rec recordJSON
 		if err := json.Unmarshal(raw, &rec); err != nil {
-			return out, fmt.Errorf("hồ sơ %d: record.json hỏng / document %d: record.json is damaged", id, id)
+			return out, l10n.New("workflow.signed.recordDamaged", l10n.Args{"ID": id})
 		}
 		if rec.BatchID != batchID || rec.DocumentID != id {
-			return out, fmt.Errorf("hồ sơ %d: record.json ghi hồ sơ khác / document %d: its record.json names another document", id, id)
+			return out, l10n.New("workflow.signed.recordOther", l10n.Args{"ID": id})
 		}
 		fields := []queue.SignedField{}
 		for _, f := range rec.Fields {
@@ -106,7 +107,7 @@ func (k signatureChecker) Receipt(ctx context.Context, raw []byte) (queue.Receip
 	}
 	pub, err := base64.StdEncoding.DecodeString(v)
 	if err != nil || len(pub) != ed25519.PublicKeySize {
-		return queue.ReceiptInfo{}, errors.New("không có khóa biên nhận của máy chủ đã ghi nhận / no pinned server receipt key")
+		return queue.ReceiptInfo{}, l10n.New("workflow.noReceiptKey")
 	}
 	r, err := wire.VerifyReceipt(ed25519.PublicKey(pub), raw)
 	if err != nil {

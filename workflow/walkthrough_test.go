@@ -11,7 +11,7 @@ import (
 // real Tesseract and SQLite: import generated birth certificates, OCR (the pipeline extracts
 // their fields), a clerk accepts the confident OCR values, keys what OCR missed or misread
 // (the generator's truth) and finishes every document; submits; a supervisor draws the
-// sample, accepts it and approves. Signing and sync follow (workflow/sign.go, sync.go).
+// sample, accepts it and approves. TestClerkToCentral goes on to signing and sync.
 func TestDeskWalkThrough(t *testing.T) {
 	f := newFixture(t)
 	b := f.batch(queue.BatchSpec{Name: "Khai sinh 2024", RecordType: "birth"})

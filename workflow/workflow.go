@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
 )
@@ -41,7 +42,14 @@ func (w *Workflow) RecordType(key string) (*records.RecordType, error) {
 // UnknownTypeError: a batch names a record type this workstation does not know.
 type UnknownTypeError struct{ Key string }
 
-func (e *UnknownTypeError) Error() string { return "unknown record type " + e.Key }
+func (e *UnknownTypeError) Error() string {
+	return l10n.Both("workflow.unknownType", l10n.Args{"Key": e.Key})
+}
+
+// Localize is the message in lang.
+func (e *UnknownTypeError) Localize(lang string) string {
+	return l10n.T(lang, "workflow.unknownType", l10n.Args{"Key": e.Key})
+}
 func (e *UnknownTypeError) Unwrap() error { return queue.ErrNotFound }
 
 // Event is one progress report of an operation. It names what was done, never a personal

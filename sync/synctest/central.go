@@ -31,6 +31,13 @@ func NewCentral(ctx context.Context, dir string, roots *x509.CertPool) (*Central
 	if err != nil {
 		return nil, err
 	}
+	return NewCentralOn(st, dir, roots)
+}
+
+// NewCentralOn starts a central server on an open store (a PostgreSQL one from
+// store.OpenPostgres, say), keeping its blobs and receipt key in dir. It takes the store
+// over: Close (or a failure here) closes it.
+func NewCentralOn(st store.Store, dir string, roots *x509.CertPool) (*Central, error) {
 	blobs, err := store.NewLocalBlobs(filepath.Join(dir, "blobs"))
 	if err != nil {
 		st.Close()
