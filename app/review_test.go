@@ -16,6 +16,7 @@ import (
 	"github.com/sohoa/sohoa/internal/docgen"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
+	"github.com/sohoa/sohoa/workflow"
 )
 
 // reviewSetup is a batch of generated birth certificates that a clerk imported and keyed and
@@ -23,6 +24,7 @@ import (
 type reviewSetup struct {
 	h          *harness
 	clerk, sup queue.User
+	admin      queue.User
 	batch      queue.Batch
 	docs       []queue.Document
 	truth      []map[string]string // keyed values per document
@@ -37,7 +39,7 @@ func newReviewSetup(t *testing.T, n int, before func(s *reviewSetup)) *reviewSet
 	h := newHarness(t, Services{})
 	registerTypes(t, h)
 	admin := h.admin()
-	s := &reviewSetup{h: h, lowDoc: 1}
+	s := &reviewSetup{h: h, lowDoc: 1, admin: admin}
 	var err error
 	if s.clerk, err = h.e.st.CreateUser(ctx, &admin, "nhap.lieu", "Nguyễn Thị Nhập", "matkhau-nhap-1", []queue.Role{queue.RoleClerk}); err != nil {
 		t.Fatal(err)
@@ -310,7 +312,7 @@ func TestReviewReturnWithComment(t *testing.T) {
 }
 
 // TestReviewFourEyesRefusal: a supervisor who corrected a field of the batch is told so when
-// choosing it, and accepting or approving is refused with the four-eyes message in the
+// choosing it, and drawing the sample, accepting or approving is refused with the four-eyes message in the
 // interface language; nothing is recorded.
 func TestReviewFourEyesRefusal(t *testing.T) {
 	s := newReviewSetup(t, 2, func(s *reviewSetup) {
@@ -324,6 +326,22 @@ func TestReviewFourEyesRefusal(t *testing.T) {
 		t.Fatalf("no four-eyes notice: %q", r.warn.Text)
 	}
 	r.pct.SetText("100")
+	// Drawing the sample is refused to them (it chooses what is looked at) ...
+	test.Tap(h.button("Bắt đầu duyệt"))
+	h.wait()
+	if r.inDocs || !strings.Contains(r.status.Text, "nguyên tắc bốn mắt") {
+		t.Fatalf("a keyer drew the sample: in documents %v, status %q", r.inDocs, r.status.Text)
+	}
+	h.win.Canvas().Overlays().Top().Hide()
+	h.win.Canvas().Overlays().Remove(h.win.Canvas().Overlays().Top())
+	other, err := h.e.st.CreateUser(context.Background(), &s.admin, "kiem.soat.hai", "Lê Thị Duyệt", "matkhau-123", []queue.Role{queue.RoleSupervisor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.e.flow().Sample(context.Background(), other, workflow.SampleInput{Batch: s.batch.ID, Percent: 100, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// ... and once another supervisor drew it, they may look at it but not accept it.
 	test.Tap(h.button("Bắt đầu duyệt"))
 	h.wait()
 	if len(r.docs) != 2 {

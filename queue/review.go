@@ -687,6 +687,12 @@ func (s *Store) Sample(ctx context.Context, actor User, batchID string, percent 
 		if drawn >= 0 {
 			return nil // drawn once per round
 		}
+		// Who draws the sample chooses what is looked at: never someone who captured or keyed
+		// the batch (four-eyes), as for deciding and approving. (Once drawn, the stored sample
+		// may be looked at by anyone who may review.)
+		if err := fourEyes(tx, actor, full); err != nil {
+			return err
+		}
 		ids, err := batchDocIDs(tx, full) // batch order, so a seed is reproducible
 		if err != nil {
 			return err

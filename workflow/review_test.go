@@ -167,8 +167,8 @@ func TestSubmitReviewApprove(t *testing.T) {
 	}
 }
 
-// TestReviewFourEyes: a supervisor who keyed a value of the batch may not accept nor approve
-// it (the store's rule, whichever face asks).
+// TestReviewFourEyes: a supervisor who keyed a value of the batch may not draw its sample,
+// accept nor approve it (the store's rule, whichever face asks).
 func TestReviewFourEyes(t *testing.T) {
 	f := newFixture(t)
 	b, docs := f.reviewBatch(2)
@@ -182,10 +182,14 @@ func TestReviewFourEyes(t *testing.T) {
 	if _, err := f.w.Submit(f.ctx, f.clerk, SubmitInput{Batch: b.ID}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.w.Sample(f.ctx, both, SampleInput{Batch: b.ID, Percent: 100, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
+	// Drawing the sample chooses what is looked at: refused to a keyer too.
 	var fe *queue.FourEyesError
+	if _, err := f.w.Sample(f.ctx, both, SampleInput{Batch: b.ID, Percent: 1, Seed: 3}); !errors.As(err, &fe) {
+		t.Fatalf("sample drawn by a keyer: %v", err)
+	}
+	if res, err := f.w.Sample(f.ctx, f.sup, SampleInput{Batch: b.ID, Percent: 100, Seed: 3}); err != nil || len(res.Documents) != 2 {
+		t.Fatalf("sample by an uninvolved supervisor: %+v %v (the keyer's attempt must not have drawn one)", res, err)
+	}
 	if _, err := f.w.Decide(f.ctx, both, DecideInput{Batch: b.ID, AllSampled: true, Decision: Accept}); !errors.As(err, &fe) {
 		t.Fatalf("accept by a keyer: %v", err)
 	}
