@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -106,7 +107,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	cmd := commands[args[0]]
 	if cmd == nil {
-		fmt.Fprintf(env.Stderr, "%s: %q\n", c.t("unknown command", "lệnh không tồn tại"), args[0])
+		fmt.Fprintf(env.Stderr, "%s: %q\n", c.tr("cli.common.unknownCommand"), args[0])
 		c.printHelp(env.Stderr)
 		return 2
 	}
@@ -120,7 +121,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(env.Stderr, "sohoa %s: %s\n%s: sohoa %s %s\n", cmd.name, ue.msg, c.t("usage", "cách dùng"), cmd.name, cmd.usage)
+		fmt.Fprintf(env.Stderr, "sohoa %s: %s\n%s: sohoa %s %s\n", cmd.name, ue.msg, c.tr("cli.common.usage"), cmd.name, cmd.usage)
 		return 2
 	}
 	if c.json {
@@ -131,8 +132,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 }
 
 func (c *cmdCtx) printHelp(w io.Writer) {
-	fmt.Fprintln(w, c.t("SoHoa — document digitization workstation.", "SoHoa — trạm số hóa hồ sơ."))
-	fmt.Fprintln(w, c.t("Without a command it opens the workstation window.", "Không có lệnh: mở cửa sổ làm việc."))
+	fmt.Fprintln(w, c.tr("cli.common.sohoaDocumentDigitizationWorkstation"))
+	fmt.Fprintln(w, c.tr("cli.common.withoutCommandItOpens"))
 	fmt.Fprintln(w)
 	names := make([]string, 0, len(commands))
 	for n := range commands {
@@ -143,15 +144,24 @@ func (c *cmdCtx) printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  sohoa %-8s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, c.t("Every command accepts --data DIR and --json.",
-		"Mọi lệnh nhận --data DIR và --json."))
-	fmt.Fprintln(w, c.t("Sign-in: SOHOA_USER and SOHOA_PASSWORD, or --user U with the password on standard input (--password-stdin) or at the prompt.",
-		"Đăng nhập: SOHOA_USER và SOHOA_PASSWORD, hoặc --user U với mật khẩu từ đầu vào chuẩn (--password-stdin) hay nhập khi được hỏi."))
+	fmt.Fprintln(w, c.tr("cli.common.everyCommandAcceptsData"))
+	fmt.Fprintln(w, c.tr("cli.common.signInSohoaUser"))
 }
 
-// t returns the text in the run's language.
-func (c *cmdCtx) t(en, vi string) string {
-	if c.lang == "en" {
+//go:embed translations/*.json
+var translationsFS embed.FS
+
+// cliCatalogue holds the command line's own messages (translations/{vi,en}.json), registered
+// with internal/l10n beside the core's and the app's.
+var cliCatalogue = l10n.MustRegister("cli", translationsFS, "translations")
+
+// tr is the message key in the run's language; data fills its {{.Name}} placeholders.
+func (c *cmdCtx) tr(key string, data ...any) string { return l10n.T(c.lang, key, data...) }
+
+// dataName picks the run's language from a name that data carries in both (a record type's
+// NameVi and NameEn): data, not a message of the catalogue.
+func (c *cmdCtx) dataName(vi, en string) string {
+	if l10n.Lang(c.lang) == l10n.En && en != "" {
 		return en
 	}
 	return vi
@@ -161,10 +171,10 @@ func (c *cmdCtx) t(en, vi string) string {
 func (c *cmdCtx) newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.dataDir, "data", "", c.t("data folder", "thư mục dữ liệu"))
-	fs.BoolVar(&c.json, "json", false, c.t("machine-readable output", "kết quả dạng JSON"))
-	fs.StringVar(&c.userArg, "user", "", c.t("user name (else $SOHOA_USER)", "tên đăng nhập (hoặc $SOHOA_USER)"))
-	fs.BoolVar(&c.pwStdin, "password-stdin", false, c.t("read the password from standard input", "đọc mật khẩu từ đầu vào chuẩn"))
+	fs.StringVar(&c.dataDir, "data", "", c.tr("cli.common.dataFolder"))
+	fs.BoolVar(&c.json, "json", false, c.tr("cli.common.machineReadableOutput"))
+	fs.StringVar(&c.userArg, "user", "", c.tr("cli.common.userNameElseSohoa"))
+	fs.BoolVar(&c.pwStdin, "password-stdin", false, c.tr("cli.common.readPasswordFromStandard"))
 	c.fs = fs
 	return fs
 }
@@ -200,7 +210,7 @@ func (c *cmdCtx) open() (*queue.Store, error) {
 	}
 	st, err := queue.Open(c.dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", c.t("cannot open the data folder", "không mở được thư mục dữ liệu"), c.dataDir, err)
+		return nil, fmt.Errorf("%s %s: %w", c.tr("cli.common.cannotOpenDataFolder"), c.dataDir, err)
 	}
 	// The bundled record types (assets/records) become batch types; unchanged ones write nothing.
 	if _, err := records.Register(context.Background(), st); err != nil {
@@ -216,8 +226,7 @@ func (c *cmdCtx) open() (*queue.Store, error) {
 // (internal/l10n); others read as they are.
 func (c *cmdCtx) errText(err error) string {
 	if errors.Is(err, queue.ErrNoUsers) { // the command line's own advice
-		return c.t("no users yet: create the administrator first with `sohoa user add --username NAME --role admin`",
-			"chưa có người dùng: hãy tạo quản trị viên trước bằng `sohoa user add --username TÊN --role admin`")
+		return c.tr("cli.common.noUsersYetCreate")
 	}
 	return l10n.Text(c.lang, err)
 }

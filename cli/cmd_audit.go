@@ -74,11 +74,10 @@ func runAudit(ctx context.Context, c *cmdCtx, args []string) error {
 			c.printJSON(out)
 		} else {
 			if out.Intact {
-				fmt.Fprintf(c.env.Stdout, c.t("audit log intact: %d events, anchored at event %d; %d signed batches match what was signed; database integrity ok\n",
-					"nhật ký nguyên vẹn: %d sự kiện, mốc ở sự kiện %d; %d lô đã ký khớp với bản đã ký; cơ sở dữ liệu toàn vẹn\n"),
+				fmt.Fprintf(c.env.Stdout, c.tr("cli.audit.auditLogIntactEvents"),
 					out.Events, out.Anchored.Seq, out.Batches)
 			} else {
-				fmt.Fprintln(c.env.Stdout, c.t("AUDIT CHECK FAILED", "KIỂM TRA NHẬT KÝ THẤT BẠI"))
+				fmt.Fprintln(c.env.Stdout, c.tr("cli.audit.auditCheckFailed"))
 			}
 			for _, p := range out.Problems {
 				fmt.Fprintf(c.env.Stdout, "  - %s\n", p)
@@ -87,7 +86,7 @@ func runAudit(ctx context.Context, c *cmdCtx, args []string) error {
 				fmt.Fprintf(c.env.Stdout, "  - %s\n", out.Integrity)
 			}
 			for _, n := range out.Notes {
-				fmt.Fprintf(c.env.Stdout, "  %s %s\n", c.t("note:", "ghi chú:"), n)
+				fmt.Fprintf(c.env.Stdout, "  %s %s\n", c.tr("cli.audit.note"), n)
 			}
 		}
 		if !out.Intact {

@@ -21,7 +21,7 @@ func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
 		return runBatchOffice(ctx, c, args[1:])
 	}
 	if len(args) == 0 || args[0] != "new" {
-		return usageError{c.t("say new or office", "cần new hoặc office")}
+		return usageError{c.tr("cli.batch.sayNewOrOffice")}
 	}
 	fs := c.newFlags("batch new")
 	typ := fs.String("type", "generic", "")
@@ -34,7 +34,7 @@ func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	profile, err := workflow.CleanupSetting(*clean)
 	if err != nil {
-		return usageError{c.t("--cleanup: ", "--cleanup: ") + err.Error()}
+		return usageError{c.tr("cli.batch.cleanup") + err.Error()}
 	}
 	u, err := c.login(ctx)
 	if err != nil {
@@ -60,7 +60,7 @@ func runBatchOffice(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" || len(rest) != 1 {
-		return usageError{c.t("usage: sohoa batch office --batch ID CODE", "cách dùng: sohoa batch office --batch LÔ MÃ")}
+		return usageError{c.tr("cli.batch.usageSohoaBatchOffice")}
 	}
 	u, err := c.login(ctx)
 	if err != nil {
@@ -76,7 +76,7 @@ func runBatchOffice(ctx context.Context, c *cmdCtx, args []string) error {
 	if c.json {
 		return c.printJSON(batchJSON(b))
 	}
-	fmt.Fprintf(c.env.Stdout, c.t("batch %s: office %s\n", "lô %s: đơn vị %s\n"), b.ID, b.Office)
+	fmt.Fprintf(c.env.Stdout, c.tr("cli.batch.batchOffice"), b.ID, b.Office)
 	return nil
 }
 
@@ -92,7 +92,7 @@ func runTypes(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	if len(rest) > 0 {
 		if rest[0] != "add" || len(rest) != 2 {
-			return usageError{c.t("usage: sohoa types [add FILE.json]", "cách dùng: sohoa types [add TỆP.json]")}
+			return usageError{c.tr("cli.batch.usageSohoaTypesAdd")}
 		}
 		return addRecordType(ctx, c, st, rest[1])
 	}
@@ -108,7 +108,7 @@ func runTypes(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(out)
 	}
 	for _, t := range types {
-		fmt.Fprintf(c.env.Stdout, "%-12s %s\n", t.Key, c.t(t.NameEn, t.NameVi))
+		fmt.Fprintf(c.env.Stdout, "%-12s %s\n", t.Key, c.dataName(t.NameVi, t.NameEn))
 	}
 	return nil
 }
@@ -134,7 +134,7 @@ func addRecordType(ctx context.Context, c *cmdCtx, st *queue.Store, file string)
 	if err := st.InstallRecordType(ctx, u, queue.RecordType{Key: rt.Key, NameVi: rt.NameVi, NameEn: rt.NameEn}); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.env.Stdout, "%s %s (%s)\n", c.t("record type added:", "đã thêm loại hồ sơ:"), rt.Key, c.t(rt.NameEn, rt.NameVi))
+	fmt.Fprintf(c.env.Stdout, "%s %s (%s)\n", c.tr("cli.batch.recordTypeAdded"), rt.Key, c.dataName(rt.NameVi, rt.NameEn))
 	return nil
 }
 

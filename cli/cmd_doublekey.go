@@ -16,7 +16,7 @@ func init() {
 
 func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 	if len(args) == 0 {
-		return usageError{c.t("say on, off, key, show, done, status, conflicts or resolve", "cần on, off, key, show, done, status, conflicts hoặc resolve")}
+		return usageError{c.tr("cli.doublekey.sayOnOffKey")}
 	}
 	sub := args[0]
 	fs := c.newFlags("dkey " + sub)
@@ -30,7 +30,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	needBatch := func() error {
 		if *batch == "" {
-			return usageError{c.t("--batch is required", "cần --batch")}
+			return usageError{c.tr("cli.common.batchIsRequired")}
 		}
 		return nil
 	}
@@ -39,9 +39,9 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 		id, err := strconv.ParseInt(*doc, 10, 64)
 		if err != nil || id <= 0 || (withField && *field == "") {
 			if withField {
-				return usageError{c.t("--doc (a document number) and --field are required", "cần --doc (số hồ sơ) và --field")}
+				return usageError{c.tr("cli.common.docDocumentNumberAnd")}
 			}
-			return usageError{c.t("--doc (a document number) is required", "cần --doc (số hồ sơ)")}
+			return usageError{c.tr("cli.doublekey.docDocumentNumberIs")}
 		}
 		docID = id
 		return nil
@@ -55,7 +55,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 	case "key", "resolve":
 		err = needDoc(true)
 	default:
-		return usageError{fmt.Sprintf("%s %q", c.t("unknown dkey step", "không có bước dkey"), sub)}
+		return usageError{fmt.Sprintf("%s %q", c.tr("cli.doublekey.unknownDkeyStep"), sub)}
 	}
 	if err != nil {
 		return err
@@ -76,8 +76,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(map[string]any{"double_blind": st.DoubleBlind, "documents": st.Documents, "both_done": st.BothDone,
 				"open_conflicts": st.OpenConflicts, "ready": st.Ready()})
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("double-blind %v: %d/%d documents keyed twice, %d conflicts open, ready for review: %v\n",
-			"nhập hai lần %v: %d/%d hồ sơ đủ hai lượt, %d chỗ lệch chưa quyết định, sẵn sàng gửi duyệt: %v\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.doublekey.doubleBlindDocumentsKeyed"),
 			st.DoubleBlind, st.BothDone, st.Documents, st.OpenConflicts, st.Ready())
 		return nil
 	case "key", "resolve":
@@ -90,7 +89,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			res, err = w.KeyField(ctx, u, in)
 		}
 		if errors.Is(err, workflow.ErrUnknownField) {
-			return usageError{fmt.Sprintf("%s %q", c.t("unknown field for this record type:", "loại hồ sơ này không có trường"), *field)}
+			return usageError{fmt.Sprintf("%s %q", c.tr("cli.common.unknownFieldForThis"), *field)}
 		}
 		if err != nil || sub == "resolve" {
 			return err
@@ -111,7 +110,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			}
 			return c.printJSON(map[string]any{"document": docID, "pass": info.Pass, "done": info.Done, "fields": out})
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %d, %s %d, %s %v\n", c.t("document", "hồ sơ"), docID, c.t("pass", "lượt"), info.Pass, c.t("finished", "đã xong"), info.Done)
+		fmt.Fprintf(c.env.Stdout, "%s %d, %s %d, %s %v\n", c.tr("cli.common.document"), docID, c.tr("cli.doublekey.pass"), info.Pass, c.tr("cli.doublekey.finished"), info.Done)
 		for _, f := range fields {
 			fmt.Fprintf(c.env.Stdout, "%-28s %-6s %s\n", f.Key, f.Source, f.Value)
 		}
@@ -131,10 +130,10 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(map[string]any{"document": docID, "compared": rec.Compared, "matched": rec.Matched, "conflicts": rec.Conflicts})
 		}
 		if !rec.Compared {
-			fmt.Fprintln(c.env.Stdout, c.t("pass finished; waiting for the other clerk", "đã xong lượt nhập; chờ nhân viên còn lại"))
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.doublekey.passFinishedWaitingFor"))
 			return nil
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("compared: %d fields agree, %d differ %v\n", "đã so: %d trường khớp, %d trường lệch %v\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.doublekey.comparedFieldsAgreeDiffer"),
 			rec.Matched, len(rec.Conflicts), rec.Conflicts)
 		return nil
 	case "conflicts":
@@ -151,10 +150,10 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(out)
 		}
 		for _, x := range cs {
-			fmt.Fprintf(c.env.Stdout, "%s %d\t%-24s 1 (%s): %s\t2 (%s): %s\n", c.t("document", "hồ sơ"), x.DocumentID, x.Key,
+			fmt.Fprintf(c.env.Stdout, "%s %d\t%-24s 1 (%s): %s\t2 (%s): %s\n", c.tr("cli.common.document"), x.DocumentID, x.Key,
 				x.Keyer1, x.Pass1, x.Keyer2, x.Pass2)
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("%d conflicts for you to decide\n", "%d chỗ lệch chờ bạn quyết định\n"), len(cs))
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.doublekey.conflictsForYouTo"), len(cs))
 		return nil
 	}
 	return nil

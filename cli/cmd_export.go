@@ -29,10 +29,10 @@ func runExport(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
+		return usageError{c.tr("cli.common.batchIsRequired")}
 	}
 	if *format != "json" && *format != "csv" {
-		return usageError{fmt.Sprintf(c.t("unknown format %q: use json or csv", "định dạng %q không hỗ trợ: dùng json hoặc csv"), *format)}
+		return usageError{fmt.Sprintf(c.tr("cli.export.unknownFormatUseJson"), *format)}
 	}
 	if _, err := c.login(ctx); err != nil {
 		return err

@@ -38,10 +38,10 @@ func runImport(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
+		return usageError{c.tr("cli.common.batchIsRequired")}
 	}
 	if len(paths) == 0 {
-		return usageError{c.t("name at least one file or folder", "cần ít nhất một tệp hoặc thư mục")}
+		return usageError{c.tr("cli.import.nameAtLeastOne")}
 	}
 	u, w, err := c.desk(ctx)
 	if err != nil {
@@ -68,14 +68,14 @@ func runImport(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		switch {
 		case ev.Err != nil:
-			fmt.Fprintf(c.env.Stderr, "[%d/%d] %s: %s\n", ev.Index, ev.Total, c.t("ERROR", "LỖI"), c.errText(ev.Err))
+			fmt.Fprintf(c.env.Stderr, "[%d/%d] %s: %s\n", ev.Index, ev.Total, c.tr("cli.common.error"), c.errText(ev.Err))
 		case ev.Skipped:
-			fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s\n", ev.Index, ev.Total, ev.File, c.t("already in this batch, skipped", "đã có trong lô, bỏ qua"))
+			fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s\n", ev.Index, ev.Total, ev.File, c.tr("cli.import.alreadyInThisBatch"))
 		default:
 			for _, p := range ev.Stored {
 				fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s %d, %s %d/%d (%dx%d) %s\n", ev.Index, ev.Total, ev.File,
-					c.t("document", "tài liệu"), ev.DocumentID, c.t("page", "trang"), p.Seq, len(ev.Stored), p.Width, p.Height,
-					c.t("stored", "đã lưu"))
+					c.tr("cli.import.document"), ev.DocumentID, c.tr("cli.common.page"), p.Seq, len(ev.Stored), p.Width, p.Height,
+					c.tr("cli.import.stored"))
 			}
 		}
 	})
@@ -86,8 +86,7 @@ func runImport(ctx context.Context, c *cmdCtx, args []string) error {
 		c.printJSONLine(map[string]any{"event": "summary", "files": sum.Files, "documents": sum.Documents,
 			"page_count": sum.Pages, "skipped": sum.Skipped, "failed": sum.Failed})
 	} else {
-		fmt.Fprintf(c.env.Stdout, c.t("%d files: %d documents, %d pages stored; %d skipped; %d failed\n",
-			"%d tệp: đã lưu %d tài liệu, %d trang; bỏ qua %d; lỗi %d\n"), sum.Files, sum.Documents, sum.Pages, sum.Skipped, sum.Failed)
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.import.filesDocumentsPagesStored"), sum.Files, sum.Documents, sum.Pages, sum.Skipped, sum.Failed)
 	}
 	if sum.Failed > 0 {
 		return exitError{1}

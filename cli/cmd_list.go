@@ -42,7 +42,7 @@ func runList(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(out)
 		}
 		for _, d := range docs {
-			fmt.Fprintf(c.env.Stdout, "%6d  #%-4d %-40s %d %s\n", d.ID, d.Seq, d.Origin, d.Pages, c.t("pages", "trang"))
+			fmt.Fprintf(c.env.Stdout, "%6d  #%-4d %-40s %d %s\n", d.ID, d.Seq, d.Origin, d.Pages, c.tr("cli.list.pages"))
 		}
 		return nil
 	}
@@ -58,11 +58,11 @@ func runList(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(out)
 	}
 	if len(batches) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("no batches", "chưa có lô nào"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.list.noBatches"))
 	}
 	for _, b := range batches {
 		fmt.Fprintf(c.env.Stdout, "%s  %-10s %-10s %-24s %4d %s %5d %s (OCR %d/%d)\n", b.ID, b.State, b.RecordType, b.Name,
-			b.Documents, c.t("docs", "tài liệu"), b.Pages, c.t("pages", "trang"), b.PagesDone, b.Pages)
+			b.Documents, c.tr("cli.list.docs"), b.Pages, c.tr("cli.list.pages"), b.PagesDone, b.Pages)
 	}
 	return nil
 }

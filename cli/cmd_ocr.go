@@ -25,10 +25,10 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *workers < 0 || *workers > 256 {
-		return usageError{c.t("--workers must be between 1 and 256", "--workers phải từ 1 đến 256")}
+		return usageError{c.tr("cli.ocr.workersMustBeBetween")}
 	}
 	if *psm < 0 || *psm > 13 {
-		return usageError{c.t("--psm must be between 1 and 13", "--psm phải từ 1 đến 13")}
+		return usageError{c.tr("cli.ocr.psmMustBeBetween")}
 	}
 	u, w, err := c.desk(ctx)
 	if err != nil {
@@ -46,12 +46,12 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 				"pending": p.Pending, "done": p.Done, "ocr_failed": p.Failed})
 			return
 		}
-		state := c.t("done", "xong")
+		state := c.tr("cli.ocr.done")
 		if p.PageFailed {
-			state = c.t("FAILED", "LỖI")
+			state = c.tr("cli.ocr.failed")
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %s: %s (%s %d, %s %d)\n", c.t("page", "trang"), strconv.FormatInt(p.PageID, 10), state,
-			c.t("done", "xong"), p.Done, c.t("waiting", "chờ"), p.Pending)
+		fmt.Fprintf(c.env.Stdout, "%s %s: %s (%s %d, %s %d)\n", c.tr("cli.common.page"), strconv.FormatInt(p.PageID, 10), state,
+			c.tr("cli.ocr.done"), p.Done, c.tr("cli.ocr.waiting"), p.Pending)
 	})
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func runOCR(ctx context.Context, c *cmdCtx, args []string) error {
 	if c.json {
 		c.printJSONLine(map[string]any{"event": "summary", "pending": res.Pending, "done": res.Done, "failed": res.Failed})
 	} else {
-		fmt.Fprintf(c.env.Stdout, c.t("OCR: %d pages done, %d failed, %d waiting\n", "OCR: %d trang xong, %d lỗi, %d chờ\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.ocr.ocrPagesDoneFailed"),
 			res.Done, res.Failed, res.Pending)
 	}
 	if res.Failed > 0 {

@@ -26,7 +26,7 @@ func runExtract(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
+		return usageError{c.tr("cli.common.batchIsRequired")}
 	}
 	u, w, err := c.desk(ctx)
 	if err != nil {
@@ -41,8 +41,7 @@ func runExtract(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if !c.json {
-		fmt.Fprintf(c.env.Stdout, c.t("%d documents: %d values stored, %d keyed values kept, %d fields not found, %d pages without OCR\n",
-			"%d hồ sơ: lưu %d giá trị, giữ %d giá trị đã nhập, %d trường không tìm thấy, %d trang chưa OCR\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.records.documentsValuesStoredKeyed"),
 			total.Documents, total.Stored, total.Kept, total.Missing, total.NoOCR)
 	}
 	return nil
@@ -61,10 +60,10 @@ func runKey(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	id, err := strconv.ParseInt(*doc, 10, 64)
 	if err != nil || id <= 0 || (*field == "" && !*accept && !*finish) {
-		return usageError{c.t("--doc (a document number) and --field are required", "cần --doc (số hồ sơ) và --field")}
+		return usageError{c.tr("cli.common.docDocumentNumberAnd")}
 	}
 	if (*field != "" && (*accept || *finish)) || (*accept && *finish) {
-		return usageError{c.t("give one of --field, --accept-confident and --finish", "chỉ dùng một trong --field, --accept-confident và --finish")}
+		return usageError{c.tr("cli.records.giveOneOfField")}
 	}
 	u, w, err := c.desk(ctx)
 	if err != nil {
@@ -79,7 +78,7 @@ func runKey(ctx context.Context, c *cmdCtx, args []string) error {
 		if c.json {
 			return c.printJSON(map[string]any{"document": id, "accepted": append([]string{}, res.Accepted...)})
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("%d confident OCR values accepted\n", "đã chấp nhận %d giá trị OCR tin cậy\n"), len(res.Accepted))
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.records.confidentOcrValuesAccepted"), len(res.Accepted))
 		return nil
 	case *finish:
 		res, err := w.FinishDocument(ctx, u, workflow.FinishInput{Document: id, ConfirmWarnings: *confirm})
@@ -92,12 +91,12 @@ func runKey(ctx context.Context, c *cmdCtx, args []string) error {
 		if c.json {
 			return c.printJSON(map[string]any{"document": id, "status": "keyed", "warnings_confirmed": res.Warnings})
 		}
-		fmt.Fprintln(c.env.Stdout, c.t("document finished", "đã nhập xong hồ sơ"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.records.documentFinished"))
 		return nil
 	}
 	res, err := w.KeyField(ctx, u, workflow.KeyInput{Document: id, Field: *field, Value: *value})
 	if errors.Is(err, workflow.ErrUnknownField) {
-		return usageError{fmt.Sprintf("%s %q", c.t("unknown field for this record type:", "loại hồ sơ này không có trường"), *field)}
+		return usageError{fmt.Sprintf("%s %q", c.tr("cli.common.unknownFieldForThis"), *field)}
 	}
 	if err != nil {
 		return err
@@ -106,11 +105,10 @@ func runKey(ctx context.Context, c *cmdCtx, args []string) error {
 	// is stored either way, as the keying screen keeps what the clerk typed; a hard error
 	// makes the exit status 1, so that a script does not take the value as accepted.
 	for _, p := range res.Problems {
-		fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.t(string(p.Severity), severityVi(p.Severity)), c.t(p.En, p.Vi))
+		fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.severity(p.Severity), p.Localize(c.lang))
 	}
 	if res.Errors > 0 {
-		fmt.Fprintln(c.env.Stderr, c.t("the value is stored but has an error: the batch cannot be submitted until it is corrected",
-			"giá trị đã lưu nhưng có lỗi: lô chưa gửi duyệt được cho đến khi sửa"))
+		fmt.Fprintln(c.env.Stderr, c.tr("cli.records.valueIsStoredBut"))
 		return exitError{1}
 	}
 	return nil
@@ -120,22 +118,22 @@ func runKey(ctx context.Context, c *cmdCtx, args []string) error {
 // and returns exit status 1.
 func (c *cmdCtx) notFinished(res workflow.FinishResult) error {
 	for _, p := range res.Problems {
-		fmt.Fprintf(c.env.Stderr, "  %-8s %-24s %s\n", c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi))
+		fmt.Fprintf(c.env.Stderr, "  %-8s %-24s %s\n", c.severity(p.Severity), p.Key, p.Localize(c.lang))
 	}
 	if res.Errors > 0 {
-		fmt.Fprintf(c.env.Stderr, c.t("not finished: %d errors must be corrected first\n", "chưa xong: phải sửa %d lỗi trước\n"), res.Errors)
+		fmt.Fprintf(c.env.Stderr, c.tr("cli.records.notFinishedErrorsMust"), res.Errors)
 	} else {
-		fmt.Fprintf(c.env.Stderr, c.t("not finished: %d warnings; check them, then finish again with --confirm-warnings\n",
-			"chưa xong: có %d cảnh báo; kiểm tra rồi chạy lại với --confirm-warnings\n"), res.Warnings)
+		fmt.Fprintf(c.env.Stderr, c.tr("cli.records.notFinishedWarningsCheck"), res.Warnings)
 	}
 	return exitError{1}
 }
 
-func severityVi(s records.Severity) string {
+// severity names a problem's severity in the run's language.
+func (c *cmdCtx) severity(s records.Severity) string {
 	if s == records.SeverityError {
-		return "lỗi"
+		return c.tr("cli.records.severityError")
 	}
-	return "cảnh báo"
+	return c.tr("cli.records.severityWarning")
 }
 
 func runValidate(ctx context.Context, c *cmdCtx, args []string) error {
@@ -145,7 +143,7 @@ func runValidate(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
+		return usageError{c.tr("cli.common.batchIsRequired")}
 	}
 	_, w, err := c.desk(ctx)
 	if err != nil {
@@ -157,13 +155,13 @@ func runValidate(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	for _, p := range res.Problems {
 		if c.json {
-			c.printJSONLine(map[string]any{"document": p.Document, "field": p.Key, "fields": p.Keys, "severity": p.Severity, "code": p.Code, "message": c.t(p.En, p.Vi)})
+			c.printJSONLine(map[string]any{"document": p.Document, "field": p.Key, "fields": p.Keys, "severity": p.Severity, "code": p.Code, "message": p.Localize(c.lang)})
 			continue
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %d\t%-8s %-28s %s\n", c.t("document", "hồ sơ"), p.Document, c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi))
+		fmt.Fprintf(c.env.Stdout, "%s %d\t%-8s %-28s %s\n", c.tr("cli.common.document"), p.Document, c.severity(p.Severity), p.Key, p.Localize(c.lang))
 	}
 	if !c.json {
-		fmt.Fprintf(c.env.Stdout, c.t("%d documents: %d errors, %d warnings\n", "%d hồ sơ: %d lỗi, %d cảnh báo\n"), res.Documents, res.Errors, res.Warnings)
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.records.documentsErrorsWarnings"), res.Documents, res.Errors, res.Warnings)
 	}
 	if res.Errors > 0 {
 		return exitError{1}

@@ -33,7 +33,7 @@ func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
+		return usageError{c.tr("cli.common.batchIsRequired")}
 	}
 	u, w, err := c.desk(ctx)
 	if err != nil {
@@ -45,12 +45,11 @@ func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {
 	if errors.As(err, &ve) || errors.As(err, &we) {
 		// What was found (field and message, never the value).
 		for _, p := range res.Problems {
-			fmt.Fprintf(c.env.Stderr, "  %s %d\t%-8s %-24s %s\n", c.t("document", "hồ sơ"), p.Document,
-				c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi))
+			fmt.Fprintf(c.env.Stderr, "  %s %d\t%-8s %-24s %s\n", c.tr("cli.common.document"), p.Document,
+				c.severity(p.Severity), p.Key, p.Localize(c.lang))
 		}
 		if we != nil {
-			fmt.Fprintln(c.env.Stderr, c.t("check the warnings, then submit again with --confirm-warnings",
-				"kiểm tra các cảnh báo rồi gửi lại với --confirm-warnings"))
+			fmt.Fprintln(c.env.Stderr, c.tr("cli.review.checkWarningsThenSubmit"))
 		}
 	}
 	if err != nil {
@@ -60,8 +59,7 @@ func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(map[string]any{"round": res.Round, "documents": res.Documents, "warnings": res.Warnings,
 			"low_confidence_fields": res.LowFields, "low_confidence_pages": res.LowPages})
 	}
-	fmt.Fprintf(c.env.Stdout, c.t("sent to review (round %d): %d documents, %d confirmed warnings, %d low-confidence fields, %d low-confidence pages\n",
-		"đã gửi duyệt (lượt %d): %d hồ sơ, %d cảnh báo đã xác nhận, %d trường độ tin cậy thấp, %d trang độ tin cậy thấp\n"),
+	fmt.Fprintf(c.env.Stdout, c.tr("cli.review.sentToReviewRound"),
 		res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages)
 	return nil
 }
@@ -73,7 +71,7 @@ func runApprove(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
+		return usageError{c.tr("cli.common.batchIsRequired")}
 	}
 	u, w, err := c.desk(ctx)
 	if err != nil {
@@ -86,7 +84,7 @@ func runApprove(ctx context.Context, c *cmdCtx, args []string) error {
 	if c.json {
 		return c.printJSON(batchJSON(b))
 	}
-	fmt.Fprintf(c.env.Stdout, c.t("batch %s approved by %s\n", "lô %s đã được %s phê duyệt\n"), b.ID, u.FullName)
+	fmt.Fprintf(c.env.Stdout, c.tr("cli.review.batchApprovedBy"), b.ID, u.FullName)
 	return nil
 }
 
@@ -98,7 +96,7 @@ func runReturn(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" || strings.TrimSpace(*comment) == "" {
-		return usageError{c.t("--batch and --comment are required", "cần --batch và --comment")}
+		return usageError{c.tr("cli.review.batchAndCommentAre")}
 	}
 	u, w, err := c.desk(ctx)
 	if err != nil {
@@ -110,7 +108,7 @@ func runReturn(ctx context.Context, c *cmdCtx, args []string) error {
 	if c.json {
 		return c.printJSON(map[string]string{"batch": *batch, "state": string(queue.StateReturned)})
 	}
-	fmt.Fprintln(c.env.Stdout, c.t("batch returned to its clerks", "đã trả lại lô cho người nhập"))
+	fmt.Fprintln(c.env.Stdout, c.tr("cli.review.batchReturnedToIts"))
 	return nil
 }
 
@@ -130,7 +128,7 @@ func runComments(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
+		return usageError{c.tr("cli.common.batchIsRequired")}
 	}
 	_, w, err := c.desk(ctx)
 	if err != nil {
@@ -148,14 +146,14 @@ func runComments(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(out)
 	}
 	if len(cs) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("no comments", "chưa có nhận xét"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.review.noComments"))
 	}
 	for _, x := range cs {
-		about := c.t("whole batch", "cả lô")
+		about := c.tr("cli.review.wholeBatch")
 		if x.DocumentID != 0 {
-			about = fmt.Sprintf("%s %d", c.t("document", "hồ sơ"), x.DocumentID)
+			about = fmt.Sprintf("%s %d", c.tr("cli.common.document"), x.DocumentID)
 		}
-		fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.t("round", "lượt"), x.Round, x.AuthorName, x.Author, c.localTime(x.At), about, x.Body)
+		fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.tr("cli.review.round"), x.Round, x.AuthorName, x.Author, c.localTime(x.At), about, x.Body)
 	}
 	return nil
 }
@@ -179,24 +177,24 @@ func (c *cmdCtx) localTime(stamp string) string {
 	if err != nil {
 		return stamp
 	}
-	return t.Local().Format(c.t("2006-01-02 15:04", "02/01/2006 15:04"))
+	return t.Local().Format(c.tr("cli.review.2006010215"))
 }
 
 // reasonText says why a document is in the review sample.
 func (c *cmdCtx) reasonText(r string) string {
 	switch r {
 	case queue.ReasonRandom:
-		return c.t("drawn at random", "chọn ngẫu nhiên")
+		return c.tr("cli.review.drawnAtRandom")
 	case queue.ReasonReturned:
-		return c.t("returned in the previous round", "trả lại ở lần duyệt trước")
+		return c.tr("cli.review.returnedInPreviousRound")
 	case queue.ReasonCorrected:
-		return c.t("fields corrected", "có trường đã sửa")
+		return c.tr("cli.review.fieldsCorrected")
 	case queue.ReasonOCRAcceptedLow:
-		return c.t("low-confidence OCR accepted", "chấp nhận OCR độ tin cậy thấp")
+		return c.tr("cli.review.lowConfidenceOcrAccepted")
 	case queue.ReasonWarnings:
-		return c.t("warnings", "có cảnh báo")
+		return c.tr("cli.review.warnings")
 	case queue.ReasonLowConfidence:
-		return c.t("low confidence", "độ tin cậy thấp")
+		return c.tr("cli.review.lowConfidence")
 	}
 	return r
 }
@@ -212,18 +210,18 @@ func (c *cmdCtx) sourceText(v queue.ValueRecord) string {
 	case queue.SourceOCR:
 		src = fmt.Sprintf("OCR %.0f%%", v.Confidence*100)
 	case queue.SourceOCRAccepted:
-		src = fmt.Sprintf(c.t("OCR %.0f%%, accepted by %s", "OCR %.0f%%, %s chấp nhận"), v.OCRConfidence*100, who)
+		src = fmt.Sprintf(c.tr("cli.review.ocr0fAcceptedBy"), v.OCRConfidence*100, who)
 	case queue.SourceKeyed:
-		src = c.t("keyed by ", "nhập bởi ") + who
+		src = c.tr("cli.review.keyedBy") + who
 	case queue.SourceCorrected:
-		src = c.t("corrected by ", "sửa bởi ") + who
+		src = c.tr("cli.review.correctedBy") + who
 	case queue.SourceDoubleKeyed:
-		src = c.t("double-keyed, settled by ", "nhập hai lần, chốt bởi ") + who
+		src = c.tr("cli.review.doubleKeyedSettledBy") + who
 	default:
 		src = string(v.Source)
 	}
 	if workflow.LowConfidence(v) { // under the one threshold the keying screen and review use
-		src += c.t(", low confidence", ", độ tin cậy thấp")
+		src += c.tr("cli.review.lowConfidence2")
 	}
 	return src + " · " + c.localTime(v.At)
 }
@@ -264,13 +262,13 @@ func (c *cmdCtx) printProvenance(fields []queue.FieldProvenance) error {
 		return c.printJSON(out)
 	}
 	if len(fields) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("no field values", "chưa có giá trị trường nào"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.review.noFieldValues"))
 	}
 	for _, f := range fields {
 		fmt.Fprintf(c.env.Stdout, "%-22s %s\n    %s\n", f.Key, f.Current.Value, c.sourceText(f.Current))
 		for _, e := range f.Earlier { // what a corrected value replaced (an accepted OCR value replaced nothing)
 			if e.Value != f.Current.Value || f.Current.Source == queue.SourceCorrected {
-				fmt.Fprintf(c.env.Stdout, "    %s «%s» %s\n", c.t("before:", "trước:"), e.Value, c.sourceText(e))
+				fmt.Fprintf(c.env.Stdout, "    %s «%s» %s\n", c.tr("cli.review.before"), e.Value, c.sourceText(e))
 			}
 		}
 	}
@@ -311,11 +309,9 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 		switch {
 		case c.json:
 		case res.AlreadyDrawn:
-			fmt.Fprintf(c.env.Stdout, c.t("this round's sample was drawn already (%d%% at random, seed %d): it is kept\n",
-				"lượt này đã lấy mẫu (%d%% ngẫu nhiên, hạt giống %d): giữ nguyên mẫu đã lưu\n"), res.Round.SamplePct, res.Round.SampleSeed)
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.review.thisRoundSampleWas"), res.Round.SamplePct, res.Round.SampleSeed)
 		default:
-			fmt.Fprintf(c.env.Stdout, c.t("sample drawn: %d%% at random (seed %d) plus every document returned, corrected, accepted from low-confidence OCR, with warnings or low confidence\n",
-				"đã lấy mẫu: %d%% ngẫu nhiên (hạt giống %d) cùng mọi hồ sơ bị trả lại, có trường đã sửa, chấp nhận OCR độ tin cậy thấp, có cảnh báo hoặc độ tin cậy thấp\n"), *sample, res.Seed)
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.review.sampleDrawnAtRandom"), *sample, res.Seed)
 		}
 	}
 	if *accept != "" {
@@ -324,7 +320,7 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 			for _, f := range strings.Split(*accept, ",") {
 				id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
 				if err != nil {
-					return usageError{c.t("--accept takes document numbers separated by commas, or all-sampled", "--accept nhận số hồ sơ cách nhau bởi dấu phẩy, hoặc all-sampled")}
+					return usageError{c.tr("cli.review.acceptTakesDocumentNumbers")}
 				}
 				in.Documents = append(in.Documents, id)
 			}
@@ -359,8 +355,8 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 			}
 			why = "[" + strings.Join(rs, ", ") + "]"
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s %s\n", mark, c.t("document", "hồ sơ"), d.DocumentID,
-			c.t("warnings", "cảnh báo"), d.Warnings, c.t("low confidence", "tin cậy thấp"), d.LowFields, d.LowPages, why, c.decisionText(d.Decision))
+		fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s %s\n", mark, c.tr("cli.common.document"), d.DocumentID,
+			c.tr("cli.review.warnings2"), d.Warnings, c.tr("cli.review.lowConfidence3"), d.LowFields, d.LowPages, why, c.decisionText(d.Decision))
 	}
 	return nil
 }
@@ -381,11 +377,10 @@ func (c *cmdCtx) printReviewQueue(ctx context.Context) error {
 		return c.printJSON(out)
 	}
 	if len(q) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("no batch is waiting for review", "không có lô nào chờ duyệt"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.review.noBatchIsWaiting"))
 	}
 	for _, it := range q {
-		fmt.Fprintf(c.env.Stdout, c.t("%s  %s  round %d by %s: %d documents, %d warnings, %d low-confidence fields, %d documents to look at\n",
-			"%s  %s  lượt %d, gửi bởi %s: %d hồ sơ, %d cảnh báo, %d trường tin cậy thấp, %d hồ sơ cần xem\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.review.roundByDocumentsWarnings"),
 			it.ID, it.Name, it.Round, it.SubmittedBy, it.Documents, it.Warnings, it.LowFields, it.ProblemDocs)
 	}
 	return nil
@@ -395,9 +390,9 @@ func (c *cmdCtx) printReviewQueue(ctx context.Context) error {
 func (c *cmdCtx) decisionText(d string) string {
 	switch d {
 	case "accepted":
-		return c.t("accepted", "đã chấp nhận")
+		return c.tr("cli.review.accepted")
 	case "returned":
-		return c.t("returned", "đã trả lại")
+		return c.tr("cli.review.returned")
 	}
 	return ""
 }

@@ -56,8 +56,8 @@ type jsonScanner struct {
 func runScanners(ctx context.Context, c *cmdCtx, args []string) error {
 	fs := c.newFlags("scanners")
 	var urls multiFlag
-	fs.Var(&urls, "escl", c.t("eSCL scanner address (repeatable)", "địa chỉ máy quét eSCL (lặp lại được)"))
-	discover := fs.Bool("discover", false, c.t("look for eSCL scanners on the local network (mDNS)", "tìm máy quét eSCL trong mạng nội bộ (mDNS)"))
+	fs.Var(&urls, "escl", c.tr("cli.scan.esclScannerAddressRepeatable"))
+	discover := fs.Bool("discover", false, c.tr("cli.scan.lookForEsclScanners"))
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func runScanners(ctx context.Context, c *cmdCtx, args []string) error {
 	for _, p := range problems {
 		var de *workflow.DriverError
 		if errors.As(p, &de) && de.Driver == "SANE" {
-			fmt.Fprintln(c.env.Stderr, c.t("SANE is not available: ", "không dùng được SANE: ")+c.errText(de.Err))
+			fmt.Fprintln(c.env.Stderr, c.tr("cli.scan.saneIsNotAvailable")+c.errText(de.Err))
 			continue
 		}
 		fmt.Fprintln(c.env.Stderr, c.errText(p))
@@ -92,19 +92,19 @@ func runScanners(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(out)
 	}
 	if len(out) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("No scanner found.", "Không tìm thấy máy quét nào."))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.scan.noScannerFound"))
 		return nil
 	}
 	for _, s := range out {
 		fmt.Fprintf(c.env.Stdout, "%s\t%s\n", s.ID, s.Label)
 		switch {
 		case s.Error != "":
-			fmt.Fprintf(c.env.Stdout, "    %s: %s\n", c.t("error", "lỗi"), s.Error)
+			fmt.Fprintf(c.env.Stdout, "    %s: %s\n", c.tr("cli.scan.error"), s.Error)
 		case s.Capabilities != nil:
 			k := s.Capabilities
 			fmt.Fprintf(c.env.Stdout, "    %s: %s; %s: %s; %s: %s; %s: %s\n",
-				c.t("sources", "khay"), joinAny(k.Sources), c.t("modes", "chế độ"), joinAny(k.Modes),
-				c.t("resolutions", "độ phân giải"), joinAny(k.Resolutions), c.t("page sizes", "khổ giấy"), strings.Join(k.PageSizes, ", "))
+				c.tr("cli.scan.sources"), joinAny(k.Sources), c.tr("cli.scan.modes"), joinAny(k.Modes),
+				c.tr("cli.scan.resolutions"), joinAny(k.Resolutions), c.tr("cli.scan.pageSizes"), strings.Join(k.PageSizes, ", "))
 		}
 	}
 	return nil
@@ -132,10 +132,9 @@ func deviceScanners(c *cmdCtx, device string, saneOpts []string) (*workflow.Scan
 	isSANE, isESCL := strings.HasPrefix(device, "sane:"), strings.HasPrefix(device, "escl:")
 	switch {
 	case !isSANE && !isESCL:
-		return nil, usageError{c.t("--device must start with sane: or escl: (see `sohoa scanners`)",
-			"--device phải bắt đầu bằng sane: hoặc escl: (xem `sohoa scanners`)")}
+		return nil, usageError{c.tr("cli.scan.deviceMustStartWith")}
 	case isESCL && len(saneOpts) > 0:
-		return nil, usageError{c.t("--sane-option applies to SANE devices only", "--sane-option chỉ dùng cho máy quét SANE")}
+		return nil, usageError{c.tr("cli.scan.saneOptionAppliesTo")}
 	}
 	scs := workflow.NewScanners()
 	scs.OnSANE = onSaneDriver
@@ -192,48 +191,47 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError{fmt.Sprintf(c.t("unexpected argument %q", "thừa tham số %q"), pos[0])}
+		return usageError{fmt.Sprintf(c.tr("cli.scan.unexpectedArgument"), pos[0])}
 	}
 	switch {
 	case *batch == "":
-		return usageError{c.t("--batch is required", "cần --batch")}
+		return usageError{c.tr("cli.common.batchIsRequired")}
 	case *device == "":
-		return usageError{c.t("--device is required (see `sohoa scanners`)", "cần --device (xem `sohoa scanners`)")}
+		return usageError{c.tr("cli.scan.deviceIsRequiredSee")}
 	case *source == "":
-		return usageError{c.t("--source is required: flatbed, adf or duplex", "cần --source: flatbed, adf hoặc duplex")}
+		return usageError{c.tr("cli.scan.sourceIsRequiredFlatbed")}
 	}
 	src := capture.Source(*source)
 	if src != capture.SourceFlatbed && src != capture.SourceADF && src != capture.SourceADFDuplex {
-		return usageError{c.t("--source must be flatbed, adf or duplex", "--source phải là flatbed, adf hoặc duplex")}
+		return usageError{c.tr("cli.scan.sourceMustBeFlatbed")}
 	}
 	md := capture.ColorMode(*mode)
 	if md != capture.ModeGray && md != capture.ModeColor && md != capture.ModeLineart {
-		return usageError{c.t("--mode must be gray, color or lineart", "--mode phải là gray, color hoặc lineart")}
+		return usageError{c.tr("cli.scan.modeMustBeGray")}
 	}
 	if *res <= 0 || *res > 4800 {
-		return usageError{c.t("--resolution must be between 1 and 4800 dpi", "--resolution phải từ 1 đến 4800 dpi")}
+		return usageError{c.tr("cli.scan.resolutionMustBeBetween")}
 	}
 	if *ppd < 0 {
-		return usageError{c.t("--pages-per-document cannot be negative", "--pages-per-document không được âm")}
+		return usageError{c.tr("cli.scan.pagesPerDocumentCannot")}
 	}
 	if *startSheet < 1 {
-		return usageError{c.t("--start-sheet must be 1 or more", "--start-sheet phải từ 1 trở lên")}
+		return usageError{c.tr("cli.scan.startSheetMustBe")}
 	}
 	if *contDoc < 0 {
-		return usageError{c.t("--continue-document must be a document ID", "--continue-document phải là mã tài liệu")}
+		return usageError{c.tr("cli.scan.continueDocumentMustBe")}
 	}
 	ps, err := workflow.ParsePageSize(*pageSize)
 	if err != nil {
-		return usageError{c.t("--page-size must be A4, A5, B5, Letter, Legal or WIDTHxHEIGHT in mm: ",
-			"--page-size phải là A4, A5, B5, Letter, Legal hoặc RỘNGxCAO theo mm: ") + err.Error()}
+		return usageError{c.tr("cli.scan.pageSizeMustBe") + err.Error()}
 	}
 	for _, o := range saneOpts {
 		if name, _, ok := strings.Cut(o, "="); !ok || name == "" {
-			return usageError{c.t("--sane-option wants NAME=VALUE", "--sane-option cần dạng TÊN=GIÁ_TRỊ")}
+			return usageError{c.tr("cli.scan.saneOptionWantsName")}
 		}
 	}
 	if *sepKind != "" && *sepKind != "blank" && *sepKind != "qr" {
-		return usageError{c.t("--separator must be blank or qr", "--separator phải là blank hoặc qr")}
+		return usageError{c.tr("cli.scan.separatorMustBeBlank")}
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
@@ -258,7 +256,7 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 			if c.json {
 				c.printJSONLine(map[string]any{"event": "separator", "sheet": ev.Sheet, "back": ev.Back})
 			} else {
-				fmt.Fprintf(c.env.Stdout, c.t("sheet %d: separator sheet, next document starts\n", "tờ %d: tờ phân tách, bắt đầu tài liệu mới\n"), ev.Sheet)
+				fmt.Fprintf(c.env.Stdout, c.tr("cli.scan.sheetSeparatorSheetNext"), ev.Sheet)
 			}
 			return
 		}
@@ -269,13 +267,13 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		side := ""
 		if ev.Back {
-			side = c.t(" (back)", " (mặt sau)")
+			side = c.tr("cli.scan.back")
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("sheet %d%s: document %d, page %d (%dx%d) stored\n", "tờ %d%s: tài liệu %d, trang %d (%dx%d) đã lưu\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.scan.sheetDocumentPageDx"),
 			ev.Sheet, side, ev.DocumentID, p.Seq, p.Width, p.Height)
 	})
 	if errors.Is(err, workflow.ErrDocumentNotInBatch) {
-		return usageError{fmt.Sprintf(c.t("document %d is not in batch %s", "tài liệu %d không thuộc lô %s"), *contDoc, *batch)}
+		return usageError{fmt.Sprintf(c.tr("cli.scan.documentIsNotIn"), *contDoc, *batch)}
 	}
 	end := jsonScanEnd{Event: "done", Pages: sum.Pages, Documents: sum.Documents, LastDocument: sum.LastDocument, NextSheet: sum.NextSheet}
 	if end.Documents == nil {
@@ -286,30 +284,27 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 		if c.json {
 			c.printJSONLine(end) // what was kept, before the error line
 		} else if sum.Pages > 0 {
-			fmt.Fprintf(c.env.Stderr, c.t("%d pages were stored before the error.\n", "Đã lưu %d trang trước khi có lỗi.\n"), sum.Pages)
+			fmt.Fprintf(c.env.Stderr, c.tr("cli.scan.pagesWereStoredBefore"), sum.Pages)
 		}
 		return err
 	}
 	if f != nil {
 		end.Event, end.Kind, end.Sheet = "fault", string(f.Kind), f.Sheet
-		end.Message = f.Vi()
-		if c.lang == "en" {
-			end.Message = f.En()
-		}
+		end.Message = f.Localize(c.lang)
 		end.Continue = continueArgs(c, explicit, *batch, *device, *source, *res, *mode, *pageSize, *ppd, *sepKind, saneOpts, sum, f)
 		if c.json {
 			c.printJSONLine(end)
 		} else {
 			fmt.Fprintln(c.env.Stderr, end.Message)
 			if sum.Pages == 0 {
-				fmt.Fprintln(c.env.Stderr, c.t("No page was stored by this run.", "Lượt này chưa lưu trang nào."))
+				fmt.Fprintln(c.env.Stderr, c.tr("cli.scan.noPageWasStored"))
 			} else {
-				fmt.Fprintf(c.env.Stderr, c.t("%d pages stored and kept.\n", "Đã lưu và giữ lại %d trang.\n"), sum.Pages)
+				fmt.Fprintf(c.env.Stderr, c.tr("cli.scan.pagesStoredAndKept"), sum.Pages)
 			}
 			if sum.LastDocument == 0 {
-				fmt.Fprintln(c.env.Stderr, c.t("To scan again:", "Để quét lại:"))
+				fmt.Fprintln(c.env.Stderr, c.tr("cli.scan.toScanAgain"))
 			} else {
-				fmt.Fprintf(c.env.Stderr, c.t("To continue document %d from sheet %d:\n", "Để quét tiếp tài liệu %d từ tờ %d:\n"), sum.LastDocument, sum.NextSheet)
+				fmt.Fprintf(c.env.Stderr, c.tr("cli.scan.toContinueDocumentFrom"), sum.LastDocument, sum.NextSheet)
 			}
 			fmt.Fprintf(c.env.Stderr, "  %s\n", shellJoin(append([]string{"sohoa"}, end.Continue...)))
 		}
@@ -318,7 +313,7 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 	if c.json {
 		c.printJSONLine(end)
 	} else {
-		fmt.Fprintf(c.env.Stdout, c.t("%d pages stored in %d documents.\n", "Đã lưu %d trang vào %d tài liệu.\n"), sum.Pages, len(sum.Documents))
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.scan.pagesStoredInDocuments"), sum.Pages, len(sum.Documents))
 	}
 	return nil
 }

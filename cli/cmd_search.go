@@ -20,7 +20,7 @@ func runSearch(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	q := strings.Join(words, " ")
 	if strings.TrimSpace(q) == "" {
-		return usageError{c.t("what should I search for?", "cần nội dung tìm kiếm")}
+		return usageError{c.tr("cli.search.whatShouldISearch")}
 	}
 	if _, err := c.login(ctx); err != nil {
 		return err
@@ -44,14 +44,14 @@ func runSearch(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(out)
 	}
 	if len(hits) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("no match", "không tìm thấy"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.search.noMatch"))
 	}
 	for _, h := range hits {
-		where := fmt.Sprintf("%s %d", c.t("page", "trang"), h.PageID)
+		where := fmt.Sprintf("%s %d", c.tr("cli.common.page"), h.PageID)
 		if h.Field != "" {
-			where = c.t("field ", "trường ") + h.Field
+			where = c.tr("cli.search.field") + h.Field
 		}
-		fmt.Fprintf(c.env.Stdout, "%s  %s %d  %s: %s\n", h.BatchID[:8], c.t("doc", "tài liệu"), h.DocumentID, where, h.Snippet)
+		fmt.Fprintf(c.env.Stdout, "%s  %s %d  %s: %s\n", h.BatchID[:8], c.tr("cli.search.doc"), h.DocumentID, where, h.Snippet)
 	}
 	return nil
 }

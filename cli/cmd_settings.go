@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/workflow"
 )
 
@@ -38,7 +39,7 @@ func runSettings(ctx context.Context, c *cmdCtx, args []string) error {
 		out := map[string]string{}
 		for _, e := range entries {
 			if e.Secret && e.Set {
-				e.Value = c.t("(set, not shown)", "(đã có, không hiển thị)")
+				e.Value = c.tr("cli.settings.setNotShown")
 			}
 			out[e.Key] = e.Value
 		}
@@ -53,14 +54,14 @@ func runSettings(ctx context.Context, c *cmdCtx, args []string) error {
 		err := w.SetSetting(ctx, u, rest[0], rest[1])
 		var se *workflow.SettingError
 		if errors.As(err, &se) && (se.Reason == "not_editable" || se.Reason == "invalid") {
-			return usageError{c.t(se.En(), se.Vi())}
+			return usageError{l10n.Text(c.lang, se)}
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(c.env.Stdout, c.t("saved", "đã lưu"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.settings.saved"))
 		return nil
 	default:
-		return usageError{c.t("usage: sohoa settings [KEY [VALUE]]", "cách dùng: sohoa settings [KHÓA [GIÁ TRỊ]]")}
+		return usageError{c.tr("cli.settings.usageSohoaSettingsKey")}
 	}
 }

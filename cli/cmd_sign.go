@@ -28,12 +28,12 @@ func (c *cmdCtx) pin(fromStdin bool) (string, error) {
 		return v, nil
 	}
 	if c.env.IsTerminal {
-		fmt.Fprint(c.env.Stderr, c.t("PIN or certificate password: ", "Mã PIN hoặc mật khẩu chứng thư số: "))
+		fmt.Fprint(c.env.Stderr, c.tr("cli.sign.pinOrCertificatePassword"))
 		b, err := term.ReadPassword(int(os.Stdin.Fd()))
 		fmt.Fprintln(c.env.Stderr)
 		return string(b), err
 	}
-	return "", errors.New(c.t("no PIN: set SOHOA_PIN or use --pin-stdin", "thiếu mã PIN: đặt SOHOA_PIN hoặc dùng --pin-stdin"))
+	return "", errors.New(c.tr("cli.sign.noPinSetSohoa"))
 }
 
 // pinFunc is the workflow's way to ask for the PIN: only once every check that needs no
@@ -56,8 +56,7 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" || (*p12 == "") == (*module == "") {
-		return usageError{c.t("--batch and either --p12 FILE or --pkcs11 MODULE --token LABEL are required",
-			"cần --batch và một trong hai: --p12 TỆP hoặc --pkcs11 MODULE --token NHÃN")}
+		return usageError{c.tr("cli.sign.batchAndEitherP12")}
 	}
 	u, err := c.login(ctx)
 	if err != nil {
@@ -82,8 +81,7 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 		if res.Pages > 0 {
 			perPage = res.PDFBytes / int64(res.Pages)
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("batch %s signed by %s: %d documents, %d pages, %d PDF bytes per page\n",
-			"lô %s đã được %s ký: %d hồ sơ, %d trang, %d byte PDF mỗi trang\n"), res.BatchID, res.Signer, len(res.Documents), res.Pages, perPage)
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.sign.batchSignedByDocuments"), res.BatchID, res.Signer, len(res.Documents), res.Pages, perPage)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *srv == "" {
-		return usageError{c.t("--server is required", "cần --server")}
+		return usageError{c.tr("cli.sync.serverIsRequired")}
 	}
 	u, err := c.login(ctx)
 	if err != nil {
@@ -41,7 +41,7 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 	if *code == "" {
 		line, err := c.readLine()
 		if err != nil || strings.TrimSpace(line) == "" {
-			return usageError{c.t("give the enrollment code with --code or on standard input", "nhập mã đăng ký bằng --code hoặc từ đầu vào chuẩn")}
+			return usageError{c.tr("cli.sync.giveEnrollmentCodeWith")}
 		}
 		*code = line
 	}
@@ -53,11 +53,10 @@ func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
 		return c.printJSON(map[string]string{"workstation_id": res.WorkstationID, "office": res.Office,
 			"tls_sha256": res.Fingerprint, "previous_workstation_id": res.PreviousID})
 	}
-	fmt.Fprintf(c.env.Stdout, "%s %s (%s %s)\n%s %s\n", c.t("enrolled as", "đã đăng ký là"), res.WorkstationID,
-		c.t("office", "đơn vị"), res.Office, c.t("server certificate SHA-256:", "SHA-256 chứng thư máy chủ:"), res.Fingerprint)
+	fmt.Fprintf(c.env.Stdout, "%s %s (%s %s)\n%s %s\n", c.tr("cli.sync.enrolledAs"), res.WorkstationID,
+		c.tr("cli.sync.office"), res.Office, c.tr("cli.sync.serverCertificateSha256"), res.Fingerprint)
 	if res.PreviousID != "" {
-		fmt.Fprintln(c.env.Stderr, c.t("warning: the server gave a new workstation id; batches signed before must be signed again",
-			"cảnh báo: máy chủ cấp mã máy trạm mới; các lô đã ký trước đó phải ký lại"))
+		fmt.Fprintln(c.env.Stderr, c.tr("cli.sync.warningServerGaveNew"))
 	}
 	return nil
 }
@@ -74,7 +73,7 @@ func runSync(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	if *srv != "" {
 		if err := workflow.ValidServerURL(*srv); err != nil {
-			return usageError{c.t("the server address must start with https://", "địa chỉ máy chủ phải bắt đầu bằng https://")}
+			return usageError{c.tr("cli.sync.serverAddressMustStart")}
 		}
 	}
 	u, err := c.login(ctx)
@@ -134,23 +133,23 @@ func (c *cmdCtx) printSyncProgress(p workflow.SyncProgress) {
 	}
 	switch p.Phase {
 	case workflow.SyncDone:
-		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %d/%d, %d %s; %s %s %s\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("blobs", "tệp"),
-			p.BlobsDone, p.BlobsTotal, p.BytesSent, c.t("bytes sent", "byte đã gửi"), c.t("receipt", "biên nhận"),
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %d/%d, %d %s; %s %s %s\n", c.tr("cli.common.batch"), p.Seq, p.BatchID, c.tr("cli.sync.blobs"),
+			p.BlobsDone, p.BlobsTotal, p.BytesSent, c.tr("cli.sync.bytesSent"), c.tr("cli.sync.receipt"),
 			p.Receipt.ManifestSHA256[:16], p.Receipt.CommittedAt.Format("2006-01-02 15:04:05Z"))
 	case workflow.SyncHeld:
-		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s: %s\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("REFUSED, returned to review", "BỊ TỪ CHỐI, trả về duyệt lại"), p.Err)
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s: %s\n", c.tr("cli.common.batch"), p.Seq, p.BatchID, c.tr("cli.sync.refusedReturnedToReview"), p.Err)
 	case workflow.SyncRetry:
-		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %s (%s)\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("will retry at", "sẽ thử lại lúc"),
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %s (%s)\n", c.tr("cli.common.batch"), p.Seq, p.BatchID, c.tr("cli.sync.willRetryAt"),
 			p.NextAttempt.Local().Format(time.TimeOnly), p.Err)
 	case workflow.SyncUpload:
-		fmt.Fprintf(c.env.Stderr, "%s #%d: %d/%d %s, %d/%d bytes\n", c.t("batch", "lô"), p.Seq, p.BlobsDone, p.BlobsTotal, c.t("blobs", "tệp"), p.BytesDone, p.BytesTotal)
+		fmt.Fprintf(c.env.Stderr, "%s #%d: %d/%d %s, %d/%d bytes\n", c.tr("cli.common.batch"), p.Seq, p.BlobsDone, p.BlobsTotal, c.tr("cli.sync.blobs"), p.BytesDone, p.BytesTotal)
 	}
 }
 
 // printOutbox prints the outbox counts (text output only).
 func (c *cmdCtx) printOutbox(pending, held, done int) {
 	if !c.json {
-		fmt.Fprintf(c.env.Stdout, "%s: %d %s, %d %s, %d %s\n", c.t("outbox", "hàng đợi gửi"), pending, c.t("waiting", "đang chờ"),
-			held, c.t("held", "bị giữ lại"), done, c.t("sent", "đã gửi"))
+		fmt.Fprintf(c.env.Stdout, "%s: %d %s, %d %s, %d %s\n", c.tr("cli.sync.outbox"), pending, c.tr("cli.sync.waiting"),
+			held, c.tr("cli.sync.held"), done, c.tr("cli.sync.sent"))
 	}
 }

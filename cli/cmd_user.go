@@ -19,7 +19,7 @@ func init() {
 
 func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 	if len(args) == 0 {
-		return usageError{c.t("say add, list, roles, passwd, disable, enable, unlock or cert", "cần add, list, roles, passwd, disable, enable, unlock hoặc cert")}
+		return usageError{c.tr("cli.user.sayAddListRoles")}
 	}
 	switch args[0] {
 	case "add":
@@ -76,15 +76,15 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 			state := ""
 			switch {
 			case u.Disabled:
-				state = c.t("disabled", "đã khóa")
+				state = c.tr("cli.user.disabled")
 			case !u.LockedUntil.IsZero():
-				state = c.t("sign-in locked until ", "tạm khóa đăng nhập đến ") + u.LockedUntil.Local().Format("15:04:05 02/01/2006")
+				state = c.tr("cli.user.signInLockedUntil") + u.LockedUntil.Local().Format("15:04:05 02/01/2006")
 			}
 			fmt.Fprintf(c.env.Stdout, "%-20s %-30s %-26s %s\n", u.Username, u.FullName, strings.Join(rs, ","), state)
 		}
 		return nil
 	}
-	return usageError{fmt.Sprintf(c.t("unknown user action %q", "thao tác %q không hợp lệ"), args[0])}
+	return usageError{fmt.Sprintf(c.tr("cli.user.unknownUserAction"), args[0])}
 }
 
 func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
@@ -96,7 +96,7 @@ func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *username == "" {
-		return usageError{c.t("--username is required", "cần --username")}
+		return usageError{c.tr("cli.user.usernameIsRequired")}
 	}
 	roles, err := workflow.ParseRoles(*roleList)
 	if err != nil {
@@ -128,16 +128,16 @@ func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
 		case queue.ErrWeakPassword:
 			return c.weakPassword()
 		case queue.ErrUserExists:
-			return fmt.Errorf(c.t("user name %q is already taken", "tên đăng nhập %q đã có người dùng"), *username)
+			return fmt.Errorf(c.tr("cli.user.userNameIsAlready"), *username)
 		case queue.ErrBadUsername:
-			return fmt.Errorf(c.t("user name %q: use 2-64 letters, digits, '.', '-' or '_'", "tên đăng nhập %q: dùng 2-64 chữ, số, '.', '-' hoặc '_'"), *username)
+			return fmt.Errorf(c.tr("cli.user.userNameUse2"), *username)
 		}
 		return err
 	}
 	if c.json {
 		return c.printJSON(map[string]any{"id": u.ID, "username": u.Username, "roles": roles})
 	}
-	fmt.Fprintf(c.env.Stdout, c.t("user %s created\n", "đã tạo người dùng %s\n"), u.Username)
+	fmt.Fprintf(c.env.Stdout, c.tr("cli.user.userCreated"), u.Username)
 	return nil
 }
 
@@ -153,22 +153,21 @@ func (c *cmdCtx) newPassword(afterLogin bool) (string, error) {
 	case c.pwStdin:
 		return c.readLine()
 	case c.env.IsTerminal:
-		pw, err := c.password("", c.t("New password: ", "Mật khẩu mới: "))
+		pw, err := c.password("", c.tr("cli.user.newPassword"))
 		if err != nil {
 			return "", err
 		}
-		again, err := c.password("", c.t("Again: ", "Nhập lại: "))
+		again, err := c.password("", c.tr("cli.user.again"))
 		if err != nil || again != pw {
-			return "", errors.New(c.t("the two passwords differ", "hai mật khẩu không khớp"))
+			return "", errors.New(c.tr("cli.user.twoPasswordsDiffer"))
 		}
 		return pw, nil
 	}
-	return "", errors.New(c.t("no new password: set SOHOA_NEW_PASSWORD or use --password-stdin",
-		"thiếu mật khẩu mới: đặt SOHOA_NEW_PASSWORD hoặc dùng --password-stdin"))
+	return "", errors.New(c.tr("cli.user.noNewPasswordSet"))
 }
 
 func (c *cmdCtx) weakPassword() error {
-	return errors.New(c.t("password too short: use at least 8 characters", "mật khẩu quá ngắn: cần ít nhất 8 ký tự"))
+	return errors.New(c.tr("cli.user.passwordTooShortUse"))
 }
 
 // runUserChange changes an account (roles, password, disabled flag, sign-in lock), each with
@@ -182,13 +181,13 @@ func runUserChange(ctx context.Context, c *cmdCtx, action string, args []string)
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{c.t("name exactly one user", "cần đúng một tên đăng nhập")}
+		return usageError{c.tr("cli.user.nameExactlyOneUser")}
 	}
 	name := pos[0]
 	var roles []queue.Role
 	if action == "roles" {
 		if *roleList == "" {
-			return usageError{c.t("--role is required", "cần --role")}
+			return usageError{c.tr("cli.user.roleIsRequired")}
 		}
 		if roles, err = workflow.ParseRoles(*roleList); err != nil {
 			return usageError{err.Error()}
@@ -206,29 +205,29 @@ func runUserChange(ctx context.Context, c *cmdCtx, action string, args []string)
 	switch action {
 	case "roles":
 		err = w.SetRoles(ctx, actor, name, roles)
-		done = c.t("roles of %s set", "đã đặt vai trò cho %s")
+		done = c.tr("cli.user.rolesOfSet")
 	case "passwd":
 		var pw string
 		if pw, err = c.newPassword(true); err != nil {
 			return err
 		}
 		err = w.SetPassword(ctx, actor, name, pw)
-		done = c.t("password of %s changed", "đã đổi mật khẩu của %s")
+		done = c.tr("cli.user.passwordOfChanged")
 	case "disable":
 		err = w.SetDisabled(ctx, actor, name, true)
-		done = c.t("user %s disabled", "đã khóa người dùng %s")
+		done = c.tr("cli.user.userDisabled")
 	case "enable":
 		err = w.SetDisabled(ctx, actor, name, false)
-		done = c.t("user %s enabled", "đã mở lại người dùng %s")
+		done = c.tr("cli.user.userEnabled")
 	case "unlock":
 		err = w.Unlock(ctx, actor, name)
-		done = c.t("sign-in of %s unlocked", "đã mở khóa đăng nhập cho %s")
+		done = c.tr("cli.user.signInOfUnlocked")
 	}
 	switch {
 	case errors.Is(err, queue.ErrWeakPassword):
 		return c.weakPassword()
 	case errors.Is(err, queue.ErrUserNotFound):
-		return fmt.Errorf(c.t("no user named %q", "không có người dùng %q"), name)
+		return fmt.Errorf(c.tr("cli.user.noUserNamed"), name)
 	case err != nil:
 		return err
 	}

@@ -16,7 +16,7 @@ const userCertUsage = "user cert add --username U (--cert FILE.pem|.der | --p12 
 // signing refuses a certificate not bound to the approving supervisor (queue/certs.go).
 func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 	if len(args) == 0 {
-		return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+		return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
 	}
 	fs := c.newFlags("user cert " + args[0])
 	username := fs.String("username", "", "")
@@ -39,7 +39,7 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 			}
 		}
 		if *username == "" || n != 1 || (*module != "") != (*token != "") {
-			return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+			return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
 		}
 		u, err := c.login(ctx)
 		if err != nil {
@@ -59,9 +59,8 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if c.json {
 			return c.printJSON(userCertJSON(uc))
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("certificate of %s registered: key %s, certificate SHA-256 %s, valid until %s\n",
-			"đã đăng ký chứng thư cho %s: khóa %s, SHA-256 chứng thư %s, hạn đến %s\n"),
-			uc.Username, uc.KeyID, uc.CertSHA256, uc.NotAfter.Local().Format(c.t("2006-01-02", "02/01/2006")))
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.user.cert.certificateOfRegisteredKey"),
+			uc.Username, uc.KeyID, uc.CertSHA256, uc.NotAfter.Local().Format(c.tr("cli.user.cert.20060102")))
 		return nil
 	case "list":
 		if _, err := c.login(ctx); err != nil {
@@ -83,16 +82,16 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(out)
 		}
 		if len(certs) == 0 {
-			fmt.Fprintln(c.env.Stdout, c.t("no certificate registered", "chưa đăng ký chứng thư nào"))
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.user.cert.noCertificateRegistered"))
 		}
 		for _, uc := range certs {
 			fmt.Fprintf(c.env.Stdout, "%-20s %s  %s %s  %s %s\n", uc.Username, uc.KeyID[:16],
-				c.t("until", "hạn"), uc.NotAfter.Local().Format(c.t("2006-01-02", "02/01/2006")), c.t("added by", "đăng ký bởi"), uc.AddedBy)
+				c.tr("cli.user.cert.until"), uc.NotAfter.Local().Format(c.tr("cli.user.cert.20060102")), c.tr("cli.user.cert.addedBy"), uc.AddedBy)
 		}
 		return nil
 	case "remove":
 		if *username == "" || *fp == "" {
-			return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+			return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
 		}
 		u, err := c.login(ctx)
 		if err != nil {
@@ -105,10 +104,10 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if err := w.RemoveUserCert(ctx, u, *username, *fp); err != nil {
 			return err
 		}
-		fmt.Fprintln(c.env.Stdout, c.t("certificate removed", "đã gỡ chứng thư"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.user.cert.certificateRemoved"))
 		return nil
 	}
-	return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+	return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
 }
 
 type jsonUserCert struct {

@@ -88,7 +88,7 @@ func runVerify(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" && len(files) == 0 {
-		return usageError{c.t("name at least one PDF", "cần ít nhất một tệp PDF")}
+		return usageError{c.tr("cli.verify.nameAtLeastOne")}
 	}
 	// Files need no data folder: it is opened for a batch, or for the workstation's trust
 	// store when no --trust is given and a data folder is there.
@@ -152,18 +152,18 @@ func (c *cmdCtx) verifyBatch(ctx context.Context, w *workflow.Workflow, batchID 
 		out.Problems = append(out.Problems, p.Text(c.lang))
 	}
 	for _, d := range rep.Documents {
-		out.Documents = append(out.Documents, c.fileJSON(fmt.Sprintf("%s %d", c.t("document", "hồ sơ"), d.DocumentID), d.FileReport, d.Err, false))
+		out.Documents = append(out.Documents, c.fileJSON(fmt.Sprintf("%s %d", c.tr("cli.common.document"), d.DocumentID), d.FileReport, d.Err, false))
 	}
 	if c.json {
 		c.printJSON(out)
 	} else {
-		verdict := c.t("batch intact: manifest and every signed PDF verify", "lô nguyên vẹn: bản kê và mọi PDF đã ký đều hợp lệ")
+		verdict := c.tr("cli.verify.batchIntactManifestAnd")
 		if !out.Intact {
-			verdict = c.t("INVALID", "KHÔNG HỢP LỆ")
+			verdict = c.tr("cli.verify.invalid")
 		} else if !opts.IntegrityOnly && !out.Trusted {
-			verdict += c.t("; signer NOT in the trust store", "; người ký KHÔNG có trong danh sách tin cậy")
+			verdict += c.tr("cli.verify.signerNotInTrust")
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %s: %s\n", c.t("batch", "lô"), rep.BatchID, verdict)
+		fmt.Fprintf(c.env.Stdout, "%s %s: %s\n", c.tr("cli.common.batch"), rep.BatchID, verdict)
 		for _, jv := range out.Documents {
 			c.printVerify(jv, opts.IntegrityOnly)
 		}
@@ -180,27 +180,27 @@ func (c *cmdCtx) verifyBatch(ctx context.Context, w *workflow.Workflow, batchID 
 func (c *cmdCtx) printVerify(jv jsonVerify, integrityOnly bool) {
 	w := c.env.Stdout
 	if jv.Error != "" {
-		fmt.Fprintf(w, "%s: %s: %s\n", jv.File, c.t("NOT VERIFIED", "KHÔNG KIỂM TRA ĐƯỢC"), jv.Error)
+		fmt.Fprintf(w, "%s: %s: %s\n", jv.File, c.tr("cli.verify.notVerified"), jv.Error)
 		return
 	}
-	verdict := c.t("all signatures intact", "mọi chữ ký còn nguyên vẹn")
+	verdict := c.tr("cli.verify.allSignaturesIntact")
 	modified, cannot := false, false
 	for _, s := range jv.Signatures {
 		modified = modified || s.ModifiedAfter
 		cannot = cannot || s.CannotVerify
 	}
 	if !jv.Intact {
-		verdict = c.t("INVALID: a signature is broken or the file was changed after signing", "KHÔNG HỢP LỆ: chữ ký bị hỏng hoặc tệp bị sửa sau khi ký")
+		verdict = c.tr("cli.verify.invalidSignatureIsBroken")
 		switch {
 		case modified:
-			verdict = c.t("INVALID: the file was changed after signing", "KHÔNG HỢP LỆ: tệp bị sửa sau khi ký")
+			verdict = c.tr("cli.verify.invalidFileWasChanged")
 		case cannot:
-			verdict = c.t("NOT VERIFIED: a signature cannot be checked", "KHÔNG KIỂM TRA ĐƯỢC: có chữ ký không kiểm tra được")
+			verdict = c.tr("cli.verify.notVerifiedSignatureCannot")
 		}
 	} else if !integrityOnly && !jv.Trusted {
-		verdict += c.t("; signer NOT in the trust store", "; người ký KHÔNG có trong danh sách tin cậy")
+		verdict += c.tr("cli.verify.signerNotInTrust")
 	} else if !integrityOnly {
-		verdict += c.t("; signers trusted", "; người ký được tin cậy")
+		verdict += c.tr("cli.verify.signersTrusted")
 	}
 	fmt.Fprintf(w, "%s: %s\n", jv.File, verdict)
 	for i, s := range jv.Signatures {
@@ -208,22 +208,22 @@ func (c *cmdCtx) printVerify(jv jsonVerify, integrityOnly bool) {
 		if s.Name != "" {
 			who = s.Name
 		}
-		state := c.t("intact", "nguyên vẹn")
+		state := c.tr("cli.verify.intact")
 		switch {
 		case s.Intact:
 		case s.ModifiedAfter:
-			state = c.t("CHANGED AFTER SIGNING", "BỊ SỬA SAU KHI KÝ")
+			state = c.tr("cli.verify.changedAfterSigning")
 		case s.CannotVerify:
-			state = c.t("CANNOT BE VERIFIED", "KHÔNG KIỂM TRA ĐƯỢC")
+			state = c.tr("cli.verify.cannotBeVerified")
 		default:
-			state = c.t("BROKEN", "HỎNG")
+			state = c.tr("cli.verify.broken")
 		}
 		fmt.Fprintf(w, "  %d. %s — %s (%s, %s)\n", i+1, who, state, s.SubFilter, s.SigningTime)
 		for _, p := range s.Problems {
 			fmt.Fprintf(w, "     - %s\n", p)
 		}
 		if len(s.Changes) > 0 {
-			fmt.Fprintf(w, "     %s\n", c.t("changed after signing:", "bị sửa sau khi ký:"))
+			fmt.Fprintf(w, "     %s\n", c.tr("cli.verify.changedAfterSigning2"))
 			for _, ch := range s.Changes {
 				fmt.Fprintf(w, "     - %s\n", ch.Text)
 			}

@@ -25,10 +25,10 @@ func runWatch(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *batch == "" || len(pos) != 1 {
-		return usageError{c.t("give --batch and one folder", "cần --batch và một thư mục")}
+		return usageError{c.tr("cli.watch.giveBatchAndOne")}
 	}
 	if *stable <= 0 {
-		return usageError{c.t("--stable-for must be positive", "--stable-for phải dương")}
+		return usageError{c.tr("cli.watch.stableForMustBe")}
 	}
 	u, w, err := c.desk(ctx)
 	if err != nil {
@@ -37,7 +37,7 @@ func runWatch(ctx context.Context, c *cmdCtx, args []string) error {
 	if _, err := c.store.Batch(ctx, *batch); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.env.Stderr, c.t("watching %s (Ctrl+C to stop)\n", "đang theo dõi %s (Ctrl+C để dừng)\n"), pos[0])
+	fmt.Fprintf(c.env.Stderr, c.tr("cli.watch.watchingCtrlCTo"), pos[0])
 	return w.Watch(ctx, u, workflow.WatchInput{Batch: *batch, Folder: pos[0], StableFor: *stable}, func(e workflow.Event) {
 		ev := e.Detail.(workflow.WatchEvent)
 		if c.json {
@@ -50,11 +50,11 @@ func runWatch(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		switch ev.Kind {
 		case workflow.WatchImported:
-			fmt.Fprintf(c.env.Stdout, c.t("%s: document %d, %d pages stored\n", "%s: tài liệu %d, đã lưu %d trang\n"), ev.File, ev.DocumentID, len(ev.Pages))
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.watch.documentPagesStored"), ev.File, ev.DocumentID, len(ev.Pages))
 		case workflow.WatchDuplicate:
-			fmt.Fprintf(c.env.Stdout, c.t("%s: already in this batch, skipped\n", "%s: đã có trong lô, bỏ qua\n"), ev.File)
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.watch.alreadyInThisBatch"), ev.File)
 		case workflow.WatchFailed, workflow.WatchError:
-			fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.t("ERROR", "LỖI"), c.errText(ev.Err))
+			fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.tr("cli.common.error"), c.errText(ev.Err))
 		}
 	})
 }
@@ -68,7 +68,7 @@ func runSeparatorSheet(ctx context.Context, c *cmdCtx, args []string) error {
 		return err
 	}
 	if *out == "" {
-		return usageError{c.t("--out FILE.png is required", "cần --out TỆP.png")}
+		return usageError{c.tr("cli.watch.outFilePngIs")}
 	}
 	png, err := workflow.SeparatorSheet(*dpi, *label)
 	if err != nil {

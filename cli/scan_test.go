@@ -193,7 +193,7 @@ func TestScanJamThenContinue(t *testing.T) {
 	if code != exitScannerFault {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitScannerFault, w.buf.String(), errb.String())
 	}
-	jam := (&capture.Fault{Kind: capture.FaultJammed}).Vi()
+	jam := (&capture.Fault{Kind: capture.FaultJammed}).Localize("vi")
 	if len(stored) != 3 || end.Event != "fault" || end.Kind != "jammed" || end.Sheet != 4 || end.Pages != 3 ||
 		end.NextSheet != 4 || end.Message != jam || len(end.Documents) != 1 || end.LastDocument != end.Documents[0] {
 		t.Fatalf("%d stored, end %+v; want 3 pages kept, a jam on sheet 4 with the Vietnamese message", len(stored), end)
@@ -234,7 +234,7 @@ func TestScanFaultTextEnglish(t *testing.T) {
 	r.env["SOHOA_LANG"] = "en"
 	res := r.run("", append([]string{"scan", "--batch", batch, "--sane-option", "select-fd=yes",
 		"--sane-option", "read-return-value=SANE_STATUS_JAMMED"}, quickJob...)...)
-	en := (&capture.Fault{Kind: capture.FaultJammed}).En()
+	en := (&capture.Fault{Kind: capture.FaultJammed}).Localize("en")
 	if res.code != exitScannerFault || !strings.Contains(res.stderr, en) || !strings.Contains(res.stderr, "No page was stored") ||
 		!strings.Contains(res.stderr, "sohoa scan --batch "+batch+" --device sane:test:0") {
 		t.Fatalf("exit %d, stderr:\n%s", res.code, res.stderr)
