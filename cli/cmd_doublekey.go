@@ -4,30 +4,50 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"strconv"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "dkey", usage: "on|off --batch ID | key --doc ID --field K --value V | show --doc ID | done --doc ID [--confirm-warnings] | status --batch ID | conflicts --batch ID | resolve --doc ID --field K --value V",
-		summary: "double-blind keying / nhập hai lần độc lập", run: runDoubleKey})
+	for _, sub := range []string{"on", "off", "status", "conflicts"} {
+		register("dkey "+sub, "--batch ID", defDoubleKey(sub))
+	}
+	register("dkey show", "--doc ID", defDoubleKey("show"))
+	register("dkey done", "--doc ID [--confirm-warnings]", defDoubleKey("done"))
+	register("dkey key", "--doc ID --field K --value V", defDoubleKey("key"))
+	register("dkey resolve", "--doc ID --field K --value V", defDoubleKey("resolve"))
 }
 
-func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
-	if len(args) == 0 {
-		return usageError{c.tr("cli.doublekey.sayOnOffKey")}
+// defDoubleKey is one step of double-blind keying: each subcommand has the flags it uses.
+func defDoubleKey(sub string) leafDef {
+	return func(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+		batch, doc, field, value, confirm := new(string), new(string), new(string), new(string), new(bool)
+		switch sub {
+		case "on", "off", "status", "conflicts":
+			fs.StringVar(batch, "batch", "", "")
+		default:
+			fs.StringVar(doc, "doc", "", "")
+		}
+		switch sub {
+		case "key", "resolve":
+			fs.StringVar(field, "field", "", "")
+			fs.StringVar(value, "value", "", "")
+		case "done":
+			fs.BoolVar(confirm, "confirm-warnings", false, "")
+		}
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return usageError{c.tr("cli.common.unexpectedArgument", l10n.Args{"Arg": args[0]})}
+			}
+			return c.doubleKey(ctx, sub, batch, doc, field, value, confirm)
+		}
 	}
-	sub := args[0]
-	fs := c.newFlags("dkey " + sub)
-	batch := fs.String("batch", "", "")
-	doc := fs.String("doc", "", "")
-	field := fs.String("field", "", "")
-	value := fs.String("value", "", "")
-	confirm := fs.Bool("confirm-warnings", false, "")
-	if _, err := c.parse(fs, args[1:]); err != nil {
-		return err
-	}
+}
+
+func (c *cmdCtx) doubleKey(ctx context.Context, sub string, batch, doc, field, value *string, confirm *bool) error {
 	needBatch := func() error {
 		if *batch == "" {
 			return usageError{c.tr("cli.common.batchIsRequired")}
@@ -54,8 +74,6 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 		err = needDoc(false)
 	case "key", "resolve":
 		err = needDoc(true)
-	default:
-		return usageError{fmt.Sprintf("%s %q", c.tr("cli.doublekey.unknownDkeyStep"), sub)}
 	}
 	if err != nil {
 		return err
@@ -66,7 +84,13 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	switch sub {
 	case "on", "off":
-		return c.store.SetDoubleBlind(ctx, u, *batch, sub == "on")
+		if err := c.store.SetDoubleBlind(ctx, u, *batch, sub == "on"); err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"batch": *batch, "double_blind": sub == "on"})
+		}
+		return nil
 	case "status":
 		st, err := c.store.DoubleKeyStatus(ctx, *batch)
 		if err != nil {

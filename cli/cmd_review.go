@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"strconv"
 	"strings"
 	"time"
@@ -13,103 +14,92 @@ import (
 )
 
 func init() {
-	register(&command{name: "submit", usage: "--batch ID [--confirm-warnings]",
-		summary: "send a batch to review / gửi lô đi duyệt", run: runSubmit})
-	register(&command{name: "review", usage: "[--batch ID [--sample PERCENT] [--seed N] [--accept DOC,…|all-sampled] [--return-doc DOC --comment TEXT] [--doc DOC]]",
-		summary: "batches waiting for review; the round's sample (drawn once, stored), accept or return documents, a document's field provenance / lô chờ duyệt; mẫu kiểm tra, chấp nhận hay trả lại hồ sơ, nguồn gốc giá trị", run: runReview})
-	register(&command{name: "approve", usage: "--batch ID",
-		summary: "approve a reviewed batch / phê duyệt lô", run: runApprove})
-	register(&command{name: "return", usage: "--batch ID --comment TEXT",
-		summary: "return a batch to its clerks with a comment / trả lại lô kèm nhận xét", run: runReturn})
-	register(&command{name: "comments", usage: "--batch ID",
-		summary: "review comments of a batch / nhận xét khi duyệt lô", run: runComments})
+	register("submit", "--batch ID [--confirm-warnings]", defSubmit)
+	register("review", "[--batch ID [--sample PERCENT] [--seed N] [--accept DOC,…|all-sampled] [--return-doc DOC --comment TEXT] [--doc DOC]]", defReview)
+	register("approve", "--batch ID", defApprove)
+	register("return", "--batch ID --comment TEXT", defReturn)
+	register("comments", "--batch ID", defComments)
 }
 
-func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("submit")
+func defSubmit(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	confirm := fs.Bool("confirm-warnings", false, "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *batch == "" {
-		return usageError{c.tr("cli.common.batchIsRequired")}
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	res, err := w.Submit(ctx, u, workflow.SubmitInput{Batch: *batch, ConfirmWarnings: *confirm}, nil)
-	var ve *queue.ValidationError
-	var we *queue.WarningsError
-	if errors.As(err, &ve) || errors.As(err, &we) {
-		// What was found (field and message, never the value).
-		for _, p := range res.Problems {
-			fmt.Fprintf(c.env.Stderr, "  %s %d\t%-8s %-24s %s\n", c.tr("cli.common.document"), p.Document,
-				c.severity(p.Severity), p.Key, p.Localize(c.lang))
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" {
+			return usageError{c.tr("cli.common.batchIsRequired")}
 		}
-		if we != nil {
-			fmt.Fprintln(c.env.Stderr, c.tr("cli.review.checkWarningsThenSubmit"))
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
 		}
+		res, err := w.Submit(ctx, u, workflow.SubmitInput{Batch: *batch, ConfirmWarnings: *confirm}, nil)
+		var ve *queue.ValidationError
+		var we *queue.WarningsError
+		if errors.As(err, &ve) || errors.As(err, &we) {
+			// What was found (field and message, never the value).
+			for _, p := range res.Problems {
+				fmt.Fprintf(c.env.Stderr, "  %s %d\t%-8s %-24s %s\n", c.tr("cli.common.document"), p.Document,
+					c.severity(p.Severity), p.Key, p.Localize(c.lang))
+			}
+			if we != nil {
+				fmt.Fprintln(c.env.Stderr, c.tr("cli.review.checkWarningsThenSubmit"))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"round": res.Round, "documents": res.Documents, "warnings": res.Warnings,
+				"low_confidence_fields": res.LowFields, "low_confidence_pages": res.LowPages})
+		}
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.review.sentToReviewRound"),
+			res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages)
+		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(map[string]any{"round": res.Round, "documents": res.Documents, "warnings": res.Warnings,
-			"low_confidence_fields": res.LowFields, "low_confidence_pages": res.LowPages})
-	}
-	fmt.Fprintf(c.env.Stdout, c.tr("cli.review.sentToReviewRound"),
-		res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages)
-	return nil
 }
 
-func runApprove(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("approve")
+func defApprove(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" {
+			return usageError{c.tr("cli.common.batchIsRequired")}
+		}
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
+		}
+		b, err := w.Approve(ctx, u, *batch)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(batchJSON(b))
+		}
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.review.batchApprovedBy"), b.ID, u.FullName)
+		return nil
 	}
-	if *batch == "" {
-		return usageError{c.tr("cli.common.batchIsRequired")}
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := w.Approve(ctx, u, *batch)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(batchJSON(b))
-	}
-	fmt.Fprintf(c.env.Stdout, c.tr("cli.review.batchApprovedBy"), b.ID, u.FullName)
-	return nil
 }
 
-func runReturn(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("return")
+func defReturn(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	comment := fs.String("comment", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" || strings.TrimSpace(*comment) == "" {
+			return usageError{c.tr("cli.review.batchAndCommentAre")}
+		}
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := w.ReturnBatch(ctx, u, workflow.ReturnInput{Batch: *batch, Comment: *comment}); err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]string{"batch": *batch, "state": string(queue.StateReturned)})
+		}
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.review.batchReturnedToIts"))
+		return nil
 	}
-	if *batch == "" || strings.TrimSpace(*comment) == "" {
-		return usageError{c.tr("cli.review.batchAndCommentAre")}
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := w.ReturnBatch(ctx, u, workflow.ReturnInput{Batch: *batch, Comment: *comment}); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(map[string]string{"batch": *batch, "state": string(queue.StateReturned)})
-	}
-	fmt.Fprintln(c.env.Stdout, c.tr("cli.review.batchReturnedToIts"))
-	return nil
 }
 
 type jsonComment struct {
@@ -121,41 +111,39 @@ type jsonComment struct {
 	Comment  string `json:"comment"`
 }
 
-func runComments(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("comments")
+func defComments(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *batch == "" {
-		return usageError{c.tr("cli.common.batchIsRequired")}
-	}
-	_, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	cs, _, err := w.Comments(ctx, *batch)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		out := []jsonComment{}
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" {
+			return usageError{c.tr("cli.common.batchIsRequired")}
+		}
+		_, w, err := c.desk(ctx)
+		if err != nil {
+			return err
+		}
+		cs, _, err := w.Comments(ctx, *batch)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			out := []jsonComment{}
+			for _, x := range cs {
+				out = append(out, jsonComment{x.Round, x.DocumentID, x.Author, x.AuthorName, x.At, x.Body})
+			}
+			return c.printJSON(out)
+		}
+		if len(cs) == 0 {
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.review.noComments"))
+		}
 		for _, x := range cs {
-			out = append(out, jsonComment{x.Round, x.DocumentID, x.Author, x.AuthorName, x.At, x.Body})
+			about := c.tr("cli.review.wholeBatch")
+			if x.DocumentID != 0 {
+				about = fmt.Sprintf("%s %d", c.tr("cli.common.document"), x.DocumentID)
+			}
+			fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.tr("cli.review.round"), x.Round, x.AuthorName, x.Author, c.localTime(x.At), about, x.Body)
 		}
-		return c.printJSON(out)
+		return nil
 	}
-	if len(cs) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.tr("cli.review.noComments"))
-	}
-	for _, x := range cs {
-		about := c.tr("cli.review.wholeBatch")
-		if x.DocumentID != 0 {
-			about = fmt.Sprintf("%s %d", c.tr("cli.common.document"), x.DocumentID)
-		}
-		fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.tr("cli.review.round"), x.Round, x.AuthorName, x.Author, c.localTime(x.At), about, x.Body)
-	}
-	return nil
 }
 
 type jsonReviewDoc struct {
@@ -275,8 +263,7 @@ func (c *cmdCtx) printProvenance(fields []queue.FieldProvenance) error {
 	return nil
 }
 
-func runReview(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("review")
+func defReview(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	sample := fs.Int("sample", -1, "")
 	seed := fs.Int64("seed", 0, "")
@@ -284,81 +271,80 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 	returnDoc := fs.Int64("return-doc", 0, "")
 	comment := fs.String("comment", "", "")
 	showDoc := fs.Int64("doc", 0, "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	if *batch == "" {
-		return c.printReviewQueue(ctx)
-	}
-	if *showDoc != 0 {
-		fields, err := w.ReviewedDocument(ctx, *batch, *showDoc)
+	return func(ctx context.Context, args []string) error {
+		u, w, err := c.desk(ctx)
 		if err != nil {
 			return err
 		}
-		return c.printProvenance(fields)
-	}
-	if *sample >= 0 {
-		res, err := w.Sample(ctx, u, workflow.SampleInput{Batch: *batch, Percent: *sample, Seed: *seed})
-		if err != nil {
-			return err
+		if *batch == "" {
+			return c.printReviewQueue(ctx)
 		}
-		switch {
-		case c.json:
-		case res.AlreadyDrawn:
-			fmt.Fprintf(c.env.Stdout, c.tr("cli.review.thisRoundSampleWas"), res.Round.SamplePct, res.Round.SampleSeed)
-		default:
-			fmt.Fprintf(c.env.Stdout, c.tr("cli.review.sampleDrawnAtRandom"), *sample, res.Seed)
+		if *showDoc != 0 {
+			fields, err := w.ReviewedDocument(ctx, *batch, *showDoc)
+			if err != nil {
+				return err
+			}
+			return c.printProvenance(fields)
 		}
-	}
-	if *accept != "" {
-		in := workflow.DecideInput{Batch: *batch, Decision: workflow.Accept, AllSampled: *accept == "all-sampled"}
-		if !in.AllSampled {
-			for _, f := range strings.Split(*accept, ",") {
-				id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
-				if err != nil {
-					return usageError{c.tr("cli.review.acceptTakesDocumentNumbers")}
+		if *sample >= 0 {
+			res, err := w.Sample(ctx, u, workflow.SampleInput{Batch: *batch, Percent: *sample, Seed: *seed})
+			if err != nil {
+				return err
+			}
+			switch {
+			case c.json:
+			case res.AlreadyDrawn:
+				fmt.Fprintf(c.env.Stdout, c.tr("cli.review.thisRoundSampleWas"), res.Round.SamplePct, res.Round.SampleSeed)
+			default:
+				fmt.Fprintf(c.env.Stdout, c.tr("cli.review.sampleDrawnAtRandom"), *sample, res.Seed)
+			}
+		}
+		if *accept != "" {
+			in := workflow.DecideInput{Batch: *batch, Decision: workflow.Accept, AllSampled: *accept == "all-sampled"}
+			if !in.AllSampled {
+				for _, f := range strings.Split(*accept, ",") {
+					id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+					if err != nil {
+						return usageError{c.tr("cli.review.acceptTakesDocumentNumbers")}
+					}
+					in.Documents = append(in.Documents, id)
 				}
-				in.Documents = append(in.Documents, id)
+			}
+			if _, err := w.Decide(ctx, u, in); err != nil {
+				return err
 			}
 		}
-		if _, err := w.Decide(ctx, u, in); err != nil {
+		if *returnDoc != 0 {
+			if _, err := w.Decide(ctx, u, workflow.DecideInput{Batch: *batch, Documents: []int64{*returnDoc}, Decision: workflow.Return, Comment: *comment}); err != nil {
+				return err
+			}
+		}
+		docs, err := c.store.ReviewDocuments(ctx, *batch)
+		if err != nil {
 			return err
 		}
-	}
-	if *returnDoc != 0 {
-		if _, err := w.Decide(ctx, u, workflow.DecideInput{Batch: *batch, Documents: []int64{*returnDoc}, Decision: workflow.Return, Comment: *comment}); err != nil {
-			return err
+		if c.json {
+			out := []jsonReviewDoc{}
+			for _, d := range docs {
+				out = append(out, jsonReviewDoc{d.DocumentID, d.Seq, d.Warnings, d.LowFields, d.LowPages, d.Sampled, d.Reasons, d.Decision, d.DecidedBy})
+			}
+			return c.printJSON(out)
 		}
-	}
-	docs, err := c.store.ReviewDocuments(ctx, *batch)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		out := []jsonReviewDoc{}
 		for _, d := range docs {
-			out = append(out, jsonReviewDoc{d.DocumentID, d.Seq, d.Warnings, d.LowFields, d.LowPages, d.Sampled, d.Reasons, d.Decision, d.DecidedBy})
-		}
-		return c.printJSON(out)
-	}
-	for _, d := range docs {
-		mark, why := " ", ""
-		if d.Sampled != "" {
-			mark = "*"
-			var rs []string
-			for _, r := range d.Reasons {
-				rs = append(rs, c.reasonText(r))
+			mark, why := " ", ""
+			if d.Sampled != "" {
+				mark = "*"
+				var rs []string
+				for _, r := range d.Reasons {
+					rs = append(rs, c.reasonText(r))
+				}
+				why = "[" + strings.Join(rs, ", ") + "]"
 			}
-			why = "[" + strings.Join(rs, ", ") + "]"
+			fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s %s\n", mark, c.tr("cli.common.document"), d.DocumentID,
+				c.tr("cli.review.warnings2"), d.Warnings, c.tr("cli.review.lowConfidence3"), d.LowFields, d.LowPages, why, c.decisionText(d.Decision))
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s %s\n", mark, c.tr("cli.common.document"), d.DocumentID,
-			c.tr("cli.review.warnings2"), d.Warnings, c.tr("cli.review.lowConfidence3"), d.LowFields, d.LowPages, why, c.decisionText(d.Decision))
+		return nil
 	}
-	return nil
 }
 
 func (c *cmdCtx) printReviewQueue(ctx context.Context) error {

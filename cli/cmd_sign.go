@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 
 	"golang.org/x/term"
@@ -12,8 +13,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "sign", usage: "--batch ID (--p12 FILE | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX]) [--tsa URL] [--pin-stdin] [--override-signer REASON]",
-		summary: "sign an approved batch with your registered certificate: one searchable signed PDF per document and the signed manifest / ký số lô đã duyệt bằng chứng thư đã đăng ký", run: runSign})
+	register("sign", "--batch ID (--p12 FILE | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX]) [--tsa URL] [--pin-stdin] [--override-signer REASON]", defSign)
 }
 
 // pin reads the PKCS#12 password or the token PIN: one line of standard input with
@@ -42,8 +42,7 @@ func (c *cmdCtx) pinFunc(fromStdin bool) workflow.PINFunc {
 	return func(context.Context, workflow.PINRequest) (string, error) { return c.pin(fromStdin) }
 }
 
-func runSign(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("sign")
+func defSign(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	p12 := fs.String("p12", "", "")
 	module := fs.String("pkcs11", "", "")
@@ -52,36 +51,35 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 	tsa := fs.String("tsa", "", "")
 	pinStdin := fs.Bool("pin-stdin", false, "")
 	override := fs.String("override-signer", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *batch == "" || (*p12 == "") == (*module == "") {
-		return usageError{c.tr("cli.sign.batchAndEitherP12")}
-	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	w, _, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	in := workflow.SignInput{BatchID: *batch, TSAURL: *tsa, Override: *override, Lang: c.lang, PIN: c.pinFunc(*pinStdin),
-		Source: workflow.SignerSource{P12File: *p12, Module: *module, Token: *token, CertSHA256: *certSum}}
-	res, err := w.SignBatch(ctx, u, in, func(ev workflow.Event) {
-		if sd, ok := ev.Detail.(workflow.SignedDocument); ok && c.json {
-			c.printJSONLine(map[string]any{"document": sd.DocumentID, "pdf_sha256": sd.PDFSHA256, "pdf_size": sd.PDFSize, "pages": sd.Pages})
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" || (*p12 == "") == (*module == "") {
+			return usageError{c.tr("cli.sign.batchAndEitherP12")}
 		}
-	})
-	if err != nil {
-		return err
-	}
-	if !c.json {
-		perPage := int64(0)
-		if res.Pages > 0 {
-			perPage = res.PDFBytes / int64(res.Pages)
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(c.env.Stdout, c.tr("cli.sign.batchSignedByDocuments"), res.BatchID, res.Signer, len(res.Documents), res.Pages, perPage)
+		w, _, err := c.wflow()
+		if err != nil {
+			return err
+		}
+		in := workflow.SignInput{BatchID: *batch, TSAURL: *tsa, Override: *override, Lang: c.lang, PIN: c.pinFunc(*pinStdin),
+			Source: workflow.SignerSource{P12File: *p12, Module: *module, Token: *token, CertSHA256: *certSum}}
+		res, err := w.SignBatch(ctx, u, in, func(ev workflow.Event) {
+			if sd, ok := ev.Detail.(workflow.SignedDocument); ok && c.json {
+				c.printJSONLine(map[string]any{"document": sd.DocumentID, "pdf_sha256": sd.PDFSHA256, "pdf_size": sd.PDFSize, "pages": sd.Pages})
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if !c.json {
+			perPage := int64(0)
+			if res.Pages > 0 {
+				perPage = res.PDFBytes / int64(res.Pages)
+			}
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.sign.batchSignedByDocuments"), res.BatchID, res.Signer, len(res.Documents), res.Pages, perPage)
+		}
+		return nil
 	}
-	return nil
 }

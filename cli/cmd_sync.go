@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"strings"
 	"time"
 
@@ -11,110 +12,104 @@ import (
 )
 
 func init() {
-	register(&command{name: "enroll", usage: "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]",
-		summary: "enroll this workstation with the central server (admin) / đăng ký máy trạm với máy chủ", run: runEnroll})
-	register(&command{name: "sync", usage: "[--server https://HOST:PORT] [--once]",
-		summary: "send signed batches to the central server (a batch the server holds back is reported, not an error; exit 3: --once left batches waiting) / gửi lô đã ký lên máy chủ", run: runSync})
+	register("enroll", "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]", defEnroll)
+	register("sync", "[--server https://HOST:PORT] [--once]", defSync)
 }
 
-func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("enroll")
+func defEnroll(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	srv := fs.String("server", "", "")
 	code := fs.String("code", "", "")
 	fp := fs.String("fingerprint", "", "")
 	certFile := fs.String("client-cert", "", "")
 	keyFile := fs.String("client-key", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *srv == "" {
-		return usageError{c.tr("cli.sync.serverIsRequired")}
-	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	w, _, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	if *code == "" {
-		line, err := c.readLine()
-		if err != nil || strings.TrimSpace(line) == "" {
-			return usageError{c.tr("cli.sync.giveEnrollmentCodeWith")}
+	return func(ctx context.Context, args []string) error {
+		if *srv == "" {
+			return usageError{c.tr("cli.sync.serverIsRequired")}
 		}
-		*code = line
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
+		}
+		w, _, err := c.wflow()
+		if err != nil {
+			return err
+		}
+		if *code == "" {
+			line, err := c.readLine()
+			if err != nil || strings.TrimSpace(line) == "" {
+				return usageError{c.tr("cli.sync.giveEnrollmentCodeWith")}
+			}
+			*code = line
+		}
+		res, err := w.Enroll(ctx, u, workflow.EnrollInput{Server: *srv, Code: *code, Fingerprint: *fp, ClientCert: *certFile, ClientKey: *keyFile}, nil)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]string{"workstation_id": res.WorkstationID, "office": res.Office,
+				"tls_sha256": res.Fingerprint, "previous_workstation_id": res.PreviousID})
+		}
+		fmt.Fprintf(c.env.Stdout, "%s %s (%s %s)\n%s %s\n", c.tr("cli.sync.enrolledAs"), res.WorkstationID,
+			c.tr("cli.sync.office"), res.Office, c.tr("cli.sync.serverCertificateSha256"), res.Fingerprint)
+		if res.PreviousID != "" {
+			fmt.Fprintln(c.env.Stderr, c.tr("cli.sync.warningServerGaveNew"))
+		}
+		return nil
 	}
-	res, err := w.Enroll(ctx, u, workflow.EnrollInput{Server: *srv, Code: *code, Fingerprint: *fp, ClientCert: *certFile, ClientKey: *keyFile}, nil)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(map[string]string{"workstation_id": res.WorkstationID, "office": res.Office,
-			"tls_sha256": res.Fingerprint, "previous_workstation_id": res.PreviousID})
-	}
-	fmt.Fprintf(c.env.Stdout, "%s %s (%s %s)\n%s %s\n", c.tr("cli.sync.enrolledAs"), res.WorkstationID,
-		c.tr("cli.sync.office"), res.Office, c.tr("cli.sync.serverCertificateSha256"), res.Fingerprint)
-	if res.PreviousID != "" {
-		fmt.Fprintln(c.env.Stderr, c.tr("cli.sync.warningServerGaveNew"))
-	}
-	return nil
 }
 
 // runSync sends the outbox: one pass with --once (exit 3 when batches are still waiting,
 // e.g. offline), else the workflow's sync loop until interrupted. A batch the server holds
 // back is reported with its reason and counted; it is not an error.
-func runSync(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("sync")
+func defSync(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	srv := fs.String("server", "", "")
 	once := fs.Bool("once", false, "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *srv != "" {
-		if err := workflow.ValidServerURL(*srv); err != nil {
-			return usageError{c.tr("cli.sync.serverAddressMustStart")}
-		}
-	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	w, st, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	if *once {
-		res, err := w.SyncOnce(ctx, u, workflow.SyncInput{Server: *srv}, func(ev workflow.Event) {
-			if p, ok := ev.Detail.(workflow.SyncProgress); ok {
-				c.printSyncProgress(p)
+	return func(ctx context.Context, args []string) error {
+		if *srv != "" {
+			if err := workflow.ValidServerURL(*srv); err != nil {
+				return usageError{c.tr("cli.sync.serverAddressMustStart")}
 			}
-		})
+		}
+		u, err := c.login(ctx)
 		if err != nil {
 			return err
 		}
-		c.printOutbox(res.Outbox.Pending, res.Outbox.Held, res.Outbox.Done)
-		if res.Outbox.Pending > 0 {
-			return exitError{3}
+		w, st, err := c.wflow()
+		if err != nil {
+			return err
 		}
+		if *once {
+			res, err := w.SyncOnce(ctx, u, workflow.SyncInput{Server: *srv}, func(ev workflow.Event) {
+				if p, ok := ev.Detail.(workflow.SyncProgress); ok {
+					c.printSyncProgress(p)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			c.printOutbox(res.Outbox.Pending, res.Outbox.Held, res.Outbox.Done)
+			if res.Outbox.Pending > 0 {
+				return exitError{3}
+			}
+			return nil
+		}
+		svc := w.NewSyncService(u)
+		svc.Server, svc.StopOnFatal = *srv, true
+		svc.OnEvent = func(ev workflow.SyncEvent) {
+			if ev.Progress != nil {
+				c.printSyncProgress(*ev.Progress)
+			}
+		}
+		if err := svc.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		counts, err := st.OutboxCounts(context.WithoutCancel(ctx))
+		if err != nil {
+			return err
+		}
+		c.printOutbox(counts.Pending, counts.Held, counts.Done)
 		return nil
 	}
-	svc := w.NewSyncService(u)
-	svc.Server, svc.StopOnFatal = *srv, true
-	svc.OnEvent = func(ev workflow.SyncEvent) {
-		if ev.Progress != nil {
-			c.printSyncProgress(*ev.Progress)
-		}
-	}
-	if err := svc.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	counts, err := st.OutboxCounts(context.WithoutCancel(ctx))
-	if err != nil {
-		return err
-	}
-	c.printOutbox(counts.Pending, counts.Held, counts.Done)
-	return nil
 }
 
 // printSyncProgress prints one report of a batch being sent.

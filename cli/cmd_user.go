@@ -4,34 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"strings"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "user",
-		usage:   "add --username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…] | list | roles NAME --role R[,…] | passwd NAME | disable NAME | enable NAME | unlock NAME | cert add|list|remove …",
-		summary: "manage users and their signing certificates (the first user is the administrator) / quản lý người dùng và chứng thư ký", run: runUser})
+	register("user add", "--username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…]", defUserAdd)
+	register("user list", "", defUserList)
+	register("user roles", "NAME --role R[,…]", defUserChange("roles"))
+	for _, action := range []string{"passwd", "disable", "enable", "unlock"} {
+		register("user "+action, "NAME", defUserChange(action))
+	}
 }
 
-func runUser(ctx context.Context, c *cmdCtx, args []string) error {
-	if len(args) == 0 {
-		return usageError{c.tr("cli.user.sayAddListRoles")}
-	}
-	switch args[0] {
-	case "add":
-		return runUserAdd(ctx, c, args[1:])
-	case "roles", "passwd", "disable", "enable", "unlock":
-		return runUserChange(ctx, c, args[0], args[1:])
-	case "cert": // signing certificates bound to accounts (cmd_user_cert.go)
-		return runUserCert(ctx, c, args[1:])
-	case "list":
-		fs := c.newFlags("user list")
-		if _, err := c.parse(fs, args[1:]); err != nil {
-			return err
+func defUserList(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usageError{c.tr("cli.common.unexpectedArgument", l10n.Args{"Arg": args[0]})}
 		}
 		if _, err := c.login(ctx); err != nil {
 			return err
@@ -84,61 +78,58 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		return nil
 	}
-	return usageError{fmt.Sprintf(c.tr("cli.user.unknownUserAction"), args[0])}
 }
 
-func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("user add")
+func defUserAdd(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	username := fs.String("username", "", "")
 	fullName := fs.String("name", "", "")
 	roleList := fs.String("role", "clerk", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *username == "" {
-		return usageError{c.tr("cli.user.usernameIsRequired")}
-	}
-	roles, err := workflow.ParseRoles(*roleList)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	w, st, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	n, err := st.UserCount(ctx)
-	if err != nil {
-		return err
-	}
-	var actor *queue.User
-	if n > 0 {
-		u, err := c.login(ctx)
+	return func(ctx context.Context, args []string) error {
+		if *username == "" {
+			return usageError{c.tr("cli.user.usernameIsRequired")}
+		}
+		roles, err := workflow.ParseRoles(*roleList)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		w, st, err := c.wflow()
 		if err != nil {
 			return err
 		}
-		actor = &u
-	}
-	pw, err := c.newPassword(n > 0)
-	if err != nil {
-		return err
-	}
-	u, err := w.AddUser(ctx, actor, workflow.NewUser{Username: *username, FullName: *fullName, Password: pw, Roles: roles})
-	if err != nil {
-		switch err {
-		case queue.ErrWeakPassword:
-			return c.weakPassword()
-		case queue.ErrUserExists:
-			return fmt.Errorf(c.tr("cli.user.userNameIsAlready"), *username)
-		case queue.ErrBadUsername:
-			return fmt.Errorf(c.tr("cli.user.userNameUse2"), *username)
+		n, err := st.UserCount(ctx)
+		if err != nil {
+			return err
 		}
-		return err
+		var actor *queue.User
+		if n > 0 {
+			u, err := c.login(ctx)
+			if err != nil {
+				return err
+			}
+			actor = &u
+		}
+		pw, err := c.newPassword(n > 0)
+		if err != nil {
+			return err
+		}
+		u, err := w.AddUser(ctx, actor, workflow.NewUser{Username: *username, FullName: *fullName, Password: pw, Roles: roles})
+		if err != nil {
+			switch err {
+			case queue.ErrWeakPassword:
+				return c.weakPassword()
+			case queue.ErrUserExists:
+				return fmt.Errorf(c.tr("cli.user.userNameIsAlready"), *username)
+			case queue.ErrBadUsername:
+				return fmt.Errorf(c.tr("cli.user.userNameUse2"), *username)
+			}
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"id": u.ID, "username": u.Username, "roles": roles})
+		}
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.user.userCreated"), u.Username)
+		return nil
 	}
-	if c.json {
-		return c.printJSON(map[string]any{"id": u.ID, "username": u.Username, "roles": roles})
-	}
-	fmt.Fprintf(c.env.Stdout, c.tr("cli.user.userCreated"), u.Username)
-	return nil
 }
 
 // newPassword reads a new password: $SOHOA_NEW_PASSWORD, a line of standard input (the next
@@ -170,70 +161,73 @@ func (c *cmdCtx) weakPassword() error {
 	return errors.New(c.tr("cli.user.passwordTooShortUse"))
 }
 
-// runUserChange changes an account (roles, password, disabled flag, sign-in lock), each with
+// defUserChange changes an account (roles, password, disabled flag, sign-in lock), each with
 // an audit event and the record sealed again (queue/users.go). Administrators only, except
 // that every user may change their own password.
-func runUserChange(ctx context.Context, c *cmdCtx, action string, args []string) error {
-	fs := c.newFlags("user " + action)
-	roleList := fs.String("role", "", "")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{c.tr("cli.user.nameExactlyOneUser")}
-	}
-	name := pos[0]
-	var roles []queue.Role
-	if action == "roles" {
-		if *roleList == "" {
-			return usageError{c.tr("cli.user.roleIsRequired")}
+func defUserChange(action string) leafDef {
+	return func(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+		roleList := new(string)
+		if action == "roles" {
+			fs.StringVar(roleList, "role", "", "")
 		}
-		if roles, err = workflow.ParseRoles(*roleList); err != nil {
-			return usageError{err.Error()}
+		return func(ctx context.Context, pos []string) error {
+			var err error
+			if len(pos) != 1 {
+				return usageError{c.tr("cli.user.nameExactlyOneUser")}
+			}
+			name := pos[0]
+			var roles []queue.Role
+			if action == "roles" {
+				if *roleList == "" {
+					return usageError{c.tr("cli.user.roleIsRequired")}
+				}
+				if roles, err = workflow.ParseRoles(*roleList); err != nil {
+					return usageError{err.Error()}
+				}
+			}
+			actor, err := c.login(ctx)
+			if err != nil {
+				return err
+			}
+			w, _, err := c.wflow()
+			if err != nil {
+				return err
+			}
+			var done string
+			switch action {
+			case "roles":
+				err = w.SetRoles(ctx, actor, name, roles)
+				done = c.tr("cli.user.rolesOfSet")
+			case "passwd":
+				var pw string
+				if pw, err = c.newPassword(true); err != nil {
+					return err
+				}
+				err = w.SetPassword(ctx, actor, name, pw)
+				done = c.tr("cli.user.passwordOfChanged")
+			case "disable":
+				err = w.SetDisabled(ctx, actor, name, true)
+				done = c.tr("cli.user.userDisabled")
+			case "enable":
+				err = w.SetDisabled(ctx, actor, name, false)
+				done = c.tr("cli.user.userEnabled")
+			case "unlock":
+				err = w.Unlock(ctx, actor, name)
+				done = c.tr("cli.user.signInOfUnlocked")
+			}
+			switch {
+			case errors.Is(err, queue.ErrWeakPassword):
+				return c.weakPassword()
+			case errors.Is(err, queue.ErrUserNotFound):
+				return fmt.Errorf(c.tr("cli.user.noUserNamed"), name)
+			case err != nil:
+				return err
+			}
+			if c.json {
+				return c.printJSON(map[string]any{"username": name, "action": action, "ok": true})
+			}
+			fmt.Fprintf(c.env.Stdout, done+"\n", name)
+			return nil
 		}
 	}
-	actor, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	w, _, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	var done string
-	switch action {
-	case "roles":
-		err = w.SetRoles(ctx, actor, name, roles)
-		done = c.tr("cli.user.rolesOfSet")
-	case "passwd":
-		var pw string
-		if pw, err = c.newPassword(true); err != nil {
-			return err
-		}
-		err = w.SetPassword(ctx, actor, name, pw)
-		done = c.tr("cli.user.passwordOfChanged")
-	case "disable":
-		err = w.SetDisabled(ctx, actor, name, true)
-		done = c.tr("cli.user.userDisabled")
-	case "enable":
-		err = w.SetDisabled(ctx, actor, name, false)
-		done = c.tr("cli.user.userEnabled")
-	case "unlock":
-		err = w.Unlock(ctx, actor, name)
-		done = c.tr("cli.user.signInOfUnlocked")
-	}
-	switch {
-	case errors.Is(err, queue.ErrWeakPassword):
-		return c.weakPassword()
-	case errors.Is(err, queue.ErrUserNotFound):
-		return fmt.Errorf(c.tr("cli.user.noUserNamed"), name)
-	case err != nil:
-		return err
-	}
-	if c.json {
-		return c.printJSON(map[string]any{"username": name, "action": action, "ok": true})
-	}
-	fmt.Fprintf(c.env.Stdout, done+"\n", name)
-	return nil
 }

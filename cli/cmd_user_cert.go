@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/spf13/pflag"
 
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
@@ -12,33 +14,48 @@ import (
 const userCertUsage = "user cert add --username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX])" +
 	" | user cert list [--username U] | user cert remove --username U --fingerprint HEX"
 
-// runUserCert binds supervisors' signing certificates to their accounts (administrators):
+func init() {
+	register("user cert add", "--username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX])", defUserCert("add"))
+	register("user cert list", "[--username U]", defUserCert("list"))
+	register("user cert remove", "--username U --fingerprint HEX", defUserCert("remove"))
+}
+
+// defUserCert binds supervisors' signing certificates to their accounts (administrators):
 // signing refuses a certificate not bound to the approving supervisor (queue/certs.go).
-func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
-	if len(args) == 0 {
-		return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
+func defUserCert(sub string) leafDef {
+	return func(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+		username := fs.String("username", "", "")
+		certFile, p12, module, token, fp, certSum, pinStdin := new(string), new(string), new(string), new(string), new(string), new(string), new(bool)
+		switch sub {
+		case "add":
+			fs.StringVar(certFile, "cert", "", "")
+			fs.StringVar(p12, "p12", "", "")
+			fs.StringVar(module, "pkcs11", "", "")
+			fs.StringVar(token, "token", "", "")
+			fs.BoolVar(pinStdin, "pin-stdin", false, "")
+			fs.StringVar(certSum, "cert-sha256", "", "")
+		case "remove":
+			fs.StringVar(fp, "fingerprint", "", "")
+		}
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return usageError{c.tr("cli.common.unexpectedArgument", l10n.Args{"Arg": args[0]})}
+			}
+			return c.userCert(ctx, sub, *username, *certFile, *p12, *module, *token, *fp, *certSum, *pinStdin)
+		}
 	}
-	fs := c.newFlags("user cert " + args[0])
-	username := fs.String("username", "", "")
-	certFile := fs.String("cert", "", "")
-	p12 := fs.String("p12", "", "")
-	module := fs.String("pkcs11", "", "")
-	token := fs.String("token", "", "")
-	pinStdin := fs.Bool("pin-stdin", false, "")
-	fp := fs.String("fingerprint", "", "")
-	certSum := fs.String("cert-sha256", "", "")
-	if _, err := c.parse(fs, args[1:]); err != nil {
-		return err
-	}
-	switch args[0] {
+}
+
+func (c *cmdCtx) userCert(ctx context.Context, sub, username, certFile, p12, module, token, fp, certSum string, pinStdin bool) error {
+	switch sub {
 	case "add":
 		n := 0
-		for _, v := range []string{*certFile, *p12, *module} {
+		for _, v := range []string{certFile, p12, module} {
 			if v != "" {
 				n++
 			}
 		}
-		if *username == "" || n != 1 || (*module != "") != (*token != "") {
+		if username == "" || n != 1 || (module != "") != (token != "") {
 			return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
 		}
 		u, err := c.login(ctx)
@@ -51,8 +68,8 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		// A token's certificates are read without the PIN; a .p12 file's password is asked
 		// only once the role allows registering (workflow.AddUserCert).
-		uc, err := w.AddUserCert(ctx, u, *username, workflow.CertSource{File: *certFile, P12File: *p12, Module: *module, Token: *token,
-			CertSHA256: *certSum, PIN: c.pinFunc(*pinStdin)})
+		uc, err := w.AddUserCert(ctx, u, username, workflow.CertSource{File: certFile, P12File: p12, Module: module, Token: token,
+			CertSHA256: certSum, PIN: c.pinFunc(pinStdin)})
 		if err != nil {
 			return err
 		}
@@ -70,7 +87,7 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if err != nil {
 			return err
 		}
-		certs, err := w.UserCerts(ctx, *username)
+		certs, err := w.UserCerts(ctx, username)
 		if err != nil {
 			return err
 		}
@@ -90,7 +107,7 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		return nil
 	case "remove":
-		if *username == "" || *fp == "" {
+		if username == "" || fp == "" {
 			return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
 		}
 		u, err := c.login(ctx)
@@ -101,8 +118,11 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := w.RemoveUserCert(ctx, u, *username, *fp); err != nil {
+		if err := w.RemoveUserCert(ctx, u, username, fp); err != nil {
 			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"username": username, "fingerprint": fp, "removed": true})
 		}
 		fmt.Fprintln(c.env.Stdout, c.tr("cli.user.cert.certificateRemoved"))
 		return nil

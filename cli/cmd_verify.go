@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 	"path/filepath"
 	"time"
@@ -11,8 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "verify", usage: "FILE.pdf…|--batch ID [--trust CERTS.pem|DIR] [--integrity-only]",
-		summary: "check the signatures of signed PDFs (exit 0 only when all are intact) / kiểm tra chữ ký số", run: runVerify})
+	register("verify", "FILE.pdf…|--batch ID [--trust CERTS.pem|DIR] [--integrity-only]", defVerify)
 }
 
 type jsonSig struct {
@@ -78,53 +78,51 @@ func (c *cmdCtx) fileJSON(name string, fr workflow.FileReport, err error, withTr
 
 // runVerify needs no sign-in: verifying a signature reads only the file given (and the
 // workstation's trust store when no --trust is given).
-func runVerify(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("verify")
+func defVerify(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	trust := fs.String("trust", "", "")
 	integrityOnly := fs.Bool("integrity-only", false, "")
 	batch := fs.String("batch", "", "")
-	files, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *batch == "" && len(files) == 0 {
-		return usageError{c.tr("cli.verify.nameAtLeastOne")}
-	}
-	// Files need no data folder: it is opened for a batch, or for the workstation's trust
-	// store when no --trust is given and a data folder is there.
-	w := &workflow.Workflow{}
-	if _, serr := os.Stat(filepath.Join(c.dataDir, "sohoa.db")); *batch != "" || (*trust == "" && !*integrityOnly && serr == nil) {
-		if w, _, err = c.wflow(); err != nil {
+	return func(ctx context.Context, files []string) error {
+		if *batch == "" && len(files) == 0 {
+			return usageError{c.tr("cli.verify.nameAtLeastOne")}
+		}
+		// Files need no data folder: it is opened for a batch, or for the workstation's trust
+		// store when no --trust is given and a data folder is there.
+		w := &workflow.Workflow{}
+		if _, serr := os.Stat(filepath.Join(c.dataDir, "sohoa.db")); *batch != "" || (*trust == "" && !*integrityOnly && serr == nil) {
+			var err error
+			if w, _, err = c.wflow(); err != nil {
+				return err
+			}
+		}
+		opts, err := w.TrustOptions(ctx, *trust, *integrityOnly)
+		if err != nil {
 			return err
 		}
-	}
-	opts, err := w.TrustOptions(ctx, *trust, *integrityOnly)
-	if err != nil {
-		return err
-	}
-	if *batch != "" && len(files) == 0 { // a signed batch of the local store
-		return c.verifyBatch(ctx, w, *batch, opts)
-	}
-	allOK := true
-	var out []jsonVerify
-	for _, f := range files {
-		fr, err := w.VerifyFile(ctx, f, opts)
-		if err != nil || !fr.Intact || (!*integrityOnly && !fr.Trusted) {
-			allOK = false
+		if *batch != "" && len(files) == 0 { // a signed batch of the local store
+			return c.verifyBatch(ctx, w, *batch, opts)
 		}
-		jv := c.fileJSON(f, fr, err, !*integrityOnly)
-		out = append(out, jv)
-		if !c.json {
-			c.printVerify(jv, *integrityOnly)
+		allOK := true
+		var out []jsonVerify
+		for _, f := range files {
+			fr, err := w.VerifyFile(ctx, f, opts)
+			if err != nil || !fr.Intact || (!*integrityOnly && !fr.Trusted) {
+				allOK = false
+			}
+			jv := c.fileJSON(f, fr, err, !*integrityOnly)
+			out = append(out, jv)
+			if !c.json {
+				c.printVerify(jv, *integrityOnly)
+			}
 		}
+		if c.json {
+			c.printJSON(out)
+		}
+		if !allOK {
+			return exitError{1}
+		}
+		return nil
 	}
-	if c.json {
-		c.printJSON(out)
-	}
-	if !allOK {
-		return exitError{1}
-	}
-	return nil
 }
 
 type jsonBatchVerify struct {
