@@ -49,7 +49,7 @@ func defExport(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 			enc.SetEscapeHTML(false)
 			return enc.Encode(exp)
 		}
-		if *out == "" {
+		if *out == "" || *out == "-" {
 			return write(c.env.Stdout)
 		}
 		// Write next to the target and rename, so a failure never leaves half a file.
@@ -69,7 +69,13 @@ func defExport(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if err := tmp.Close(); err != nil {
 			return err
 		}
-		return os.Rename(tmp.Name(), *out)
+		if err := os.Rename(tmp.Name(), *out); err != nil {
+			return err
+		}
+		if c.json {
+			c.printJSONLine(map[string]string{"file": *out, "format": *format})
+		}
+		return nil
 	}
 }
 

@@ -55,6 +55,9 @@ func defSettings(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 			if err != nil {
 				return err
 			}
+			if c.json {
+				return c.printJSON(map[string]any{"key": rest[0], "saved": true})
+			}
 			fmt.Fprintln(c.env.Stdout, c.tr("cli.settings.saved"))
 			return nil
 		default:

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/l10n"
+	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
 
@@ -58,8 +60,7 @@ func defEnroll(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	}
 }
 
-// runSync sends the outbox: one pass with --once (exit 3 when batches are still waiting,
-// e.g. offline), else the workflow's sync loop until interrupted. A batch the server holds
+// defSync sends the outbox: one pass with --once (syncOnce), else the workflow's sync loop until interrupted. A batch the server holds
 // back is reported with its reason and counted; it is not an error.
 func defSync(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	srv := fs.String("server", "", "")
@@ -79,19 +80,7 @@ func defSync(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		if *once {
-			res, err := w.SyncOnce(ctx, u, workflow.SyncInput{Server: *srv}, func(ev workflow.Event) {
-				if p, ok := ev.Detail.(workflow.SyncProgress); ok {
-					c.printSyncProgress(p)
-				}
-			})
-			if err != nil {
-				return err
-			}
-			c.printOutbox(res.Outbox.Pending, res.Outbox.Held, res.Outbox.Done)
-			if res.Outbox.Pending > 0 {
-				return exitError{3}
-			}
-			return nil
+			return c.syncOnce(ctx, w, st, u, *srv)
 		}
 		svc := w.NewSyncService(u)
 		svc.Server, svc.StopOnFatal = *srv, true
@@ -110,6 +99,47 @@ func defSync(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		c.printOutbox(counts.Pending, counts.Held, counts.Done)
 		return nil
 	}
+}
+
+// syncOnce is `sync --once`: one pass over the outbox. A batch the server holds back is a
+// state, reported with the batch and the reason (this pass's and the earlier ones'); the run
+// fails (exit 1) only when a batch could not be sent (server unreachable, …): it stays in
+// the outbox, due again later.
+func (c *cmdCtx) syncOnce(ctx context.Context, w *workflow.Workflow, st *queue.Store, u queue.User, srv string) error {
+	res, err := w.SyncOnce(ctx, u, workflow.SyncInput{Server: srv}, func(ev workflow.Event) {
+		if p, ok := ev.Detail.(workflow.SyncProgress); ok {
+			c.printSyncProgress(p)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	held, err := st.Outbox(ctx, queue.OutboxHeld)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		type jsonHeld struct {
+			Batch  string `json:"batch"`
+			Seq    int64  `json:"seq"`
+			Reason string `json:"reason"`
+		}
+		hs := []jsonHeld{}
+		for _, e := range held {
+			hs = append(hs, jsonHeld{e.BatchID, e.Seq, e.LastError})
+		}
+		c.printJSONLine(map[string]any{"event": "summary", "sent": res.Done, "held_now": res.Held, "not_sent": res.Retry,
+			"outbox": map[string]int{"pending": res.Outbox.Pending, "held": res.Outbox.Held, "done": res.Outbox.Done}, "held": hs})
+	} else {
+		for _, e := range held {
+			fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s: %s\n", c.tr("cli.common.batch"), e.Seq, e.BatchID, c.tr("cli.sync.heldReason"), e.LastError)
+		}
+		c.printOutbox(res.Outbox.Pending, res.Outbox.Held, res.Outbox.Done)
+	}
+	if res.Retry > 0 {
+		return l10n.New("cli.sync.notSent", l10n.Args{"N": res.Retry})
+	}
+	return nil
 }
 
 // printSyncProgress prints one report of a batch being sent.

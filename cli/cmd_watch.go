@@ -63,12 +63,23 @@ func defSeparatorSheet(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if *out == "" {
 			return usageError{c.tr("cli.watch.outFilePngIs")}
 		}
+		toStdout, err := c.outputToStdout(*out, true)
+		if err != nil {
+			return err
+		}
 		png, err := workflow.SeparatorSheet(*dpi, *label)
 		if err != nil {
 			return err
 		}
+		if toStdout {
+			_, err := c.env.Stdout.Write(png)
+			return err
+		}
 		if err := os.WriteFile(*out, png, 0o644); err != nil {
 			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]string{"file": *out})
 		}
 		fmt.Fprintln(c.env.Stdout, *out)
 		return nil
