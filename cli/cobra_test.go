@@ -310,6 +310,23 @@ func TestCancelledCommandExits130(t *testing.T) {
 		t.Fatalf("after the second import: %+v", list)
 	}
 
+	// OCR stopped after its first page keeps the pages it recognised; the next run does the rest.
+	ctx, cancel = context.WithCancel(t.Context())
+	out = &cancelOnWrite{want: `"event":"page"`, cancel: cancel}
+	code = r.runIn(ctx, "", out, &errb, "--data", r.data, "ocr", "--batch", batch.ID, "--workers", "1", "--json")
+	if code != exitCancelled || !strings.Contains(errb.String(), "sohoa ocr: đã dừng") {
+		t.Fatalf("ocr: exit %d, stderr %q", code, errb.String())
+	}
+	json.Unmarshal([]byte(r.must("list", "--json").stdout), &list)
+	if done := list[0].OCRDone; done < 1 || done >= files {
+		t.Fatalf("after the cancelled OCR: %+v; want some but not all of %d pages recognised", list, files)
+	}
+	r.must("ocr", "--batch", batch.ID)
+	json.Unmarshal([]byte(r.must("list", "--json").stdout), &list)
+	if list[0].OCRDone+list[0].OCRFailed != files {
+		t.Fatalf("after the second OCR: %+v", list)
+	}
+
 	// watch runs until stopped: cancelled once it has said what it watches.
 	ctx, cancel = context.WithCancel(t.Context())
 	errw := &cancelOnWrite{want: dir, cancel: cancel}
@@ -328,6 +345,15 @@ func TestExitCodes(t *testing.T) {
 	for _, code := range []int{exitOK, exitFailure, exitUsage, exitScannerFault, exitCancelled} {
 		if !strings.Contains(res.stdout, fmt.Sprintf("\n  %d ", code)) {
 			t.Errorf("exit-codes does not document %d:\n%s", code, res.stdout)
+		}
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []int{exitOK, exitFailure, exitUsage, exitScannerFault, exitCancelled} {
+		if !strings.Contains(string(readme), fmt.Sprintf("\n| %d | ", code)) {
+			t.Errorf("README.md does not document exit status %d", code)
 		}
 	}
 	r.withAdmin()
