@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+
 	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/queue"

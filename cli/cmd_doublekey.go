@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/spf13/pflag"
 	"strconv"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/workflow"

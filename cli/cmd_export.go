@@ -5,12 +5,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/spf13/pflag"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"

@@ -3,8 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/spf13/pflag"
 	"strconv"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/workflow"
 )

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/spf13/pflag"
 	"strconv"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/records"
 	"github.com/sohoa/sohoa/workflow"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/internal/l10n"

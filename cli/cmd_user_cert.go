@@ -3,16 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+
 	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
-
-// userCertUsage is the usage of `sohoa user cert`.
-const userCertUsage = "user cert add --username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX])" +
-	" | user cert list [--username U] | user cert remove --username U --fingerprint HEX"
 
 func init() {
 	register("user cert add", "--username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX])", defUserCert("add"))
@@ -56,7 +53,7 @@ func (c *cmdCtx) userCert(ctx context.Context, sub, username, certFile, p12, mod
 			}
 		}
 		if username == "" || n != 1 || (module != "") != (token != "") {
-			return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
+			return usageError{c.tr("cli.user.cert.addNeeds")}
 		}
 		u, err := c.login(ctx)
 		if err != nil {
@@ -108,7 +105,7 @@ func (c *cmdCtx) userCert(ctx context.Context, sub, username, certFile, p12, mod
 		return nil
 	case "remove":
 		if username == "" || fp == "" {
-			return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
+			return usageError{c.tr("cli.user.cert.removeNeeds")}
 		}
 		u, err := c.login(ctx)
 		if err != nil {
@@ -127,7 +124,7 @@ func (c *cmdCtx) userCert(ctx context.Context, sub, username, certFile, p12, mod
 		fmt.Fprintln(c.env.Stdout, c.tr("cli.user.cert.certificateRemoved"))
 		return nil
 	}
-	return usageError{c.tr("cli.user.cert.usageSohoa") + userCertUsage}
+	return nil
 }
 
 type jsonUserCert struct {

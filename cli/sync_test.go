@@ -3,9 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	mrand "math/rand/v2"
 	"strings"
 	"testing"
 	"time"
