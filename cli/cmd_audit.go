@@ -27,7 +27,7 @@ type jsonAuditVerify struct {
 	Notes      []string        `json:"notes"`
 }
 
-// runAudit shows the newest events, or with --verify checks everything the workstation can
+// defAudit shows the newest events, or with --verify checks everything the workstation can
 // tell about its own history (queue.Store.CheckAudit): the hash chain and its seals, the
 // signed head file, the users' records and roles, the batches' states, every signed batch's
 // manifest signature, the audit heads carried by manifests and server receipts, the field

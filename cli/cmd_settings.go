@@ -15,7 +15,7 @@ func init() {
 	register("settings", "[KEY [VALUE]]", defSettings)
 }
 
-// runSettings lists settings (secrets never shown) or sets one; the values are checked by
+// defSettings lists settings (secrets never shown) or sets one; the values are checked by
 // the workflow (workflow/settings.go). Sync credentials come only from `sohoa enroll`.
 func defSettings(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	return func(ctx context.Context, rest []string) error {

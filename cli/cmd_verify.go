@@ -77,7 +77,7 @@ func (c *cmdCtx) fileJSON(name string, fr workflow.FileReport, err error, withTr
 	return jv
 }
 
-// runVerify needs no sign-in: verifying a signature reads only the file given (and the
+// defVerify needs no sign-in: verifying a signature reads only the file given (and the
 // workstation's trust store when no --trust is given).
 func defVerify(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	trust := fs.String("trust", "", "")

@@ -192,7 +192,7 @@ func (c *cmdCtx) newRoot() *cobra.Command {
 
 // describe gives every command of the tree its texts from the catalogue, by its path
 // (cli.user.cert.add.short, .long, .flag.NAME; a flag without its own text takes
-// cli.flag.NAME), and the usage template with headings in the run's language.
+// cli.flag.NAME), and the usage in the run's language (usage).
 func (c *cmdCtx) describe(cmd *cobra.Command) {
 	cmd.InitDefaultHelpFlag()
 	cmd.DisableFlagsInUseLine = true
@@ -216,33 +216,85 @@ func (c *cmdCtx) describe(cmd *cobra.Command) {
 	}
 	cmd.LocalNonPersistentFlags().VisitAll(fill)
 	cmd.PersistentFlags().VisitAll(fill)
-	cmd.SetUsageTemplate(c.usageTemplate())
+	cmd.SetUsageFunc(c.usage)
 	for _, s := range cmd.Commands() {
 		c.describe(s)
 	}
 }
 
-// usageTemplate is cobra's usage template with its headings from the catalogue.
-func (c *cmdCtx) usageTemplate() string {
-	h := func(key string) string { return c.tr("cli.help."+key, l10n.Args{"Cmd": "{{.CommandPath}}"}) }
-	return h("usage") + `:{{if .Runnable}}
-  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
-  {{.CommandPath}} ` + h("commandArg") + `{{end}}{{if .HasAvailableSubCommands}}
+// usage writes a command's usage (cobra's layout) with every word in the run's language:
+// the headings, the flags' value names and their defaults.
+func (c *cmdCtx) usage(cmd *cobra.Command) error {
+	w := cmd.OutOrStderr()
+	h := func(key string) string { return c.tr("cli.help."+key, l10n.Args{"Cmd": cmd.CommandPath()}) }
+	fmt.Fprint(w, h("usage")+":")
+	if cmd.Runnable() {
+		fmt.Fprintf(w, "\n  %s", cmd.UseLine())
+	}
+	if cmd.HasAvailableSubCommands() {
+		fmt.Fprintf(w, "\n  %s %s", cmd.CommandPath(), h("commandArg"))
+		fmt.Fprintf(w, "\n\n%s:", h("commands"))
+		for _, s := range cmd.Commands() {
+			if s.IsAvailableCommand() || s.Name() == "help" {
+				fmt.Fprintf(w, "\n  %-*s %s", s.NamePadding(), s.Name(), s.Short)
+			}
+		}
+	}
+	if cmd.HasAvailableLocalFlags() {
+		fmt.Fprintf(w, "\n\n%s:\n%s", h("flags"), c.flagUsages(cmd.LocalFlags()))
+	}
+	if cmd.HasAvailableInheritedFlags() {
+		fmt.Fprintf(w, "\n\n%s:\n%s", h("globalFlags"), c.flagUsages(cmd.InheritedFlags()))
+	}
+	if cmd.HasHelpSubCommands() {
+		fmt.Fprintf(w, "\n\n%s:", h("topics"))
+		for _, s := range cmd.Commands() {
+			if s.IsAdditionalHelpTopicCommand() {
+				fmt.Fprintf(w, "\n  %-*s %s", s.CommandPathPadding(), s.CommandPath(), s.Short)
+			}
+		}
+	}
+	if cmd.HasAvailableSubCommands() {
+		fmt.Fprintf(w, "\n\n%s", h("more"))
+	}
+	fmt.Fprintln(w)
+	return nil
+}
 
-` + h("commands") + `:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
-  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
-
-` + h("flags") + `:
-{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
-
-` + h("globalFlags") + `:
-{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasHelpSubCommands}}
-
-` + h("topics") + `:{{range .Commands}}{{if .IsAdditionalHelpTopicCommand}}
-  {{rpad .CommandPath .CommandPathPadding}} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableSubCommands}}
-
-` + h("more") + `{{end}}
-`
+// flagUsages lists flags as pflag does, with the value's kind and the default in the run's
+// language.
+func (c *cmdCtx) flagUsages(fs *pflag.FlagSet) string {
+	type line struct{ left, usage string }
+	var lines []line
+	width := 0
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		left := "      --" + f.Name
+		if f.Shorthand != "" {
+			left = "  -" + f.Shorthand + ", --" + f.Name
+		}
+		if f.Value.Type() != "bool" {
+			left += " " + c.tr("cli.help.value."+f.Value.Type())
+		}
+		usage := f.Usage
+		switch f.DefValue {
+		case "", "false", "0", "[]", "0s":
+		default:
+			usage += " (" + c.tr("cli.help.default", l10n.Args{"Value": f.DefValue}) + ")"
+		}
+		lines = append(lines, line{left, usage})
+		width = max(width, len([]rune(left)))
+	})
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l.left + strings.Repeat(" ", width-len([]rune(l.left))+3) + l.usage)
+	}
+	return b.String()
 }
 
 // flagError says a mistake pflag found in the run's language.
