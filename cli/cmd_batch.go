@@ -137,6 +137,9 @@ func addRecordType(ctx context.Context, c *cmdCtx, st *queue.Store, file string)
 	if err := st.InstallRecordType(ctx, u, queue.RecordType{Key: rt.Key, NameVi: rt.NameVi, NameEn: rt.NameEn}); err != nil {
 		return err
 	}
+	if c.json {
+		return c.printJSON(map[string]string{"key": rt.Key, "name_vi": rt.NameVi, "name_en": rt.NameEn})
+	}
 	fmt.Fprintf(c.env.Stdout, "%s %s (%s)\n", c.tr("cli.batch.recordTypeAdded"), rt.Key, c.dataName(rt.NameVi, rt.NameEn))
 	return nil
 }

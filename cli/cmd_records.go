@@ -98,11 +98,20 @@ func defKey(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		// Show the field's own problems at once (cross-field ones come with validate). The value
 		// is stored either way, as the keying screen keeps what the clerk typed; a hard error
 		// makes the exit status 1, so that a script does not take the value as accepted.
-		for _, p := range res.Problems {
-			fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.severity(p.Severity), p.Localize(c.lang))
+		if c.json {
+			if err := c.printJSON(map[string]any{"document": id, "field": res.Key, "stored": res.Stored,
+				"errors": res.Errors, "problems": c.problemsJSON(res.Problems)}); err != nil {
+				return err
+			}
+		} else {
+			for _, p := range res.Problems {
+				fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.severity(p.Severity), p.Localize(c.lang))
+			}
 		}
 		if res.Errors > 0 {
-			fmt.Fprintln(c.env.Stderr, c.tr("cli.records.valueIsStoredBut"))
+			if !c.json {
+				fmt.Fprintln(c.env.Stderr, c.tr("cli.records.valueIsStoredBut"))
+			}
 			return exitError{1}
 		}
 		return nil
@@ -112,6 +121,13 @@ func defKey(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 // notFinished lists why a document was not finished (field and message, never the value)
 // and returns exit status 1.
 func (c *cmdCtx) notFinished(res workflow.FinishResult) error {
+	if c.json {
+		if err := c.printJSON(map[string]any{"finished": false, "errors": res.Errors, "warnings": res.Warnings,
+			"problems": c.problemsJSON(res.Problems)}); err != nil {
+			return err
+		}
+		return exitError{1}
+	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(c.env.Stderr, "  %-8s %-24s %s\n", c.severity(p.Severity), p.Key, p.Localize(c.lang))
 	}
@@ -121,6 +137,16 @@ func (c *cmdCtx) notFinished(res workflow.FinishResult) error {
 		fmt.Fprintf(c.env.Stderr, c.tr("cli.records.notFinishedWarningsCheck"), res.Warnings)
 	}
 	return exitError{1}
+}
+
+// problemsJSON is a list of problems for --json: field, severity, code and message, never
+// the value.
+func (c *cmdCtx) problemsJSON(ps []records.Problem) []map[string]any {
+	out := []map[string]any{}
+	for _, p := range ps {
+		out = append(out, map[string]any{"field": p.Key, "fields": p.Keys, "severity": p.Severity, "code": p.Code, "message": p.Localize(c.lang)})
+	}
+	return out
 }
 
 // severity names a problem's severity in the run's language.
