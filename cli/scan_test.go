@@ -364,3 +364,32 @@ func TestScanBlankSeparators(t *testing.T) {
 		t.Fatalf("bad --separator: %+v", res)
 	}
 }
+
+// TestScanCancelled: a scan stopped (Ctrl+C) after its third stored page exits 130, says it
+// stopped, and keeps every page it said it stored, each intact in the batch.
+func TestScanCancelled(t *testing.T) {
+	r, batch := scanRunner(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &cancelOnWrite{want: `"sheet":3,`, cancel: cancel}
+	var errb bytes.Buffer
+	code := r.runIn(ctx, "", out, &errb, append([]string{"--data", r.data, "scan", "--batch", batch, "--json"}, quickJob...)...)
+	if code != exitCancelled || !strings.Contains(errb.String(), "sohoa scan: đã dừng") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	var stored int
+	for _, line := range strings.Split(strings.TrimSpace(out.buf.String()), "\n") {
+		if strings.Contains(line, `"event":"stored"`) {
+			stored++
+		}
+	}
+	st := openStore(t, r.data)
+	pages, err := st.BatchPages(t.Context(), batch)
+	if err != nil || stored < 3 || stored >= 10 || len(pages) != stored {
+		t.Fatalf("%d pages said stored, %d in the batch (%v); want 3 to 9 of 10, the same", stored, len(pages), err)
+	}
+	for _, p := range pages {
+		if err := st.Blobs.Verify(p.Blob); err != nil {
+			t.Error(err)
+		}
+	}
+}
