@@ -34,10 +34,9 @@ func (c *cmdCtx) login(ctx context.Context) (queue.User, error) {
 		name = c.env.Getenv("SOHOA_USER")
 	}
 	if name == "" {
-		return queue.User{}, errors.New(c.t("sign in: set SOHOA_USER (and SOHOA_PASSWORD) or pass --user",
-			"đăng nhập: đặt SOHOA_USER (và SOHOA_PASSWORD) hoặc dùng --user"))
+		return queue.User{}, errors.New(c.tr("cli.auth.signInSetSohoa"))
 	}
-	pw, err := c.password("SOHOA_PASSWORD", c.t("Password: ", "Mật khẩu: "))
+	pw, err := c.password("SOHOA_PASSWORD", c.tr("cli.auth.password"))
 	if err != nil {
 		return queue.User{}, err
 	}
@@ -64,7 +63,7 @@ func (c *cmdCtx) password(envVar, prompt string) (string, error) {
 		fmt.Fprintln(c.env.Stderr)
 		return string(b), err
 	}
-	return "", fmt.Errorf(c.t("no password: set %s or use --password-stdin", "thiếu mật khẩu: đặt %s hoặc dùng --password-stdin"), envVar)
+	return "", fmt.Errorf(c.tr("cli.auth.noPasswordSetOr"), envVar)
 }
 
 func (c *cmdCtx) readLine() (string, error) {
@@ -73,7 +72,7 @@ func (c *cmdCtx) readLine() (string, error) {
 	}
 	line, err := c.in.ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", errors.New(c.t("no password on standard input", "không có mật khẩu ở đầu vào chuẩn"))
+		return "", errors.New(c.tr("cli.auth.noPasswordOnStandard"))
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }

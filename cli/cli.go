@@ -3,15 +3,16 @@ package cli
 import (
 	"bufio"
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
@@ -26,25 +27,36 @@ type Env struct {
 	IsTerminal     bool // stdin is a terminal: prompts are allowed
 }
 
-// command is one sub-command.
+// runFunc runs a command once its flags are parsed: args are the positional arguments.
+type runFunc func(ctx context.Context, args []string) error
+
+// leafDef defines a command's own flags on fs (their help texts come from the catalogue,
+// see describe) and returns what runs the command with them.
+type leafDef func(c *cmdCtx, fs *pflag.FlagSet) runFunc
+
+// command is one command of the tree, by its path ("user cert add").
 type command struct {
-	name, usage, summary string
-	run                  func(ctx context.Context, c *cmdCtx, args []string) error
+	path string
+	use  string // the arguments of the usage line: "--batch ID FILE|FOLDER…"
+	def  leafDef
 }
 
-var commands = map[string]*command{}
+var commands []command
 
-func register(c *command) { commands[c.name] = c }
+// register adds a command. A path whose first words are no command of their own makes them
+// a group ("user cert add" makes "user" and "user cert").
+func register(path, use string, def leafDef) {
+	commands = append(commands, command{path: path, use: use, def: def})
+}
 
-// exitError carries an exit status without more output.
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
-
-// usageError is a mistake in the command line.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+// Exit statuses (documented in `sohoa help exit-codes` and README.md).
+const (
+	exitOK           = 0
+	exitFailure      = 1   // the command failed, or found what it checks wrong (verify, validate, audit)
+	exitUsage        = 2   // a mistake in the command line
+	exitScannerFault = 3   // scan: the scanner stopped (jam, cover open); the pages before are kept
+	exitCancelled    = 130 // interrupted (Ctrl-C, SIGTERM) at a durable point
+)
 
 // cmdCtx holds the global options and lazily opened resources of one command run.
 type cmdCtx struct {
@@ -52,12 +64,12 @@ type cmdCtx struct {
 	dataDir string
 	json    bool
 	lang    string // "vi" or "en"
-	fs      *flag.FlagSet
 	store   *queue.Store
 	user    *queue.User
 	userArg string
 	pwStdin bool
 	in      *bufio.Reader
+	ran     bool // a command's run began (its flags were right)
 }
 
 // DefaultDataDir is where the workstation keeps its data unless told otherwise:
@@ -89,108 +101,23 @@ func DefaultDataDir(getenv func(string) string) string {
 // LC_MESSAGES or LANG, the first that names Vietnamese or English; Vietnamese otherwise.
 func Lang(getenv func(string) string) string { return l10n.FromEnv(getenv) }
 
-// Run runs one command line (without the program name) and returns the exit status.
-func Run(ctx context.Context, args []string, env Env) int {
-	if env.Getenv == nil {
-		env.Getenv = os.Getenv
-	}
-	c := &cmdCtx{env: env, lang: Lang(env.Getenv)}
-	defer func() {
-		if c.store != nil {
-			c.store.Close()
-		}
-	}()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		c.printHelp(env.Stdout)
-		return 0
-	}
-	cmd := commands[args[0]]
-	if cmd == nil {
-		fmt.Fprintf(env.Stderr, "%s: %q\n", c.t("unknown command", "lệnh không tồn tại"), args[0])
-		c.printHelp(env.Stderr)
-		return 2
-	}
-	err := cmd.run(ctx, c, args[1:])
-	if err == nil {
-		return 0
-	}
-	var ee exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	var ue usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(env.Stderr, "sohoa %s: %s\n%s: sohoa %s %s\n", cmd.name, ue.msg, c.t("usage", "cách dùng"), cmd.name, cmd.usage)
-		return 2
-	}
-	if c.json {
-		json.NewEncoder(env.Stdout).Encode(map[string]string{"error": c.errText(err)})
-	}
-	fmt.Fprintf(env.Stderr, "sohoa %s: %s\n", cmd.name, c.errText(err))
-	return 1
-}
+//go:embed translations/*.json
+var translationsFS embed.FS
 
-func (c *cmdCtx) printHelp(w io.Writer) {
-	fmt.Fprintln(w, c.t("SoHoa — document digitization workstation.", "SoHoa — trạm số hóa hồ sơ."))
-	fmt.Fprintln(w, c.t("Without a command it opens the workstation window.", "Không có lệnh: mở cửa sổ làm việc."))
-	fmt.Fprintln(w)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  sohoa %-8s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, c.t("Every command accepts --data DIR and --json.",
-		"Mọi lệnh nhận --data DIR và --json."))
-	fmt.Fprintln(w, c.t("Sign-in: SOHOA_USER and SOHOA_PASSWORD, or --user U with the password on standard input (--password-stdin) or at the prompt.",
-		"Đăng nhập: SOHOA_USER và SOHOA_PASSWORD, hoặc --user U với mật khẩu từ đầu vào chuẩn (--password-stdin) hay nhập khi được hỏi."))
-}
+// cliCatalogue holds the command line's own messages (translations/{vi,en}.json), registered
+// with internal/l10n beside the core's and the app's.
+var cliCatalogue = l10n.MustRegister("cli", translationsFS, "translations")
 
-// t returns the text in the run's language.
-func (c *cmdCtx) t(en, vi string) string {
-	if c.lang == "en" {
+// tr is the message key in the run's language; data fills its {{.Name}} placeholders.
+func (c *cmdCtx) tr(key string, data ...any) string { return l10n.T(c.lang, key, data...) }
+
+// dataName picks the run's language from a name that data carries in both (a record type's
+// NameVi and NameEn): data, not a message of the catalogue.
+func (c *cmdCtx) dataName(vi, en string) string {
+	if l10n.Lang(c.lang) == l10n.En && en != "" {
 		return en
 	}
 	return vi
-}
-
-// newFlags makes a command's flag set with the global options.
-func (c *cmdCtx) newFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.dataDir, "data", "", c.t("data folder", "thư mục dữ liệu"))
-	fs.BoolVar(&c.json, "json", false, c.t("machine-readable output", "kết quả dạng JSON"))
-	fs.StringVar(&c.userArg, "user", "", c.t("user name (else $SOHOA_USER)", "tên đăng nhập (hoặc $SOHOA_USER)"))
-	fs.BoolVar(&c.pwStdin, "password-stdin", false, c.t("read the password from standard input", "đọc mật khẩu từ đầu vào chuẩn"))
-	c.fs = fs
-	return fs
-}
-
-// parse parses flags anywhere among the arguments and returns the positional ones.
-func (c *cmdCtx) parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err.Error()}
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if rest[0] == "--" {
-			pos = append(pos, rest[1:]...)
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-	if c.dataDir == "" {
-		c.dataDir = DefaultDataDir(c.env.Getenv)
-	}
-	return pos, nil
 }
 
 // open opens the store in the data folder.
@@ -200,7 +127,7 @@ func (c *cmdCtx) open() (*queue.Store, error) {
 	}
 	st, err := queue.Open(c.dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", c.t("cannot open the data folder", "không mở được thư mục dữ liệu"), c.dataDir, err)
+		return nil, fmt.Errorf("%s %s: %w", c.tr("cli.common.cannotOpenDataFolder"), c.dataDir, err)
 	}
 	// The bundled record types (assets/records) become batch types; unchanged ones write nothing.
 	if _, err := records.Register(context.Background(), st); err != nil {
@@ -216,8 +143,7 @@ func (c *cmdCtx) open() (*queue.Store, error) {
 // (internal/l10n); others read as they are.
 func (c *cmdCtx) errText(err error) string {
 	if errors.Is(err, queue.ErrNoUsers) { // the command line's own advice
-		return c.t("no users yet: create the administrator first with `sohoa user add --username NAME --role admin`",
-			"chưa có người dùng: hãy tạo quản trị viên trước bằng `sohoa user add --username TÊN --role admin`")
+		return c.tr("cli.common.noUsersYetCreate")
 	}
 	return l10n.Text(c.lang, err)
 }

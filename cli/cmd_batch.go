@@ -5,112 +5,115 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/pflag"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "batch", usage: "new [--type T] [--name N] [--office CODE] [--double-blind] [--cleanup default|none|deskew,orient,crop,blank=flag|drop|off,binarize] | office --batch ID CODE",
-		summary: "create a batch (office: the workstation's unless --office), or change its office (admin, until signed) / tạo lô; đổi mã đơn vị của lô", run: runBatch})
-	register(&command{name: "types", usage: "[add FILE.json]", summary: "list record types, or add one (admin) / liệt kê hoặc thêm loại hồ sơ", run: runTypes})
+	register("batch new", "[--type T] [--name N] [--office CODE] [--double-blind] [--cleanup default|none|deskew,orient,crop,blank=flag|drop|off,binarize]", defBatchNew)
+	register("batch office", "--batch ID CODE", defBatchOffice)
+	register("types", "", defTypes)
+	register("types add", "FILE.json", defTypesAdd)
 }
 
-func runBatch(ctx context.Context, c *cmdCtx, args []string) error {
-	if len(args) > 0 && args[0] == "office" {
-		return runBatchOffice(ctx, c, args[1:])
-	}
-	if len(args) == 0 || args[0] != "new" {
-		return usageError{c.t("say new or office", "cần new hoặc office")}
-	}
-	fs := c.newFlags("batch new")
+func defBatchNew(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	typ := fs.String("type", "generic", "")
 	name := fs.String("name", "", "")
 	office := fs.String("office", "", "")
 	clean := fs.String("cleanup", "default", "")
 	blind := fs.Bool("double-blind", false, "")
-	if _, err := c.parse(fs, args[1:]); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usageError{c.tr("cli.common.unexpectedArgument", l10n.Args{"Arg": args[0]})}
+		}
+		profile, err := workflow.CleanupSetting(*clean)
+		if err != nil {
+			return usageError{c.tr("cli.batch.cleanup") + err.Error()}
+		}
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
+		}
+		b, err := c.store.CreateBatch(ctx, u, queue.BatchSpec{Name: *name, Office: *office, RecordType: *typ, Cleanup: profile, DoubleBlind: *blind})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(batchJSON(b))
+		}
+		fmt.Fprintln(c.env.Stdout, b.ID)
+		return nil
 	}
-	profile, err := workflow.CleanupSetting(*clean)
-	if err != nil {
-		return usageError{c.t("--cleanup: ", "--cleanup: ") + err.Error()}
-	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := c.store.CreateBatch(ctx, u, queue.BatchSpec{Name: *name, Office: *office, RecordType: *typ, Cleanup: profile, DoubleBlind: *blind})
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(batchJSON(b))
-	}
-	fmt.Fprintln(c.env.Stdout, b.ID)
-	return nil
 }
 
-// runBatchOffice changes a batch's office (administrators, until the batch is signed).
-func runBatchOffice(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("batch office")
+// defBatchOffice changes a batch's office (administrators, until the batch is signed).
+func defBatchOffice(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
-	rest, err := c.parse(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, rest []string) error {
+		if *batch == "" || len(rest) != 1 {
+			return usageError{c.tr("cli.batch.usageSohoaBatchOffice")}
+		}
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
+		}
+		if err := c.store.SetBatchOffice(ctx, u, *batch, rest[0]); err != nil {
+			return err
+		}
+		b, err := c.store.Batch(ctx, *batch)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(batchJSON(b))
+		}
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.batch.batchOffice"), b.ID, b.Office)
+		return nil
 	}
-	if *batch == "" || len(rest) != 1 {
-		return usageError{c.t("usage: sohoa batch office --batch ID CODE", "cách dùng: sohoa batch office --batch LÔ MÃ")}
-	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	if err := c.store.SetBatchOffice(ctx, u, *batch, rest[0]); err != nil {
-		return err
-	}
-	b, err := c.store.Batch(ctx, *batch)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(batchJSON(b))
-	}
-	fmt.Fprintf(c.env.Stdout, c.t("batch %s: office %s\n", "lô %s: đơn vị %s\n"), b.ID, b.Office)
-	return nil
 }
 
-func runTypes(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("types")
-	rest, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	st, err := c.open()
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		if rest[0] != "add" || len(rest) != 2 {
-			return usageError{c.t("usage: sohoa types [add FILE.json]", "cách dùng: sohoa types [add TỆP.json]")}
+func defTypes(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, rest []string) error {
+		st, err := c.open()
+		if err != nil {
+			return err
 		}
-		return addRecordType(ctx, c, st, rest[1])
-	}
-	types, err := st.RecordTypes(ctx)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		out := []map[string]string{}
+		if len(rest) > 0 {
+			return usageError{c.tr("cli.common.unknownCommand", l10n.Args{"Name": rest[0]})}
+		}
+		types, err := st.RecordTypes(ctx)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			out := []map[string]string{}
+			for _, t := range types {
+				out = append(out, map[string]string{"key": t.Key, "name_vi": t.NameVi, "name_en": t.NameEn})
+			}
+			return c.printJSON(out)
+		}
 		for _, t := range types {
-			out = append(out, map[string]string{"key": t.Key, "name_vi": t.NameVi, "name_en": t.NameEn})
+			fmt.Fprintf(c.env.Stdout, "%-12s %s\n", t.Key, c.dataName(t.NameVi, t.NameEn))
 		}
-		return c.printJSON(out)
+		return nil
 	}
-	for _, t := range types {
-		fmt.Fprintf(c.env.Stdout, "%-12s %s\n", t.Key, c.t(t.NameEn, t.NameVi))
+}
+
+func defTypesAdd(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, args []string) error {
+		if len(args) != 1 {
+			return usageError{c.tr("cli.batch.usageSohoaTypesAdd")}
+		}
+		st, err := c.open()
+		if err != nil {
+			return err
+		}
+		return addRecordType(ctx, c, st, args[0])
 	}
-	return nil
 }
 
 // addRecordType installs a record type definition file (administrators only): checked like the
@@ -134,7 +137,10 @@ func addRecordType(ctx context.Context, c *cmdCtx, st *queue.Store, file string)
 	if err := st.InstallRecordType(ctx, u, queue.RecordType{Key: rt.Key, NameVi: rt.NameVi, NameEn: rt.NameEn}); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.env.Stdout, "%s %s (%s)\n", c.t("record type added:", "đã thêm loại hồ sơ:"), rt.Key, c.t(rt.NameEn, rt.NameVi))
+	if c.json {
+		return c.printJSON(map[string]string{"key": rt.Key, "name_vi": rt.NameVi, "name_en": rt.NameEn})
+	}
+	fmt.Fprintf(c.env.Stdout, "%s %s (%s)\n", c.tr("cli.batch.recordTypeAdded"), rt.Key, c.dataName(rt.NameVi, rt.NameEn))
 	return nil
 }
 

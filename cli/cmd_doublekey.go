@@ -6,31 +6,52 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/spf13/pflag"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "dkey", usage: "on|off --batch ID | key --doc ID --field K --value V | show --doc ID | done --doc ID [--confirm-warnings] | status --batch ID | conflicts --batch ID | resolve --doc ID --field K --value V",
-		summary: "double-blind keying / nhập hai lần độc lập", run: runDoubleKey})
+	for _, sub := range []string{"on", "off", "status", "conflicts"} {
+		register("dkey "+sub, "--batch ID", defDoubleKey(sub))
+	}
+	register("dkey show", "--doc ID", defDoubleKey("show"))
+	register("dkey done", "--doc ID [--confirm-warnings]", defDoubleKey("done"))
+	register("dkey key", "--doc ID --field K --value V", defDoubleKey("key"))
+	register("dkey resolve", "--doc ID --field K --value V", defDoubleKey("resolve"))
 }
 
-func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
-	if len(args) == 0 {
-		return usageError{c.t("say on, off, key, show, done, status, conflicts or resolve", "cần on, off, key, show, done, status, conflicts hoặc resolve")}
+// defDoubleKey is one step of double-blind keying: each subcommand has the flags it uses.
+func defDoubleKey(sub string) leafDef {
+	return func(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+		batch, doc, field, value, confirm := new(string), new(string), new(string), new(string), new(bool)
+		switch sub {
+		case "on", "off", "status", "conflicts":
+			fs.StringVar(batch, "batch", "", "")
+		default:
+			fs.StringVar(doc, "doc", "", "")
+		}
+		switch sub {
+		case "key", "resolve":
+			fs.StringVar(field, "field", "", "")
+			fs.StringVar(value, "value", "", "")
+		case "done":
+			fs.BoolVar(confirm, "confirm-warnings", false, "")
+		}
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return usageError{c.tr("cli.common.unexpectedArgument", l10n.Args{"Arg": args[0]})}
+			}
+			return c.doubleKey(ctx, sub, batch, doc, field, value, confirm)
+		}
 	}
-	sub := args[0]
-	fs := c.newFlags("dkey " + sub)
-	batch := fs.String("batch", "", "")
-	doc := fs.String("doc", "", "")
-	field := fs.String("field", "", "")
-	value := fs.String("value", "", "")
-	confirm := fs.Bool("confirm-warnings", false, "")
-	if _, err := c.parse(fs, args[1:]); err != nil {
-		return err
-	}
+}
+
+func (c *cmdCtx) doubleKey(ctx context.Context, sub string, batch, doc, field, value *string, confirm *bool) error {
 	needBatch := func() error {
 		if *batch == "" {
-			return usageError{c.t("--batch is required", "cần --batch")}
+			return usageError{c.tr("cli.common.batchIsRequired")}
 		}
 		return nil
 	}
@@ -39,9 +60,9 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 		id, err := strconv.ParseInt(*doc, 10, 64)
 		if err != nil || id <= 0 || (withField && *field == "") {
 			if withField {
-				return usageError{c.t("--doc (a document number) and --field are required", "cần --doc (số hồ sơ) và --field")}
+				return usageError{c.tr("cli.common.docDocumentNumberAnd")}
 			}
-			return usageError{c.t("--doc (a document number) is required", "cần --doc (số hồ sơ)")}
+			return usageError{c.tr("cli.doublekey.docDocumentNumberIs")}
 		}
 		docID = id
 		return nil
@@ -54,8 +75,6 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 		err = needDoc(false)
 	case "key", "resolve":
 		err = needDoc(true)
-	default:
-		return usageError{fmt.Sprintf("%s %q", c.t("unknown dkey step", "không có bước dkey"), sub)}
 	}
 	if err != nil {
 		return err
@@ -66,7 +85,13 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 	}
 	switch sub {
 	case "on", "off":
-		return c.store.SetDoubleBlind(ctx, u, *batch, sub == "on")
+		if err := c.store.SetDoubleBlind(ctx, u, *batch, sub == "on"); err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"batch": *batch, "double_blind": sub == "on"})
+		}
+		return nil
 	case "status":
 		st, err := c.store.DoubleKeyStatus(ctx, *batch)
 		if err != nil {
@@ -76,8 +101,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(map[string]any{"double_blind": st.DoubleBlind, "documents": st.Documents, "both_done": st.BothDone,
 				"open_conflicts": st.OpenConflicts, "ready": st.Ready()})
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("double-blind %v: %d/%d documents keyed twice, %d conflicts open, ready for review: %v\n",
-			"nhập hai lần %v: %d/%d hồ sơ đủ hai lượt, %d chỗ lệch chưa quyết định, sẵn sàng gửi duyệt: %v\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.doublekey.doubleBlindDocumentsKeyed"),
 			st.DoubleBlind, st.BothDone, st.Documents, st.OpenConflicts, st.Ready())
 		return nil
 	case "key", "resolve":
@@ -90,7 +114,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			res, err = w.KeyField(ctx, u, in)
 		}
 		if errors.Is(err, workflow.ErrUnknownField) {
-			return usageError{fmt.Sprintf("%s %q", c.t("unknown field for this record type:", "loại hồ sơ này không có trường"), *field)}
+			return usageError{fmt.Sprintf("%s %q", c.tr("cli.common.unknownFieldForThis"), *field)}
 		}
 		if err != nil || sub == "resolve" {
 			return err
@@ -111,7 +135,7 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			}
 			return c.printJSON(map[string]any{"document": docID, "pass": info.Pass, "done": info.Done, "fields": out})
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %d, %s %d, %s %v\n", c.t("document", "hồ sơ"), docID, c.t("pass", "lượt"), info.Pass, c.t("finished", "đã xong"), info.Done)
+		fmt.Fprintf(c.env.Stdout, "%s %d, %s %d, %s %v\n", c.tr("cli.common.document"), docID, c.tr("cli.doublekey.pass"), info.Pass, c.tr("cli.doublekey.finished"), info.Done)
 		for _, f := range fields {
 			fmt.Fprintf(c.env.Stdout, "%-28s %-6s %s\n", f.Key, f.Source, f.Value)
 		}
@@ -131,10 +155,10 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(map[string]any{"document": docID, "compared": rec.Compared, "matched": rec.Matched, "conflicts": rec.Conflicts})
 		}
 		if !rec.Compared {
-			fmt.Fprintln(c.env.Stdout, c.t("pass finished; waiting for the other clerk", "đã xong lượt nhập; chờ nhân viên còn lại"))
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.doublekey.passFinishedWaitingFor"))
 			return nil
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("compared: %d fields agree, %d differ %v\n", "đã so: %d trường khớp, %d trường lệch %v\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.doublekey.comparedFieldsAgreeDiffer"),
 			rec.Matched, len(rec.Conflicts), rec.Conflicts)
 		return nil
 	case "conflicts":
@@ -151,10 +175,10 @@ func runDoubleKey(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(out)
 		}
 		for _, x := range cs {
-			fmt.Fprintf(c.env.Stdout, "%s %d\t%-24s 1 (%s): %s\t2 (%s): %s\n", c.t("document", "hồ sơ"), x.DocumentID, x.Key,
+			fmt.Fprintf(c.env.Stdout, "%s %d\t%-24s 1 (%s): %s\t2 (%s): %s\n", c.tr("cli.common.document"), x.DocumentID, x.Key,
 				x.Keyer1, x.Pass1, x.Keyer2, x.Pass2)
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("%d conflicts for you to decide\n", "%d chỗ lệch chờ bạn quyết định\n"), len(cs))
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.doublekey.conflictsForYouTo"), len(cs))
 		return nil
 	}
 	return nil

@@ -11,68 +11,73 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/spf13/pflag"
+
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "export", usage: "--batch ID --format json|csv [--out FILE]",
-		summary: "export a batch's documents, pages, origins, OCR text and fields / xuất dữ liệu lô", run: runExport})
+	register("export", "--batch ID --format json|csv [--out FILE]", defExport)
 }
 
-func runExport(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("export")
+func defExport(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	format := fs.String("format", "json", "")
 	out := fs.String("out", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
-	}
-	if *format != "json" && *format != "csv" {
-		return usageError{fmt.Sprintf(c.t("unknown format %q: use json or csv", "định dạng %q không hỗ trợ: dùng json hoặc csv"), *format)}
-	}
-	if _, err := c.login(ctx); err != nil {
-		return err
-	}
-	// A signed batch is exported only when its values are those signed into its PDFs.
-	c.useSignatureChecker(workflow.VerifyOptions{IntegrityOnly: true})
-	exp, err := c.store.ExportBatch(ctx, *batch)
-	if err != nil {
-		return err
-	}
-	write := func(w io.Writer) error {
-		if *format == "csv" {
-			return writeCSV(w, exp)
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" {
+			return usageError{c.tr("cli.common.batchIsRequired")}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(exp)
+		if *format != "json" && *format != "csv" {
+			return usageError{fmt.Sprintf(c.tr("cli.export.unknownFormatUseJson"), *format)}
+		}
+		if _, err := c.login(ctx); err != nil {
+			return err
+		}
+		// A signed batch is exported only when its values are those signed into its PDFs.
+		c.useSignatureChecker(workflow.VerifyOptions{IntegrityOnly: true})
+		exp, err := c.store.ExportBatch(ctx, *batch)
+		if err != nil {
+			return err
+		}
+		write := func(w io.Writer) error {
+			if *format == "csv" {
+				return writeCSV(w, exp)
+			}
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			return enc.Encode(exp)
+		}
+		if *out == "" || *out == "-" {
+			return write(c.env.Stdout)
+		}
+		// Write next to the target and rename, so a failure never leaves half a file.
+		tmp, err := os.CreateTemp(filepath.Dir(*out), ".export-*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		if err := write(tmp); err != nil {
+			tmp.Close()
+			return err
+		}
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return err
+		}
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp.Name(), *out); err != nil {
+			return err
+		}
+		if c.json {
+			c.printJSONLine(map[string]string{"file": *out, "format": *format})
+		}
+		return nil
 	}
-	if *out == "" {
-		return write(c.env.Stdout)
-	}
-	// Write next to the target and rename, so a failure never leaves half a file.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".export-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), *out)
 }
 
 // writeCSV writes one row per page; the document's fields follow as field:<key> columns.

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/pflag"
+
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "import", usage: "--batch ID FILE|FOLDER…",
-		summary: "import PNG/JPEG/TIFF/PDF files and folders / nhập tệp ảnh, PDF, thư mục", run: runImport})
+	register("import", "--batch ID FILE|FOLDER…", defImport)
 }
 
 type jsonImportEvent struct {
@@ -30,67 +31,63 @@ type jsonPage struct {
 	Height int    `json:"height"`
 }
 
-func runImport(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("import")
+func defImport(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
-	paths, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
-	}
-	if len(paths) == 0 {
-		return usageError{c.t("name at least one file or folder", "cần ít nhất một tệp hoặc thư mục")}
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	// Each line is printed only after the document and its pages are durable.
-	sum, err := w.Import(ctx, u, workflow.ImportInput{Batch: *batch, Paths: paths}, func(e workflow.Event) {
-		ev := e.Detail.(workflow.ImportFile)
-		if c.json {
-			je := jsonImportEvent{File: ev.File, Index: ev.Index, Total: ev.Total, DocumentID: ev.DocumentID}
+	return func(ctx context.Context, paths []string) error {
+		if *batch == "" {
+			return usageError{c.tr("cli.common.batchIsRequired")}
+		}
+		if len(paths) == 0 {
+			return usageError{c.tr("cli.import.nameAtLeastOne")}
+		}
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
+		}
+		// Each line is printed only after the document and its pages are durable.
+		sum, err := w.Import(ctx, u, workflow.ImportInput{Batch: *batch, Paths: paths}, func(e workflow.Event) {
+			ev := e.Detail.(workflow.ImportFile)
+			if c.json {
+				je := jsonImportEvent{File: ev.File, Index: ev.Index, Total: ev.Total, DocumentID: ev.DocumentID}
+				switch {
+				case ev.Err != nil:
+					je.Event, je.Error = "failed", c.errText(ev.Err)
+				case ev.Skipped:
+					je.Event = "skipped"
+				default:
+					je.Event = "stored"
+					for _, p := range ev.Stored {
+						je.Pages = append(je.Pages, jsonPage{p.ID, p.Seq, p.Blob, p.Width, p.Height})
+					}
+				}
+				c.printJSONLine(je)
+				return
+			}
 			switch {
 			case ev.Err != nil:
-				je.Event, je.Error = "failed", c.errText(ev.Err)
+				fmt.Fprintf(c.env.Stderr, "[%d/%d] %s: %s\n", ev.Index, ev.Total, c.tr("cli.common.error"), c.errText(ev.Err))
 			case ev.Skipped:
-				je.Event = "skipped"
+				fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s\n", ev.Index, ev.Total, ev.File, c.tr("cli.import.alreadyInThisBatch"))
 			default:
-				je.Event = "stored"
 				for _, p := range ev.Stored {
-					je.Pages = append(je.Pages, jsonPage{p.ID, p.Seq, p.Blob, p.Width, p.Height})
+					fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s %d, %s %d/%d (%dx%d) %s\n", ev.Index, ev.Total, ev.File,
+						c.tr("cli.import.document"), ev.DocumentID, c.tr("cli.common.page"), p.Seq, len(ev.Stored), p.Width, p.Height,
+						c.tr("cli.import.stored"))
 				}
 			}
-			c.printJSONLine(je)
-			return
+		})
+		if err != nil {
+			return err
 		}
-		switch {
-		case ev.Err != nil:
-			fmt.Fprintf(c.env.Stderr, "[%d/%d] %s: %s\n", ev.Index, ev.Total, c.t("ERROR", "LỖI"), c.errText(ev.Err))
-		case ev.Skipped:
-			fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s\n", ev.Index, ev.Total, ev.File, c.t("already in this batch, skipped", "đã có trong lô, bỏ qua"))
-		default:
-			for _, p := range ev.Stored {
-				fmt.Fprintf(c.env.Stdout, "[%d/%d] %s: %s %d, %s %d/%d (%dx%d) %s\n", ev.Index, ev.Total, ev.File,
-					c.t("document", "tài liệu"), ev.DocumentID, c.t("page", "trang"), p.Seq, len(ev.Stored), p.Width, p.Height,
-					c.t("stored", "đã lưu"))
-			}
+		if c.json {
+			c.printJSONLine(map[string]any{"event": "summary", "files": sum.Files, "documents": sum.Documents,
+				"page_count": sum.Pages, "skipped": sum.Skipped, "failed": sum.Failed})
+		} else {
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.import.filesDocumentsPagesStored"), sum.Files, sum.Documents, sum.Pages, sum.Skipped, sum.Failed)
 		}
-	})
-	if err != nil {
-		return err
+		if sum.Failed > 0 {
+			return exitError{1}
+		}
+		return nil
 	}
-	if c.json {
-		c.printJSONLine(map[string]any{"event": "summary", "files": sum.Files, "documents": sum.Documents,
-			"page_count": sum.Pages, "skipped": sum.Skipped, "failed": sum.Failed})
-	} else {
-		fmt.Fprintf(c.env.Stdout, c.t("%d files: %d documents, %d pages stored; %d skipped; %d failed\n",
-			"%d tệp: đã lưu %d tài liệu, %d trang; bỏ qua %d; lỗi %d\n"), sum.Files, sum.Documents, sum.Pages, sum.Skipped, sum.Failed)
-	}
-	if sum.Failed > 0 {
-		return exitError{1}
-	}
-	return nil
 }

@@ -8,110 +8,99 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "submit", usage: "--batch ID [--confirm-warnings]",
-		summary: "send a batch to review / gửi lô đi duyệt", run: runSubmit})
-	register(&command{name: "review", usage: "[--batch ID [--sample PERCENT] [--seed N] [--accept DOC,…|all-sampled] [--return-doc DOC --comment TEXT] [--doc DOC]]",
-		summary: "batches waiting for review; the round's sample (drawn once, stored), accept or return documents, a document's field provenance / lô chờ duyệt; mẫu kiểm tra, chấp nhận hay trả lại hồ sơ, nguồn gốc giá trị", run: runReview})
-	register(&command{name: "approve", usage: "--batch ID",
-		summary: "approve a reviewed batch / phê duyệt lô", run: runApprove})
-	register(&command{name: "return", usage: "--batch ID --comment TEXT",
-		summary: "return a batch to its clerks with a comment / trả lại lô kèm nhận xét", run: runReturn})
-	register(&command{name: "comments", usage: "--batch ID",
-		summary: "review comments of a batch / nhận xét khi duyệt lô", run: runComments})
+	register("submit", "--batch ID [--confirm-warnings]", defSubmit)
+	register("review", "[--batch ID [--sample PERCENT] [--seed N] [--accept DOC,…|all-sampled] [--return-doc DOC --comment TEXT] [--doc DOC]]", defReview)
+	register("approve", "--batch ID", defApprove)
+	register("return", "--batch ID --comment TEXT", defReturn)
+	register("comments", "--batch ID", defComments)
 }
 
-func runSubmit(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("submit")
+func defSubmit(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	confirm := fs.Bool("confirm-warnings", false, "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	res, err := w.Submit(ctx, u, workflow.SubmitInput{Batch: *batch, ConfirmWarnings: *confirm}, nil)
-	var ve *queue.ValidationError
-	var we *queue.WarningsError
-	if errors.As(err, &ve) || errors.As(err, &we) {
-		// What was found (field and message, never the value).
-		for _, p := range res.Problems {
-			fmt.Fprintf(c.env.Stderr, "  %s %d\t%-8s %-24s %s\n", c.t("document", "hồ sơ"), p.Document,
-				c.t(string(p.Severity), severityVi(p.Severity)), p.Key, c.t(p.En, p.Vi))
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" {
+			return usageError{c.tr("cli.common.batchIsRequired")}
 		}
-		if we != nil {
-			fmt.Fprintln(c.env.Stderr, c.t("check the warnings, then submit again with --confirm-warnings",
-				"kiểm tra các cảnh báo rồi gửi lại với --confirm-warnings"))
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
 		}
+		res, err := w.Submit(ctx, u, workflow.SubmitInput{Batch: *batch, ConfirmWarnings: *confirm}, nil)
+		var ve *queue.ValidationError
+		var we *queue.WarningsError
+		if errors.As(err, &ve) || errors.As(err, &we) {
+			// What was found (field and message, never the value).
+			for _, p := range res.Problems {
+				fmt.Fprintf(c.env.Stderr, "  %s %d\t%-8s %-24s %s\n", c.tr("cli.common.document"), p.Document,
+					c.severity(p.Severity), p.Key, p.Localize(c.lang))
+			}
+			if we != nil {
+				fmt.Fprintln(c.env.Stderr, c.tr("cli.review.checkWarningsThenSubmit"))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"round": res.Round, "documents": res.Documents, "warnings": res.Warnings,
+				"low_confidence_fields": res.LowFields, "low_confidence_pages": res.LowPages})
+		}
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.review.sentToReviewRound"),
+			res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages)
+		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(map[string]any{"round": res.Round, "documents": res.Documents, "warnings": res.Warnings,
-			"low_confidence_fields": res.LowFields, "low_confidence_pages": res.LowPages})
-	}
-	fmt.Fprintf(c.env.Stdout, c.t("sent to review (round %d): %d documents, %d confirmed warnings, %d low-confidence fields, %d low-confidence pages\n",
-		"đã gửi duyệt (lượt %d): %d hồ sơ, %d cảnh báo đã xác nhận, %d trường độ tin cậy thấp, %d trang độ tin cậy thấp\n"),
-		res.Round, res.Documents, res.Warnings, res.LowFields, res.LowPages)
-	return nil
 }
 
-func runApprove(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("approve")
+func defApprove(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" {
+			return usageError{c.tr("cli.common.batchIsRequired")}
+		}
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
+		}
+		b, err := w.Approve(ctx, u, *batch)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(batchJSON(b))
+		}
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.review.batchApprovedBy"), b.ID, u.FullName)
+		return nil
 	}
-	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := w.Approve(ctx, u, *batch)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(batchJSON(b))
-	}
-	fmt.Fprintf(c.env.Stdout, c.t("batch %s approved by %s\n", "lô %s đã được %s phê duyệt\n"), b.ID, u.FullName)
-	return nil
 }
 
-func runReturn(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("return")
+func defReturn(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	comment := fs.String("comment", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" || strings.TrimSpace(*comment) == "" {
+			return usageError{c.tr("cli.review.batchAndCommentAre")}
+		}
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := w.ReturnBatch(ctx, u, workflow.ReturnInput{Batch: *batch, Comment: *comment}); err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]string{"batch": *batch, "state": string(queue.StateReturned)})
+		}
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.review.batchReturnedToIts"))
+		return nil
 	}
-	if *batch == "" || strings.TrimSpace(*comment) == "" {
-		return usageError{c.t("--batch and --comment are required", "cần --batch và --comment")}
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := w.ReturnBatch(ctx, u, workflow.ReturnInput{Batch: *batch, Comment: *comment}); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(map[string]string{"batch": *batch, "state": string(queue.StateReturned)})
-	}
-	fmt.Fprintln(c.env.Stdout, c.t("batch returned to its clerks", "đã trả lại lô cho người nhập"))
-	return nil
 }
 
 type jsonComment struct {
@@ -123,41 +112,39 @@ type jsonComment struct {
 	Comment  string `json:"comment"`
 }
 
-func runComments(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("comments")
+func defComments(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *batch == "" {
-		return usageError{c.t("--batch is required", "cần --batch")}
-	}
-	_, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	cs, _, err := w.Comments(ctx, *batch)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		out := []jsonComment{}
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" {
+			return usageError{c.tr("cli.common.batchIsRequired")}
+		}
+		_, w, err := c.desk(ctx)
+		if err != nil {
+			return err
+		}
+		cs, _, err := w.Comments(ctx, *batch)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			out := []jsonComment{}
+			for _, x := range cs {
+				out = append(out, jsonComment{x.Round, x.DocumentID, x.Author, x.AuthorName, x.At, x.Body})
+			}
+			return c.printJSON(out)
+		}
+		if len(cs) == 0 {
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.review.noComments"))
+		}
 		for _, x := range cs {
-			out = append(out, jsonComment{x.Round, x.DocumentID, x.Author, x.AuthorName, x.At, x.Body})
+			about := c.tr("cli.review.wholeBatch")
+			if x.DocumentID != 0 {
+				about = fmt.Sprintf("%s %d", c.tr("cli.common.document"), x.DocumentID)
+			}
+			fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.tr("cli.review.round"), x.Round, x.AuthorName, x.Author, c.localTime(x.At), about, x.Body)
 		}
-		return c.printJSON(out)
+		return nil
 	}
-	if len(cs) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("no comments", "chưa có nhận xét"))
-	}
-	for _, x := range cs {
-		about := c.t("whole batch", "cả lô")
-		if x.DocumentID != 0 {
-			about = fmt.Sprintf("%s %d", c.t("document", "hồ sơ"), x.DocumentID)
-		}
-		fmt.Fprintf(c.env.Stdout, "[%s %d] %s (%s), %s — %s:\n  %s\n", c.t("round", "lượt"), x.Round, x.AuthorName, x.Author, c.localTime(x.At), about, x.Body)
-	}
-	return nil
 }
 
 type jsonReviewDoc struct {
@@ -179,24 +166,24 @@ func (c *cmdCtx) localTime(stamp string) string {
 	if err != nil {
 		return stamp
 	}
-	return t.Local().Format(c.t("2006-01-02 15:04", "02/01/2006 15:04"))
+	return t.Local().Format(c.tr("cli.review.2006010215"))
 }
 
 // reasonText says why a document is in the review sample.
 func (c *cmdCtx) reasonText(r string) string {
 	switch r {
 	case queue.ReasonRandom:
-		return c.t("drawn at random", "chọn ngẫu nhiên")
+		return c.tr("cli.review.drawnAtRandom")
 	case queue.ReasonReturned:
-		return c.t("returned in the previous round", "trả lại ở lần duyệt trước")
+		return c.tr("cli.review.returnedInPreviousRound")
 	case queue.ReasonCorrected:
-		return c.t("fields corrected", "có trường đã sửa")
+		return c.tr("cli.review.fieldsCorrected")
 	case queue.ReasonOCRAcceptedLow:
-		return c.t("low-confidence OCR accepted", "chấp nhận OCR độ tin cậy thấp")
+		return c.tr("cli.review.lowConfidenceOcrAccepted")
 	case queue.ReasonWarnings:
-		return c.t("warnings", "có cảnh báo")
+		return c.tr("cli.review.warnings")
 	case queue.ReasonLowConfidence:
-		return c.t("low confidence", "độ tin cậy thấp")
+		return c.tr("cli.review.lowConfidence")
 	}
 	return r
 }
@@ -212,18 +199,18 @@ func (c *cmdCtx) sourceText(v queue.ValueRecord) string {
 	case queue.SourceOCR:
 		src = fmt.Sprintf("OCR %.0f%%", v.Confidence*100)
 	case queue.SourceOCRAccepted:
-		src = fmt.Sprintf(c.t("OCR %.0f%%, accepted by %s", "OCR %.0f%%, %s chấp nhận"), v.OCRConfidence*100, who)
+		src = fmt.Sprintf(c.tr("cli.review.ocr0fAcceptedBy"), v.OCRConfidence*100, who)
 	case queue.SourceKeyed:
-		src = c.t("keyed by ", "nhập bởi ") + who
+		src = c.tr("cli.review.keyedBy") + who
 	case queue.SourceCorrected:
-		src = c.t("corrected by ", "sửa bởi ") + who
+		src = c.tr("cli.review.correctedBy") + who
 	case queue.SourceDoubleKeyed:
-		src = c.t("double-keyed, settled by ", "nhập hai lần, chốt bởi ") + who
+		src = c.tr("cli.review.doubleKeyedSettledBy") + who
 	default:
 		src = string(v.Source)
 	}
 	if workflow.LowConfidence(v) { // under the one threshold the keying screen and review use
-		src += c.t(", low confidence", ", độ tin cậy thấp")
+		src += c.tr("cli.review.lowConfidence2")
 	}
 	return src + " · " + c.localTime(v.At)
 }
@@ -264,21 +251,20 @@ func (c *cmdCtx) printProvenance(fields []queue.FieldProvenance) error {
 		return c.printJSON(out)
 	}
 	if len(fields) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("no field values", "chưa có giá trị trường nào"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.review.noFieldValues"))
 	}
 	for _, f := range fields {
 		fmt.Fprintf(c.env.Stdout, "%-22s %s\n    %s\n", f.Key, f.Current.Value, c.sourceText(f.Current))
 		for _, e := range f.Earlier { // what a corrected value replaced (an accepted OCR value replaced nothing)
 			if e.Value != f.Current.Value || f.Current.Source == queue.SourceCorrected {
-				fmt.Fprintf(c.env.Stdout, "    %s «%s» %s\n", c.t("before:", "trước:"), e.Value, c.sourceText(e))
+				fmt.Fprintf(c.env.Stdout, "    %s «%s» %s\n", c.tr("cli.review.before"), e.Value, c.sourceText(e))
 			}
 		}
 	}
 	return nil
 }
 
-func runReview(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("review")
+func defReview(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	sample := fs.Int("sample", -1, "")
 	seed := fs.Int64("seed", 0, "")
@@ -286,83 +272,80 @@ func runReview(ctx context.Context, c *cmdCtx, args []string) error {
 	returnDoc := fs.Int64("return-doc", 0, "")
 	comment := fs.String("comment", "", "")
 	showDoc := fs.Int64("doc", 0, "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	if *batch == "" {
-		return c.printReviewQueue(ctx)
-	}
-	if *showDoc != 0 {
-		fields, err := w.ReviewedDocument(ctx, *batch, *showDoc)
+	return func(ctx context.Context, args []string) error {
+		u, w, err := c.desk(ctx)
 		if err != nil {
 			return err
 		}
-		return c.printProvenance(fields)
-	}
-	if *sample >= 0 {
-		res, err := w.Sample(ctx, u, workflow.SampleInput{Batch: *batch, Percent: *sample, Seed: *seed})
-		if err != nil {
-			return err
+		if *batch == "" {
+			return c.printReviewQueue(ctx)
 		}
-		switch {
-		case c.json:
-		case res.AlreadyDrawn:
-			fmt.Fprintf(c.env.Stdout, c.t("this round's sample was drawn already (%d%% at random, seed %d): it is kept\n",
-				"lượt này đã lấy mẫu (%d%% ngẫu nhiên, hạt giống %d): giữ nguyên mẫu đã lưu\n"), res.Round.SamplePct, res.Round.SampleSeed)
-		default:
-			fmt.Fprintf(c.env.Stdout, c.t("sample drawn: %d%% at random (seed %d) plus every document returned, corrected, accepted from low-confidence OCR, with warnings or low confidence\n",
-				"đã lấy mẫu: %d%% ngẫu nhiên (hạt giống %d) cùng mọi hồ sơ bị trả lại, có trường đã sửa, chấp nhận OCR độ tin cậy thấp, có cảnh báo hoặc độ tin cậy thấp\n"), *sample, res.Seed)
+		if *showDoc != 0 {
+			fields, err := w.ReviewedDocument(ctx, *batch, *showDoc)
+			if err != nil {
+				return err
+			}
+			return c.printProvenance(fields)
 		}
-	}
-	if *accept != "" {
-		in := workflow.DecideInput{Batch: *batch, Decision: workflow.Accept, AllSampled: *accept == "all-sampled"}
-		if !in.AllSampled {
-			for _, f := range strings.Split(*accept, ",") {
-				id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
-				if err != nil {
-					return usageError{c.t("--accept takes document numbers separated by commas, or all-sampled", "--accept nhận số hồ sơ cách nhau bởi dấu phẩy, hoặc all-sampled")}
+		if *sample >= 0 {
+			res, err := w.Sample(ctx, u, workflow.SampleInput{Batch: *batch, Percent: *sample, Seed: *seed})
+			if err != nil {
+				return err
+			}
+			switch {
+			case c.json:
+			case res.AlreadyDrawn:
+				fmt.Fprintf(c.env.Stdout, c.tr("cli.review.thisRoundSampleWas"), res.Round.SamplePct, res.Round.SampleSeed)
+			default:
+				fmt.Fprintf(c.env.Stdout, c.tr("cli.review.sampleDrawnAtRandom"), *sample, res.Seed)
+			}
+		}
+		if *accept != "" {
+			in := workflow.DecideInput{Batch: *batch, Decision: workflow.Accept, AllSampled: *accept == "all-sampled"}
+			if !in.AllSampled {
+				for _, f := range strings.Split(*accept, ",") {
+					id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+					if err != nil {
+						return usageError{c.tr("cli.review.acceptTakesDocumentNumbers")}
+					}
+					in.Documents = append(in.Documents, id)
 				}
-				in.Documents = append(in.Documents, id)
+			}
+			if _, err := w.Decide(ctx, u, in); err != nil {
+				return err
 			}
 		}
-		if _, err := w.Decide(ctx, u, in); err != nil {
+		if *returnDoc != 0 {
+			if _, err := w.Decide(ctx, u, workflow.DecideInput{Batch: *batch, Documents: []int64{*returnDoc}, Decision: workflow.Return, Comment: *comment}); err != nil {
+				return err
+			}
+		}
+		docs, err := c.store.ReviewDocuments(ctx, *batch)
+		if err != nil {
 			return err
 		}
-	}
-	if *returnDoc != 0 {
-		if _, err := w.Decide(ctx, u, workflow.DecideInput{Batch: *batch, Documents: []int64{*returnDoc}, Decision: workflow.Return, Comment: *comment}); err != nil {
-			return err
+		if c.json {
+			out := []jsonReviewDoc{}
+			for _, d := range docs {
+				out = append(out, jsonReviewDoc{d.DocumentID, d.Seq, d.Warnings, d.LowFields, d.LowPages, d.Sampled, d.Reasons, d.Decision, d.DecidedBy})
+			}
+			return c.printJSON(out)
 		}
-	}
-	docs, err := c.store.ReviewDocuments(ctx, *batch)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		out := []jsonReviewDoc{}
 		for _, d := range docs {
-			out = append(out, jsonReviewDoc{d.DocumentID, d.Seq, d.Warnings, d.LowFields, d.LowPages, d.Sampled, d.Reasons, d.Decision, d.DecidedBy})
-		}
-		return c.printJSON(out)
-	}
-	for _, d := range docs {
-		mark, why := " ", ""
-		if d.Sampled != "" {
-			mark = "*"
-			var rs []string
-			for _, r := range d.Reasons {
-				rs = append(rs, c.reasonText(r))
+			mark, why := " ", ""
+			if d.Sampled != "" {
+				mark = "*"
+				var rs []string
+				for _, r := range d.Reasons {
+					rs = append(rs, c.reasonText(r))
+				}
+				why = "[" + strings.Join(rs, ", ") + "]"
 			}
-			why = "[" + strings.Join(rs, ", ") + "]"
+			fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s %s\n", mark, c.tr("cli.common.document"), d.DocumentID,
+				c.tr("cli.review.warnings2"), d.Warnings, c.tr("cli.review.lowConfidence3"), d.LowFields, d.LowPages, why, c.decisionText(d.Decision))
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %s %-6d %s %d, %s %d/%d  %s %s\n", mark, c.t("document", "hồ sơ"), d.DocumentID,
-			c.t("warnings", "cảnh báo"), d.Warnings, c.t("low confidence", "tin cậy thấp"), d.LowFields, d.LowPages, why, c.decisionText(d.Decision))
+		return nil
 	}
-	return nil
 }
 
 func (c *cmdCtx) printReviewQueue(ctx context.Context) error {
@@ -381,11 +364,10 @@ func (c *cmdCtx) printReviewQueue(ctx context.Context) error {
 		return c.printJSON(out)
 	}
 	if len(q) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("no batch is waiting for review", "không có lô nào chờ duyệt"))
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.review.noBatchIsWaiting"))
 	}
 	for _, it := range q {
-		fmt.Fprintf(c.env.Stdout, c.t("%s  %s  round %d by %s: %d documents, %d warnings, %d low-confidence fields, %d documents to look at\n",
-			"%s  %s  lượt %d, gửi bởi %s: %d hồ sơ, %d cảnh báo, %d trường tin cậy thấp, %d hồ sơ cần xem\n"),
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.review.roundByDocumentsWarnings"),
 			it.ID, it.Name, it.Round, it.SubmittedBy, it.Documents, it.Warnings, it.LowFields, it.ProblemDocs)
 	}
 	return nil
@@ -395,9 +377,9 @@ func (c *cmdCtx) printReviewQueue(ctx context.Context) error {
 func (c *cmdCtx) decisionText(d string) string {
 	switch d {
 	case "accepted":
-		return c.t("accepted", "đã chấp nhận")
+		return c.tr("cli.review.accepted")
 	case "returned":
-		return c.t("returned", "đã trả lại")
+		return c.tr("cli.review.returned")
 	}
 	return ""
 }

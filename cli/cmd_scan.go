@@ -3,26 +3,24 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/capture"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "scanners", usage: "[--escl URL]… [--discover]",
-		summary: "list scanners and what they can do / liệt kê máy quét", run: runScanners})
-	register(&command{name: "scan", usage: "--batch ID --device DEV --source flatbed|adf|duplex --resolution DPI --mode gray|color|lineart " +
-		"[--page-size A4|WxH] [--pages-per-document N] [--separator blank|qr] [--continue-document ID --start-sheet N] [--sane-option NAME=VALUE]…",
-		summary: "scan pages into a batch / quét trang vào lô", run: runScan})
+	register("scanners", "[--escl URL]… [--discover]", defScanners)
+	register("scan", "--batch ID --device DEV --source flatbed|adf|duplex --resolution DPI --mode gray|color|lineart "+
+		"[--page-size A4|WxH] [--pages-per-document N] [--separator blank|qr] [--continue-document ID --start-sheet N] [--sane-option NAME=VALUE]…", defScan)
 }
 
 // exitScannerFault is the exit status of a scan job ended by a scanner fault (jam, cover
 // open, ...): the pages printed as stored are kept and the command to continue is printed.
-const exitScannerFault = 3
 
 // onSaneDriver, when set, is called with the SANE driver of a scan job before it starts.
 // Tests use it to switch on the SANE test backend's fault injection in the middle of a job.
@@ -33,6 +31,7 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *multiFlag) Type() string       { return "string" }
 
 type jsonCaps struct {
 	Sources     []capture.Source    `json:"sources"`
@@ -53,61 +52,59 @@ type jsonScanner struct {
 	Error        string    `json:"error,omitempty"`
 }
 
-func runScanners(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("scanners")
+func defScanners(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	var urls multiFlag
-	fs.Var(&urls, "escl", c.t("eSCL scanner address (repeatable)", "địa chỉ máy quét eSCL (lặp lại được)"))
-	discover := fs.Bool("discover", false, c.t("look for eSCL scanners on the local network (mDNS)", "tìm máy quét eSCL trong mạng nội bộ (mDNS)"))
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	scs := workflow.NewScanners()
-	defer scs.Close()
-	scs.Discover(*discover) // no network traffic unless --discover
-	for _, u := range urls {
-		if _, err := scs.AddESCL(u); err != nil {
-			return usageError{fmt.Sprintf("--escl %q: %v", u, err)}
+	fs.Var(&urls, "escl", "")
+	discover := fs.Bool("discover", false, "")
+	return func(ctx context.Context, args []string) error {
+		scs := workflow.NewScanners()
+		defer scs.Close()
+		scs.Discover(*discover) // no network traffic unless --discover
+		for _, u := range urls {
+			if _, err := scs.AddESCL(u); err != nil {
+				return usageError{fmt.Sprintf("--escl %q: %v", u, err)}
+			}
 		}
-	}
-	devs, problems := scs.Devices(ctx)
-	for _, p := range problems {
-		var de *workflow.DriverError
-		if errors.As(p, &de) && de.Driver == "SANE" {
-			fmt.Fprintln(c.env.Stderr, c.t("SANE is not available: ", "không dùng được SANE: ")+c.errText(de.Err))
-			continue
+		devs, problems := scs.Devices(ctx)
+		for _, p := range problems {
+			var de *workflow.DriverError
+			if errors.As(p, &de) && de.Driver == "SANE" {
+				fmt.Fprintln(c.env.Stderr, c.tr("cli.scan.saneIsNotAvailable")+c.errText(de.Err))
+				continue
+			}
+			fmt.Fprintln(c.env.Stderr, c.errText(p))
 		}
-		fmt.Fprintln(c.env.Stderr, c.errText(p))
-	}
-	out := make([]jsonScanner, 0, len(devs))
-	for _, d := range devs {
-		js := jsonScanner{ID: d.ID, Driver: d.Driver, Vendor: d.Vendor, Model: d.Model, Label: d.Label}
-		if caps, err := scs.Capabilities(ctx, d.ID); err != nil {
-			js.Error = c.errText(err)
-		} else {
-			js.Capabilities = capsJSON(caps)
+		out := make([]jsonScanner, 0, len(devs))
+		for _, d := range devs {
+			js := jsonScanner{ID: d.ID, Driver: d.Driver, Vendor: d.Vendor, Model: d.Model, Label: d.Label}
+			if caps, err := scs.Capabilities(ctx, d.ID); err != nil {
+				js.Error = c.errText(err)
+			} else {
+				js.Capabilities = capsJSON(caps)
+			}
+			out = append(out, js)
 		}
-		out = append(out, js)
-	}
-	if c.json {
-		return c.printJSON(out)
-	}
-	if len(out) == 0 {
-		fmt.Fprintln(c.env.Stdout, c.t("No scanner found.", "Không tìm thấy máy quét nào."))
+		if c.json {
+			return c.printJSON(out)
+		}
+		if len(out) == 0 {
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.scan.noScannerFound"))
+			return nil
+		}
+		for _, s := range out {
+			fmt.Fprintf(c.env.Stdout, "%s\t%s\n", s.ID, s.Label)
+			switch {
+			case s.Error != "":
+				fmt.Fprintf(c.env.Stdout, "    %s: %s\n", c.tr("cli.scan.error"), s.Error)
+			case s.Capabilities != nil:
+				k := s.Capabilities
+				fmt.Fprintf(c.env.Stdout, "    %s: %s; %s: %s; %s: %s; %s: %s\n",
+					c.tr("cli.scan.sources"), joinAny(k.Sources), c.tr("cli.scan.modes"), joinAny(k.Modes),
+					c.tr("cli.scan.resolutions"), joinAny(k.Resolutions), c.tr("cli.scan.pageSizes"), strings.Join(k.PageSizes, ", "))
+			}
+		}
 		return nil
 	}
-	for _, s := range out {
-		fmt.Fprintf(c.env.Stdout, "%s\t%s\n", s.ID, s.Label)
-		switch {
-		case s.Error != "":
-			fmt.Fprintf(c.env.Stdout, "    %s: %s\n", c.t("error", "lỗi"), s.Error)
-		case s.Capabilities != nil:
-			k := s.Capabilities
-			fmt.Fprintf(c.env.Stdout, "    %s: %s; %s: %s; %s: %s; %s: %s\n",
-				c.t("sources", "khay"), joinAny(k.Sources), c.t("modes", "chế độ"), joinAny(k.Modes),
-				c.t("resolutions", "độ phân giải"), joinAny(k.Resolutions), c.t("page sizes", "khổ giấy"), strings.Join(k.PageSizes, ", "))
-		}
-	}
-	return nil
 }
 
 func capsJSON(k capture.Capabilities) *jsonCaps {
@@ -132,10 +129,9 @@ func deviceScanners(c *cmdCtx, device string, saneOpts []string) (*workflow.Scan
 	isSANE, isESCL := strings.HasPrefix(device, "sane:"), strings.HasPrefix(device, "escl:")
 	switch {
 	case !isSANE && !isESCL:
-		return nil, usageError{c.t("--device must start with sane: or escl: (see `sohoa scanners`)",
-			"--device phải bắt đầu bằng sane: hoặc escl: (xem `sohoa scanners`)")}
+		return nil, usageError{c.tr("cli.scan.deviceMustStartWith")}
 	case isESCL && len(saneOpts) > 0:
-		return nil, usageError{c.t("--sane-option applies to SANE devices only", "--sane-option chỉ dùng cho máy quét SANE")}
+		return nil, usageError{c.tr("cli.scan.saneOptionAppliesTo")}
 	}
 	scs := workflow.NewScanners()
 	scs.OnSANE = onSaneDriver
@@ -173,8 +169,7 @@ type jsonScanEnd struct {
 	Continue     []string `json:"continue,omitempty"` // the arguments of the command that continues
 }
 
-func runScan(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("scan")
+func defScan(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	device := fs.String("device", "", "")
 	source := fs.String("source", "", "")
@@ -187,140 +182,134 @@ func runScan(ctx context.Context, c *cmdCtx, args []string) error {
 	startSheet := fs.Int("start-sheet", 1, "")
 	var saneOpts multiFlag
 	fs.Var(&saneOpts, "sane-option", "")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf(c.t("unexpected argument %q", "thừa tham số %q"), pos[0])}
-	}
-	switch {
-	case *batch == "":
-		return usageError{c.t("--batch is required", "cần --batch")}
-	case *device == "":
-		return usageError{c.t("--device is required (see `sohoa scanners`)", "cần --device (xem `sohoa scanners`)")}
-	case *source == "":
-		return usageError{c.t("--source is required: flatbed, adf or duplex", "cần --source: flatbed, adf hoặc duplex")}
-	}
-	src := capture.Source(*source)
-	if src != capture.SourceFlatbed && src != capture.SourceADF && src != capture.SourceADFDuplex {
-		return usageError{c.t("--source must be flatbed, adf or duplex", "--source phải là flatbed, adf hoặc duplex")}
-	}
-	md := capture.ColorMode(*mode)
-	if md != capture.ModeGray && md != capture.ModeColor && md != capture.ModeLineart {
-		return usageError{c.t("--mode must be gray, color or lineart", "--mode phải là gray, color hoặc lineart")}
-	}
-	if *res <= 0 || *res > 4800 {
-		return usageError{c.t("--resolution must be between 1 and 4800 dpi", "--resolution phải từ 1 đến 4800 dpi")}
-	}
-	if *ppd < 0 {
-		return usageError{c.t("--pages-per-document cannot be negative", "--pages-per-document không được âm")}
-	}
-	if *startSheet < 1 {
-		return usageError{c.t("--start-sheet must be 1 or more", "--start-sheet phải từ 1 trở lên")}
-	}
-	if *contDoc < 0 {
-		return usageError{c.t("--continue-document must be a document ID", "--continue-document phải là mã tài liệu")}
-	}
-	ps, err := workflow.ParsePageSize(*pageSize)
-	if err != nil {
-		return usageError{c.t("--page-size must be A4, A5, B5, Letter, Legal or WIDTHxHEIGHT in mm: ",
-			"--page-size phải là A4, A5, B5, Letter, Legal hoặc RỘNGxCAO theo mm: ") + err.Error()}
-	}
-	for _, o := range saneOpts {
-		if name, _, ok := strings.Cut(o, "="); !ok || name == "" {
-			return usageError{c.t("--sane-option wants NAME=VALUE", "--sane-option cần dạng TÊN=GIÁ_TRỊ")}
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) > 0 {
+			return usageError{fmt.Sprintf(c.tr("cli.scan.unexpectedArgument"), pos[0])}
 		}
-	}
-	if *sepKind != "" && *sepKind != "blank" && *sepKind != "qr" {
-		return usageError{c.t("--separator must be blank or qr", "--separator phải là blank hoặc qr")}
-	}
-	explicit := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	scs, err := deviceScanners(c, *device, saneOpts)
-	if err != nil {
-		return err
-	}
-	defer scs.Close()
-	in := workflow.ScanInput{Scanners: scs, Batch: *batch, Device: *device,
-		Settings:         capture.JobSettings{Source: src, Resolution: *res, Mode: md, PageSize: ps},
-		PagesPerDocument: *ppd, Document: *contDoc, StartSheet: *startSheet, Separator: *sepKind}
-	// Each page is printed only once it is durable (the workflow reports it after the commit).
-	sum, err := w.Scan(ctx, u, in, func(e workflow.Event) {
-		ev := e.Detail.(workflow.ScanPage)
-		p := ev.Page
-		if ev.Separator {
-			if c.json {
-				c.printJSONLine(map[string]any{"event": "separator", "sheet": ev.Sheet, "back": ev.Back})
-			} else {
-				fmt.Fprintf(c.env.Stdout, c.t("sheet %d: separator sheet, next document starts\n", "tờ %d: tờ phân tách, bắt đầu tài liệu mới\n"), ev.Sheet)
+		switch {
+		case *batch == "":
+			return usageError{c.tr("cli.common.batchIsRequired")}
+		case *device == "":
+			return usageError{c.tr("cli.scan.deviceIsRequiredSee")}
+		case *source == "":
+			return usageError{c.tr("cli.scan.sourceIsRequiredFlatbed")}
+		}
+		src := capture.Source(*source)
+		if src != capture.SourceFlatbed && src != capture.SourceADF && src != capture.SourceADFDuplex {
+			return usageError{c.tr("cli.scan.sourceMustBeFlatbed")}
+		}
+		md := capture.ColorMode(*mode)
+		if md != capture.ModeGray && md != capture.ModeColor && md != capture.ModeLineart {
+			return usageError{c.tr("cli.scan.modeMustBeGray")}
+		}
+		if *res <= 0 || *res > 4800 {
+			return usageError{c.tr("cli.scan.resolutionMustBeBetween")}
+		}
+		if *ppd < 0 {
+			return usageError{c.tr("cli.scan.pagesPerDocumentCannot")}
+		}
+		if *startSheet < 1 {
+			return usageError{c.tr("cli.scan.startSheetMustBe")}
+		}
+		if *contDoc < 0 {
+			return usageError{c.tr("cli.scan.continueDocumentMustBe")}
+		}
+		ps, err := workflow.ParsePageSize(*pageSize)
+		if err != nil {
+			return usageError{c.tr("cli.scan.pageSizeMustBe") + err.Error()}
+		}
+		for _, o := range saneOpts {
+			if name, _, ok := strings.Cut(o, "="); !ok || name == "" {
+				return usageError{c.tr("cli.scan.saneOptionWantsName")}
 			}
-			return
 		}
-		if c.json {
-			c.printJSONLine(jsonScanEvent{Event: "stored", DocumentID: ev.DocumentID, Sheet: ev.Sheet, Back: ev.Back, Pages: ev.Pages,
-				Page: jsonPage{p.ID, p.Seq, p.Blob, p.Width, p.Height}})
-			return
+		if *sepKind != "" && *sepKind != "blank" && *sepKind != "qr" {
+			return usageError{c.tr("cli.scan.separatorMustBeBlank")}
 		}
-		side := ""
-		if ev.Back {
-			side = c.t(" (back)", " (mặt sau)")
+		explicit := map[string]bool{}
+		fs.Visit(func(f *pflag.Flag) { explicit[f.Name] = true })
+
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("sheet %d%s: document %d, page %d (%dx%d) stored\n", "tờ %d%s: tài liệu %d, trang %d (%dx%d) đã lưu\n"),
-			ev.Sheet, side, ev.DocumentID, p.Seq, p.Width, p.Height)
-	})
-	if errors.Is(err, workflow.ErrDocumentNotInBatch) {
-		return usageError{fmt.Sprintf(c.t("document %d is not in batch %s", "tài liệu %d không thuộc lô %s"), *contDoc, *batch)}
-	}
-	end := jsonScanEnd{Event: "done", Pages: sum.Pages, Documents: sum.Documents, LastDocument: sum.LastDocument, NextSheet: sum.NextSheet}
-	if end.Documents == nil {
-		end.Documents = []int64{}
-	}
-	var f *capture.Fault
-	if err != nil && !errors.As(err, &f) {
-		if c.json {
-			c.printJSONLine(end) // what was kept, before the error line
-		} else if sum.Pages > 0 {
-			fmt.Fprintf(c.env.Stderr, c.t("%d pages were stored before the error.\n", "Đã lưu %d trang trước khi có lỗi.\n"), sum.Pages)
+		scs, err := deviceScanners(c, *device, saneOpts)
+		if err != nil {
+			return err
 		}
-		return err
-	}
-	if f != nil {
-		end.Event, end.Kind, end.Sheet = "fault", string(f.Kind), f.Sheet
-		end.Message = f.Vi()
-		if c.lang == "en" {
-			end.Message = f.En()
+		defer scs.Close()
+		in := workflow.ScanInput{Scanners: scs, Batch: *batch, Device: *device,
+			Settings:         capture.JobSettings{Source: src, Resolution: *res, Mode: md, PageSize: ps},
+			PagesPerDocument: *ppd, Document: *contDoc, StartSheet: *startSheet, Separator: *sepKind}
+		// Each page is printed only once it is durable (the workflow reports it after the commit).
+		sum, err := w.Scan(ctx, u, in, func(e workflow.Event) {
+			ev := e.Detail.(workflow.ScanPage)
+			p := ev.Page
+			if ev.Separator {
+				if c.json {
+					c.printJSONLine(map[string]any{"event": "separator", "sheet": ev.Sheet, "back": ev.Back})
+				} else {
+					fmt.Fprintf(c.env.Stdout, c.tr("cli.scan.sheetSeparatorSheetNext"), ev.Sheet)
+				}
+				return
+			}
+			if c.json {
+				c.printJSONLine(jsonScanEvent{Event: "stored", DocumentID: ev.DocumentID, Sheet: ev.Sheet, Back: ev.Back, Pages: ev.Pages,
+					Page: jsonPage{p.ID, p.Seq, p.Blob, p.Width, p.Height}})
+				return
+			}
+			side := ""
+			if ev.Back {
+				side = c.tr("cli.scan.back")
+			}
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.scan.sheetDocumentPageDx"),
+				ev.Sheet, side, ev.DocumentID, p.Seq, p.Width, p.Height)
+		})
+		if errors.Is(err, workflow.ErrDocumentNotInBatch) {
+			return usageError{fmt.Sprintf(c.tr("cli.scan.documentIsNotIn"), *contDoc, *batch)}
 		}
-		end.Continue = continueArgs(c, explicit, *batch, *device, *source, *res, *mode, *pageSize, *ppd, *sepKind, saneOpts, sum, f)
+		end := jsonScanEnd{Event: "done", Pages: sum.Pages, Documents: sum.Documents, LastDocument: sum.LastDocument, NextSheet: sum.NextSheet}
+		if end.Documents == nil {
+			end.Documents = []int64{}
+		}
+		var f *capture.Fault
+		if err != nil && !errors.As(err, &f) {
+			if c.json {
+				c.printJSONLine(end) // what was kept, before the error line
+			} else if sum.Pages > 0 {
+				fmt.Fprintf(c.env.Stderr, c.tr("cli.scan.pagesWereStoredBefore"), sum.Pages)
+			}
+			return err
+		}
+		if f != nil {
+			end.Event, end.Kind, end.Sheet = "fault", string(f.Kind), f.Sheet
+			end.Message = f.Localize(c.lang)
+			end.Continue = continueArgs(c, explicit, *batch, *device, *source, *res, *mode, *pageSize, *ppd, *sepKind, saneOpts, sum, f)
+			if c.json {
+				c.printJSONLine(end)
+			} else {
+				fmt.Fprintln(c.env.Stderr, end.Message)
+				if sum.Pages == 0 {
+					fmt.Fprintln(c.env.Stderr, c.tr("cli.scan.noPageWasStored"))
+				} else {
+					fmt.Fprintf(c.env.Stderr, c.tr("cli.scan.pagesStoredAndKept"), sum.Pages)
+				}
+				if sum.LastDocument == 0 {
+					fmt.Fprintln(c.env.Stderr, c.tr("cli.scan.toScanAgain"))
+				} else {
+					fmt.Fprintf(c.env.Stderr, c.tr("cli.scan.toContinueDocumentFrom"), sum.LastDocument, sum.NextSheet)
+				}
+				fmt.Fprintf(c.env.Stderr, "  %s\n", shellJoin(append([]string{"sohoa"}, end.Continue...)))
+			}
+			return exitError{exitScannerFault}
+		}
 		if c.json {
 			c.printJSONLine(end)
 		} else {
-			fmt.Fprintln(c.env.Stderr, end.Message)
-			if sum.Pages == 0 {
-				fmt.Fprintln(c.env.Stderr, c.t("No page was stored by this run.", "Lượt này chưa lưu trang nào."))
-			} else {
-				fmt.Fprintf(c.env.Stderr, c.t("%d pages stored and kept.\n", "Đã lưu và giữ lại %d trang.\n"), sum.Pages)
-			}
-			if sum.LastDocument == 0 {
-				fmt.Fprintln(c.env.Stderr, c.t("To scan again:", "Để quét lại:"))
-			} else {
-				fmt.Fprintf(c.env.Stderr, c.t("To continue document %d from sheet %d:\n", "Để quét tiếp tài liệu %d từ tờ %d:\n"), sum.LastDocument, sum.NextSheet)
-			}
-			fmt.Fprintf(c.env.Stderr, "  %s\n", shellJoin(append([]string{"sohoa"}, end.Continue...)))
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.scan.pagesStoredInDocuments"), sum.Pages, len(sum.Documents))
 		}
-		return exitError{exitScannerFault}
+		return nil
 	}
-	if c.json {
-		c.printJSONLine(end)
-	} else {
-		fmt.Fprintf(c.env.Stdout, c.t("%d pages stored in %d documents.\n", "Đã lưu %d trang vào %d tài liệu.\n"), sum.Pages, len(sum.Documents))
-	}
-	return nil
 }
 
 // continueArgs is the command line that continues the job after a fault: the same settings,

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/pflag"
+
 	"golang.org/x/term"
 
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "sign", usage: "--batch ID (--p12 FILE | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX]) [--tsa URL] [--pin-stdin] [--override-signer REASON]",
-		summary: "sign an approved batch with your registered certificate: one searchable signed PDF per document and the signed manifest / ký số lô đã duyệt bằng chứng thư đã đăng ký", run: runSign})
+	register("sign", "--batch ID (--p12 FILE | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX]) [--tsa URL] [--pin-stdin] [--override-signer REASON]", defSign)
 }
 
 // pin reads the PKCS#12 password or the token PIN: one line of standard input with
@@ -28,12 +29,12 @@ func (c *cmdCtx) pin(fromStdin bool) (string, error) {
 		return v, nil
 	}
 	if c.env.IsTerminal {
-		fmt.Fprint(c.env.Stderr, c.t("PIN or certificate password: ", "Mã PIN hoặc mật khẩu chứng thư số: "))
+		fmt.Fprint(c.env.Stderr, c.tr("cli.sign.pinOrCertificatePassword"))
 		b, err := term.ReadPassword(int(os.Stdin.Fd()))
 		fmt.Fprintln(c.env.Stderr)
 		return string(b), err
 	}
-	return "", errors.New(c.t("no PIN: set SOHOA_PIN or use --pin-stdin", "thiếu mã PIN: đặt SOHOA_PIN hoặc dùng --pin-stdin"))
+	return "", errors.New(c.tr("cli.sign.noPinSetSohoa"))
 }
 
 // pinFunc is the workflow's way to ask for the PIN: only once every check that needs no
@@ -42,8 +43,7 @@ func (c *cmdCtx) pinFunc(fromStdin bool) workflow.PINFunc {
 	return func(context.Context, workflow.PINRequest) (string, error) { return c.pin(fromStdin) }
 }
 
-func runSign(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("sign")
+func defSign(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	p12 := fs.String("p12", "", "")
 	module := fs.String("pkcs11", "", "")
@@ -52,38 +52,35 @@ func runSign(ctx context.Context, c *cmdCtx, args []string) error {
 	tsa := fs.String("tsa", "", "")
 	pinStdin := fs.Bool("pin-stdin", false, "")
 	override := fs.String("override-signer", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *batch == "" || (*p12 == "") == (*module == "") {
-		return usageError{c.t("--batch and either --p12 FILE or --pkcs11 MODULE --token LABEL are required",
-			"cần --batch và một trong hai: --p12 TỆP hoặc --pkcs11 MODULE --token NHÃN")}
-	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	w, _, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	in := workflow.SignInput{BatchID: *batch, TSAURL: *tsa, Override: *override, Lang: c.lang, PIN: c.pinFunc(*pinStdin),
-		Source: workflow.SignerSource{P12File: *p12, Module: *module, Token: *token, CertSHA256: *certSum}}
-	res, err := w.SignBatch(ctx, u, in, func(ev workflow.Event) {
-		if sd, ok := ev.Detail.(workflow.SignedDocument); ok && c.json {
-			c.printJSONLine(map[string]any{"document": sd.DocumentID, "pdf_sha256": sd.PDFSHA256, "pdf_size": sd.PDFSize, "pages": sd.Pages})
+	return func(ctx context.Context, args []string) error {
+		if *batch == "" || (*p12 == "") == (*module == "") {
+			return usageError{c.tr("cli.sign.batchAndEitherP12")}
 		}
-	})
-	if err != nil {
-		return err
-	}
-	if !c.json {
-		perPage := int64(0)
-		if res.Pages > 0 {
-			perPage = res.PDFBytes / int64(res.Pages)
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("batch %s signed by %s: %d documents, %d pages, %d PDF bytes per page\n",
-			"lô %s đã được %s ký: %d hồ sơ, %d trang, %d byte PDF mỗi trang\n"), res.BatchID, res.Signer, len(res.Documents), res.Pages, perPage)
+		w, _, err := c.wflow()
+		if err != nil {
+			return err
+		}
+		in := workflow.SignInput{BatchID: *batch, TSAURL: *tsa, Override: *override, Lang: c.lang, PIN: c.pinFunc(*pinStdin),
+			Source: workflow.SignerSource{P12File: *p12, Module: *module, Token: *token, CertSHA256: *certSum}}
+		res, err := w.SignBatch(ctx, u, in, func(ev workflow.Event) {
+			if sd, ok := ev.Detail.(workflow.SignedDocument); ok && c.json {
+				c.printJSONLine(map[string]any{"document": sd.DocumentID, "pdf_sha256": sd.PDFSHA256, "pdf_size": sd.PDFSize, "pages": sd.Pages})
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if !c.json {
+			perPage := int64(0)
+			if res.Pages > 0 {
+				perPage = res.PDFBytes / int64(res.Pages)
+			}
+			fmt.Fprintf(c.env.Stdout, c.tr("cli.sign.batchSignedByDocuments"), res.BatchID, res.Signer, len(res.Documents), res.Pages, perPage)
+		}
+		return nil
 	}
-	return nil
 }

@@ -7,114 +7,139 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/sohoa/sohoa/internal/l10n"
+	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "enroll", usage: "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]",
-		summary: "enroll this workstation with the central server (admin) / đăng ký máy trạm với máy chủ", run: runEnroll})
-	register(&command{name: "sync", usage: "[--server https://HOST:PORT] [--once]",
-		summary: "send signed batches to the central server (a batch the server holds back is reported, not an error; exit 3: --once left batches waiting) / gửi lô đã ký lên máy chủ", run: runSync})
+	register("enroll", "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]", defEnroll)
+	register("sync", "[--server https://HOST:PORT] [--once]", defSync)
 }
 
-func runEnroll(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("enroll")
+func defEnroll(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	srv := fs.String("server", "", "")
 	code := fs.String("code", "", "")
 	fp := fs.String("fingerprint", "", "")
 	certFile := fs.String("client-cert", "", "")
 	keyFile := fs.String("client-key", "", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *srv == "" {
-		return usageError{c.t("--server is required", "cần --server")}
-	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	w, _, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	if *code == "" {
-		line, err := c.readLine()
-		if err != nil || strings.TrimSpace(line) == "" {
-			return usageError{c.t("give the enrollment code with --code or on standard input", "nhập mã đăng ký bằng --code hoặc từ đầu vào chuẩn")}
+	return func(ctx context.Context, args []string) error {
+		if *srv == "" {
+			return usageError{c.tr("cli.sync.serverIsRequired")}
 		}
-		*code = line
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
+		}
+		w, _, err := c.wflow()
+		if err != nil {
+			return err
+		}
+		if *code == "" {
+			line, err := c.readLine()
+			if err != nil || strings.TrimSpace(line) == "" {
+				return usageError{c.tr("cli.sync.giveEnrollmentCodeWith")}
+			}
+			*code = line
+		}
+		res, err := w.Enroll(ctx, u, workflow.EnrollInput{Server: *srv, Code: *code, Fingerprint: *fp, ClientCert: *certFile, ClientKey: *keyFile}, nil)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]string{"workstation_id": res.WorkstationID, "office": res.Office,
+				"tls_sha256": res.Fingerprint, "previous_workstation_id": res.PreviousID})
+		}
+		fmt.Fprintf(c.env.Stdout, "%s %s (%s %s)\n%s %s\n", c.tr("cli.sync.enrolledAs"), res.WorkstationID,
+			c.tr("cli.sync.office"), res.Office, c.tr("cli.sync.serverCertificateSha256"), res.Fingerprint)
+		if res.PreviousID != "" {
+			fmt.Fprintln(c.env.Stderr, c.tr("cli.sync.warningServerGaveNew"))
+		}
+		return nil
 	}
-	res, err := w.Enroll(ctx, u, workflow.EnrollInput{Server: *srv, Code: *code, Fingerprint: *fp, ClientCert: *certFile, ClientKey: *keyFile}, nil)
+}
+
+// defSync sends the outbox: one pass with --once (syncOnce), else the workflow's sync loop until interrupted. A batch the server holds
+// back is reported with its reason and counted; it is not an error.
+func defSync(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+	srv := fs.String("server", "", "")
+	once := fs.Bool("once", false, "")
+	return func(ctx context.Context, args []string) error {
+		if *srv != "" {
+			if err := workflow.ValidServerURL(*srv); err != nil {
+				return usageError{c.tr("cli.sync.serverAddressMustStart")}
+			}
+		}
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
+		}
+		w, st, err := c.wflow()
+		if err != nil {
+			return err
+		}
+		if *once {
+			return c.syncOnce(ctx, w, st, u, *srv)
+		}
+		svc := w.NewSyncService(u)
+		svc.Server, svc.StopOnFatal = *srv, true
+		svc.OnEvent = func(ev workflow.SyncEvent) {
+			if ev.Progress != nil {
+				c.printSyncProgress(*ev.Progress)
+			}
+		}
+		if err := svc.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		counts, err := st.OutboxCounts(context.WithoutCancel(ctx))
+		if err != nil {
+			return err
+		}
+		c.printOutbox(counts.Pending, counts.Held, counts.Done)
+		return nil
+	}
+}
+
+// syncOnce is `sync --once`: one pass over the outbox. A batch the server holds back is a
+// state, reported with the batch and the reason (this pass's and the earlier ones'); the run
+// fails (exit 1) only when a batch could not be sent (server unreachable, …): it stays in
+// the outbox, due again later.
+func (c *cmdCtx) syncOnce(ctx context.Context, w *workflow.Workflow, st *queue.Store, u queue.User, srv string) error {
+	res, err := w.SyncOnce(ctx, u, workflow.SyncInput{Server: srv}, func(ev workflow.Event) {
+		if p, ok := ev.Detail.(workflow.SyncProgress); ok {
+			c.printSyncProgress(p)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	held, err := st.Outbox(ctx, queue.OutboxHeld)
 	if err != nil {
 		return err
 	}
 	if c.json {
-		return c.printJSON(map[string]string{"workstation_id": res.WorkstationID, "office": res.Office,
-			"tls_sha256": res.Fingerprint, "previous_workstation_id": res.PreviousID})
-	}
-	fmt.Fprintf(c.env.Stdout, "%s %s (%s %s)\n%s %s\n", c.t("enrolled as", "đã đăng ký là"), res.WorkstationID,
-		c.t("office", "đơn vị"), res.Office, c.t("server certificate SHA-256:", "SHA-256 chứng thư máy chủ:"), res.Fingerprint)
-	if res.PreviousID != "" {
-		fmt.Fprintln(c.env.Stderr, c.t("warning: the server gave a new workstation id; batches signed before must be signed again",
-			"cảnh báo: máy chủ cấp mã máy trạm mới; các lô đã ký trước đó phải ký lại"))
-	}
-	return nil
-}
-
-// runSync sends the outbox: one pass with --once (exit 3 when batches are still waiting,
-// e.g. offline), else the workflow's sync loop until interrupted. A batch the server holds
-// back is reported with its reason and counted; it is not an error.
-func runSync(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("sync")
-	srv := fs.String("server", "", "")
-	once := fs.Bool("once", false, "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *srv != "" {
-		if err := workflow.ValidServerURL(*srv); err != nil {
-			return usageError{c.t("the server address must start with https://", "địa chỉ máy chủ phải bắt đầu bằng https://")}
+		type jsonHeld struct {
+			Batch  string `json:"batch"`
+			Seq    int64  `json:"seq"`
+			Reason string `json:"reason"`
 		}
-	}
-	u, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	w, st, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	if *once {
-		res, err := w.SyncOnce(ctx, u, workflow.SyncInput{Server: *srv}, func(ev workflow.Event) {
-			if p, ok := ev.Detail.(workflow.SyncProgress); ok {
-				c.printSyncProgress(p)
-			}
-		})
-		if err != nil {
-			return err
+		hs := []jsonHeld{}
+		for _, e := range held {
+			hs = append(hs, jsonHeld{e.BatchID, e.Seq, e.LastError})
+		}
+		c.printJSONLine(map[string]any{"event": "summary", "sent": res.Done, "held_now": res.Held, "not_sent": res.Retry,
+			"outbox": map[string]int{"pending": res.Outbox.Pending, "held": res.Outbox.Held, "done": res.Outbox.Done}, "held": hs})
+	} else {
+		for _, e := range held {
+			fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s: %s\n", c.tr("cli.common.batch"), e.Seq, e.BatchID, c.tr("cli.sync.heldReason"), e.LastError)
 		}
 		c.printOutbox(res.Outbox.Pending, res.Outbox.Held, res.Outbox.Done)
-		if res.Outbox.Pending > 0 {
-			return exitError{3}
-		}
-		return nil
 	}
-	svc := w.NewSyncService(u)
-	svc.Server, svc.StopOnFatal = *srv, true
-	svc.OnEvent = func(ev workflow.SyncEvent) {
-		if ev.Progress != nil {
-			c.printSyncProgress(*ev.Progress)
-		}
+	if res.Retry > 0 {
+		return l10n.New("cli.sync.notSent", l10n.Args{"N": res.Retry})
 	}
-	if err := svc.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	counts, err := st.OutboxCounts(context.WithoutCancel(ctx))
-	if err != nil {
-		return err
-	}
-	c.printOutbox(counts.Pending, counts.Held, counts.Done)
 	return nil
 }
 
@@ -134,23 +159,23 @@ func (c *cmdCtx) printSyncProgress(p workflow.SyncProgress) {
 	}
 	switch p.Phase {
 	case workflow.SyncDone:
-		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %d/%d, %d %s; %s %s %s\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("blobs", "tệp"),
-			p.BlobsDone, p.BlobsTotal, p.BytesSent, c.t("bytes sent", "byte đã gửi"), c.t("receipt", "biên nhận"),
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %d/%d, %d %s; %s %s %s\n", c.tr("cli.common.batch"), p.Seq, p.BatchID, c.tr("cli.sync.blobs"),
+			p.BlobsDone, p.BlobsTotal, p.BytesSent, c.tr("cli.sync.bytesSent"), c.tr("cli.sync.receipt"),
 			p.Receipt.ManifestSHA256[:16], p.Receipt.CommittedAt.Format("2006-01-02 15:04:05Z"))
 	case workflow.SyncHeld:
-		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s: %s\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("REFUSED, returned to review", "BỊ TỪ CHỐI, trả về duyệt lại"), p.Err)
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s: %s\n", c.tr("cli.common.batch"), p.Seq, p.BatchID, c.tr("cli.sync.refusedReturnedToReview"), p.Err)
 	case workflow.SyncRetry:
-		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %s (%s)\n", c.t("batch", "lô"), p.Seq, p.BatchID, c.t("will retry at", "sẽ thử lại lúc"),
+		fmt.Fprintf(c.env.Stdout, "%s #%d %s: %s %s (%s)\n", c.tr("cli.common.batch"), p.Seq, p.BatchID, c.tr("cli.sync.willRetryAt"),
 			p.NextAttempt.Local().Format(time.TimeOnly), p.Err)
 	case workflow.SyncUpload:
-		fmt.Fprintf(c.env.Stderr, "%s #%d: %d/%d %s, %d/%d bytes\n", c.t("batch", "lô"), p.Seq, p.BlobsDone, p.BlobsTotal, c.t("blobs", "tệp"), p.BytesDone, p.BytesTotal)
+		fmt.Fprintf(c.env.Stderr, "%s #%d: %d/%d %s, %d/%d bytes\n", c.tr("cli.common.batch"), p.Seq, p.BlobsDone, p.BlobsTotal, c.tr("cli.sync.blobs"), p.BytesDone, p.BytesTotal)
 	}
 }
 
 // printOutbox prints the outbox counts (text output only).
 func (c *cmdCtx) printOutbox(pending, held, done int) {
 	if !c.json {
-		fmt.Fprintf(c.env.Stdout, "%s: %d %s, %d %s, %d %s\n", c.t("outbox", "hàng đợi gửi"), pending, c.t("waiting", "đang chờ"),
-			held, c.t("held", "bị giữ lại"), done, c.t("sent", "đã gửi"))
+		fmt.Fprintf(c.env.Stdout, "%s: %d %s, %d %s, %d %s\n", c.tr("cli.sync.outbox"), pending, c.tr("cli.sync.waiting"),
+			held, c.tr("cli.sync.held"), done, c.tr("cli.sync.sent"))
 	}
 }

@@ -7,31 +7,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "user",
-		usage:   "add --username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…] | list | roles NAME --role R[,…] | passwd NAME | disable NAME | enable NAME | unlock NAME | cert add|list|remove …",
-		summary: "manage users and their signing certificates (the first user is the administrator) / quản lý người dùng và chứng thư ký", run: runUser})
+	register("user add", "--username U [--name \"Họ Tên\"] --role clerk|supervisor|admin[,…]", defUserAdd)
+	register("user list", "", defUserList)
+	register("user roles", "NAME --role R[,…]", defUserChange("roles"))
+	for _, action := range []string{"passwd", "disable", "enable", "unlock"} {
+		register("user "+action, "NAME", defUserChange(action))
+	}
 }
 
-func runUser(ctx context.Context, c *cmdCtx, args []string) error {
-	if len(args) == 0 {
-		return usageError{c.t("say add, list, roles, passwd, disable, enable, unlock or cert", "cần add, list, roles, passwd, disable, enable, unlock hoặc cert")}
-	}
-	switch args[0] {
-	case "add":
-		return runUserAdd(ctx, c, args[1:])
-	case "roles", "passwd", "disable", "enable", "unlock":
-		return runUserChange(ctx, c, args[0], args[1:])
-	case "cert": // signing certificates bound to accounts (cmd_user_cert.go)
-		return runUserCert(ctx, c, args[1:])
-	case "list":
-		fs := c.newFlags("user list")
-		if _, err := c.parse(fs, args[1:]); err != nil {
-			return err
+func defUserList(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usageError{c.tr("cli.common.unexpectedArgument", l10n.Args{"Arg": args[0]})}
 		}
 		if _, err := c.login(ctx); err != nil {
 			return err
@@ -76,69 +71,66 @@ func runUser(ctx context.Context, c *cmdCtx, args []string) error {
 			state := ""
 			switch {
 			case u.Disabled:
-				state = c.t("disabled", "đã khóa")
+				state = c.tr("cli.user.disabled")
 			case !u.LockedUntil.IsZero():
-				state = c.t("sign-in locked until ", "tạm khóa đăng nhập đến ") + u.LockedUntil.Local().Format("15:04:05 02/01/2006")
+				state = c.tr("cli.user.signInLockedUntil") + u.LockedUntil.Local().Format("15:04:05 02/01/2006")
 			}
 			fmt.Fprintf(c.env.Stdout, "%-20s %-30s %-26s %s\n", u.Username, u.FullName, strings.Join(rs, ","), state)
 		}
 		return nil
 	}
-	return usageError{fmt.Sprintf(c.t("unknown user action %q", "thao tác %q không hợp lệ"), args[0])}
 }
 
-func runUserAdd(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("user add")
+func defUserAdd(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	username := fs.String("username", "", "")
 	fullName := fs.String("name", "", "")
 	roleList := fs.String("role", "clerk", "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if *username == "" {
-		return usageError{c.t("--username is required", "cần --username")}
-	}
-	roles, err := workflow.ParseRoles(*roleList)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	w, st, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	n, err := st.UserCount(ctx)
-	if err != nil {
-		return err
-	}
-	var actor *queue.User
-	if n > 0 {
-		u, err := c.login(ctx)
+	return func(ctx context.Context, args []string) error {
+		if *username == "" {
+			return usageError{c.tr("cli.user.usernameIsRequired")}
+		}
+		roles, err := workflow.ParseRoles(*roleList)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		w, st, err := c.wflow()
 		if err != nil {
 			return err
 		}
-		actor = &u
-	}
-	pw, err := c.newPassword(n > 0)
-	if err != nil {
-		return err
-	}
-	u, err := w.AddUser(ctx, actor, workflow.NewUser{Username: *username, FullName: *fullName, Password: pw, Roles: roles})
-	if err != nil {
-		switch err {
-		case queue.ErrWeakPassword:
-			return c.weakPassword()
-		case queue.ErrUserExists:
-			return fmt.Errorf(c.t("user name %q is already taken", "tên đăng nhập %q đã có người dùng"), *username)
-		case queue.ErrBadUsername:
-			return fmt.Errorf(c.t("user name %q: use 2-64 letters, digits, '.', '-' or '_'", "tên đăng nhập %q: dùng 2-64 chữ, số, '.', '-' hoặc '_'"), *username)
+		n, err := st.UserCount(ctx)
+		if err != nil {
+			return err
 		}
-		return err
+		var actor *queue.User
+		if n > 0 {
+			u, err := c.login(ctx)
+			if err != nil {
+				return err
+			}
+			actor = &u
+		}
+		pw, err := c.newPassword(n > 0)
+		if err != nil {
+			return err
+		}
+		u, err := w.AddUser(ctx, actor, workflow.NewUser{Username: *username, FullName: *fullName, Password: pw, Roles: roles})
+		if err != nil {
+			switch err {
+			case queue.ErrWeakPassword:
+				return c.weakPassword()
+			case queue.ErrUserExists:
+				return fmt.Errorf(c.tr("cli.user.userNameIsAlready"), *username)
+			case queue.ErrBadUsername:
+				return fmt.Errorf(c.tr("cli.user.userNameUse2"), *username)
+			}
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]any{"id": u.ID, "username": u.Username, "roles": roles})
+		}
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.user.userCreated"), u.Username)
+		return nil
 	}
-	if c.json {
-		return c.printJSON(map[string]any{"id": u.ID, "username": u.Username, "roles": roles})
-	}
-	fmt.Fprintf(c.env.Stdout, c.t("user %s created\n", "đã tạo người dùng %s\n"), u.Username)
-	return nil
 }
 
 // newPassword reads a new password: $SOHOA_NEW_PASSWORD, a line of standard input (the next
@@ -153,88 +145,90 @@ func (c *cmdCtx) newPassword(afterLogin bool) (string, error) {
 	case c.pwStdin:
 		return c.readLine()
 	case c.env.IsTerminal:
-		pw, err := c.password("", c.t("New password: ", "Mật khẩu mới: "))
+		pw, err := c.password("", c.tr("cli.user.newPassword"))
 		if err != nil {
 			return "", err
 		}
-		again, err := c.password("", c.t("Again: ", "Nhập lại: "))
+		again, err := c.password("", c.tr("cli.user.again"))
 		if err != nil || again != pw {
-			return "", errors.New(c.t("the two passwords differ", "hai mật khẩu không khớp"))
+			return "", errors.New(c.tr("cli.user.twoPasswordsDiffer"))
 		}
 		return pw, nil
 	}
-	return "", errors.New(c.t("no new password: set SOHOA_NEW_PASSWORD or use --password-stdin",
-		"thiếu mật khẩu mới: đặt SOHOA_NEW_PASSWORD hoặc dùng --password-stdin"))
+	return "", errors.New(c.tr("cli.user.noNewPasswordSet"))
 }
 
 func (c *cmdCtx) weakPassword() error {
-	return errors.New(c.t("password too short: use at least 8 characters", "mật khẩu quá ngắn: cần ít nhất 8 ký tự"))
+	return errors.New(c.tr("cli.user.passwordTooShortUse"))
 }
 
-// runUserChange changes an account (roles, password, disabled flag, sign-in lock), each with
+// defUserChange changes an account (roles, password, disabled flag, sign-in lock), each with
 // an audit event and the record sealed again (queue/users.go). Administrators only, except
 // that every user may change their own password.
-func runUserChange(ctx context.Context, c *cmdCtx, action string, args []string) error {
-	fs := c.newFlags("user " + action)
-	roleList := fs.String("role", "", "")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{c.t("name exactly one user", "cần đúng một tên đăng nhập")}
-	}
-	name := pos[0]
-	var roles []queue.Role
-	if action == "roles" {
-		if *roleList == "" {
-			return usageError{c.t("--role is required", "cần --role")}
+func defUserChange(action string) leafDef {
+	return func(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+		roleList := new(string)
+		if action == "roles" {
+			fs.StringVar(roleList, "role", "", "")
 		}
-		if roles, err = workflow.ParseRoles(*roleList); err != nil {
-			return usageError{err.Error()}
+		return func(ctx context.Context, pos []string) error {
+			var err error
+			if len(pos) != 1 {
+				return usageError{c.tr("cli.user.nameExactlyOneUser")}
+			}
+			name := pos[0]
+			var roles []queue.Role
+			if action == "roles" {
+				if *roleList == "" {
+					return usageError{c.tr("cli.user.roleIsRequired")}
+				}
+				if roles, err = workflow.ParseRoles(*roleList); err != nil {
+					return usageError{err.Error()}
+				}
+			}
+			actor, err := c.login(ctx)
+			if err != nil {
+				return err
+			}
+			w, _, err := c.wflow()
+			if err != nil {
+				return err
+			}
+			var done string
+			switch action {
+			case "roles":
+				err = w.SetRoles(ctx, actor, name, roles)
+				done = c.tr("cli.user.rolesOfSet")
+			case "passwd":
+				var pw string
+				if pw, err = c.newPassword(true); err != nil {
+					return err
+				}
+				err = w.SetPassword(ctx, actor, name, pw)
+				done = c.tr("cli.user.passwordOfChanged")
+			case "disable":
+				err = w.SetDisabled(ctx, actor, name, true)
+				done = c.tr("cli.user.userDisabled")
+			case "enable":
+				err = w.SetDisabled(ctx, actor, name, false)
+				done = c.tr("cli.user.userEnabled")
+			case "unlock":
+				err = w.Unlock(ctx, actor, name)
+				done = c.tr("cli.user.signInOfUnlocked")
+			}
+			switch {
+			case errors.Is(err, queue.ErrWeakPassword):
+				return c.weakPassword()
+			case errors.Is(err, queue.ErrUserNotFound):
+				return fmt.Errorf(c.tr("cli.user.noUserNamed"), name)
+			case err != nil:
+				return err
+			}
+			if c.json {
+				return c.printJSON(map[string]any{"username": name, "action": action, "ok": true})
+			}
+			fmt.Fprintf(c.env.Stdout, done+"\n", name)
+			return nil
 		}
 	}
-	actor, err := c.login(ctx)
-	if err != nil {
-		return err
-	}
-	w, _, err := c.wflow()
-	if err != nil {
-		return err
-	}
-	var done string
-	switch action {
-	case "roles":
-		err = w.SetRoles(ctx, actor, name, roles)
-		done = c.t("roles of %s set", "đã đặt vai trò cho %s")
-	case "passwd":
-		var pw string
-		if pw, err = c.newPassword(true); err != nil {
-			return err
-		}
-		err = w.SetPassword(ctx, actor, name, pw)
-		done = c.t("password of %s changed", "đã đổi mật khẩu của %s")
-	case "disable":
-		err = w.SetDisabled(ctx, actor, name, true)
-		done = c.t("user %s disabled", "đã khóa người dùng %s")
-	case "enable":
-		err = w.SetDisabled(ctx, actor, name, false)
-		done = c.t("user %s enabled", "đã mở lại người dùng %s")
-	case "unlock":
-		err = w.Unlock(ctx, actor, name)
-		done = c.t("sign-in of %s unlocked", "đã mở khóa đăng nhập cho %s")
-	}
-	switch {
-	case errors.Is(err, queue.ErrWeakPassword):
-		return c.weakPassword()
-	case errors.Is(err, queue.ErrUserNotFound):
-		return fmt.Errorf(c.t("no user named %q", "không có người dùng %q"), name)
-	case err != nil:
-		return err
-	}
-	if c.json {
-		return c.printJSON(map[string]any{"username": name, "action": action, "ok": true})
-	}
-	fmt.Fprintf(c.env.Stdout, done+"\n", name)
-	return nil
 }

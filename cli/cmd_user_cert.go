@@ -4,42 +4,56 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/pflag"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
 
-// userCertUsage is the usage of `sohoa user cert`.
-const userCertUsage = "user cert add --username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX])" +
-	" | user cert list [--username U] | user cert remove --username U --fingerprint HEX"
+func init() {
+	register("user cert add", "--username U (--cert FILE.pem|.der | --p12 FILE.p12 [--pin-stdin] | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX])", defUserCert("add"))
+	register("user cert list", "[--username U]", defUserCert("list"))
+	register("user cert remove", "--username U --fingerprint HEX", defUserCert("remove"))
+}
 
-// runUserCert binds supervisors' signing certificates to their accounts (administrators):
+// defUserCert binds supervisors' signing certificates to their accounts (administrators):
 // signing refuses a certificate not bound to the approving supervisor (queue/certs.go).
-func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
-	if len(args) == 0 {
-		return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+func defUserCert(sub string) leafDef {
+	return func(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+		username := fs.String("username", "", "")
+		certFile, p12, module, token, fp, certSum, pinStdin := new(string), new(string), new(string), new(string), new(string), new(string), new(bool)
+		switch sub {
+		case "add":
+			fs.StringVar(certFile, "cert", "", "")
+			fs.StringVar(p12, "p12", "", "")
+			fs.StringVar(module, "pkcs11", "", "")
+			fs.StringVar(token, "token", "", "")
+			fs.BoolVar(pinStdin, "pin-stdin", false, "")
+			fs.StringVar(certSum, "cert-sha256", "", "")
+		case "remove":
+			fs.StringVar(fp, "fingerprint", "", "")
+		}
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return usageError{c.tr("cli.common.unexpectedArgument", l10n.Args{"Arg": args[0]})}
+			}
+			return c.userCert(ctx, sub, *username, *certFile, *p12, *module, *token, *fp, *certSum, *pinStdin)
+		}
 	}
-	fs := c.newFlags("user cert " + args[0])
-	username := fs.String("username", "", "")
-	certFile := fs.String("cert", "", "")
-	p12 := fs.String("p12", "", "")
-	module := fs.String("pkcs11", "", "")
-	token := fs.String("token", "", "")
-	pinStdin := fs.Bool("pin-stdin", false, "")
-	fp := fs.String("fingerprint", "", "")
-	certSum := fs.String("cert-sha256", "", "")
-	if _, err := c.parse(fs, args[1:]); err != nil {
-		return err
-	}
-	switch args[0] {
+}
+
+func (c *cmdCtx) userCert(ctx context.Context, sub, username, certFile, p12, module, token, fp, certSum string, pinStdin bool) error {
+	switch sub {
 	case "add":
 		n := 0
-		for _, v := range []string{*certFile, *p12, *module} {
+		for _, v := range []string{certFile, p12, module} {
 			if v != "" {
 				n++
 			}
 		}
-		if *username == "" || n != 1 || (*module != "") != (*token != "") {
-			return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+		if username == "" || n != 1 || (module != "") != (token != "") {
+			return usageError{c.tr("cli.user.cert.addNeeds")}
 		}
 		u, err := c.login(ctx)
 		if err != nil {
@@ -51,17 +65,16 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		}
 		// A token's certificates are read without the PIN; a .p12 file's password is asked
 		// only once the role allows registering (workflow.AddUserCert).
-		uc, err := w.AddUserCert(ctx, u, *username, workflow.CertSource{File: *certFile, P12File: *p12, Module: *module, Token: *token,
-			CertSHA256: *certSum, PIN: c.pinFunc(*pinStdin)})
+		uc, err := w.AddUserCert(ctx, u, username, workflow.CertSource{File: certFile, P12File: p12, Module: module, Token: token,
+			CertSHA256: certSum, PIN: c.pinFunc(pinStdin)})
 		if err != nil {
 			return err
 		}
 		if c.json {
 			return c.printJSON(userCertJSON(uc))
 		}
-		fmt.Fprintf(c.env.Stdout, c.t("certificate of %s registered: key %s, certificate SHA-256 %s, valid until %s\n",
-			"đã đăng ký chứng thư cho %s: khóa %s, SHA-256 chứng thư %s, hạn đến %s\n"),
-			uc.Username, uc.KeyID, uc.CertSHA256, uc.NotAfter.Local().Format(c.t("2006-01-02", "02/01/2006")))
+		fmt.Fprintf(c.env.Stdout, c.tr("cli.user.cert.certificateOfRegisteredKey"),
+			uc.Username, uc.KeyID, uc.CertSHA256, uc.NotAfter.Local().Format(c.tr("cli.user.cert.20060102")))
 		return nil
 	case "list":
 		if _, err := c.login(ctx); err != nil {
@@ -71,7 +84,7 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if err != nil {
 			return err
 		}
-		certs, err := w.UserCerts(ctx, *username)
+		certs, err := w.UserCerts(ctx, username)
 		if err != nil {
 			return err
 		}
@@ -83,16 +96,16 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 			return c.printJSON(out)
 		}
 		if len(certs) == 0 {
-			fmt.Fprintln(c.env.Stdout, c.t("no certificate registered", "chưa đăng ký chứng thư nào"))
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.user.cert.noCertificateRegistered"))
 		}
 		for _, uc := range certs {
 			fmt.Fprintf(c.env.Stdout, "%-20s %s  %s %s  %s %s\n", uc.Username, uc.KeyID[:16],
-				c.t("until", "hạn"), uc.NotAfter.Local().Format(c.t("2006-01-02", "02/01/2006")), c.t("added by", "đăng ký bởi"), uc.AddedBy)
+				c.tr("cli.user.cert.until"), uc.NotAfter.Local().Format(c.tr("cli.user.cert.20060102")), c.tr("cli.user.cert.addedBy"), uc.AddedBy)
 		}
 		return nil
 	case "remove":
-		if *username == "" || *fp == "" {
-			return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+		if username == "" || fp == "" {
+			return usageError{c.tr("cli.user.cert.removeNeeds")}
 		}
 		u, err := c.login(ctx)
 		if err != nil {
@@ -102,13 +115,16 @@ func runUserCert(ctx context.Context, c *cmdCtx, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := w.RemoveUserCert(ctx, u, *username, *fp); err != nil {
+		if err := w.RemoveUserCert(ctx, u, username, fp); err != nil {
 			return err
 		}
-		fmt.Fprintln(c.env.Stdout, c.t("certificate removed", "đã gỡ chứng thư"))
+		if c.json {
+			return c.printJSON(map[string]any{"username": username, "fingerprint": fp, "removed": true})
+		}
+		fmt.Fprintln(c.env.Stdout, c.tr("cli.user.cert.certificateRemoved"))
 		return nil
 	}
-	return usageError{c.t("usage: sohoa ", "cách dùng: sohoa ") + userCertUsage}
+	return nil
 }
 
 type jsonUserCert struct {

@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "verify", usage: "FILE.pdf…|--batch ID [--trust CERTS.pem|DIR] [--integrity-only]",
-		summary: "check the signatures of signed PDFs (exit 0 only when all are intact) / kiểm tra chữ ký số", run: runVerify})
+	register("verify", "FILE.pdf…|--batch ID [--trust CERTS.pem|DIR] [--integrity-only]", defVerify)
 }
 
 type jsonSig struct {
@@ -76,55 +77,53 @@ func (c *cmdCtx) fileJSON(name string, fr workflow.FileReport, err error, withTr
 	return jv
 }
 
-// runVerify needs no sign-in: verifying a signature reads only the file given (and the
+// defVerify needs no sign-in: verifying a signature reads only the file given (and the
 // workstation's trust store when no --trust is given).
-func runVerify(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("verify")
+func defVerify(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	trust := fs.String("trust", "", "")
 	integrityOnly := fs.Bool("integrity-only", false, "")
 	batch := fs.String("batch", "", "")
-	files, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *batch == "" && len(files) == 0 {
-		return usageError{c.t("name at least one PDF", "cần ít nhất một tệp PDF")}
-	}
-	// Files need no data folder: it is opened for a batch, or for the workstation's trust
-	// store when no --trust is given and a data folder is there.
-	w := &workflow.Workflow{}
-	if _, serr := os.Stat(filepath.Join(c.dataDir, "sohoa.db")); *batch != "" || (*trust == "" && !*integrityOnly && serr == nil) {
-		if w, _, err = c.wflow(); err != nil {
+	return func(ctx context.Context, files []string) error {
+		if *batch == "" && len(files) == 0 {
+			return usageError{c.tr("cli.verify.nameAtLeastOne")}
+		}
+		// Files need no data folder: it is opened for a batch, or for the workstation's trust
+		// store when no --trust is given and a data folder is there.
+		w := &workflow.Workflow{}
+		if _, serr := os.Stat(filepath.Join(c.dataDir, "sohoa.db")); *batch != "" || (*trust == "" && !*integrityOnly && serr == nil) {
+			var err error
+			if w, _, err = c.wflow(); err != nil {
+				return err
+			}
+		}
+		opts, err := w.TrustOptions(ctx, *trust, *integrityOnly)
+		if err != nil {
 			return err
 		}
-	}
-	opts, err := w.TrustOptions(ctx, *trust, *integrityOnly)
-	if err != nil {
-		return err
-	}
-	if *batch != "" && len(files) == 0 { // a signed batch of the local store
-		return c.verifyBatch(ctx, w, *batch, opts)
-	}
-	allOK := true
-	var out []jsonVerify
-	for _, f := range files {
-		fr, err := w.VerifyFile(ctx, f, opts)
-		if err != nil || !fr.Intact || (!*integrityOnly && !fr.Trusted) {
-			allOK = false
+		if *batch != "" && len(files) == 0 { // a signed batch of the local store
+			return c.verifyBatch(ctx, w, *batch, opts)
 		}
-		jv := c.fileJSON(f, fr, err, !*integrityOnly)
-		out = append(out, jv)
-		if !c.json {
-			c.printVerify(jv, *integrityOnly)
+		allOK := true
+		var out []jsonVerify
+		for _, f := range files {
+			fr, err := w.VerifyFile(ctx, f, opts)
+			if err != nil || !fr.Intact || (!*integrityOnly && !fr.Trusted) {
+				allOK = false
+			}
+			jv := c.fileJSON(f, fr, err, !*integrityOnly)
+			out = append(out, jv)
+			if !c.json {
+				c.printVerify(jv, *integrityOnly)
+			}
 		}
+		if c.json {
+			c.printJSON(out)
+		}
+		if !allOK {
+			return exitError{1}
+		}
+		return nil
 	}
-	if c.json {
-		c.printJSON(out)
-	}
-	if !allOK {
-		return exitError{1}
-	}
-	return nil
 }
 
 type jsonBatchVerify struct {
@@ -152,18 +151,18 @@ func (c *cmdCtx) verifyBatch(ctx context.Context, w *workflow.Workflow, batchID 
 		out.Problems = append(out.Problems, p.Text(c.lang))
 	}
 	for _, d := range rep.Documents {
-		out.Documents = append(out.Documents, c.fileJSON(fmt.Sprintf("%s %d", c.t("document", "hồ sơ"), d.DocumentID), d.FileReport, d.Err, false))
+		out.Documents = append(out.Documents, c.fileJSON(fmt.Sprintf("%s %d", c.tr("cli.common.document"), d.DocumentID), d.FileReport, d.Err, false))
 	}
 	if c.json {
 		c.printJSON(out)
 	} else {
-		verdict := c.t("batch intact: manifest and every signed PDF verify", "lô nguyên vẹn: bản kê và mọi PDF đã ký đều hợp lệ")
+		verdict := c.tr("cli.verify.batchIntactManifestAnd")
 		if !out.Intact {
-			verdict = c.t("INVALID", "KHÔNG HỢP LỆ")
+			verdict = c.tr("cli.verify.invalid")
 		} else if !opts.IntegrityOnly && !out.Trusted {
-			verdict += c.t("; signer NOT in the trust store", "; người ký KHÔNG có trong danh sách tin cậy")
+			verdict += c.tr("cli.verify.signerNotInTrust")
 		}
-		fmt.Fprintf(c.env.Stdout, "%s %s: %s\n", c.t("batch", "lô"), rep.BatchID, verdict)
+		fmt.Fprintf(c.env.Stdout, "%s %s: %s\n", c.tr("cli.common.batch"), rep.BatchID, verdict)
 		for _, jv := range out.Documents {
 			c.printVerify(jv, opts.IntegrityOnly)
 		}
@@ -180,27 +179,27 @@ func (c *cmdCtx) verifyBatch(ctx context.Context, w *workflow.Workflow, batchID 
 func (c *cmdCtx) printVerify(jv jsonVerify, integrityOnly bool) {
 	w := c.env.Stdout
 	if jv.Error != "" {
-		fmt.Fprintf(w, "%s: %s: %s\n", jv.File, c.t("NOT VERIFIED", "KHÔNG KIỂM TRA ĐƯỢC"), jv.Error)
+		fmt.Fprintf(w, "%s: %s: %s\n", jv.File, c.tr("cli.verify.notVerified"), jv.Error)
 		return
 	}
-	verdict := c.t("all signatures intact", "mọi chữ ký còn nguyên vẹn")
+	verdict := c.tr("cli.verify.allSignaturesIntact")
 	modified, cannot := false, false
 	for _, s := range jv.Signatures {
 		modified = modified || s.ModifiedAfter
 		cannot = cannot || s.CannotVerify
 	}
 	if !jv.Intact {
-		verdict = c.t("INVALID: a signature is broken or the file was changed after signing", "KHÔNG HỢP LỆ: chữ ký bị hỏng hoặc tệp bị sửa sau khi ký")
+		verdict = c.tr("cli.verify.invalidSignatureIsBroken")
 		switch {
 		case modified:
-			verdict = c.t("INVALID: the file was changed after signing", "KHÔNG HỢP LỆ: tệp bị sửa sau khi ký")
+			verdict = c.tr("cli.verify.invalidFileWasChanged")
 		case cannot:
-			verdict = c.t("NOT VERIFIED: a signature cannot be checked", "KHÔNG KIỂM TRA ĐƯỢC: có chữ ký không kiểm tra được")
+			verdict = c.tr("cli.verify.notVerifiedSignatureCannot")
 		}
 	} else if !integrityOnly && !jv.Trusted {
-		verdict += c.t("; signer NOT in the trust store", "; người ký KHÔNG có trong danh sách tin cậy")
+		verdict += c.tr("cli.verify.signerNotInTrust")
 	} else if !integrityOnly {
-		verdict += c.t("; signers trusted", "; người ký được tin cậy")
+		verdict += c.tr("cli.verify.signersTrusted")
 	}
 	fmt.Fprintf(w, "%s: %s\n", jv.File, verdict)
 	for i, s := range jv.Signatures {
@@ -208,22 +207,22 @@ func (c *cmdCtx) printVerify(jv jsonVerify, integrityOnly bool) {
 		if s.Name != "" {
 			who = s.Name
 		}
-		state := c.t("intact", "nguyên vẹn")
+		state := c.tr("cli.verify.intact")
 		switch {
 		case s.Intact:
 		case s.ModifiedAfter:
-			state = c.t("CHANGED AFTER SIGNING", "BỊ SỬA SAU KHI KÝ")
+			state = c.tr("cli.verify.changedAfterSigning")
 		case s.CannotVerify:
-			state = c.t("CANNOT BE VERIFIED", "KHÔNG KIỂM TRA ĐƯỢC")
+			state = c.tr("cli.verify.cannotBeVerified")
 		default:
-			state = c.t("BROKEN", "HỎNG")
+			state = c.tr("cli.verify.broken")
 		}
 		fmt.Fprintf(w, "  %d. %s — %s (%s, %s)\n", i+1, who, state, s.SubFilter, s.SigningTime)
 		for _, p := range s.Problems {
 			fmt.Fprintf(w, "     - %s\n", p)
 		}
 		if len(s.Changes) > 0 {
-			fmt.Fprintf(w, "     %s\n", c.t("changed after signing:", "bị sửa sau khi ký:"))
+			fmt.Fprintf(w, "     %s\n", c.tr("cli.verify.changedAfterSigning2"))
 			for _, ch := range s.Changes {
 				fmt.Fprintf(w, "     - %s\n", ch.Text)
 			}

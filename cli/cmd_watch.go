@@ -6,77 +6,83 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/sohoa/sohoa/workflow"
 )
 
 func init() {
-	register(&command{name: "watch", usage: "--batch ID FOLDER [--stable-for 2s]",
-		summary: "import what scan-to-folder devices drop into a folder, until stopped / nhập tự động từ thư mục", run: runWatch})
-	register(&command{name: "separator-sheet", usage: "--out FILE.png [--label L] [--dpi 300]",
-		summary: "render the QR separator sheet to print / tạo tờ phân tách hồ sơ để in", run: runSeparatorSheet})
+	register("watch", "--batch ID FOLDER [--stable-for 2s]", defWatch)
+	register("separator-sheet", "--out FILE.png [--label L] [--dpi 300]", defSeparatorSheet)
 }
 
-func runWatch(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("watch")
+func defWatch(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	stable := fs.Duration("stable-for", 2*time.Second, "")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *batch == "" || len(pos) != 1 {
-		return usageError{c.t("give --batch and one folder", "cần --batch và một thư mục")}
-	}
-	if *stable <= 0 {
-		return usageError{c.t("--stable-for must be positive", "--stable-for phải dương")}
-	}
-	u, w, err := c.desk(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := c.store.Batch(ctx, *batch); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.env.Stderr, c.t("watching %s (Ctrl+C to stop)\n", "đang theo dõi %s (Ctrl+C để dừng)\n"), pos[0])
-	return w.Watch(ctx, u, workflow.WatchInput{Batch: *batch, Folder: pos[0], StableFor: *stable}, func(e workflow.Event) {
-		ev := e.Detail.(workflow.WatchEvent)
-		if c.json {
-			m := map[string]any{"event": string(ev.Kind), "file": ev.File, "document_id": ev.DocumentID, "pages": len(ev.Pages)}
-			if ev.Err != nil {
-				m["error"] = c.errText(ev.Err)
+	return func(ctx context.Context, pos []string) error {
+		if *batch == "" || len(pos) != 1 {
+			return usageError{c.tr("cli.watch.giveBatchAndOne")}
+		}
+		if *stable <= 0 {
+			return usageError{c.tr("cli.watch.stableForMustBe")}
+		}
+		u, w, err := c.desk(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := c.store.Batch(ctx, *batch); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.env.Stderr, c.tr("cli.watch.watchingCtrlCTo"), pos[0])
+		return w.Watch(ctx, u, workflow.WatchInput{Batch: *batch, Folder: pos[0], StableFor: *stable}, func(e workflow.Event) {
+			ev := e.Detail.(workflow.WatchEvent)
+			if c.json {
+				m := map[string]any{"event": string(ev.Kind), "file": ev.File, "document_id": ev.DocumentID, "pages": len(ev.Pages)}
+				if ev.Err != nil {
+					m["error"] = c.errText(ev.Err)
+				}
+				c.printJSONLine(m)
+				return
 			}
-			c.printJSONLine(m)
-			return
-		}
-		switch ev.Kind {
-		case workflow.WatchImported:
-			fmt.Fprintf(c.env.Stdout, c.t("%s: document %d, %d pages stored\n", "%s: tài liệu %d, đã lưu %d trang\n"), ev.File, ev.DocumentID, len(ev.Pages))
-		case workflow.WatchDuplicate:
-			fmt.Fprintf(c.env.Stdout, c.t("%s: already in this batch, skipped\n", "%s: đã có trong lô, bỏ qua\n"), ev.File)
-		case workflow.WatchFailed, workflow.WatchError:
-			fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.t("ERROR", "LỖI"), c.errText(ev.Err))
-		}
-	})
+			switch ev.Kind {
+			case workflow.WatchImported:
+				fmt.Fprintf(c.env.Stdout, c.tr("cli.watch.documentPagesStored"), ev.File, ev.DocumentID, len(ev.Pages))
+			case workflow.WatchDuplicate:
+				fmt.Fprintf(c.env.Stdout, c.tr("cli.watch.alreadyInThisBatch"), ev.File)
+			case workflow.WatchFailed, workflow.WatchError:
+				fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.tr("cli.common.error"), c.errText(ev.Err))
+			}
+		})
+	}
 }
 
-func runSeparatorSheet(ctx context.Context, c *cmdCtx, args []string) error {
-	fs := c.newFlags("separator-sheet")
+func defSeparatorSheet(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	out := fs.String("out", "", "")
 	label := fs.String("label", "", "")
 	dpi := fs.Int("dpi", 300, "")
-	if _, err := c.parse(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if *out == "" {
+			return usageError{c.tr("cli.watch.outFilePngIs")}
+		}
+		toStdout, err := c.outputToStdout(*out, true)
+		if err != nil {
+			return err
+		}
+		png, err := workflow.SeparatorSheet(*dpi, *label)
+		if err != nil {
+			return err
+		}
+		if toStdout {
+			_, err := c.env.Stdout.Write(png)
+			return err
+		}
+		if err := os.WriteFile(*out, png, 0o644); err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(map[string]string{"file": *out})
+		}
+		fmt.Fprintln(c.env.Stdout, *out)
+		return nil
 	}
-	if *out == "" {
-		return usageError{c.t("--out FILE.png is required", "cần --out TỆP.png")}
-	}
-	png, err := workflow.SeparatorSheet(*dpi, *label)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(*out, png, 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintln(c.env.Stdout, *out)
-	return nil
 }

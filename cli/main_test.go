@@ -28,7 +28,10 @@ type runner struct {
 }
 
 func newRunner(t *testing.T) *runner {
-	return &runner{t: t, data: t.TempDir(), env: map[string]string{"SOHOA_LANG": "vi"}}
+	data := t.TempDir()
+	// SOHOA_DATA too: a command line that lacks --data (or whose --data a flag took as its
+	// value) opens the test's folder, never the user's own.
+	return &runner{t: t, data: data, env: map[string]string{"SOHOA_LANG": "vi", "SOHOA_DATA": data}}
 }
 
 type result struct {

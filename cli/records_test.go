@@ -86,6 +86,17 @@ func TestExtractKeyValidate(t *testing.T) {
 		!strings.Contains(res.stderr, "mã tỉnh") || !strings.Contains(res.stderr, "đã lưu") {
 		t.Fatalf("key with a bad ID: exit %d\n%s", res.code, res.stderr)
 	}
+	// The same with --json: one document naming the field and its problem, not the value.
+	res = r.run("", "key", "--doc", docArg, "--field", "personal_id", "--value", bad, "--json")
+	var kj struct {
+		Field    string
+		Errors   int
+		Problems []struct{ Field, Code, Message string }
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &kj); res.code != 1 || err != nil || kj.Field != "personal_id" || kj.Errors == 0 ||
+		len(kj.Problems) == 0 || !strings.Contains(kj.Problems[0].Message, "mã tỉnh") || strings.Contains(res.stdout, bad) {
+		t.Fatalf("key --json with a bad ID: exit %d %q (%v)", res.code, res.stdout, err)
+	}
 	res = r.run("", "validate", "--batch", b.ID)
 	if res.code != 1 || !strings.Contains(res.stdout, "personal_id") || !strings.Contains(res.stdout, "mã tỉnh") {
 		t.Fatalf("validate after a bad ID: exit %d\n%s%s", res.code, res.stdout, res.stderr)
@@ -103,6 +114,10 @@ func TestExtractKeyValidate(t *testing.T) {
 	// (listed by field, never by value); once corrected it is finished, warnings confirmed.
 	if res := r.run("", "key", "--doc", docArg, "--finish"); res.code != 1 || !strings.Contains(res.stderr, "personal_id") || strings.Contains(res.stderr, bad) {
 		t.Fatalf("finish with a bad ID: exit %d\n%s", res.code, res.stderr)
+	}
+	if res := r.run("", "key", "--doc", docArg, "--finish", "--json"); res.code != 1 || !strings.Contains(res.stdout, `"finished": false`) ||
+		!strings.Contains(res.stdout, `"field": "personal_id"`) || strings.Contains(res.stdout, bad) {
+		t.Fatalf("finish --json with a bad ID: exit %d\n%s", res.code, res.stdout)
 	}
 	if res := r.run("", "key", "--doc", docArg, "--field", "personal_id", "--finish"); res.code != 2 {
 		t.Fatalf("--field with --finish: exit %d", res.code)

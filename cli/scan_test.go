@@ -193,7 +193,7 @@ func TestScanJamThenContinue(t *testing.T) {
 	if code != exitScannerFault {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitScannerFault, w.buf.String(), errb.String())
 	}
-	jam := (&capture.Fault{Kind: capture.FaultJammed}).Vi()
+	jam := (&capture.Fault{Kind: capture.FaultJammed}).Localize("vi")
 	if len(stored) != 3 || end.Event != "fault" || end.Kind != "jammed" || end.Sheet != 4 || end.Pages != 3 ||
 		end.NextSheet != 4 || end.Message != jam || len(end.Documents) != 1 || end.LastDocument != end.Documents[0] {
 		t.Fatalf("%d stored, end %+v; want 3 pages kept, a jam on sheet 4 with the Vietnamese message", len(stored), end)
@@ -234,7 +234,7 @@ func TestScanFaultTextEnglish(t *testing.T) {
 	r.env["SOHOA_LANG"] = "en"
 	res := r.run("", append([]string{"scan", "--batch", batch, "--sane-option", "select-fd=yes",
 		"--sane-option", "read-return-value=SANE_STATUS_JAMMED"}, quickJob...)...)
-	en := (&capture.Fault{Kind: capture.FaultJammed}).En()
+	en := (&capture.Fault{Kind: capture.FaultJammed}).Localize("en")
 	if res.code != exitScannerFault || !strings.Contains(res.stderr, en) || !strings.Contains(res.stderr, "No page was stored") ||
 		!strings.Contains(res.stderr, "sohoa scan --batch "+batch+" --device sane:test:0") {
 		t.Fatalf("exit %d, stderr:\n%s", res.code, res.stderr)
@@ -362,5 +362,34 @@ func TestScanBlankSeparators(t *testing.T) {
 	}
 	if res := r.run("", append([]string{"scan", "--batch", batch, "--separator", "barcode"}, quickJob...)...); res.code != 2 {
 		t.Fatalf("bad --separator: %+v", res)
+	}
+}
+
+// TestScanCancelled: a scan stopped (Ctrl+C) after its third stored page exits 130, says it
+// stopped, and keeps every page it said it stored, each intact in the batch.
+func TestScanCancelled(t *testing.T) {
+	r, batch := scanRunner(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &cancelOnWrite{want: `"sheet":3,`, cancel: cancel}
+	var errb bytes.Buffer
+	code := r.runIn(ctx, "", out, &errb, append([]string{"--data", r.data, "scan", "--batch", batch, "--json"}, quickJob...)...)
+	if code != exitCancelled || !strings.Contains(errb.String(), "sohoa scan: đã dừng") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	var stored int
+	for _, line := range strings.Split(strings.TrimSpace(out.buf.String()), "\n") {
+		if strings.Contains(line, `"event":"stored"`) {
+			stored++
+		}
+	}
+	st := openStore(t, r.data)
+	pages, err := st.BatchPages(t.Context(), batch)
+	if err != nil || stored < 3 || stored >= 10 || len(pages) != stored {
+		t.Fatalf("%d pages said stored, %d in the batch (%v); want 3 to 9 of 10, the same", stored, len(pages), err)
+	}
+	for _, p := range pages {
+		if err := st.Blobs.Verify(p.Blob); err != nil {
+			t.Error(err)
+		}
 	}
 }
