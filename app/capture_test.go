@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/internal/sanetest"
 	"github.com/sohoa/sohoa/queue"
 )
@@ -104,7 +105,7 @@ func TestCaptureJamDialog(t *testing.T) {
 	}
 	test.Tap(h.button("Quét"))
 	h.wait()
-	jam := (&capture.Fault{Kind: capture.FaultJammed}).Vi()
+	jam := (&capture.Fault{Kind: capture.FaultJammed}).Localize(l10n.Vi)
 	h.mustShow(jam)
 	h.mustShow("3 trang đã quét được giữ lại")
 	if len(p.thumbs.Objects) != 3 || p.fault == nil {
@@ -139,7 +140,7 @@ func TestCaptureJamStop(t *testing.T) {
 	defer drv.SetSANEOption("read-return-value", "Default")
 	test.Tap(h.button("Quét"))
 	h.wait()
-	h.mustShow((&capture.Fault{Kind: capture.FaultCoverOpen}).Vi())
+	h.mustShow((&capture.Fault{Kind: capture.FaultCoverOpen}).Localize(l10n.Vi))
 	test.Tap(h.button("Dừng"))
 	h.wait()
 	h.mustShow("Đã dừng")

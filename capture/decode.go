@@ -99,12 +99,6 @@ func (e *DecodeError) Localize(lang string) string {
 	return where + ": " + kind
 }
 
-// Vi is Localize(l10n.Vi). Deprecated: use Localize (kept while cli/ calls it).
-func (e *DecodeError) Vi() string { return e.Localize(l10n.Vi) }
-
-// En is Localize(l10n.En). Deprecated: use Localize (kept while cli/ calls it).
-func (e *DecodeError) En() string { return e.Localize(l10n.En) }
-
 // feature returns the described unsupported feature behind the error, if any.
 func (e *DecodeError) feature() *feature {
 	var f *feature

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
+
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -282,7 +284,7 @@ func TestDecodeBadFiles(t *testing.T) {
 			if de.File != tc.name {
 				t.Errorf("File = %q, want the base name %q", de.File, tc.name)
 			}
-			for _, msg := range []string{err.Error(), de.Vi(), de.En()} {
+			for _, msg := range []string{err.Error(), de.Localize(l10n.Vi), de.Localize(l10n.En)} {
 				if !strings.Contains(msg, tc.name) {
 					t.Errorf("message does not name the file: %q", msg)
 				}
@@ -290,13 +292,13 @@ func TestDecodeBadFiles(t *testing.T) {
 					t.Errorf("message shows the folder: %q", msg)
 				}
 			}
-			if de.Page >= 0 && !strings.Contains(de.Vi(), "Trang ") {
-				t.Errorf("Vietnamese message does not name the page: %q", de.Vi())
+			if de.Page >= 0 && !strings.Contains(de.Localize(l10n.Vi), "Trang ") {
+				t.Errorf("Vietnamese message does not name the page: %q", de.Localize(l10n.Vi))
 			}
-			if vi := de.Vi(); vi == de.En() || !strings.ContainsAny(vi, "ệạảấờ") {
+			if vi := de.Localize(l10n.Vi); vi == de.Localize(l10n.En) || !strings.ContainsAny(vi, "ệạảấờ") {
 				t.Errorf("Vietnamese message missing: %q", vi)
 			}
-			t.Logf("%s\n\tvi: %s", err, de.Vi())
+			t.Logf("%s\n\tvi: %s", err, de.Localize(l10n.Vi))
 		})
 	}
 }

@@ -133,7 +133,7 @@ func checkDecodeResult(t *testing.T, pages []PageImage, err error) {
 		if pages != nil {
 			t.Fatal("pages together with an error")
 		}
-		if de, ok := err.(*DecodeError); !ok || de.File == "" || de.Vi() == "" || !l10n.Has("capture.decode."+string(de.Kind)) {
+		if de, ok := err.(*DecodeError); !ok || de.File == "" || de.Localize(l10n.Vi) == "" || !l10n.Has("capture.decode."+string(de.Kind)) {
 			t.Fatalf("bad error value %T %v", err, err)
 		}
 		return

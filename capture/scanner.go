@@ -123,11 +123,5 @@ func (f *Fault) Localize(lang string) string {
 	return l10n.T(lang, "capture.fault."+string(FaultOther))
 }
 
-// Vi is Localize(l10n.Vi). Deprecated: use Localize (kept while cli/ calls it).
-func (f *Fault) Vi() string { return f.Localize(l10n.Vi) }
-
-// En is Localize(l10n.En). Deprecated: use Localize (kept while cli/ calls it).
-func (f *Fault) En() string { return f.Localize(l10n.En) }
-
 // ErrNoDevice is returned when a device ID names no reachable device.
 var ErrNoDevice = errors.New("capture: no such scanner")

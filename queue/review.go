@@ -69,12 +69,6 @@ func (e *ValidationError) Localize(lang string) string {
 	return l10n.T(lang, "queue.submit.errors", e.args())
 }
 
-// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *ValidationError) Vi() string { return e.Localize(l10n.Vi) }
-
-// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *ValidationError) En() string { return e.Localize(l10n.En) }
-
 // WarningsError refuses a submit with unconfirmed warnings.
 type WarningsError struct {
 	Documents []int64
@@ -91,12 +85,6 @@ func (e *WarningsError) Error() string { return l10n.Both("queue.submit.warnings
 func (e *WarningsError) Localize(lang string) string {
 	return l10n.T(lang, "queue.submit.warnings", e.args())
 }
-
-// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *WarningsError) Vi() string { return e.Localize(l10n.Vi) }
-
-// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *WarningsError) En() string { return e.Localize(l10n.En) }
 
 func idList(ids []int64) string {
 	var b strings.Builder
@@ -123,12 +111,6 @@ func (e *ReviewError) Error() string { return l10n.Both(e.key, e.args()) }
 
 // Localize is the message in lang.
 func (e *ReviewError) Localize(lang string) string { return l10n.T(lang, e.key, e.args()) }
-
-// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *ReviewError) Vi() string { return e.Localize(l10n.Vi) }
-
-// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *ReviewError) En() string { return e.Localize(l10n.En) }
 
 // Sentinel review errors.
 var (

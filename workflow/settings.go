@@ -101,12 +101,6 @@ func (e *SettingError) Localize(lang string) string {
 	return l10n.T(lang, key, l10n.Args{"Key": e.Key, "Detail": e.Detail})
 }
 
-// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *SettingError) Vi() string { return e.Localize(l10n.Vi) }
-
-// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *SettingError) En() string { return e.Localize(l10n.En) }
-
 // ErrSettingInvalid matches a *SettingError of a value that does not have the right shape.
 var ErrSettingInvalid = l10n.New("workflow.settingInvalid")
 

@@ -141,12 +141,6 @@ func (e *CertificateError) Localize(lang string) string {
 	return l10n.T(lang, "workflow.cert.untrusted")
 }
 
-// Vi is the Vietnamese message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *CertificateError) Vi() string { return e.Localize(l10n.Vi) }
-
-// En is the English message alone. Deprecated: use Localize (kept while cli/ calls it).
-func (e *CertificateError) En() string { return e.Localize(l10n.En) }
-
 // CheckCertificate refuses a certificate that cannot sign now: expired, not yet valid, not
 // for signing, or (when the workstation has a trust store) not chaining to it.
 func (w *Workflow) CheckCertificate(ctx context.Context, chain []*x509.Certificate, now time.Time) error {

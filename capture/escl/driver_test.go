@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 const kyoceraCaps = "Kyocera-ECOSYS-M2040dn-ScannerCapabilities.xml"
@@ -42,7 +43,7 @@ func asFault(t *testing.T, err error, kind capture.FaultKind, sheet int) {
 	if f.Kind != kind || f.Sheet != sheet {
 		t.Fatalf("fault %v (kind %s, sheet %d), want kind %s on sheet %d", f, f.Kind, f.Sheet, kind, sheet)
 	}
-	if f.Vi() == "" || f.En() == "" {
+	if f.Localize(l10n.Vi) == "" || f.Localize(l10n.En) == "" {
 		t.Errorf("fault without clerk messages")
 	}
 }

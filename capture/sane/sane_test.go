@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sohoa/sohoa/capture"
+	"github.com/sohoa/sohoa/internal/l10n"
 )
 
 const dev0 = "sane:test:0"
@@ -285,8 +286,8 @@ func TestFaultsOnFirstSheet(t *testing.T) {
 			if f.Kind != c.kind || f.Sheet != 1 || f.Device != dev0 || len(pages) != 0 {
 				t.Errorf("fault %+v with %d pages, want kind %s on sheet 1 and no page", f, len(pages), c.kind)
 			}
-			if f.Vi() == "" || f.En() == "" || f.Vi() == f.En() {
-				t.Errorf("fault messages vi=%q en=%q", f.Vi(), f.En())
+			if f.Localize(l10n.Vi) == "" || f.Localize(l10n.En) == "" || f.Localize(l10n.Vi) == f.Localize(l10n.En) {
+				t.Errorf("fault messages vi=%q en=%q", f.Localize(l10n.Vi), f.Localize(l10n.En))
 			}
 		})
 	}
