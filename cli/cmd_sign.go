@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"golang.org/x/term"
 
+	"github.com/sohoa/sohoa/internal/l10n"
+	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/workflow"
 )
 
@@ -83,4 +86,110 @@ func defSign(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		}
 		return nil
 	}
+}
+
+func init() {
+	register("sign tokens", "[--pkcs11 MODULE]", defSignTokens)
+}
+
+// defSignTokens lists the signing tokens a PKCS#11 module sees, with the signing certificates
+// on each (holder, issuer, expiry, fingerprint, the user each is registered to): what a
+// supervisor needs to choose --token and --cert-sha256. No PIN is asked: certificates are
+// public. The module defaults to the workstation's setting sign.pkcs11_module.
+func defSignTokens(c *cmdCtx, fs *pflag.FlagSet) runFunc {
+	module := fs.String("pkcs11", "", "")
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usageError{c.tr("cli.common.unknownCommand", l10n.Args{"Name": args[0]})}
+		}
+		u, err := c.login(ctx)
+		if err != nil {
+			return err
+		}
+		if err := queue.Require(u, queue.ActionSign); err != nil {
+			return err
+		}
+		w, _, err := c.wflow()
+		if err != nil {
+			return err
+		}
+		mod := *module
+		if mod == "" {
+			set, err := w.ReadWorkstationSettings(ctx)
+			if err != nil {
+				return err
+			}
+			mod = set.PKCS11Module
+		}
+		if mod == "" {
+			return usageError{c.tr("cli.sign.tokens.noModule")}
+		}
+		toks, err := w.ListTokens(ctx, mod)
+		if err != nil {
+			return err
+		}
+		type tokenOut struct {
+			workflow.TokenInfo
+			Certificates []workflow.CertInfo `json:"certificates"`
+		}
+		out := make([]tokenOut, 0, len(toks))
+		for _, t := range toks {
+			certs, err := w.TokenCertificates(ctx, mod, t.Slot)
+			if err != nil {
+				return err
+			}
+			out = append(out, tokenOut{TokenInfo: t, Certificates: certs})
+		}
+		if c.json {
+			rows := make([]map[string]any, 0, len(out))
+			for _, t := range out {
+				certs := make([]map[string]any, 0, len(t.Certificates))
+				for _, ci := range t.Certificates {
+					certs = append(certs, map[string]any{"subject": ci.Subject, "issuer": ci.Issuer, "serial": ci.Serial,
+						"not_before": ci.NotBefore, "not_after": ci.NotAfter, "sha256": ci.SHA256, "key_id": ci.KeyID,
+						"label": ci.Label, "registered_to": ci.BoundTo})
+				}
+				rows = append(rows, map[string]any{"slot": t.Slot, "label": t.Label, "manufacturer": t.Manufacturer,
+					"model": t.Model, "serial": t.Serial, "pin_locked": t.PINLocked, "pin_final_try": t.PINFinalTry,
+					"pin_count_low": t.PINCountLow, "certificates": certs})
+			}
+			return c.printJSON(map[string]any{"module": mod, "tokens": rows})
+		}
+		if len(out) == 0 {
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.sign.tokens.none"))
+			return nil
+		}
+		for _, t := range out {
+			fmt.Fprintln(c.env.Stdout, c.tr("cli.sign.tokens.token", l10n.Args{"Label": t.Label, "Slot": t.Slot,
+				"Maker": t.Manufacturer, "Model": t.Model, "Serial": t.Serial}))
+			switch {
+			case t.PINLocked:
+				fmt.Fprintln(c.env.Stdout, "  "+c.tr("cli.sign.tokens.pinLocked"))
+			case t.PINFinalTry:
+				fmt.Fprintln(c.env.Stdout, "  "+c.tr("cli.sign.tokens.pinFinalTry"))
+			case t.PINCountLow:
+				fmt.Fprintln(c.env.Stdout, "  "+c.tr("cli.sign.tokens.pinCountLow"))
+			}
+			if len(t.Certificates) == 0 {
+				fmt.Fprintln(c.env.Stdout, "  "+c.tr("cli.sign.tokens.noCerts"))
+			}
+			for _, ci := range t.Certificates {
+				who := ci.BoundTo
+				if who == "" {
+					who = c.tr("cli.sign.tokens.nobody")
+				}
+				fmt.Fprintln(c.env.Stdout, "  "+c.tr("cli.sign.tokens.cert", l10n.Args{"Subject": ci.Subject, "Issuer": ci.Issuer,
+					"NotAfter": c.date(ci.NotAfter), "SHA256": ci.SHA256, "User": who}))
+			}
+		}
+		return nil
+	}
+}
+
+// date is a day in the run's language's style (dd/mm/yyyy in Vietnamese), local time.
+func (c *cmdCtx) date(t time.Time) string {
+	if c.lang == l10n.Vi {
+		return t.Local().Format("02/01/2006")
+	}
+	return t.Local().Format("2006-01-02")
 }

@@ -227,7 +227,33 @@ func TestSignBatchPKCS11(t *testing.T) {
 		t.Fatalf("unregistered token certificate: %+v", res)
 	}
 	delete(r.env, "SOHOA_PIN")
+	// `sign tokens` lists the token and its certificate without a PIN, with whom it is
+	// registered to: nobody yet, then the approver.
+	res := r.run("", "sign", "tokens", "--pkcs11", module)
+	if res.code != 0 || !strings.Contains(res.stdout, "USB ký số “SoHoa Test”") || !strings.Contains(res.stdout, "chứng thư của "+approverName) ||
+		!strings.Contains(res.stdout, "gắn với: chưa gắn với ai") || strings.Contains(res.stdout+res.stderr, "123456") {
+		t.Fatalf("sign tokens: %+v", res)
+	}
 	r.signIn("admin").must("user", "cert", "add", "--username", "kiemsoat", "--cert", certPEM(t, cert))
+	r.signIn("kiemsoat")
+	res = r.run("", "--json", "sign", "tokens", "--pkcs11", module)
+	var listed struct {
+		Tokens []struct {
+			Label        string
+			Certificates []struct {
+				Subject, SHA256 string
+				RegisteredTo    string `json:"registered_to"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &listed); res.code != 0 || err != nil || len(listed.Tokens) != 1 ||
+		listed.Tokens[0].Label != "SoHoa Test" || len(listed.Tokens[0].Certificates) != 1 ||
+		listed.Tokens[0].Certificates[0].RegisteredTo != "kiemsoat" || listed.Tokens[0].Certificates[0].Subject != approverName {
+		t.Fatalf("sign tokens --json: %+v %v %+v", res, err, listed)
+	}
+	if res := r.signIn("thu").run("", "sign", "tokens", "--pkcs11", module); res.code != 1 || !strings.Contains(res.stderr, "không được phép") {
+		t.Fatalf("sign tokens by a clerk: %+v", res)
+	}
 	r.signIn("kiemsoat")
 	if res := r.run("", "sign", "--batch", r.batch, "--pkcs11", module, "--token", "SoHoa Test"); res.code != 1 || !strings.Contains(res.stderr, "SOHOA_PIN") {
 		t.Fatalf("no PIN: %+v", res)
