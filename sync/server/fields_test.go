@@ -626,3 +626,15 @@ func TestDataKey(t *testing.T) {
 		t.Error("a damaged data key file was accepted")
 	}
 }
+
+// TestFieldColumn: a field key that is also an export column is headed "field:KEY".
+func TestFieldColumn(t *testing.T) {
+	if got := server.FieldColumn("ho_ten"); got != "ho_ten" {
+		t.Errorf("FieldColumn(ho_ten) = %q", got)
+	}
+	for _, c := range server.ExportColumns {
+		if got := server.FieldColumn(c); got != "field:"+c {
+			t.Errorf("FieldColumn(%s) = %q, want field:%s", c, got, c)
+		}
+	}
+}
