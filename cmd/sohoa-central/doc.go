@@ -20,4 +20,9 @@
 // bearer token; without one /metrics answers 404. The limits against slow and greedy clients
 // (--max-conns-per-addr, --conn-limit-exempt, --min-rate, --transfer-grace, --stall-timeout,
 // --read-header-timeout, --idle-timeout) are explained in sync/PROTOCOL.md.
+//
+// serve --data-key F (or $SOHOA_DATA_KEY) names the file of the key that encrypts every field
+// value kept in the database (sync/PROTOCOL.md "Field values"); by default DIR/data-key.pem,
+// made (mode 0600) on first start. Without it the stored values cannot be read: back it up,
+// apart from the database.
 package main

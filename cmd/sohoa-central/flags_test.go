@@ -132,3 +132,48 @@ func TestServeMetricsToken(t *testing.T) {
 		t.Fatalf("readers: %q", out.String())
 	}
 }
+
+// serve --data-key / $SOHOA_DATA_KEY: the data key is made where they say (0600), not in the
+// data folder; the two must agree; a damaged key file stops serve before it listens.
+func TestServeDataKey(t *testing.T) {
+	dir, keyDir := t.TempDir(), t.TempDir()
+	keyFile := filepath.Join(keyDir, "field-data.key")
+	var out bytes.Buffer
+	// A --client-ca without a certificate stops serve after the key is loaded and the store
+	// opened, before it listens.
+	badCA := filepath.Join(dir, "ca.pem")
+	os.WriteFile(badCA, []byte("no certificate here"), 0o600)
+	serve := func(extra ...string) error {
+		return run(context.Background(), append([]string{"--data", dir, "--listen", "127.0.0.1:0", "--insecure-hash-only", "--client-ca", badCA}, extra...), &out)
+	}
+	t.Setenv(MetricsTokenEnv, "")
+	t.Setenv(DataKeyEnv, "")
+	if err := serve("--data-key", keyFile); err == nil || !strings.Contains(err.Error(), "client CA") {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("data key at --data-key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, server.DataKeyFile)); !os.IsNotExist(err) {
+		t.Fatalf("a data key was made in the data folder too: %v", err)
+	}
+	first, _ := os.ReadFile(keyFile)
+	t.Setenv(DataKeyEnv, keyFile) // the same file: agreed, and read back unchanged
+	if err := serve("--data-key", keyFile); err == nil || !strings.Contains(err.Error(), "client CA") {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(keyFile); !bytes.Equal(again, first) {
+		t.Fatal("the data key file changed on the second start")
+	}
+	t.Setenv(DataKeyEnv, filepath.Join(keyDir, "other.key"))
+	if err := serve("--data-key", keyFile); err == nil ||
+		!strings.Contains(err.Error(), "different files") {
+		t.Fatalf("--data-key and $%s disagreeing: %v", DataKeyEnv, err)
+	}
+	t.Setenv(DataKeyEnv, "")
+	os.WriteFile(keyFile, []byte("not a key"), 0o600)
+	if err := serve("--data-key", keyFile); err == nil ||
+		!strings.Contains(err.Error(), "data key") {
+		t.Fatalf("a damaged data key file: %v", err)
+	}
+}

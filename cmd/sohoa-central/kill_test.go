@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -24,7 +25,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/server"
+	"github.com/sohoa/sohoa/sync/synctest"
 	"github.com/sohoa/sohoa/sync/wire"
 )
 
@@ -127,8 +130,15 @@ func TestKillDuringUpload(t *testing.T) {
 	}
 	page := make([]byte, 8<<20)
 	rand.Read(page)
-	pdf := append([]byte("%PDF-1.7\n"), page[:1000]...)
 	id := "01934b2c-0000-7000-8000-000000000042"
+	// A real PDF with its record.json (the server stores its fields at commit).
+	record, _ := json.Marshal(map[string]any{"batch_id": id, "document_id": "d1", "record_type": "khai-sinh", "office": "HN-01",
+		"fields": []map[string]string{{"key": "ho_ten", "value": "Nguyễn Văn An"}}})
+	pdf, err := sign.BuildPDF(sign.DocumentInput{Title: "Hồ sơ thử", FieldsJSON: record,
+		Pages: []sign.PageInput{{Image: synctest.PageImage(mrand.New(mrand.NewPCG(4, 2)), 16, 16)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := wire.Manifest{Version: 1, BatchID: id, WorkstationID: ws.WorkstationID, Office: "HN-01", Seq: 1, RecordType: "khai-sinh",
 		CreatedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Documents: []wire.Document{{ID: "d1", PDFSHA256: hexsum(pdf),
 			PDFSize: int64(len(pdf)), Pages: []wire.Page{{SHA256: hexsum(page), Size: int64(len(page))}}}}}
@@ -198,5 +208,19 @@ func TestKillDuringUpload(t *testing.T) {
 	pub, _ := base64.StdEncoding.DecodeString(ws.ReceiptKey)
 	if r, err := wire.VerifyReceipt(ed25519.PublicKey(pub), again); err != nil || r.BatchID != id || r.Blobs != 2 {
 		t.Fatalf("receipt after restarts: %+v %v", r, err)
+	}
+	// The field values stored before the kill still decrypt: the data key was made once, on
+	// first start, in the data folder (0600) and read back.
+	if st, err := os.Stat(filepath.Join(dir, server.DataKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("data key file: %v", err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"reader-token", "--data", dir, "--name", "cổng"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	st, raw = c.do(t, "GET", "/v1/read/batches/"+id, strings.TrimSpace(out.String()), nil)
+	var detail server.ReadBatchDetail
+	if json.Unmarshal(raw, &detail); st != 200 || len(detail.DocumentList) != 1 || detail.DocumentList[0].Fields["ho_ten"] != "Nguyễn Văn An" {
+		t.Fatalf("fields after restarts: %d %s", st, raw)
 	}
 }

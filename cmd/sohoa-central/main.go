@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -58,6 +59,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	grace := fs.Duration("transfer-grace", server.DefaultTransferGrace, "time before --min-rate applies to a body or an answer (serve)")
 	stall := fs.Duration("stall-timeout", server.DefaultStallTimeout, "a body or an answer that moves no byte for this long is cut (serve)")
 	headerTimeout := fs.Duration("read-header-timeout", server.DefaultReadHeaderTimeout, "TLS handshake plus request line and headers (serve)")
+	dataKey := fs.String("data-key", "", "file of the key that encrypts the field values in the database (or set $"+DataKeyEnv+"; default DATA/"+server.DataKeyFile+", made on first start); back it up apart from the database (serve)")
 	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "a kept-alive connection without a request is closed after this (serve)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -67,9 +69,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var metricsToken string
 	var exemptPrefixes []netip.Prefix
+	var fieldKey *server.FieldKey
 	if cmd == "serve" { // before opening anything: a bad setting fails at once
 		var err error
 		if metricsToken, err = readMetricsToken(*metricsFile); err != nil {
+			return err
+		}
+		if fieldKey, err = loadDataKey(*dataKey, *data); err != nil {
 			return err
 		}
 		if exemptPrefixes, err = parsePrefixes(*exempt); err != nil {
@@ -174,7 +180,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		clientCAs = pool
 		slog.Info("mutual TLS on: a client certificate is required", "client_cas", n)
 	}
-	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, Verifier: verifier, ClientCAs: clientCAs,
+	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, FieldKey: fieldKey, Verifier: verifier, ClientCAs: clientCAs,
 		MetricsToken: metricsToken, MaxConnsPerAddr: *maxConns, ConnLimitExempt: exemptPrefixes,
 		MinTransferRate: *minRate, TransferGrace: *grace, StallTimeout: *stall,
 		ReadHeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout})
@@ -188,6 +194,32 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	slog.Info("sohoa-central listening", "addr", l.Addr().String(), "tls_sha256", fp,
 		"receipt_key", base64.StdEncoding.EncodeToString(srv.PublicKey()), "key_id", wire.KeyID(srv.PublicKey()))
 	return srv.Serve(ctx, l, &tc)
+}
+
+// DataKeyEnv names the environment variable that may give the data key file's path.
+const DataKeyEnv = "SOHOA_DATA_KEY"
+
+// loadDataKey reads (creating it on first start) the data key from --data-key, else
+// $SOHOA_DATA_KEY, else the data folder.
+func loadDataKey(flagPath, dataDir string) (*server.FieldKey, error) {
+	path := flagPath
+	if env := strings.TrimSpace(os.Getenv(DataKeyEnv)); env != "" {
+		if path != "" && path != env {
+			return nil, fmt.Errorf("--data-key and $%s name different files", DataKeyEnv)
+		}
+		path = env
+	}
+	if path == "" {
+		path = filepath.Join(dataDir, server.DataKeyFile)
+	}
+	k, err := server.LoadOrCreateDataKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		slog.Warn("the data key file can be read by other users: chmod 600 it", "file", path)
+	}
+	return k, nil
 }
 
 // MetricsTokenEnv names the environment variable that may hold the metrics token.

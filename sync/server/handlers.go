@@ -400,7 +400,8 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Worksta
 		s.fail(w, errMissingBlobs(miss))
 		return
 	}
-	if e := s.verifyBatch(r, raw, m); e != nil {
+	fields, e := s.verifyBatch(r, raw, m)
+	if e != nil {
 		s.fail(w, e)
 		return
 	}
@@ -414,7 +415,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Worksta
 	}
 	docs := make([]store.Document, len(m.Documents))
 	for i, d := range m.Documents {
-		docs[i] = store.Document{BatchID: id, ID: d.ID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize}
+		docs[i] = store.Document{BatchID: id, ID: d.ID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize, Fields: fields[i]}
 		for _, p := range d.Pages {
 			docs[i].Pages = append(docs[i].Pages, p.SHA256)
 		}
@@ -439,21 +440,32 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Worksta
 }
 
 // verifyBatch re-reads every blob of the batch: PDFs through the Verifier, pages by hash and
-// size (so a damaged blob store is caught before a receipt promises the data).
-func (s *Server) verifyBatch(r *http.Request, raw []byte, m *wire.Manifest) *wire.Error {
+// size (so a damaged blob store is caught before a receipt promises the data). From each PDF
+// the Verifier accepted it takes the record.json's field values, sealed (record.go): the
+// bytes read once are those verified and those whose fields are stored. It returns them in
+// the manifest's document order.
+func (s *Server) verifyBatch(r *http.Request, raw []byte, m *wire.Manifest) ([][]store.Field, *wire.Error) {
 	ctx := r.Context()
 	if err := s.verifier.VerifyManifest(ctx, raw, m); err != nil {
-		return errVerification(err)
+		return nil, errVerification(err)
 	}
-	for _, d := range m.Documents {
+	fields := make([][]store.Field, len(m.Documents))
+	for i, d := range m.Documents {
 		rc, err := s.cfg.Blobs.Open(ctx, d.PDFSHA256)
 		if err != nil {
-			return errVerification(l10n.New("sync.server.verify.pdfUnreadable", l10n.Args{"Doc": d.ID}))
+			return nil, errVerification(l10n.New("sync.server.verify.pdfUnreadable", l10n.Args{"Doc": d.ID}))
 		}
-		err = s.verifier.VerifyPDF(ctx, m, d, rc)
+		// One byte more than the manifest says, so the Verifier sees a blob that grew.
+		pdf, err := io.ReadAll(io.LimitReader(rc, min(d.PDFSize, s.cfg.MaxBlobSize)+1))
 		rc.Close()
 		if err != nil {
-			return errVerification(err)
+			return nil, errVerification(l10n.New("sync.server.verify.pdfUnreadable", l10n.Args{"Doc": d.ID}))
+		}
+		if err := s.verifier.VerifyPDF(ctx, m, d, bytes.NewReader(pdf)); err != nil {
+			return nil, errVerification(err)
+		}
+		if fields[i], err = s.recordFields(ctx, m, d, pdf); err != nil {
+			return nil, errVerification(err)
 		}
 	}
 	seen := map[string]bool{}
@@ -465,15 +477,15 @@ func (s *Server) verifyBatch(r *http.Request, raw []byte, m *wire.Manifest) *wir
 			seen[p.SHA256] = true
 			rc, err := s.cfg.Blobs.Open(ctx, p.SHA256)
 			if err != nil {
-				return errVerification(l10n.New("sync.server.verify.pageUnreadable", l10n.Args{"Page": j + 1, "Doc": d.ID}))
+				return nil, errVerification(l10n.New("sync.server.verify.pageUnreadable", l10n.Args{"Page": j + 1, "Doc": d.ID}))
 			}
 			h := sha256.New()
 			n, err := io.Copy(h, rc)
 			rc.Close()
 			if err != nil || n != p.Size || hex.EncodeToString(h.Sum(nil)) != p.SHA256 {
-				return errVerification(l10n.New("sync.server.verify.pageMismatch", l10n.Args{"Page": j + 1, "Doc": d.ID}))
+				return nil, errVerification(l10n.New("sync.server.verify.pageMismatch", l10n.Args{"Page": j + 1, "Doc": d.ID}))
 			}
 		}
 	}
-	return nil
+	return fields, nil
 }

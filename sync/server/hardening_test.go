@@ -357,10 +357,10 @@ func TestTransferRateSlowReaderCut(t *testing.T) {
 		c.MinTransferRate, c.TransferGrace, c.StallTimeout = 64<<10, time.Second, time.Second
 	})
 	ws := e.enroll("HN-01")
-	pdf := append([]byte("%PDF-1.7\n"), make([]byte, 12<<20)...)
-	rand.Read(pdf[9:])
 	page := []byte("một trang")
-	f := fixture{id: "01934b2c-0000-7000-8000-000000000077", blobs: map[string][]byte{sum(pdf): pdf, sum(page): page}}
+	id := "01934b2c-0000-7000-8000-000000000077"
+	pdf := recordPDF(t, recordJSON(t, id, "d1", ws.Office, "khai-sinh", nil), 3600) // 12 MiB of random pixels
+	f := fixture{id: id, blobs: map[string][]byte{sum(pdf): pdf, sum(page): page}}
 	m := wire.Manifest{Version: 1, BatchID: f.id, WorkstationID: ws.WorkstationID, Office: ws.Office, Seq: 1, RecordType: "khai-sinh",
 		CreatedAt: fixedNow, Documents: []wire.Document{{ID: "d1", PDFSHA256: sum(pdf), PDFSize: int64(len(pdf)),
 			Pages: []wire.Page{{SHA256: sum(page), Size: int64(len(page))}}}}}
@@ -643,13 +643,19 @@ func TestBlobsBelongToOffices(t *testing.T) {
 		t.Fatalf("last chunk: %d %s", resp.StatusCode, raw)
 	}
 	e.uploadAll(hcm.Token, fb, e.putManifest(hcm.Token, fb).Missing)
-	if resp, raw := e.do("POST", "/v1/batches/"+fb.id+"/commit", hcm.Token, nil, nil); resp.StatusCode != 200 {
-		t.Fatalf("commit after HCM-02 sent every blob: %d %s", resp.StatusCode, raw)
+	// Every blob is now HCM-02's, so the commit gets to verification, which refuses it: the
+	// PDF's record.json belongs to HN-01's batch (a signed PDF is never another batch's).
+	resp, raw = e.do("POST", "/v1/batches/"+fb.id+"/commit", hcm.Token, nil, nil)
+	if we := wantError(t, resp, raw, 422, "verification_failed"); !strings.Contains(we.MessageEN, "belongs to another batch") {
+		t.Fatalf("commit of another batch's PDF after HCM-02 sent every blob: %s", raw)
 	}
 	// One copy on disk: batch A's 3 blobs, batch B's 2 own pages; the shared PDF and page once.
 	if n, _ := e.storedFiles(); n != 5 {
 		t.Fatalf("%d blob files, want 5 (shared content stored once)", n)
 	}
+	// HCM-02's own batch, for the readers below.
+	fb = makeBatch(t, hcm, 3, 1)
+	e.syncBatch(hcm.Token, fb)
 
 	// Readers limited to an office.
 	_, all := e.readerToken("toàn tỉnh")

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,6 +123,9 @@ type ReadDocument struct {
 	PDFSize   int64    `json:"pdf_size"`
 	Pages     []string `json:"pages"`
 	PDF       string   `json:"pdf"` // path of the signed PDF on this server
+	// Fields are the record's field values as signed (record.json), decrypted; a table field
+	// (an array in record.json) is its JSON text.
+	Fields map[string]string `json:"fields"`
 }
 
 // ReadBatchDetail answers GET /v1/read/batches/{id}: the batch, its documents, the signed
@@ -146,6 +150,8 @@ type ReadRow struct {
 	PDFSize       int64     `json:"pdf_size"`
 	Pages         int       `json:"pages"`
 	PDF           string    `json:"pdf"`
+	// Fields are the document's field values as signed, decrypted (see ReadDocument.Fields).
+	Fields map[string]string `json:"fields"`
 }
 
 // ReadSearch answers GET /v1/read/search, newest first. Next, when set, is the after= of the
@@ -157,10 +163,42 @@ type ReadSearch struct {
 
 func pdfPath(batch, doc string) string { return "/v1/read/documents/" + batch + "/" + doc + "/pdf" }
 
-func readRow(d store.DocumentRow) ReadRow {
+// readRow is d for a reader, its field values decrypted (ErrFieldIntegrity: one does not).
+func (s *Server) readRow(d store.DocumentRow) (ReadRow, error) {
+	fields, err := s.openFields(d.BatchID, d.DocID, d.Fields)
 	return ReadRow{BatchID: d.BatchID, WorkstationID: d.WorkstationID, Office: d.Office, RecordType: d.RecordType, Seq: d.Seq,
 		CommittedAt: d.CommittedAt, DocumentID: d.DocID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize, Pages: d.Pages,
-		PDF: pdfPath(d.BatchID, d.DocID)}
+		PDF: pdfPath(d.BatchID, d.DocID), Fields: fields}, err
+}
+
+// openFields decrypts a document's sealed fields. A value that does not decrypt under its
+// batch, document and key (moved to another row, changed, or sealed under another key) is an
+// integrity error: it is logged (names, never a value) and nothing of the document is served.
+func (s *Server) openFields(batch, doc string, fs []store.Field) (map[string]string, error) {
+	out := make(map[string]string, len(fs))
+	for _, f := range fs {
+		v, err := s.fields.Open(batch, doc, f.Key, f.Value)
+		if err != nil {
+			s.log.Error("stored field value fails its integrity check: not served", "batch", batch, "document", doc, "field", f.Key)
+			return nil, err
+		}
+		out[f.Key] = string(v)
+	}
+	return out, nil
+}
+
+var errFieldIntegrity = apiError(500, "field_integrity", "sync.server.fieldIntegrity")
+
+// logFieldRead records who read field values, when, and how (personal data law: every read of
+// personal data is accounted for): the reader, the operation, the NAMES of the query's
+// parameters, and counts; never a parameter's or a field's value.
+func (s *Server) logFieldRead(rd store.Reader, op string, q url.Values, docs, values int) {
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	s.log.Info("reader read field values", "reader", rd.ID, "op", op, "params", names, "documents", docs, "values", values)
 }
 
 // validName is the shape of office codes, record types and document ids ([A-Za-z0-9._-]).
@@ -338,10 +376,18 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request, rd store.Read
 	out := ReadBatchDetail{ReadBatch: ReadBatch{ID: b.ID, WorkstationID: b.WorkstationID, Office: b.Office, RecordType: b.RecordType,
 		Seq: b.Seq, CommittedAt: *b.CommittedAt, Documents: len(docs)}, DocumentList: []ReadDocument{},
 		Receipt: json.RawMessage(b.Receipt), Manifest: json.RawMessage(b.Manifest)}
+	values := 0
 	for _, d := range docs {
+		fields, err := s.openFields(id, d.ID, d.Fields)
+		if err != nil {
+			s.fail(w, errFieldIntegrity)
+			return
+		}
+		values += len(fields)
 		out.DocumentList = append(out.DocumentList, ReadDocument{ID: d.ID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize,
-			Pages: append([]string{}, d.Pages...), PDF: pdfPath(id, d.ID)})
+			Pages: append([]string{}, d.Pages...), PDF: pdfPath(id, d.ID), Fields: fields})
 	}
+	s.logFieldRead(rd, "batch", nil, len(docs), values)
 	writeJSON(w, 200, out)
 }
 
@@ -419,14 +465,40 @@ func parseDocCursor(v string) (*store.DocCursor, bool) {
 	return &store.DocCursor{BatchID: b, DocID: d}, true
 }
 
+// parseFieldMatch reads field=, value= and fold= of a search: nil without them.
+func (s *Server) parseFieldMatch(q url.Values) (*store.FieldMatch, *wire.Error) {
+	if !q.Has("field") && !q.Has("value") && !q.Has("fold") {
+		return nil, nil
+	}
+	key, value, fold := q.Get("field"), q.Get("value"), q.Get("fold")
+	folded := fold == "1"
+	if !validName(key) || !utf8.ValidString(value) || utf8.RuneCountInString(value) > MaxSearchQuery || fold != "" && fold != "0" && !folded {
+		return nil, errMalformed("badField", l10n.Args{"Max": MaxSearchQuery})
+	}
+	idx := s.fields.Index(key, value, folded)
+	if idx == "" { // nothing left once normalised
+		return nil, errMalformed("badField", l10n.Args{"Max": MaxSearchQuery})
+	}
+	return &store.FieldMatch{Key: key, Index: idx, Folded: folded}, nil
+}
+
 func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Reader) {
-	q, e := readQuery(r, "q", "office", "record_type", "from", "to", "limit", "after")
+	q, e := readQuery(r, "q", "field", "value", "fold", "office", "record_type", "from", "to", "limit", "after")
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	match, e := s.parseFieldMatch(q)
 	if e != nil {
 		s.fail(w, e)
 		return
 	}
 	text := strings.TrimSpace(q.Get("q"))
-	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery {
+	if match == nil && !q.Has("q") {
+		s.fail(w, errMalformed("searchNeeds"))
+		return
+	}
+	if (match == nil || q.Has("q")) && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery) {
 		s.fail(w, errMalformed("badQuery", l10n.Args{"Max": MaxSearchQuery}))
 		return
 	}
@@ -448,7 +520,7 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, errBadCursor)
 		return
 	}
-	rows, err := s.cfg.Store.DocumentRows(r.Context(), store.DocumentFilter{BatchFilter: f, Query: text}, after, true, limit+1)
+	rows, err := s.cfg.Store.DocumentRows(r.Context(), store.DocumentFilter{BatchFilter: f, Query: text, Field: match}, after, true, limit+1)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, errBadCursor)
 		return
@@ -462,20 +534,44 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		rows = rows[:limit]
 		out.Next = rows[limit-1].BatchID + "/" + rows[limit-1].DocID
 	}
+	values := 0
 	for _, d := range rows {
-		out.Results = append(out.Results, readRow(d))
+		row, err := s.readRow(d)
+		if err != nil {
+			s.fail(w, errFieldIntegrity)
+			return
+		}
+		values += len(row.Fields)
+		out.Results = append(out.Results, row)
 	}
+	s.logFieldRead(rd, "search", q, len(out.Results), values)
 	writeJSON(w, 200, out)
 }
 
-// ExportColumns are the CSV export's columns, in order (the JSON export uses the same names).
+// ExportColumns are the CSV export's first columns, in order (the JSON export uses the same
+// names). The field values follow: with record_type= one column per field key of that record
+// type (FieldColumn), without it one column, "fields", holding them as a JSON object.
 var ExportColumns = []string{"batch_id", "workstation_id", "office", "record_type", "seq", "committed_at",
 	"document_id", "pdf_sha256", "pdf_size", "pages", "pdf"}
+
+// FieldsColumn is the CSV export's last column when no record_type= is given.
+const FieldsColumn = "fields"
+
+// FieldColumn is the CSV column of field key: the key itself, or "field:" and the key when
+// the key is also the name of one of ExportColumns.
+func FieldColumn(key string) string {
+	if slices.Contains(ExportColumns, key) {
+		return "field:" + key
+	}
+	return key
+}
 
 // readExport streams one row per committed document, oldest first, as a JSON array or CSV. It
 // reads the store a page at a time, so no query stays open while the client reads. If the
 // stream fails half-way the connection is cut without the final chunk, so a client can never
-// take a truncated export for a complete one.
+// take a truncated export for a complete one: so it is when a field value fails its integrity
+// check after the first page (in the first page it is answered 500 field_integrity), or when
+// a document committed during the export has a field key its CSV header lacks.
 func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Reader) {
 	q, e := readQuery(r, "format", "office", "record_type", "from", "to")
 	if e != nil {
@@ -499,9 +595,23 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		return
 	}
 	ctx := r.Context()
-	first, err := s.cfg.Store.DocumentRows(ctx, store.DocumentFilter{BatchFilter: f}, nil, false, exportPage)
+	// The CSV columns of the record type's fields are known before the first row.
+	var keys []string
+	if format == "csv" && f.RecordType != "" {
+		var err error
+		if keys, err = s.cfg.Store.FieldKeys(ctx, f); err != nil {
+			s.internal(w, "export field keys", err)
+			return
+		}
+	}
+	rows, err := s.cfg.Store.DocumentRows(ctx, store.DocumentFilter{BatchFilter: f}, nil, false, exportPage)
 	if err != nil {
 		s.internal(w, "export", err)
+		return
+	}
+	page, err := s.readRows(rows)
+	if err != nil {
+		s.fail(w, errFieldIntegrity)
 		return
 	}
 	s.log.Info("reader export", "reader", rd.ID, "format", format, "office", f.Office, "record_type", f.RecordType)
@@ -513,22 +623,46 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		w.WriteHeader(200)
 		cw = csv.NewWriter(w)
-		cw.Write(ExportColumns)
+		head := slices.Clone(ExportColumns)
+		if f.RecordType != "" {
+			for _, k := range keys {
+				head = append(head, FieldColumn(k))
+			}
+		} else {
+			head = append(head, FieldsColumn)
+		}
+		cw.Write(head)
 	} else {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(200)
 		io.WriteString(w, "[")
 	}
 	enc := json.NewEncoder(w)
-	n := 0
-	page := first
+	enc.SetEscapeHTML(false)
+	n, values := 0, 0
+	cut := func(msg string, args ...any) {
+		s.logFieldRead(rd, "export", q, n, values)
+		s.log.Error(msg, append([]any{"reader", rd.ID, "rows", n}, args...)...)
+		panic(http.ErrAbortHandler)
+	}
 	for {
-		for _, d := range page {
-			row := readRow(d)
+		for _, row := range page {
 			if cw != nil {
-				cw.Write([]string{row.BatchID, row.WorkstationID, row.Office, row.RecordType, strconv.FormatInt(row.Seq, 10),
+				rec := []string{row.BatchID, row.WorkstationID, row.Office, row.RecordType, strconv.FormatInt(row.Seq, 10),
 					row.CommittedAt.Format(time.RFC3339Nano), row.DocumentID, row.PDFSHA256, strconv.FormatInt(row.PDFSize, 10),
-					strconv.Itoa(row.Pages), row.PDF})
+					strconv.Itoa(row.Pages), row.PDF}
+				if f.RecordType != "" {
+					for _, k := range keys {
+						rec = append(rec, row.Fields[k])
+					}
+					if len(row.Fields) > 0 && !hasAll(keys, row.Fields) {
+						cut("export cut: a document committed during the export has a field key the CSV header lacks", "batch", row.BatchID, "document", row.DocumentID)
+					}
+				} else {
+					js, _ := json.Marshal(row.Fields)
+					rec = append(rec, string(js))
+				}
+				cw.Write(rec)
 			} else {
 				if n > 0 {
 					io.WriteString(w, ",")
@@ -538,6 +672,7 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 				}
 			}
 			n++
+			values += len(row.Fields)
 		}
 		if cw != nil {
 			cw.Flush()
@@ -548,17 +683,42 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
 		}
-		if len(page) < exportPage {
+		if len(rows) < exportPage {
 			break
 		}
-		last := page[len(page)-1]
-		page, err = s.cfg.Store.DocumentRows(ctx, store.DocumentFilter{BatchFilter: f}, &store.DocCursor{BatchID: last.BatchID, DocID: last.DocID}, false, exportPage)
+		last := rows[len(rows)-1]
+		rows, err = s.cfg.Store.DocumentRows(ctx, store.DocumentFilter{BatchFilter: f}, &store.DocCursor{BatchID: last.BatchID, DocID: last.DocID}, false, exportPage)
 		if err != nil {
-			s.log.Error("export cut", "reader", rd.ID, "rows", n, "err", err)
-			panic(http.ErrAbortHandler)
+			cut("export cut", "err", err)
+		}
+		if page, err = s.readRows(rows); err != nil {
+			cut("export cut: a field value fails its integrity check")
 		}
 	}
 	if cw == nil {
 		io.WriteString(w, "]\n")
 	}
+	s.logFieldRead(rd, "export", q, n, values)
+}
+
+// readRows is readRow of each.
+func (s *Server) readRows(rows []store.DocumentRow) ([]ReadRow, error) {
+	out := make([]ReadRow, len(rows))
+	for i, d := range rows {
+		var err error
+		if out[i], err = s.readRow(d); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// hasAll says whether every key of fields is in keys.
+func hasAll(keys []string, fields map[string]string) bool {
+	for k := range fields {
+		if !slices.Contains(keys, k) {
+			return false
+		}
+	}
+	return true
 }

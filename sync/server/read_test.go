@@ -159,13 +159,14 @@ func testReadAPI(t *testing.T, open backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 4 || strings.Join(recs[0], ",") != strings.Join(server.ExportColumns, ",") {
+	if len(recs) != 4 || strings.Join(recs[0], ",") != strings.Join(server.ExportColumns, ",")+","+server.FieldsColumn {
 		t.Fatalf("csv = %q", recs)
 	}
 	for i, r := range recs[1:] {
 		want := rows[2+i] // the HCM batch is the second committed
 		if r[0] != want.BatchID || r[2] != "HCM-02" || r[6] != want.DocumentID || r[7] != want.PDFSHA256 || r[9] != "2" ||
-			r[8] != fmt.Sprint(want.PDFSize) || r[5] != want.CommittedAt.Format(time.RFC3339Nano) {
+			r[8] != fmt.Sprint(want.PDFSize) || r[5] != want.CommittedAt.Format(time.RFC3339Nano) ||
+			r[11] != fmt.Sprintf(`{"ho_ten":"Người Thử %d"}`, i) {
 			t.Fatalf("csv row %d = %q, json row %+v", i, r, want)
 		}
 	}

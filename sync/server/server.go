@@ -34,17 +34,20 @@ import (
 // Config wires a Server. Store, Blobs, Key and DataDir are required; every other field has a
 // default (sync/PROTOCOL.md "Timeouts and connection limits" explains the numbers).
 type Config struct {
-	DataDir     string // holds uploads/ (partial resumable uploads)
-	Store       store.Store
-	Blobs       store.BlobStore
-	Key         ed25519.PrivateKey // signs receipts
-	Verifier    Verifier           // nil: HashOnlyVerifier
-	MaxBlobSize int64              // 0: DefaultMaxBlobSize
-	Rate        float64            // requests per second per workstation; 0: DefaultRate; <0: unlimited
-	Burst       int                // 0: DefaultBurst
-	EnrollRate  float64            // enrollment attempts per second per client address; 0: default
-	Now         func() time.Time   // nil: time.Now (rate limits and receipts; not the network deadlines)
-	Logger      *slog.Logger       // nil: slog.Default()
+	DataDir string // holds uploads/ (partial resumable uploads)
+	Store   store.Store
+	Blobs   store.BlobStore
+	Key     ed25519.PrivateKey // signs receipts
+	// FieldKey seals the field values kept in the database (fields.go). nil: the data key in
+	// DataDir/data-key.pem, created (0600) on first start.
+	FieldKey    *FieldKey
+	Verifier    Verifier         // nil: HashOnlyVerifier
+	MaxBlobSize int64            // 0: DefaultMaxBlobSize
+	Rate        float64          // requests per second per workstation; 0: DefaultRate; <0: unlimited
+	Burst       int              // 0: DefaultBurst
+	EnrollRate  float64          // enrollment attempts per second per client address; 0: default
+	Now         func() time.Time // nil: time.Now (rate limits and receipts; not the network deadlines)
+	Logger      *slog.Logger     // nil: slog.Default()
 	// ClientCAs, when set, turns on mutual TLS in Serve: every connection must present a
 	// client certificate that chains to one of these (tls.RequireAndVerifyClientCert), in
 	// addition to the bearer token of each request.
@@ -114,6 +117,7 @@ type Server struct {
 	busy     sync.Map // staging name -> struct{}
 	handler  http.Handler
 	metricsH [sha256.Size]byte // SHA-256 of Config.MetricsToken
+	fields   *FieldKey
 }
 
 // New makes a Server.
@@ -166,6 +170,13 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, pub: cfg.Key.Public().(ed25519.PublicKey), verifier: cfg.Verifier, log: cfg.Logger,
 		uploads: filepath.Join(cfg.DataDir, "uploads")}
 	s.metricsH = sha256.Sum256([]byte(cfg.MetricsToken))
+	if s.fields = cfg.FieldKey; s.fields == nil {
+		fk, err := LoadOrCreateDataKey(filepath.Join(cfg.DataDir, DataKeyFile))
+		if err != nil {
+			return nil, err
+		}
+		s.fields = fk
+	}
 	s.limiter = newRateLimiter(cfg.Rate, cfg.Burst, cfg.Now)
 	s.enrollRL = newRateLimiter(cfg.EnrollRate, 5, cfg.Now)
 	if err := os.MkdirAll(s.uploads, 0o700); err != nil {

@@ -195,9 +195,10 @@ func makeBatch(t testing.TB, ws wire.EnrollAnswer, seq int64, n int) fixture {
 		return b
 	}
 	for i := 0; i < n; i++ {
-		pdf := append([]byte("%PDF-1.7\n"), rnd(1000+i)...)
+		id := fmt.Sprintf("doc-%d", i)
+		pdf := recordPDF(t, recordJSON(t, f.id, id, ws.Office, m.RecordType, []kv{{"ho_ten", fmt.Sprintf("Người Thử %d", i)}}), 8)
 		f.blobs[sum(pdf)] = pdf
-		d := wire.Document{ID: fmt.Sprintf("doc-%d", i), PDFSHA256: sum(pdf), PDFSize: int64(len(pdf))}
+		d := wire.Document{ID: id, PDFSHA256: sum(pdf), PDFSize: int64(len(pdf))}
 		for j := 0; j < 2; j++ {
 			p := rnd(3000 + j)
 			f.blobs[sum(p)] = p

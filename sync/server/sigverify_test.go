@@ -23,7 +23,9 @@ func signedFixture(t *testing.T, ws wire.EnrollAnswer, seq int64, pdfSigner, man
 	t.Helper()
 	rng := mrand.New(mrand.NewPCG(uint64(seq), 1))
 	img := synctest.PageImage(rng, 40, 40)
-	pdf, err := sign.BuildPDF(sign.DocumentInput{Title: "Giấy khai sinh", Pages: []sign.PageInput{{Image: img, DPI: 300}}})
+	id := fmt.Sprintf("01934b2c-0000-7000-8000-%012d", seq)
+	pdf, err := sign.BuildPDF(sign.DocumentInput{Title: "Giấy khai sinh", Pages: []sign.PageInput{{Image: img, DPI: 300}},
+		FieldsJSON: recordJSON(t, id, 1, ws.Office, "khai-sinh", []kv{{"ho_ten", "Trần Thị Bình"}})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +36,9 @@ func signedFixture(t *testing.T, ws wire.EnrollAnswer, seq int64, pdfSigner, man
 	if alter != nil {
 		spdf = alter(spdf)
 	}
-	f := fixture{id: fmt.Sprintf("01934b2c-0000-7000-8000-%012d", seq), blobs: map[string][]byte{sum(spdf): spdf, sum(img): img}}
+	f := fixture{id: id, blobs: map[string][]byte{sum(spdf): spdf, sum(img): img}}
 	m := &wire.Manifest{Version: 1, BatchID: f.id, WorkstationID: ws.WorkstationID, Office: ws.Office, Seq: seq,
-		RecordType: "khai-sinh", CreatedAt: fixedNow, Documents: []wire.Document{{ID: "d1", PDFSHA256: sum(spdf),
+		RecordType: "khai-sinh", CreatedAt: fixedNow, Documents: []wire.Document{{ID: "1", PDFSHA256: sum(spdf),
 			PDFSize: int64(len(spdf)), Pages: []wire.Page{{SHA256: sum(img), Size: int64(len(img))}}}}}
 	if f.manifest, err = sign.SignManifest(m, manSigner.Signer); err != nil {
 		t.Fatal(err)

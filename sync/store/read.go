@@ -184,6 +184,15 @@ func (s *sqlStore) DocumentRows(ctx context.Context, f DocumentFilter, after *Do
 			OR LOWER(b.record_type) LIKE ? ESCAPE '\' OR LOWER(d.id) LIKE ? ESCAPE '\' OR d.pdf_sha256 LIKE ? ESCAPE '\')`
 		args = append(args, p, p, p, p, p, p)
 	}
+	if m := f.Field; m != nil {
+		col := "exact_idx"
+		if m.Folded {
+			col = "folded_idx"
+		}
+		where += ` AND EXISTS (SELECT 1 FROM document_fields f WHERE f.batch_id = d.batch_id AND f.doc_id = d.id
+			AND f.field_key = ? AND f.` + col + ` = ?)`
+		args = append(args, m.Key, m.Index)
+	}
 	op, dir := ">", "ASC"
 	if desc {
 		op, dir = "<", "DESC"
@@ -214,6 +223,75 @@ func (s *sqlStore) DocumentRows(ctx context.Context, f DocumentFilter, after *Do
 		}
 		r.CommittedAt = time.UnixMicro(c).UTC()
 		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if err := s.rowFields(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fieldsChunk bounds the documents whose fields one query reads (two parameters each).
+const fieldsChunk = 250
+
+// rowFields reads the sealed fields of rows, a chunk of documents per query.
+func (s *sqlStore) rowFields(ctx context.Context, rows []DocumentRow) error {
+	at := map[DocCursor]int{}
+	for i, r := range rows {
+		at[DocCursor{r.BatchID, r.DocID}] = i
+	}
+	for part := rows; len(part) > 0; {
+		chunk := part[:min(len(part), fieldsChunk)]
+		part = part[len(chunk):]
+		conds := make([]string, len(chunk))
+		args := make([]any, 0, 2*len(chunk))
+		for i, r := range chunk {
+			conds[i] = "(batch_id = ? AND doc_id = ?)"
+			args = append(args, r.BatchID, r.DocID)
+		}
+		frows, err := s.db.QueryContext(ctx, s.q(`SELECT `+fieldCols+` FROM document_fields WHERE `+strings.Join(conds, " OR ")+
+			` ORDER BY batch_id, doc_id, pos, field_key`), args...)
+		if err != nil {
+			return fmt.Errorf("read fields: %w", err)
+		}
+		for frows.Next() {
+			b, d, f, err := scanField(frows)
+			if err != nil {
+				frows.Close()
+				return err
+			}
+			if i, ok := at[DocCursor{b, d}]; ok {
+				rows[i].Fields = append(rows[i].Fields, f)
+			}
+		}
+		frows.Close()
+		if err := frows.Err(); err != nil {
+			return fmt.Errorf("read fields: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *sqlStore) FieldKeys(ctx context.Context, f BatchFilter) ([]string, error) {
+	where, args := f.where()
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT f.field_key, MIN(f.pos) AS first
+		FROM document_fields f JOIN batches b ON b.id = f.batch_id
+		WHERE `+where+` GROUP BY f.field_key ORDER BY first, f.field_key`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("field keys: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		var first int
+		if err := rows.Scan(&k, &first); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
 	}
 	return out, rows.Err()
 }

@@ -121,6 +121,24 @@ func (s *sqlStore) migrations() []string {
 			SELECT b.office, d.pdf_sha256 FROM documents d JOIN batches b ON b.id = d.batch_id
 			UNION SELECT b.office, p.sha256 FROM pages p JOIN batches b ON b.id = p.batch_id;
 		ALTER TABLE readers ADD COLUMN office TEXT NOT NULL DEFAULT ''`,
+
+		// 4: the field values of every committed document (its signed record.json), sealed by
+		// the server: value_enc is AES-256-GCM ciphertext, exact_idx and folded_idx are blind
+		// indexes (HMAC-SHA256) of the normalised and of the diacritics-folded value, NULL for
+		// a table field (not searchable). No plaintext value is ever stored.
+		`CREATE TABLE document_fields (
+			batch_id TEXT NOT NULL,
+			doc_id TEXT NOT NULL,
+			field_key TEXT NOT NULL,
+			pos INTEGER NOT NULL,
+			value_enc ` + bt + ` NOT NULL,
+			exact_idx TEXT,
+			folded_idx TEXT,
+			PRIMARY KEY (batch_id, doc_id, field_key),
+			FOREIGN KEY (batch_id, doc_id) REFERENCES documents(batch_id, id)
+		);
+		CREATE INDEX document_fields_exact ON document_fields(field_key, exact_idx);
+		CREATE INDEX document_fields_folded ON document_fields(field_key, folded_idx)`,
 	}
 }
 
@@ -369,6 +387,12 @@ func (s *sqlStore) CommitBatch(ctx context.Context, c Commit) ([]byte, bool, err
 					return err
 				}
 			}
+			for _, f := range d.Fields {
+				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO document_fields (batch_id, doc_id, field_key, pos, value_enc, exact_idx, folded_idx)
+					VALUES (?, ?, ?, ?, ?, ?, ?)`), c.BatchID, d.ID, f.Key, f.Pos, f.Value, nullable(f.Exact), nullable(f.Folded)); err != nil {
+					return err
+				}
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE workstations SET acked_seq = CASE WHEN acked_seq < ? THEN ? ELSE acked_seq END WHERE id = ?`),
 			c.Seq, c.Seq, c.WorkstationID); err != nil {
@@ -421,7 +445,42 @@ func (s *sqlStore) Documents(ctx context.Context, batchID string) ([]Document, e
 			docs[i].Pages = append(docs[i].Pages, h)
 		}
 	}
-	return docs, prow.Err()
+	if err := prow.Err(); err != nil {
+		return nil, err
+	}
+	prow.Close() // SQLite has one connection: free it for the next query
+	frow, err := s.db.QueryContext(ctx, s.q(`SELECT `+fieldCols+` FROM document_fields WHERE batch_id = ? ORDER BY doc_id, pos, field_key`), batchID)
+	if err != nil {
+		return nil, fmt.Errorf("list fields: %w", err)
+	}
+	defer frow.Close()
+	for frow.Next() {
+		_, doc, f, err := scanField(frow)
+		if err != nil {
+			return nil, err
+		}
+		if i, ok := at[doc]; ok {
+			docs[i].Fields = append(docs[i].Fields, f)
+		}
+	}
+	return docs, frow.Err()
+}
+
+const fieldCols = `batch_id, doc_id, field_key, pos, value_enc, exact_idx, folded_idx`
+
+func scanField(row interface{ Scan(...any) error }) (batch, doc string, f Field, err error) {
+	var exact, folded sql.NullString
+	err = row.Scan(&batch, &doc, &f.Key, &f.Pos, &f.Value, &exact, &folded)
+	f.Exact, f.Folded = exact.String, folded.String
+	return batch, doc, f, err
+}
+
+// nullable stores "" as NULL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func (s *sqlStore) AddOfficeBlob(ctx context.Context, office, sum string) error {

@@ -47,6 +47,20 @@ type Document struct {
 	PDFSHA256 string
 	PDFSize   int64
 	Pages     []string // page blob hashes in order
+	// Fields are the document's field values from its signed record.json, sealed by the server
+	// (the store never sees a plaintext value): written by CommitBatch, read back by Documents
+	// and DocumentRows.
+	Fields []Field
+}
+
+// Field is one sealed field value of a committed document. The server encrypts Value and
+// computes the blind indexes; the store only keeps and matches bytes.
+type Field struct {
+	Key    string // the record type's field key (a schema name, not personal data)
+	Pos    int    // position in record.json (the document's field order)
+	Value  []byte // ciphertext (AES-256-GCM, bound to batch, document and key)
+	Exact  string // blind index of the normalised value; "" for a table (not searchable)
+	Folded string // blind index of the diacritics-folded value; "" for a table
 }
 
 // Commit is everything written by CommitBatch in one transaction.
@@ -83,8 +97,8 @@ type Store interface {
 	PutManifest(ctx context.Context, b Batch) error
 	// Batch reads a batch (ErrNotFound).
 	Batch(ctx context.Context, id string) (Batch, error)
-	// CommitBatch writes documents, receipt, committed state and the workstation's acknowledged
-	// sequence in one transaction. If the batch is already committed it writes nothing and
+	// CommitBatch writes documents (with their sealed fields), receipt, committed state and
+	// the workstation's acknowledged sequence in one transaction. If the batch is already committed it writes nothing and
 	// returns the stored receipt, so committing twice yields the same bytes. first tells which.
 	CommitBatch(ctx context.Context, c Commit) (receipt []byte, first bool, err error)
 	// Documents lists a committed batch's documents in id order.
@@ -126,6 +140,9 @@ type Store interface {
 	// is not committed). Callers page through large results so no query stays open while a
 	// slow client reads.
 	DocumentRows(ctx context.Context, f DocumentFilter, after *DocCursor, desc bool, limit int) ([]DocumentRow, error)
+	// FieldKeys lists the field keys of the documents of committed batches matching f, each
+	// once, in a stable order: by the first position any document gives it, then by key.
+	FieldKeys(ctx context.Context, f BatchFilter) ([]string, error)
 
 	Close() error
 }
@@ -151,10 +168,20 @@ type BatchFilter struct {
 }
 
 // DocumentFilter is a BatchFilter plus Query, a case-insensitive substring matched against the
-// batch id, workstation id, office, record type, document id and PDF hash.
+// batch id, workstation id, office, record type, document id and PDF hash, and Field, an exact
+// match on one field's blind index.
 type DocumentFilter struct {
 	BatchFilter
 	Query string
+	Field *FieldMatch
+}
+
+// FieldMatch keeps the documents whose field Key has the blind index Index: the exact one
+// (Field.Exact) or, with Folded, the diacritics-folded one (Field.Folded).
+type FieldMatch struct {
+	Key    string
+	Index  string
+	Folded bool
 }
 
 // BatchSummary is one committed batch in a list.
@@ -180,6 +207,7 @@ type DocumentRow struct {
 	PDFSHA256     string
 	PDFSize       int64
 	Pages         int
+	Fields        []Field // sealed, in record.json order
 }
 
 // DocCursor names the last row of a page of DocumentRows.

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CommittedBatches", testCommittedBatches},
 		{"DocumentRows", testDocumentRows},
 		{"DocumentRead", testDocumentRead},
+		{"Fields", testFields},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,98 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sohoa/sohoa/sync/store"
+)
+
+// sealedDocs is docs(n, tag) with two fields each: a searchable one whose indexes name the
+// document, and a table (no indexes). The "ciphertexts" are opaque bytes to the store.
+func sealedDocs(n int, tag string) []store.Document {
+	ds := docs(n, tag)
+	for i := range ds {
+		ds[i].Fields = []store.Field{
+			{Key: "ho_ten", Pos: 0, Value: []byte(fmt.Sprint("sealed ", tag, i)), Exact: fmt.Sprint("x", i), Folded: "f-same"},
+			{Key: "thanh_vien", Pos: 1, Value: []byte{0, 1, 2, byte(i)}},
+		}
+	}
+	return ds
+}
+
+func testFields(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	enroll(t, s, "ws-a", "HN-01")
+	b := batch(b1, "ws-a", 1, `{"m":1}`)
+	b.RecordType = "khai-sinh"
+	if err := s.PutManifest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	c := commit(b1, "ws-a", 1, "receipt-one")
+	c.Documents = sealedDocs(3, b1)
+	if _, first, err := s.CommitBatch(ctx, c); err != nil || !first {
+		t.Fatalf("commit: first=%v %v", first, err)
+	}
+	// A second commit (other ciphertexts) writes nothing.
+	c2 := commit(b1, "ws-a", 1, "receipt-two")
+	c2.Documents = sealedDocs(3, "other")
+	if _, first, err := s.CommitBatch(ctx, c2); err != nil || first {
+		t.Fatalf("second commit: first=%v %v", first, err)
+	}
+	got, err := s.Documents(ctx, b1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sealedDocs(3, b1)
+	for i := range want {
+		if len(got[i].Fields) != 2 {
+			t.Fatalf("document %d has %d fields, want 2 (stored once)", i, len(got[i].Fields))
+		}
+		for j, f := range want[i].Fields {
+			g := got[i].Fields[j]
+			if g.Key != f.Key || g.Pos != f.Pos || string(g.Value) != string(f.Value) || g.Exact != f.Exact || g.Folded != f.Folded {
+				t.Fatalf("document %d field %d = %+v, want %+v", i, j, g, f)
+			}
+		}
+	}
+	// Exact and folded matches, combined with a batch filter.
+	match := func(m store.FieldMatch, rt string) string {
+		rows, err := s.DocumentRows(ctx, store.DocumentFilter{BatchFilter: store.BatchFilter{RecordType: rt}, Field: &m}, nil, false, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range rows {
+			if len(r.Fields) != 2 || r.Fields[0].Key != "ho_ten" || r.Fields[1].Key != "thanh_vien" {
+				t.Fatalf("row %s fields = %+v", r.DocID, r.Fields)
+			}
+			ids = append(ids, r.DocID)
+		}
+		return strings.Join(ids, ",")
+	}
+	for _, tc := range []struct {
+		m    store.FieldMatch
+		rt   string
+		want string
+	}{
+		{store.FieldMatch{Key: "ho_ten", Index: "x1"}, "", "d01"},
+		{store.FieldMatch{Key: "ho_ten", Index: "x1"}, "ket-hon", ""},
+		{store.FieldMatch{Key: "ho_ten", Index: "f-same", Folded: true}, "khai-sinh", "d00,d01,d02"},
+		{store.FieldMatch{Key: "ho_ten", Index: "f-same"}, "", ""}, // the exact index is another column
+		{store.FieldMatch{Key: "ngay_sinh", Index: "x1"}, "", ""},  // another key
+		{store.FieldMatch{Key: "thanh_vien", Index: ""}, "", ""},   // tables are not indexed
+	} {
+		if got := match(tc.m, tc.rt); got != tc.want {
+			t.Errorf("match %+v (record type %q) = %q, want %q", tc.m, tc.rt, got, tc.want)
+		}
+	}
+	keys, err := s.FieldKeys(ctx, store.BatchFilter{RecordType: "khai-sinh"})
+	if err != nil || strings.Join(keys, ",") != "ho_ten,thanh_vien" {
+		t.Fatalf("field keys = %q, %v", keys, err)
+	}
+	if keys, err := s.FieldKeys(ctx, store.BatchFilter{RecordType: "ket-hon"}); err != nil || len(keys) != 0 {
+		t.Fatalf("field keys of another record type = %q, %v", keys, err)
+	}
+}
