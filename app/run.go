@@ -51,6 +51,10 @@ func RunWith(root context.Context, dataDir string, svc Services) error {
 		msg := widget.NewLabel(tr("err.openStore", map[string]any{"Err": err.Error()}))
 		msg.Wrapping = fyne.TextWrapWord
 		w.SetContent(container.NewPadded(msg))
+		go func() { // SIGINT/SIGTERM close this window too: nothing to save
+			<-root.Done()
+			fyne.Do(w.Close)
+		}()
 		w.ShowAndRun()
 		return fmt.Errorf("open data folder: %w", err)
 	}
