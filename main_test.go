@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -126,4 +128,77 @@ func startXvfb(t *testing.T) string {
 	}
 	t.Fatal("no free X display number")
 	return ""
+}
+
+// TestCommandStopsOnSIGINT: the real process, `sohoa watch` (it runs until stopped) on a fresh
+// data folder: Ctrl+C (SIGINT) reaches the command through main's root context and it exits
+// 130, saying it stopped with its work kept.
+func TestCommandStopsOnSIGINT(t *testing.T) {
+	data, in := t.TempDir(), t.TempDir()
+	env := append(os.Environ(), "SOHOA_MAIN_CHILD=1", "SOHOA_DATA="+data, "SOHOA_USER=admin",
+		"SOHOA_PASSWORD=mat-khau-quan-tri-1", "SOHOA_NEW_PASSWORD=mat-khau-quan-tri-1", "LANG=vi_VN.UTF-8", "SOHOA_LANG=")
+	run := func(args string) string {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(env, "SOHOA_MAIN_ARGS="+args)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("sohoa %s: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("user add --username admin --name Quản_Trị --role admin,clerk")
+	run("settings office HN-01")
+	batch := run("batch new --type birth --name thu")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(env, "SOHOA_MAIN_ARGS=watch --batch "+batch+" "+in)
+	stderrPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// watch says on standard error that it is watching; then it is interrupted.
+	var stderr strings.Builder
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stderrPipe)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	select {
+	case l, ok := <-lines:
+		if !ok {
+			t.Fatal("watch ended without a word")
+		}
+		stderr.WriteString(l + "\n")
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("watch said nothing")
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() {
+		for l := range lines {
+			stderr.WriteString(l + "\n")
+		}
+		exited <- cmd.Wait()
+	}()
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("watch after SIGINT: %v, want exit 130\n%s", err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "đã dừng") {
+			t.Fatalf("no word that it stopped: %q", stderr.String())
+		}
+	case <-time.After(60 * time.Second): // a hang, not a speed limit
+		cmd.Process.Kill()
+		t.Fatalf("watch ignored SIGINT\n%s", stderr.String())
+	}
 }
