@@ -211,7 +211,7 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 	if len(doc.FieldsJSON) > 0 {
 		name := doc.AttachmentName
 		if name == "" {
-			name = "record.json"
+			name = RecordAttachment
 		}
 		ef := w.alloc()
 		sum := md5.Sum(doc.FieldsJSON)

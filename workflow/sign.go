@@ -455,7 +455,7 @@ func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string
 		Subject:  b.Name,
 		Keywords: b.RecordType + ", " + b.ID,
 		Created:  now,
-		Pages:    in, FieldsJSON: buf.Bytes(), AttachmentName: "record.json",
+		Pages:    in, FieldsJSON: buf.Bytes(), AttachmentName: sign.RecordAttachment,
 	})
 	return pdf, mp, err
 }

@@ -7,15 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"strconv"
-	"time"
-
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
@@ -74,8 +66,8 @@ func (k signatureChecker) SignedBatch(ctx context.Context, batchID string, raw [
 		if int64(len(pdf)) != d.PDFSize {
 			return out, l10n.New("workflow.signed.pdfSize", l10n.Args{"ID": id})
 		}
-		raw, err := recordFromPDF(pdf)
-		if errors.Is(err, errNoRecord) {
+		raw, err := sign.ReadRecord(ctx, pdf)
+		if errors.Is(err, sign.ErrNoRecord) {
 			// A signed PDF without record.json signed no field values: any value in the
 			// database for this document is one that was not signed.
 			out.Records[id] = []queue.SignedField{}
@@ -118,65 +110,6 @@ func (k signatureChecker) Receipt(ctx context.Context, raw []byte) (queue.Receip
 		info.Head = &queue.AuditHead{Seq: r.AuditHead.Seq, Hash: r.AuditHead.Hash}
 	}
 	return info, nil
-}
-
-// errNoRecord: the PDF embeds no record.json.
-var errNoRecord = errors.New("no record.json")
-
-// recordReadTimeout bounds pdfcpu on one signed PDF (which SoHoa wrote itself; it parses in
-// milliseconds).
-const recordReadTimeout = time.Minute
-
-// recordFromPDF returns the bytes of the record.json file embedded in a PDF, read with pdfcpu
-// (its cross-reference table, validated, and the EmbeddedFiles name tree). pdfcpu panics
-// become errors.
-func recordFromPDF(pdf []byte) (data []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			data, err = nil, fmt.Errorf("PDF reader failure: %v", r)
-		}
-	}()
-	c, cancel := context.WithTimeout(context.Background(), recordReadTimeout)
-	defer cancel()
-	ctx, err := pdfcpu.ReadWithContext(c, bytes.NewReader(pdf), recordPDFConfig())
-	if err != nil {
-		return nil, err
-	}
-	// Validation builds the name trees that ExtractAttachments searches.
-	if err := api.ValidateContext(ctx); err != nil {
-		return nil, err
-	}
-	if ctx.Names["EmbeddedFiles"] == nil {
-		return nil, errNoRecord
-	}
-	aa, err := ctx.ExtractAttachments([]string{"record.json"})
-	if err != nil {
-		return nil, err
-	}
-	if len(aa) == 0 {
-		return nil, errNoRecord
-	}
-	if len(aa) != 1 {
-		return nil, fmt.Errorf("%d record.json attachments", len(aa))
-	}
-	return io.ReadAll(io.LimitReader(aa[0], 16<<20))
-}
-
-// recordPDFConfig is pdfcpu's configuration for reading record.json, built here so that
-// pdfcpu neither reads nor creates a configuration folder and no global setting changes.
-func recordPDFConfig() *model.Configuration {
-	return &model.Configuration{
-		Version:                   model.VersionStr,
-		Reader15:                  true,
-		ValidationMode:            model.ValidationRelaxed,
-		UnsupportedResourcePolicy: model.UnsupportedResourceFail,
-		Eol:                       types.EolLF,
-		Cmd:                       model.EXTRACTATTACHMENTS,
-		Offline:                   true,
-		TimestampFormat:           "2006-01-02 15:04",
-		DateFormat:                "2006-01-02",
-		Limits:                    model.DefaultResourceLimits(),
-	}
 }
 
 // AuditCheck is everything the workstation can tell about its own history.

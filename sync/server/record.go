@@ -5,17 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"strings"
-	"time"
-
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/sohoa/sohoa/internal/l10n"
+	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/wire"
 )
@@ -26,17 +19,12 @@ import (
 // values (fields.go) for the database.
 
 // RecordAttachment is the name of the attachment that carries a document's field values.
-const RecordAttachment = "record.json"
+const RecordAttachment = sign.RecordAttachment
 
 // Bounds on what the server takes from one record.json.
 const (
-	maxRecordBytes  = 16 << 20
 	maxRecordFields = 2000
-	recordTimeout   = time.Minute // pdfcpu on one PDF SoHoa wrote (it parses in milliseconds)
 )
-
-// errNoRecord: the PDF embeds no record.json.
-var errNoRecord = errors.New("no " + RecordAttachment)
 
 // recordFile is the part of record.json the server keeps (workflow/sign.go recordJSON; the
 // approver's name is not taken).
@@ -51,67 +39,11 @@ type recordFile struct {
 	} `json:"fields"`
 }
 
-// recordFromPDF returns the bytes of the record.json embedded in pdf, read by pdfcpu (its
-// cross-reference chain, validated, and the EmbeddedFiles name tree); errNoRecord when there
-// is none. pdfcpu panics become errors.
-func recordFromPDF(ctx context.Context, pdf []byte) (data []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			data, err = nil, fmt.Errorf("PDF reader failure: %v", r)
-		}
-	}()
-	c, cancel := context.WithTimeout(ctx, recordTimeout)
-	defer cancel()
-	pc, err := pdfcpu.ReadWithContext(c, bytes.NewReader(pdf), recordPDFConfig())
-	if err != nil {
-		return nil, err
-	}
-	if err := api.ValidateContext(pc); err != nil { // builds the name trees ExtractAttachments reads
-		return nil, err
-	}
-	if pc.Names["EmbeddedFiles"] == nil {
-		return nil, errNoRecord
-	}
-	aa, err := pc.ExtractAttachments([]string{RecordAttachment})
-	if err != nil {
-		return nil, err
-	}
-	switch len(aa) {
-	case 0:
-		return nil, errNoRecord
-	case 1:
-	default:
-		return nil, fmt.Errorf("%d %s attachments", len(aa), RecordAttachment)
-	}
-	data, err = io.ReadAll(io.LimitReader(aa[0], maxRecordBytes+1))
-	if err == nil && len(data) > maxRecordBytes {
-		err = fmt.Errorf("%s larger than %d bytes", RecordAttachment, maxRecordBytes)
-	}
-	return data, err
-}
-
-// recordPDFConfig is pdfcpu's configuration, built here so that pdfcpu neither reads nor
-// creates a configuration folder and no global setting changes.
-func recordPDFConfig() *model.Configuration {
-	return &model.Configuration{
-		Version:                   model.VersionStr,
-		Reader15:                  true,
-		ValidationMode:            model.ValidationRelaxed,
-		UnsupportedResourcePolicy: model.UnsupportedResourceFail,
-		Eol:                       types.EolLF,
-		Cmd:                       model.EXTRACTATTACHMENTS,
-		Offline:                   true,
-		TimestampFormat:           "2006-01-02 15:04",
-		DateFormat:                "2006-01-02",
-		Limits:                    model.DefaultResourceLimits(),
-	}
-}
-
 // recordFields reads the record.json of document d (its verified PDF) and returns its values
 // sealed for the database. Its errors are bilingual and name the document only, never a value.
 func (s *Server) recordFields(ctx context.Context, m *wire.Manifest, d wire.Document, pdf []byte) ([]store.Field, error) {
-	raw, err := recordFromPDF(ctx, pdf)
-	if errors.Is(err, errNoRecord) {
+	raw, err := sign.ReadRecord(ctx, pdf)
+	if errors.Is(err, sign.ErrNoRecord) {
 		return nil, l10n.New("sync.server.record.missing", l10n.Args{"Doc": d.ID})
 	}
 	if err != nil {
