@@ -19,11 +19,7 @@ func init() {
 // the workflow (workflow/settings.go). Sync credentials come only from `sohoa enroll`.
 func defSettings(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	return func(ctx context.Context, rest []string) error {
-		u, err := c.login(ctx)
-		if err != nil {
-			return err
-		}
-		w, _, err := c.wflow()
+		u, w, err := c.desk(ctx)
 		if err != nil {
 			return err
 		}

@@ -59,11 +59,7 @@ func defSign(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if *batch == "" || (*p12 == "") == (*module == "") {
 			return usageError{c.tr("cli.sign.batchAndEitherP12")}
 		}
-		u, err := c.login(ctx)
-		if err != nil {
-			return err
-		}
-		w, _, err := c.wflow()
+		u, w, err := c.desk(ctx)
 		if err != nil {
 			return err
 		}
@@ -102,15 +98,11 @@ func defSignTokens(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if len(args) > 0 {
 			return usageError{c.tr("cli.common.unknownCommand", l10n.Args{"Name": args[0]})}
 		}
-		u, err := c.login(ctx)
+		u, w, err := c.desk(ctx)
 		if err != nil {
 			return err
 		}
 		if err := queue.Require(u, queue.ActionSign); err != nil {
-			return err
-		}
-		w, _, err := c.wflow()
-		if err != nil {
 			return err
 		}
 		mod := *module

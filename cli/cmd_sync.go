@@ -29,11 +29,7 @@ func defEnroll(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if *srv == "" {
 			return usageError{c.tr("cli.sync.serverIsRequired")}
 		}
-		u, err := c.login(ctx)
-		if err != nil {
-			return err
-		}
-		w, _, err := c.wflow()
+		u, w, err := c.desk(ctx)
 		if err != nil {
 			return err
 		}

@@ -55,11 +55,7 @@ func (c *cmdCtx) userCert(ctx context.Context, sub, username, certFile, p12, mod
 		if username == "" || n != 1 || (module != "") != (token != "") {
 			return usageError{c.tr("cli.user.cert.addNeeds")}
 		}
-		u, err := c.login(ctx)
-		if err != nil {
-			return err
-		}
-		w, _, err := c.wflow()
+		u, w, err := c.desk(ctx)
 		if err != nil {
 			return err
 		}
@@ -107,11 +103,7 @@ func (c *cmdCtx) userCert(ctx context.Context, sub, username, certFile, p12, mod
 		if username == "" || fp == "" {
 			return usageError{c.tr("cli.user.cert.removeNeeds")}
 		}
-		u, err := c.login(ctx)
-		if err != nil {
-			return err
-		}
-		w, _, err := c.wflow()
+		u, w, err := c.desk(ctx)
 		if err != nil {
 			return err
 		}
