@@ -36,41 +36,8 @@ func TestCentralKeepsFields(t *testing.T) {
 	}
 	t.Cleanup(c.Close)
 
-	st, err := queue.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := records.Register(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := st.CreateUser(ctx, nil, "quan.tri", "Nguyễn Văn Quản", "mật-khẩu-dài", []queue.Role{queue.RoleAdmin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := func(name, full string, roles ...queue.Role) queue.User {
-		u, err := st.CreateUser(ctx, &admin, name, full, "mật-khẩu-dài", roles)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	clerk := user("nhap.lieu", "Trần Thị Nhập", queue.RoleClerk)
-	sup := user("kiem.soat", "Phạm Văn Kiểm", queue.RoleSupervisor)
-	w, err := workflow.New(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.SetSetting(ctx, admin, queue.SettingOffice, "HN-01"); err != nil {
-		t.Fatal(err)
-	}
-	code, err := c.EnrollCode(ctx, "HN-01")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Enroll(ctx, admin, workflow.EnrollInput{Server: c.URL(), Code: code, Fingerprint: c.Pin}, nil); err != nil {
-		t.Fatal(err)
-	}
+	ws := enrolledWorkstation(t, c, queue.RoleClerk)
+	st, w, admin, clerk, sup := ws.st, ws.w, ws.admin, ws.clerk, ws.sup
 
 	// Two scanned pages, keyed by the clerk.
 	b, err := st.CreateBatch(ctx, clerk, queue.BatchSpec{Name: "Khai sinh phường Hàng Bạc", RecordType: "birth", Office: "HN-01"})

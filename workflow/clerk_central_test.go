@@ -171,41 +171,12 @@ func TestClerkToCentral(t *testing.T) {
 	roots.AddCert(ca.cert)
 	c := pgCentral(t, roots)
 
-	// The workstation: a store with the bundled record types and its people.
-	st, err := queue.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := records.Register(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := st.CreateUser(ctx, nil, "quan.tri", "Nguyễn Văn Quản", "mật-khẩu-dài", []queue.Role{queue.RoleAdmin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := func(name, full string, roles ...queue.Role) queue.User {
-		u, err := st.CreateUser(ctx, &admin, name, full, "mật-khẩu-dài", roles)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	clerk := user("nhap.lieu", "Trần Thị Nhập", queue.RoleClerk, queue.RoleSupervisor)
-	sup := user("kiem.soat", "Phạm Văn Kiểm", queue.RoleSupervisor)
-	w, err := workflow.New(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.SetSetting(ctx, admin, queue.SettingOffice, "HN-01"); err != nil {
-		t.Fatal(err)
-	}
-	code, err := c.EnrollCode(ctx, "HN-01")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := w.Enroll(ctx, admin, workflow.EnrollInput{Server: c.URL(), Code: code, Fingerprint: c.Pin}, nil); err != nil || res.Office != "HN-01" {
-		t.Fatalf("enroll: %+v %v", res, err)
+	// The workstation: a store with the bundled record types and its people, enrolled by
+	// its administrator.
+	ws := enrolledWorkstation(t, c, queue.RoleClerk, queue.RoleSupervisor)
+	st, w, admin, clerk, sup := ws.st, ws.w, ws.admin, ws.clerk, ws.sup
+	if ws.enrolled.Office != "HN-01" {
+		t.Fatalf("enroll: %+v", ws.enrolled)
 	}
 
 	// Capture, OCR, extraction.
@@ -392,4 +363,57 @@ func TestClerkToCentral(t *testing.T) {
 	if err := st.VerifyAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// workstation is an office's workstation for the end-to-end tests: its store with the bundled
+// record types, its workflow, an administrator, a clerk and a supervisor, office HN-01,
+// enrolled with a central server.
+type workstation struct {
+	st                *queue.Store
+	w                 *workflow.Workflow
+	admin, clerk, sup queue.User
+	enrolled          workflow.EnrollResult
+}
+
+// enrolledWorkstation makes a workstation whose clerk has clerkRoles, and has its
+// administrator set the office and enroll it with c through the workflow.
+func enrolledWorkstation(t *testing.T, c *synctest.Central, clerkRoles ...queue.Role) workstation {
+	t.Helper()
+	ctx := context.Background()
+	st, err := queue.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := records.Register(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := st.CreateUser(ctx, nil, "quan.tri", "Nguyễn Văn Quản", "mật-khẩu-dài", []queue.Role{queue.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := func(name, full string, roles ...queue.Role) queue.User {
+		u, err := st.CreateUser(ctx, &admin, name, full, "mật-khẩu-dài", roles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	ws := workstation{st: st, admin: admin,
+		clerk: user("nhap.lieu", "Trần Thị Nhập", clerkRoles...),
+		sup:   user("kiem.soat", "Phạm Văn Kiểm", queue.RoleSupervisor)}
+	if ws.w, err = workflow.New(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.w.SetSetting(ctx, admin, queue.SettingOffice, "HN-01"); err != nil {
+		t.Fatal(err)
+	}
+	code, err := c.EnrollCode(ctx, "HN-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws.enrolled, err = ws.w.Enroll(ctx, admin, workflow.EnrollInput{Server: c.URL(), Code: code, Fingerprint: c.Pin}, nil); err != nil {
+		t.Fatalf("enroll: %v", err)
+	}
+	return ws
 }
