@@ -544,10 +544,7 @@ func formatDate(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	if currentLanguage() == "vi" {
-		return t.Local().Format("02/01/2006")
-	}
-	return t.Local().Format("2006-01-02")
+	return l10n.Date(currentLanguage(), t)
 }
 
 // signErrText is the message for a signing, verifying or administration error: the core's

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -171,17 +170,9 @@ func defSignTokens(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 					who = c.tr("cli.sign.tokens.nobody")
 				}
 				fmt.Fprintln(c.env.Stdout, "  "+c.tr("cli.sign.tokens.cert", l10n.Args{"Subject": ci.Subject, "Issuer": ci.Issuer,
-					"NotAfter": c.date(ci.NotAfter), "SHA256": ci.SHA256, "User": who}))
+					"NotAfter": l10n.Date(c.lang, ci.NotAfter), "SHA256": ci.SHA256, "User": who}))
 			}
 		}
 		return nil
 	}
-}
-
-// date is a day in the run's language's style (dd/mm/yyyy in Vietnamese), local time.
-func (c *cmdCtx) date(t time.Time) string {
-	if c.lang == l10n.Vi {
-		return t.Local().Format("02/01/2006")
-	}
-	return t.Local().Format("2006-01-02")
 }

@@ -124,12 +124,7 @@ func (e *CertificateError) Unwrap() error { return ErrCertificate }
 // Localize is the message in lang: what is wrong with the certificate and what to do.
 func (e *CertificateError) Localize(lang string) string {
 	lang = l10n.Lang(lang)
-	date := func(t time.Time) string {
-		if lang == l10n.En {
-			return t.Local().Format("2006-01-02")
-		}
-		return t.Local().Format("02/01/2006")
-	}
+	date := func(t time.Time) string { return l10n.Date(lang, t) }
 	switch e.Reason {
 	case "expired":
 		return l10n.T(lang, "workflow.cert.expired", l10n.Args{"Date": date(e.NotAfter)})

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 // A catalogue of the tests' own, registered beside the core's.
@@ -429,5 +430,19 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if T(Vi, "late.x", Args{"N": 2}) != "muộn 2" {
 		t.Error("the late catalogue is not used")
+	}
+}
+
+// TestDate: a day in each language's style.
+func TestDate(t *testing.T) {
+	d := time.Date(2026, 3, 9, 12, 0, 0, 0, time.Local)
+	if got := Date(Vi, d); got != "09/03/2026" {
+		t.Errorf("vi: %q", got)
+	}
+	if got := Date(En, d); got != "2026-03-09" {
+		t.Errorf("en: %q", got)
+	}
+	if got := Date("fr", d); got != "09/03/2026" {
+		t.Errorf("unknown language: %q, want Vietnamese", got)
 	}
 }

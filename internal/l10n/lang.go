@@ -1,6 +1,9 @@
 package l10n
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // The languages SoHoa speaks.
 const (
@@ -61,4 +64,13 @@ func fallbacks(lang string) []string {
 		}
 	}
 	return out
+}
+
+// Date is a day as lang writes it, in local time: 02/01/2006 in Vietnamese, 2006-01-02 in
+// English.
+func Date(lang string, t time.Time) string {
+	if Lang(lang) == En {
+		return t.Local().Format("2006-01-02")
+	}
+	return t.Local().Format("02/01/2006")
 }
