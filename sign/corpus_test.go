@@ -3,6 +3,7 @@
 package sign
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,5 +113,24 @@ func TestCorpusValid(t *testing.T) {
 				t.Errorf("valid file not intact: err=%v", err)
 			}
 		})
+	}
+}
+
+// TestCorpusReadRecord: ReadRecord on every real signed PDF of the corpus (none written by
+// SoHoa, so none carries a record.json; several are damaged on purpose) answers ErrNoRecord or
+// an error, never a record, a panic or a hang.
+func TestCorpusReadRecord(t *testing.T) {
+	files := append(corpusFiles(t, "valid"), corpusFiles(t, "invalid")...)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		rec, err := ReadRecord(ctx, data)
+		cancel()
+		if err == nil {
+			t.Errorf("%s: a record.json of %d bytes read from a PDF that has none", filepath.Base(f), len(rec))
+		}
 	}
 }
