@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -36,7 +34,10 @@ type BlobStore interface {
 	Size(ctx context.Context, sum string) (int64, error)
 }
 
-var _ BlobStore = (*LocalBlobs)(nil)
+var (
+	_ BlobStore   = (*LocalBlobs)(nil)
+	_ ObjectStore = (*LocalBlobs)(nil)
+)
 
 // LocalBlobs is a BlobStore in a local folder: <dir>/<2 hex>/<64 hex>, temp files in <dir>/tmp.
 type LocalBlobs struct{ dir string }
@@ -85,14 +86,14 @@ var _ PartialKeeper = (*LocalBlobs)(nil)
 // fsyncs, renames into place and fsyncs the directory. A blob already stored is replaced by
 // the same bytes (an open reader keeps reading the old file).
 func (b *LocalBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSize int64) (int64, error) {
-	return b.put(ctx, sum, r, maxSize, "")
+	return b.put(ctx, sum, r, maxSize, "", true)
 }
 
 // PutKeepPartial is Put, except that when reading r fails (the body broke off, ctx ended) the
 // bytes read so far are fsynced and renamed to partial (replacing it) and its folder fsynced.
 // partial must be on the blob folder's file system; if the rename fails they are deleted.
 func (b *LocalBlobs) PutKeepPartial(ctx context.Context, sum string, r io.Reader, maxSize int64, partial string) (int64, error) {
-	return b.put(ctx, sum, r, maxSize, partial)
+	return b.put(ctx, sum, r, maxSize, partial, true)
 }
 
 // readErr remembers the error of the reader, to tell a broken body from a failing disk.
@@ -109,7 +110,13 @@ func (e *readErr) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *LocalBlobs) put(ctx context.Context, sum string, r io.Reader, maxSize int64, partial string) (int64, error) {
+// PutObject stores r's bytes under name with no content check (ObjectStore; EncryptedBlobs
+// uses it for ciphertext): temp file, fsync, rename, fsync of the folder.
+func (b *LocalBlobs) PutObject(ctx context.Context, name string, r io.Reader, maxSize int64) (int64, error) {
+	return b.put(ctx, name, r, maxSize, "", false)
+}
+
+func (b *LocalBlobs) put(ctx context.Context, sum string, r io.Reader, maxSize int64, partial string, check bool) (int64, error) {
 	dst, err := b.path(sum)
 	if err != nil {
 		return 0, err
@@ -126,20 +133,20 @@ func (b *LocalBlobs) put(ctx context.Context, sum string, r io.Reader, maxSize i
 			os.Remove(tmp)
 		}
 	}()
-	h := sha256.New()
-	src := &readErr{r: &ctxReader{ctx: ctx, r: io.LimitReader(r, maxSize+1)}}
-	n, err := io.Copy(io.MultiWriter(f, h), src)
+	body := &readErr{r: r}
+	var src io.Reader = &sizeCap{r: &ctxReader{ctx: ctx, r: body}, max: maxSize}
+	if check {
+		src = checkSum(src, sum)
+	}
+	n, err := io.Copy(f, src)
 	if err != nil {
-		if partial != "" && src.err != nil && n > 0 && keepPartial(f, partial) == nil {
+		if partial != "" && body.err != nil && n > 0 && keepPartial(f, partial) == nil {
 			ok = true
 		}
+		if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrHashMismatch) {
+			return 0, err
+		}
 		return 0, fmt.Errorf("receive blob: %w", err)
-	}
-	if n > maxSize {
-		return 0, ErrTooLarge
-	}
-	if hex.EncodeToString(h.Sum(nil)) != sum {
-		return 0, ErrHashMismatch
 	}
 	if err := f.Sync(); err != nil {
 		return 0, fmt.Errorf("fsync blob: %w", err)

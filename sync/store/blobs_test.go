@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sohoa/sohoa/sync/store"
+	"github.com/sohoa/sohoa/sync/store/storetest"
 )
 
 type failingReader struct {
@@ -169,4 +170,15 @@ func TestLocalBlobsKeepPartial(t *testing.T) {
 	if _, err := os.Stat(partial); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a stored blob left a partial file (%v)", err)
 	}
+}
+
+// The blob-store suite on a local folder.
+func TestLocalBlobsSuite(t *testing.T) {
+	storetest.RunBlobs(t, func(t *testing.T) storetest.Blobs {
+		b, err := store.NewLocalBlobs(filepath.Join(t.TempDir(), "blobs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return storetest.Blobs{Store: b, Count: b.CountFiles}
+	})
 }

@@ -24,3 +24,12 @@ func ExecRaw(ctx context.Context, s Store, query string, args ...any) error {
 	_, err := sq.db.ExecContext(ctx, sq.q(query), args...)
 	return err
 }
+
+// PlainSizeForTest is plainSize (-1 when no sealed object has that size).
+func PlainSizeForTest(n int64) int64 {
+	p, ok := plainSize(n)
+	if !ok {
+		return -1
+	}
+	return p
+}
