@@ -199,7 +199,9 @@ func (s *sealer) next() error {
 }
 
 // Has reports whether the blob is stored.
-func (e *EncryptedBlobs) Has(ctx context.Context, sum string) (bool, error) { return e.inner.Has(ctx, sum) }
+func (e *EncryptedBlobs) Has(ctx context.Context, sum string) (bool, error) {
+	return e.inner.Has(ctx, sum)
+}
 
 // Size returns the blob's plaintext size (ErrNotFound; ErrBlobIntegrity when the object has
 // a size no sealed blob has).
