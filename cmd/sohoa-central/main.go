@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sohoa/sohoa/sync/server"
+	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/wire"
 )
 
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	stall := fs.Duration("stall-timeout", server.DefaultStallTimeout, "a body or an answer that moves no byte for this long is cut (serve)")
 	headerTimeout := fs.Duration("read-header-timeout", server.DefaultReadHeaderTimeout, "TLS handshake plus request line and headers (serve)")
 	dataKey := fs.String("data-key", "", "file of the key that encrypts the field values in the database (or set $"+DataKeyEnv+"; default DATA/"+server.DataKeyFile+", made on first start); back it up apart from the database (serve)")
+	blobsURL := fs.String("blobs", "", "blob store: s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&sse=s3|kms:ID][&insecure=1][&credentials=FILE] (credentials from the file, $"+store.S3CredentialsEnv+" or $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY); default: DATA/blobs (serve)")
+	plainBlobs := fs.Bool("plain-blobs", false, "a NEW blob store keeps blobs unencrypted (default: encrypted under the data key; an existing store keeps its format) (serve)")
 	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "a kept-alive connection without a request is closed after this (serve)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -82,7 +85,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	st, blobs, err := server.OpenStore(ctx, *data, *db)
+	st, _, err := server.OpenStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}
@@ -141,6 +144,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case "serve":
 	default:
 		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations, reader-token, readers, revoke-reader)", cmd)
+	}
+	blobs, err := server.OpenBlobs(ctx, *data, server.BlobOptions{URL: *blobsURL, Keys: fieldKey.BlobKeys(), Plain: *plainBlobs})
+	if err != nil {
+		return err
 	}
 	rk, err := server.LoadOrCreateReceiptKey(*data)
 	if err != nil {

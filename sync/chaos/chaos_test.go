@@ -299,7 +299,11 @@ func TestChaos(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cst.Close()
-	cblobs, err := store.NewLocalBlobs(filepath.Join(srv.dir, "blobs"))
+	dk, err := server.LoadOrCreateDataKey(filepath.Join(srv.dir, server.DataKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cblobs, err := server.OpenBlobs(ctx, srv.dir, server.BlobOptions{Keys: dk.BlobKeys()})
 	if err != nil {
 		t.Fatal(err)
 	}

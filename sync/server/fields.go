@@ -15,6 +15,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/sync/store"
 )
 
 // Field values at rest (sync/PROTOCOL.md "Field values"). Every committed document's field
@@ -44,6 +46,7 @@ var ErrFieldIntegrity = errors.New("stored field value fails its integrity check
 type FieldKey struct {
 	aead  cipher.AEAD
 	index []byte // HMAC-SHA256 key of the blind indexes
+	blobs []byte // master key of the blobs' data keys (BlobKeys)
 }
 
 // NewFieldKey makes a FieldKey from a 32-byte data key.
@@ -61,7 +64,19 @@ func NewFieldKey(dataKey []byte) (*FieldKey, error) {
 	}
 	m := hmac.New(sha256.New, dataKey)
 	m.Write([]byte("sohoa field blind index key v1"))
-	return &FieldKey{aead: aead, index: m.Sum(nil)}, nil
+	b := hmac.New(sha256.New, dataKey)
+	b.Write([]byte("sohoa blob master key v1"))
+	return &FieldKey{aead: aead, index: m.Sum(nil), blobs: b.Sum(nil)}, nil
+}
+
+// BlobKeys is the KeyProvider of the blobs at rest (store.EncryptedBlobs), derived from the
+// same data key: one key file to keep and back up for field values and blobs.
+func (k *FieldKey) BlobKeys() store.KeyProvider {
+	lk, err := store.NewLocalKeys(k.blobs)
+	if err != nil {
+		panic(err) // 32 bytes by construction
+	}
+	return lk
 }
 
 // LoadOrCreateDataKey reads the data key from path (PEM), creating it (mode 0600, 256 random

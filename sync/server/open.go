@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -12,7 +15,8 @@ import (
 const CentralDBFile = "central.db"
 
 // OpenStore opens the central database: PostgreSQL when dsn is a postgres:// or postgresql://
-// URL, else SQLite in dataDir. Blobs always live in dataDir/blobs for now.
+// URL, else SQLite in dataDir. The LocalBlobs it returns is dataDir/blobs as stored
+// (no decryption): the server opens its blobs with OpenBlobs.
 func OpenStore(ctx context.Context, dataDir, dsn string) (store.Store, *store.LocalBlobs, error) {
 	var st store.Store
 	var err error
@@ -34,4 +38,70 @@ func OpenStore(ctx context.Context, dataDir, dsn string) (store.Store, *store.Lo
 		return nil, nil, err
 	}
 	return st, blobs, nil
+}
+
+// BlobOptions says where the server keeps its blobs and how.
+type BlobOptions struct {
+	// URL is "" (the data folder's blobs/) or s3://BUCKET[/PREFIX]?endpoint=… (store.ParseS3URL).
+	URL string
+	// Keys seals the blobs of a store whose format is sealed (FieldKey.BlobKeys).
+	Keys store.KeyProvider
+	// Plain makes a new, empty store keep blobs unencrypted (its format is set once, on first
+	// use; a store that has one keeps it).
+	Plain bool
+}
+
+// OpenBlobs opens the blob store: a local folder or an S3 bucket, sealed (store.EncryptedBlobs)
+// unless its FORMAT marker says plain. A store without a marker gets one now: sealed when it
+// is empty (a new data folder or bucket) unless opts.Plain, plain when it already holds blobs
+// (a data folder from before encryption at rest, kept readable). Every server sharing a store
+// reads the same marker.
+func OpenBlobs(ctx context.Context, dataDir string, opts BlobOptions) (store.BlobStore, error) {
+	var inner interface {
+		store.ObjectStore
+		store.BlobStore
+		store.FormatMarker
+	}
+	if opts.URL == "" {
+		lb, err := store.NewLocalBlobs(filepath.Join(dataDir, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		inner = lb
+	} else {
+		cfg, err := store.ParseS3URL(opts.URL)
+		if err != nil {
+			return nil, err
+		}
+		sb, err := store.NewS3Blobs(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		inner = sb
+	}
+	format, any, err := inner.Format(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("blob store format: %w", err)
+	}
+	if format == "" {
+		format = store.FormatSealedV1
+		if opts.Plain || any {
+			format = store.FormatPlain
+		}
+		if err := inner.SetFormat(ctx, format); err != nil {
+			return nil, fmt.Errorf("blob store format: %w", err)
+		}
+	}
+	switch format {
+	case store.FormatPlain:
+		slog.Warn("blobs at rest are NOT encrypted (a store from before encryption, or made with --plain-blobs)")
+		return inner, nil
+	case store.FormatSealedV1:
+		if opts.Keys == nil {
+			return nil, errors.New("blob store is encrypted: a data key is needed")
+		}
+		return store.NewEncryptedBlobs(inner, opts.Keys), nil
+	default:
+		return nil, fmt.Errorf("blob store format %q is not known to this version", format)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sohoa/sohoa/sync/wire"
@@ -262,4 +263,53 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+var _ FormatMarker = (*LocalBlobs)(nil)
+
+// Format reads <dir>/FORMAT and says whether the folder holds any blob.
+func (b *LocalBlobs) Format(context.Context) (string, bool, error) {
+	raw, err := os.ReadFile(filepath.Join(b.dir, "FORMAT"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", false, err
+	}
+	ents, err := os.ReadDir(b.dir)
+	if err != nil {
+		return "", false, err
+	}
+	any := false
+	for _, e := range ents {
+		if e.IsDir() && len(e.Name()) == 2 {
+			if sub, _ := os.ReadDir(filepath.Join(b.dir, e.Name())); len(sub) > 0 {
+				any = true
+				break
+			}
+		}
+	}
+	return strings.TrimSpace(string(raw)), any, nil
+}
+
+// SetFormat writes <dir>/FORMAT durably.
+func (b *LocalBlobs) SetFormat(_ context.Context, format string) error {
+	p := filepath.Join(b.dir, "FORMAT")
+	f, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), "format-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.WriteString(format + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), p); err != nil {
+		return err
+	}
+	return syncDir(b.dir)
 }

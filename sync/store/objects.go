@@ -64,3 +64,17 @@ func (c *sizeCap) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Blob formats, as the FORMAT marker of a blob store names them.
+const (
+	FormatPlain    = "plain"     // blobs stored as sent (data folders from before encryption)
+	FormatSealedV1 = "sealed-v1" // EncryptedBlobs
+)
+
+// FormatMarker is the one small object beside the blobs that says how they are stored, so
+// that every server sharing a store reads it the same way.
+type FormatMarker interface {
+	// Format returns the marker ("" when there is none yet) and whether any blob is stored.
+	Format(ctx context.Context) (format string, blobs bool, err error)
+	SetFormat(ctx context.Context, format string) error
+}

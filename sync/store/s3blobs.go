@@ -327,7 +327,7 @@ func (b *S3Blobs) Open(ctx context.Context, sum string) (io.ReadCloser, error) {
 // CountObjects counts the objects under the prefix and the incomplete multipart uploads
 // (for tests and health checks: after any failed Put, neither grows).
 func (b *S3Blobs) CountObjects(ctx context.Context) (objects, uploads int, err error) {
-	for o := range b.c.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: b.prefix, Recursive: true}) {
+	for o := range b.c.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: b.prefix + "blobs/", Recursive: true}) {
 		if o.Err != nil {
 			return 0, 0, o.Err
 		}
@@ -340,4 +340,40 @@ func (b *S3Blobs) CountObjects(ctx context.Context) (objects, uploads int, err e
 		uploads++
 	}
 	return objects, uploads, nil
+}
+
+var _ FormatMarker = (*S3Blobs)(nil)
+
+// Format reads the object <prefix>FORMAT and says whether any blob is stored.
+func (b *S3Blobs) Format(ctx context.Context) (string, bool, error) {
+	format := ""
+	obj, err := b.c.GetObject(ctx, b.bucket, b.prefix+"FORMAT", minio.GetObjectOptions{})
+	if err != nil {
+		return "", false, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(obj, 64))
+	obj.Close()
+	switch {
+	case err == nil:
+		format = strings.TrimSpace(string(raw))
+	case !notFound(err):
+		return "", false, fmt.Errorf("S3 blob store format: %w", err)
+	}
+	any := false
+	for o := range b.c.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: b.prefix + "blobs/", Recursive: true, MaxKeys: 1}) {
+		if o.Err != nil {
+			return "", false, o.Err
+		}
+		any = true
+		break
+	}
+	return format, any, nil
+}
+
+// SetFormat writes the object <prefix>FORMAT.
+func (b *S3Blobs) SetFormat(ctx context.Context, format string) error {
+	body := []byte(format + "\n")
+	_, err := b.c.PutObject(ctx, b.bucket, b.prefix+"FORMAT", bytes.NewReader(body), int64(len(body)),
+		minio.PutObjectOptions{ContentType: "text/plain", ServerSideEncryption: b.sse})
+	return err
 }

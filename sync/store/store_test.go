@@ -21,6 +21,7 @@ var (
 func TestMain(m *testing.M) {
 	// testing.Short is not parsed before m.Run; start the cluster lazily in the first test.
 	code := m.Run()
+	stopSeaweed()
 	if cluster != nil {
 		if err := cluster.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stop PostgreSQL:", err)
