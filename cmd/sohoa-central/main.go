@@ -190,7 +190,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, FieldKey: fieldKey, Verifier: verifier, ClientCAs: clientCAs,
 		MetricsToken: metricsToken, MaxConnsPerAddr: *maxConns, ConnLimitExempt: exemptPrefixes,
 		MinTransferRate: *minRate, TransferGrace: *grace, StallTimeout: *stall,
-		ReadHeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout})
+		ReadHeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout,
+		// On PostgreSQL several servers may share the database: one rate limit for them all.
+		SharedRateLimits: strings.HasPrefix(*db, "postgres://") || strings.HasPrefix(*db, "postgresql://")})
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"sync"
@@ -19,6 +21,16 @@ type rateLimiter struct {
 	rate  float64 // tokens per second
 	burst float64
 	now   func() time.Time
+
+	// shared, when set, holds the buckets (Config.SharedRateLimits) under name+key; the map
+	// below is then only the fallback while the database fails.
+	shared interface {
+		TakeToken(ctx context.Context, bucket string, rate float64, burst int, now time.Time) (bool, time.Duration, error)
+		SweepRateBuckets(ctx context.Context, before time.Time) error
+	}
+	name       string
+	log        *slog.Logger
+	sharedSwpt atomic.Int64 // unix seconds of the last sweep of the shared buckets
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -51,6 +63,18 @@ func (l *rateLimiter) allow(key string) (bool, time.Duration) {
 		return true, 0
 	}
 	now := l.now()
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if last := l.sharedSwpt.Load(); now.Unix()-last > 600 && l.sharedSwpt.CompareAndSwap(last, now.Unix()) {
+			l.shared.SweepRateBuckets(ctx, now.Add(-10*time.Minute))
+		}
+		ok, wait, err := l.shared.TakeToken(ctx, l.name+key, l.rate, int(l.burst), now)
+		if err == nil {
+			return ok, min(wait, maxWait)
+		}
+		l.log.Warn("shared rate limit unavailable: this server's own bucket is used", "error", err.Error())
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	// Sweep every ten minutes, or every minute while the map is full (not on every request

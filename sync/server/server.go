@@ -46,6 +46,10 @@ type Config struct {
 	Rate        float64          // requests per second per workstation; 0: DefaultRate; <0: unlimited
 	Burst       int              // 0: DefaultBurst
 	EnrollRate  float64          // enrollment attempts per second per client address; 0: default
+	// SharedRateLimits keeps the rate limits' token buckets in the Store (its rate_buckets
+	// table) instead of in this process, so several servers on one PostgreSQL enforce one
+	// limit together. A database error falls back to this process's own bucket.
+	SharedRateLimits bool
 	Now         func() time.Time // nil: time.Now (rate limits and receipts; not the network deadlines)
 	Logger      *slog.Logger     // nil: slog.Default()
 	// ClientCAs, when set, turns on mutual TLS in Serve: every connection must present a
@@ -179,6 +183,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.limiter = newRateLimiter(cfg.Rate, cfg.Burst, cfg.Now)
 	s.enrollRL = newRateLimiter(cfg.EnrollRate, 5, cfg.Now)
+	if cfg.SharedRateLimits {
+		s.limiter.shared, s.limiter.name, s.limiter.log = cfg.Store, "api:", cfg.Logger
+		s.enrollRL.shared, s.enrollRL.name, s.enrollRL.log = cfg.Store, "enroll:", cfg.Logger
+	}
 	if err := os.MkdirAll(s.uploads, 0o700); err != nil {
 		return nil, fmt.Errorf("uploads folder: %w", err)
 	}

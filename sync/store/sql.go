@@ -139,6 +139,16 @@ func (s *sqlStore) migrations() []string {
 		);
 		CREATE INDEX document_fields_exact ON document_fields(field_key, exact_idx);
 		CREATE INDEX document_fields_folded ON document_fields(field_key, folded_idx)`,
+
+		// 5: rate-limit token buckets shared by every server on the database (several
+		// stateless servers behind a load balancer hold one limit per workstation, not one
+		// each). tokens as of last_us; a bucket idle for long is deleted (full by then).
+		`CREATE TABLE rate_buckets (
+			bucket TEXT PRIMARY KEY,
+			tokens DOUBLE PRECISION NOT NULL,
+			last_us BIGINT NOT NULL
+		);
+		CREATE INDEX rate_buckets_last ON rate_buckets(last_us)`,
 	}
 }
 
@@ -523,4 +533,51 @@ func (s *sqlStore) OfficeBlobs(ctx context.Context, office string, sums []string
 		}
 	}
 	return out, nil
+}
+
+// TakeToken takes one token from the bucket's shared token bucket (refilled at rate per
+// second up to burst), in one statement, so servers racing on the same bucket never hand out
+// more tokens than it holds. When it holds less than one token it takes nothing and returns
+// how long until it holds one. A clock behind the bucket's last refill refills nothing.
+func (s *sqlStore) TakeToken(ctx context.Context, bucket string, rate float64, burst int, now time.Time) (bool, time.Duration, error) {
+	us, b := now.UnixMicro(), float64(burst)
+	// The refilled level: min(burst, tokens + max(0, now - last) * rate).
+	const elapsed = `(CASE WHEN CAST(? AS BIGINT) > rate_buckets.last_us THEN CAST(? AS BIGINT) - rate_buckets.last_us ELSE 0 END)`
+	const refilled = `(rate_buckets.tokens + ` + elapsed + ` / 1e6 * CAST(? AS DOUBLE PRECISION))`
+	const level = `(CASE WHEN ` + refilled + ` > CAST(? AS DOUBLE PRECISION) THEN CAST(? AS DOUBLE PRECISION) ELSE ` + refilled + ` END)`
+	levelArgs := []any{us, us, rate, b, b, us, us, rate}
+	args := append([]any{bucket, b - 1, us}, levelArgs...)
+	args = append(args, us, us)
+	args = append(args, levelArgs...)
+	var left float64
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO rate_buckets (bucket, tokens, last_us) VALUES (?, ?, ?)
+		ON CONFLICT (bucket) DO UPDATE SET
+			tokens = `+level+` - 1,
+			last_us = CASE WHEN CAST(? AS BIGINT) > rate_buckets.last_us THEN CAST(? AS BIGINT) ELSE rate_buckets.last_us END
+		WHERE `+level+` >= 1
+		RETURNING tokens`), args...).Scan(&left)
+	if err == nil {
+		return true, 0, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	var tokens float64
+	var last int64
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT tokens, last_us FROM rate_buckets WHERE bucket = ?`), bucket).Scan(&tokens, &last); err != nil {
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	if us > last {
+		tokens = min(b, tokens+float64(us-last)/1e6*rate)
+	}
+	if tokens >= 1 { // refilled meanwhile: the caller may ask again at once
+		return false, time.Millisecond, nil
+	}
+	return false, time.Duration((1 - tokens) / rate * float64(time.Second)), nil
+}
+
+// SweepRateBuckets deletes the buckets untouched since before (they are full again by then).
+func (s *sqlStore) SweepRateBuckets(ctx context.Context, before time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM rate_buckets WHERE last_us < ?`), before.UnixMicro())
+	return err
 }

@@ -144,6 +144,12 @@ type Store interface {
 	// once, in a stable order: by the first position any document gives it, then by key.
 	FieldKeys(ctx context.Context, f BatchFilter) ([]string, error)
 
+	// TakeToken takes a token from a rate-limit bucket shared by every server on this store
+	// (false and the wait until one is there when it is empty); SweepRateBuckets forgets
+	// buckets idle since before.
+	TakeToken(ctx context.Context, bucket string, rate float64, burst int, now time.Time) (bool, time.Duration, error)
+	SweepRateBuckets(ctx context.Context, before time.Time) error
+
 	Close() error
 }
 

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DocumentRows", testDocumentRows},
 		{"DocumentRead", testDocumentRead},
 		{"Fields", testFields},
+		{"RateBuckets", testRateBuckets},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -633,5 +634,69 @@ func testDocumentRead(t *testing.T, s store.Store) {
 		if _, err := s.Document(ctx, c[0], c[1]); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("document %v: %v, want ErrNotFound", c, err)
 		}
+	}
+}
+
+// testRateBuckets: a shared token bucket hands out burst tokens, then one per 1/rate seconds;
+// racing takers never get more than it holds; a clock behind refills nothing; sweeping
+// forgets idle buckets (full again).
+func testRateBuckets(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	take := func(key string, at time.Time) (bool, time.Duration) {
+		t.Helper()
+		ok, wait, err := s.TakeToken(ctx, key, 2, 3, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, wait
+	}
+	for i := 0; i < 3; i++ {
+		if ok, _ := take("ws-1", t0); !ok {
+			t.Fatalf("token %d of the burst refused", i+1)
+		}
+	}
+	if ok, wait := take("ws-1", t0); ok || wait < 499*time.Millisecond || wait > 501*time.Millisecond {
+		t.Fatalf("past the burst: %v, wait %v (want 0.5 s)", ok, wait)
+	}
+	if ok, _ := take("ws-2", t0); !ok {
+		t.Fatal("another bucket is not independent")
+	}
+	if ok, _ := take("ws-1", t0.Add(-time.Minute)); ok {
+		t.Fatal("a clock behind refilled the bucket")
+	}
+	if ok, _ := take("ws-1", t0.Add(750*time.Millisecond)); !ok {
+		t.Fatal("refill after 0.75 s (1.5 tokens) refused")
+	}
+	if ok, wait := take("ws-1", t0.Add(750*time.Millisecond)); ok || wait < 249*time.Millisecond || wait > 251*time.Millisecond {
+		t.Fatalf("after the refilled token: %v, wait %v (want 0.25 s)", ok, wait)
+	}
+	// Racing takers on a fresh bucket: exactly the burst.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	granted := 0
+	for i := 0; i < 12; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, _, err := s.TakeToken(ctx, "ws-race", 0.001, 5, t0)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				granted++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if granted != 5 {
+		t.Fatalf("%d tokens granted to 12 racing takers of a bucket of 5", granted)
+	}
+	if err := s.SweepRateBuckets(ctx, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := s.TakeToken(ctx, "ws-race", 0.001, 5, t0.Add(2*time.Second)); !ok {
+		t.Fatal("a swept bucket is not full again")
 	}
 }
