@@ -41,17 +41,17 @@ type Config struct {
 	// FieldKey seals the field values kept in the database (fields.go). nil: the data key in
 	// DataDir/data-key.pem, created (0600) on first start.
 	FieldKey    *FieldKey
-	Verifier    Verifier         // nil: HashOnlyVerifier
-	MaxBlobSize int64            // 0: DefaultMaxBlobSize
-	Rate        float64          // requests per second per workstation; 0: DefaultRate; <0: unlimited
-	Burst       int              // 0: DefaultBurst
-	EnrollRate  float64          // enrollment attempts per second per client address; 0: default
+	Verifier    Verifier // nil: HashOnlyVerifier
+	MaxBlobSize int64    // 0: DefaultMaxBlobSize
+	Rate        float64  // requests per second per workstation; 0: DefaultRate; <0: unlimited
+	Burst       int      // 0: DefaultBurst
+	EnrollRate  float64  // enrollment attempts per second per client address; 0: default
 	// SharedRateLimits keeps the rate limits' token buckets in the Store (its rate_buckets
 	// table) instead of in this process, so several servers on one PostgreSQL enforce one
 	// limit together. A database error falls back to this process's own bucket.
 	SharedRateLimits bool
-	Now         func() time.Time // nil: time.Now (rate limits and receipts; not the network deadlines)
-	Logger      *slog.Logger     // nil: slog.Default()
+	Now              func() time.Time // nil: time.Now (rate limits and receipts; not the network deadlines)
+	Logger           *slog.Logger     // nil: slog.Default()
 	// ClientCAs, when set, turns on mutual TLS in Serve: every connection must present a
 	// client certificate that chains to one of these (tls.RequireAndVerifyClientCert), in
 	// addition to the bearer token of each request.
