@@ -7,10 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -19,10 +16,9 @@ import (
 	"github.com/sohoa/sohoa/sync/wire"
 )
 
-func (s *Server) stagingPath(ws store.Workstation, sum string) string {
-	// ws.ID is server-made ([a-z0-9-]) and sum is validated hex: no path can escape uploads/.
-	return filepath.Join(s.uploads, ws.ID+"."+sum)
-}
+// stagingName names ws's partial upload of sum. ws.ID is server-made ([a-z0-9-]) and sum is
+// validated hex: the name is a plain file name.
+func stagingName(ws store.Workstation, sum string) string { return ws.ID + "." + sum }
 
 // Blobs belong to offices (sync/PROTOCOL.md "Blobs belong to offices"). The blob store keeps
 // one copy of each content, whoever sent it, but a workstation is told "stored" only for blobs
@@ -78,8 +74,8 @@ func (s *Server) headBlob(w http.ResponseWriter, r *http.Request, ws store.Works
 		w.WriteHeader(200)
 		return
 	}
-	if st, err := os.Stat(s.stagingPath(ws, sum)); err == nil {
-		w.Header().Set("Upload-Offset", strconv.FormatInt(st.Size(), 10))
+	if n, err := s.stage.Staged(r.Context(), stagingName(ws, sum)); err == nil && n > 0 {
+		w.Header().Set("Upload-Offset", strconv.FormatInt(n, 10))
 	}
 	s.fail(w, errNotFound)
 }
@@ -128,15 +124,17 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request, ws store.Workst
 	// upload: HEAD reports them and a ranged PUT (putChunk) continues from there instead of the
 	// client sending it all again. The blob store keeps them (its temp file, renamed) so the
 	// body is written once. A partial already held is left alone: this PUT must not shorten it.
-	path := s.stagingPath(ws, sum)
+	name := stagingName(ws, sum)
 	locked := false
-	if _, loaded := s.busy.LoadOrStore(path, struct{}{}); !loaded {
+	if _, loaded := s.busy.LoadOrStore(name, struct{}{}); !loaded {
 		locked = true
-		defer s.busy.Delete(path)
+		defer s.busy.Delete(name)
 	}
 	var n int64
-	if pk, ok := s.cfg.Blobs.(store.PartialKeeper); ok && locked && !s.holdsPartial(path) && s.partialRoom(ws) {
-		n, err = pk.PutKeepPartial(r.Context(), sum, r.Body, s.cfg.MaxBlobSize, path)
+	pk, keeps := s.cfg.Blobs.(store.PartialKeeper)
+	ls, local := s.stage.(*store.LocalStaging)
+	if keeps && local && locked && !s.holdsPartial(r.Context(), name) && s.partialRoom(r.Context(), ws) {
+		n, err = pk.PutKeepPartial(r.Context(), sum, r.Body, s.cfg.MaxBlobSize, ls.Path(name))
 	} else {
 		n, err = s.cfg.Blobs.Put(r.Context(), sum, r.Body, s.cfg.MaxBlobSize)
 	}
@@ -145,15 +143,15 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request, ws store.Workst
 		return
 	}
 	if locked {
-		os.Remove(path) // the blob is stored: a partial upload of it is of no use any more
+		s.stage.Unstage(r.Context(), name) // the blob is stored: a partial upload of it is of no use any more
 	}
 	s.stored(w, r, ws, sum, n)
 }
 
-// holdsPartial says whether a partial upload with some bytes is staged at path.
-func (s *Server) holdsPartial(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Size() > 0
+// holdsPartial says whether a partial upload with some bytes is staged under name.
+func (s *Server) holdsPartial(ctx context.Context, name string) bool {
+	n, err := s.stage.Staged(ctx, name)
+	return err != nil || n > 0
 }
 
 // parseContentRange reads "bytes START-END/TOTAL".
@@ -200,33 +198,26 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
 		return
 	}
-	path := s.stagingPath(ws, sum)
-	if _, loaded := s.busy.LoadOrStore(path, struct{}{}); loaded {
+	name := stagingName(ws, sum)
+	if _, loaded := s.busy.LoadOrStore(name, struct{}{}); loaded {
 		s.fail(w, errUploadBusy)
 		return
 	}
-	defer s.busy.Delete(path)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !s.partialRoom(ws) {
+	defer s.busy.Delete(name)
+	offset, err := s.stage.Staged(r.Context(), name)
+	if err != nil {
+		s.internal(w, "staging", err)
+		return
+	}
+	if offset == 0 && !s.partialRoom(r.Context(), ws) {
 		w.Header().Set("Retry-After", partialRetryAfter)
 		s.fail(w, errPartialQuota)
 		return
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		s.internal(w, "staging file", err)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		s.internal(w, "staging file", err)
-		return
-	}
-	offset := st.Size()
 	if offset == total {
-		// Every byte was staged but the server stopped before moving the file into the blob
+		// Every byte was staged but the server stopped before moving them into the blob
 		// store (killed, or the answer was lost): finish it now, whatever this chunk holds.
-		s.finishChunked(w, r, ws, path, sum)
+		s.finishChunked(w, r, ws, name, sum)
 		return
 	}
 	if start != offset {
@@ -235,13 +226,20 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		return
 	}
 	// Keep whatever arrives, even if the connection breaks: the client resumes from there.
-	n, copyErr := io.Copy(f, io.LimitReader(r.Body, end-start+1))
-	if err := f.Sync(); err != nil {
-		s.internal(w, "staging fsync", err)
+	n, copyErr := s.stage.Stage(r.Context(), name, offset, io.LimitReader(r.Body, end-start+1))
+	if errors.Is(copyErr, store.ErrStagedOffset) { // another server appended meanwhile
+		if o, err := s.stage.Staged(r.Context(), name); err == nil {
+			w.Header().Set("Upload-Offset", strconv.FormatInt(o, 10))
+		}
+		s.fail(w, errUploadOffset())
 		return
 	}
 	offset += n
 	w.Header().Set("Upload-Offset", strconv.FormatInt(offset, 10))
+	if errors.Is(copyErr, store.ErrStagingFailed) {
+		s.internal(w, "staging", copyErr)
+		return
+	}
 	if copyErr != nil || offset != end+1 {
 		s.fail(w, errMalformed("chunkShort"))
 		return
@@ -250,12 +248,12 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		writeJSON(w, 202, wire.BlobAnswer{SHA256: sum, Offset: offset})
 		return
 	}
-	s.finishChunked(w, r, ws, path, sum)
+	s.finishChunked(w, r, ws, name, sum)
 }
 
 // finishChunked moves a complete staged upload into the blob store, which checks its hash.
-func (s *Server) finishChunked(w http.ResponseWriter, r *http.Request, ws store.Workstation, path, sum string) {
-	rf, err := os.Open(path)
+func (s *Server) finishChunked(w http.ResponseWriter, r *http.Request, ws store.Workstation, name, sum string) {
+	rf, err := s.stage.OpenStaged(r.Context(), name)
 	if err != nil {
 		s.internal(w, "staging file", err)
 		return
@@ -263,7 +261,7 @@ func (s *Server) finishChunked(w http.ResponseWriter, r *http.Request, ws store.
 	size, err := s.cfg.Blobs.Put(r.Context(), sum, rf, s.cfg.MaxBlobSize)
 	rf.Close()
 	if err == nil || errors.Is(err, store.ErrHashMismatch) || errors.Is(err, store.ErrTooLarge) {
-		os.Remove(path) // a mismatch restarts the upload from zero
+		s.stage.Unstage(r.Context(), name) // a mismatch restarts the upload from zero
 	}
 	if err != nil {
 		w.Header().Del("Upload-Offset")

@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,7 +33,11 @@ import (
 // Config wires a Server. Store, Blobs, Key and DataDir are required; every other field has a
 // default (sync/PROTOCOL.md "Timeouts and connection limits" explains the numbers).
 type Config struct {
-	DataDir string // holds uploads/ (partial resumable uploads)
+	DataDir string // holds uploads/ (partial resumable uploads) unless Staging is set
+	// Staging keeps the partial resumable uploads; nil: the folder DataDir/uploads. Servers
+	// behind one load balancer share one (store.S3Blobs.Staging) so that an upload started
+	// on one resumes on another.
+	Staging store.Staging
 	Store   store.Store
 	Blobs   store.BlobStore
 	Key     ed25519.PrivateKey // signs receipts
@@ -108,7 +111,7 @@ const (
 
 // Server is the central server's HTTP side. It holds no state of its own besides partial
 // uploads, so several may run behind a load balancer on one PostgreSQL and one blob store (with
-// sticky sessions for resumable uploads, or a shared uploads folder).
+// a shared Staging, the S3 bucket's, for resumable uploads).
 type Server struct {
 	cfg      Config
 	pub      ed25519.PublicKey
@@ -116,7 +119,7 @@ type Server struct {
 	limiter  *rateLimiter
 	enrollRL *rateLimiter
 	metrics  metrics
-	uploads  string
+	stage    store.Staging
 	log      *slog.Logger
 	busy     sync.Map // staging name -> struct{}
 	handler  http.Handler
@@ -172,7 +175,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: the metrics token must have at least %d characters", MinMetricsToken)
 	}
 	s := &Server{cfg: cfg, pub: cfg.Key.Public().(ed25519.PublicKey), verifier: cfg.Verifier, log: cfg.Logger,
-		uploads: filepath.Join(cfg.DataDir, "uploads")}
+		stage: cfg.Staging}
 	s.metricsH = sha256.Sum256([]byte(cfg.MetricsToken))
 	if s.fields = cfg.FieldKey; s.fields == nil {
 		fk, err := LoadOrCreateDataKey(filepath.Join(cfg.DataDir, DataKeyFile))
@@ -187,8 +190,12 @@ func New(cfg Config) (*Server, error) {
 		s.limiter.shared, s.limiter.name, s.limiter.log = cfg.Store, "api:", cfg.Logger
 		s.enrollRL.shared, s.enrollRL.name, s.enrollRL.log = cfg.Store, "enroll:", cfg.Logger
 	}
-	if err := os.MkdirAll(s.uploads, 0o700); err != nil {
-		return nil, fmt.Errorf("uploads folder: %w", err)
+	if s.stage == nil {
+		ls, err := store.NewLocalStaging(filepath.Join(cfg.DataDir, "uploads"))
+		if err != nil {
+			return nil, err
+		}
+		s.stage = ls
 	}
 	s.pruneUploads(StaleUploadAge)
 	mux := http.NewServeMux()
@@ -220,37 +227,19 @@ const StaleUploadAge = 7 * 24 * time.Hour
 
 // pruneUploads deletes partial uploads not touched for age.
 func (s *Server) pruneUploads(age time.Duration) {
-	ents, err := os.ReadDir(s.uploads)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if info, err := e.Info(); err == nil && s.cfg.Now().Sub(info.ModTime()) > age {
-			os.Remove(filepath.Join(s.uploads, e.Name()))
-		}
+	if err := s.stage.PruneStaged(context.Background(), s.cfg.Now().Add(-age)); err != nil {
+		s.log.Warn("prune partial uploads", "error", err.Error())
 	}
 }
 
 // partialRoom reports whether workstation ws may stage another partial upload: the partial
-// uploads it has in uploads/ hold less than MaxPartialBytes.
-func (s *Server) partialRoom(ws store.Workstation) bool {
+// uploads it has staged hold less than MaxPartialBytes.
+func (s *Server) partialRoom(ctx context.Context, ws store.Workstation) bool {
 	if s.cfg.MaxPartialBytes < 0 {
 		return true
 	}
-	ents, err := os.ReadDir(s.uploads)
-	if err != nil {
-		return false
-	}
-	var n int64
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), ws.ID+".") {
-			continue
-		}
-		if info, err := e.Info(); err == nil {
-			n += info.Size()
-		}
-	}
-	return n < s.cfg.MaxPartialBytes
+	n, err := s.stage.StagedBytes(ctx, ws.ID+".")
+	return err == nil && n < s.cfg.MaxPartialBytes
 }
 
 // Handler is the HTTP handler (for httptest or an outer server).
