@@ -13,6 +13,7 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	libsane-dev libsane1 sane-utils \
 	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core \
 	softhsm2 postgresql
+DEB_PACKAGES += haproxy  # issue 16: the load balancer in front of several central servers (multi-server test, bench)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
@@ -41,6 +42,7 @@ setup: .setup-done
 	@command -v $(GO) >/dev/null || { echo "setup: Go 1.26 is required (https://go.dev/dl): not found on PATH"; exit 1; }
 	$(GO) mod download
 	GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	./scripts/build-seaweedfs.sh  # issue 16: SeaweedFS (S3) for the S3 blob-store tests; cached, skipped when built
 	@touch $@
 
 build: setup

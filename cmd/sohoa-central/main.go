@@ -145,7 +145,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations, reader-token, readers, revoke-reader)", cmd)
 	}
-	blobs, err := server.OpenBlobs(ctx, *data, server.BlobOptions{URL: *blobsURL, Keys: fieldKey.BlobKeys(), Plain: *plainBlobs})
+	blobs, staging, err := server.OpenBlobs(ctx, *data, server.BlobOptions{URL: *blobsURL, Keys: fieldKey.BlobKeys(), Plain: *plainBlobs})
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		clientCAs = pool
 		slog.Info("mutual TLS on: a client certificate is required", "client_cas", n)
 	}
-	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Key: rk, FieldKey: fieldKey, Verifier: verifier, ClientCAs: clientCAs,
+	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Staging: staging, Key: rk, FieldKey: fieldKey, Verifier: verifier, ClientCAs: clientCAs,
 		MetricsToken: metricsToken, MaxConnsPerAddr: *maxConns, ConnLimitExempt: exemptPrefixes,
 		MinTransferRate: *minRate, TransferGrace: *grace, StallTimeout: *stall,
 		ReadHeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout,

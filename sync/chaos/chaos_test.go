@@ -303,7 +303,7 @@ func TestChaos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cblobs, err := server.OpenBlobs(ctx, srv.dir, server.BlobOptions{Keys: dk.BlobKeys()})
+	cblobs, _, err := server.OpenBlobs(ctx, srv.dir, server.BlobOptions{Keys: dk.BlobKeys()})
 	if err != nil {
 		t.Fatal(err)
 	}

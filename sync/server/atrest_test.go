@@ -38,7 +38,7 @@ func TestCentralDataFolderHoldsNoPersonalData(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.FieldKey = fk
-			if blobs, err = server.OpenBlobs(context.Background(), c.DataDir, server.BlobOptions{Keys: fk.BlobKeys(), Plain: plain}); err != nil {
+			if blobs, _, err = server.OpenBlobs(context.Background(), c.DataDir, server.BlobOptions{Keys: fk.BlobKeys(), Plain: plain}); err != nil {
 				t.Fatal(err)
 			}
 			c.Blobs = blobs

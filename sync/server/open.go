@@ -55,33 +55,35 @@ type BlobOptions struct {
 // unless its FORMAT marker says plain. A store without a marker gets one now: sealed when it
 // is empty (a new data folder or bucket) unless opts.Plain, plain when it already holds blobs
 // (a data folder from before encryption at rest, kept readable). Every server sharing a store
-// reads the same marker.
-func OpenBlobs(ctx context.Context, dataDir string, opts BlobOptions) (store.BlobStore, error) {
+// reads the same marker. The Staging is the bucket's for S3 (shared by the servers), nil for a
+// local folder (Config.Staging's default, DATA/uploads).
+func OpenBlobs(ctx context.Context, dataDir string, opts BlobOptions) (store.BlobStore, store.Staging, error) {
 	var inner interface {
 		store.ObjectStore
 		store.BlobStore
 		store.FormatMarker
 	}
+	var staging store.Staging
 	if opts.URL == "" {
 		lb, err := store.NewLocalBlobs(filepath.Join(dataDir, "blobs"))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		inner = lb
 	} else {
 		cfg, err := store.ParseS3URL(opts.URL)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sb, err := store.NewS3Blobs(ctx, cfg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		inner = sb
+		inner, staging = sb, sb.Staging()
 	}
 	format, any, err := inner.Format(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("blob store format: %w", err)
+		return nil, nil, fmt.Errorf("blob store format: %w", err)
 	}
 	if format == "" {
 		format = store.FormatSealedV1
@@ -89,19 +91,19 @@ func OpenBlobs(ctx context.Context, dataDir string, opts BlobOptions) (store.Blo
 			format = store.FormatPlain
 		}
 		if err := inner.SetFormat(ctx, format); err != nil {
-			return nil, fmt.Errorf("blob store format: %w", err)
+			return nil, nil, fmt.Errorf("blob store format: %w", err)
 		}
 	}
 	switch format {
 	case store.FormatPlain:
 		slog.Warn("blobs at rest are NOT encrypted (a store from before encryption, or made with --plain-blobs)")
-		return inner, nil
+		return inner, staging, nil
 	case store.FormatSealedV1:
 		if opts.Keys == nil {
-			return nil, errors.New("blob store is encrypted: a data key is needed")
+			return nil, nil, errors.New("blob store is encrypted: a data key is needed")
 		}
-		return store.NewEncryptedBlobs(inner, opts.Keys), nil
+		return store.NewEncryptedBlobs(inner, opts.Keys), staging, nil
 	default:
-		return nil, fmt.Errorf("blob store format %q is not known to this version", format)
+		return nil, nil, fmt.Errorf("blob store format %q is not known to this version", format)
 	}
 }
