@@ -126,6 +126,11 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 		return nil, err
 	}
 	s.cmd = exec.Command(bin, args...)
+	// SeaweedFS offers SSE-S3 once it has a key-encryption key (security.toml s3.sse.kek,
+	// or this variable): a random one per test server.
+	kek := make([]byte, 32)
+	rand.Read(kek)
+	s.cmd.Env = append(os.Environ(), "WEED_S3_SSE_KEK="+hex.EncodeToString(kek))
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	s.cmd.Dir = dir
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
