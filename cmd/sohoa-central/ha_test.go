@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/server"
 	"github.com/sohoa/sohoa/sync/store"
@@ -47,6 +50,9 @@ func freeAddr(t *testing.T) string {
 // and the environment env added, and waits until its /healthz answers.
 func startServer(t *testing.T, dir, addr string, args, env []string) *child {
 	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	all := append([]string{"--data", dir, "--listen", addr, "--insecure-hash-only"}, args...)
 	cmd.Env = append(append(os.Environ(), env...), "SOHOA_CENTRAL_CHILD=1", "SOHOA_CENTRAL_ARGS="+strings.Join(all, "\x1f"))
@@ -443,6 +449,10 @@ func TestTwoServersBehindHAProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, kv := range h.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
 	blobs, _, err := server.OpenBlobs(context.Background(), h.dirs[1], server.BlobOptions{URL: h.args[3], Keys: dk.BlobKeys()})
 	if err != nil {
 		t.Fatal(err)
@@ -456,17 +466,39 @@ func TestTwoServersBehindHAProxy(t *testing.T) {
 	if err != nil || !bytes.Equal(back, page) {
 		t.Fatalf("the resumed page reads back %d bytes (%v)", len(back), err)
 	}
+	c, err := minio.New(h.s3cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(h.s3cfg.AccessKey, h.s3cfg.SecretKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := c.GetObject(context.Background(), h.s3cfg.Bucket, "blobs/"+hexsum(page)[:2]+"/"+hexsum(page), minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := io.ReadAll(obj)
+	obj.Close()
+	if err != nil || len(stored) != int(store.SealedSize(int64(len(page)))) || bytes.Contains(stored, page[1000:1064]) {
+		t.Fatalf("the stored object: %d bytes (%v), want %d sealed bytes", len(stored), err, store.SealedSize(int64(len(page))))
+	}
+	// No partial upload is left in the bucket.
+	if n, err := sbStaging(t, h).StagedBytes(context.Background(), ""); err != nil || n != 0 {
+		t.Fatalf("%d staged bytes left (%v)", n, err)
+	}
+}
+
+func sbStaging(t *testing.T, h *haCluster) *store.S3Staging {
+	t.Helper()
+	sb, err := store.NewS3Blobs(context.Background(), h.s3cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb.Staging()
 }
 
 // waitStaged waits until the bucket's staging holds at least n bytes of name and returns how
 // many it holds.
 func waitStaged(t *testing.T, h *haCluster, name string, n int) int {
 	t.Helper()
-	sb, err := store.NewS3Blobs(context.Background(), h.s3cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stg := sb.Staging()
+	stg := sbStaging(t, h)
 	for i := 0; ; i++ {
 		got, err := stg.Staged(context.Background(), name)
 		if err == nil && got >= int64(n) {
