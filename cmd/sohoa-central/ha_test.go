@@ -27,6 +27,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/sohoa/sohoa/internal/loadgen"
 	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/sync/server"
 	"github.com/sohoa/sohoa/sync/store"
@@ -91,42 +92,13 @@ func startServer(t *testing.T, dir, addr string, args, env []string) *child {
 	}
 }
 
-// haproxyConfig is a TCP (TLS passthrough) load balancer over servers, checking each with
-// GET /healthz over TLS. balance first: every connection goes to the first server that is
-// up, so the test knows which one an upload runs on.
-func haproxyConfig(front string, servers []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `global
-	maxconn 512
-defaults
-	mode tcp
-	timeout connect 2s
-	timeout client 60s
-	timeout server 60s
-	retries 3
-	option redispatch
-frontend central
-	bind %s
-	default_backend servers
-backend servers
-	balance first
-	option httpchk GET /healthz
-	http-check expect status 200
-	default-server check check-ssl verify none inter 200ms fall 2 rise 2 maxconn 200
-`, front)
-	for i, s := range servers {
-		fmt.Fprintf(&b, "\tserver s%d %s\n", i+1, s)
-	}
-	return b.String()
-}
-
 func startHAProxy(t *testing.T, dir, front string, servers []string) {
 	t.Helper()
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		t.Fatalf("haproxy not installed (Debian package haproxy: make setup): %v", err)
 	}
 	cfg := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfg, []byte(haproxyConfig(front, servers)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(loadgen.HAProxyConfig(front, servers, "first")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("haproxy", "-db", "-f", cfg)
@@ -209,6 +181,8 @@ func startHACluster(t *testing.T) *haCluster {
 	copyKeys(t, h.dirs[0], h.dirs[1])
 	h.srv[1] = startServer(t, h.dirs[1], h.addrs[1], h.args, h.env)
 	front := freeAddr(t)
+	// balance first: every connection goes to server 1 while it is up, so the test knows
+	// which server an upload runs on.
 	startHAProxy(t, h.dataDir, front, h.addrs[:])
 	h.lb = &child{addr: front, client: h.srv[0].client}
 	return h

@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dataKey := fs.String("data-key", "", "file of the key that encrypts the field values in the database (or set $"+DataKeyEnv+"; default DATA/"+server.DataKeyFile+", made on first start); back it up apart from the database (serve)")
 	blobsURL := fs.String("blobs", "", "blob store: s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&sse=s3|kms:ID][&insecure=1][&credentials=FILE] (credentials from the file, $"+store.S3CredentialsEnv+" or $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY); default: DATA/blobs (serve)")
 	plainBlobs := fs.Bool("plain-blobs", false, "a NEW blob store keeps blobs unencrypted (default: encrypted under the data key; an existing store keeps its format) (serve)")
+	enrollRate := fs.Float64("enroll-rate", server.DefaultEnrollRate, "enrollment attempts per second per client address, burst 5 (serve)")
 	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "a kept-alive connection without a request is closed after this (serve)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -189,7 +190,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	srv, err := server.New(server.Config{DataDir: *data, Store: st, Blobs: blobs, Staging: staging, Key: rk, FieldKey: fieldKey, Verifier: verifier, ClientCAs: clientCAs,
 		MetricsToken: metricsToken, MaxConnsPerAddr: *maxConns, ConnLimitExempt: exemptPrefixes,
-		MinTransferRate: *minRate, TransferGrace: *grace, StallTimeout: *stall,
+		MinTransferRate: *minRate, TransferGrace: *grace, StallTimeout: *stall, EnrollRate: *enrollRate,
 		ReadHeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout,
 		// On PostgreSQL several servers may share the database: one rate limit for them all.
 		SharedRateLimits: strings.HasPrefix(*db, "postgres://") || strings.HasPrefix(*db, "postgresql://")})
