@@ -22,12 +22,10 @@ var ErrHashMismatch = errors.New("content does not match its SHA-256 name")
 // it: an office proves it holds a blob another office sent by sending every byte of it, and
 // must not be able to tell that the blob was there, so the two Puts must look alike).
 //
-// An S3-compatible backend implements the same four methods: Put streams to a temporary object
-// key (multipart upload) while hashing, and on a match copies it to "blobs/<sum>" (or uses a
-// conditional put with If-None-Match: *, whose precondition failure means "stored": success)
-// and deletes the temporary key; Has is HEAD object; Open
-// is GET object. Because names are hashes, no locking is needed: two writers of one name write
-// the same bytes.
+// S3Blobs implements the same four methods on an S3-compatible store (Put streams through the
+// hash check into one PUT or a multipart upload that is completed only if the check passes;
+// Has and Size are HEAD; Open is GET) and EncryptedBlobs seals either. Because names are
+// hashes, no locking is needed: two writers of one name write the same bytes.
 type BlobStore interface {
 	Put(ctx context.Context, sum string, r io.Reader, maxSize int64) (size int64, err error)
 	Has(ctx context.Context, sum string) (bool, error)
