@@ -60,7 +60,7 @@ type S3Config struct {
 	// manages) or "kms:KEYID" (SSE-KMS). Stores that do not offer it refuse the PUT.
 	SSE string
 	// PartSize is the multipart part size (default DefaultS3PartSize; at least 5 MiB). A Put
-	// holds up to two parts in memory.
+	// of a blob smaller than a part holds the blob in memory; a larger one up to two parts.
 	PartSize int64
 	// CreateBucket makes the bucket when it does not exist (tests, first start).
 	CreateBucket bool
@@ -235,18 +235,21 @@ func (b *S3Blobs) put(ctx context.Context, sum string, r io.Reader, maxSize int6
 	if check {
 		src = checkSum(src, sum)
 	}
-	buf := make([]byte, min(b.part, maxSize+1))
-	n, err := io.ReadFull(src, buf)
+	// Up to one part in memory, grown as it arrives (a small blob costs its own size, not a
+	// part's: a server takes many uploads at once).
+	first := min(b.part, maxSize+1)
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(src, first))
+	if err != nil {
+		return 0, putErr(err)
+	}
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", ServerSideEncryption: b.sse}
 	var info minio.UploadInfo
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF: // the whole body, checked
-		info, err = b.c.PutObject(ctx, b.bucket, key, bytes.NewReader(buf[:n]), int64(n), opts)
-	case err != nil:
-		return 0, putErr(err)
-	default: // more than one part: multipart, completed only if the rest checks too
+	if n < first { // the whole body, checked (the check answers an error instead of its end)
+		info, err = b.c.PutObject(ctx, b.bucket, key, bytes.NewReader(buf.Bytes()), n, opts)
+	} else { // more than one part: multipart, completed only if the rest checks too
 		opts.PartSize = uint64(b.part)
-		info, err = b.c.PutObject(ctx, b.bucket, key, io.MultiReader(bytes.NewReader(buf), src), -1, opts)
+		info, err = b.c.PutObject(ctx, b.bucket, key, io.MultiReader(&buf, src), -1, opts)
 	}
 	if err != nil {
 		return 0, putErr(err)

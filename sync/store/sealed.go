@@ -148,15 +148,16 @@ func (e *EncryptedBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSi
 // sealer is the sealed object as a reader: the header, then each chunk once its plaintext
 // (and whether it is the last) is known.
 type sealer struct {
-	src   io.Reader
-	aead  cipher.AEAD
-	ad    []byte
-	out   []byte // sealed bytes not yet read
-	buf   []byte // SealedChunkSize plaintext bytes + one byte of look-ahead
-	have  int    // bytes in buf (a look-ahead byte carried over sits at buf[0])
-	i     uint64
-	done  bool
-	plain int64
+	src    io.Reader
+	aead   cipher.AEAD
+	ad     []byte
+	out    []byte // sealed bytes not yet read
+	sealed []byte // the last sealed chunk (out's buffer after the header)
+	buf    []byte // SealedChunkSize plaintext bytes + one byte of look-ahead
+	have   int    // bytes in buf (a look-ahead byte carried over sits at buf[0])
+	i      uint64
+	done   bool
+	plain  int64
 }
 
 func (s *sealer) Read(p []byte) (int, error) {
@@ -186,7 +187,9 @@ func (s *sealer) next() error {
 		return err
 	}
 	chunk := s.buf[:min(n, SealedChunkSize)]
-	s.out = s.aead.Seal(s.out[:0:0], chunkNonce(s.i, last), chunk, s.ad)
+	// s.out is drained before next is called: its buffer is reused.
+	s.sealed = s.aead.Seal(s.sealed[:0], chunkNonce(s.i, last), chunk, s.ad)
+	s.out = s.sealed
 	s.plain += int64(len(chunk))
 	s.i++
 	if last {
@@ -251,14 +254,15 @@ func (e *EncryptedBlobs) Open(ctx context.Context, sum string) (io.ReadCloser, e
 }
 
 type opener struct {
-	rc   io.ReadCloser
-	aead cipher.AEAD
-	ad   []byte
-	buf  []byte
-	have int
-	out  []byte
-	i    uint64
-	done bool
+	rc    io.ReadCloser
+	aead  cipher.AEAD
+	ad    []byte
+	buf   []byte
+	have  int
+	out   []byte
+	plain []byte // out's buffer, reused once out is drained
+	i     uint64
+	done  bool
 }
 
 func (o *opener) Read(p []byte) (int, error) {
@@ -286,11 +290,11 @@ func (o *opener) next() error {
 		return err
 	}
 	chunk := o.buf[:min(n, SealedChunkSize+sealedTag)]
-	plain, err := o.aead.Open(o.out[:0:0], chunkNonce(o.i, last), chunk, o.ad)
+	plain, err := o.aead.Open(o.plain[:0], chunkNonce(o.i, last), chunk, o.ad)
 	if err != nil {
 		return ErrBlobIntegrity
 	}
-	o.out = plain
+	o.out, o.plain = plain, plain
 	o.i++
 	if last {
 		o.done = true

@@ -201,28 +201,29 @@ func (s *S3Staging) Stage(ctx context.Context, name string, off int64, r io.Read
 	if end != off {
 		return 0, ErrStagedOffset
 	}
-	buf := make([]byte, s.piece)
 	var n int64
 	for {
-		k, rerr := io.ReadFull(r, buf)
+		// A piece is grown as bytes arrive, up to the part size.
+		var buf bytes.Buffer
+		k, rerr := buf.ReadFrom(io.LimitReader(r, int64(s.piece)))
 		if k > 0 {
 			key := fmt.Sprintf("%s%020d", s.dir(name), off+n)
 			// A broken body must not lose the bytes that arrived: put them with a context
 			// the request's end does not cancel.
 			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			_, err := s.b.c.PutObject(pctx, s.b.bucket, key, bytes.NewReader(buf[:k]), int64(k),
+			_, err := s.b.c.PutObject(pctx, s.b.bucket, key, bytes.NewReader(buf.Bytes()), k,
 				minio.PutObjectOptions{ContentType: "application/octet-stream", ServerSideEncryption: s.b.sse})
 			cancel()
 			if err != nil {
 				return n, fmt.Errorf("%w: S3 put: %w", ErrStagingFailed, err)
 			}
-			n += int64(k)
+			n += k
 		}
 		switch {
-		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
-			return n, nil
 		case rerr != nil:
 			return n, rerr
+		case k < int64(s.piece): // the body's end
+			return n, nil
 		}
 	}
 }
