@@ -326,6 +326,7 @@ func (o *opts) ha(ctx context.Context, kill bool) (scenario, error) {
 			killed.Add(1)
 			go func() {
 				defer killed.Done()
+				fmt.Fprintf(os.Stderr, "killing server 1 after %d commits\n", n)
 				p := c.procs[0]
 				cpu, rss := p.usage()
 				p.cmd.Process.Signal(syscall.SIGKILL)
@@ -386,7 +387,8 @@ func mainErr(o opts) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		fmt.Fprintf(os.Stderr, "%s: %d committed, %d failed in %v\n", s.name, s.res.Committed, s.res.Failed, s.res.Wall.Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "%s: %d committed, %d failed in %v; blob bytes %d, sent %d, in broken uploads %d (injected) %d (faults), %d retries\n",
+			s.name, s.res.Committed, s.res.Failed, s.res.Wall.Round(time.Millisecond), s.res.BlobBytes, s.res.BlobSent, s.res.BrokenFlaky, s.res.BrokenFault, s.res.Retries)
 		out = append(out, s)
 	}
 	return os.WriteFile(o.out, []byte(o.report(out)), 0o644)
@@ -405,23 +407,23 @@ func (o *opts) report(ss []scenario) string {
 	fmt.Fprintf(&b, "%d simulated workstations at once, each enrolling, then %d batches of %d documents (a %d×%d grey page PNG and the PAdES-signed PDF embedding it, about %s KiB each), a CMS-signed manifest, commit, receipt verified, batch read back through the read API. ",
 		o.workstations, o.batches, o.docs, o.side, o.side, strconv.Itoa(o.side*o.side/1024))
 	fmt.Fprintf(&b, "Flaky links: %d %% of uploads break off at a random byte and resume (HEAD, ranged PUTs). Blobs encrypted at rest (the default) in every row; servers verify every signature (--trust).\n\n", o.flaky)
-	b.WriteString("| setup | batches committed / failed | wall s | batches/s | blob MiB/s | commit p50 / p99 ms | batch p50 / p99 ms | read p50 / p99 ms | MiB re-sent | retries | server CPU s | server peak RSS MiB |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| setup | batches committed / failed | wall s | batches/s | blob MiB/s | commit p50 / p99 ms | batch p50 / p99 ms | read p50 / p99 ms | MiB re-sent | KiB in cut uploads: injected / fault | retries | server CPU s | server peak RSS MiB |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range ss {
 		r := s.res
 		var cpus, rss []string
 		for i := range s.cpu {
 			cpus, rss = append(cpus, fmt.Sprintf("%.1f", s.cpu[i].Seconds())), append(rss, mib(s.rss[i]))
 		}
-		fmt.Fprintf(&b, "| %s | %d / %d | %.1f | %.2f | %.1f | %s / %s | %s / %s | %s / %s | %s | %d | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %d / %d | %.1f | %.2f | %.1f | %s / %s | %s / %s | %s / %s | %s | %d / %d | %d | %s | %s |\n",
 			s.name, r.Committed, r.Failed, r.Wall.Seconds(), float64(r.Committed)/r.Wall.Seconds(),
 			float64(r.BlobBytes)/(1<<20)/r.Wall.Seconds(),
 			ms(loadgen.Percentile(r.Commit, 50)), ms(loadgen.Percentile(r.Commit, 99)),
 			ms(loadgen.Percentile(r.Batch, 50)), ms(loadgen.Percentile(r.Batch, 99)),
 			ms(loadgen.Percentile(r.Read, 50)), ms(loadgen.Percentile(r.Read, 99)),
-			mib(r.BlobSent-r.BlobBytes), r.Retries, strings.Join(cpus, " + "), strings.Join(rss, " / "))
+			mib(r.BlobSent-r.BlobBytes), r.BrokenFlaky>>10, r.BrokenFault>>10, r.Retries, strings.Join(cpus, " + "), strings.Join(rss, " / "))
 	}
-	b.WriteString("\nMiB re-sent: blob bytes sent beyond the blobs' own size (after an injected break, or after the kill). Server CPU and RSS are the sohoa-central processes' own (/proc), not PostgreSQL's, SeaweedFS's or HAProxy's, which share the same 2 cores; a killed server's figures are added to its restart's.\n")
+	b.WriteString("\nMiB re-sent: blob bytes sent beyond the blobs' own size (after an injected break, or after the kill). KiB in cut uploads: body bytes of the uploads that broke off, by an injected break or by a server fault (the kill); what of them the server had staged is not sent again. Retries: requests repeated after a transport error, a 5xx or a 429. Server CPU and RSS are the sohoa-central processes' own (/proc), not PostgreSQL's, SeaweedFS's or HAProxy's, which share the same 2 cores; a killed server's figures are added to its restart's.\n")
 	for _, s := range ss {
 		if len(s.res.Errors) > 0 {
 			fmt.Fprintf(&b, "\nErrors (%s): %s\n", s.name, strings.Join(s.res.Errors, "; "))
