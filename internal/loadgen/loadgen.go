@@ -315,11 +315,6 @@ func (r *run) workstation(ctx context.Context, i int, code string) {
 	}
 }
 
-type blob struct {
-	sum  string
-	data []byte
-}
-
 func (r *run) batch(ctx context.Context, rng *mrand.Rand, ws wire.EnrollAnswer, pub ed25519.PublicKey, seq int64) error {
 	var idb [16]byte
 	for i := range idb {

@@ -362,13 +362,11 @@ func (b *S3Blobs) Format(ctx context.Context) (string, bool, error) {
 	case !notFound(err):
 		return "", false, fmt.Errorf("S3 blob store format: %w", err)
 	}
-	any := false
-	for o := range b.c.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: b.prefix + "blobs/", Recursive: true, MaxKeys: 1}) {
-		if o.Err != nil {
-			return "", false, o.Err
-		}
-		any = true
-		break
+	lctx, cancel := context.WithCancel(ctx) // stops the listing after its first object
+	defer cancel()
+	o, any := <-b.c.ListObjects(lctx, b.bucket, minio.ListObjectsOptions{Prefix: b.prefix + "blobs/", Recursive: true, MaxKeys: 1})
+	if any && o.Err != nil {
+		return "", false, o.Err
 	}
 	return format, any, nil
 }
