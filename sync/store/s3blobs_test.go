@@ -73,6 +73,9 @@ func TestS3BlobsSuite(t *testing.T) {
 
 // ... and the encrypting decorator over it.
 func TestEncryptedS3BlobsSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short (race pass): the sealed suite on S3 runs in the full pass; the plain S3 suite and the sealed local one run here")
+	}
 	storetest.RunBlobs(t, func(t *testing.T) storetest.Blobs {
 		b := newS3(t, nil)
 		return storetest.Blobs{Store: store.NewEncryptedBlobs(b, newKeys(t)), Count: s3Count(b), Large: partSize}
@@ -81,6 +84,9 @@ func TestEncryptedS3BlobsSuite(t *testing.T) {
 
 // With sse=s3 the store is asked to encrypt each object at rest, and reports it did.
 func TestS3BlobsSSE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short (race pass): runs in the full pass")
+	}
 	ctx := context.Background()
 	var cfg store.S3Config
 	b := newS3(t, func(c *store.S3Config) { c.SSE = "s3"; cfg = *c })
