@@ -24,5 +24,13 @@
 // serve --data-key F (or $SOHOA_DATA_KEY) names the file of the key that encrypts every field
 // value kept in the database (sync/PROTOCOL.md "Field values"); by default DIR/data-key.pem,
 // made (mode 0600) on first start. Without it the stored values cannot be read: back it up,
-// apart from the database.
+// apart from the database. The same key encrypts the blobs at rest (sync/PROTOCOL.md "Blobs at
+// rest"): every new data folder or bucket is sealed; serve --plain-blobs makes a new one plain.
+//
+// serve --blobs 's3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&sse=s3][&insecure=1]' keeps the blobs
+// and the partial uploads in an S3-compatible bucket, with credentials from credentials=FILE,
+// $SOHOA_S3_CREDENTIALS or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY (sync/PROTOCOL.md "S3
+// blob store"). Several servers on one PostgreSQL and one bucket behind a load balancer share
+// uploads, commits and rate limits (sync/PROTOCOL.md "Several servers"); --enroll-rate sets the
+// enrollment attempts per second per client address.
 package main
