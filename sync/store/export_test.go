@@ -1,6 +1,12 @@
 package store
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/minio/minio-go/v7"
+)
 
 // Test hooks: open a store migrated only up to a version, and run raw SQL (with '?'
 // placeholders) against it, to test schema upgrades on both backends.
@@ -32,4 +38,10 @@ func PlainSizeForTest(n int64) int64 {
 		return -1
 	}
 	return p
+}
+
+// PutStagedPieceForTest writes one staging piece as another server would.
+func (b *S3Blobs) PutStagedPieceForTest(ctx context.Context, name string, off int64, data []byte) error {
+	_, err := b.c.PutObject(ctx, b.bucket, fmt.Sprintf("%s%020d", b.Staging().dir(name), off), bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{})
+	return err
 }
