@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"crypto/x509"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,6 +31,12 @@ const (
 	// SettingPKCS11Module is the signing tokens' PKCS#11 module (the vendor's .so/.dll) the
 	// sign screen proposes.
 	SettingPKCS11Module = "sign.pkcs11_module"
+	// SettingSignProfile is the signature format (sign.Profile: "B-B", "B-T", "B-LT",
+	// "adbe"; unset: B-T with a timestamp server, else B-B).
+	SettingSignProfile = "sign.profile"
+	// SettingTSAURL is the RFC 3161 timestamp server signatures are timestamped by (B-T,
+	// B-LT) when the sign screen or `sohoa sign --tsa` names none.
+	SettingTSAURL = "sign.tsa_url"
 )
 
 // DefaultAutoLockMinutes applies while autolock_minutes is unset.
@@ -171,12 +178,26 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 			return "", &SettingError{Key: key, Reason: "module", Detail: filepath.Base(value)}
 		}
 		return abs, nil
+	case SettingSignProfile:
+		p, err := sign.ParseProfile(value)
+		if err != nil {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return string(p), nil
+	case SettingTSAURL:
+		if value == "" {
+			return "", nil
+		}
+		if u, err := url.Parse(value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return value, nil
 	}
 	return "", &SettingError{Key: key, Reason: "not_editable"}
 }
 
 // EditableSettings are the keys SetSetting accepts.
-var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingTrustStore, SettingPKCS11Module}
+var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingTrustStore, SettingPKCS11Module, SettingSignProfile, SettingTSAURL}
 
 func splitLangs(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == '+' || r == ',' || r == ' ' })
@@ -249,6 +270,8 @@ type Settings struct {
 	OCRLanguages    []string
 	TrustStore      string
 	PKCS11Module    string
+	SignProfile     string // "" (PAdES B-T with a TSA, else B-B), "B-B", "B-T", "B-LT", "adbe"
+	TSAURL          string
 	// Sync: set by enrollment only.
 	Server, ServerTLSSHA256 string
 	Enrolled                bool
@@ -264,7 +287,7 @@ func (w *Workflow) ReadWorkstationSettings(ctx context.Context) (Settings, error
 		return s, err
 	}
 	vals := map[string]*string{SettingOffice: &s.Office, client.SettingOffice: &s.EnrolledOffice,
-		SettingTrustStore: &s.TrustStore, SettingPKCS11Module: &s.PKCS11Module, client.SettingServer: &s.Server,
+		SettingTrustStore: &s.TrustStore, SettingPKCS11Module: &s.PKCS11Module, SettingSignProfile: &s.SignProfile, SettingTSAURL: &s.TSAURL, client.SettingServer: &s.Server,
 		client.SettingTLSPin: &s.ServerTLSSHA256, client.SettingClientCert: &s.ClientCert, client.SettingClientKey: &s.ClientKey}
 	for k, p := range vals {
 		if *p, err = get(k); err != nil {

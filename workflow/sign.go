@@ -70,7 +70,10 @@ type SignInput struct {
 	BatchID string
 	Source  SignerSource
 	PIN     PINFunc
-	TSAURL  string // RFC 3161 timestamp server ("" = none: signing works offline)
+	TSAURL  string // RFC 3161 timestamp server ("" = the sign.tsa_url setting; none: signing works offline)
+	// Profile is the signature format ("" = the sign.profile setting, else PAdES B-T with a
+	// timestamp server and B-B without).
+	Profile string
 	// Override is an administrator-approver's reason to sign with a certificate bound to
 	// nobody ("" = none); it is recorded and audited by the store.
 	Override string
@@ -193,6 +196,9 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 	if err := in.Source.check(); err != nil {
 		return res, err
 	}
+	if _, err := sign.ParseProfile(in.Profile); err != nil {
+		return res, err // before the PIN is asked
+	}
 	st := w.Store
 	b, err := st.Batch(ctx, in.BatchID)
 	if err != nil {
@@ -248,7 +254,9 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 		return res, err
 	}
 	defer signer.Close()
-	signer.TSAURL = in.TSAURL
+	if err := w.signFormat(ctx, &signer, in); err != nil {
+		return res, err
+	}
 	now := time.Now()
 	// The key must be valid and the approver's own (registered by an administrator), checked
 	// before any PDF is signed; MarkSigned checks the binding again in its transaction.
@@ -578,6 +586,42 @@ func pickTokenCert(certs []CertInfo, want string) *CertInfo {
 	}
 	if want == "" && len(certs) == 1 {
 		return &certs[0]
+	}
+	return nil
+}
+
+// signFormat sets the signer's timestamp server and profile from the input, else from the
+// settings; B-LT completes the chain from the trust store.
+func (w *Workflow) signFormat(ctx context.Context, signer *sign.Signer, in SignInput) error {
+	signer.TSAURL = in.TSAURL
+	var err error
+	if signer.Profile, err = sign.ParseProfile(in.Profile); err != nil {
+		return err
+	}
+	if w.Store != nil {
+		if signer.TSAURL == "" {
+			v, err := w.Store.Setting(ctx, SettingTSAURL)
+			if err != nil {
+				return err
+			}
+			signer.TSAURL = v
+		}
+		if signer.Profile == "" {
+			v, err := w.Store.Setting(ctx, SettingSignProfile)
+			if err != nil {
+				return err
+			}
+			if signer.Profile, err = sign.ParseProfile(v); err != nil {
+				return err
+			}
+		}
+	}
+	if signer.Profile == sign.ProfileBLT {
+		roots, err := w.TrustRoots(ctx)
+		if err != nil {
+			return err
+		}
+		signer.Roots = roots
 	}
 	return nil
 }

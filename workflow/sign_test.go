@@ -401,3 +401,60 @@ func TestSignOverride(t *testing.T) {
 		t.Fatalf("overrides %+v %v", ov, err)
 	}
 }
+
+// TestSignFormatSetting: sign.profile and sign.tsa_url are checked settings; the batch is
+// signed in the format the setting names (here the older adbe format), and by default as
+// PAdES B-B (no timestamp server); the workflow's verify report gives the level.
+func TestSignFormatSetting(t *testing.T) {
+	w := newWorld(t)
+	var se *workflow.SettingError
+	for _, bad := range [][2]string{{workflow.SettingSignProfile, "B-LTA"}, {workflow.SettingTSAURL, "ftp://tsa.example"}, {workflow.SettingTSAURL, "tsa"}} {
+		if err := w.wf.SetSetting(w.ctx, w.ws.Admin, bad[0], bad[1]); !errors.As(err, &se) {
+			t.Errorf("%s=%q accepted: %v", bad[0], bad[1], err)
+		}
+	}
+	if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingSignProfile: "pades-b-t", workflow.SettingTSAURL: "http://127.0.0.1:1/tsa"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := w.wf.ReadWorkstationSettings(w.ctx); s.SignProfile != "B-T" || s.TSAURL != "http://127.0.0.1:1/tsa" {
+		t.Fatalf("read back %+v", s)
+	}
+	ca := newCA(t, "SoHoa Test CA")
+	key, cert := ca.valid(t, w.ws.Supervisor.FullName)
+	src := workflow.SignerSource{P12File: ca.p12(t, key, cert, "pw-123456")}
+	w.bind("sup", cert)
+	asked := 0
+	// B-T from the settings with an unreachable TSA: an error, nothing signed.
+	id := w.approved(1)
+	if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id, Source: src, PIN: pinOf("pw-123456", &asked)}, nil); !errors.Is(err, sign.ErrTSA) {
+		t.Fatalf("unreachable TSA: %v", err)
+	}
+	opts, err := w.wf.TrustOptions(w.ctx, ca.pem, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ setting, input, subFilter, level string }{
+		{"adbe", "", "adbe.pkcs7.detached", "adbe"},
+		{"adbe", "B-B", "ETSI.CAdES.detached", "B-B"}, // the input wins over the setting
+		{"", "", "ETSI.CAdES.detached", "B-B"},        // no TSA: B-B
+	} {
+		if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingSignProfile: tc.setting, workflow.SettingTSAURL: ""}); err != nil {
+			t.Fatal(err)
+		}
+		id := w.approved(1)
+		if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id, Source: src, Profile: tc.input, PIN: pinOf("pw-123456", &asked)}, nil); err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		w.pdfsigValid(id)
+		rep, err := w.wf.VerifyBatch(w.ctx, id, opts, nil)
+		if err != nil || !rep.Trusted {
+			t.Fatalf("%+v: verify %+v %v", tc, rep, err)
+		}
+		if s := rep.Documents[0].Signatures[0]; s.SubFilter != tc.subFilter || s.Level != tc.level {
+			t.Errorf("%+v: subfilter %q level %q", tc, s.SubFilter, s.Level)
+		}
+	}
+	if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: w.approved(1), Source: src, Profile: "x", PIN: pinOf("pw-123456", &asked)}, nil); !errors.Is(err, sign.ErrBadProfile) {
+		t.Fatalf("bad profile: %v", err)
+	}
+}
