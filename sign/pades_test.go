@@ -397,4 +397,3 @@ func TestPAdESBaselineBLT(t *testing.T) {
 		t.Fatalf("unreachable CRL: %v", err)
 	}
 }
-

@@ -57,9 +57,9 @@ type SignatureResult struct {
 	// response for each of its certificates but the root), "adbe" for the adbe.pkcs7
 	// profiles, "" otherwise (not intact, a document timestamp, or a CAdES signature that is
 	// not baseline: Problems says why).
-	Level         string
-	Signer        *x509.Certificate
-	Certificates  []*x509.Certificate
+	Level        string
+	Signer       *x509.Certificate
+	Certificates []*x509.Certificate
 
 	ByteRange       []int64
 	CoversWholeFile bool // the byte range reaches the end of the file
@@ -92,7 +92,7 @@ type SignatureResult struct {
 	revEnd          int64
 	signingTimeAttr bool // the CMS carries a signing-time attribute (not allowed in PAdES baseline)
 	der             []byte
-	signed []byte
+	signed          []byte
 }
 
 // Errors from Verify.
