@@ -78,6 +78,11 @@ type DocumentInput struct {
 	// AttachmentName (default "record.json"). Empty means no attachment.
 	FieldsJSON     []byte
 	AttachmentName string
+	// Metadata is descriptive metadata (the archive's fields, Circular 05/2025/TT-BNV)
+	// written into the XMP as properties of ArchiveNS (prefix "sohoa"), described by a PDF/A
+	// extension schema. Keys are XML names (ASCII letters, digits, '_', '-', '.'; not
+	// starting with a digit, '-' or '.'); values any text.
+	Metadata map[string]string
 }
 
 // PageStats tells how big each page's image became inside the PDF.
@@ -102,6 +107,11 @@ func BuildPDF(doc DocumentInput) ([]byte, error) {
 func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 	if len(doc.Pages) == 0 {
 		return nil, nil, ErrNoPages
+	}
+	for k := range doc.Metadata {
+		if !validXMPName(k) {
+			return nil, nil, ErrBadMetadata
+		}
 	}
 	glyphlessFont, err := loadGlyphless()
 	if err != nil {
@@ -207,7 +217,19 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 	if lang == "" {
 		lang = "vi-VN"
 	}
-	cat := fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R /Lang %s /ViewerPreferences << /DisplayDocTitle true >>", pages, textString(lang))
+	// PDF/A: XMP metadata matching /Info, and the sRGB output intent.
+	part := 2
+	if len(doc.FieldsJSON) > 0 {
+		part = 3 // an attached JSON file: PDF/A-3 (PDF/A-2 embeds only PDF/A files)
+	}
+	meta := w.alloc()
+	w.stream(meta, "/Type /Metadata /Subtype /XML", xmpPacket(xmpInfo{Title: doc.Title, Author: doc.Author, Subject: doc.Subject,
+		Keywords: doc.Keywords, Creator: creator, Producer: producer, Created: created, Lang: lang, Part: part, Metadata: doc.Metadata}))
+	icc := w.alloc()
+	w.flateStream(icc, "/N 3", srgbProfile())
+	intent := w.alloc()
+	w.obj(intent, fmt.Sprintf("<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>", icc))
+	cat := fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R /Lang %s /ViewerPreferences << /DisplayDocTitle true >> /Metadata %d 0 R /OutputIntents [%d 0 R]", pages, textString(lang), meta, intent)
 	if len(doc.FieldsJSON) > 0 {
 		name := doc.AttachmentName
 		if name == "" {
@@ -287,15 +309,16 @@ func encodePageImage(data []byte) (pageImage, error) {
 		if err != nil {
 			return pageImage{}, fmt.Errorf("%w: %v", ErrBadImage, err)
 		}
-		cs, extra := "/DeviceRGB", ""
-		switch cfg.ColorModel {
-		case color.GrayModel:
-			cs = "/DeviceGray"
-		case color.CMYKModel:
-			cs, extra = "/DeviceCMYK", " /Decode [1 0 1 0 1 0 1 0]"
+		// A CMYK JPEG is decoded and stored as RGB: under the sRGB output intent PDF/A allows
+		// no DeviceCMYK (ISO 19005-2 6.2.4.3).
+		if cfg.ColorModel != color.CMYKModel {
+			cs := "/DeviceRGB"
+			if cfg.ColorModel == color.GrayModel {
+				cs = "/DeviceGray"
+			}
+			return pageImage{w: cfg.Width, h: cfg.Height, kind: "jpeg", data: data,
+				dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode", cfg.Width, cfg.Height, cs)}, nil
 		}
-		return pageImage{w: cfg.Width, h: cfg.Height, kind: "jpeg", data: data,
-			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8%s /Filter /DCTDecode", cfg.Width, cfg.Height, cs, extra)}, nil
 	}
 	// RGB and 1-bit PNGs go in as they are; an 8-bit grey PNG is decoded first, because a
 	// page that is in fact black and white is 8 times smaller stored as 1 bit per pixel.
