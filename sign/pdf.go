@@ -88,7 +88,7 @@ type DocumentInput struct {
 // PageStats tells how big each page's image became inside the PDF.
 type PageStats struct {
 	ImageBytes int    // bytes of the image stream
-	Encoding   string // "jpeg", "bilevel-flate", "gray-png", "rgb-png", "bilevel-png" (PNG data kept as is), "gray-flate", "rgb-flate"
+	Encoding   string // "jpeg", "bilevel-g4" (CCITT G4), "gray-png", "rgb-png" (PNG data kept as is), "gray-flate", "rgb-flate"
 }
 
 // Errors from BuildPDF.
@@ -320,12 +320,10 @@ func encodePageImage(data []byte) (pageImage, error) {
 				dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode", cfg.Width, cfg.Height, cs)}, nil
 		}
 	}
-	// RGB and 1-bit PNGs go in as they are; an 8-bit grey PNG is decoded first, because a
-	// page that is in fact black and white is 8 times smaller stored as 1 bit per pixel.
-	passed, ok := pngPassthrough(data)
-	if ok && passed.kind != "gray-png" {
-		return passed, nil
-	}
+	// PNG data goes in as it is when nothing smaller is at hand: grey and RGB PNGs are
+	// decoded first, because a page that is in fact black and white is far smaller as CCITT
+	// G4 and an RGB page that is in fact grey a third as big as grey; 1-bit PNGs become G4.
+	passed, _ := pngPassthrough(data)
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return pageImage{}, fmt.Errorf("%w: %v", ErrBadImage, err)
@@ -340,24 +338,22 @@ func encodePageImage(data []byte) (pageImage, error) {
 	switch {
 	case bilevel:
 		gp := grayPixels(img)
-		rowLen := (w + 7) / 8
-		raw := make([]byte, rowLen*h)
-		for y := 0; y < h; y++ {
-			row := gp[y*w : (y+1)*w]
-			for x, v := range row {
-				if v != 0 {
-					raw[y*rowLen+x/8] |= 0x80 >> (x % 8)
-				}
-			}
+		black := make([]bool, len(gp))
+		for i, v := range gp {
+			black[i] = v == 0
 		}
-		return pageImage{w: w, h: h, kind: "bilevel-flate", data: deflate(raw),
-			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode", w, h)}, nil
-	case gray && passed.kind == "gray-png":
-		return passed, nil
+		return pageImage{w: w, h: h, kind: "bilevel-g4", data: encodeG4(black, w, h),
+			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 false >>", w, h, w, h)}, nil
 	case gray:
 		raw := grayPixels(img)
-		return pageImage{w: w, h: h, kind: "gray-flate", data: deflate(pngUp(raw, w, h, 1)),
-			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Colors 1 /BitsPerComponent 8 /Columns %d >>", w, h, w)}, nil
+		out := pageImage{w: w, h: h, kind: "gray-flate", data: deflate(pngUp(raw, w, h, 1)),
+			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Colors 1 /BitsPerComponent 8 /Columns %d >>", w, h, w)}
+		if passed.kind == "gray-png" && len(passed.data) <= len(out.data) {
+			return passed, nil
+		}
+		return out, nil
+	case passed.kind == "rgb-png":
+		return passed, nil
 	default:
 		raw := rgbPixels(img)
 		return pageImage{w: w, h: h, kind: "rgb-flate", data: deflate(pngUp(raw, w, h, 3)),
