@@ -83,6 +83,9 @@ type DocumentInput struct {
 	// extension schema. Keys are XML names (ASCII letters, digits, '_', '-', '.'; not
 	// starting with a digit, '-' or '.'); values any text.
 	Metadata map[string]string
+	// Copy, when set, draws the copy information of a digitised copy (Decree 30/2020/NĐ-CP)
+	// at the top right of the first page.
+	Copy *CopyStamp
 }
 
 // PageStats tells how big each page's image became inside the PDF.
@@ -112,6 +115,15 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 		if !validXMPName(k) {
 			return nil, nil, ErrBadMetadata
 		}
+	}
+	if doc.Copy != nil {
+		form, err := ParseCopyForm(doc.Copy.Form)
+		if err != nil || form == "" || strings.TrimSpace(doc.Copy.Organization) == "" || doc.Copy.Time.IsZero() {
+			return nil, nil, ErrCopyForm
+		}
+		c := *doc.Copy
+		c.Form = form
+		doc.Copy = &c
 	}
 	glyphlessFont, err := loadGlyphless()
 	if err != nil {
@@ -145,6 +157,8 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 
 	var pageRefs []int
 	var stats []PageStats
+	var copyTxt *copyText
+	copyFontObj := 0
 	for i, p := range doc.Pages {
 		img, err := encodePageImage(p.Image)
 		if err != nil {
@@ -164,12 +178,21 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 		var c bytes.Buffer
 		fmt.Fprintf(&c, "q %s 0 0 %s 0 0 cm /Im0 Do Q\n", num(pw), num(ph))
 		writeTextLayer(&c, p.Words, cids, s, ph)
+		fonts := fmt.Sprintf("/F1 %d 0 R", font)
+		if i == 0 && doc.Copy != nil {
+			if copyTxt, err = layoutCopy(*doc.Copy, pw, ph); err != nil {
+				return nil, nil, err
+			}
+			c.Write(copyTxt.content)
+			copyFontObj = w.alloc()
+			fonts += fmt.Sprintf(" /F2 %d 0 R", copyFontObj)
+		}
 		content := w.alloc()
 		w.flateStream(content, "", c.Bytes())
 
 		page := w.alloc()
-		w.obj(page, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /XObject << /Im0 %d 0 R >> /Font << /F1 %d 0 R >> /ProcSet [/PDF /Text /ImageB /ImageC /ImageI] >> /Contents %d 0 R >>",
-			pages, num(pw), num(ph), imgObj, font, content))
+		w.obj(page, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /XObject << /Im0 %d 0 R >> /Font << %s >> /ProcSet [/PDF /Text /ImageB /ImageC /ImageI] >> /Contents %d 0 R >>",
+			pages, num(pw), num(ph), imgObj, fonts, content))
 		pageRefs = append(pageRefs, page)
 	}
 
@@ -190,6 +213,9 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 	}
 	w.flateStream(cidToGID, "", gidMap)
 	w.flateStream(toUni, "", toUnicodeCMap(runes))
+	if copyTxt != nil {
+		copyTxt.writeFont(w, copyFontObj)
+	}
 
 	// Document information.
 	created := doc.Created
