@@ -188,10 +188,10 @@ func xmpDate(t time.Time) string {
 // xmpInfo is what the Info dictionary says, for the XMP.
 type xmpInfo struct {
 	Title, Author, Subject, Keywords, Creator, Producer string
-	Created                                            time.Time
-	Lang                                               string
-	Part                                               int // 2 or 3
-	Metadata                                           map[string]string
+	Created                                             time.Time
+	Lang                                                string
+	Part                                                int // 2 or 3
+	Metadata                                            map[string]string
 }
 
 // xmpPacket writes the document's XMP metadata (ISO 19005-2 6.6.2: the Info entries as their

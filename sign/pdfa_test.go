@@ -81,9 +81,15 @@ type xmpDoc struct {
 	Descriptions []struct {
 		Part        string `xml:"http://www.aiim.org/pdfa/ns/id/ part"`
 		Conformance string `xml:"http://www.aiim.org/pdfa/ns/id/ conformance"`
-		Title       struct{ V string `xml:"Alt>li"` } `xml:"http://purl.org/dc/elements/1.1/ title"`
-		Creator     struct{ V string `xml:"Seq>li"` } `xml:"http://purl.org/dc/elements/1.1/ creator"`
-		Description struct{ V string `xml:"Alt>li"` } `xml:"http://purl.org/dc/elements/1.1/ description"`
+		Title       struct {
+			V string `xml:"Alt>li"`
+		} `xml:"http://purl.org/dc/elements/1.1/ title"`
+		Creator struct {
+			V string `xml:"Seq>li"`
+		} `xml:"http://purl.org/dc/elements/1.1/ creator"`
+		Description struct {
+			V string `xml:"Alt>li"`
+		} `xml:"http://purl.org/dc/elements/1.1/ description"`
 		Keywords    string `xml:"http://ns.adobe.com/pdf/1.3/ Keywords"`
 		Producer    string `xml:"http://ns.adobe.com/pdf/1.3/ Producer"`
 		CreatorTool string `xml:"http://ns.adobe.com/xap/1.0/ CreatorTool"`
