@@ -271,6 +271,10 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 	res.Override = strings.TrimSpace(in.Override) != "" && !w.boundTo(ctx, actor, signer.Chain[0])
 
 	rtName := w.recordTypeName(ctx, b.RecordType, in.Lang)
+	copyStamp, err := w.copyStamp(ctx, b, now)
+	if err != nil {
+		return res, err
+	}
 	docs, err := st.Documents(ctx, b.ID)
 	if err != nil {
 		return res, err
@@ -283,7 +287,7 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 		if err := ctx.Err(); err != nil {
 			return res, err // between documents: nothing recorded, the batch stays approved
 		}
-		pdf, pages, err := w.documentPDF(ctx, b, office, d, actor, rtName, in.Lang, now)
+		pdf, pages, err := w.documentPDF(ctx, b, office, d, actor, rtName, in.Lang, now, copyStamp)
 		if err != nil {
 			return res, &DocumentError{DocumentID: d.ID, Seq: d.Seq, Err: err}
 		}
@@ -407,7 +411,7 @@ type recordJSONField struct {
 // documentPDF assembles one document's searchable PDF from its stored page images, the OCR
 // words already stored (no second OCR pass) and its current field values, and lists its page
 // blobs for the manifest. office is the one the manifest gets too.
-func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string, d queue.Document, approver queue.User, rtName, lang string, now time.Time) ([]byte, []wire.Page, error) {
+func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string, d queue.Document, approver queue.User, rtName, lang string, now time.Time, copyStamp *sign.CopyStamp) ([]byte, []wire.Page, error) {
 	st := w.Store
 	pages, err := st.Pages(ctx, d.ID)
 	if err != nil {
@@ -459,6 +463,7 @@ func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string
 		Keywords: b.RecordType + ", " + b.ID,
 		Created:  now,
 		Pages:    in, FieldsJSON: buf.Bytes(), AttachmentName: sign.RecordAttachment,
+		Copy: copyStamp,
 	})
 	return pdf, mp, err
 }
@@ -624,4 +629,30 @@ func (w *Workflow) signFormat(ctx context.Context, signer *sign.Signer, in SignI
 		signer.Roots = roots
 	}
 	return nil
+}
+
+// copyStamp is the copy information of a digitised copy (Decree 30/2020/NĐ-CP) when the
+// batch's record type is signed as one: the setting sign.copy_form.<record type>, else
+// sign.copy_form; the organisation is sign.copy_organization, else the batch's office.
+func (w *Workflow) copyStamp(ctx context.Context, b queue.Batch, now time.Time) (*sign.CopyStamp, error) {
+	form, err := w.Store.Setting(ctx, SettingCopyForm+"."+b.RecordType)
+	if err != nil {
+		return nil, err
+	}
+	if form == "" {
+		if form, err = w.Store.Setting(ctx, SettingCopyForm); err != nil {
+			return nil, err
+		}
+	}
+	if form, err = sign.ParseCopyForm(form); err != nil || form == "" {
+		return nil, err
+	}
+	org, err := w.Store.Setting(ctx, SettingCopyOrganization)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(org) == "" {
+		org = b.Office
+	}
+	return &sign.CopyStamp{Form: form, Organization: org, Time: now}, nil
 }

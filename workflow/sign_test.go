@@ -458,3 +458,61 @@ func TestSignFormatSetting(t *testing.T) {
 		t.Fatalf("bad profile: %v", err)
 	}
 }
+
+// TestSignCopyFormSetting: a record type set to "SAO LỤC" (sign.copy_form.<type>) signs its
+// batches as digitised copies (the copy information and its embedded Liberation Serif on the
+// first page); the general setting applies to the other types; none without either.
+func TestSignCopyFormSetting(t *testing.T) {
+	w := newWorld(t)
+	var se *workflow.SettingError
+	for _, bad := range [][2]string{{workflow.SettingCopyForm, "BẢN SAO"}, {workflow.SettingCopyForm + ".x y", "SAO Y"}} {
+		if err := w.wf.SetSetting(w.ctx, w.ws.Admin, bad[0], bad[1]); !errors.As(err, &se) {
+			t.Errorf("%s=%q accepted: %v", bad[0], bad[1], err)
+		}
+	}
+	ca := newCA(t, "SoHoa Test CA")
+	key, cert := ca.valid(t, w.ws.Supervisor.FullName)
+	src := workflow.SignerSource{P12File: ca.p12(t, key, cert, "pw-123456")}
+	w.bind("sup", cert)
+	asked := 0
+	hasCopy := func(id string) bool {
+		sdocs, err := w.ws.Store.SignedDocuments(w.ctx, id)
+		if err != nil || len(sdocs) == 0 {
+			t.Fatalf("signed documents %v", err)
+		}
+		out, err := exec.Command("pdffonts", w.ws.Store.Blobs.Path(sdocs[0].PDFSHA256)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("pdffonts: %v\n%s", err, out)
+		}
+		return strings.Contains(string(out), "LiberationSerif")
+	}
+	sign1 := func() string {
+		id := w.approved(1)
+		if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id, Source: src, PIN: pinOf("pw-123456", &asked)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		w.pdfsigValid(id)
+		return id
+	}
+	id := sign1()
+	if hasCopy(id) {
+		t.Fatal("a copy form without any setting")
+	}
+	b, _ := w.ws.Store.Batch(w.ctx, id)
+	if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingCopyForm + "." + b.RecordType: "sao lục",
+		workflow.SettingCopyOrganization: "Ủy ban nhân dân phường Ba Đình"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := w.ws.Store.Setting(w.ctx, workflow.SettingCopyForm+"."+b.RecordType); v != "SAO LỤC" {
+		t.Fatalf("stored %q", v)
+	}
+	if !hasCopy(sign1()) {
+		t.Error("the record type's copy form was not drawn")
+	}
+	if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingCopyForm + "." + b.RecordType: "", workflow.SettingCopyForm: "TRÍCH SAO"}); err != nil {
+		t.Fatal(err)
+	}
+	if !hasCopy(sign1()) {
+		t.Error("the general copy form was not drawn")
+	}
+}
