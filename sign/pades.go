@@ -109,13 +109,14 @@ const httpTimeout = 30 * time.Second
 const maxFetch = 16 << 20
 
 // padesReserve is the room (bytes of CMS) reserved in /Contents on top of pdfsign's own
-// estimate; a timestamp token of a real TSA with its chain runs 3-9 KB.
+// estimate; a timestamp token of a real TSA with its chain runs 2-8 KB. Sign retries with
+// 4 and 16 times the room when the CMS does not fit.
 func padesReserve(withTSA bool, attempt int) int {
-	n := 2048
+	n := 256 // pdfsign's estimate covers its own CMS, which is larger than ours
 	if withTSA {
-		n += 12 << 10
+		n += 8 << 10
 	}
-	return n << attempt
+	return n << (2 * attempt)
 }
 
 // placeCAdES turns pdfsign's adbe signature at the end of out (appended to in) into an
