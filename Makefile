@@ -13,6 +13,7 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	libsane-dev libsane1 sane-utils \
 	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core \
 	softhsm2 postgresql
+DEB_PACKAGES += fonts-liberation2 python3-pil ocrmypdf  # issue 15: copy-form font (Decree 30), LittleCMS check of the sRGB profile, OCRmyPDF size comparison
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 

@@ -72,10 +72,8 @@ func addDSS(ctx context.Context, data []byte, certs []*x509.Certificate, crls []
 		}
 	}
 	dss := types.Dict{"Type": types.Name("DSS")}
-	if old != nil {
-		for k, v := range old {
-			dss[k] = v
-		}
+	for k, v := range old {
+		dss[k] = v
 	}
 	dss["Certs"] = refs("Certs", certDER)
 	if len(crls) > 0 || (old != nil && old["CRLs"] != nil) {
