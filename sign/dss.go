@@ -13,10 +13,10 @@ import (
 
 // addDSS appends an incremental update with the Document Security Store (ISO 32000-2
 // 12.8.4.3, ETSI EN 319 142-1 5.4.2): the catalog gains /DSS << /Certs [...] /CRLs [...]
-// >>, each certificate and CRL a stream of its DER. A DSS already present is kept and
+// /OCSPs [...] >>, each certificate, CRL and OCSP response a stream of its DER. A DSS already present is kept and
 // extended (its entries first). The update is a classic cross-reference section, as the
 // signed file's own.
-func addDSS(ctx context.Context, data []byte, certs []*x509.Certificate, crls [][]byte) ([]byte, error) {
+func addDSS(ctx context.Context, data []byte, certs []*x509.Certificate, crls, ocsps [][]byte) ([]byte, error) {
 	rev, err := readRevision(ctx, data, int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("sign: the signed file cannot be read for the DSS: %v", err)
@@ -78,6 +78,9 @@ func addDSS(ctx context.Context, data []byte, certs []*x509.Certificate, crls []
 	dss["Certs"] = refs("Certs", certDER)
 	if len(crls) > 0 || (old != nil && old["CRLs"] != nil) {
 		dss["CRLs"] = refs("CRLs", crls)
+	}
+	if len(ocsps) > 0 || (old != nil && old["OCSPs"] != nil) {
+		dss["OCSPs"] = refs("OCSPs", ocsps)
 	}
 	dssNum := next
 	next++

@@ -23,6 +23,7 @@ import (
 	"github.com/digitorus/timestamp"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/sohoa/sohoa/internal/l10n"
 )
@@ -392,11 +393,11 @@ func httpExchange(ctx context.Context, method, url, ctype string, body []byte, u
 	return data, nil
 }
 
-// revocationData fetches a CRL for every certificate of the chain but a self-signed root
-// (from the certificate's CRL distribution points), each checked to be issued by the
-// certificate's issuer, current, and not to list the certificate. Certificates the chain
-// does not hold the issuer of are looked up in extra (the trust store's roots).
-func revocationData(ctx context.Context, chain []*x509.Certificate, now time.Time) (crls [][]byte, certs []*x509.Certificate, err error) {
+// revocationData fetches revocation data for every certificate of the chain but a
+// self-signed root: an OCSP response when the certificate names a responder (checked: for
+// this certificate, signed by its issuer or a responder it delegated to, status good, current),
+// else a CRL from its distribution points (checked: the issuer's, current, not listing it).
+func revocationData(ctx context.Context, chain []*x509.Certificate, now time.Time) (crls, ocsps [][]byte, certs []*x509.Certificate, err error) {
 	certs = append(certs, chain...)
 	for i, c := range chain {
 		if isSelfSigned(c) {
@@ -407,15 +408,66 @@ func revocationData(ctx context.Context, chain []*x509.Certificate, now time.Tim
 			issuer = chain[i+1]
 		}
 		if issuer == nil || c.CheckSignatureFrom(issuer) != nil {
-			return nil, nil, fmt.Errorf("%w: certificate %d: its issuer is not in the chain", ErrRevocation, i)
+			return nil, nil, nil, fmt.Errorf("%w: certificate %d: its issuer is not in the chain", ErrRevocation, i)
+		}
+		var oerr error
+		if len(c.OCSPServer) > 0 {
+			var resp []byte
+			if resp, oerr = fetchOCSP(ctx, c, issuer, now); oerr == nil {
+				ocsps = append(ocsps, resp)
+				continue
+			}
+			if errors.Is(oerr, errRevoked) || len(c.CRLDistributionPoints) == 0 {
+				return nil, nil, nil, fmt.Errorf("%w: certificate %d: %v", ErrRevocation, i, oerr)
+			}
 		}
 		crl, err := fetchCRL(ctx, c, issuer, now)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: certificate %d: %v", ErrRevocation, i, err)
+			return nil, nil, nil, fmt.Errorf("%w: certificate %d: %v", ErrRevocation, i, err)
 		}
 		crls = append(crls, crl)
 	}
-	return crls, certs, nil
+	return crls, ocsps, certs, nil
+}
+
+var errRevoked = errors.New("the certificate is revoked")
+
+func fetchOCSP(ctx context.Context, c, issuer *x509.Certificate, now time.Time) ([]byte, error) {
+	req, err := ocsp.CreateRequest(c, issuer, &ocsp.RequestOptions{Hash: crypto.SHA256})
+	if err != nil {
+		return nil, err
+	}
+	var last error
+	for _, u := range c.OCSPServer {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			continue
+		}
+		body, err := httpExchange(ctx, http.MethodPost, u, "application/ocsp-request", req, "", "")
+		if err != nil {
+			last = err
+			continue
+		}
+		resp, err := ocsp.ParseResponseForCert(body, c, issuer)
+		if err != nil {
+			last = fmt.Errorf("OCSP response: %v", err)
+			continue
+		}
+		switch {
+		case resp.Status == ocsp.Revoked:
+			return nil, errRevoked
+		case resp.Status != ocsp.Good:
+			last = errors.New("OCSP status unknown")
+			continue
+		case !resp.NextUpdate.IsZero() && now.After(resp.NextUpdate), resp.ThisUpdate.After(now.Add(5 * time.Minute)):
+			last = errors.New("OCSP response out of date")
+			continue
+		}
+		return body, nil
+	}
+	if last == nil {
+		last = errors.New("no HTTP OCSP responder")
+	}
+	return nil, last
 }
 
 // fullChain is s.Chain completed up to a root of s.Roots when it chains there.
@@ -478,7 +530,7 @@ func checkCRL(data []byte, c, issuer *x509.Certificate, now time.Time) error {
 	}
 	for _, e := range crl.RevokedCertificateEntries {
 		if e.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 {
-			return errors.New("the certificate is revoked")
+			return errRevoked
 		}
 	}
 	return nil

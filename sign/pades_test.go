@@ -23,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
 
 var oidTimeStamping = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
@@ -280,6 +282,30 @@ func newCRLPKI(t *testing.T) *crlPKI {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		name := strings.TrimPrefix(r.URL.Path, "/")
+		if name == "ocsp" { // the intermediate CA's OCSP responder (it signs the responses itself)
+			body, _ := io.ReadAll(r.Body)
+			req, err := ocsp.ParseRequest(body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			p.fetches["ocsp"]++
+			status := ocsp.Good
+			for _, s := range p.revoked["ocsp"] {
+				if s.Cmp(req.SerialNumber) == 0 {
+					status = ocsp.Revoked
+				}
+			}
+			resp, err := ocsp.CreateResponse(p.Inter, p.Inter, ocsp.Response{Status: status, SerialNumber: req.SerialNumber,
+				ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour), RevokedAt: time.Now().Add(-time.Minute)}, p.interKey)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/ocsp-response")
+			w.Write(resp)
+			return
+		}
 		issuer, key := p.Root, p.rootKey
 		if name == "inter.crl" {
 			issuer, key = p.Inter, p.interKey
@@ -313,11 +339,14 @@ func newCRLPKI(t *testing.T) *crlPKI {
 	return p
 }
 
-func (p *crlPKI) signer(t *testing.T, name string) Signer {
+func (p *crlPKI) signer(t *testing.T, name string, withOCSP bool) Signer {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: name, Country: []string{"VN"}},
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment, CRLDistributionPoints: []string{p.srv.URL + "/inter.crl"}},
-		p.Inter, key.Public(), p.interKey)
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: name, Country: []string{"VN"}},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment, CRLDistributionPoints: []string{p.srv.URL + "/inter.crl"}}
+	if withOCSP {
+		tmpl.OCSPServer, tmpl.CRLDistributionPoints = []string{p.srv.URL + "/ocsp"}, nil
+	}
+	leaf := newCert(t, tmpl, p.Inter, key.Public(), p.interKey)
 	s, err := NewSigner(key, []*x509.Certificate{leaf, p.Inter})
 	if err != nil {
 		t.Fatal(err)
@@ -327,13 +356,13 @@ func (p *crlPKI) signer(t *testing.T, name string) Signer {
 }
 
 // TestPAdESBaselineBLT: B-LT adds a DSS (incremental update) holding the whole chain and
-// the CAs' CRLs; the verifier reports B-LT, pdfsig and qpdf accept the file, and the
+// the CAs' CRLs (or an OCSP response, for a certificate naming a responder); the verifier reports B-LT, pdfsig and qpdf accept the file, and the
 // signature stays intact (a DSS is validation data, allowed after signing). A revoked
 // certificate signs nothing.
 func TestPAdESBaselineBLT(t *testing.T) {
 	pki := newCRLPKI(t)
 	tsa, _ := tsaServer(t, pki.testPKI)
-	s := pki.signer(t, "Đỗ Thị Lan")
+	s := pki.signer(t, "Đỗ Thị Lan", false)
 	s.TSAURL, s.Profile = tsa.URL, ProfileBLT
 	out, err := Sign(unsignedPDF(t), s, SignInfo{Name: "Đỗ Thị Lan"})
 	if err != nil {
@@ -375,13 +404,36 @@ func TestPAdESBaselineBLT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withCerts, err := addDSS(t.Context(), btOut, fullChain(s), nil)
+	withCerts, err := addDSS(t.Context(), btOut, fullChain(s), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep, err = Verify(withCerts, VerifyOptions{Roots: pki.roots()})
 	if err != nil || !rep.Trusted || rep.Signatures[0].Level != "B-T" {
 		t.Fatalf("DSS without CRLs: %+v %v", rep, err)
+	}
+
+	// The signer's certificate names an OCSP responder (and no CRL): the DSS holds its OCSP
+	// response and the intermediate's CRL.
+	so := pki.signer(t, "Đỗ Văn Minh", true)
+	so.TSAURL, so.Profile = tsa.URL, ProfileBLT
+	outO, err := Sign(unsignedPDF(t), so, SignInfo{Name: "Đỗ Văn Minh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Verify(outO, VerifyOptions{Roots: pki.roots()})
+	if err != nil || !rep.Trusted || rep.Signatures[0].Level != "B-LT" || pki.fetches["ocsp"] != 1 {
+		t.Fatalf("OCSP B-LT: %+v %v (fetches %v)", rep, err, pki.fetches)
+	}
+	revO, _ := readRevision(t.Context(), outO, int64(len(outO)))
+	if d := readDSS(revO); d == nil || len(d.ocsps) != 1 || len(d.crls) != 1 {
+		t.Fatalf("OCSP DSS: %+v", d)
+	}
+	pki.mu.Lock()
+	pki.revoked["ocsp"] = []*big.Int{so.Chain[0].SerialNumber}
+	pki.mu.Unlock()
+	if _, err := Sign(unsignedPDF(t), so, SignInfo{Name: "Đỗ Văn Minh"}); !errors.Is(err, ErrRevocation) || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("revoked by OCSP: %v", err)
 	}
 
 	// Revoked: no signature.

@@ -134,10 +134,10 @@ func SignContext(ctx context.Context, in []byte, s Signer, info SignInfo) (out [
 	}
 	// B-LT: the revocation data is fetched first, so a certificate that cannot be checked
 	// (or is revoked) signs nothing.
-	var crls [][]byte
+	var crls, ocsps [][]byte
 	var dssCerts []*x509.Certificate
 	if prof == ProfileBLT {
-		if crls, dssCerts, err = revocationData(ctx, fullChain(s), time.Now()); err != nil {
+		if crls, ocsps, dssCerts, err = revocationData(ctx, fullChain(s), time.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -160,7 +160,7 @@ func SignContext(ctx context.Context, in []byte, s Signer, info SignInfo) (out [
 		break
 	}
 	if prof == ProfileBLT {
-		return addDSS(ctx, out, dssCerts, crls)
+		return addDSS(ctx, out, dssCerts, crls, ocsps)
 	}
 	return out, nil
 }
