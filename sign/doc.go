@@ -19,9 +19,10 @@
 // moves) and /Contents gets a CMS made here (buildCAdES: content-type, message-digest,
 // ESS signing-certificate-v2 with issuer and serial; no signing-time, the time is /M), with
 // for B-T an RFC 3161 signature-time-stamp-token (unsigned attribute) from the configured
-// TSA, checked before it is embedded; for B-LT the chain (completed from Signer.Roots) and a
-// CRL of each CA, each checked (issuer's signature, current, certificate not listed), go
-// into a DSS appended as a second incremental update. Verify reports the level it finds
+// TSA, checked before it is embedded; for B-LT the chain (completed from Signer.Roots) and for
+// each certificate but the root an OCSP response (when it names a responder) or its CA's CRL,
+// each checked (issuer's signature, current, not revoked), go into a DSS appended as a
+// second incremental update. Verify reports the level it finds
 // (SignatureResult.Level): B-B, B-T (the timestamp verifies), B-LT (the DSS holds the chain
 // and a CRL or OCSP response for every certificate but the root), adbe.
 //
