@@ -42,7 +42,8 @@ const (
 	// SettingCopyForm makes signed PDFs digitised copies (Decree 30/2020/NĐ-CP): "SAO Y",
 	// "SAO LỤC" or "TRÍCH SAO" drawn with the organisation and the time at the top right of
 	// the first page ("" = not a copy). SettingCopyForm+"."+record type sets it for one
-	// record type (it wins over the general one).
+	// record type, SettingCopyForm+".batch."+batch ID for one batch not yet signed (the
+	// batch's wins over the record type's, which wins over the general one).
 	SettingCopyForm = "sign.copy_form"
 	// SettingCopyOrganization is the copying organisation's name ("" = the batch's office).
 	SettingCopyOrganization = "sign.copy_organization"
@@ -128,6 +129,16 @@ func (e *SettingError) Is(target error) bool {
 func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string, error) {
 	value = strings.TrimSpace(value)
 	if rt, ok := strings.CutPrefix(key, SettingCopyForm+"."); ok {
+		if id, isBatch := strings.CutPrefix(rt, "batch."); isBatch {
+			b, err := w.Store.Batch(ctx, id)
+			if err != nil {
+				return "", &SettingError{Key: key, Reason: "not_editable"}
+			}
+			if b.State == queue.StateSigned || b.State == queue.StateSynced {
+				return "", &SettingError{Key: key, Reason: "not_editable"} // its PDFs are made
+			}
+			rt = "batch"
+		}
 		if !validRecordTypeCode(rt) {
 			return "", &SettingError{Key: key, Reason: "not_editable"}
 		}

@@ -632,19 +632,22 @@ func (w *Workflow) signFormat(ctx context.Context, signer *sign.Signer, in SignI
 }
 
 // copyStamp is the copy information of a digitised copy (Decree 30/2020/NĐ-CP) when the
-// batch's record type is signed as one: the setting sign.copy_form.<record type>, else
-// sign.copy_form; the organisation is sign.copy_organization, else the batch's office.
+// batch is signed as one: the setting sign.copy_form.batch.<batch ID>, else
+// sign.copy_form.<record type>, else sign.copy_form; the organisation is sign.copy_organization, else the batch's office.
 func (w *Workflow) copyStamp(ctx context.Context, b queue.Batch, now time.Time) (*sign.CopyStamp, error) {
-	form, err := w.Store.Setting(ctx, SettingCopyForm+"."+b.RecordType)
-	if err != nil {
-		return nil, err
-	}
-	if form == "" {
-		if form, err = w.Store.Setting(ctx, SettingCopyForm); err != nil {
+	var form string
+	for _, k := range []string{SettingCopyForm + ".batch." + b.ID, SettingCopyForm + "." + b.RecordType, SettingCopyForm} {
+		v, err := w.Store.Setting(ctx, k)
+		if err != nil {
 			return nil, err
 		}
+		if v != "" {
+			form = v
+			break
+		}
 	}
-	if form, err = sign.ParseCopyForm(form); err != nil || form == "" {
+	form, err := sign.ParseCopyForm(form)
+	if err != nil || form == "" {
 		return nil, err
 	}
 	org, err := w.Store.Setting(ctx, SettingCopyOrganization)

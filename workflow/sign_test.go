@@ -515,4 +515,24 @@ func TestSignCopyFormSetting(t *testing.T) {
 	if !hasCopy(sign1()) {
 		t.Error("the general copy form was not drawn")
 	}
+	// One batch's own setting: before it is signed only.
+	if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingCopyForm: ""}); err != nil {
+		t.Fatal(err)
+	}
+	id = w.approved(1)
+	if err := w.wf.SetSetting(w.ctx, w.ws.Admin, workflow.SettingCopyForm+".batch."+id, "SAO Y"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id, Source: src, PIN: pinOf("pw-123456", &asked)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !hasCopy(id) {
+		t.Error("the batch's copy form was not drawn")
+	}
+	if err := w.wf.SetSetting(w.ctx, w.ws.Admin, workflow.SettingCopyForm+".batch."+id, "SAO LỤC"); !errors.As(err, &se) {
+		t.Errorf("copy form of a signed batch changed: %v", err)
+	}
+	if err := w.wf.SetSetting(w.ctx, w.ws.Admin, workflow.SettingCopyForm+".batch.no-such-batch", "SAO Y"); !errors.As(err, &se) {
+		t.Errorf("copy form of no batch: %v", err)
+	}
 }
