@@ -14,6 +14,7 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core \
 	softhsm2 postgresql
 DEB_PACKAGES += haproxy  # issue 16: the load balancer in front of several central servers (multi-server test, bench)
+DEB_PACKAGES += fonts-liberation2 python3-pil ocrmypdf  # issue 15: copy-form font (Decree 30), LittleCMS check of the sRGB profile, OCRmyPDF size comparison
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 

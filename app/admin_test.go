@@ -205,6 +205,8 @@ func TestAdminSettings(t *testing.T) {
 	}
 	p.autolock.SetText("3")
 	p.langs.SetSelected([]string{langLabel("vie")})
+	p.profile.SetSelected("B-LT")
+	p.tsa.SetText("http://tsa.example.vn/tsa")
 	test.Tap(h.button("Lưu cấu hình"))
 	h.wait()
 	h.mustShow("Đã lưu cấu hình.")
@@ -213,6 +215,12 @@ func TestAdminSettings(t *testing.T) {
 	}
 	if v, _ := h.e.st.Setting(ctx, workflow.SettingOCRLanguages); v != "vie" {
 		t.Fatalf("OCR languages %q", v)
+	}
+	if v, _ := h.e.st.Setting(ctx, workflow.SettingSignProfile); v != "B-LT" {
+		t.Fatalf("signature format %q", v)
+	}
+	if v, _ := h.e.st.Setting(ctx, workflow.SettingTSAURL); v != "http://tsa.example.vn/tsa" {
+		t.Fatalf("TSA %q", v)
 	}
 	h.mustShow("Chưa đăng ký với máy chủ trung tâm (mã máy trạm ws-")
 }

@@ -28,6 +28,8 @@ type settingsPanel struct {
 	langs    *widget.CheckGroup
 	trust    *widget.Entry
 	module   *widget.Entry
+	profile  *widget.Select
+	tsa      *widget.Entry
 	server   *widget.Label
 	saveBtn  *widget.Button
 	status   *widget.Label
@@ -54,6 +56,10 @@ func newSettingsPanel(e *env, actor queue.User) *settingsPanel {
 	moduleBrowse := widget.NewButtonWithIcon(tr("sign.browse"), theme.FolderOpenIcon(), func() {
 		browseFile(e.win, []string{".so", ".dll", ".dylib"}, p.module)
 	})
+	p.profile = widget.NewSelect([]string{"", "B-B", "B-T", "B-LT", "adbe"}, nil)
+	p.profile.PlaceHolder = tr("settings.profile.hint")
+	p.tsa = widget.NewEntry()
+	p.tsa.SetPlaceHolder(tr("settings.tsa.hint"))
 	p.server = wrapLabel("", widget.MediumImportance)
 	enroll := widget.NewButtonWithIcon(tr("settings.enroll"), theme.UploadIcon(), func() {
 		if p.onEnroll != nil {
@@ -70,6 +76,8 @@ func newSettingsPanel(e *env, actor queue.User) *settingsPanel {
 		widget.NewFormItem(tr("settings.langs"), p.langs),
 		widget.NewFormItem(tr("settings.trust"), container.NewBorder(nil, nil, nil, trustBrowse, p.trust)),
 		widget.NewFormItem(tr("settings.module"), container.NewBorder(nil, nil, nil, moduleBrowse, p.module)),
+		widget.NewFormItem(tr("settings.profile"), p.profile),
+		widget.NewFormItem(tr("settings.tsa"), p.tsa),
 	)
 	bold := func(k string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(tr(k), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -124,6 +132,8 @@ func (p *settingsPanel) reload() {
 			p.langs.Refresh()
 			p.trust.SetText(s.TrustStore)
 			p.module.SetText(s.PKCS11Module)
+			p.profile.SetSelected(s.SignProfile)
+			p.tsa.SetText(s.TSAURL)
 			if s.Enrolled {
 				p.server.SetText(tr("settings.server.enrolled", map[string]any{"URL": s.Server, "WS": s.WorkstationID,
 					"Office": s.EnrolledOffice, "SHA": shortHex(s.ServerTLSSHA256)}))
@@ -187,6 +197,12 @@ func (p *settingsPanel) save() {
 	}
 	if m := strings.TrimSpace(p.module.Text); m != p.loaded.PKCS11Module {
 		kv[workflow.SettingPKCS11Module] = m
+	}
+	if v := p.profile.Selected; v != p.loaded.SignProfile {
+		kv[workflow.SettingSignProfile] = v
+	}
+	if v := strings.TrimSpace(p.tsa.Text); v != p.loaded.TSAURL {
+		kv[workflow.SettingTSAURL] = v
 	}
 	if len(kv) == 0 {
 		p.setStatus(tr("settings.unchanged"), widget.MediumImportance)

@@ -322,6 +322,9 @@ func signatureViews(fr workflow.FileReport, opts workflow.VerifyOptions) []fyne.
 		default:
 			state, imp = tr("verify.sig.broken"), widget.DangerImportance
 		}
+		if s.Level != "" && s.Level != "adbe" {
+			state += " " + tr("verify.sig.level", map[string]any{"Level": s.Level})
+		}
 		objs = append(objs, wrapLabel(state, imp))
 		switch {
 		case opts.IntegrityOnly:

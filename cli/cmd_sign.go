@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("sign", "--batch ID (--p12 FILE | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX]) [--tsa URL] [--pin-stdin] [--override-signer REASON]", defSign)
+	register("sign", "--batch ID (--p12 FILE | --pkcs11 MODULE --token LABEL [--cert-sha256 HEX]) [--tsa URL] [--profile B-B|B-T|B-LT|adbe] [--pin-stdin] [--override-signer REASON]", defSign)
 }
 
 // pin reads the PKCS#12 password or the token PIN: one line of standard input with
@@ -52,6 +52,7 @@ func defSign(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	token := fs.String("token", "", "")
 	certSum := fs.String("cert-sha256", "", "")
 	tsa := fs.String("tsa", "", "")
+	profile := fs.String("profile", "", "")
 	pinStdin := fs.Bool("pin-stdin", false, "")
 	override := fs.String("override-signer", "", "")
 	return func(ctx context.Context, args []string) error {
@@ -62,7 +63,7 @@ func defSign(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		in := workflow.SignInput{BatchID: *batch, TSAURL: *tsa, Override: *override, Lang: c.lang, PIN: c.pinFunc(*pinStdin),
+		in := workflow.SignInput{BatchID: *batch, TSAURL: *tsa, Profile: *profile, Override: *override, Lang: c.lang, PIN: c.pinFunc(*pinStdin),
 			Source: workflow.SignerSource{P12File: *p12, Module: *module, Token: *token, CertSHA256: *certSum}}
 		res, err := w.SignBatch(ctx, u, in, func(ev workflow.Event) {
 			if sd, ok := ev.Detail.(workflow.SignedDocument); ok && c.json {

@@ -20,6 +20,7 @@ type jsonSig struct {
 	Name          string       `json:"name,omitempty"`
 	Signer        string       `json:"signer,omitempty"`
 	SubFilter     string       `json:"sub_filter"`
+	Level         string       `json:"level,omitempty"`
 	SigningTime   string       `json:"signing_time,omitempty"`
 	CoversWhole   bool         `json:"covers_whole_file"`
 	Intact        bool         `json:"intact"`
@@ -40,7 +41,7 @@ type jsonChange struct {
 
 // sigJSON is one signature's result for output (verify and verify --batch).
 func (c *cmdCtx) sigJSON(s workflow.SignatureReport) jsonSig {
-	js := jsonSig{Name: s.Name, Signer: s.Signer, SubFilter: s.SubFilter, CoversWhole: s.CoversWholeFile, Intact: s.Intact,
+	js := jsonSig{Name: s.Name, Signer: s.Signer, SubFilter: s.SubFilter, Level: s.Level, CoversWhole: s.CoversWholeFile, Intact: s.Intact,
 		Trusted: s.Trusted, ModifiedAfter: s.ModifiedAfter, CannotVerify: s.CannotVerify, Problems: s.Problems}
 	if !s.SigningTime.IsZero() {
 		js.SigningTime = s.SigningTime.UTC().Format(time.RFC3339)
@@ -217,7 +218,11 @@ func (c *cmdCtx) printVerify(jv jsonVerify, integrityOnly bool) {
 		default:
 			state = c.tr("cli.verify.broken")
 		}
-		fmt.Fprintf(w, "  %d. %s — %s (%s, %s)\n", i+1, who, state, s.SubFilter, s.SigningTime)
+		format := s.SubFilter
+		if s.Level != "" && s.Level != "adbe" {
+			format += ", PAdES " + s.Level
+		}
+		fmt.Fprintf(w, "  %d. %s — %s (%s, %s)\n", i+1, who, state, format, s.SigningTime)
 		for _, p := range s.Problems {
 			fmt.Fprintf(w, "     - %s\n", p)
 		}

@@ -105,7 +105,10 @@ func TestSignBatchP12(t *testing.T) {
 	if res := r.signIn("kiemsoat").run("sai\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin"); res.code != 1 || !strings.Contains(res.stderr, "sai mật khẩu của tệp chữ ký số .p12") {
 		t.Fatalf("wrong password: %+v", res)
 	}
-	res := r.run(pin+"\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin")
+	if res := r.run(pin+"\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin", "--profile", "B-LTA"); res.code != 1 || !strings.Contains(res.stderr, "định dạng chữ ký không hợp lệ") {
+		t.Fatalf("bad --profile: %+v", res)
+	}
+	res := r.run(pin+"\n", "sign", "--batch", r.batch, "--p12", p12File, "--pin-stdin", "--profile", "B-B")
 	if res.code != 0 || !strings.Contains(res.stdout, "đã được "+approverName+" ký: 1 hồ sơ, 1 trang") {
 		t.Fatalf("sign: %+v", res)
 	}
@@ -128,7 +131,7 @@ func TestSignBatchP12(t *testing.T) {
 	}
 	pdfFile := st.Blobs.Path(sdocs[0].PDFSHA256)
 	out, err := exec.Command("pdfsig", "-nocert", pdfFile).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Signature Validation: Signature is Valid.") {
+	if err != nil || !strings.Contains(string(out), "Signature Validation: Signature is Valid.") || !strings.Contains(string(out), "Signature Type: ETSI.CAdES.detached") {
 		t.Fatalf("pdfsig: %v\n%s", err, out)
 	}
 	// The text layer comes from the stored OCR words.

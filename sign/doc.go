@@ -3,13 +3,38 @@
 // PKCS#12 file or a PKCS#11 token, and verifies signed PDFs (byte ranges, digests, CMS
 // signatures, certificate trust and changes made after signing).
 //
-// Signing uses github.com/digitorus/pdfsign. At the pinned version it writes non-ASCII texts
-// as unescaped UTF-16BE inside ( ), which corrupts the signature dictionary for "Ĩ"/"ĩ", a
-// backslash or unbalanced parentheses: dictString works around it (see there). BuildPDF
-// writes a classic cross-reference table, so pdfsign keeps the document's /Info. Sign makes
-// approval signatures (adbe.pkcs7.detached, no DocMDP; pdfsign writes a FieldMDP /All
-// transform into the signature dictionary itself, which Verify honours as locking every
-// form field).
+// Signing uses github.com/digitorus/pdfsign for the signature's incremental update. At the
+// pinned version it writes non-ASCII texts as unescaped UTF-16BE inside ( ), which corrupts
+// the signature dictionary for "Ĩ"/"ĩ", a backslash or unbalanced parentheses: dictString
+// works around it (see there). BuildPDF writes a classic cross-reference table, so pdfsign
+// keeps the document's /Info. Sign makes approval signatures (no DocMDP; pdfsign writes a
+// FieldMDP /All transform into the signature dictionary itself, which Verify honours as
+// locking every form field).
+//
+// # PAdES baseline (pades.go, dss.go)
+//
+// pdfsign writes only adbe.pkcs7.detached, and its CMS (digitorus/pkcs7) always has a
+// signing-time and Adobe's revocation-information signed attribute. What SoHoa adds: the
+// signature dictionary's /SubFilter becomes ETSI.CAdES.detached (same length, no offset
+// moves) and /Contents gets a CMS made here (buildCAdES: content-type, message-digest,
+// ESS signing-certificate-v2 with issuer and serial; no signing-time, the time is /M), with
+// for B-T an RFC 3161 signature-time-stamp-token (unsigned attribute) from the configured
+// TSA, checked before it is embedded; for B-LT the chain (completed from Signer.Roots) and for
+// each certificate but the root an OCSP response (when it names a responder) or its CA's CRL,
+// each checked (issuer's signature, current, not revoked), go into a DSS appended as a
+// second incremental update. Verify reports the level it finds
+// (SignatureResult.Level): B-B, B-T (the timestamp verifies), B-LT (the DSS holds the chain
+// and a CRL or OCSP response for every certificate but the root), adbe.
+//
+// # PDF/A and page images (pdfa.go, g4.go, copyform.go, ttf.go)
+//
+// BuildPDF writes PDF/A-2b (PDF/A-3b when record.json is attached): XMP matching /Info, an
+// sRGB output intent, the embedded fonts, nothing forbidden (see pdfa.go). Bilevel pages
+// are CCITT G4 (encoder in g4.go), grey and colour pages lossless (PNG filters per row) or,
+// when noisy, JPEG at JPEGQuality; RGB pages that are grey are stored as grey; JPEGs are
+// kept as they are (CMYK ones re-encoded). A digitised copy (Decree 30/2020/NĐ-CP) carries
+// its copy form, organisation and time in embedded Liberation Serif at the top right of
+// page 1 (copyform.go; the subsetter is ttf.go).
 //
 // The invisible text layer uses Tesseract's GlyphLessFont (pdf.ttf in Tesseract's data
 // folder, TessdataDir), as Tesseract's own PDF renderer does.

@@ -90,7 +90,7 @@ func TestSignVietnameseNames(t *testing.T) {
 			if r.Name != wantName || r.Reason != "Phê duyệt hồ sơ" || r.Location != "Hà Nội" || r.Contact != "(024) 123\\456" {
 				t.Errorf("signature dictionary: name %q reason %q location %q contact %q", r.Name, r.Reason, r.Location, r.Contact)
 			}
-			if r.Signer.Subject.CommonName != tc.name || !r.CoversWholeFile || r.SubFilter != "adbe.pkcs7.detached" {
+			if r.Signer.Subject.CommonName != tc.name || !r.CoversWholeFile || r.SubFilter != "ETSI.CAdES.detached" || r.Level != "B-B" {
 				t.Errorf("result: %+v", r)
 			}
 		})

@@ -2,11 +2,13 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"os"
@@ -30,6 +32,11 @@ type Signer struct {
 
 	// TSAURL, when set, adds an RFC 3161 signature timestamp from that server.
 	TSAURL, TSAUser, TSAPassword string
+	// Profile is the signature format (default: PAdES B-T with a TSA, else B-B).
+	Profile Profile
+	// Roots completes the chain for B-LT (the trust store): the DSS then holds the chain up
+	// to its root, and the issuing CA's CRL can be checked.
+	Roots *x509.CertPool
 
 	close func() error
 }
@@ -100,16 +107,68 @@ func LoadPKCS12(file, password string) (Signer, error) {
 	return NewSigner(cs, append([]*x509.Certificate{cert}, cas...))
 }
 
-// Sign adds an approval signature (adbe.pkcs7.detached, SHA-256, with the ESS
-// signing-certificate-v2 attribute) to pdf as an incremental update. Earlier signatures stay
-// valid. It works offline; a timestamp is added only when s.TSAURL is set.
+// Sign adds an approval signature to pdf as an incremental update, in the format of
+// s.Profile (see Profile): PAdES baseline (ETSI.CAdES.detached, SHA-256, ESS
+// signing-certificate-v2, the time in /M) by default, with an RFC 3161 signature timestamp
+// when s.TSAURL is set, and for B-LT a DSS with the chain and its CRLs; or
+// adbe.pkcs7.detached. Earlier signatures stay valid. B-B works offline.
 func Sign(in []byte, s Signer, info SignInfo) (out []byte, err error) {
+	return SignContext(context.Background(), in, s, info)
+}
+
+// SignContext is Sign with a context for the TSA and CRL requests.
+func SignContext(ctx context.Context, in []byte, s Signer, info SignInfo) (out []byte, err error) {
 	if s.Key == nil || len(s.Chain) == 0 {
 		return nil, ErrNoCertificate
 	}
 	if !samePublicKey(s.Key.Public(), s.Chain[0].PublicKey) {
 		return nil, ErrKeyMismatch
 	}
+	prof, err := s.effective()
+	if err != nil {
+		return nil, err
+	}
+	when := info.Time
+	if when.IsZero() {
+		when = time.Now()
+	}
+	// B-LT: the revocation data is fetched first, so a certificate that cannot be checked
+	// (or is revoked) signs nothing.
+	var crls, ocsps [][]byte
+	var dssCerts []*x509.Certificate
+	if prof == ProfileBLT {
+		if crls, ocsps, dssCerts, err = revocationData(ctx, fullChain(s), time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	if prof == ProfileAdbe {
+		return pdfsignSign(in, s, info, when, 0, true)
+	}
+	withTSA := prof == ProfileBT || prof == ProfileBLT
+	for attempt := 0; ; attempt++ {
+		laid, err := pdfsignSign(in, s, info, when, padesReserve(withTSA, attempt), false)
+		if err != nil {
+			return nil, err
+		}
+		out, err = placeCAdES(ctx, in, laid, s, withTSA)
+		if errors.Is(err, errTooLarge) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	if prof == ProfileBLT {
+		return addDSS(ctx, out, dssCerts, crls, ocsps)
+	}
+	return out, nil
+}
+
+// pdfsignSign lets pdfsign write the signature's incremental update. reserve bytes of
+// /Contents room are added through pdfsign's revocation-data estimate (the CMS pdfsign
+// makes is replaced by placeCAdES); withTSA passes the TSA to pdfsign (adbe profile only).
+func pdfsignSign(in []byte, s Signer, info SignInfo, when time.Time, reserve int, withTSA bool) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("%w: %v", ErrNotPDF, r)
@@ -118,10 +177,6 @@ func Sign(in []byte, s Signer, info SignInfo) (out []byte, err error) {
 	rdr, err := pdf.NewReader(bytes.NewReader(in), int64(len(in)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotPDF, err)
-	}
-	when := info.Time
-	if when.IsZero() {
-		when = time.Now()
 	}
 	data := pdfsign.SignData{
 		Signature: pdfsign.SignDataSignature{
@@ -135,7 +190,15 @@ func Sign(in []byte, s Signer, info SignInfo) (out []byte, err error) {
 		DigestAlgorithm:   crypto.SHA256,
 		Certificate:       s.Chain[0],
 		CertificateChains: [][]*x509.Certificate{s.Chain},
-		TSA:               pdfsign.TSA{URL: s.TSAURL, Username: s.TSAUser, Password: s.TSAPassword},
+	}
+	if withTSA {
+		data.TSA = pdfsign.TSA{URL: s.TSAURL, Username: s.TSAUser, Password: s.TSAPassword}
+	}
+	if reserve > 0 {
+		// pdfsign sizes /Contents by the revocation data it is given: an OCTET STRING of
+		// reserve zero bytes makes the room (and is dropped with pdfsign's CMS).
+		pad := append(append([]byte{0x04}, lengthBytes(reserve)...), make([]byte, reserve)...)
+		data.RevocationData.CRL = []asn1.RawValue{{FullBytes: pad}}
 	}
 	var buf bytes.Buffer
 	if err := pdfsign.Sign(bytes.NewReader(in), &buf, rdr, int64(len(in)), data); err != nil {

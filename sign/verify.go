@@ -51,8 +51,15 @@ type SignatureResult struct {
 	// TimestampTime is the time of an RFC 3161 signature timestamp, verified to cover this
 	// signature (zero when there is none).
 	TimestampTime time.Time
-	Signer        *x509.Certificate
-	Certificates  []*x509.Certificate
+	// Level is the PAdES baseline level found (ETSI EN 319 142-1) for an intact signature:
+	// "B-B" (ETSI.CAdES.detached with the baseline's attributes), "B-T" (and a signature
+	// timestamp that verifies), "B-LT" (and a DSS holding the chain with a CRL or OCSP
+	// response for each of its certificates but the root), "adbe" for the adbe.pkcs7
+	// profiles, "" otherwise (not intact, a document timestamp, or a CAdES signature that is
+	// not baseline: Problems says why).
+	Level        string
+	Signer       *x509.Certificate
+	Certificates []*x509.Certificate
 
 	ByteRange       []int64
 	CoversWholeFile bool // the byte range reaches the end of the file
@@ -82,9 +89,10 @@ type SignatureResult struct {
 	// timestamp that could not be checked). No personal data.
 	Problems []string
 
-	revEnd int64
-	der    []byte
-	signed []byte
+	revEnd          int64
+	signingTimeAttr bool // the CMS carries a signing-time attribute (not allowed in PAdES baseline)
+	der             []byte
+	signed          []byte
 }
 
 // Errors from Verify.
@@ -419,6 +427,7 @@ func (v *verifier) checkCMS(r *SignatureResult, der, signed []byte) {
 		r.Signer, r.Certificates = res.Signer, res.Certificates
 		if !res.SigningTime.IsZero() {
 			r.SigningTime = res.SigningTime
+			r.signingTimeAttr = true
 		}
 	}
 	report(err)
@@ -486,6 +495,7 @@ func (v *verifier) finish(r *SignatureResult, idx int, view, final *revision, fe
 	r.Intact = r.ByteRangeValid && revOK && r.DigestValid && r.SignatureValid && !r.CannotVerify && !r.ModifiedAfterSigning
 
 	// Trust.
+	var trusted []*x509.Certificate
 	switch {
 	case v.opts.IntegrityOnly:
 		r.TrustError = "not checked"
@@ -505,13 +515,18 @@ func (v *verifier) finish(r *SignatureResult, idx int, view, final *revision, fe
 		if at.IsZero() {
 			at = time.Now()
 		}
-		_, err := r.Signer.Verify(x509.VerifyOptions{Roots: v.opts.Roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		for _, c := range dssCertificates(view) {
+			inter.AddCert(c)
+		}
+		chains, err := r.Signer.Verify(x509.VerifyOptions{Roots: v.opts.Roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 		if err != nil {
 			r.TrustError = err.Error()
 		} else {
 			r.Trusted = r.Intact
+			trusted = chains[0]
 		}
 	}
+	r.Level = signatureLevel(r, view, trusted)
 	r.der, r.signed = nil, nil
 }
 

@@ -3,11 +3,14 @@ package workflow
 import (
 	"context"
 	"crypto/x509"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
@@ -30,6 +33,20 @@ const (
 	// SettingPKCS11Module is the signing tokens' PKCS#11 module (the vendor's .so/.dll) the
 	// sign screen proposes.
 	SettingPKCS11Module = "sign.pkcs11_module"
+	// SettingSignProfile is the signature format (sign.Profile: "B-B", "B-T", "B-LT",
+	// "adbe"; unset: B-T with a timestamp server, else B-B).
+	SettingSignProfile = "sign.profile"
+	// SettingTSAURL is the RFC 3161 timestamp server signatures are timestamped by (B-T,
+	// B-LT) when the sign screen or `sohoa sign --tsa` names none.
+	SettingTSAURL = "sign.tsa_url"
+	// SettingCopyForm makes signed PDFs digitised copies (Decree 30/2020/NĐ-CP): "SAO Y",
+	// "SAO LỤC" or "TRÍCH SAO" drawn with the organisation and the time at the top right of
+	// the first page ("" = not a copy). SettingCopyForm+"."+record type sets it for one
+	// record type, SettingCopyForm+".batch."+batch ID for one batch not yet signed (the
+	// batch's wins over the record type's, which wins over the general one).
+	SettingCopyForm = "sign.copy_form"
+	// SettingCopyOrganization is the copying organisation's name ("" = the batch's office).
+	SettingCopyOrganization = "sign.copy_organization"
 )
 
 // DefaultAutoLockMinutes applies while autolock_minutes is unset.
@@ -111,6 +128,22 @@ func (e *SettingError) Is(target error) bool {
 // checkSetting checks one value an administrator sets (normalised value back).
 func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string, error) {
 	value = strings.TrimSpace(value)
+	if rt, ok := strings.CutPrefix(key, SettingCopyForm+"."); ok {
+		if id, isBatch := strings.CutPrefix(rt, "batch."); isBatch {
+			b, err := w.Store.Batch(ctx, id)
+			if err != nil {
+				return "", &SettingError{Key: key, Reason: "not_editable"}
+			}
+			if b.State == queue.StateSigned || b.State == queue.StateSynced {
+				return "", &SettingError{Key: key, Reason: "not_editable"} // its PDFs are made
+			}
+			rt = "batch"
+		}
+		if !validRecordTypeCode(rt) {
+			return "", &SettingError{Key: key, Reason: "not_editable"}
+		}
+		key = SettingCopyForm
+	}
 	switch key {
 	case SettingAutoLock:
 		n, err := strconv.Atoi(value)
@@ -171,12 +204,51 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 			return "", &SettingError{Key: key, Reason: "module", Detail: filepath.Base(value)}
 		}
 		return abs, nil
+	case SettingCopyForm:
+		f, err := sign.ParseCopyForm(value)
+		if err != nil {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return f, nil
+	case SettingCopyOrganization:
+		if len([]rune(value)) > 200 {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return norm.NFC.String(value), nil
+	case SettingSignProfile:
+		p, err := sign.ParseProfile(value)
+		if err != nil {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return string(p), nil
+	case SettingTSAURL:
+		if value == "" {
+			return "", nil
+		}
+		if u, err := url.Parse(value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return value, nil
 	}
 	return "", &SettingError{Key: key, Reason: "not_editable"}
 }
 
 // EditableSettings are the keys SetSetting accepts.
-var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingTrustStore, SettingPKCS11Module}
+var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingTrustStore, SettingPKCS11Module, SettingSignProfile, SettingTSAURL, SettingCopyForm, SettingCopyOrganization}
+
+// validRecordTypeCode: a record type code as settings keys carry it (letters, digits, '_',
+// '-').
+func validRecordTypeCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 func splitLangs(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == '+' || r == ',' || r == ' ' })
@@ -249,6 +321,8 @@ type Settings struct {
 	OCRLanguages    []string
 	TrustStore      string
 	PKCS11Module    string
+	SignProfile     string // "" (PAdES B-T with a TSA, else B-B), "B-B", "B-T", "B-LT", "adbe"
+	TSAURL          string
 	// Sync: set by enrollment only.
 	Server, ServerTLSSHA256 string
 	Enrolled                bool
@@ -264,7 +338,7 @@ func (w *Workflow) ReadWorkstationSettings(ctx context.Context) (Settings, error
 		return s, err
 	}
 	vals := map[string]*string{SettingOffice: &s.Office, client.SettingOffice: &s.EnrolledOffice,
-		SettingTrustStore: &s.TrustStore, SettingPKCS11Module: &s.PKCS11Module, client.SettingServer: &s.Server,
+		SettingTrustStore: &s.TrustStore, SettingPKCS11Module: &s.PKCS11Module, SettingSignProfile: &s.SignProfile, SettingTSAURL: &s.TSAURL, client.SettingServer: &s.Server,
 		client.SettingTLSPin: &s.ServerTLSSHA256, client.SettingClientCert: &s.ClientCert, client.SettingClientKey: &s.ClientKey}
 	for k, p := range vals {
 		if *p, err = get(k); err != nil {

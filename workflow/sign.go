@@ -70,7 +70,10 @@ type SignInput struct {
 	BatchID string
 	Source  SignerSource
 	PIN     PINFunc
-	TSAURL  string // RFC 3161 timestamp server ("" = none: signing works offline)
+	TSAURL  string // RFC 3161 timestamp server ("" = the sign.tsa_url setting; none: signing works offline)
+	// Profile is the signature format ("" = the sign.profile setting, else PAdES B-T with a
+	// timestamp server and B-B without).
+	Profile string
 	// Override is an administrator-approver's reason to sign with a certificate bound to
 	// nobody ("" = none); it is recorded and audited by the store.
 	Override string
@@ -193,6 +196,9 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 	if err := in.Source.check(); err != nil {
 		return res, err
 	}
+	if _, err := sign.ParseProfile(in.Profile); err != nil {
+		return res, err // before the PIN is asked
+	}
 	st := w.Store
 	b, err := st.Batch(ctx, in.BatchID)
 	if err != nil {
@@ -248,7 +254,9 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 		return res, err
 	}
 	defer signer.Close()
-	signer.TSAURL = in.TSAURL
+	if err := w.signFormat(ctx, &signer, in); err != nil {
+		return res, err
+	}
 	now := time.Now()
 	// The key must be valid and the approver's own (registered by an administrator), checked
 	// before any PDF is signed; MarkSigned checks the binding again in its transaction.
@@ -263,6 +271,10 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 	res.Override = strings.TrimSpace(in.Override) != "" && !w.boundTo(ctx, actor, signer.Chain[0])
 
 	rtName := w.recordTypeName(ctx, b.RecordType, in.Lang)
+	copyStamp, err := w.copyStamp(ctx, b, now)
+	if err != nil {
+		return res, err
+	}
 	docs, err := st.Documents(ctx, b.ID)
 	if err != nil {
 		return res, err
@@ -275,7 +287,7 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 		if err := ctx.Err(); err != nil {
 			return res, err // between documents: nothing recorded, the batch stays approved
 		}
-		pdf, pages, err := w.documentPDF(ctx, b, office, d, actor, rtName, in.Lang, now)
+		pdf, pages, err := w.documentPDF(ctx, b, office, d, actor, rtName, in.Lang, now, copyStamp)
 		if err != nil {
 			return res, &DocumentError{DocumentID: d.ID, Seq: d.Seq, Err: err}
 		}
@@ -399,7 +411,7 @@ type recordJSONField struct {
 // documentPDF assembles one document's searchable PDF from its stored page images, the OCR
 // words already stored (no second OCR pass) and its current field values, and lists its page
 // blobs for the manifest. office is the one the manifest gets too.
-func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string, d queue.Document, approver queue.User, rtName, lang string, now time.Time) ([]byte, []wire.Page, error) {
+func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string, d queue.Document, approver queue.User, rtName, lang string, now time.Time, copyStamp *sign.CopyStamp) ([]byte, []wire.Page, error) {
 	st := w.Store
 	pages, err := st.Pages(ctx, d.ID)
 	if err != nil {
@@ -451,6 +463,7 @@ func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string
 		Keywords: b.RecordType + ", " + b.ID,
 		Created:  now,
 		Pages:    in, FieldsJSON: buf.Bytes(), AttachmentName: sign.RecordAttachment,
+		Copy: copyStamp,
 	})
 	return pdf, mp, err
 }
@@ -580,4 +593,69 @@ func pickTokenCert(certs []CertInfo, want string) *CertInfo {
 		return &certs[0]
 	}
 	return nil
+}
+
+// signFormat sets the signer's timestamp server and profile from the input, else from the
+// settings; B-LT completes the chain from the trust store.
+func (w *Workflow) signFormat(ctx context.Context, signer *sign.Signer, in SignInput) error {
+	signer.TSAURL = in.TSAURL
+	var err error
+	if signer.Profile, err = sign.ParseProfile(in.Profile); err != nil {
+		return err
+	}
+	if w.Store != nil {
+		if signer.TSAURL == "" {
+			v, err := w.Store.Setting(ctx, SettingTSAURL)
+			if err != nil {
+				return err
+			}
+			signer.TSAURL = v
+		}
+		if signer.Profile == "" {
+			v, err := w.Store.Setting(ctx, SettingSignProfile)
+			if err != nil {
+				return err
+			}
+			if signer.Profile, err = sign.ParseProfile(v); err != nil {
+				return err
+			}
+		}
+	}
+	if signer.Profile == sign.ProfileBLT {
+		roots, err := w.TrustRoots(ctx)
+		if err != nil {
+			return err
+		}
+		signer.Roots = roots
+	}
+	return nil
+}
+
+// copyStamp is the copy information of a digitised copy (Decree 30/2020/NĐ-CP) when the
+// batch is signed as one: the setting sign.copy_form.batch.<batch ID>, else
+// sign.copy_form.<record type>, else sign.copy_form; the organisation is sign.copy_organization, else the batch's office.
+func (w *Workflow) copyStamp(ctx context.Context, b queue.Batch, now time.Time) (*sign.CopyStamp, error) {
+	var form string
+	for _, k := range []string{SettingCopyForm + ".batch." + b.ID, SettingCopyForm + "." + b.RecordType, SettingCopyForm} {
+		v, err := w.Store.Setting(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			form = v
+			break
+		}
+	}
+	form, err := sign.ParseCopyForm(form)
+	if err != nil || form == "" {
+		return nil, err
+	}
+	org, err := w.Store.Setting(ctx, SettingCopyOrganization)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(org) == "" {
+		org = b.Office
+	}
+	return &sign.CopyStamp{Form: form, Organization: org, Time: now}, nil
 }

@@ -401,3 +401,138 @@ func TestSignOverride(t *testing.T) {
 		t.Fatalf("overrides %+v %v", ov, err)
 	}
 }
+
+// TestSignFormatSetting: sign.profile and sign.tsa_url are checked settings; the batch is
+// signed in the format the setting names (here the older adbe format), and by default as
+// PAdES B-B (no timestamp server); the workflow's verify report gives the level.
+func TestSignFormatSetting(t *testing.T) {
+	w := newWorld(t)
+	var se *workflow.SettingError
+	for _, bad := range [][2]string{{workflow.SettingSignProfile, "B-LTA"}, {workflow.SettingTSAURL, "ftp://tsa.example"}, {workflow.SettingTSAURL, "tsa"}} {
+		if err := w.wf.SetSetting(w.ctx, w.ws.Admin, bad[0], bad[1]); !errors.As(err, &se) {
+			t.Errorf("%s=%q accepted: %v", bad[0], bad[1], err)
+		}
+	}
+	if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingSignProfile: "pades-b-t", workflow.SettingTSAURL: "http://127.0.0.1:1/tsa"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := w.wf.ReadWorkstationSettings(w.ctx); s.SignProfile != "B-T" || s.TSAURL != "http://127.0.0.1:1/tsa" {
+		t.Fatalf("read back %+v", s)
+	}
+	ca := newCA(t, "SoHoa Test CA")
+	key, cert := ca.valid(t, w.ws.Supervisor.FullName)
+	src := workflow.SignerSource{P12File: ca.p12(t, key, cert, "pw-123456")}
+	w.bind("sup", cert)
+	asked := 0
+	// B-T from the settings with an unreachable TSA: an error, nothing signed.
+	id := w.approved(1)
+	if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id, Source: src, PIN: pinOf("pw-123456", &asked)}, nil); !errors.Is(err, sign.ErrTSA) {
+		t.Fatalf("unreachable TSA: %v", err)
+	}
+	opts, err := w.wf.TrustOptions(w.ctx, ca.pem, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ setting, input, subFilter, level string }{
+		{"adbe", "", "adbe.pkcs7.detached", "adbe"},
+		{"adbe", "B-B", "ETSI.CAdES.detached", "B-B"}, // the input wins over the setting
+		{"", "", "ETSI.CAdES.detached", "B-B"},        // no TSA: B-B
+	} {
+		if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingSignProfile: tc.setting, workflow.SettingTSAURL: ""}); err != nil {
+			t.Fatal(err)
+		}
+		id := w.approved(1)
+		if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id, Source: src, Profile: tc.input, PIN: pinOf("pw-123456", &asked)}, nil); err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		w.pdfsigValid(id)
+		rep, err := w.wf.VerifyBatch(w.ctx, id, opts, nil)
+		if err != nil || !rep.Trusted {
+			t.Fatalf("%+v: verify %+v %v", tc, rep, err)
+		}
+		if s := rep.Documents[0].Signatures[0]; s.SubFilter != tc.subFilter || s.Level != tc.level {
+			t.Errorf("%+v: subfilter %q level %q", tc, s.SubFilter, s.Level)
+		}
+	}
+	if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: w.approved(1), Source: src, Profile: "x", PIN: pinOf("pw-123456", &asked)}, nil); !errors.Is(err, sign.ErrBadProfile) {
+		t.Fatalf("bad profile: %v", err)
+	}
+}
+
+// TestSignCopyFormSetting: a record type set to "SAO LỤC" (sign.copy_form.<type>) signs its
+// batches as digitised copies (the copy information and its embedded Liberation Serif on the
+// first page); the general setting applies to the other types; none without either.
+func TestSignCopyFormSetting(t *testing.T) {
+	w := newWorld(t)
+	var se *workflow.SettingError
+	for _, bad := range [][2]string{{workflow.SettingCopyForm, "BẢN SAO"}, {workflow.SettingCopyForm + ".x y", "SAO Y"}} {
+		if err := w.wf.SetSetting(w.ctx, w.ws.Admin, bad[0], bad[1]); !errors.As(err, &se) {
+			t.Errorf("%s=%q accepted: %v", bad[0], bad[1], err)
+		}
+	}
+	ca := newCA(t, "SoHoa Test CA")
+	key, cert := ca.valid(t, w.ws.Supervisor.FullName)
+	src := workflow.SignerSource{P12File: ca.p12(t, key, cert, "pw-123456")}
+	w.bind("sup", cert)
+	asked := 0
+	hasCopy := func(id string) bool {
+		sdocs, err := w.ws.Store.SignedDocuments(w.ctx, id)
+		if err != nil || len(sdocs) == 0 {
+			t.Fatalf("signed documents %v", err)
+		}
+		out, err := exec.Command("pdffonts", w.ws.Store.Blobs.Path(sdocs[0].PDFSHA256)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("pdffonts: %v\n%s", err, out)
+		}
+		return strings.Contains(string(out), "LiberationSerif")
+	}
+	sign1 := func() string {
+		id := w.approved(1)
+		if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id, Source: src, PIN: pinOf("pw-123456", &asked)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		w.pdfsigValid(id)
+		return id
+	}
+	id := sign1()
+	if hasCopy(id) {
+		t.Fatal("a copy form without any setting")
+	}
+	b, _ := w.ws.Store.Batch(w.ctx, id)
+	if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingCopyForm + "." + b.RecordType: "sao lục",
+		workflow.SettingCopyOrganization: "Ủy ban nhân dân phường Ba Đình"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := w.ws.Store.Setting(w.ctx, workflow.SettingCopyForm+"."+b.RecordType); v != "SAO LỤC" {
+		t.Fatalf("stored %q", v)
+	}
+	if !hasCopy(sign1()) {
+		t.Error("the record type's copy form was not drawn")
+	}
+	if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingCopyForm + "." + b.RecordType: "", workflow.SettingCopyForm: "TRÍCH SAO"}); err != nil {
+		t.Fatal(err)
+	}
+	if !hasCopy(sign1()) {
+		t.Error("the general copy form was not drawn")
+	}
+	// One batch's own setting: before it is signed only.
+	if err := w.wf.SaveSettings(w.ctx, w.ws.Admin, map[string]string{workflow.SettingCopyForm: ""}); err != nil {
+		t.Fatal(err)
+	}
+	id = w.approved(1)
+	if err := w.wf.SetSetting(w.ctx, w.ws.Admin, workflow.SettingCopyForm+".batch."+id, "SAO Y"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.wf.SignBatch(w.ctx, w.ws.Supervisor, workflow.SignInput{BatchID: id, Source: src, PIN: pinOf("pw-123456", &asked)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !hasCopy(id) {
+		t.Error("the batch's copy form was not drawn")
+	}
+	if err := w.wf.SetSetting(w.ctx, w.ws.Admin, workflow.SettingCopyForm+".batch."+id, "SAO LỤC"); !errors.As(err, &se) {
+		t.Errorf("copy form of a signed batch changed: %v", err)
+	}
+	if err := w.wf.SetSetting(w.ctx, w.ws.Admin, workflow.SettingCopyForm+".batch.no-such-batch", "SAO Y"); !errors.As(err, &se) {
+		t.Errorf("copy form of no batch: %v", err)
+	}
+}

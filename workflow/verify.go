@@ -51,6 +51,9 @@ type SignatureReport struct {
 	Issuer    string
 	CertUntil time.Time // the signer certificate's expiry
 	SubFilter string
+	// Level: the PAdES baseline level found ("B-B", "B-T", "B-LT"), "adbe" for the older
+	// adbe.pkcs7 format, "" when not intact or not baseline (sign.SignatureResult.Level).
+	Level string
 	// Timestamp: a document timestamp, not a person's signature. Certification: a
 	// certification signature (DocMDP P: 1 no changes, 2 form filling, 3 also annotations).
 	Timestamp     bool
@@ -132,7 +135,7 @@ func (w *Workflow) VerifyPDF(ctx context.Context, name string, data []byte, opts
 }
 
 func signatureReport(i int, s sign.SignatureResult, size int64) SignatureReport {
-	r := SignatureReport{Index: i, Name: s.Name, SubFilter: s.SubFilter, Timestamp: s.Timestamp, Certification: s.Certification,
+	r := SignatureReport{Index: i, Name: s.Name, SubFilter: s.SubFilter, Level: s.Level, Timestamp: s.Timestamp, Certification: s.Certification,
 		DocMDP: s.DocMDP, Reason: s.Reason, Location: s.Location, SigningTime: s.SigningTime, TimestampTime: s.TimestampTime,
 		CoversWholeFile: s.CoversWholeFile, FileSize: size, Intact: s.Intact, Trusted: s.Trusted, TrustError: s.TrustError,
 		ModifiedAfter: s.ModifiedAfterSigning, CannotVerify: s.CannotVerify, Problems: s.Problems, Changes: s.ChangeDetails,
