@@ -13,6 +13,7 @@ package layout
 import (
 	"sort"
 	"strings"
+	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -92,8 +93,12 @@ func (p Page) Words() []ocr.Word {
 	return ws
 }
 
-// segment is a run of words of one Tesseract line with no column gap inside.
-type segment struct{ Line }
+// segment is a run of words of one Tesseract line with no column gap inside; ord is that
+// line's place in Tesseract's order.
+type segment struct {
+	Line
+	ord int
+}
 
 // row is the segments that share a text line across the page, left to right.
 type row struct {
@@ -115,8 +120,11 @@ func Analyze(words []ocr.Word, width int) Page {
 		}
 	}
 	var segs []segment
-	for _, l := range lines {
-		segs = append(segs, split(l, h)...)
+	for i, l := range lines {
+		for _, s := range split(l, h) {
+			s.ord = i
+			segs = append(segs, s)
+		}
 	}
 	rows := makeRows(segs)
 	return Page{Blocks: blocks(rows, width, h)}
@@ -173,11 +181,11 @@ func split(l Line, h int) []segment {
 		limit = min(limit, max(h, sorted[len(sorted)/2]*5/2))
 	}
 	var out []segment
-	cur := segment{Line{Words: l.Words[:1], X0: l.Words[0].X0, Y0: l.Words[0].Y0, X1: l.Words[0].X1, Y1: l.Words[0].Y1}}
+	cur := segment{Line: Line{Words: l.Words[:1], X0: l.Words[0].X0, Y0: l.Words[0].Y0, X1: l.Words[0].X1, Y1: l.Words[0].Y1}}
 	for _, w := range l.Words[1:] {
 		if w.X0-cur.X1 > limit {
 			out = append(out, cur)
-			cur = segment{Line{X0: w.X0, Y0: w.Y0, X1: w.X1, Y1: w.Y1}}
+			cur = segment{Line: Line{X0: w.X0, Y0: w.Y0, X1: w.X1, Y1: w.Y1}}
 		}
 		cur.Words = append(cur.Words, w)
 		cur.X0, cur.Y0, cur.X1, cur.Y1 = min(cur.X0, w.X0), min(cur.Y0, w.Y0), max(cur.X1, w.X1), max(cur.Y1, w.Y1)
@@ -219,26 +227,56 @@ const (
 )
 
 func shapeOf(r row, width int) rowShape {
-	if len(r.segs) >= 3 {
-		return shapeTable
-	}
-	mid := width / 2
-	for _, s := range r.segs {
-		if s.X0 < mid-width/40 && s.X1 > mid+width/40 {
-			if len(r.segs) == 1 {
-				return shapeFull
-			}
-			// A wide cell beside another: a label and its value, or a table of two columns.
-			return shapeTable
+	mid, tol := width/2, width/40
+	switch len(r.segs) {
+	case 1:
+		if s := r.segs[0]; s.X0 < mid-tol && s.X1 > mid+tol {
+			return shapeFull
+		}
+		return shapeColumns
+	case 2:
+		// A left cell that ends by the middle and a right cell whose centre is past it:
+		// the header's agency | motto, the foot's recipients | signature.
+		l, rt := r.segs[0], r.segs[1]
+		if l.X1 <= mid+tol && (rt.X0+rt.X1)/2 > mid {
+			return shapeColumns
 		}
 	}
-	return shapeColumns
+	return shapeTable
 }
 
 // blocks turns rows into blocks: runs of full rows are body text, runs of table rows are a
 // table, runs of two-column rows become a left and a right block read one after the other.
-func blocks(rows []row, width, h int) []Block {
-	var out []Block
+func blocks(rows []row, width, h int) (out []Block) {
+	// The foot: from "Nơi nhận:" to the end of the page, the recipients list on the left
+	// (its long lines may run past the middle) and the signature block on the right.
+	foot := len(rows)
+	for i := 1; i < len(rows); i++ {
+		if strings.HasPrefix(strings.ReplaceAll(fold(rows[i].segs[0].Text()), " :", ":"), "noi nhan:") {
+			foot = i
+			break
+		}
+	}
+	footRows := rows[foot:]
+	defer func() {
+		var left, right Block
+		for _, r := range footRows {
+			for _, s := range r.segs {
+				if (s.X0+s.X1)/2 < width/2 || s.X0 < width/2-width/40 && strings.HasPrefix(s.Text(), "-") {
+					left.add(s.Line)
+				} else {
+					right.add(s.Line)
+				}
+			}
+		}
+		left.Kind, right.Kind = KindRecipients, KindSignature
+		for _, b := range []Block{left, right} {
+			if len(b.Lines) > 0 {
+				out = append(out, b)
+			}
+		}
+	}()
+	rows = rows[:foot]
 	seenTitle, seenBody := false, false
 	for i := 0; i < len(rows); {
 		sh := shapeOf(rows[i], width)
@@ -257,12 +295,16 @@ func blocks(rows []row, width, h int) []Block {
 				run = rows[i:j]
 			}
 			left, right := columns(run, width)
-			lk, rk := KindColumn, KindColumn
+			var lk, rk Kind
 			switch {
 			case !seenBody && (isMotto(right) || isMotto(left)):
 				lk, rk = KindAgency, KindMotto
-			case seenBody && (startsWith(left, "nơi nhận") || startsWith(right, "nơi nhận")):
-				lk, rk = KindRecipients, KindSignature
+			}
+			if lk == "" {
+				// Another two-column stretch (labels and values of a form, say): not a zone of
+				// Decree 30, so it keeps Tesseract's row order.
+				out = append(out, rowBlock(KindColumn, run))
+				break
 			}
 			for k, b := range []Block{left, right} {
 				if len(b.Lines) == 0 {
@@ -275,15 +317,7 @@ func blocks(rows []row, width, h int) []Block {
 				out = append(out, b)
 			}
 		case shapeTable:
-			b := Block{Kind: KindTable}
-			for _, r := range run {
-				l := Line{X0: r.segs[0].X0, Y0: r.y0, X1: r.segs[len(r.segs)-1].X1, Y1: r.y1}
-				for _, s := range r.segs {
-					l.Words = append(l.Words, s.Words...)
-				}
-				b.add(l)
-			}
-			out = append(out, b)
+			out = append(out, tableBlock(run))
 			seenBody = true
 		default:
 			b := Block{Kind: KindBody}
@@ -301,6 +335,48 @@ func blocks(rows []row, width, h int) []Block {
 		i = j
 	}
 	return out
+}
+
+// rowBlock keeps the rows of run in order, each row's cells left to right on one line.
+func rowBlock(k Kind, run []row) Block {
+	b := Block{Kind: k}
+	for _, r := range run {
+		l := Line{X0: r.segs[0].X0, Y0: r.y0, X1: r.segs[len(r.segs)-1].X1, Y1: r.y1}
+		for _, s := range r.segs {
+			l.Words = append(l.Words, s.Words...)
+			l.X1 = max(l.X1, s.X1)
+		}
+		b.add(l)
+	}
+	return b
+}
+
+// tableBlock keeps a table in Tesseract's order: it follows the cells of a ruled table
+// better than rows sorted by height, when cells hold several lines.
+func tableBlock(run []row) Block {
+	var segs []segment
+	for _, r := range run {
+		segs = append(segs, r.segs...)
+	}
+	sort.SliceStable(segs, func(a, b int) bool {
+		if segs[a].ord != segs[b].ord {
+			return segs[a].ord < segs[b].ord
+		}
+		return segs[a].X0 < segs[b].X0
+	})
+	b := Block{Kind: KindTable}
+	for i := 0; i < len(segs); {
+		l := segs[i].Line
+		l.Words = append([]ocr.Word(nil), l.Words...)
+		j := i + 1
+		for ; j < len(segs) && segs[j].ord == segs[i].ord; j++ {
+			l.Words = append(l.Words, segs[j].Words...)
+			l.X0, l.Y0, l.X1, l.Y1 = min(l.X0, segs[j].X0), min(l.Y0, segs[j].Y0), max(l.X1, segs[j].X1), max(l.Y1, segs[j].Y1)
+		}
+		b.add(l)
+		i = j
+	}
+	return b
 }
 
 // pairedEnd is the number of rows of run up to the last row before which both columns have
@@ -345,15 +421,25 @@ func (b *Block) add(l Line) {
 	b.X0, b.Y0, b.X1, b.Y1 = min(b.X0, l.X0), min(b.Y0, l.Y0), max(b.X1, l.X1), max(b.Y1, l.Y1)
 }
 
-func fold(s string) string { return strings.ToLower(norm.NFC.String(s)) }
+// fold is s in lower case without diacritics ("Nơi nhận" → "noi nhan"), so that a mark
+// Tesseract dropped or added does not hide a zone.
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == 'đ':
+			b.WriteRune('d')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
 func isMotto(b Block) bool {
 	t := fold(b.Text())
-	return strings.Contains(t, "chủ nghĩa việt nam") || strings.Contains(t, "độc lập") || strings.Contains(t, "hạnh phúc")
-}
-
-func startsWith(b Block, prefix string) bool {
-	return len(b.Lines) > 0 && strings.HasPrefix(fold(b.Lines[0].Text()), prefix)
+	return strings.Contains(t, "chu nghia viet nam") || strings.Contains(t, "doc lap") || strings.Contains(t, "hanh phuc")
 }
 
 // titleLike: a short first full-width stretch in capitals ("QUYẾT ĐỊNH", "NGHỊ ĐỊNH").
