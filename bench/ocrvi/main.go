@@ -29,6 +29,9 @@ import (
 	"github.com/sohoa/sohoa/pipeline"
 )
 
+// corr is the corrector measured: vicorrect.Default() unless flags change its settings.
+var corr vicorrect.Corrector
+
 type page struct {
 	Set, Name, Image, Truth string
 }
@@ -48,7 +51,12 @@ func main() {
 	corpus := flag.String("corpus", testenv.Corpus(), "shared corpus folder")
 	workers := flag.Int("workers", 2, "parallel engines on both sides")
 	cache := flag.String("cache", "", "folder to keep (and reuse) recognition results in")
+	def := vicorrect.Default()
+	flag.Float64Var(&corr.MaxConf, "maxconf", def.MaxConf, "correct words below this confidence")
+	flag.Float64Var(&corr.EditCost, "edit", def.EditCost, "log-probability cost of one changed mark at MaxConf")
+	flag.Float64Var(&corr.MinEditCost, "minedit", def.MinEditCost, "log-probability cost of one changed mark at confidence 0")
 	flag.Parse()
+	corr.Model = def.Model
 	pages, err := list(*corpus)
 	if err != nil {
 		fail(err)
@@ -224,7 +232,7 @@ func report(pages []page, res []result) {
 			rec = *r.Inked
 		}
 		ordered := layout.Analyze(rec.Words, rec.Width).Text()
-		corrected := layout.Analyze(vicorrect.Default().Words(rec.Words), rec.Width).Text()
+		corrected := layout.Analyze(corr.Words(rec.Words), rec.Width).Text()
 		texts := []string{r.Raw, r.Plain.Text, ordered, corrected}
 		if tallies[p.Set] == nil {
 			tallies[p.Set] = make([]tally, len(steps))

@@ -30,7 +30,7 @@ var defCorrector *Corrector
 // (bench/REPORT-ocr-vi.md).
 func Default() *Corrector {
 	if defCorrector == nil {
-		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 90, EditCost: 6, MinEditCost: 2}
+		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 95, EditCost: 4, MinEditCost: 2}
 	}
 	return defCorrector
 }

@@ -117,12 +117,12 @@ func DefaultModel() *Model {
 			readCounts(m, strings.NewReader(string(b)))
 		}
 		// Domain text weighs like a frequent written-language source: a phrase of the
-		// vocabulary counts as 2,000 sightings of its words and pairs.
+		// vocabulary counts as 20,000 sightings of its words and pairs.
 		for _, f := range []string{"vietnamese/admin_vocab.txt", "vietnamese/names.txt"} {
 			if b, err := fs.ReadFile(fsys, f); err == nil {
 				for _, line := range strings.Split(string(b), "\n") {
 					if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-						m.AddPhrase(line, 2000)
+						m.AddPhrase(line, 20000)
 					}
 				}
 			}
