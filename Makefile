@@ -13,6 +13,7 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	libsane-dev libsane1 sane-utils \
 	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core \
 	softhsm2 postgresql
+DEB_PACKAGES += hunspell-vi  # issue 12: Vietnamese syllable dictionary the OCR post-correction reads at run time (GPL, not bundled)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
