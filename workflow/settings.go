@@ -23,6 +23,10 @@ const (
 	SettingAutoLock = "autolock_minutes"  // idle minutes before the window locks (0: never)
 	// SettingOCRLanguages are the Tesseract languages of OCR, "+"-joined (default "vie+eng").
 	SettingOCRLanguages = "ocr_languages"
+	// SettingOCRReadingOrder is the order of the recognised text: "lines" (default: as
+	// Tesseract reads, each line across the page) or "columns" (Decree 30/2020 zones: the
+	// header's agency column, then the motto column; the recipients list, then the signature).
+	SettingOCRReadingOrder = "ocr_reading_order"
 	// SettingTrustStore is a PEM file or folder of the CA certificates trusted for signing
 	// and verifying: signing refuses a certificate that does not chain to it, verifying
 	// reports trust against it. Unset: no trust store (the central server still checks).
@@ -147,6 +151,11 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 			}
 		}
 		return strings.Join(langs, "+"), nil
+	case SettingOCRReadingOrder:
+		if value != "lines" && value != "columns" {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return value, nil
 	case SettingTrustStore:
 		if value == "" {
 			return "", nil // no trust store
@@ -176,7 +185,7 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 }
 
 // EditableSettings are the keys SetSetting accepts.
-var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingTrustStore, SettingPKCS11Module}
+var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingOCRReadingOrder, SettingTrustStore, SettingPKCS11Module}
 
 func splitLangs(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == '+' || r == ',' || r == ' ' })

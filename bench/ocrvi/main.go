@@ -53,6 +53,7 @@ func main() {
 	cache := flag.String("cache", "", "folder to keep (and reuse) recognition results in")
 	def := vicorrect.Default()
 	flag.Float64Var(&corr.MaxConf, "maxconf", def.MaxConf, "correct words below this confidence")
+	flag.Float64Var(&corr.KnownMaxConf, "knownmaxconf", def.KnownMaxConf, "correct words the model knows below this confidence")
 	flag.Float64Var(&corr.EditCost, "edit", def.EditCost, "log-probability cost of one changed mark at MaxConf")
 	flag.Float64Var(&corr.MinEditCost, "minedit", def.MinEditCost, "log-probability cost of one changed mark at confidence 0")
 	flag.Parse()

@@ -19,6 +19,9 @@ type Corrector struct {
 	Model *Model
 	// MaxConf: only words whose confidence is below it are corrected (0-100).
 	MaxConf float64
+	// KnownMaxConf is the bound for a word that is already a syllable the model knows
+	// ("THÙY" may be right, "quôc" cannot be): such a word is changed only below it.
+	KnownMaxConf float64
 	// EditCost is the log-probability a candidate pays per changed mark; a low-confidence
 	// word pays less (the cost scales with conf/MaxConf between MinEditCost and EditCost).
 	EditCost, MinEditCost float64
@@ -30,7 +33,7 @@ var defCorrector *Corrector
 // (bench/REPORT-ocr-vi.md).
 func Default() *Corrector {
 	if defCorrector == nil {
-		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 95, EditCost: 4, MinEditCost: 2}
+		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 95, KnownMaxConf: 90, EditCost: 4, MinEditCost: 2}
 	}
 	return defCorrector
 }
@@ -83,6 +86,9 @@ func (c *Corrector) Word(prev, word, next string, conf float64) (string, bool) {
 	origKey := base + string(rune('0'+tone))
 	best, bestScore := "", math.Inf(-1)
 	if Valid(lower) && m.Known(origKey) {
+		if conf >= c.KnownMaxConf {
+			return word, false
+		}
 		best, bestScore = origKey, score(origKey)
 	}
 	for _, vb := range variants(base) {
