@@ -320,17 +320,25 @@ func blocks(rows []row, width, h int) (out []Block) {
 			out = append(out, tableBlock(run))
 			seenBody = true
 		default:
-			b := Block{Kind: KindBody}
-			for _, r := range run {
-				b.add(r.segs[0].Line)
+			// Before the body, the first full-width lines in capitals are the title
+			// ("QUYẾT ĐỊNH"), with the summary line under it when it is short.
+			title, body := Block{Kind: KindTitle}, Block{Kind: KindBody}
+			for k, r := range run {
+				l := r.segs[0].Line
+				if !seenTitle && !seenBody && len(body.Lines) == 0 && (capitals(l) || k > 0 && k < 3 && len(title.Lines) > 0 && l.X1-l.X0 < width/2) {
+					title.add(l)
+					continue
+				}
+				body.add(l)
 			}
-			if !seenTitle && !seenBody && titleLike(b) {
-				b.Kind = KindTitle
+			if len(title.Lines) > 0 {
+				out = append(out, title)
 				seenTitle = true
-			} else {
+			}
+			if len(body.Lines) > 0 {
+				out = append(out, body)
 				seenBody = true
 			}
-			out = append(out, b)
 		}
 		i = j
 	}
@@ -442,11 +450,8 @@ func isMotto(b Block) bool {
 	return strings.Contains(t, "chu nghia viet nam") || strings.Contains(t, "doc lap") || strings.Contains(t, "hanh phuc")
 }
 
-// titleLike: a short first full-width stretch in capitals ("QUYẾT ĐỊNH", "NGHỊ ĐỊNH").
-func titleLike(b Block) bool {
-	if len(b.Lines) > 4 {
-		return false
-	}
-	t := b.Lines[0].Text()
-	return t != "" && strings.ToUpper(t) == t && strings.ToLower(t) != t
+// capitals: a line in capital letters ("QUYẾT ĐỊNH", "NGHỊ ĐỊNH").
+func capitals(l Line) bool {
+	t := l.Text()
+	return strings.ToUpper(t) == t && strings.ToLower(t) != t
 }
