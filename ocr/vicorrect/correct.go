@@ -46,19 +46,23 @@ func (c *Corrector) Words(words []ocr.Word) []ocr.Word {
 	same := func(i, j int) bool {
 		return j >= 0 && j < len(out) && out[i].Block == out[j].Block && out[i].Par == out[j].Par && out[i].Line == out[j].Line
 	}
-	for i := range out {
-		if out[i].Conf >= c.MaxConf {
-			continue
-		}
-		prev, next := "", ""
-		if same(i, i-1) {
-			prev = out[i-1].Text
-		}
-		if same(i, i+1) {
-			next = out[i+1].Text
-		}
-		if t, ok := c.Word(prev, out[i].Text, next, out[i].Conf); ok {
-			out[i].Text = t
+	// Two passes: the second sees the neighbours the first corrected ("Tô quôc": "quôc"
+	// becomes "quốc" first, then "Tô" has a neighbour to pair with).
+	for pass := 0; pass < 2; pass++ {
+		for i := range out {
+			if out[i].Conf >= c.MaxConf {
+				continue
+			}
+			prev, next := "", ""
+			if same(i, i-1) {
+				prev = out[i-1].Text
+			}
+			if same(i, i+1) {
+				next = out[i+1].Text
+			}
+			if t, ok := c.Word(prev, words[i].Text, next, out[i].Conf); ok {
+				out[i].Text = t
+			}
 		}
 	}
 	return out
@@ -67,6 +71,9 @@ func (c *Corrector) Words(words []ocr.Word) []ocr.Word {
 // Word corrects one word read with confidence conf between its neighbours (their text as
 // read; "" at a line end). ok is false when the word stays as it is.
 func (c *Corrector) Word(prev, word, next string, conf float64) (string, bool) {
+	if conf >= c.MaxConf {
+		return word, false
+	}
 	lead, core, trail := trimPunct(norm.NFC.String(word))
 	if core == "" || !lettersOnly(core) {
 		return word, false

@@ -24,16 +24,22 @@ func unitNames(fsys fs.FS) []string {
 			}
 		}
 	}
+	// The schema of thanglequoc/vietnamese-provinces-database (records.UnitFile).
 	if b, err := fs.ReadFile(fsys, "catalogs/communes_2025.json"); err == nil {
-		var cs struct {
-			Communes []struct {
-				Name string `json:"name"`
-				Kind string `json:"kind"`
-			} `json:"communes"`
+		var ps []struct {
+			Name  string `json:"Name"`
+			Kind  string `json:"AdministrativeUnitShortName"`
+			Wards []struct {
+				Name string `json:"Name"`
+				Kind string `json:"AdministrativeUnitShortName"`
+			} `json:"Wards"`
 		}
-		if json.Unmarshal(b, &cs) == nil {
-			for _, c := range cs.Communes {
-				names = append(names, c.Kind+" "+c.Name)
+		if json.Unmarshal(b, &ps) == nil {
+			for _, p := range ps {
+				names = append(names, p.Kind+" "+p.Name)
+				for _, w := range p.Wards {
+					names = append(names, w.Kind+" "+w.Name)
+				}
 			}
 		}
 	}
