@@ -40,6 +40,7 @@ type result struct {
 	Plain    ocr.Result    // SoHoa without ink removal
 	Inked    *ocr.Result   // SoHoa after ink removal (nil: nothing removed, same as Plain)
 	PoolTime time.Duration
+	Turned   int // clockwise degrees the clean-up turned the page by (its orientation check)
 }
 
 func main() {
@@ -170,6 +171,7 @@ func one(ctx context.Context, pool *ocr.Pool, p page, r *result) error {
 	if cr.Changed && cr.Data != nil {
 		img = cr.Data
 	}
+	r.Turned = cr.Rotation
 	if r.Plain, err = pool.Recognize(ctx, img); err != nil {
 		return err
 	}
@@ -217,7 +219,7 @@ func report(pages []page, res []result) {
 	tallies := map[string][]tally{}
 	pooled := make([]tally, len(steps)) // danang + rendered-gov
 	perPage := &strings.Builder{}
-	fmt.Fprintf(perPage, "| set | page | chars | %s |\n|---|---|---|%s\n", strings.Join(steps, " | "), strings.Repeat("---|", len(steps)))
+	fmt.Fprintf(perPage, "| set | page | chars | clean-up turned | %s |\n|---|---|---|---|%s\n", strings.Join(steps, " | "), strings.Repeat("---|", len(steps)))
 	var rawTime, poolTime time.Duration
 	for i, p := range pages {
 		b, err := os.ReadFile(p.Truth)
@@ -238,7 +240,7 @@ func report(pages []page, res []result) {
 		if tallies[p.Set] == nil {
 			tallies[p.Set] = make([]tally, len(steps))
 		}
-		fmt.Fprintf(perPage, "| %s | %s | %d |", p.Set, p.Name, len([]rune(truth)))
+		fmt.Fprintf(perPage, "| %s | %s | %d | %d° |", p.Set, p.Name, len([]rune(truth)), r.Turned)
 		for k, t := range texts {
 			tallies[p.Set][k].add(truth, t)
 			if p.Set != "danang-augmented" {

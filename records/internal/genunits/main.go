@@ -23,9 +23,10 @@ func main() {
 	if err == nil {
 		var set records.UnitFile
 		if set, err = records.ParseUnitFile(b); err == nil {
-			b, err = json.Marshal(set)
-			os.Stdout.Write(b)
-			return
+			if b, err = json.Marshal(set); err == nil {
+				os.Stdout.Write(b)
+				return
+			}
 		}
 	}
 	fmt.Fprintln(os.Stderr, "genunits:", err)
