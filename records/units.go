@@ -271,7 +271,22 @@ func ToneKey(s string) string {
 	return strings.Join(out, " ")
 }
 
-// Communes returns the commune-level units of the province with code code.
+// partOfName says whether name (folded) is a run of whole words of the name of a commune of
+// province code.
+func (a *AdminUnits) partOfName(code, name string) bool {
+	f := " " + Fold(name) + " "
+	if f == "  " {
+		return false
+	}
+	for _, c := range a.Communes {
+		if c.Province == code && strings.Contains(" "+Fold(c.Name)+" ", f) {
+			return true
+		}
+	}
+	return false
+}
+
+// CommunesOf returns the commune-level units of the province with code code.
 func (a *AdminUnits) CommunesOf(code string) []Commune {
 	var out []Commune
 	for _, c := range a.Communes {
@@ -314,6 +329,9 @@ type AddressCheck struct {
 	// OtherProvince: the commune is not in the province, but a unit of that name is in
 	// these others.
 	OtherProvince []Province
+	// Partial: the commune part is part of the name of units of the province ("Móng Cái"
+	// for "Móng Cái 1"): plausible, but Commune cannot say which.
+	Partial bool
 	// District: the address still names a district (abolished on 1 July 2025).
 	District string
 	// Suggestion is the address in the 2025 units ("Thôn A, Xã Y, Tỉnh Z": the district
@@ -390,6 +408,12 @@ func (a *AdminUnits) Check(address string) (c AddressCheck, ok bool) {
 		if c.OldProvince != "" || c.District != "" || c.Commune.Name != name || (kind != "" && kind != c.Commune.Kind) {
 			c.Suggestion = strings.Join(append(head, c.Commune.FullName(), p.FullName()), ", ")
 		}
+		return c, true
+	}
+	if len(in) == 0 && a.partOfName(p.Code, name) {
+		// "Móng Cái" for "Móng Cái 1", "Xuân Hương" for "Xuân Hương - Đà Lạt": part of a
+		// unit's name in the province; not an error, but which unit is not certain.
+		c.Partial = true
 		return c, true
 	}
 	if len(in) == 0 {

@@ -193,7 +193,7 @@ func typeProblems(f Field, raw string, now time.Time) []Problem {
 			return fieldProb(f, SeverityWarning, "admin.old_province", "admin.oldProvince", l10n.Args{"Province": c.Province.FullName()})
 		case c.CommuneName != "" && c.Commune == nil && len(c.OtherProvince) > 0:
 			return fieldProb(f, SeverityWarning, "admin.commune_other_province", "admin.communeOtherProvince")
-		case c.CommuneName != "" && c.Commune == nil && c.District == "":
+		case c.CommuneName != "" && c.Commune == nil && !c.Partial && c.District == "":
 			return fieldProb(f, SeverityWarning, "admin.commune_unknown", "admin.communeUnknown")
 		case c.District != "":
 			return fieldProb(f, SeverityWarning, "admin.district", "admin.district")
