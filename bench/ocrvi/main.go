@@ -217,7 +217,8 @@ func report(pages []page, res []result) {
 	steps := []string{"raw tesseract CLI (PSM 3)", "SoHoa before (clean-up, PSM 4)", "+ ink removal", "+ Vietnamese post-correction (pipeline default)", "+ reading order `columns`"}
 	sets := []string{"rendered-gov", "danang", "danang-augmented"}
 	tallies := map[string][]tally{}
-	pooled := make([]tally, len(steps)) // danang + rendered-gov
+	pooled := make([]tally, len(steps))  // danang + rendered-gov
+	upright := make([]tally, len(steps)) // the same without the pages the clean-up turned over
 	perPage := &strings.Builder{}
 	fmt.Fprintf(perPage, "| set | page | chars | clean-up turned | %s |\n|---|---|---|---|%s\n", strings.Join(steps, " | "), strings.Repeat("---|", len(steps)))
 	var rawTime, poolTime time.Duration
@@ -245,6 +246,9 @@ func report(pages []page, res []result) {
 			tallies[p.Set][k].add(truth, t)
 			if p.Set != "danang-augmented" {
 				pooled[k].add(truth, t)
+				if r.Turned != 180 {
+					upright[k].add(truth, t)
+				}
 			}
 			fmt.Fprintf(perPage, " %.4f |", docgen.CER(truth, t))
 		}
@@ -269,6 +273,11 @@ func report(pages []page, res []result) {
 	fmt.Printf("| **pooled: rendered-gov + danang** | %d | %.0f |", count["rendered-gov"]+count["danang"], pooled[0].chars)
 	for _, t := range pooled {
 		fmt.Printf(" **%.2f %%** |", 100*t.cer())
+	}
+	fmt.Println()
+	fmt.Printf("| pooled, without the pages the clean-up turned upside down | | %.0f |", upright[0].chars)
+	for _, t := range upright {
+		fmt.Printf(" %.2f %% |", 100*t.cer())
 	}
 	fmt.Println()
 	fmt.Println()
