@@ -12,6 +12,7 @@ import (
 	"github.com/sohoa/sohoa/internal/docgen"
 	"github.com/sohoa/sohoa/internal/testenv"
 	"github.com/sohoa/sohoa/ocr"
+	"github.com/sohoa/sohoa/ocr/layout"
 	"github.com/sohoa/sohoa/ocr/vicorrect"
 	"github.com/sohoa/sohoa/queue"
 )
@@ -151,5 +152,66 @@ func TestInkFree(t *testing.T) {
 	}
 	if _, ok := InkFree([]byte("not an image")); ok {
 		t.Error("ink removed from bytes that are no image")
+	}
+}
+
+// TestRealPageZonesAndInk: on real pages, recognised by the real pool, the layout finds the
+// Decree 30 zones of a signed letter (agency and motto columns, recipients and signature), and
+// the ink-free copy of a scan with a red stamp reads better than the scan itself.
+func TestRealPageZonesAndInk(t *testing.T) {
+	ctx := context.Background()
+	pool, err := ocr.NewPool(ocr.Options{Workers: 2, PSM: DefaultPSM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	read := func(p string) []byte {
+		b, err := os.ReadFile(filepath.Join(testenv.Corpus(), p))
+		if err != nil {
+			t.Fatalf("corpus: %v", err)
+		}
+		return b
+	}
+	res, err := pool.Recognize(ctx, read("ocr-vi/rendered-gov/cv2496_2026_ubnd_laocai_p1.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := map[layout.Kind]string{}
+	for _, b := range layout.Analyze(res.Words, res.Width).Blocks {
+		zones[b.Kind] += strings.Join(strings.Fields(b.Text()), " ") + " "
+		if b.X1 <= b.X0 || b.Y1 <= b.Y0 {
+			t.Errorf("%s block without a box", b.Kind)
+		}
+	}
+	for kind, want := range map[layout.Kind]string{
+		layout.KindAgency: "ỦY BAN NHÂN DÂN TỈNH LÀO CAI Số:", layout.KindMotto: "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập",
+		layout.KindRecipients: "nhận: - Như trên;", layout.KindSignature: "TL. CHỦ TỊCH",
+	} {
+		if !strings.Contains(zones[kind], want) {
+			t.Errorf("%s zone %q lacks %q", kind, zones[kind], want)
+		}
+	}
+	if strings.Contains(zones[layout.KindAgency], "CỘNG") || strings.Contains(zones[layout.KindRecipients], "CHỦ TỊCH") {
+		t.Errorf("columns mixed: agency %q, recipients %q", zones[layout.KindAgency], zones[layout.KindRecipients])
+	}
+
+	scan := read("ocr-vi/real-scans-danang/data/augmented/4_2_v3_dark.jpg")
+	truth := string(read("ocr-vi/real-scans-danang/data/4_2_gt.txt"))
+	free, ok := InkFree(scan)
+	if !ok {
+		t.Fatal("no ink found on a scan with a red stamp")
+	}
+	withInk, err := pool.Recognize(ctx, scan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := pool.Recognize(ctx, free)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := docgen.CER(truth, withInk.Text), docgen.CER(truth, without.Text)
+	t.Logf("stamped scan: CER %.2f%% as scanned, %.2f%% ink-free", 100*a, 100*b)
+	if b >= a {
+		t.Errorf("ink removal did not help: CER %.2f%% ink-free against %.2f%%", 100*b, 100*a)
 	}
 }
