@@ -3,6 +3,7 @@ package vicorrect
 import (
 	"math"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -27,14 +28,18 @@ type Corrector struct {
 	EditCost, MinEditCost float64
 }
 
-var defCorrector *Corrector
+var (
+	defOnce      sync.Once
+	defCorrector *Corrector
+)
 
 // Default is the corrector with the bundled model and the settings measured on the real pages
-// (bench/REPORT-ocr-vi.md).
+// (bench/REPORT-ocr-vi.md). It is safe for concurrent use (it is only read); a program that
+// changes its settings does so before using it.
 func Default() *Corrector {
-	if defCorrector == nil {
+	defOnce.Do(func() {
 		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 95, KnownMaxConf: 90, EditCost: 4, MinEditCost: 2}
-	}
+	})
 	return defCorrector
 }
 

@@ -75,3 +75,19 @@ func TestModelSources(t *testing.T) {
 		t.Error("hoà/hòa unknown")
 	}
 }
+
+// TestConcurrentUse: the pipeline's workers correct pages at the same time (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	done := make(chan string)
+	for i := 0; i < 4; i++ {
+		go func() {
+			out := Default().Words([]ocr.Word{{Text: "Tô", Conf: 60, Line: 1}, {Text: "quôc", Conf: 60, Line: 1}})
+			done <- out[0].Text + " " + out[1].Text
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if got := <-done; got != "Tổ quốc" {
+			t.Errorf("got %q", got)
+		}
+	}
+}

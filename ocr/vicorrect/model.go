@@ -101,8 +101,8 @@ func (m *Model) logP(prev, k string) float64 {
 const HunspellDic = "/usr/share/hunspell/vi_VN.dic"
 
 var (
-	defOnce sync.Once
-	defM    *Model
+	modelOnce sync.Once
+	defM      *Model
 )
 
 // DefaultModel is the bundled model (assets/vietnamese: syllable counts from the
@@ -110,7 +110,7 @@ var (
 // names, and the names of the administrative units of the catalogue), with hunspell-vi's
 // syllables as known words when the system has them.
 func DefaultModel() *Model {
-	defOnce.Do(func() {
+	modelOnce.Do(func() {
 		m := NewModel()
 		fsys := assets.FS()
 		if b, err := fs.ReadFile(fsys, "vietnamese/syllables.tsv"); err == nil {
