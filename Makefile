@@ -15,6 +15,7 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	softhsm2 postgresql
 DEB_PACKAGES += haproxy  # issue 16: the load balancer in front of several central servers (multi-server test, bench)
 DEB_PACKAGES += fonts-liberation2 python3-pil ocrmypdf  # issue 15: copy-form font (Decree 30), LittleCMS check of the sRGB profile, OCRmyPDF size comparison
+DEB_PACKAGES += hunspell-vi  # issue 12: Vietnamese syllable dictionary the OCR post-correction reads at run time (GPL, not bundled)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 

@@ -1160,6 +1160,10 @@ func suggestions(f records.Field, v string) []string {
 		if err != nil {
 			return nil
 		}
+		if c, ok := au.Check(v); ok && c.Suggestion != "" {
+			// A pre-2025 address whose commune the 2025 catalogue has once: its new form.
+			return []string{c.Suggestion}
+		}
 		if i := strings.LastIndex(v, ","); i >= 0 {
 			prefix, part = v[:i+1]+" ", strings.TrimSpace(v[i+1:])
 		}

@@ -322,7 +322,7 @@ func TestKeyingRandomFocusMoves(t *testing.T) {
 	h, k, _, _ := openHousehold(t, 3)
 	kb := &keyboard{h: h}
 	pool := []string{"", "125/2019/HK", TelexKeys("Nguyễn Văn Hùng"), "12/03/1998", "nu", "001198012345", "0011980",
-		TelexKeys("Phường Hòa Bình, Thành phố Hà Nội"), "con", "x", "99/99/2099", TelexKeys("Lê Thị Hồng"), "N®"}
+		TelexKeys("Phường Yên Hòa, Thành phố Hà Nội"), "con", "x", "99/99/2099", TelexKeys("Lê Thị Hồng"), "N®"}
 	const steps = 300
 	counts := map[string]int{}
 	for i := 0; i < steps; i++ {

@@ -117,7 +117,7 @@ func TestKeyHouseholdRecordKeyboardOnly(t *testing.T) {
 		{"12/03/1998", "12/03/1998", false},
 		{"nu", "Nữ", true},                     // autocomplete: "nu", Down, Enter gives the catalogue value
 		{"00119801234", "001198012345", false}, // 11 digits first: corrected below
-		{TelexKeys("Phường Hòa Bình, ") + "ha no", "Phường Hòa Bình, Thành phố Hà Nội", true},
+		{TelexKeys("Phường Yên Hòa, ") + "ha no", "Phường Yên Hòa, Thành phố Hà Nội", true},
 		{TelexKeys("Nguyễn Văn Hùng"), "Nguyễn Văn Hùng", false},
 		{"con", "Con", true},
 		{"05/06/2020", "05/06/2020", false},
@@ -608,7 +608,7 @@ func TestKeyingDoubleBlind(t *testing.T) {
 	b, _ = h.e.st.Batch(ctx, b.ID)
 	// "\n" after a value: Down chooses the first suggestion before Enter
 	values := []string{"125/2019/HK", TelexKeys("Nguyễn Thị Phương Thảo"), "12/03/1998", "nu\n", "001198012345",
-		TelexKeys("Phường Hòa Bình, ") + "ha no\n", TelexKeys("Nguyễn Văn Hùng"), "con\n", "05/06/2020", TelexKeys("Trần Văn Đức")}
+		TelexKeys("Phường Yên Hòa, ") + "ha no\n", TelexKeys("Nguyễn Văn Hùng"), "con\n", "05/06/2020", TelexKeys("Trần Văn Đức")}
 	keyAll := func(u queue.User, vals []string) *keyingScreen {
 		h.login(u)
 		h.sh.openKeying(b, 0, 0, "")
@@ -715,7 +715,7 @@ func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
 		"date_of_birth", "01/02/1970",
 		"gender", "nam\n",
 		"personal_id", "001070001234",
-		"permanent_residence", TelexKeys("Phường Hòa Bình, ") + "ha no\n",
+		"permanent_residence", TelexKeys("Phường Yên Hòa, ") + "ha no\n",
 		"household_head", TelexKeys("Nguyễn Văn Hùng"),
 		"relation_to_head", "chu\n",
 		"issue_date", "05/06/2020",
@@ -724,7 +724,7 @@ func TestKeyHouseholdMembersKeyboardOnly(t *testing.T) {
 	keyRows(fields...)
 	for k, v := range map[string]string{"document_number": "125/2019/HK", "full_name": "Nguyễn Văn Hùng",
 		"date_of_birth": "01/02/1970", "gender": "Nam", "personal_id": "001070001234",
-		"permanent_residence": "Phường Hòa Bình, Thành phố Hà Nội", "household_head": "Nguyễn Văn Hùng",
+		"permanent_residence": "Phường Yên Hòa, Thành phố Hà Nội", "household_head": "Nguyễn Văn Hùng",
 		"relation_to_head": "Chủ hộ", "issue_date": "05/06/2020", "signer_name": "Trần Văn Đức"} {
 		want[k] = v
 	}

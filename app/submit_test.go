@@ -48,7 +48,7 @@ func TestSubmitButton(t *testing.T) {
 	}
 	for k, v := range map[string]string{"document_number": "125/2019/HK", "full_name": "Nguyễn Thị Phương Thảo",
 		"date_of_birth": "12/03/1998", "gender": "Nữ", "personal_id": "001198012345",
-		"permanent_residence": "Phường Hòa Bình, Thành phố Hà Nội", "household_head": "Nguyễn Văn Hùng",
+		"permanent_residence": "Phường Yên Hòa, Thành phố Hà Nội", "household_head": "Nguyễn Văn Hùng",
 		"relation_to_head": "Con", "issue_date": "05/06/2020", "signer_name": "Trần Văn Đức"} {
 		if err := h.e.st.SetField(ctx, clerk, docs[0].ID, k, v, queue.SourceKeyed, 1); err != nil {
 			t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"io/fs"
 )
 
-//go:embed records catalogs fonts/*.ttf
+//go:embed records catalogs vietnamese fonts/*.ttf
 var files embed.FS
 
 // FS returns the bundled files; paths are "records/birth.json", "catalogs/admin_units.json",

@@ -134,6 +134,12 @@ func (c *cmdCtx) open() (*queue.Store, error) {
 		st.Close()
 		return nil, err
 	}
+	// The administrative-unit catalogue an administrator loaded into this folder (`sohoa
+	// catalogue load`), checked when it was loaded; the bundled one when there is none.
+	if _, err := records.UseDataDir(st.Dir()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	c.store = st
 	return st, nil
 }

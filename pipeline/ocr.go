@@ -32,6 +32,10 @@ type OCRService struct {
 	clean   *cleanup.Profile // default clean-up for batches without their own; nil = none
 	// override: SetCleanup was called, its profile applies to every batch
 	override bool
+	// plain: Tesseract's words and text as they are (SetVietnamese(false))
+	plain bool
+	// columns: the text in the reading order of Decree 30 zones (SetReadingOrder)
+	columns  bool
 	profiles map[string]*cleanup.Profile // per-batch profiles, read once
 
 	mu   sync.Mutex
@@ -73,6 +77,15 @@ func NewOCRService(st *queue.Store, opts ocr.Options) (*OCRService, error) {
 // profile (nil = none). Without it each batch's profile applies, and
 // cleanup.DefaultProfile() for batches that have none. Call it before Serve or RunPending.
 func (s *OCRService) SetCleanup(p *cleanup.Profile) { s.clean, s.override = p, true }
+
+// SetVietnamese turns the Vietnamese steps after recognition (Vietnamese) on or off; they are on
+// unless turned off. Call it before Serve or RunPending.
+func (s *OCRService) SetVietnamese(on bool) { s.plain = !on }
+
+// SetReadingOrder chooses the order of the stored text: columns=true puts it in the reading
+// order of a Decree 30/2020 page (ocr/layout), false keeps Tesseract's lines (the default).
+// Call it before Serve or RunPending.
+func (s *OCRService) SetReadingOrder(columns bool) { s.columns = columns }
 
 // Close stops the worker pool.
 func (s *OCRService) Close() error { return s.pool.Close() }
@@ -333,12 +346,21 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 		// Nothing to read on a blank page; it stays in the document, flagged.
 		res = ocr.Result{Engine: ocr.EngineVersion(), Model: "skipped: blank page"}
 	} else {
-		res, err = s.pool.Recognize(ctx, img)
+		// Stamps and signatures in colour are removed from the copy Tesseract reads; the
+		// stored page keeps them. The copy has the page's size, so boxes need no mapping.
+		ocrImg := img
+		if free, ok := InkFree(img); ok {
+			ocrImg = free
+		}
+		res, err = s.pool.Recognize(ctx, ocrImg)
 		if err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()
 			}
 			return fail(fmt.Sprintf("OCR failed: %v", err))
+		}
+		if !s.plain {
+			res = Vietnamese(res, s.columns)
 		}
 	}
 	words := make([]queue.Word, len(res.Words))

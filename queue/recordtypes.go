@@ -62,3 +62,14 @@ func (s *Store) InstallRecordType(ctx context.Context, actor User, t RecordType)
 		return s.audit(tx, actor.Username, "recordtype.install", "record_type:"+t.Key, "")
 	})
 }
+
+// AuditCatalogue records that actor (an administrator) loaded an administrative-unit
+// catalogue into the data folder; what says what it holds (counts, no personal data).
+func (s *Store) AuditCatalogue(ctx context.Context, actor User, what string) error {
+	if err := Require(actor, ActionManageTypes); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return s.audit(tx, actor.Username, "catalogue.install", "catalogue:admin_units", what)
+	})
+}

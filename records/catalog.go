@@ -29,9 +29,16 @@ type AdminUnits struct {
 	CCCDCodes map[string]string `json:"cccd_codes"`
 	Note      string            `json:"_note"`
 
-	byFold    map[string]Province // folded current name → province
-	oldToNew  map[string]Province // folded pre-2025 name → current province
-	oldByFold map[string]string   // folded pre-2025 name → printed name
+	// Communes are the commune-level units (3,321 on 1 July 2025), from
+	// catalogs/communes_2025.json or the file an administrator loaded (units.go).
+	Communes []Commune `json:"-"`
+
+	byFold      map[string]Province  // folded current name → province
+	byCode      map[string]Province  // code → province
+	oldToNew    map[string]Province  // folded pre-2025 name → current province
+	oldByFold   map[string]string    // folded pre-2025 name → printed name
+	communeTone map[string][]Commune // province code + "|" + ToneKey(name) → communes
+	communeFold map[string][]Commune // Fold(name) → communes of every province
 }
 
 var (
@@ -54,15 +61,18 @@ func readCatalogs(fsys fs.FS) (*AdminUnits, map[string][]string, error) {
 	if err := json.Unmarshal(data, &au); err != nil {
 		return nil, nil, fmt.Errorf("catalogue catalogs/admin_units.json: %w", err)
 	}
-	au.byFold = map[string]Province{}
-	au.oldToNew = map[string]Province{}
-	au.oldByFold = map[string]string{}
-	for _, p := range au.Provinces {
-		au.byFold[Fold(p.Name)] = p
-		for _, o := range p.MergedFrom {
-			au.oldToNew[Fold(o)] = p
-			au.oldByFold[Fold(o)] = o
+	if data, err = fs.ReadFile(fsys, "catalogs/communes_2025.json"); err == nil {
+		f, err := ParseUnitFile(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("catalogue catalogs/communes_2025.json: %w", err)
 		}
+		withCommunes, err := au.withUnits(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("catalogue catalogs/communes_2025.json: %w", err)
+		}
+		au = *withCommunes
+	} else {
+		au.index()
 	}
 	data, err = fs.ReadFile(fsys, "catalogs/lists.json")
 	if err != nil {
@@ -75,8 +85,16 @@ func readCatalogs(fsys fs.FS) (*AdminUnits, map[string][]string, error) {
 	return &au, lists, nil
 }
 
-// Catalog returns the bundled administrative-unit catalogue.
+// Catalog returns the administrative-unit catalogue in use: the one loaded into the data
+// folder (UseDataDir), else the bundled one.
 func Catalog() (*AdminUnits, error) {
+	if a := active.Load(); a != nil {
+		return a, nil
+	}
+	return bundledCatalog()
+}
+
+func bundledCatalog() (*AdminUnits, error) {
 	catOnce.Do(loadCatalogs)
 	return catUnits, catErr
 }

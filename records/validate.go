@@ -180,12 +180,23 @@ func typeProblems(f Field, raw string, now time.Time) []Problem {
 		if err != nil {
 			return nil
 		}
-		p, old, ok := au.ProvinceIn(v)
+		c, ok := au.Check(v)
 		if !ok {
 			return fieldProb(f, SeverityWarning, "admin.province_unknown", "admin.provinceUnknown")
 		}
-		if old != "" {
-			return fieldProb(f, SeverityWarning, "admin.old_province", "admin.oldProvince", l10n.Args{"Province": p.FullName()})
+		// The messages name no unit of the address (it is a personal value); the keying screen
+		// offers c.Suggestion as a replacement.
+		switch {
+		case c.Suggestion != "" && (c.OldProvince != "" || c.District != ""):
+			return fieldProb(f, SeverityWarning, "admin.old_address", "admin.oldAddress")
+		case c.OldProvince != "":
+			return fieldProb(f, SeverityWarning, "admin.old_province", "admin.oldProvince", l10n.Args{"Province": c.Province.FullName()})
+		case c.CommuneName != "" && c.Commune == nil && len(c.OtherProvince) > 0:
+			return fieldProb(f, SeverityWarning, "admin.commune_other_province", "admin.communeOtherProvince")
+		case c.CommuneName != "" && c.Commune == nil && !c.Partial && c.District == "":
+			return fieldProb(f, SeverityWarning, "admin.commune_unknown", "admin.communeUnknown")
+		case c.District != "":
+			return fieldProb(f, SeverityWarning, "admin.district", "admin.district")
 		}
 	case TypeText:
 		if f.OCR.re != nil && !f.OCR.re.MatchString(v) {

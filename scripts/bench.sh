@@ -19,6 +19,7 @@ report=bench/REPORT.md
 } > "$report"
 echo "== OCR pool vs tesseract CLI (100 pages)" | tee -a "$raw"
 go run -tags $TAGS ./bench/ocrcompare -pages "${BENCH_PAGES:-100}" -workers 2 | tee -a "$raw" | grep '^|' >> "$report" || true
+scripts/bench-ocr-vi.sh 2>&1 | tee -a "$raw" || true  # issue 12: CER on the real Vietnamese pages, bench/REPORT-ocr-vi.md
 echo "== Go benchmarks" | tee -a "$raw"
 go test -tags $TAGS -run '^$' -bench . -benchtime "${BENCHTIME:-3x}" -benchmem \
 	./capture/ ./capture/cleanup/ ./queue/ ./records/ ./ocr/ ./cli/ ./sign/ 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|ok|FAIL)' > bench/go-bench.txt || true

@@ -49,6 +49,12 @@ func (w *Workflow) ocrService(ctx context.Context, o OCROptions) (*pipeline.OCRS
 	if o.NoCleanup {
 		svc.SetCleanup(nil)
 	}
+	order, err := w.Store.Setting(ctx, SettingOCRReadingOrder)
+	if err != nil {
+		svc.Close()
+		return nil, err
+	}
+	svc.SetReadingOrder(order == "columns")
 	return svc, nil
 }
 

@@ -26,6 +26,10 @@ const (
 	SettingAutoLock = "autolock_minutes"  // idle minutes before the window locks (0: never)
 	// SettingOCRLanguages are the Tesseract languages of OCR, "+"-joined (default "vie+eng").
 	SettingOCRLanguages = "ocr_languages"
+	// SettingOCRReadingOrder is the order of the recognised text: "lines" (default: as
+	// Tesseract reads, each line across the page) or "columns" (Decree 30/2020 zones: the
+	// header's agency column, then the motto column; the recipients list, then the signature).
+	SettingOCRReadingOrder = "ocr_reading_order"
 	// SettingTrustStore is a PEM file or folder of the CA certificates trusted for signing
 	// and verifying: signing refuses a certificate that does not chain to it, verifying
 	// reports trust against it. Unset: no trust store (the central server still checks).
@@ -180,6 +184,11 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 			}
 		}
 		return strings.Join(langs, "+"), nil
+	case SettingOCRReadingOrder:
+		if value != "lines" && value != "columns" {
+			return "", &SettingError{Key: key, Reason: "invalid"}
+		}
+		return value, nil
 	case SettingTrustStore:
 		if value == "" {
 			return "", nil // no trust store
@@ -234,7 +243,7 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 }
 
 // EditableSettings are the keys SetSetting accepts.
-var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingTrustStore, SettingPKCS11Module, SettingSignProfile, SettingTSAURL, SettingCopyForm, SettingCopyOrganization}
+var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingOCRReadingOrder, SettingTrustStore, SettingPKCS11Module, SettingSignProfile, SettingTSAURL, SettingCopyForm, SettingCopyOrganization}
 
 // validRecordTypeCode: a record type code as settings keys carry it (letters, digits, '_',
 // '-').

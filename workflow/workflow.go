@@ -26,6 +26,10 @@ func New(st *queue.Store) (*Workflow, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Addresses are checked against the catalogue loaded into this data folder, if any.
+	if _, err := records.UseDataDir(st.Dir()); err != nil {
+		return nil, err
+	}
 	return &Workflow{Store: st, Types: reg}, nil
 }
 

@@ -1,0 +1,43 @@
+package pipeline
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+
+	_ "golang.org/x/image/tiff"
+	_ "image/jpeg" // page images arrive as JPEG, PNG or TIFF
+
+	"github.com/sohoa/sohoa/ocr/layout"
+)
+
+// InkFree returns the page image with the coloured ink of stamps and signatures removed
+// (layout.RemoveInk), PNG-encoded, for recognition only: the stored page keeps its stamp. ok is
+// false (and nothing is returned) for a grey or bilevel page and a colour page without such ink.
+func InkFree(img []byte) (out []byte, ok bool) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(img))
+	if err != nil {
+		return nil, false
+	}
+	if isGrey(cfg) {
+		return nil, false
+	}
+	src, _, err := image.Decode(bytes.NewReader(img))
+	if err != nil {
+		return nil, false
+	}
+	clean, ok := layout.RemoveInk(src)
+	if !ok {
+		return nil, false
+	}
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, clean); err != nil {
+		return nil, false
+	}
+	return b.Bytes(), true
+}
+
+func isGrey(cfg image.Config) bool {
+	return cfg.ColorModel == color.GrayModel || cfg.ColorModel == color.Gray16Model
+}
