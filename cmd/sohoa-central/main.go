@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	headerTimeout := fs.Duration("read-header-timeout", server.DefaultReadHeaderTimeout, "TLS handshake plus request line and headers (serve)")
 	dataKey := fs.String("data-key", "", "file of the key that encrypts the field values in the database (or set $"+DataKeyEnv+"; default DATA/"+server.DataKeyFile+", made on first start); back it up apart from the database (serve)")
 	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "a kept-alive connection without a request is closed after this (serve)")
+	check := fs.Bool("check", false, "only check the backup, restore nothing (restore)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,12 +83,26 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if cmd == "restore" { // the server stopped; nothing is opened in the data folder
+		return restoreCentral(ctx, fs.Args(), *data, *check, stdout)
+	}
 	st, blobs, err := server.OpenStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	switch cmd {
+	case "backup":
+		if fs.NArg() != 1 {
+			return errors.New("usage: sohoa-central backup --data DIR DEST")
+		}
+		m, err := server.Backup(ctx, st, blobs, *data, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backed up into %s: database %s, %d blobs, %d key files; back the data key (%s) up apart\n",
+			fs.Arg(0), m.Database.SHA256, len(m.Blobs), len(m.Files), server.DataKeyFile)
+		return nil
 	case "enroll-code":
 		code, err := server.NewEnrollCode(ctx, st, *office, *ttl, time.Now())
 		if err != nil {
@@ -140,7 +155,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return st.RevokeReader(ctx, *readerID, time.Now())
 	case "serve":
 	default:
-		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations, reader-token, readers, revoke-reader)", cmd)
+		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations, reader-token, readers, revoke-reader, backup, restore)", cmd)
 	}
 	rk, err := server.LoadOrCreateReceiptKey(*data)
 	if err != nil {
@@ -194,6 +209,30 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	slog.Info("sohoa-central listening", "addr", l.Addr().String(), "tls_sha256", fp,
 		"receipt_key", base64.StdEncoding.EncodeToString(srv.PublicKey()), "key_id", wire.KeyID(srv.PublicKey()))
 	return srv.Serve(ctx, l, &tc)
+}
+
+// restoreCentral is `sohoa-central restore [--check] --data DIR SRC`.
+func restoreCentral(ctx context.Context, args []string, data string, check bool, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: sohoa-central restore [--check] --data DIR SRC")
+	}
+	if check {
+		m, err := server.CheckCentralBackup(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backup %s (%s) is usable: database intact, %d blobs, every committed batch's blobs present\n", args[0], m.CreatedAt, len(m.Blobs))
+		return nil
+	}
+	m, previous, err := server.RestoreCentral(ctx, args[0], data)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %s from %s (%s), %d blobs\n", data, args[0], m.CreatedAt, len(m.Blobs))
+	if previous != "" {
+		fmt.Fprintf(stdout, "the data folder from before the restore is kept in %s: delete it when no longer needed\n", previous)
+	}
+	return nil
 }
 
 // DataKeyEnv names the environment variable that may give the data key file's path.

@@ -256,3 +256,7 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// OpenLocalBlobsReadOnly opens a blob folder for reading only: nothing is created or removed
+// in it (a backup's blobs, on the backup medium).
+func OpenLocalBlobsReadOnly(dir string) *LocalBlobs { return &LocalBlobs{dir: dir} }
