@@ -44,7 +44,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cert := fs.String("tls-cert", "", "TLS certificate (default: self-signed, made on first start)")
 	key := fs.String("tls-key", "", "TLS private key")
 	hosts := fs.String("hosts", "", "extra host names/IPs for the self-signed certificate, comma separated")
-	office := fs.String("office", "", "office code (enroll-code; reader-token: the reader reads this office only)")
+	office := fs.String("office", "", "office code (enroll-code; reader-token: the reader reads these offices only, comma separated)")
+	recordType := fs.String("record-type", "", "reader-token: the reader reads these record types only, comma separated")
 	ttl := fs.Duration("ttl", server.EnrollCodeTTL, "validity of the enrollment code")
 	wsID := fs.String("workstation", "", "workstation id (revoke)")
 	trust := fs.String("trust", "", "trusted root certificates of the signers: a PEM file or a folder of .pem/.crt/.cer (serve)")
@@ -126,7 +127,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return nil
 	case "reader-token":
-		id, token, err := server.NewReaderToken(ctx, st, *name, *office, time.Now())
+		id, token, err := server.NewScopedReaderToken(ctx, st, *name, server.SplitCodes(*office), server.SplitCodes(*recordType), time.Now())
 		if err != nil {
 			return err
 		}
@@ -144,9 +145,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			if r.RevokedAt != nil {
 				state = "revoked " + r.RevokedAt.Format(time.RFC3339)
 			}
-			scope := r.Office
-			if scope == "" {
-				scope = "*" // every office
+			scope := "*" // every office
+			if len(r.Offices) > 0 {
+				scope = strings.Join(r.Offices, ",")
+			}
+			if len(r.RecordTypes) > 0 {
+				scope += " types=" + strings.Join(r.RecordTypes, ",")
 			}
 			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.CreatedAt.Format(time.RFC3339), state, scope, r.Name)
 		}
