@@ -158,8 +158,8 @@ type Reader struct {
 	Offices     []string
 	RecordTypes []string
 	TokenHash   string
-	CreatedAt time.Time
-	RevokedAt *time.Time
+	CreatedAt   time.Time
+	RevokedAt   *time.Time
 }
 
 // BatchFilter narrows the read API's lists. Empty fields and zero times do not filter; From is
