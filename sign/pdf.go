@@ -21,6 +21,7 @@ import (
 
 	_ "golang.org/x/image/tiff" // TIFF pages from scanners
 
+	"github.com/sohoa/sohoa/internal/archive"
 	"github.com/sohoa/sohoa/internal/l10n"
 )
 
@@ -78,6 +79,10 @@ type DocumentInput struct {
 	// AttachmentName (default "record.json"). Empty means no attachment.
 	FieldsJSON     []byte
 	AttachmentName string
+	// Archive is the archive metadata of Circular 05/2025/TT-BNV (internal/archive) for the
+	// document's XMP packet (namespace archive.Namespace), in order; nil when the batch is no
+	// archive file. Not written into the PDF yet: the PDF/A XMP writer takes it.
+	Archive []archive.Property
 }
 
 // PageStats tells how big each page's image became inside the PDF.
