@@ -165,6 +165,7 @@ func (s *Store) Backup(ctx context.Context, actor User, dest string) (BackupMani
 	if err != nil {
 		return m, err
 	}
+	dirs := map[string]bool{dst.dir: true}
 	for _, h := range refs {
 		if err := ctx.Err(); err != nil {
 			return m, err
@@ -173,12 +174,12 @@ func (s *Store) Backup(ctx context.Context, actor User, dest string) (BackupMani
 		if err != nil {
 			return m, l10n.Wrap(err, "queue.backup.blobUnreadable", l10n.Args{"Hash": h[:12]})
 		}
-		if _, err := dst.Put(data); err != nil {
+		if _, err := dst.put(data, dirs); err != nil {
 			return m, err
 		}
 		m.Blobs = append(m.Blobs, BackupBlob{SHA256: h, Size: int64(len(data))})
 	}
-	if err := syncDir(dst.dir); err != nil {
+	if err := syncDirs(dirs); err != nil {
 		return m, err
 	}
 
@@ -502,6 +503,7 @@ func stageBackup(ctx context.Context, src, dir string, restoring bool) (BackupMa
 	if err != nil {
 		return m, rep, err
 	}
+	dirs := map[string]bool{to.dir: true}
 	for _, b := range m.Blobs {
 		if err := ctx.Err(); err != nil {
 			return m, rep, err
@@ -510,11 +512,11 @@ func stageBackup(ctx context.Context, src, dir string, restoring bool) (BackupMa
 		if err != nil {
 			return m, rep, &l10n.Error{Key: "queue.backup.blobDamaged", Args: l10n.Args{"Hash": b.SHA256[:12]}, Err: err, Kind: ErrBackupDamaged}
 		}
-		if _, err := to.Put(data); err != nil {
+		if _, err := to.put(data, dirs); err != nil {
 			return m, rep, err
 		}
 	}
-	if err := syncDir(to.dir); err != nil {
+	if err := syncDirs(dirs); err != nil {
 		return m, rep, err
 	}
 	if err := syncDir(dir); err != nil {
