@@ -81,8 +81,12 @@ type BackupManifest struct {
 	Blobs    []BackupBlob `json:"blobs"`
 }
 
+// errInUse: a store is open on the data folder.
+var errInUse = &l10n.Error{Key: "queue.restore.inUse", Kind: ErrDataFolderInUse}
+
 // Errors of backup and restore.
 var (
+	ErrDataFolderInUse   = errors.New("data folder in use")
 	ErrBackupExists      = errors.New("backup destination exists")
 	ErrNotABackup        = errors.New("not a SoHoa backup")
 	ErrBackupDamaged     = errors.New("backup damaged")
@@ -445,8 +449,15 @@ func Restore(ctx context.Context, src, dataDir string) (RestoreResult, error) {
 	if err := ctx.Err(); err != nil {
 		return res, l10n.Wrap(err, "queue.restore.refused")
 	}
-	// The swap: the old folder aside, the checked copy into its place.
+	// The swap: the old folder aside, the checked copy into its place, while no store is open
+	// on the old folder (the app or a command using it would go on writing into the folder
+	// set aside) and none can open it.
 	if _, err := os.Lstat(dataDir); err == nil {
+		lock, err := lockFile(dataDir, true)
+		if err != nil {
+			return res, l10n.Wrap(err, "queue.restore.refused")
+		}
+		defer lock.Close()
 		res.Previous = fmt.Sprintf("%s.before-restore-%s", dataDir, time.Now().UTC().Format("20060102T150405Z"))
 		if err := os.Rename(dataDir, res.Previous); err != nil {
 			return res, l10n.Wrap(err, "queue.restore.refused")

@@ -379,6 +379,19 @@ func TestRestoreRefusesDamagedBackup(t *testing.T) {
 			}
 		})
 	}
+	// Not while a store is open on the data folder (the app running): refused, untouched.
+	open, err := Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Restore(ctx, good, data); !errors.Is(err, ErrDataFolderInUse) || !strings.Contains(l10n.Text("vi", err), "đang được dùng") {
+		open.Close()
+		t.Fatalf("restore under an open store: %v", err)
+	}
+	open.Close()
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(data), "*")); len(left) != 1 {
+		t.Fatalf("left beside the data folder: %v", left)
+	}
 	if _, err := Restore(ctx, good, data); err != nil {
 		t.Fatalf("the good backup: %v", err)
 	}
