@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sohoa/sohoa/sync/server"
 )
 
 // TestBackupRestoreCommands: a scoped reader, then `backup`, `restore --check` and `restore`
@@ -45,13 +47,23 @@ func TestBackupRestoreCommands(t *testing.T) {
 	if f := strings.Split(strings.TrimSpace(out.String()), "\t"); len(f) != 5 || f[3] != "HCM-02,HN-01 types=khai-sinh" {
 		t.Fatalf("readers after restore: %q", out.String())
 	}
+	// Not while another sohoa-central process (here: a lock holder) has the folder open.
+	held, err := server.LockDataDir(other, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"restore", "--data", other, dest}, &out); err == nil || !strings.Contains(err.Error(), "đang được dùng") {
+		held.Close()
+		t.Fatalf("restore while in use: %v", err)
+	}
+	held.Close()
 	// Damage the database: refused, nothing replaced.
 	db := filepath.Join(dest, "central.db")
 	raw, _ := os.ReadFile(db)
 	raw[len(raw)/2] ^= 0xff
 	os.WriteFile(db, raw, 0o600)
 	before, _ := os.ReadFile(filepath.Join(other, "central.db"))
-	err := run(ctx, []string{"restore", "--data", other, dest}, &out)
+	err = run(ctx, []string{"restore", "--data", other, dest}, &out)
 	if err == nil || !strings.Contains(err.Error(), "không khôi phục") || !strings.Contains(err.Error(), "not restored, the current data is unchanged") {
 		t.Fatalf("damaged restore: %v", err)
 	}

@@ -87,6 +87,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if cmd == "restore" { // the server stopped; nothing is opened in the data folder
 		return restoreCentral(ctx, fs.Args(), *data, *check, stdout)
 	}
+	// Every other command holds the data folder's shared lock while it runs: restore waits
+	// for none of them and refuses while one runs.
+	lock, err := server.LockDataDir(*data, false)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	st, blobs, err := server.OpenStore(ctx, *data, *db)
 	if err != nil {
 		return err

@@ -25,7 +25,8 @@ import (
 // up apart (restore keeps the one in the data folder). PostgreSQL: pg_dump
 // (sync/README.md).
 //
-// `sohoa-central restore SRC` (server stopped) checks the backup in a folder beside the data
+// `sohoa-central restore SRC` (server stopped: refused while a sohoa-central process holds the
+// data folder's lock) checks the backup in a folder beside the data
 // folder before it replaces anything — every file against the manifest, every blob against its
 // hash, PRAGMA integrity_check, every blob a committed batch names present — then renames the
 // data folder aside (DATA.before-restore-TIME) and the checked copy into its place.
@@ -57,6 +58,10 @@ var backupKeyFiles = []string{ReceiptKeyFile, TLSCertFile, TLSKeyFile}
 
 // ErrBackupDamaged: a central backup does not match its manifest or fails a check.
 var ErrBackupDamaged = errors.New("central backup damaged")
+
+// ErrDataDirInUse: restore refused, a sohoa-central process has the data folder open
+// (LockDataDir).
+var ErrDataDirInUse = errors.New("central data folder in use")
 
 func backupDamaged(file string) error {
 	return &l10n.Error{Key: "queue.backup.fileDamaged", Args: l10n.Args{"File": file}, Kind: ErrBackupDamaged}
@@ -268,6 +273,11 @@ func RestoreCentral(ctx context.Context, src, dataDir string) (CentralBackupMani
 	}
 	previous := ""
 	if _, err := os.Lstat(dataDir); err == nil {
+		lock, err := LockDataDir(dataDir, true)
+		if err != nil {
+			return m, "", l10n.Wrap(err, "queue.restore.refused")
+		}
+		defer lock.Close()
 		previous = fmt.Sprintf("%s.before-restore-%s", dataDir, time.Now().UTC().Format("20060102T150405Z"))
 		if err := os.Rename(dataDir, previous); err != nil {
 			return m, "", l10n.Wrap(err, "queue.restore.refused")
