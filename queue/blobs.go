@@ -99,7 +99,12 @@ func (b *BlobStore) Path(h string) string {
 // Put stores data durably and returns its hash. When Put returns nil the bytes are on disk:
 // written to a temporary file, fsynced, renamed into place, and the directory fsynced.
 // Storing the same content twice is a no-op.
-func (b *BlobStore) Put(data []byte) (string, error) {
+func (b *BlobStore) Put(data []byte) (string, error) { return b.put(data, nil) }
+
+// put is Put; with dirs it does not fsync the fan-out folder but adds it to dirs, for a
+// caller storing many blobs (backup, restore) that fsyncs each folder once at the end
+// (syncDirs) before it counts any of them as stored.
+func (b *BlobStore) put(data []byte, dirs map[string]bool) (string, error) {
 	h := HashBytes(data)
 	final := b.Path(h)
 	if st, err := os.Stat(final); err == nil && st.Size() == int64(len(data)) {
@@ -140,10 +145,24 @@ func (b *BlobStore) Put(data []byte) (string, error) {
 		return "", fmt.Errorf("place blob: %w", err)
 	}
 	ok = true
+	if dirs != nil {
+		dirs[sub] = true
+		return h, nil
+	}
 	if err := syncDir(sub); err != nil {
 		return "", err
 	}
 	return h, nil
+}
+
+// syncDirs fsyncs every folder of dirs.
+func syncDirs(dirs map[string]bool) error {
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Get reads a blob and checks it against its hash.

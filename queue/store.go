@@ -32,6 +32,7 @@ type Store struct {
 	Blobs *BlobStore
 	now   func() time.Time
 
+	lock   *os.File    // shared lock on LockFile while open (lock_unix.go)
 	key    *auditKey   // the workstation's audit key (anchor.go)
 	anchor anchorState // head file writer (anchor.go)
 	// checker verifies signed manifests and receipts (signedcheck.go); set by the caller
@@ -41,6 +42,9 @@ type Store struct {
 
 // DBFile is the database file name inside the data folder.
 const DBFile = "sohoa.db"
+
+// LockFile is the data folder's lock file (lock_unix.go): empty, 0600.
+const LockFile = ".lock"
 
 // Open opens (creating if needed) the store in dir and applies pending migrations.
 // This is the one place where the database is opened (DESIGN.md §8).
@@ -59,16 +63,23 @@ func Open(dir string) (*Store, error) {
 	if err := fixMode(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
+	lock, err := lockFile(dir, false)
+	if err != nil {
+		return nil, fmt.Errorf("data folder lock: %w", err)
+	}
 	blobs, err := NewBlobStore(filepath.Join(dir, "blobs"))
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	path := filepath.Join(dir, DBFile)
 	if err := createPrivate(path); err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("create database: %w", err)
 	}
 	for _, f := range []string{path, path + "-wal", path + "-shm"} {
 		if err := fixMode(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			lock.Close()
 			return nil, fmt.Errorf("database file: %w", err)
 		}
 	}
@@ -81,6 +92,7 @@ func Open(dir string) (*Store, error) {
 	dsn := "file:" + path + "?" + q.Encode()
 	w, err := sql.Open("sqlite3", dsn)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	w.SetMaxOpenConns(1)
@@ -88,10 +100,11 @@ func Open(dir string) (*Store, error) {
 	r, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		w.Close()
+		lock.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	r.SetMaxOpenConns(8)
-	s := &Store{dir: dir, w: w, r: r, Blobs: blobs, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{dir: dir, w: w, r: r, Blobs: blobs, lock: lock, now: func() time.Time { return time.Now().UTC() }}
 	ctx := context.Background()
 	s.anchor.start(s)
 	if err := s.migrate(ctx); err != nil {
@@ -143,7 +156,11 @@ func (s *Store) Dir() string { return s.dir }
 // Close writes the last audit head (anchor.go) and closes the database handles.
 func (s *Store) Close() error {
 	s.anchor.stop()
-	return errors.Join(s.r.Close(), s.w.Close())
+	err := errors.Join(s.r.Close(), s.w.Close())
+	if s.lock != nil {
+		s.lock.Close() // releases the shared lock
+	}
+	return err
 }
 
 func (s *Store) migrate(ctx context.Context) error {

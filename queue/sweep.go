@@ -71,9 +71,13 @@ func (s *Store) maybeSweep(ctx context.Context) {
 
 // referencedBlobs is the set of blob hashes some row names.
 func (s *Store) referencedBlobs(ctx context.Context) (map[string]bool, error) {
+	return referencedBlobsIn(ctx, s.r)
+}
+
+// referencedBlobsIn is referencedBlobs of the database db (the store's, or a backup copy's).
+func referencedBlobsIn(ctx context.Context, db querier) (map[string]bool, error) {
 	ref := map[string]bool{}
-	rows, err := s.r.QueryContext(ctx, `SELECT blob_sha256 FROM pages UNION SELECT original_sha256 FROM pages
-		UNION SELECT pdf_sha256 FROM signed_documents`)
+	rows, err := db.QueryContext(ctx, blobRefQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +93,7 @@ func (s *Store) referencedBlobs(ctx context.Context) (map[string]bool, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = s.r.QueryContext(ctx, `SELECT manifest FROM batch_manifests`)
+	rows, err = db.QueryContext(ctx, `SELECT manifest FROM batch_manifests`)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/archive"
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
@@ -210,6 +211,12 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 	if err := w.CanSign(ctx, actor, b.ID); err != nil {
 		return res, err
 	}
+	// A batch that is an archive file (its own archive data) is signed only complete: the
+	// data goes into every PDF and the manifest (archive.go).
+	arch, err := w.signingArchive(ctx, b)
+	if err != nil {
+		return res, err
+	}
 	ws, err := st.WorkstationID(ctx)
 	if err != nil {
 		return res, err
@@ -287,7 +294,7 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 		if err := ctx.Err(); err != nil {
 			return res, err // between documents: nothing recorded, the batch stays approved
 		}
-		pdf, pages, err := w.documentPDF(ctx, b, office, d, actor, rtName, in.Lang, now, copyStamp)
+		pdf, pages, adoc, err := w.documentPDF(ctx, b, office, d, actor, rtName, in.Lang, now, copyStamp, arch)
 		if err != nil {
 			return res, &DocumentError{DocumentID: d.ID, Seq: d.Seq, Err: err}
 		}
@@ -301,7 +308,7 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 			return res, err
 		}
 		signed = append(signed, queue.SignedDocument{DocumentID: d.ID, PDFSHA256: h, PDFSize: int64(len(out)), Signer: signer.Chain[0].Subject.CommonName})
-		mdocs = append(mdocs, wire.Document{ID: strconv.FormatInt(d.ID, 10), PDFSHA256: h, PDFSize: int64(len(out)), Pages: pages})
+		mdocs = append(mdocs, wire.Document{ID: strconv.FormatInt(d.ID, 10), PDFSHA256: h, PDFSize: int64(len(out)), Pages: pages, Archive: adoc})
 		sd := SignedDocument{DocumentID: d.ID, Seq: d.Seq, PDFSHA256: h, PDFSize: int64(len(out)), Pages: len(pages)}
 		res.Documents = append(res.Documents, sd)
 		res.Pages += len(pages)
@@ -314,7 +321,7 @@ func (w *Workflow) SignBatch(ctx context.Context, actor queue.User, in SignInput
 	progress.Report(Event{Op: "sign", Step: StepManifest, Done: len(docs), Total: len(docs)})
 	err = st.MarkSignedAnchored(ctx, actor, b.ID, key, signed, func(seq int64, head queue.AuditHead) ([]byte, error) {
 		m := wire.Manifest{Version: wire.Version, BatchID: b.ID, WorkstationID: ws, Office: office, Seq: seq,
-			RecordType: b.RecordType, CreatedAt: now.UTC().Truncate(time.Second), Documents: mdocs}
+			RecordType: b.RecordType, CreatedAt: now.UTC().Truncate(time.Second), Documents: mdocs, Archive: arch}
 		if head.Seq > 0 { // the audit chain's head, anchored in the signed manifest (queue/anchor.go)
 			m.AuditHead = &wire.AuditHead{Seq: head.Seq, Hash: head.Hash}
 		}
@@ -411,18 +418,32 @@ type recordJSONField struct {
 // documentPDF assembles one document's searchable PDF from its stored page images, the OCR
 // words already stored (no second OCR pass) and its current field values, and lists its page
 // blobs for the manifest. office is the one the manifest gets too.
-func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string, d queue.Document, approver queue.User, rtName, lang string, now time.Time, copyStamp *sign.CopyStamp) ([]byte, []wire.Page, error) {
+//
+// With arch (the batch is an archive file) it also returns the document's archive data, which
+// goes into the PDF's metadata (sign.DocumentInput.Archive) and the manifest.
+func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string, d queue.Document, approver queue.User, rtName, lang string, now time.Time,
+	copyStamp *sign.CopyStamp, arch *archive.File) ([]byte, []wire.Page, *archive.Document, error) {
 	st := w.Store
 	pages, err := st.Pages(ctx, d.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	var adoc *archive.Document
+	var props []archive.Property
+	if arch != nil {
+		own, err := st.DocumentArchive(ctx, d.ID)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ad := archive.DocumentFor(*arch, own, d.Seq, len(pages))
+		adoc, props = &ad, archive.Properties(*arch, ad)
 	}
 	var in []sign.PageInput
 	var mp []wire.Page
 	for _, p := range pages {
 		img, err := st.PageImage(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		var words []sign.Word
 		if res, err := st.OCR(ctx, p.ID); err == nil {
@@ -431,14 +452,14 @@ func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string
 				words[i] = sign.Word(w)
 			}
 		} else if !errors.Is(err, queue.ErrNotFound) {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		in = append(in, sign.PageInput{Image: img, DPI: p.DPI, Words: words})
 		mp = append(mp, wire.Page{SHA256: p.Blob, Size: int64(len(img))})
 	}
 	fields, err := st.Fields(ctx, d.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	rec := recordJSON{BatchID: b.ID, DocumentID: d.ID, Seq: d.Seq, RecordType: b.RecordType, Office: office,
 		ApprovedBy: approver.FullName, Fields: []recordJSONField{}}
@@ -450,7 +471,7 @@ func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(rec); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	word := "hồ sơ"
 	if lang == "en" {
@@ -463,9 +484,9 @@ func (w *Workflow) documentPDF(ctx context.Context, b queue.Batch, office string
 		Keywords: b.RecordType + ", " + b.ID,
 		Created:  now,
 		Pages:    in, FieldsJSON: buf.Bytes(), AttachmentName: sign.RecordAttachment,
-		Copy: copyStamp,
+		Copy: copyStamp, Metadata: archiveMetadata(props),
 	})
-	return pdf, mp, err
+	return pdf, mp, adoc, err
 }
 
 // CertInfo describes a certificate for people: whose it is, who issued it, until when.
@@ -658,4 +679,38 @@ func (w *Workflow) copyStamp(ctx context.Context, b queue.Batch, now time.Time) 
 		org = b.Office
 	}
 	return &sign.CopyStamp{Form: form, Organization: org, Time: now}, nil
+}
+
+// signingArchive is the archive-file data a batch is signed with: nil when the batch has no
+// archive data of its own; else the merged data, counted (documents, pages) and complete.
+func (w *Workflow) signingArchive(ctx context.Context, b queue.Batch) (*archive.File, error) {
+	f, isFile, err := w.Store.BatchArchive(ctx, b.ID)
+	if err != nil || !isFile {
+		return nil, err
+	}
+	docs, err := w.Store.Documents(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	f.Documents, f.Pages = len(docs), 0
+	for _, d := range docs {
+		f.Pages += d.Pages
+	}
+	if err := f.Complete(); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// archiveMetadata is the archive properties as the PDF/A writer's XMP metadata (namespace
+// archive.Namespace = sign.ArchiveNS); nil without archive data.
+func archiveMetadata(props []archive.Property) map[string]string {
+	if len(props) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(props))
+	for _, p := range props {
+		m[p.Name] = p.Value
+	}
+	return m
 }

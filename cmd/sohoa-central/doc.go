@@ -12,6 +12,8 @@
 //	sohoa-central reader-token --data DIR [--db ...] --name NAME [--office CODE]   (prints a read-only token once)
 //	sohoa-central readers --data DIR [--db ...]
 //	sohoa-central revoke-reader --data DIR [--db ...] --reader ID
+//	sohoa-central backup --data DIR DEST             (SQLite default, while the server runs; PostgreSQL: pg_dump, sync/README.md)
+//	sohoa-central restore [--check] --data DIR SRC   (server stopped; checked completely before anything is replaced)
 //
 // serve --client-ca CA.pem turns on mutual TLS: every connection must present a client
 // certificate signed by that CA, in addition to the bearer token.

@@ -45,7 +45,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cert := fs.String("tls-cert", "", "TLS certificate (default: self-signed, made on first start)")
 	key := fs.String("tls-key", "", "TLS private key")
 	hosts := fs.String("hosts", "", "extra host names/IPs for the self-signed certificate, comma separated")
-	office := fs.String("office", "", "office code (enroll-code; reader-token: the reader reads this office only)")
+	office := fs.String("office", "", "office code (enroll-code; reader-token: the reader reads these offices only, comma separated)")
+	recordType := fs.String("record-type", "", "reader-token: the reader reads these record types only, comma separated")
 	ttl := fs.Duration("ttl", server.EnrollCodeTTL, "validity of the enrollment code")
 	wsID := fs.String("workstation", "", "workstation id (revoke)")
 	trust := fs.String("trust", "", "trusted root certificates of the signers: a PEM file or a folder of .pem/.crt/.cer (serve)")
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	plainBlobs := fs.Bool("plain-blobs", false, "a NEW blob store keeps blobs unencrypted (default: encrypted under the data key; an existing store keeps its format) (serve)")
 	enrollRate := fs.Float64("enroll-rate", server.DefaultEnrollRate, "enrollment attempts per second per client address, burst 5 (serve)")
 	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "a kept-alive connection without a request is closed after this (serve)")
+	check := fs.Bool("check", false, "only check the backup, restore nothing (restore)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,12 +88,51 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if cmd == "restore" { // the server stopped; nothing is opened in the data folder
+		var keys store.KeyProvider
+		if k, err := existingDataKey(*dataKey, *data); err != nil {
+			return err
+		} else if k != nil {
+			keys = k.BlobKeys()
+		}
+		return restoreCentral(ctx, fs.Args(), *data, keys, *check, stdout)
+	}
+	// Every other command holds the data folder's shared lock while it runs: restore waits
+	// for none of them and refuses while one runs.
+	lock, err := server.LockDataDir(*data, false)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	st, _, err := server.OpenStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	switch cmd {
+	case "backup":
+		if fs.NArg() != 1 {
+			return errors.New("usage: sohoa-central backup --data DIR DEST")
+		}
+		k, err := loadDataKey(*dataKey, *data) // made here if the server never ran, as serve would
+		if err != nil {
+			return err
+		}
+		keys := k.BlobKeys()
+		blobs, _, err := server.OpenBlobs(ctx, *data, server.BlobOptions{URL: *blobsURL, Keys: keys})
+		if err != nil {
+			return err
+		}
+		if _, sealed := blobs.(*store.EncryptedBlobs); !sealed {
+			keys = nil // a plain store's backup stays plain
+		}
+		m, err := server.Backup(ctx, st, blobs, keys, *data, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backed up into %s: database %s, %d blobs, %d key files; back the data key (%s) up apart\n",
+			fs.Arg(0), m.Database.SHA256, len(m.Blobs), len(m.Files), server.DataKeyFile)
+		return nil
 	case "enroll-code":
 		code, err := server.NewEnrollCode(ctx, st, *office, *ttl, time.Now())
 		if err != nil {
@@ -115,7 +156,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return nil
 	case "reader-token":
-		id, token, err := server.NewReaderToken(ctx, st, *name, *office, time.Now())
+		id, token, err := server.NewScopedReaderToken(ctx, st, *name, server.SplitCodes(*office), server.SplitCodes(*recordType), time.Now())
 		if err != nil {
 			return err
 		}
@@ -133,9 +174,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			if r.RevokedAt != nil {
 				state = "revoked " + r.RevokedAt.Format(time.RFC3339)
 			}
-			scope := r.Office
-			if scope == "" {
-				scope = "*" // every office
+			scope := "*" // every office
+			if len(r.Offices) > 0 {
+				scope = strings.Join(r.Offices, ",")
+			}
+			if len(r.RecordTypes) > 0 {
+				scope += " types=" + strings.Join(r.RecordTypes, ",")
 			}
 			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.CreatedAt.Format(time.RFC3339), state, scope, r.Name)
 		}
@@ -144,7 +188,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return st.RevokeReader(ctx, *readerID, time.Now())
 	case "serve":
 	default:
-		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations, reader-token, readers, revoke-reader)", cmd)
+		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations, reader-token, readers, revoke-reader, backup, restore)", cmd)
 	}
 	blobs, staging, err := server.OpenBlobs(ctx, *data, server.BlobOptions{URL: *blobsURL, Keys: fieldKey.BlobKeys(), Plain: *plainBlobs})
 	if err != nil {
@@ -206,6 +250,30 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return srv.Serve(ctx, l, &tc)
 }
 
+// restoreCentral is `sohoa-central restore [--check] --data DIR SRC`.
+func restoreCentral(ctx context.Context, args []string, data string, keys store.KeyProvider, check bool, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: sohoa-central restore [--check] --data DIR SRC")
+	}
+	if check {
+		m, err := server.CheckCentralBackup(ctx, args[0], keys)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backup %s (%s) is usable: database intact, %d blobs, every committed batch's blobs present\n", args[0], m.CreatedAt, len(m.Blobs))
+		return nil
+	}
+	m, previous, err := server.RestoreCentral(ctx, args[0], data, keys)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %s from %s (%s), %d blobs\n", data, args[0], m.CreatedAt, len(m.Blobs))
+	if previous != "" {
+		fmt.Fprintf(stdout, "the data folder from before the restore is kept in %s: delete it when no longer needed\n", previous)
+	}
+	return nil
+}
+
 // DataKeyEnv names the environment variable that may give the data key file's path.
 const DataKeyEnv = "SOHOA_DATA_KEY"
 
@@ -230,6 +298,23 @@ func loadDataKey(flagPath, dataDir string) (*server.FieldKey, error) {
 		slog.Warn("the data key file can be read by other users: chmod 600 it", "file", path)
 	}
 	return k, nil
+}
+
+// existingDataKey reads the data key as loadDataKey does, but never makes one: nil when the
+// data folder has none (backup and restore must not invent a key the blobs were not sealed
+// with).
+func existingDataKey(flagPath, dataDir string) (*server.FieldKey, error) {
+	path := flagPath
+	if env := strings.TrimSpace(os.Getenv(DataKeyEnv)); env != "" && path == "" {
+		path = env
+	}
+	if path == "" {
+		path = filepath.Join(dataDir, server.DataKeyFile)
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return loadDataKey(flagPath, dataDir)
 }
 
 // MetricsTokenEnv names the environment variable that may hold the metrics token.

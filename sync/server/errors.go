@@ -25,6 +25,7 @@ var (
 	errReaderRevoked       = apiError(403, "reader_revoked", "sync.server.readerRevoked")
 	errMetricsUnauthorized = apiError(401, "unauthorized", "sync.server.metricsUnauthorized")
 	errReaderOffice        = apiError(403, "reader_office", "sync.server.readerOffice")
+	errReaderRecordType    = apiError(403, "reader_record_type", "sync.server.readerRecordType")
 	errRevoked             = apiError(403, "workstation_revoked", "sync.server.revoked")
 	errWrongOffice         = apiError(403, "wrong_office", "sync.server.wrongOffice")
 	errWrongWorkstation    = apiError(403, "wrong_workstation", "sync.server.wrongWorkstation")

@@ -692,11 +692,50 @@ func TestBlobsBelongToOffices(t *testing.T) {
 		resp, raw := e.do("GET", c.path, hnOnly, nil, nil)
 		wantError(t, resp, raw, map[string]int{"reader_office": 403, "not_found": 404}[c.code], c.code)
 	}
+	// Readers limited to several offices and to record types (every batch here is khai-sinh).
+	_, both := e.readerToken2(t, "hai đơn vị", []string{"HN-01", "HCM-02"}, nil)
+	if l := getJSON[server.ReadBatchList](t, e, "/v1/read/batches", both); len(l.Batches) != 2 {
+		t.Fatalf("reader of HN-01 and HCM-02 sees %d batches, want 2", len(l.Batches))
+	}
+	if l := getJSON[server.ReadBatchList](t, e, "/v1/read/batches?office=HCM-02", both); len(l.Batches) != 1 || l.Batches[0].Office != "HCM-02" {
+		t.Fatalf("reader of two offices asking for HCM-02: %+v", l.Batches)
+	}
+	_, marriages := e.readerToken2(t, "kết hôn", nil, []string{"ket-hon"})
+	if l := getJSON[server.ReadBatchList](t, e, "/v1/read/batches", marriages); len(l.Batches) != 0 {
+		t.Fatalf("ket-hon reader sees %+v", l.Batches)
+	}
+	if rows := getJSON[[]server.ReadRow](t, e, "/v1/read/export", marriages); len(rows) != 0 {
+		t.Fatalf("ket-hon reader's export: %+v", rows)
+	}
+	_, hcmBirths := e.readerToken2(t, "khai sinh HCM", []string{"HCM-02"}, []string{"khai-sinh", "khai-tu"})
+	if l := getJSON[server.ReadBatchList](t, e, "/v1/read/batches?record_type=khai-sinh", hcmBirths); len(l.Batches) != 1 || l.Batches[0].Office != "HCM-02" {
+		t.Fatalf("HCM-02 khai-sinh reader sees %+v", l.Batches)
+	}
+	for _, c := range []struct{ path, tok, code string }{
+		{"/v1/read/batches?record_type=khai-sinh", marriages, "reader_record_type"},
+		{"/v1/read/search?q=a&record_type=khai-sinh", marriages, "reader_record_type"},
+		{"/v1/read/export?record_type=khai-sinh", marriages, "reader_record_type"},
+		{"/v1/read/batches/" + fa.id, marriages, "not_found"},
+		{"/v1/read/documents/" + fa.id + "/doc-0/pdf", marriages, "not_found"},
+		{"/v1/read/batches/" + fa.id, hcmBirths, "not_found"},
+		{"/v1/read/batches?office=HN-01", hcmBirths, "reader_office"},
+	} {
+		resp, raw := e.do("GET", c.path, c.tok, nil, nil)
+		we := wantError(t, resp, raw, map[string]int{"reader_record_type": 403, "reader_office": 403, "not_found": 404}[c.code], c.code)
+		if we.MessageVI == "" || we.MessageEN == "" {
+			t.Fatalf("%s: error without its message: %s", c.path, raw)
+		}
+	}
+	if _, _, err := server.NewScopedReaderToken(context.Background(), e.st, "sai loại", nil, []string{"khai sinh"}, fixedNow); err == nil {
+		t.Fatal("a reader limited to a malformed record type was created")
+	}
 	// The same batch and PDF answer the unlimited reader; HN-01's own answer the limited one.
 	for _, c := range []struct{ path, tok string }{
 		{"/v1/read/documents/" + fb.id + "/doc-0/pdf", all},
 		{"/v1/read/documents/" + fa.id + "/doc-0/pdf", hnOnly},
 		{"/v1/read/batches/" + fa.id, hnOnly},
+		{"/v1/read/batches/" + fb.id, hcmBirths},
+		{"/v1/read/documents/" + fb.id + "/doc-0/pdf", hcmBirths},
 	} {
 		if resp, raw := e.do("GET", c.path, c.tok, nil, nil); resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %d %s", c.path, resp.StatusCode, raw)

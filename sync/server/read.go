@@ -42,15 +42,40 @@ const (
 )
 
 // NewReaderToken creates a read-only credential called name and returns its id and token. The
-// token is shown once; only its SHA-256 is stored. With office it reads that office's batches
-// only; "" reads every office.
+// token is shown once; only its SHA-256 is stored. office limits it to the batches of those
+// offices (a comma-separated list of codes); "" reads every office. NewScopedReaderToken also
+// limits record types.
 func NewReaderToken(ctx context.Context, st store.Store, name, office string, now time.Time) (id, token string, err error) {
+	return NewScopedReaderToken(ctx, st, name, SplitCodes(office), nil, now)
+}
+
+// SplitCodes splits a comma-separated list of codes, dropping empty items.
+func SplitCodes(list string) []string {
+	var out []string
+	for _, v := range strings.Split(list, ",") {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// NewScopedReaderToken is NewReaderToken limited to offices and to recordTypes (each list
+// empty: no limit of that kind). A reader's scope never changes: revoke it and make another.
+func NewScopedReaderToken(ctx context.Context, st store.Store, name string, offices, recordTypes []string, now time.Time) (id, token string, err error) {
 	name = strings.TrimSpace(name)
 	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, unicode.IsControl) {
 		return "", "", errors.New("reader name must be 1-100 printable characters")
 	}
-	if office != "" && !validName(office) {
-		return "", "", errors.New("office code must be 1-64 of [A-Za-z0-9._-]")
+	for _, o := range offices {
+		if !validName(o) {
+			return "", "", errors.New("office code must be 1-64 of [A-Za-z0-9._-]")
+		}
+	}
+	for _, rt := range recordTypes {
+		if !validName(rt) {
+			return "", "", errors.New("record type code must be 1-64 of [A-Za-z0-9._-]")
+		}
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -58,7 +83,8 @@ func NewReaderToken(ctx context.Context, st store.Store, name, office string, no
 	}
 	token = ReaderTokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	id = "rd-" + uuid.Must(uuid.NewV7()).String()
-	err = st.CreateReader(ctx, store.Reader{ID: id, Name: name, Office: office, TokenHash: HashSecret(token), CreatedAt: now.UTC().Truncate(time.Microsecond)})
+	err = st.CreateReader(ctx, store.Reader{ID: id, Name: name, Offices: offices, RecordTypes: recordTypes,
+		TokenHash: HashSecret(token), CreatedAt: now.UTC().Truncate(time.Microsecond)})
 	if errors.Is(err, store.ErrConflict) {
 		return "", "", fmt.Errorf("a reader called %q exists already (revoke it first, or choose another name)", name)
 	}
@@ -271,22 +297,34 @@ func parseFilter(q url.Values) (store.BatchFilter, *wire.Error) {
 	return f, nil
 }
 
-// scope limits a filter to the reader's office. A reader limited to one office that asks for
-// another is refused (403 reader_office): it knows its own scope, so this tells it nothing.
+// scope limits a filter to the reader's offices and record types. A limited reader that asks
+// for an office (record type) outside its scope is refused (403 reader_office,
+// reader_record_type): it knows its own scope, so this tells it nothing.
 func scope(rd store.Reader, f *store.BatchFilter) *wire.Error {
-	if rd.Office == "" {
-		return nil
+	if len(rd.Offices) > 0 {
+		if f.Office != "" && !slices.Contains(rd.Offices, f.Office) {
+			return errReaderOffice
+		}
+		f.Offices = rd.Offices
 	}
-	if f.Office != "" && f.Office != rd.Office {
-		return errReaderOffice
+	if len(rd.RecordTypes) > 0 {
+		if f.RecordType != "" && !slices.Contains(rd.RecordTypes, f.RecordType) {
+			return errReaderRecordType
+		}
+		f.RecordTypes = rd.RecordTypes
 	}
-	f.Office = rd.Office
 	return nil
 }
 
-// sees says whether rd may read a batch of office; any other batch is answered 404, as if it
-// did not exist.
-func sees(rd store.Reader, office string) bool { return rd.Office == "" || rd.Office == office }
+// limited says whether rd has a scope.
+func limited(rd store.Reader) bool { return len(rd.Offices) > 0 || len(rd.RecordTypes) > 0 }
+
+// sees says whether rd may read batch b; any other batch is answered 404, as if it did not
+// exist.
+func sees(rd store.Reader, b store.Batch) bool {
+	return (len(rd.Offices) == 0 || slices.Contains(rd.Offices, b.Office)) &&
+		(len(rd.RecordTypes) == 0 || slices.Contains(rd.RecordTypes, b.RecordType))
+}
 
 func parseLimit(q url.Values) (int, *wire.Error) {
 	v := q.Get("limit")
@@ -360,7 +398,7 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request, rd store.Read
 		return
 	}
 	b, err := s.cfg.Store.Batch(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (!b.Committed || !sees(rd, b.Office)) {
+	if errors.Is(err, store.ErrNotFound) || err == nil && (!b.Committed || !sees(rd, b)) {
 		s.fail(w, errNotFound) // a pending batch is not data yet; another office's is not the reader's
 		return
 	}
@@ -406,9 +444,9 @@ func (s *Server) readPDF(w http.ResponseWriter, r *http.Request, rd store.Reader
 		s.fail(w, errNotFound)
 		return
 	}
-	if rd.Office != "" {
+	if limited(rd) {
 		b, err := s.cfg.Store.Batch(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) || err == nil && !sees(rd, b.Office) {
+		if errors.Is(err, store.ErrNotFound) || err == nil && !sees(rd, b) {
 			s.fail(w, errNotFound)
 			return
 		}

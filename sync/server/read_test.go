@@ -27,6 +27,16 @@ func (e *env) readerToken(name string) (id, token string) {
 	return id, token
 }
 
+// readerToken2 makes a reader limited to offices and record types.
+func (e *env) readerToken2(t *testing.T, name string, offices, recordTypes []string) (id, token string) {
+	t.Helper()
+	id, token, err := server.NewScopedReaderToken(context.Background(), e.st, name, offices, recordTypes, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, token
+}
+
 // syncBatch uploads and commits a batch through the workstation API.
 func (e *env) syncBatch(tok string, f fixture) {
 	e.t.Helper()

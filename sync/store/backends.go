@@ -31,6 +31,19 @@ func openSQLite(ctx context.Context, path string, upto int) (Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
+	s, err := openSQLiteDB(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrateUpTo(ctx, upto); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openSQLiteDB opens the SQLite file at path with the central server's settings, unmigrated.
+func openSQLiteDB(path string) (*sqliteStore, error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "15000")
@@ -44,13 +57,8 @@ func openSQLite(ctx context.Context, path string, upto int) (Store, error) {
 	// One connection: SQLite has one writer, and the server's load is small.
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
-	s := &sqliteStore{&sqlStore{db: db, d: dialect{name: "sqlite", blobType: "BLOB",
-		recordTypeFromManifest: `COALESCE(json_extract(CAST(manifest AS TEXT), '$.record_type'), '')`}}}
-	if err := s.migrateUpTo(ctx, upto); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	return &sqliteStore{&sqlStore{db: db, d: dialect{name: "sqlite", blobType: "BLOB",
+		recordTypeFromManifest: `COALESCE(json_extract(CAST(manifest AS TEXT), '$.record_type'), '')`}}}, nil
 }
 
 // OpenPostgres connects to a PostgreSQL database (postgres://user@host:port/db?sslmode=...)

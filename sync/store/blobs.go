@@ -311,3 +311,7 @@ func (b *LocalBlobs) SetFormat(_ context.Context, format string) error {
 	}
 	return syncDir(b.dir)
 }
+
+// OpenLocalBlobsReadOnly opens a blob folder for reading only: nothing is created or removed
+// in it (a backup's blobs, on the backup medium).
+func OpenLocalBlobsReadOnly(dir string) *LocalBlobs { return &LocalBlobs{dir: dir} }

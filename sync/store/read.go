@@ -13,13 +13,22 @@ import (
 // the read API. Every query pages (keyset, never OFFSET) so none stays open while a slow
 // client reads an export: SQLite has one connection and commits must not wait for it.
 
-const readerCols = `id, name, office, token_hash, created_us, revoked_us`
+const readerCols = `id, name, token_hash, created_us, revoked_us`
+
+// Reader scopes (migration 6: reader_scopes): one row per office or record type a reader is
+// limited to. readers.office, the single office of migration 3, is moved there; new readers
+// keep their first office in it too, so that an older server binary run on this database
+// limits them at least as much by office.
+const (
+	scopeOffice     = "office"
+	scopeRecordType = "record_type"
+)
 
 func scanReader(row interface{ Scan(...any) error }) (Reader, error) {
 	var r Reader
 	var created int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&r.ID, &r.Name, &r.Office, &r.TokenHash, &created, &revoked); err != nil {
+	if err := row.Scan(&r.ID, &r.Name, &r.TokenHash, &created, &revoked); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return r, ErrNotFound
 		}
@@ -40,16 +49,58 @@ func (s *sqlStore) CreateReader(ctx context.Context, r Reader) error {
 		if n > 0 {
 			return ErrConflict
 		}
+		first := ""
+		if len(r.Offices) > 0 {
+			first = r.Offices[0]
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO readers (id, name, office, token_hash, created_us) VALUES (?, ?, ?, ?, ?)`),
-			r.ID, r.Name, r.Office, r.TokenHash, us(r.CreatedAt)); err != nil {
+			r.ID, r.Name, first, r.TokenHash, us(r.CreatedAt)); err != nil {
 			return fmt.Errorf("create reader: %w", err)
+		}
+		for kind, vals := range map[string][]string{scopeOffice: r.Offices, scopeRecordType: r.RecordTypes} {
+			for _, v := range vals {
+				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO reader_scopes (reader_id, kind, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
+					r.ID, kind, v); err != nil {
+					return fmt.Errorf("create reader: %w", err)
+				}
+			}
 		}
 		return nil
 	})
 }
 
+// loadScope fills r's offices and record types.
+func (s *sqlStore) loadScope(ctx context.Context, r *Reader) error {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT kind, value FROM reader_scopes WHERE reader_id = ? ORDER BY kind, value`), r.ID)
+	if err != nil {
+		return fmt.Errorf("reader scope: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, v string
+		if err := rows.Scan(&kind, &v); err != nil {
+			return err
+		}
+		switch kind {
+		case scopeOffice:
+			r.Offices = append(r.Offices, v)
+		case scopeRecordType:
+			r.RecordTypes = append(r.RecordTypes, v)
+		default:
+			// A kind this version does not know could be a limit it cannot apply: refuse
+			// the reader rather than let it read more than it was given.
+			return fmt.Errorf("reader %s: unknown scope kind %q", r.ID, kind)
+		}
+	}
+	return rows.Err()
+}
+
 func (s *sqlStore) ReaderByToken(ctx context.Context, tokenHash string) (Reader, error) {
-	return scanReader(s.db.QueryRowContext(ctx, s.q(`SELECT `+readerCols+` FROM readers WHERE token_hash = ?`), tokenHash))
+	r, err := scanReader(s.db.QueryRowContext(ctx, s.q(`SELECT `+readerCols+` FROM readers WHERE token_hash = ?`), tokenHash))
+	if err != nil {
+		return r, err
+	}
+	return r, s.loadScope(ctx, &r)
 }
 
 func (s *sqlStore) Readers(ctx context.Context) ([]Reader, error) {
@@ -66,7 +117,16 @@ func (s *sqlStore) Readers(ctx context.Context) ([]Reader, error) {
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close() // SQLite has one connection: the scopes are read after
+	for i := range out {
+		if err := s.loadScope(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (s *sqlStore) RevokeReader(ctx context.Context, id string, now time.Time) error {
@@ -91,6 +151,18 @@ func (f BatchFilter) where() (string, []any) {
 	if f.RecordType != "" {
 		conds = append(conds, "b.record_type = ?")
 		args = append(args, f.RecordType)
+	}
+	for _, in := range []struct {
+		col  string
+		vals []string
+	}{{"b.office", f.Offices}, {"b.record_type", f.RecordTypes}} {
+		if len(in.vals) == 0 {
+			continue
+		}
+		conds = append(conds, in.col+" IN (?"+strings.Repeat(", ?", len(in.vals)-1)+")")
+		for _, v := range in.vals {
+			args = append(args, v)
+		}
 	}
 	if !f.From.IsZero() {
 		conds = append(conds, "b.committed_us >= ?")

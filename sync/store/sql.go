@@ -111,7 +111,8 @@ func (s *sqlStore) migrations() []string {
 
 		// 3: blobs belong to offices. An office holds a blob once one of its workstations sent
 		// every byte of it; the blobs of batches committed before this version are held by the
-		// batch's office. Reader credentials may be limited to one office ('' = all).
+		// batch's office. Reader credentials may be limited to one office ('' = all; migration 6
+		// moves it to reader_scopes).
 		`CREATE TABLE office_blobs (
 			office TEXT NOT NULL,
 			sha256 TEXT NOT NULL,
@@ -149,6 +150,17 @@ func (s *sqlStore) migrations() []string {
 			last_us BIGINT NOT NULL
 		);
 		CREATE INDEX rate_buckets_last ON rate_buckets(last_us)`,
+
+		// 6: reader tokens limited to
+		// several offices and to record types, one row per limit. The single office of
+		// migration 3 moves here.
+		`CREATE TABLE reader_scopes (
+			reader_id TEXT NOT NULL REFERENCES readers(id),
+			kind TEXT NOT NULL,
+			value TEXT NOT NULL,
+			PRIMARY KEY (reader_id, kind, value)
+		);
+		INSERT INTO reader_scopes (reader_id, kind, value) SELECT id, 'office', office FROM readers WHERE office <> ''`,
 	}
 }
 

@@ -157,12 +157,15 @@ type Store interface {
 // never upload; only the SHA-256 of its bearer token is stored. Office, when set, limits it to
 // that office's batches; "" reads every office.
 type Reader struct {
-	ID        string
-	Name      string
-	Office    string
-	TokenHash string
-	CreatedAt time.Time
-	RevokedAt *time.Time
+	ID   string
+	Name string
+	// Offices and RecordTypes limit what the reader reads: batches of one of Offices and of
+	// one of RecordTypes; an empty list does not limit (every office, every record type).
+	Offices     []string
+	RecordTypes []string
+	TokenHash   string
+	CreatedAt   time.Time
+	RevokedAt   *time.Time
 }
 
 // BatchFilter narrows the read API's lists. Empty fields and zero times do not filter; From is
@@ -171,6 +174,10 @@ type BatchFilter struct {
 	Office     string
 	RecordType string
 	From, To   time.Time
+	// Offices and RecordTypes, when not empty, keep the batches of one of them (a reader's
+	// scope, set by the server).
+	Offices     []string
+	RecordTypes []string
 }
 
 // DocumentFilter is a BatchFilter plus Query, a case-insensitive substring matched against the

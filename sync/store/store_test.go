@@ -143,6 +143,13 @@ func testUpgrade(t *testing.T, openAt func(version int) store.Store) {
 			t.Fatal(err)
 		}
 	}
+	// Version 4 has one office per reader in readers.office; migration 6 moves it to
+	// reader_scopes.
+	s.Close()
+	s = openAt(4)
+	if err := store.ExecRaw(ctx, s, `INSERT INTO readers (id, name, office, token_hash, created_us) VALUES ('rd-2', 'hà nội', 'HN-01', 'th2', 2)`); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 	s = openAt(-1)
 	defer s.Close()
@@ -166,8 +173,11 @@ func testUpgrade(t *testing.T, openAt func(version int) store.Store) {
 		t.Fatalf("another office holds %v after upgrade", held)
 	}
 	rd, err := s.Readers(ctx)
-	if err != nil || len(rd) != 1 || rd[0].Office != "" {
+	if err != nil || len(rd) != 2 || rd[0].Offices != nil || rd[0].RecordTypes != nil {
 		t.Fatalf("reader made before migration 3: %+v (%v), want one reading every office", rd, err)
+	}
+	if fmt.Sprint(rd[1].Offices) != "[HN-01]" || rd[1].RecordTypes != nil {
+		t.Fatalf("reader of one office made before migration 6: %+v, want limited to HN-01", rd[1])
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/sohoa/sohoa/internal/archive"
 )
 
 // Version is the protocol version; it is the first path segment (/v1/...).
@@ -28,16 +30,20 @@ const (
 // PDF. The workstation signs it (sign package); Signature is opaque to this package and checked
 // by the server's Verifier.
 type Manifest struct {
-	Version       int             `json:"version"`
-	BatchID       string          `json:"batch_id"`
-	WorkstationID string          `json:"workstation_id"`
-	Office        string          `json:"office"`
-	Seq           int64           `json:"seq"`
-	RecordType    string          `json:"record_type"`
-	CreatedAt     time.Time       `json:"created_at"`
-	Documents     []Document      `json:"documents"`
-	AuditHead     *AuditHead      `json:"audit_head,omitempty"` // optional: see AuditHead
-	Signature     json.RawMessage `json:"signature,omitempty"`
+	Version       int        `json:"version"`
+	BatchID       string     `json:"batch_id"`
+	WorkstationID string     `json:"workstation_id"`
+	Office        string     `json:"office"`
+	Seq           int64      `json:"seq"`
+	RecordType    string     `json:"record_type"`
+	CreatedAt     time.Time  `json:"created_at"`
+	Documents     []Document `json:"documents"`
+	AuditHead     *AuditHead `json:"audit_head,omitempty"` // optional: see AuditHead
+	// Archive is the batch's archive-file data (Circular 05/2025/TT-BNV, internal/archive),
+	// when the batch is an archive file; absent otherwise (and in manifests signed before it
+	// existed, whose signed bytes it does not change).
+	Archive   *archive.File   `json:"archive,omitempty"`
+	Signature json.RawMessage `json:"signature,omitempty"`
 }
 
 // AuditHead names one event of a workstation's hash-chained audit log: its sequence number
@@ -68,6 +74,8 @@ type Document struct {
 	PDFSHA256 string `json:"pdf_sha256"`
 	PDFSize   int64  `json:"pdf_size"`
 	Pages     []Page `json:"pages"`
+	// Archive is the document's archive data when the batch is an archive file.
+	Archive *archive.Document `json:"archive,omitempty"`
 }
 
 // Page is one page image blob.
@@ -187,6 +195,11 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("manifest: %w", err)
 		}
 	}
+	if m.Archive != nil {
+		if err := m.Archive.Complete(); err != nil {
+			return fmt.Errorf("manifest: archive: %w", err)
+		}
+	}
 	if len(m.Documents) == 0 || len(m.Documents) > MaxDocuments {
 		return fmt.Errorf("manifest: between 1 and %d documents required", MaxDocuments)
 	}
@@ -199,6 +212,11 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("manifest: document %d: duplicate id", i)
 		}
 		ids[d.ID] = true
+		if d.Archive != nil {
+			if err := d.Archive.Validate(); err != nil {
+				return fmt.Errorf("manifest: document %d: archive: %w", i, err)
+			}
+		}
 		if _, err := ParseBlobName(d.PDFSHA256); err != nil {
 			return fmt.Errorf("manifest: document %d: pdf_sha256: %w", i, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -63,19 +64,19 @@ type Server struct {
 }
 
 // freePort finds a port p such that p and p+10000 (weed's gRPC port beside each HTTP port)
-// are both free.
+// are both free. Both lie below Linux's ephemeral range (32768-60999), so no other test's
+// listener on :0 or outgoing connection takes one between this check and weed's bind (a port
+// from :0 here did collide: weed then exits with "address already in use").
 func freePort() (int, error) {
-	for i := 0; i < 200; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for i := 0; i < 500; i++ {
+		p := 10000 + mrand.IntN(12000)
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
-			return 0, err
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if p+10000 > 65535 {
 			continue
 		}
-		if l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000)); err == nil {
+		l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000))
+		l.Close()
+		if err == nil {
 			l2.Close()
 			return p, nil
 		}

@@ -332,7 +332,8 @@ func testCommitRefused(t *testing.T, s store.Store) {
 
 func testReaders(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	r := store.Reader{ID: "rd-1", Name: "Cổng dữ liệu tỉnh", Office: "HN-01", TokenHash: hash("rtok1"), CreatedAt: t0}
+	r := store.Reader{ID: "rd-1", Name: "Cổng dữ liệu tỉnh", Offices: []string{"HN-01", "HCM-02"}, RecordTypes: []string{"khai-sinh"},
+		TokenHash: hash("rtok1"), CreatedAt: t0}
 	if err := s.CreateReader(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +350,7 @@ func testReaders(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != "rd-1" || got.Name != r.Name || got.Office != "HN-01" || !got.CreatedAt.Equal(t0) || got.RevokedAt != nil {
+	if got.ID != "rd-1" || got.Name != r.Name || fmt.Sprint(got.Offices) != "[HCM-02 HN-01]" || fmt.Sprint(got.RecordTypes) != "[khai-sinh]" || !got.CreatedAt.Equal(t0) || got.RevokedAt != nil {
 		t.Fatalf("reader read back = %+v", got)
 	}
 	// A workstation token is not a reader token, and the other way round.
@@ -378,7 +379,7 @@ func testReaders(t *testing.T, s store.Store) {
 		t.Fatalf("name of a revoked reader: %v", err)
 	}
 	all, err := s.Readers(ctx)
-	if err != nil || len(all) != 2 || all[0].ID != "rd-1" || all[1].ID != "rd-4" || all[0].Office != "HN-01" || all[1].Office != "" {
+	if err != nil || len(all) != 2 || all[0].ID != "rd-1" || all[1].ID != "rd-4" || len(all[0].Offices) != 2 || all[1].Offices != nil || all[1].RecordTypes != nil {
 		t.Fatalf("readers = %+v (%v)", all, err)
 	}
 }
