@@ -215,6 +215,10 @@ func (s *Store) SetSettings(ctx context.Context, actor User, kv map[string]strin
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		for k, v := range kv {
+			v, err := s.sealSettingTx(tx, k, v)
+			if err != nil {
+				return err
+			}
 			if _, err := tx.Exec(`INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
 				return err
 			}
@@ -225,4 +229,3 @@ func (s *Store) SetSettings(ctx context.Context, actor User, kv map[string]strin
 		return nil
 	})
 }
-

@@ -78,6 +78,7 @@ func Open(dir string) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "FULL") // a commit is on disk before it is acknowledged
 	q.Set("_txlock", "immediate")
+	q.Set("_secure_delete", "on") // deleted rows are overwritten, not left in free pages (ENCRYPTION.md)
 	dsn := "file:" + path + "?" + q.Encode()
 	w, err := sql.Open("sqlite3", dsn)
 	if err != nil {
@@ -95,6 +96,10 @@ func Open(dir string) (*Store, error) {
 	ctx := context.Background()
 	s.anchor.start(s)
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.loadEncryption(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

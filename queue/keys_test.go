@@ -1,0 +1,209 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const adminPW = "mật-khẩu-dài"
+
+// TestEncryptionKeys: a plaintext store with pages and a sync token is switched on and
+// converted; then the keys: sign-in unlocks, Lock forgets, a wrong password decrypts
+// nothing, the recovery key restores access, a new password re-wraps only, a disabled user
+// loses their slot, an account made before encryption has none until its password is set.
+func TestEncryptionKeys(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	clerk, err := s.CreateUser(ctx, &admin, "thu.ky", "Thư Ký", "mat-khau-thu-ky", []Role{RoleClerk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{Office: "HN-01"})
+	p1 := pngPage(t, 40, 30, 200)
+	_, pages, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: "a.png", SourceHash: "a", Pages: []PageInput{p1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "tok-SECRET-0123456789abcdef"
+	if err := s.SetSettings(ctx, admin, map[string]string{"sync.token": token, "sync.server_url": "https://central"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.EncryptionState(ctx); st != EncryptionOff || s.Locked() {
+		t.Fatalf("new store: state %q locked %v", st, s.Locked())
+	}
+	if _, err := s.EnableEncryption(ctx, admin, "wrong password"); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("enable with a wrong password: %v", err)
+	}
+	words, err := s.EnableEncryption(ctx, admin, adminPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Fields(words)); n != recoveryLen+recoveryCheck {
+		t.Fatalf("recovery key has %d words", n)
+	}
+	if _, err := s.EnableEncryption(ctx, admin, adminPW); !errors.Is(err, ErrAlreadyEncrypted) {
+		t.Fatalf("second enable: %v", err)
+	}
+	var calls int
+	if err := s.ConvertToEncrypted(ctx, func(ConvertProgress) { calls++ }); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.EncryptionState(ctx); st != EncryptionOn || calls == 0 {
+		t.Fatalf("after conversion: state %q, %d progress calls", st, calls)
+	}
+	raw, err := os.ReadFile(s.Blobs.Path(pages[0].Blob))
+	if err != nil || !isEncryptedBlob(raw) {
+		t.Fatalf("page blob not encrypted after conversion (%v)", err)
+	}
+	for _, f := range []string{DBFile, DBFile + "-wal"} {
+		data, _ := os.ReadFile(filepath.Join(s.Dir(), f))
+		if bytes.Contains(data, []byte(token)) {
+			t.Fatalf("the sync token is readable in %s", f)
+		}
+	}
+	if v, err := s.Setting(ctx, "sync.token"); err != nil || v != token {
+		t.Fatalf("token after conversion: %q %v", v, err)
+	}
+
+	// Reopen: locked until someone signs in.
+	dir := s.Dir()
+	s.Close()
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.Locked() {
+		t.Fatal("a reopened encrypted store is not locked")
+	}
+	if _, err := s.PageImage(pages[0]); !errors.Is(err, ErrStoreLocked) {
+		t.Fatalf("locked page read: %v", err)
+	}
+	if _, err := s.Setting(ctx, "sync.token"); !errors.Is(err, ErrStoreLocked) {
+		t.Fatalf("locked token read: %v", err)
+	}
+	// A wrong password opens nothing.
+	if _, err := s.Authenticate(ctx, "admin", "not the password"); !errors.Is(err, ErrBadLogin) || !s.Locked() {
+		t.Fatalf("wrong password: %v, locked %v", err, s.Locked())
+	}
+	// The clerk's account is older than the key: no slot.
+	if _, err := s.Authenticate(ctx, "thu.ky", "mat-khau-thu-ky"); !errors.Is(err, ErrNoKeySlot) || !s.Locked() {
+		t.Fatalf("clerk without a slot: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, "admin", adminPW); err != nil || s.Locked() {
+		t.Fatalf("admin sign-in: %v, locked %v", err, s.Locked())
+	}
+	if got, err := s.PageImage(pages[0]); err != nil || !bytes.Equal(got, p1.Data) {
+		t.Fatalf("page after sign-in: %v", err)
+	}
+	// The admin sets the clerk's password: the clerk gets a slot.
+	if err := s.SetPassword(ctx, admin, "thu.ky", "mat-khau-moi-1"); err != nil {
+		t.Fatal(err)
+	}
+	s.Lock()
+	if !s.Locked() {
+		t.Fatal("Lock did not lock")
+	}
+	if _, err := s.Authenticate(ctx, "thu.ky", "mat-khau-moi-1"); err != nil || s.Locked() {
+		t.Fatalf("clerk sign-in with a slot: %v", err)
+	}
+	// New users made while unlocked get a slot; a password change re-wraps only (the data
+	// key stays: the blobs written before still read).
+	if _, err := s.CreateUser(ctx, &admin, "kiem.tra", "Kiểm Tra", "mat-khau-kt-1", []Role{RoleSupervisor}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPassword(ctx, clerk, "thu.ky", "mat-khau-moi-2"); err != nil {
+		t.Fatal(err)
+	}
+	s.Lock()
+	if _, err := s.Authenticate(ctx, "thu.ky", "mat-khau-moi-1"); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("old password after change: %v", err)
+	}
+	for _, c := range [][2]string{{"thu.ky", "mat-khau-moi-2"}, {"kiem.tra", "mat-khau-kt-1"}} {
+		s.Lock()
+		if _, err := s.Authenticate(ctx, c[0], c[1]); err != nil {
+			t.Fatalf("%s: %v", c[0], err)
+		}
+		if got, err := s.PageImage(pages[0]); err != nil || !bytes.Equal(got, p1.Data) {
+			t.Fatalf("%s reads the page: %v", c[0], err)
+		}
+	}
+	// Disabling removes the slot.
+	if err := s.SetDisabled(ctx, admin, "kiem.tra", true); err != nil {
+		t.Fatal(err)
+	}
+	users, recovery, err := s.KeySlots(ctx)
+	if err != nil || !recovery || len(users) != 2 {
+		t.Fatalf("slots after disabling: users %v recovery %v %v", users, recovery, err)
+	}
+
+	// Recovery: wrong words refuse; the right ones unlock and reset the admin's password.
+	s.Lock()
+	w := strings.Fields(words)
+	w[0], w[1] = w[1], w[0]
+	if err := s.UnlockWithRecovery(ctx, strings.Join(w, " ")); !errors.Is(err, ErrBadRecoveryKey) || !s.Locked() {
+		t.Fatalf("swapped recovery words: %v", err)
+	}
+	if err := s.UnlockWithRecovery(ctx, strings.ToUpper(strings.ReplaceAll(words, " ", "-"))); err != nil || s.Locked() {
+		t.Fatalf("recovery words typed in capitals with dashes: %v", err)
+	}
+	s.Lock()
+	if err := s.ResetPasswordWithRecovery(ctx, words, "admin", "mat-khau-khoi-phuc"); err != nil {
+		t.Fatal(err)
+	}
+	s.Lock()
+	if _, err := s.Authenticate(ctx, "admin", "mat-khau-khoi-phuc"); err != nil || s.Locked() {
+		t.Fatalf("admin with the reset password: %v", err)
+	}
+	// A new recovery key replaces the old.
+	words2, err := s.NewRecoveryKey(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Lock()
+	if err := s.UnlockWithRecovery(ctx, words); !errors.Is(err, ErrBadRecoveryKey) {
+		t.Fatalf("old recovery key after a new one: %v", err)
+	}
+	if err := s.UnlockWithRecovery(ctx, words2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEncryptedSettingTamper: a changed byte of the sealed token is refused, never returned.
+func TestEncryptedSettingTamper(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	if _, err := s.EnableEncryption(ctx, admin, adminPW); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConvertToEncrypted(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSetting(ctx, admin, "sync.token", "tok-abc"); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	s.r.QueryRow(`SELECT value FROM settings WHERE key = 'sync.token'`).Scan(&v)
+	if !strings.HasPrefix(v, sealedPrefix) {
+		t.Fatalf("token stored as %q", v)
+	}
+	b := []byte(v)
+	b[len(b)-3] ^= 1
+	if b[len(b)-3] == '+' || b[len(b)-3] == '/' { // keep it base64
+		b[len(b)-3] = 'A'
+	}
+	if _, err := s.w.Exec(`UPDATE settings SET value = ? WHERE key = 'sync.token'`, string(b)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Setting(ctx, "sync.token"); !errors.Is(err, ErrSettingCorrupt) {
+		t.Fatalf("tampered token read as %q, %v", got, err)
+	}
+}
