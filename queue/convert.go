@@ -45,8 +45,11 @@ func (s *Store) ConvertToEncrypted(ctx context.Context, progress func(ConvertPro
 	if err != nil {
 		return err
 	}
-	// 2. Secret settings.
+	// 2. Secret settings, personal columns, the search index (cells.go).
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.sealDatabaseTx(tx, key); err != nil {
+			return err
+		}
 		for k := range SecretSettings {
 			v, err := settingTx(tx, k)
 			if err != nil {
@@ -66,8 +69,9 @@ func (s *Store) ConvertToEncrypted(ctx context.Context, progress func(ConvertPro
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("seal settings: %w", err)
+		return fmt.Errorf("seal database: %w", err)
 	}
+	s.cells.setState(true, true)
 	// 3. Blobs.
 	if err := s.Blobs.clearTmp(); err != nil {
 		return err

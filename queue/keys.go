@@ -56,13 +56,25 @@ const (
 
 // loadEncryption reads the store's state into the blob store (at Open).
 func (s *Store) loadEncryption(ctx context.Context) error {
-	st, err := s.EncryptionState(ctx)
+	st, blind, err := s.encryptionFlags(ctx)
 	if err != nil {
 		return err
 	}
 	s.Blobs.setKey(nil, st != EncryptionOff)
 	s.Blobs.setSealed(st == EncryptionOn)
-	return nil
+	s.cells.setState(st != EncryptionOff, blind)
+	return s.cells.setKey(nil)
+}
+
+// encryptionFlags is the state and whether the database was sealed (cells.go).
+func (s *Store) encryptionFlags(ctx context.Context) (EncryptionState, bool, error) {
+	var st string
+	var blind bool
+	err := s.r.QueryRowContext(ctx, `SELECT state, db_sealed FROM store_encryption WHERE id = 1`).Scan(&st, &blind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return EncryptionOff, false, nil
+	}
+	return EncryptionState(st), blind, err
 }
 
 // EncryptionState reads the store's encryption state.
@@ -90,7 +102,10 @@ func (s *Store) Locked() bool {
 
 // Lock forgets the data key: encrypted blobs and secret settings no longer read or write until
 // a user signs in again. Screen lock and sign-out call it.
-func (s *Store) Lock() { s.Blobs.lockKey() }
+func (s *Store) Lock() {
+	s.Blobs.lockKey()
+	s.cells.setKey(nil)
+}
 
 // dataKey is a copy of the data key, or ErrStoreLocked.
 func (s *Store) dataKey() (*[32]byte, error) {
@@ -101,10 +116,18 @@ func (s *Store) dataKey() (*[32]byte, error) {
 	return key, nil
 }
 
-func (s *Store) unlock(key *[32]byte) {
-	st, _ := s.EncryptionState(context.Background())
+func (s *Store) unlock(key *[32]byte) error {
+	st, blind, err := s.encryptionFlags(context.Background())
+	if err != nil {
+		return err
+	}
+	if err := s.cells.setKey(key); err != nil {
+		return err
+	}
+	s.cells.setState(true, blind)
 	s.Blobs.setKey(key, true)
 	s.Blobs.setSealed(st == EncryptionOn)
+	return nil
 }
 
 func slotAAD(kind string, userID int64) []byte {
@@ -292,8 +315,7 @@ func (s *Store) unlockUser(ctx context.Context, u User, password string) error {
 	if err != nil {
 		return ErrBadLogin
 	}
-	s.unlock(key)
-	return nil
+	return s.unlock(key)
 }
 
 // UnlockWithRecovery unwraps the data key with the recovery words (an administrator who lost
@@ -325,8 +347,7 @@ func (s *Store) UnlockWithRecovery(ctx context.Context, words string) error {
 	if err != nil {
 		return ErrBadRecoveryKey
 	}
-	s.unlock(key)
-	return nil
+	return s.unlock(key)
 }
 
 // ResetPasswordWithRecovery gives an account a new password (and a new key slot) on the
@@ -413,8 +434,9 @@ func (s *Store) EnableEncryption(ctx context.Context, admin User, password strin
 		clear(key[:])
 		return "", err
 	}
-	s.Blobs.setSealed(false)
-	s.Blobs.setKey(&key, true)
+	if err := s.unlock(&key); err != nil {
+		return "", err
+	}
 	return words, nil
 }
 

@@ -29,6 +29,14 @@ func TestEncryptionKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Personal values stored before encryption: OCR text, words, fields (the conversion seals them).
+	if err := s.SaveOCR(ctx, pages[0].ID, OCRResult{Text: "Họ tên: Nguyễn Văn Thắng\nSố CCCD: 001203004567", MeanConf: 90,
+		Words: []Word{{Text: "Thắng"}}, Engine: "tesseract", Model: "vie"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetField(ctx, admin, pages[0].DocumentID, "ho_ten", "Nguyễn Văn Thắng", SourceKeyed, 1); err != nil {
+		t.Fatal(err)
+	}
 	const token = "tok-SECRET-0123456789abcdef"
 	if err := s.SetSettings(ctx, admin, map[string]string{"sync.token": token, "sync.server_url": "https://central"}); err != nil {
 		t.Fatal(err)
@@ -69,6 +77,32 @@ func TestEncryptionKeys(t *testing.T) {
 	if v, err := s.Setting(ctx, "sync.token"); err != nil || v != token {
 		t.Fatalf("token after conversion: %q %v", v, err)
 	}
+	// New values after the conversion are sealed too.
+	if err := s.SetField(ctx, admin, pages[0].DocumentID, "dia_chi", "Thôn Đông Anh, Hà Nội", SourceKeyed, 1); err != nil {
+		t.Fatal(err)
+	}
+	s.w.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+	for _, f := range []string{DBFile, DBFile + "-wal"} {
+		data, _ := os.ReadFile(filepath.Join(s.Dir(), f))
+		for _, v := range []string{"Nguyễn", "Thắng", "001203004567", "Đông Anh", "dong anh", "Hà Nội"} {
+			if bytes.Contains(bytes.ToLower(data), bytes.ToLower([]byte(v))) {
+				t.Fatalf("%q is readable in %s", v, f)
+			}
+		}
+	}
+	// Search still works: diacritic-insensitive prefixes, on old and new values.
+	for q, want := range map[string]int{"nguyen thang": 2, "thă": 2, "0012030": 1, "dong anh": 1, "ha noi": 1, "khong co": 0} {
+		hits, err := s.Search(ctx, q, 10)
+		if err != nil || len(hits) != want {
+			t.Fatalf("search %q: %d hits %v, want %d", q, len(hits), err, want)
+		}
+	}
+	if r, err := s.OCR(ctx, pages[0].ID); err != nil || !strings.Contains(r.Text, "Nguyễn Văn Thắng") || len(r.Words) != 1 {
+		t.Fatalf("OCR after conversion: %+v %v", r, err)
+	}
+	if fs, err := s.Fields(ctx, pages[0].DocumentID); err != nil || len(fs) != 2 {
+		t.Fatalf("fields after conversion: %+v %v", fs, err)
+	}
 
 	// Reopen: locked until someone signs in.
 	dir := s.Dir()
@@ -86,6 +120,12 @@ func TestEncryptionKeys(t *testing.T) {
 	}
 	if _, err := s.Setting(ctx, "sync.token"); !errors.Is(err, ErrStoreLocked) {
 		t.Fatalf("locked token read: %v", err)
+	}
+	if fs, err := s.Fields(ctx, pages[0].DocumentID); err == nil {
+		t.Fatalf("locked fields read: %+v", fs)
+	}
+	if _, err := s.Search(ctx, "nguyen", 10); !errors.Is(err, ErrStoreLocked) {
+		t.Fatalf("locked search: %v", err)
 	}
 	// A wrong password opens nothing.
 	if _, err := s.Authenticate(ctx, "admin", "not the password"); !errors.Is(err, ErrBadLogin) || !s.Locked() {
@@ -174,6 +214,45 @@ func TestEncryptionKeys(t *testing.T) {
 	}
 	if err := s.IntegrityCheck(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSealedColumnTamper: a changed byte of a sealed field value is an error, never data.
+func TestSealedColumnTamper(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	if _, err := s.EnableEncryption(ctx, admin, adminPW); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConvertToEncrypted(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{Office: "HN-01"})
+	d, _, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: "a.png", SourceHash: "a", Pages: []PageInput{pngPage(t, 20, 20, 9)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetField(ctx, admin, d.ID, "ho_ten", "Trần Thị Bích", SourceKeyed, 1); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	s.r.QueryRow(`SELECT value FROM field_values WHERE document_id = ?`, d.ID).Scan(&v)
+	if !strings.HasPrefix(v, sealedPrefix) {
+		t.Fatalf("field stored as %q", v)
+	}
+	for _, i := range []int{len(sealedPrefix) + 2, len(sealedPrefix) + 20, len(v) - 2} {
+		c := []byte(v)
+		if c[i] == 'A' {
+			c[i] = 'B'
+		} else {
+			c[i] = 'A'
+		}
+		if _, err := s.w.Exec(`UPDATE field_values SET value = ? WHERE document_id = ?`, string(c), d.ID); err != nil {
+			t.Fatal(err)
+		}
+		if fs, err := s.Fields(ctx, d.ID); err == nil {
+			t.Fatalf("tampered field read as %+v", fs)
+		}
 	}
 }
 

@@ -31,6 +31,7 @@ type Store struct {
 	r     *sql.DB // readers
 	Blobs *BlobStore
 	now   func() time.Time
+	cells *cellCipher // sealed columns and the blind search index (cells.go)
 
 	key    *auditKey   // the workstation's audit key (anchor.go)
 	anchor anchorState // head file writer (anchor.go)
@@ -80,19 +81,21 @@ func Open(dir string) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	q.Set("_secure_delete", "on") // deleted rows are overwritten, not left in free pages (ENCRYPTION.md)
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite3", dsn)
+	cells := &cellCipher{}
+	driver := cellDriver(cells)
+	w, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite3", dsn)
+	r, err := sql.Open(driver, dsn)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	r.SetMaxOpenConns(8)
-	s := &Store{dir: dir, w: w, r: r, Blobs: blobs, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{dir: dir, w: w, r: r, Blobs: blobs, cells: cells, now: func() time.Time { return time.Now().UTC() }}
 	ctx := context.Background()
 	s.anchor.start(s)
 	if err := s.migrate(ctx); err != nil {

@@ -20,5 +20,6 @@ CREATE TABLE store_encryption (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
     state       TEXT NOT NULL CHECK (state IN ('converting', 'on')),
     started_at  TEXT NOT NULL,
-    finished_at TEXT NOT NULL DEFAULT ''
+    finished_at TEXT NOT NULL DEFAULT '',
+    db_sealed   INTEGER NOT NULL DEFAULT 0   -- 1 once personal columns and the search index are sealed (cells.go)
 ) STRICT;
