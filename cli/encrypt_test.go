@@ -3,10 +3,13 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 )
 
 // TestEncryptAndRecover: `sohoa encrypt` prints the recovery key once and converts an imported
@@ -56,6 +59,37 @@ func TestEncryptAndRecover(t *testing.T) {
 	}
 	if res := r.run("", "export", "--batch", b.ID, "--format", "json"); res.code != 0 || !strings.Contains(res.stdout, "trang2.png") {
 		t.Fatalf("export after encryption: %+v", res)
+	}
+	// Exports: a plaintext file warns; --encrypt writes an age file only the passphrase opens.
+	plainOut := filepath.Join(t.TempDir(), "lo.json")
+	if res := r.run("", "export", "--batch", b.ID, "--format", "json", "--out", plainOut); res.code != 0 || !strings.Contains(res.stderr, "dữ liệu cá nhân") {
+		t.Fatalf("plain export: %+v", res)
+	}
+	r.env["SOHOA_EXPORT_PASSPHRASE"] = "mật-khẩu-tệp-xuất"
+	encOut := filepath.Join(t.TempDir(), "lo.json.age")
+	if res := r.run("", "export", "--batch", b.ID, "--format", "json", "--out", encOut, "--encrypt"); res.code != 0 || strings.Contains(res.stderr, "dữ liệu cá nhân") {
+		t.Fatalf("encrypted export: %+v", res)
+	}
+	sealed, _ := os.ReadFile(encOut)
+	if bytes.Contains(sealed, []byte("trang2.png")) {
+		t.Fatal("the encrypted export is readable")
+	}
+	id, err := age.NewScryptIdentity("mật-khẩu-tệp-xuất")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr, err := age.Decrypt(bytes.NewReader(sealed), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, _ := io.ReadAll(dr)
+	plainJSON, _ := os.ReadFile(plainOut)
+	if !bytes.Equal(opened, plainJSON) {
+		t.Fatal("the decrypted export differs from the plain one")
+	}
+	wrong, _ := age.NewScryptIdentity("sai-mật-khẩu")
+	if _, err := age.Decrypt(bytes.NewReader(sealed), wrong); err == nil {
+		t.Fatal("a wrong passphrase opens the export")
 	}
 	// Recovery: a wrong key is refused, the right one sets a new password.
 	r.env["SOHOA_NEW_PASSWORD"] = "mật-khẩu-khôi-phục"
