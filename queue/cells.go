@@ -76,12 +76,6 @@ func (c *cellCipher) setState(on, blind bool) {
 	c.on, c.blind = on, blind
 }
 
-func (c *cellCipher) state() (on, blind bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.on, c.blind
-}
-
 // seal is the SQL function seal(column, value).
 func (c *cellCipher) seal(col, v string) (string, error) {
 	c.mu.RLock()
