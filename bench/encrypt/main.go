@@ -77,9 +77,14 @@ func main() {
 	pool.Close()
 
 	var off, on []times
-	for r := 0; r < *rounds; r++ {
-		off = append(off, run(ctx, pages, false))
-		on = append(on, run(ctx, pages, true))
+	for r := 0; r < *rounds; r++ { // alternate which side goes first (disk write-back of the run before)
+		if r%2 == 0 {
+			off = append(off, run(ctx, pages, false))
+			on = append(on, run(ctx, pages, true))
+		} else {
+			on = append(on, run(ctx, pages, true))
+			off = append(off, run(ctx, pages, false))
+		}
 	}
 	mo, me := median(off), median(on)
 	pct := func(a, b time.Duration) string { return fmt.Sprintf("%+.1f %%", 100*(float64(b)/float64(a)-1)) }
