@@ -286,3 +286,99 @@ func TestEncryptedSettingTamper(t *testing.T) {
 		t.Fatalf("tampered token read as %q, %v", got, err)
 	}
 }
+
+// TestFlippedByteInDatabaseFile: a byte flipped inside any sealed value of the database file
+// (found on disk by its prefix) is an error when read, never a different value; the store
+// with the byte restored reads whole again.
+func TestFlippedByteInDatabaseFile(t *testing.T) {
+	s, admin := openTest(t)
+	ctx := context.Background()
+	b, _ := s.CreateBatch(ctx, admin, BatchSpec{Office: "HN-01"})
+	_, pages, err := s.AddDocument(ctx, admin, NewDocument{BatchID: b.ID, Origin: "a.png", SourceHash: "a", Pages: []PageInput{pngPage(t, 20, 20, 9)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnableEncryption(ctx, admin, adminPW); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConvertToEncrypted(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	docID := pages[0].DocumentID
+	want := map[string]string{"ho_ten": "Lê Văn Tám", "so_cccd": "079088001234", "dia_chi": "12 Lý Thái Tổ, Hoàn Kiếm"}
+	for k, v := range want {
+		if err := s.SetField(ctx, admin, docID, k, v, SourceKeyed, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const ocrText = "Giấy khai sinh của Lê Văn Tám"
+	if err := s.SaveOCR(ctx, pages[0].ID, OCRResult{Text: ocrText, Engine: "tesseract", Model: "vie"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := s.Dir()
+	s.Close()
+	path := filepath.Join(dir, DBFile)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []int
+	for i := 0; ; {
+		j := bytes.Index(orig[i:], []byte(sealedPrefix))
+		if j < 0 {
+			break
+		}
+		at = append(at, i+j)
+		i += j + 1
+	}
+	if len(at) < len(want)+1 {
+		t.Fatalf("%d sealed values in the file, want at least %d", len(at), len(want)+1)
+	}
+	check := func(flipped bool) (refused int) {
+		t.Helper()
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Authenticate(ctx, "admin", adminPW); err != nil {
+			t.Fatal(err)
+		}
+		if fs, err := s.Fields(ctx, docID); err != nil {
+			refused++
+		} else {
+			for _, f := range fs {
+				if f.Current && f.Value != want[f.Key] {
+					t.Fatalf("field %s read as a different value", f.Key)
+				}
+			}
+		}
+		if r, err := s.OCR(ctx, pages[0].ID); err != nil {
+			refused++
+		} else if r.Text != ocrText {
+			t.Fatal("the OCR text read as a different value")
+		}
+		if !flipped && refused > 0 {
+			t.Fatalf("the intact store refuses %d reads", refused)
+		}
+		return refused
+	}
+	total := 0
+	for _, i := range at {
+		c := bytes.Clone(orig)
+		c[i+len(sealedPrefix)+8] ^= 0x01
+		if err := os.WriteFile(path, c, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n := check(true)
+		if n == 0 {
+			t.Fatalf("a flipped byte in the sealed value at offset %d went unnoticed", i)
+		}
+		total += n
+	}
+	if err := os.WriteFile(path, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(false)
+	t.Logf("%d sealed values flipped one by one: %d reads refused", len(at), total)
+}

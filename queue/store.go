@@ -151,6 +151,7 @@ func (s *Store) Dir() string { return s.dir }
 // Close writes the last audit head (anchor.go) and closes the database handles.
 func (s *Store) Close() error {
 	s.anchor.stop()
+	defer s.Lock() // the data key does not outlive the store
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
