@@ -28,10 +28,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode"
+	"unicode/utf8"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -125,21 +127,30 @@ const blindPrefixRunes = 24
 var blindEnc = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 func blindTag(mac []byte, prefix string) string {
-	h := hmac.New(sha256.New, mac)
+	return blindTagWith(hmac.New(sha256.New, mac), prefix, nil)
+}
+
+// blindTagWith computes the tag with h (reset first), using sum as scratch space.
+func blindTagWith(h hash.Hash, prefix string, sum []byte) string {
+	h.Reset()
 	h.Write([]byte(prefix))
-	return blindEnc.EncodeToString(h.Sum(nil)[:10])
+	return blindEnc.EncodeToString(h.Sum(sum[:0])[:10])
 }
 
 // blindBody turns folded text into the blind tokens of its words' prefixes.
 func blindBody(mac []byte, folded string) string {
 	var b strings.Builder
+	h := hmac.New(sha256.New, mac)
+	sum := make([]byte, 0, sha256.Size)
 	for _, w := range strings.FieldsFunc(folded, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		r := []rune(w)
-		for n := 1; n <= len(r) && n <= blindPrefixRunes; n++ {
+		end := 0
+		for n := 0; end < len(w) && n < blindPrefixRunes; n++ {
+			_, size := utf8.DecodeRuneInString(w[end:])
+			end += size
 			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(blindTag(mac, string(r[:n])))
+			b.WriteString(blindTagWith(h, w[:end], sum))
 		}
 	}
 	return b.String()
