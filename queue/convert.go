@@ -46,6 +46,10 @@ func (s *Store) ConvertToEncrypted(ctx context.Context, progress func(ConvertPro
 		return err
 	}
 	// 2. Secret settings, personal columns, the search index (cells.go).
+	_, wasBlind, err := s.encryptionFlags(ctx)
+	if err != nil {
+		return err
+	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.sealDatabaseTx(tx, key); err != nil {
 			return err
@@ -66,12 +70,15 @@ func (s *Store) ConvertToEncrypted(ctx context.Context, progress func(ConvertPro
 				return err
 			}
 		}
+		// Blind tokens from now on: set before the commit, while this transaction holds the
+		// only write connection, so that no other write indexes a plain body in between.
+		s.cells.setState(true, true)
 		return nil
 	})
 	if err != nil {
+		s.cells.setState(true, wasBlind)
 		return fmt.Errorf("seal database: %w", err)
 	}
-	s.cells.setState(true, true)
 	// 3. Blobs.
 	if err := s.Blobs.clearTmp(); err != nil {
 		return err
