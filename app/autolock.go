@@ -128,6 +128,14 @@ func (l *autoLock) lock() {
 	}
 	if s.keying != nil {
 		s.keying.leave(false) // what was typed is saved before the work is hidden
+		// Then an encrypted store forgets its data key, unless the user is back already.
+		s.keying.flush(func(bool) {
+			if l.locked {
+				s.e.st.Lock()
+			}
+		})
+	} else {
+		defer s.e.st.Lock()
 	}
 	w := s.e.win
 	c := w.Canvas()

@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 	ocr.MaybeRunWorker() // the background OCR test starts real Tesseract workers from this binary
 	// A real locale, so that Fyne's lang package does not log about "C".
 	os.Setenv("LANG", "en_US.UTF-8")
+	encryptAtSignIn = false // the encryption offer has its own test (encrypt_test.go)
 	os.Exit(m.Run())
 }
 

@@ -162,7 +162,7 @@ func (s *shell) showLogin() {
 		scr, user := loginScreen(s.e, func(u queue.User) {
 			s.user = &u
 			s.lock.touch()
-			s.showBatches()
+			s.afterSignIn(u, s.showBatches) // encryption at rest (encrypt.go)
 		})
 		first = user
 		return s.frame(scr)
@@ -369,6 +369,7 @@ func (s *shell) logout() {
 	}
 	s.leaveWork(func(ok bool) {
 		if ok {
+			s.e.st.Lock() // an encrypted store forgets its data key (docs/ENCRYPTION.md)
 			s.showLogin()
 		}
 	})

@@ -44,7 +44,7 @@ func (c *cmdCtx) login(ctx context.Context) (queue.User, error) {
 	if err != nil { // a lock says how long it lasts, in the run's language (errText)
 		return queue.User{}, err
 	}
-	c.user = &u
+	c.user, c.pw = &u, pw
 	return u, nil
 }
 

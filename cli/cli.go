@@ -68,6 +68,7 @@ type cmdCtx struct {
 	user    *queue.User
 	userArg string
 	pwStdin bool
+	pw      string // the password the run signed in with (sohoa encrypt wraps the data key with it)
 	in      *bufio.Reader
 	ran     bool // a command's run began (its flags were right)
 }

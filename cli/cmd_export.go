@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 
+	"filippo.io/age"
 	"github.com/spf13/pflag"
 
 	"github.com/sohoa/sohoa/queue"
@@ -18,13 +19,14 @@ import (
 )
 
 func init() {
-	register("export", "--batch ID --format json|csv [--out FILE]", defExport)
+	register("export", "--batch ID --format json|csv [--out FILE] [--encrypt]", defExport)
 }
 
 func defExport(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	format := fs.String("format", "json", "")
 	out := fs.String("out", "", "")
+	encrypt := fs.Bool("encrypt", false, "")
 	return func(ctx context.Context, args []string) error {
 		if *batch == "" {
 			return usageError{c.tr("cli.common.batchIsRequired")}
@@ -41,7 +43,7 @@ func defExport(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		write := func(w io.Writer) error {
+		plainWrite := func(w io.Writer) error {
 			if *format == "csv" {
 				return writeCSV(w, exp)
 			}
@@ -49,6 +51,33 @@ func defExport(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 			enc.SetIndent("", "  ")
 			enc.SetEscapeHTML(false)
 			return enc.Encode(exp)
+		}
+		write := plainWrite
+		if *encrypt {
+			// An age file (passphrase, scrypt): `age -d FILE` or any age tool opens it.
+			pass, err := c.password("SOHOA_EXPORT_PASSPHRASE", c.tr("cli.export.passphrase"))
+			if err != nil {
+				return err
+			}
+			if len([]rune(pass)) < 8 {
+				return usageError{c.tr("cli.export.passphraseShort")}
+			}
+			rcpt, err := age.NewScryptRecipient(pass)
+			if err != nil {
+				return err
+			}
+			write = func(w io.Writer) error {
+				aw, err := age.Encrypt(w, rcpt)
+				if err != nil {
+					return err
+				}
+				if err := plainWrite(aw); err != nil {
+					return err
+				}
+				return aw.Close()
+			}
+		} else if *out != "" && *out != "-" {
+			fmt.Fprintln(c.env.Stderr, c.tr("cli.export.plainWarning"))
 		}
 		if *out == "" || *out == "-" {
 			return write(c.env.Stdout)

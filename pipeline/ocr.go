@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -299,11 +300,15 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 	blank := false
 	if prof == nil {
 		// No clean-up: OCR the working image (the original, or the clerk's turn of it).
-		if img, err = s.st.PageImage(pg); err != nil {
+		if img, err = s.st.PageImage(pg); errors.Is(err, queue.ErrStoreLocked) {
+			return false, err // signed out or locked: the page stays pending, not failed
+		} else if err != nil {
 			return fail("page image unreadable: " + err.Error())
 		}
 	} else {
-		if img, err = s.st.OriginalImage(pg); err != nil {
+		if img, err = s.st.OriginalImage(pg); errors.Is(err, queue.ErrStoreLocked) {
+			return false, err
+		} else if err != nil {
 			return fail("page image unreadable: " + err.Error())
 		}
 		p := *prof

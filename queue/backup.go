@@ -62,6 +62,10 @@ type BackupFile struct {
 type BackupBlob struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
+	// Stored is the SHA-256 of the file as stored when the store is encrypted: the backup
+	// holds the ciphertext (never the plaintext), checked against this without the data key;
+	// the data key (in the copied database's key slots) authenticates it on first read.
+	Stored string `json:"stored_sha256,omitempty"`
 }
 
 // BackupManifest describes a backup folder (BackupManifestFile). It holds hashes and counts,
@@ -174,14 +178,28 @@ func (s *Store) Backup(ctx context.Context, actor User, dest string) (BackupMani
 		if err := ctx.Err(); err != nil {
 			return m, err
 		}
-		data, err := s.Blobs.Get(h)
+		data, err := s.Blobs.Get(h) // decrypted and checked against its hash
 		if err != nil {
 			return m, l10n.Wrap(err, "queue.backup.blobUnreadable", l10n.Args{"Hash": h[:12]})
 		}
-		if _, err := dst.put(data, dirs); err != nil {
+		bb := BackupBlob{SHA256: h, Size: int64(len(data))}
+		if s.Blobs.Encrypted() {
+			// An encrypted store's backup carries the blob as stored: what was just
+			// authenticated, never its plaintext.
+			raw, err := os.ReadFile(s.Blobs.Path(h))
+			if err != nil || !isEncryptedBlob(raw) {
+				return m, l10n.Wrap(errors.Join(err, ErrBlobCorrupt), "queue.backup.blobUnreadable", l10n.Args{"Hash": h[:12]})
+			}
+			bb.Stored = HashBytes(raw)
+			err = dst.putStored(h, raw, dirs)
+			clear(data)
+			if err != nil {
+				return m, err
+			}
+		} else if err := dst.put(h, data, nil, false, dirs); err != nil {
 			return m, err
 		}
-		m.Blobs = append(m.Blobs, BackupBlob{SHA256: h, Size: int64(len(data))})
+		m.Blobs = append(m.Blobs, bb)
 	}
 	if err := syncDirs(dirs); err != nil {
 		return m, err
@@ -519,11 +537,24 @@ func stageBackup(ctx context.Context, src, dir string, restoring bool) (BackupMa
 		if err := ctx.Err(); err != nil {
 			return m, rep, err
 		}
+		if b.Stored != "" { // ciphertext: checked as stored, copied as it is
+			raw, err := os.ReadFile(from.Path(b.SHA256))
+			if err == nil && (HashBytes(raw) != b.Stored || !isEncryptedBlob(raw)) {
+				err = ErrBlobCorrupt
+			}
+			if err != nil {
+				return m, rep, &l10n.Error{Key: "queue.backup.blobDamaged", Args: l10n.Args{"Hash": b.SHA256[:12]}, Err: err, Kind: ErrBackupDamaged}
+			}
+			if err := to.putStored(b.SHA256, raw, dirs); err != nil {
+				return m, rep, err
+			}
+			continue
+		}
 		data, err := from.Get(b.SHA256)
 		if err != nil {
 			return m, rep, &l10n.Error{Key: "queue.backup.blobDamaged", Args: l10n.Args{"Hash": b.SHA256[:12]}, Err: err, Kind: ErrBackupDamaged}
 		}
-		if _, err := to.put(data, dirs); err != nil {
+		if err := to.put(b.SHA256, data, nil, false, dirs); err != nil {
 			return m, rep, err
 		}
 	}
@@ -567,7 +598,13 @@ func (s *Store) checkRestored(ctx context.Context) (AuditReport, error) {
 		if !validHash(h) {
 			continue
 		}
-		if err := s.Blobs.Verify(h); err != nil {
+		err := s.Blobs.Verify(h)
+		if errors.Is(err, ErrStoreLocked) {
+			// An encrypted copy is checked without the data key: present and in the
+			// encrypted form (its stored bytes were checked against the manifest).
+			err = s.Blobs.verifyStoredForm(h)
+		}
+		if err != nil {
 			return AuditReport{}, &l10n.Error{Key: "queue.backup.blobDamaged", Args: l10n.Args{"Hash": h[:12]}, Err: err, Kind: ErrBackupDamaged}
 		}
 	}

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,14 +11,78 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
 // BlobStore keeps page images and other binary objects as files named by their SHA-256,
 // fanned out by the first two hex digits. Every read and write of blob content goes through
 // this type, so that encryption at rest (DESIGN.md §8) has one place to live.
+//
+// When the store is encrypted (docs/ENCRYPTION.md) new blobs are written as chunked
+// AES-256-GCM under the store's data key (blobcrypt.go); the name stays the SHA-256 of the
+// plaintext. Reads accept both forms, so that a store part-way through its conversion reads
+// whole; the plaintext is checked against its name either way.
 type BlobStore struct {
 	dir string
+
+	mu      sync.RWMutex
+	encrypt bool      // new blobs are written encrypted
+	key     *[32]byte // the data key while the store is unlocked; nil when locked
+	// sealed: the store is encrypted and converted whole, so a blob file without the
+	// encrypted header is damage (ErrBlobCorrupt), not an old plaintext blob.
+	sealed bool
+}
+
+// setSealed says whether every blob file must be encrypted (the conversion has finished).
+func (b *BlobStore) setSealed(v bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sealed = v
+}
+
+// plainRefused reports whether a blob file without the encrypted header is refused.
+func (b *BlobStore) plainRefused() bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.sealed
+}
+
+// setKey sets (or with nil forgets) the data key and whether new blobs are encrypted.
+func (b *BlobStore) setKey(key *[32]byte, encrypt bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.key != nil && b.key != key {
+		clear(b.key[:])
+	}
+	b.key, b.encrypt = key, encrypt
+}
+
+// lockKey forgets the data key (new writes and encrypted reads fail with ErrStoreLocked).
+func (b *BlobStore) lockKey() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.key != nil {
+		clear(b.key[:])
+	}
+	b.key = nil
+}
+
+// keyState is the data key (nil when locked) and whether new blobs are encrypted.
+func (b *BlobStore) keyState() (*[32]byte, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.key == nil {
+		return nil, b.encrypt
+	}
+	k := *b.key
+	return &k, b.encrypt
+}
+
+// Encrypted reports whether new blobs are written encrypted.
+func (b *BlobStore) Encrypted() bool {
+	_, enc := b.keyState()
+	return enc
 }
 
 // ErrBlobMissing means no blob with that hash is stored.
@@ -99,30 +164,46 @@ func (b *BlobStore) Path(h string) string {
 // Put stores data durably and returns its hash. When Put returns nil the bytes are on disk:
 // written to a temporary file, fsynced, renamed into place, and the directory fsynced.
 // Storing the same content twice is a no-op.
-func (b *BlobStore) Put(data []byte) (string, error) { return b.put(data, nil) }
+func (b *BlobStore) Put(data []byte) (string, error) { return b.putData(data, nil) }
 
 // put is Put; with dirs it does not fsync the fan-out folder but adds it to dirs, for a
 // caller storing many blobs (backup, restore) that fsyncs each folder once at the end
 // (syncDirs) before it counts any of them as stored.
-func (b *BlobStore) put(data []byte, dirs map[string]bool) (string, error) {
+func (b *BlobStore) putData(data []byte, dirs map[string]bool) (string, error) {
 	h := HashBytes(data)
+	key, enc := b.keyState()
+	if enc && key == nil {
+		return "", ErrStoreLocked
+	}
+	return h, b.put(h, data, key, enc, dirs)
+}
+
+// put writes the blob h (content data) in the store's current form: encrypted under key when
+// enc, plain otherwise. A file of the expected size is kept as it is (touched).
+//
+// With dirs the fan-out folder is not fsynced but added to dirs (see putData).
+func (b *BlobStore) put(h string, data []byte, key *[32]byte, enc bool, dirs map[string]bool) error {
 	final := b.Path(h)
-	if st, err := os.Stat(final); err == nil && st.Size() == int64(len(data)) {
+	want := int64(len(data))
+	if enc {
+		want = encryptedSize(want)
+	}
+	if st, err := os.Stat(final); err == nil && st.Size() == want {
 		// The same bytes are stored already, perhaps as an orphan the sweep would remove
 		// once it is older than the grace period: touch it, so the row about to name it
 		// is committed long before the sweep could consider it again.
 		now := time.Now()
 		if err := os.Chtimes(final, now, now); err == nil {
-			return h, nil
+			return nil
 		}
 	}
 	sub := filepath.Dir(final)
 	if err := os.MkdirAll(sub, 0o700); err != nil {
-		return "", fmt.Errorf("blob folder: %w", err)
+		return fmt.Errorf("blob folder: %w", err)
 	}
 	f, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), h[:8]+"-*")
 	if err != nil {
-		return "", fmt.Errorf("blob temp file: %w", err)
+		return fmt.Errorf("blob temp file: %w", err)
 	}
 	tmp := f.Name()
 	ok := false
@@ -132,27 +213,89 @@ func (b *BlobStore) put(data []byte, dirs map[string]bool) (string, error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := f.Write(data); err != nil {
-		return "", fmt.Errorf("write blob: %w", err)
+	if enc {
+		bw := bufio.NewWriterSize(f, 256<<10)
+		err = encryptBlob(bw, key, h, data)
+		if err == nil {
+			err = bw.Flush()
+		}
+	} else {
+		_, err = f.Write(data)
+	}
+	if err != nil {
+		return fmt.Errorf("write blob: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("sync blob: %w", err)
+		return fmt.Errorf("sync blob: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("close blob: %w", err)
+		return fmt.Errorf("close blob: %w", err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		return "", fmt.Errorf("place blob: %w", err)
+		return fmt.Errorf("place blob: %w", err)
 	}
 	ok = true
 	if dirs != nil {
 		dirs[sub] = true
-		return h, nil
+		return nil
 	}
-	if err := syncDir(sub); err != nil {
-		return "", err
+	return syncDir(sub)
+}
+
+// putStored writes raw, blob h exactly as another store of the same key stored it (an
+// encrypted store's backup and restore copy ciphertext): temporary file, fsync, rename; the
+// fan-out folder goes into dirs.
+func (b *BlobStore) putStored(h string, raw []byte, dirs map[string]bool) error {
+	if !validHash(h) {
+		return fmt.Errorf("invalid blob name %q", h)
 	}
-	return h, nil
+	final := b.Path(h)
+	sub := filepath.Dir(final)
+	if err := os.MkdirAll(sub, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), h[:8]+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(raw)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write blob: %w", err)
+	}
+	dirs[sub] = true
+	return nil
+}
+
+// verifyStoredForm checks, without the data key, that blob h is present and in the encrypted
+// form (a restored copy before anyone signed in).
+func (b *BlobStore) verifyStoredForm(h string) error {
+	if !validHash(h) {
+		return fmt.Errorf("invalid blob name %q", h)
+	}
+	f, err := os.Open(b.Path(h))
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: %s", ErrBlobMissing, h)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, len(blobMagic))
+	if _, err := io.ReadFull(f, head); err != nil || !isEncryptedBlob(head) {
+		return fmt.Errorf("%w: %s", ErrBlobCorrupt, h)
+	}
+	return nil
 }
 
 // syncDirs fsyncs every folder of dirs.
@@ -177,7 +320,14 @@ func (b *BlobStore) Get(h string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if HashBytes(data) != h {
+	if isEncryptedBlob(data) {
+		key, _ := b.keyState()
+		if key == nil {
+			return nil, ErrStoreLocked
+		}
+		return decryptBlob(data, key, h)
+	}
+	if HashBytes(data) != h || b.plainRefused() {
 		return nil, fmt.Errorf("%w: %s", ErrBlobCorrupt, h)
 	}
 	return data, nil
@@ -196,8 +346,23 @@ func (b *BlobStore) Verify(h string) error {
 		return err
 	}
 	defer f.Close()
+	var src io.Reader = bufio.NewReaderSize(f, 256<<10)
+	head, _ := src.(*bufio.Reader).Peek(len(blobMagic))
+	if isEncryptedBlob(head) {
+		key, _ := b.keyState()
+		if key == nil {
+			return ErrStoreLocked
+		}
+		r, err := newBlobReader(src, key, h)
+		if err != nil {
+			return err
+		}
+		src = r
+	} else if b.plainRefused() {
+		return fmt.Errorf("%w: %s", ErrBlobCorrupt, h)
+	}
 	sum := sha256.New()
-	if _, err := io.Copy(sum, f); err != nil {
+	if _, err := io.Copy(sum, src); err != nil {
 		return err
 	}
 	if hex.EncodeToString(sum.Sum(nil)) != h {

@@ -148,7 +148,7 @@ func (s *Store) BlindFields(ctx context.Context, actor User, documentID int64) (
 	info.Done = done != ""
 	own := map[string]BlindField{}
 	if passID != 0 {
-		rows, err := s.r.QueryContext(ctx, `SELECT key, value FROM key_values WHERE pass_id = ?`, passID)
+		rows, err := s.r.QueryContext(ctx, `SELECT key, unseal('key_values.value', value) FROM key_values WHERE pass_id = ?`, passID)
 		if err != nil {
 			return nil, info, err
 		}
@@ -167,7 +167,7 @@ func (s *Store) BlindFields(ctx context.Context, actor User, documentID int64) (
 		}
 	}
 	// OCR suggestions: the newest value OCR stored for each field, whatever became current since.
-	rows, err := s.r.QueryContext(ctx, `SELECT key, value, confidence FROM field_values
+	rows, err := s.r.QueryContext(ctx, `SELECT key, unseal('field_values.value', value), confidence FROM field_values
 		WHERE id IN (SELECT max(id) FROM field_values WHERE document_id = ? AND source = 'ocr' GROUP BY key)`, documentID)
 	if err != nil {
 		return nil, info, err
@@ -248,7 +248,7 @@ func (s *Store) KeyBlind(ctx context.Context, actor User, documentID int64, valu
 		sort.Strings(keys)
 		now := s.stamp()
 		for _, k := range keys {
-			if _, err := tx.Exec(`INSERT INTO key_values(pass_id, key, value, at) VALUES (?,?,?,?)
+			if _, err := tx.Exec(`INSERT INTO key_values(pass_id, key, value, at) VALUES (?,?,seal('key_values.value', ?),?)
 				ON CONFLICT(pass_id, key) DO UPDATE SET value = excluded.value, at = excluded.at`,
 				passID, k, norm.NFC.String(strings.TrimSpace(values[k])), now); err != nil {
 				return err
@@ -348,7 +348,7 @@ func (s *Store) FinishBlind(ctx context.Context, actor User, documentID int64) (
 // the users who keyed them.
 func passValues(tx *sql.Tx, documentID int64) (vals [2]map[string]string, users [2]int64, err error) {
 	vals[0], vals[1] = map[string]string{}, map[string]string{}
-	rows, err := tx.Query(`SELECT k.pass, k.user_id, v.key, v.value FROM key_passes k LEFT JOIN key_values v ON v.pass_id = k.id WHERE k.document_id = ?`, documentID)
+	rows, err := tx.Query(`SELECT k.pass, k.user_id, v.key, unseal('key_values.value', v.value) FROM key_passes k LEFT JOIN key_values v ON v.pass_id = k.id WHERE k.document_id = ?`, documentID)
 	if err != nil {
 		return vals, users, err
 	}
@@ -418,14 +418,18 @@ func (s *Store) setFieldTx(tx *sql.Tx, userID int64, documentID int64, key, valu
 	if userID != 0 {
 		uid = userID
 	}
-	if _, err := tx.Exec(`INSERT INTO field_values(document_id, key, value, source, confidence, user_id, created_at) VALUES (?,?,?,?,?,?,?)`,
+	if _, err := tx.Exec(`INSERT INTO field_values(document_id, key, value, source, confidence, user_id, created_at) VALUES (?,?,seal('field_values.value', ?),?,?,?,?)`,
 		documentID, key, value, src, conf, uid, s.stamp()); err != nil {
+		return err
+	}
+	body, err := s.ftsBody(value)
+	if err != nil {
 		return err
 	}
 	if _, err := tx.Exec(`DELETE FROM search_fts WHERE document_id = ? AND field = ?`, documentID, key); err != nil {
 		return err
 	}
-	_, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, Fold(value), documentID, key)
+	_, err = tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, body, documentID, key)
 	return err
 }
 
@@ -451,8 +455,8 @@ func (s *Store) Conflicts(ctx context.Context, actor User, batchID string) ([]Co
 		return nil, err
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT c.document_id, d.seq, c.key,
-		coalesce((SELECT v.value FROM key_passes k JOIN key_values v ON v.pass_id = k.id WHERE k.document_id = c.document_id AND k.pass = 1 AND v.key = c.key), ''),
-		coalesce((SELECT v.value FROM key_passes k JOIN key_values v ON v.pass_id = k.id WHERE k.document_id = c.document_id AND k.pass = 2 AND v.key = c.key), ''),
+		coalesce((SELECT unseal('key_values.value', v.value) FROM key_passes k JOIN key_values v ON v.pass_id = k.id WHERE k.document_id = c.document_id AND k.pass = 1 AND v.key = c.key), ''),
+		coalesce((SELECT unseal('key_values.value', v.value) FROM key_passes k JOIN key_values v ON v.pass_id = k.id WHERE k.document_id = c.document_id AND k.pass = 2 AND v.key = c.key), ''),
 		(SELECT u.username FROM key_passes k JOIN users u ON u.id = k.user_id WHERE k.document_id = c.document_id AND k.pass = 1),
 		(SELECT u.username FROM key_passes k JOIN users u ON u.id = k.user_id WHERE k.document_id = c.document_id AND k.pass = 2)
 		FROM key_conflicts c JOIN documents d ON d.id = c.document_id

@@ -97,14 +97,18 @@ func (s *Store) SetFields(ctx context.Context, actor User, documentID int64, val
 			if _, err := tx.Exec(`UPDATE field_values SET current = 0 WHERE document_id = ? AND key = ? AND current = 1`, documentID, v.Key); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(`INSERT INTO field_values(document_id, key, value, source, confidence, user_id, created_at) VALUES (?,?,?,?,?,?,?)`,
+			if _, err := tx.Exec(`INSERT INTO field_values(document_id, key, value, source, confidence, user_id, created_at) VALUES (?,?,seal('field_values.value', ?),?,?,?,?)`,
 				documentID, v.Key, v.Value, v.Source, v.Confidence, uid, s.stamp()); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(`DELETE FROM search_fts WHERE document_id = ? AND field = ?`, documentID, v.Key); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, Fold(v.Value), documentID, v.Key); err != nil {
+			body, err := s.ftsBody(v.Value)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, body, documentID, v.Key); err != nil {
 				return err
 			}
 			if err := s.audit(tx, actor.Username, "field.set", fmt.Sprintf("document:%d", documentID), "field="+v.Key+" source="+string(v.Source)); err != nil {
@@ -126,7 +130,7 @@ func (s *Store) FieldHistory(ctx context.Context, documentID int64, key string) 
 }
 
 func (s *Store) fieldRows(ctx context.Context, where string, args ...any) ([]FieldValue, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT f.key, f.value, f.source, f.confidence, coalesce(u.username, ''), f.created_at, f.current
+	rows, err := s.r.QueryContext(ctx, `SELECT f.key, unseal('field_values.value', f.value), f.source, f.confidence, coalesce(u.username, ''), f.created_at, f.current
 		FROM field_values f LEFT JOIN users u ON u.id = f.user_id `+where, args...)
 	if err != nil {
 		return nil, err

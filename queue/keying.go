@@ -57,17 +57,14 @@ func (s *Store) SearchFiltered(ctx context.Context, q string, f SearchFilter, li
 			FROM documents d JOIN batches b ON b.id = d.batch_id WHERE 1 = 1` + cond + `
 			ORDER BY b.created_at DESC, d.seq LIMIT ?`
 	} else {
-		var match strings.Builder
-		for i, t := range toks {
-			if i > 0 {
-				match.WriteByte(' ')
-			}
-			match.WriteString(`"` + strings.ReplaceAll(t, `"`, `""`) + `"*`)
+		match, err := s.ftsMatch(toks) // blind tokens in a sealed store (cells.go)
+		if err != nil {
+			return nil, err
 		}
 		query = `SELECT d.batch_id, f.document_id, f.page_id, f.field
 			FROM search_fts f JOIN documents d ON d.id = f.document_id JOIN batches b ON b.id = d.batch_id
 			WHERE search_fts MATCH ?` + cond + ` ORDER BY rank LIMIT ?`
-		args = append([]any{match.String()}, args...)
+		args = append([]any{match}, args...)
 	}
 	args = append(args, limit)
 	rows, err := s.r.QueryContext(ctx, query, args...)
@@ -91,10 +88,10 @@ func (s *Store) SearchFiltered(ctx context.Context, q string, f SearchFilter, li
 		var text string
 		switch {
 		case hits[i].Field != "":
-			s.r.QueryRowContext(ctx, `SELECT value FROM field_values WHERE document_id = ? AND key = ? AND current = 1`,
+			s.r.QueryRowContext(ctx, `SELECT unseal('field_values.value', value) FROM field_values WHERE document_id = ? AND key = ? AND current = 1`,
 				hits[i].DocumentID, hits[i].Field).Scan(&text)
 		case hits[i].PageID != 0:
-			s.r.QueryRowContext(ctx, `SELECT text FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
+			s.r.QueryRowContext(ctx, `SELECT unseal('ocr_results.text', text) FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
 		}
 		hits[i].Snippet = snippet(text, toks)
 	}

@@ -83,7 +83,7 @@ func (s *Store) SaveProcessed(ctx context.Context, pageID int64, c *Cleaned, r O
 			}
 		}
 		if _, err := tx.Exec(`INSERT INTO ocr_results(page_id, text, words, mean_conf, orientation, engine, model, duration_ms, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?)
+			VALUES (?,seal('ocr_results.text', ?),seal('ocr_results.words', ?),?,?,?,?,?,?)
 			ON CONFLICT(page_id) DO UPDATE SET text=excluded.text, words=excluded.words, mean_conf=excluded.mean_conf,
 			orientation=excluded.orientation, engine=excluded.engine, model=excluded.model, duration_ms=excluded.duration_ms,
 			created_at=excluded.created_at`,
@@ -96,7 +96,11 @@ func (s *Store) SaveProcessed(ctx context.Context, pageID int64, c *Cleaned, r O
 		if _, err := tx.Exec(`DELETE FROM search_fts WHERE page_id = ? AND field = ''`, pageID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,?,'')`, Fold(r.Text), docID, pageID)
+		body, err := s.ftsBody(r.Text)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,?,'')`, body, docID, pageID)
 		return err
 	})
 }
@@ -114,7 +118,7 @@ func (s *Store) OCR(ctx context.Context, pageID int64) (OCRResult, error) {
 	var r OCRResult
 	var words string
 	var ms int64
-	err := s.r.QueryRowContext(ctx, `SELECT text, words, mean_conf, orientation, engine, model, duration_ms FROM ocr_results WHERE page_id = ?`, pageID).
+	err := s.r.QueryRowContext(ctx, `SELECT unseal('ocr_results.text', text), unseal('ocr_results.words', words), mean_conf, orientation, engine, model, duration_ms FROM ocr_results WHERE page_id = ?`, pageID).
 		Scan(&r.Text, &words, &r.MeanConf, &r.Orientation, &r.Engine, &r.Model, &ms)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("OCR of page %d: %w", pageID, ErrNotFound)

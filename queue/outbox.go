@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 )
 
@@ -216,6 +215,10 @@ func (s *Store) SetSettings(ctx context.Context, actor User, kv map[string]strin
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		for k, v := range kv {
+			v, err := s.sealSettingTx(tx, k, v)
+			if err != nil {
+				return err
+			}
 			if _, err := tx.Exec(`INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
 				return err
 			}
@@ -225,25 +228,4 @@ func (s *Store) SetSettings(ctx context.Context, actor User, kv map[string]strin
 		}
 		return nil
 	})
-}
-
-// OpenBlob opens a stored blob for streaming (large uploads) and returns its size. Reads
-// stay in the blob store type (DESIGN.md §8): when blobs are encrypted this decrypts.
-func (b *BlobStore) OpenBlob(h string) (*os.File, int64, error) {
-	if !validHash(h) {
-		return nil, 0, fmt.Errorf("bad blob hash %q", h)
-	}
-	f, err := os.Open(b.Path(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, 0, fmt.Errorf("%w: %s", ErrBlobMissing, h)
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, st.Size(), nil
 }

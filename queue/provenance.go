@@ -29,7 +29,7 @@ type FieldProvenance struct {
 // DocumentProvenance returns every field of a document with its current value and history,
 // by key.
 func (s *Store) DocumentProvenance(ctx context.Context, documentID int64) ([]FieldProvenance, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT f.key, f.value, f.source, f.confidence, coalesce(u.username, ''), coalesce(u.full_name, ''),
+	rows, err := s.r.QueryContext(ctx, `SELECT f.key, unseal('field_values.value', f.value), f.source, f.confidence, coalesce(u.username, ''), coalesce(u.full_name, ''),
 		f.created_at, f.current FROM field_values f LEFT JOIN users u ON u.id = f.user_id
 		WHERE f.document_id = ? ORDER BY f.key, f.id`, documentID)
 	if err != nil {

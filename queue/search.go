@@ -31,19 +31,16 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]Hit, error) 
 	if len(toks) == 0 {
 		return nil, ErrEmptyQuery
 	}
-	var match strings.Builder
-	for i, t := range toks {
-		if i > 0 {
-			match.WriteByte(' ')
-		}
-		match.WriteString(`"` + strings.ReplaceAll(t, `"`, `""`) + `"*`)
+	match, err := s.ftsMatch(toks) // blind tokens in a sealed store (cells.go)
+	if err != nil {
+		return nil, err
 	}
 	if limit <= 0 {
 		limit = 50
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT d.batch_id, f.document_id, f.page_id, f.field
 		FROM search_fts f JOIN documents d ON d.id = f.document_id
-		WHERE search_fts MATCH ? ORDER BY rank LIMIT ?`, match.String(), limit)
+		WHERE search_fts MATCH ? ORDER BY rank LIMIT ?`, match, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -63,9 +60,9 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]Hit, error) 
 	for i := range hits {
 		var text string
 		if hits[i].Field == "" {
-			s.r.QueryRowContext(ctx, `SELECT text FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
+			s.r.QueryRowContext(ctx, `SELECT unseal('ocr_results.text', text) FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
 		} else {
-			s.r.QueryRowContext(ctx, `SELECT value FROM field_values WHERE document_id = ? AND key = ? AND current = 1`,
+			s.r.QueryRowContext(ctx, `SELECT unseal('field_values.value', value) FROM field_values WHERE document_id = ? AND key = ? AND current = 1`,
 				hits[i].DocumentID, hits[i].Field).Scan(&text)
 		}
 		hits[i].Snippet = snippet(text, toks)

@@ -186,7 +186,10 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	if err == sql.ErrNoRows {
 		return "", nil
 	}
-	return v, err
+	if err != nil {
+		return "", err
+	}
+	return s.openSetting(key, v) // a secret setting of an encrypted store (keys.go)
 }
 
 // SetSetting (administrators only) stores a workstation setting (with an audit event naming the key, not the value).
@@ -195,6 +198,10 @@ func (s *Store) SetSetting(ctx context.Context, actor User, key, value string) e
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
+		value, err := s.sealSettingTx(tx, key, value)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
 			return err
 		}

@@ -153,7 +153,7 @@ func (s *Store) MergeDocuments(ctx context.Context, actor User, firstID, secondI
 		if _, err := tx.Exec(`DELETE FROM search_fts WHERE document_id IN (?, ?) AND page_id = 0`, firstID, secondID); err != nil {
 			return err
 		}
-		rows, err := tx.Query(`SELECT key, value FROM field_values WHERE document_id = ? AND current = 1`, firstID)
+		rows, err := tx.Query(`SELECT key, unseal('field_values.value', value) FROM field_values WHERE document_id = ? AND current = 1`, firstID)
 		if err != nil {
 			return err
 		}
@@ -171,7 +171,11 @@ func (s *Store) MergeDocuments(ctx context.Context, actor User, firstID, secondI
 			return err
 		}
 		for _, f := range kv {
-			if _, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, Fold(f[1]), firstID, f[0]); err != nil {
+			body, err := s.ftsBody(f[1])
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO search_fts(body, document_id, page_id, field) VALUES (?,?,0,?)`, body, firstID, f[0]); err != nil {
 				return err
 			}
 		}

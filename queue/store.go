@@ -31,6 +31,7 @@ type Store struct {
 	r     *sql.DB // readers
 	Blobs *BlobStore
 	now   func() time.Time
+	cells *cellCipher // sealed columns and the blind search index (cells.go)
 
 	lock   *os.File    // shared lock on LockFile while open (lock_unix.go)
 	key    *auditKey   // the workstation's audit key (anchor.go)
@@ -89,25 +90,32 @@ func Open(dir string) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "FULL") // a commit is on disk before it is acknowledged
 	q.Set("_txlock", "immediate")
+	q.Set("_secure_delete", "on") // deleted rows are overwritten, not left in free pages (ENCRYPTION.md)
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite3", dsn)
+	cells := &cellCipher{}
+	driver := cellDriver(cells)
+	w, err := sql.Open(driver, dsn)
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite3", dsn)
+	r, err := sql.Open(driver, dsn)
 	if err != nil {
 		w.Close()
 		lock.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	r.SetMaxOpenConns(8)
-	s := &Store{dir: dir, w: w, r: r, Blobs: blobs, lock: lock, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{dir: dir, w: w, r: r, Blobs: blobs, cells: cells, lock: lock, now: func() time.Time { return time.Now().UTC() }}
 	ctx := context.Background()
 	s.anchor.start(s)
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.loadEncryption(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -156,6 +164,7 @@ func (s *Store) Dir() string { return s.dir }
 // Close writes the last audit head (anchor.go) and closes the database handles.
 func (s *Store) Close() error {
 	s.anchor.stop()
+	defer s.Lock() // the data key does not outlive the store
 	err := errors.Join(s.r.Close(), s.w.Close())
 	if s.lock != nil {
 		s.lock.Close() // releases the shared lock

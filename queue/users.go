@@ -179,6 +179,9 @@ func (s *Store) CreateUser(ctx context.Context, actor *User, username, fullName,
 		if err := s.sealUser(tx, id); err != nil {
 			return err
 		}
+		if err := s.userSlotTx(tx, id, password); err != nil {
+			return err
+		}
 		u = User{ID: id, Username: username, FullName: fullName, Roles: roles}
 		return s.audit(tx, actorName, "user.create", fmt.Sprintf("user:%d", id), "roles="+strings.Join(rs, ","))
 	})
@@ -246,6 +249,9 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Us
 	}
 	if u.Disabled {
 		return User{}, ErrUserDisabled
+	}
+	if err := s.unlockUser(ctx, u, password); err != nil { // an encrypted store opens (keys.go)
+		return User{}, err
 	}
 	return u, nil
 }
@@ -463,6 +469,9 @@ func (s *Store) SetPassword(ctx context.Context, actor User, username, password 
 		if err := s.sealUser(tx, u.ID); err != nil {
 			return err
 		}
+		if err := s.userSlotTx(tx, u.ID, password); err != nil { // re-wrap only (keys.go)
+			return err
+		}
 		return s.audit(tx, actor.Username, "user.password", fmt.Sprintf("user:%d", u.ID), "by="+by)
 	})
 }
@@ -494,6 +503,11 @@ func (s *Store) SetDisabled(ctx context.Context, actor User, username string, di
 				}
 			}
 			action, flag = "user.disable", 1
+			// A disabled account can no longer unlock the store: its key slot goes (an
+			// administrator who enables it again sets a password, which makes a new one).
+			if _, err := tx.Exec(`DELETE FROM key_slots WHERE kind = 'user' AND user_id = ?`, u.ID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(`UPDATE users SET disabled = ? WHERE id = ?`, flag, u.ID); err != nil {
 			return err

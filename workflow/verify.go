@@ -304,7 +304,10 @@ func (w *Workflow) VerifyBatch(ctx context.Context, batchID string, opts VerifyO
 				}
 			}
 		}
-		data, err := os.ReadFile(st.Blobs.Path(sd.PDFSHA256))
+		data, err := st.Blobs.ReadUnchecked(sd.PDFSHA256)
+		if errors.Is(err, queue.ErrBlobCorrupt) { // an encrypted PDF that does not authenticate
+			fail(BatchProblem{Kind: "pdf_changed", DocumentID: sd.DocumentID})
+		}
 		if err == nil {
 			if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != sd.PDFSHA256 || int64(len(data)) != sd.PDFSize {
 				fail(BatchProblem{Kind: "pdf_changed", DocumentID: sd.DocumentID})

@@ -24,9 +24,9 @@ import (
 	"github.com/sohoa/sohoa/sync/wire"
 )
 
-// Settings keys the client keeps in the local store. The token is a secret: it belongs in the
-// encrypted store once DESIGN.md §8 lands; until then it is a plain setting (never logged,
-// never audited by value).
+// Settings keys the client keeps in the local store. The token is a secret: in an encrypted
+// store it is sealed under the data key (queue.SecretSettings, docs/ENCRYPTION.md); it is never
+// logged, never audited by value.
 const (
 	SettingServer     = "sync.server_url"
 	SettingToken      = "sync.token"
