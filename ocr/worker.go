@@ -7,10 +7,7 @@ import (
 	"image"
 	"image/png"
 	"os"
-	"strconv"
 	"time"
-
-	"github.com/otiai10/gosseract/v2"
 )
 
 const (
@@ -24,9 +21,10 @@ const (
 	opPage = "page"
 	opZone = "zone"
 	// Test-only kinds, honoured only when envTestHooks=1 in the worker.
-	opCrash     = "test-crash"      // exit at once, as if Tesseract crashed
-	opCrashOnce = "test-crash-once" // first time (file Arg absent): create Arg and exit; then act as opPage
-	opStall     = "test-stall"      // never answer
+	opCrash     = "test-crash"       // exit at once, as if Tesseract crashed
+	opCrashOnce = "test-crash-once"  // first time (file Arg absent): create Arg and exit; then act as opPage
+	opStall     = "test-stall"       // never answer
+	opPageNoOSD = "test-page-no-osd" // opPage with orientation found without OSD (as when osd.traineddata is missing)
 )
 
 type request struct {
@@ -102,6 +100,9 @@ func runWorker() int {
 				os.Exit(3)
 			case opStall:
 				select {}
+			case opPageNoOSD:
+				req.Op = opPage
+				e.noOSD = true
 			case opCrashOnce:
 				if _, err := os.Stat(req.Arg); err != nil {
 					os.WriteFile(req.Arg, nil, 0o600)
@@ -112,6 +113,7 @@ func runWorker() int {
 		}
 		start := time.Now()
 		res, err := e.do(req, body)
+		e.noOSD = false
 		rep := reply{Elapsed: time.Since(start)}
 		if err != nil {
 			rep.Err, rep.Kind = err.Error(), errKind(err)
@@ -138,38 +140,41 @@ func errKind(err error) string {
 	return kindRequest
 }
 
-// engine is the per-worker Tesseract state: one gosseract client for
+// engine is the per-worker Tesseract state: one Tesseract instance for
 // recognition, and an OSD instance loaded on first use.
 type engine struct {
-	client      *gosseract.Client
+	tess        *tessEngine
 	tessdataDir string
 	osd         *osdEngine
 	osdErr      error
+	noOSD       bool // test hook: behave as if osd.traineddata were missing
 }
 
 func newEngine(init request) (*engine, error) {
-	c := gosseract.NewClient()
 	langs := init.Languages
 	if len(langs) == 0 {
 		langs = defaultLanguages
 	}
-	c.SetLanguage(langs...)
-	if init.TessdataDir != "" {
-		c.SetTessdataPrefix(init.TessdataDir)
-	}
-	// Warm up: gosseract initialises Tesseract lazily on the first Text(),
-	// loading the language data; pay that now, and surface a bad language
-	// or tessdata directory before the first page.
-	c.SetImageFromBytes(blankPNG())
-	if _, err := c.Text(); err != nil {
-		c.Close()
+	t, err := newTess(init.TessdataDir, langs)
+	if err != nil {
 		return nil, err
 	}
-	return &engine{client: c, tessdataDir: init.TessdataDir}, nil
+	// Warm up: the first recognition sets up Tesseract's dictionaries and
+	// networks; pay that now, before the first page is timed.
+	blank, err := decodePix(blankPNG())
+	if err == nil {
+		_, err = t.hocr(blank, 3, "")
+		blank.free()
+	}
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	return &engine{tess: t, tessdataDir: init.TessdataDir}, nil
 }
 
 func (e *engine) close() {
-	e.client.Close()
+	e.tess.close()
 	e.osd.close()
 }
 
@@ -208,12 +213,14 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 		if psm == 0 {
 			psm = 3
 		}
-		if !req.AutoOrient {
-			res, err := e.recognize(body, psm, "")
-			res.Width, res.Height = w, h
-			return res, err
+		var res Result
+		if req.AutoOrient {
+			res, err = e.autoOrient(src, psm)
+		} else {
+			res, err = e.recognizePix(src, 0, psm, "")
 		}
-		return e.autoOrient(src, body, psm, w, h)
+		res.Width, res.Height = w, h
+		return res, err
 	case opZone:
 		zone := image.Rect(req.Zone[0], req.Zone[1], req.Zone[2], req.Zone[3]).Intersect(image.Rect(0, 0, w, h))
 		if zone.Empty() {
@@ -243,40 +250,67 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 	return Result{}, fmt.Errorf("ocr: unknown request %q", req.Op)
 }
 
-// autoOrient picks the rotation: OSD when it is confident, otherwise the
-// page as given unless its confidence is low and the 180° turn reads
-// clearly better.
-func (e *engine) autoOrient(src *pix, body []byte, psm, w, h int) (Result, error) {
-	if e.osd == nil && e.osdErr == nil {
+// autoOrient picks the rotation with one full recognition: OSD when it is
+// confident; otherwise the page as given, unless its reading is poor and a
+// cheap probe (the middle band of the page read turned 180°) reads clearly
+// better than the same band upright did. Only then is the page read a
+// second time, turned. Stamps and signatures make many real upright pages
+// read poorly; the probe costs them about a quarter of a page instead of a
+// whole second recognition.
+func (e *engine) autoOrient(src *pix, psm int) (Result, error) {
+	if !e.noOSD && e.osd == nil && e.osdErr == nil {
 		e.osd, e.osdErr = newOSD(e.tessdataDir)
 	}
-	if e.osd != nil {
-		if deg, conf, ok := e.osd.detect(src); ok && conf >= minOSDConf && validOrientation(deg) && deg != 0 {
+	if !e.noOSD && e.osd != nil {
+		if deg, conf, ok := e.osd.detect(src); ok && conf >= minOSDConf && validOrientation(deg) {
 			// Tesseract reports how far the page was turned clockwise
 			// (checked by TestAutoOrient); turning it back corrects it.
-			res, err := e.recognizePix(src, (360-deg)%360, psm, "")
-			res.Width, res.Height = w, h
-			return res, err
-		} else if ok && conf >= minOSDConf {
-			res, err := e.recognize(body, psm, "")
-			res.Width, res.Height = w, h
-			return res, err
+			return e.recognizePix(src, (360-deg)%360, psm, "")
 		}
 	}
-	res, err := e.recognize(body, psm, "")
-	if err != nil {
+	res, err := e.recognizePix(src, 0, psm, "")
+	if err != nil || (res.MeanConf >= lowMeanConf && len(res.Words) > 0) {
 		return res, err
 	}
-	res.Width, res.Height = w, h
-	if res.MeanConf >= lowMeanConf && len(res.Words) > 0 {
+	res.Probed = true
+	if !e.probe180(src, psm, res.Words) {
 		return res, nil
 	}
 	alt, err := e.recognizePix(src, 180, psm, "")
 	if err == nil && len(alt.Words) > 0 && alt.MeanConf > res.MeanConf+osdFallbackGain {
-		alt.Width, alt.Height = w, h
+		alt.Passes, alt.Probed = 2, true
 		return alt, nil
 	}
+	res.Passes = 2
 	return res, nil
+}
+
+// probe180 reads the middle band of the page (a quarter of its height)
+// turned 180° and compares its mean word confidence with that of the
+// upright words inside the same band: true when the turned reading beats
+// the upright one by osdFallbackGain.
+func (e *engine) probe180(src *pix, psm int, upright []Word) bool {
+	w, h := src.size()
+	band := image.Rect(0, h*3/8, w, h*5/8)
+	if band.Dy() < 16 {
+		band = image.Rect(0, 0, w, h)
+	}
+	var up []Word
+	for _, wd := range upright {
+		if cy := (wd.Y0 + wd.Y1) / 2; cy >= band.Min.Y && cy < band.Max.Y {
+			up = append(up, wd)
+		}
+	}
+	crop, err := src.clip(band)
+	if err != nil {
+		return false
+	}
+	defer crop.free()
+	r, err := e.recognizePix(crop, 180, psm, "")
+	if err != nil || len(r.Words) == 0 {
+		return false
+	}
+	return r.MeanConf > meanConf(up)+osdFallbackGain
 }
 
 // recognizePix rotates (clockwise, deg) and recognizes a decoded image;
@@ -291,36 +325,7 @@ func (e *engine) recognizePix(x *pix, deg, psm int, whitelist string) (Result, e
 		defer r.free()
 		img = r
 	}
-	data, err := img.encode()
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := e.recognize(data, psm, whitelist)
-	if err != nil {
-		return res, err
-	}
-	w, h := x.size()
-	for i := range res.Words {
-		wd := &res.Words[i]
-		r := mapRect(image.Rect(wd.X0, wd.Y0, wd.X1, wd.Y1), deg, w, h)
-		wd.X0, wd.Y0, wd.X1, wd.Y1 = r.Min.X, r.Min.Y, r.Max.X, r.Max.Y
-	}
-	res.Orientation = deg
-	return res, nil
-}
-
-// recognize runs ONE recognition pass (hOCR) on encoded image bytes that
-// leptonica has already accepted.
-func (e *engine) recognize(data []byte, psm int, whitelist string) (Result, error) {
-	c := e.client
-	// PSM through a variable: SetPageSegMode is lost on re-init (see
-	// DEPENDENCIES.md §2); variables are re-applied by gosseract.
-	c.SetVariable("tessedit_pageseg_mode", strconv.Itoa(psm))
-	c.SetWhitelist(whitelist)
-	if err := c.SetImageFromBytes(data); err != nil {
-		return Result{}, err
-	}
-	hocr, err := c.HOCRText()
+	hocr, err := e.tess.hocr(img, psm, whitelist)
 	if err != nil {
 		return Result{}, err
 	}
@@ -328,7 +333,13 @@ func (e *engine) recognize(data []byte, psm int, whitelist string) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Text: text, Words: words, MeanConf: meanConf(words)}, nil
+	w, h := x.size()
+	for i := range words {
+		wd := &words[i]
+		r := mapRect(image.Rect(wd.X0, wd.Y0, wd.X1, wd.Y1), deg, w, h)
+		wd.X0, wd.Y0, wd.X1, wd.Y1 = r.Min.X, r.Min.Y, r.Max.X, r.Max.Y
+	}
+	return Result{Text: text, Words: words, MeanConf: meanConf(words), Orientation: deg, Passes: 1}, nil
 }
 
 func meanConf(words []Word) float64 {
