@@ -216,6 +216,12 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 			return Result{}, err
 		}
 		res.OrientConf = conf
+		// Under osdMinDPI OSD is not trusted with upside down: on real 70-dpi scans
+		// (corpus ocr-vi/real-scans-danang) it calls upright pages 180° turned with
+		// confidences of 3-8, and again when given them turned (TestOrientationLowResolution).
+		if deg == 180 && dpi < osdMinDPI {
+			ok = false
+		}
 		if ok && conf >= MinOrientConf && deg%90 == 0 && deg >= 0 && deg < 360 {
 			res.OrientDetected = true
 			res.Rotation = (360 - deg) % 360
@@ -345,6 +351,9 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 	res.Timings.Encode = time.Since(t3)
 	return res, nil
 }
+
+// osdMinDPI is the resolution under which a 180° verdict of OSD is not acted on.
+const osdMinDPI = 150
 
 // orientation runs OSD on the bilevel page halved until under 300 dpi:
 // Tesseract's layout analysis dominates the cost and is as accurate there
