@@ -69,8 +69,9 @@ func main() {
 			lang += ", " + *variant + " models"
 		}
 		row("tesseract CLI ("+lang+")", pages, c, perPage)
-		fmt.Printf("| ratio SoHoa/CLI, pages per minute of the OCR step | %.2f | (SoHoa %d pages, CLI %d pages, %d engines each) |\n",
-			(float64(so.Pages)/so.OCR.Minutes())/(float64(c.Pages)/c.OCR.Minutes()), so.Pages, c.Pages, o.Workers)
+		fmt.Printf("| ratio SoHoa/CLI: pages per minute %.2f, pages per CPU-minute %.2f | (SoHoa %d pages, CLI %d pages, %d engines each) |\n",
+			(float64(so.Pages)/so.OCR.Minutes())/(float64(c.Pages)/c.OCR.Minutes()),
+			(float64(so.Pages)/so.CPU.Minutes())/(float64(c.Pages)/c.CPU.Minutes()), so.Pages, c.Pages, o.Workers)
 	}
 }
 
@@ -84,8 +85,9 @@ func row(label string, pages []ocrreal.Page, r ocrreal.Result, perPage *bool) {
 	if r.Import > 0 {
 		imp = r.Import.Round(time.Millisecond).String()
 	}
-	fmt.Printf("| %s | %s | %d | %s | %s | %.1f | %.0f MiB |\n", label, strings.Join(cells, " | "), r.Pages, imp,
-		r.OCR.Round(time.Millisecond), float64(r.Pages)/r.OCR.Minutes(), float64(r.PeakRSS)/(1<<20))
+	fmt.Printf("| %s | %s | %d | %s | %s | %.1f | %.2f s | %.1f | %.0f MiB |\n", label, strings.Join(cells, " | "), r.Pages, imp,
+		r.OCR.Round(time.Millisecond), float64(r.Pages)/r.OCR.Minutes(), r.CPU.Seconds()/float64(r.Pages),
+		float64(r.Pages)/r.CPU.Minutes(), float64(r.PeakRSS)/(1<<20))
 	if *perPage {
 		for _, p := range pp {
 			fmt.Printf("page\t%s\t%s\t%d\t%.4f\n", label, p.Page.Name, p.Edits, p.CER)

@@ -106,7 +106,23 @@ type Result struct {
 	Import  time.Duration       // SoHoa only: decoding and storing the files
 	OCR     time.Duration       // clean-up + recognition (SoHoa) or the tesseract processes (CLI)
 	Pages   int
+	// CPU is the processor time of the OCR step, all processes (SoHoa: this process's
+	// clean-up and the workers; CLI: the tesseract processes): on a shared machine it varies
+	// less than the wall time.
+	CPU     time.Duration
 	PeakRSS int64 // largest process (a worker, or a tesseract process) times the engines, plus the parent for SoHoa
+}
+
+// cpuTime is the processor time used so far by this process and its waited-for children.
+func cpuTime() time.Duration {
+	var t time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			t += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return t
 }
 
 // RunSoHoa imports the files into a fresh store (in a temporary folder) and runs the OCR
@@ -155,12 +171,20 @@ func RunSoHoa(ctx context.Context, pages []Page, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer svc.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			svc.Close()
+		}
+	}()
 	stop := sampleRSS()
-	t1 := time.Now()
+	c1, t1 := cpuTime(), time.Now()
 	sum, err := svc.RunPending(ctx, "", nil)
 	res.OCR = time.Since(t1)
 	res.PeakRSS = stop()
+	svc.Close() // the workers exit: their processor time is counted
+	closed = true
+	res.CPU = cpuTime() - c1
 	if err != nil {
 		return res, err
 	}
@@ -239,7 +263,7 @@ func RunCLI(ctx context.Context, pages []Page, o Options) (Result, error) {
 	var first error
 	next := make(chan int)
 	var wg sync.WaitGroup
-	t0 := time.Now()
+	c0, t0 := cpuTime(), time.Now()
 	for range o.Workers {
 		wg.Add(1)
 		go func() {
@@ -266,6 +290,7 @@ func RunCLI(ctx context.Context, pages []Page, o Options) (Result, error) {
 	close(next)
 	wg.Wait()
 	res.OCR = time.Since(t0)
+	res.CPU = cpuTime() - c0
 	if first != nil {
 		return res, first
 	}
