@@ -101,11 +101,11 @@ type Options struct {
 
 // Result is the text and timing of one side.
 type Result struct {
-	Texts   map[string][]string // file name → text of each of its pages
-	Failed  []string            // SoHoa only: files the import refused, with the reason
-	Import  time.Duration       // SoHoa only: decoding and storing the files
-	OCR     time.Duration       // clean-up + recognition (SoHoa) or the tesseract processes (CLI)
-	Pages   int
+	Texts  map[string][]string // file name → text of each of its pages
+	Failed []string            // SoHoa only: files the import refused, with the reason
+	Import time.Duration       // SoHoa only: decoding and storing the files
+	OCR    time.Duration       // clean-up + recognition (SoHoa) or the tesseract processes (CLI)
+	Pages  int
 	// CPU is the processor time of the OCR step, all processes (SoHoa: this process's
 	// clean-up and the workers; CLI: the tesseract processes): on a shared machine it varies
 	// less than the wall time.
