@@ -64,4 +64,5 @@ go test -tags $TAGS -run '^$' -bench . -benchtime "${SYNC_BENCHTIME:-3x}" ./sync
 	echo "- BenchmarkCaptureCleanupGenerated300dpi is capture + clean-up on generated A4 pages at 300 dpi: the sustained"
 	echo "  pages/minute to compare with a fast office ADF (target > 60)."
 } >> "$report"
+./scripts/bench-ocr-real.sh 2>&1 | tail -1 | tee -a "$raw"  # issue 12: real Vietnamese pages, bench/REPORT-ocr-real.md
 echo "report written to $report"

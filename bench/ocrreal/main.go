@@ -68,7 +68,7 @@ func main() {
 		if o.TessdataDir != "" {
 			lang += ", " + *variant + " models"
 		}
-		row("tesseract CLI ("+lang+")", pages, c, perPage)
+		row("CLI beside "+*label+" (tesseract "+lang+")", pages, c, perPage)
 		fmt.Printf("| ratio SoHoa/CLI: pages per minute %.2f, pages per CPU-minute %.2f | (SoHoa %d pages, CLI %d pages, %d engines each) |\n",
 			(float64(so.Pages)/so.OCR.Minutes())/(float64(c.Pages)/c.OCR.Minutes()),
 			(float64(so.Pages)/so.CPU.Minutes())/(float64(c.Pages)/c.CPU.Minutes()), so.Pages, c.Pages, o.Workers)
