@@ -38,8 +38,10 @@ type Result struct {
 	// AutoOrient, without a confident OSD, found the reading poor and a
 	// probe (a band of the page read turned 180°) read clearly better, so
 	// the whole page was read turned too. Probed says the probe ran.
-	Passes        int
-	Probed        bool
+	Passes int
+	Probed bool
+	// RefinedLines counts the lines read again with Options.RefineTessdata.
+	RefinedLines  int
 	Engine, Model string // e.g. "tesseract 5.3.0", "vie+eng@1a2b3c4d5e6f"
 	Width, Height int    // of the image as given
 	// Duration is the time spent on this page by the worker pool
@@ -55,6 +57,11 @@ type Options struct {
 	PagesPerWorker int      // a worker is replaced after this many pages; default 200
 	PSM            int      // page segmentation mode 1-13; 0 means 3 (fully automatic, as the tesseract CLI)
 	AutoOrient     bool     // detect 90/180/270 rotated pages (OSD, else a confidence check and a 180° probe) and correct them
+	// RefineTessdata, when set, is a second model folder (same languages, e.g. tessdata/best
+	// from make tessdata-best): on whole pages, each line whose mean word confidence is under
+	// RefineBelow (default 80) is read again with it, as one line, and that reading is kept.
+	RefineTessdata string
+	RefineBelow    float64
 }
 
 // ZoneOptions tune zonal OCR of one field.

@@ -469,3 +469,45 @@ func noisyCopy(img *image.Gray, k int) *image.Gray {
 	}
 	return out
 }
+
+// TestRefineLines: with a second model (make tessdata-best), the lines read under
+// RefineBelow are read again with it and the page text is made of those readings; the
+// model names both.
+func TestRefineLines(t *testing.T) {
+	best, err := filepath.Abs(filepath.Join("..", "tessdata", "best"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(best, "vie.traineddata")); err != nil {
+		t.Fatalf("best model missing (make tessdata-best): %v", err)
+	}
+	img := pngBytes(t, renderLines(t, sampleLines, 28))
+	plain := newTestPool(t, Options{Workers: 1})
+	ref, err := plain.Recognize(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.RefinedLines != 0 {
+		t.Errorf("no second model, %d lines refined", ref.RefinedLines)
+	}
+	p := newTestPool(t, Options{Workers: 1, RefineTessdata: best, RefineBelow: 101}) // every line
+	res, err := p.Recognize(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSample(t, res)
+	if res.RefinedLines != len(sampleLines) {
+		t.Errorf("%d lines refined, want %d", res.RefinedLines, len(sampleLines))
+	}
+	if !strings.Contains(res.Model, "refined with vie+eng@") || res.Model == ref.Model {
+		t.Errorf("model %q", res.Model)
+	}
+	if got := wordsText(res.Words); got != res.Text {
+		t.Errorf("text %q is not its words %q", res.Text, got)
+	}
+	for _, w := range res.Words {
+		if w.X0 < 0 || w.Y0 < 0 || w.X1 > res.Width || w.Y1 > res.Height || w.Line < 1 {
+			t.Errorf("refined word %+v outside the page or unnumbered", w)
+		}
+	}
+}

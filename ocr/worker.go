@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -28,15 +29,17 @@ const (
 )
 
 type request struct {
-	Op          string
-	Languages   []string `json:",omitempty"`
-	TessdataDir string   `json:",omitempty"`
-	PSM         int      `json:",omitempty"`
-	AutoOrient  bool     `json:",omitempty"`
-	Whitelist   string   `json:",omitempty"`
-	Zone        [4]int   `json:",omitempty"` // x0 y0 x1 y1
-	Orientation int      `json:",omitempty"`
-	Arg         string   `json:",omitempty"`
+	Op             string
+	Languages      []string `json:",omitempty"`
+	TessdataDir    string   `json:",omitempty"`
+	RefineTessdata string   `json:",omitempty"` // init: second model for poorly read lines
+	RefineBelow    float64  `json:",omitempty"` // init: line mean confidence under which it is used
+	PSM            int      `json:",omitempty"`
+	AutoOrient     bool     `json:",omitempty"`
+	Whitelist      string   `json:",omitempty"`
+	Zone           [4]int   `json:",omitempty"` // x0 y0 x1 y1
+	Orientation    int      `json:",omitempty"`
+	Arg            string   `json:",omitempty"`
 }
 
 // Error kinds in replies, mapped back to sentinel errors in the pool.
@@ -144,6 +147,8 @@ func errKind(err error) string {
 // recognition, and an OSD instance loaded on first use.
 type engine struct {
 	tess        *tessEngine
+	refine      *tessEngine // nil: no second model
+	refineBelow float64
 	tessdataDir string
 	osd         *osdEngine
 	osdErr      error
@@ -170,10 +175,18 @@ func newEngine(init request) (*engine, error) {
 		t.close()
 		return nil, err
 	}
-	return &engine{tess: t, tessdataDir: init.TessdataDir}, nil
+	e := &engine{tess: t, tessdataDir: init.TessdataDir, refineBelow: init.RefineBelow}
+	if init.RefineTessdata != "" {
+		if e.refine, err = newTess(init.RefineTessdata, langs); err != nil {
+			t.close()
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 func (e *engine) close() {
+	e.refine.close()
 	e.tess.close()
 	e.osd.close()
 }
@@ -217,7 +230,7 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 		if req.AutoOrient {
 			res, err = e.autoOrient(src, psm)
 		} else {
-			res, err = e.recognizePix(src, 0, psm, "")
+			res, err = e.recognizePage(src, 0, psm)
 		}
 		res.Width, res.Height = w, h
 		return res, err
@@ -265,10 +278,10 @@ func (e *engine) autoOrient(src *pix, psm int) (Result, error) {
 		if deg, conf, ok := e.osd.detect(src); ok && conf >= minOSDConf && validOrientation(deg) {
 			// Tesseract reports how far the page was turned clockwise
 			// (checked by TestAutoOrient); turning it back corrects it.
-			return e.recognizePix(src, (360-deg)%360, psm, "")
+			return e.recognizePage(src, (360-deg)%360, psm)
 		}
 	}
-	res, err := e.recognizePix(src, 0, psm, "")
+	res, err := e.recognizePage(src, 0, psm)
 	if err != nil || (res.MeanConf >= lowMeanConf && len(res.Words) > 0) {
 		return res, err
 	}
@@ -276,7 +289,7 @@ func (e *engine) autoOrient(src *pix, psm int) (Result, error) {
 	if !e.probe180(src, psm, res.Words) {
 		return res, nil
 	}
-	alt, err := e.recognizePix(src, 180, psm, "")
+	alt, err := e.recognizePage(src, 180, psm)
 	if err == nil && len(alt.Words) > 0 && alt.MeanConf > res.MeanConf+osdFallbackGain {
 		alt.Passes, alt.Probed = 2, true
 		return alt, nil
@@ -313,9 +326,19 @@ func (e *engine) probe180(src *pix, psm int, upright []Word) bool {
 	return r.MeanConf > meanConf(up)+osdFallbackGain
 }
 
+// recognizePage is recognizePix for a whole page: with a second model
+// (Options.RefineTessdata), the lines read poorly are read again with it.
+func (e *engine) recognizePage(x *pix, deg, psm int) (Result, error) {
+	return e.recognize(x, deg, psm, "", e.refine != nil)
+}
+
 // recognizePix rotates (clockwise, deg) and recognizes a decoded image;
 // boxes come back in the coordinates of x before rotation.
 func (e *engine) recognizePix(x *pix, deg, psm int, whitelist string) (Result, error) {
+	return e.recognize(x, deg, psm, whitelist, false)
+}
+
+func (e *engine) recognize(x *pix, deg, psm int, whitelist string, refine bool) (Result, error) {
 	img := x
 	if deg != 0 {
 		r, err := x.rotate(deg)
@@ -333,13 +356,103 @@ func (e *engine) recognizePix(x *pix, deg, psm int, whitelist string) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
+	refined := 0
+	if refine {
+		if words, refined = e.refineLines(img, words); refined > 0 {
+			text = wordsText(words)
+		}
+	}
 	w, h := x.size()
 	for i := range words {
 		wd := &words[i]
 		r := mapRect(image.Rect(wd.X0, wd.Y0, wd.X1, wd.Y1), deg, w, h)
 		wd.X0, wd.Y0, wd.X1, wd.Y1 = r.Min.X, r.Min.Y, r.Max.X, r.Max.Y
 	}
-	return Result{Text: text, Words: words, MeanConf: meanConf(words), Orientation: deg, Passes: 1}, nil
+	return Result{Text: text, Words: words, MeanConf: meanConf(words), Orientation: deg, Passes: 1, RefinedLines: refined}, nil
+}
+
+// refineLines reads again, with the second model, each line whose mean
+// word confidence is under refineBelow (the line's box with a margin of a
+// quarter of its height, as one text line), and takes that reading when
+// it has words. It returns the words and how many lines were replaced.
+func (e *engine) refineLines(img *pix, words []Word) ([]Word, int) {
+	w, h := img.size()
+	page := image.Rect(0, 0, w, h)
+	out := make([]Word, 0, len(words))
+	n := 0
+	for i := 0; i < len(words); {
+		j := i + 1
+		for j < len(words) && sameLine(words[j], words[i]) {
+			j++
+		}
+		line := words[i:j]
+		i = j
+		if meanConf(line) >= e.refineBelow {
+			out = append(out, line...)
+			continue
+		}
+		box := image.Rect(line[0].X0, line[0].Y0, line[0].X1, line[0].Y1)
+		for _, wd := range line[1:] {
+			box = box.Union(image.Rect(wd.X0, wd.Y0, wd.X1, wd.Y1))
+		}
+		box = box.Inset(-(box.Dy()/4 + 2)).Intersect(page)
+		rw := e.readLine(img, box)
+		if len(rw) == 0 {
+			out = append(out, line...)
+			continue
+		}
+		for _, wd := range rw {
+			wd.X0, wd.X1 = wd.X0+box.Min.X, wd.X1+box.Min.X
+			wd.Y0, wd.Y1 = wd.Y0+box.Min.Y, wd.Y1+box.Min.Y
+			wd.Block, wd.Par, wd.Line = line[0].Block, line[0].Par, line[0].Line
+			out = append(out, wd)
+		}
+		n++
+	}
+	return out, n
+}
+
+func (e *engine) readLine(img *pix, box image.Rectangle) []Word {
+	if box.Dx() < 4 || box.Dy() < 4 {
+		return nil
+	}
+	crop, err := img.clip(box)
+	if err != nil {
+		return nil
+	}
+	defer crop.free()
+	hocr, err := e.refine.hocr(crop, 7, "")
+	if err != nil {
+		return nil
+	}
+	_, rw, err := parseHOCR(hocr)
+	if err != nil {
+		return nil
+	}
+	return rw
+}
+
+func sameLine(a, b Word) bool { return a.Block == b.Block && a.Par == b.Par && a.Line == b.Line }
+
+// wordsText writes words as Result.Text does: one space between words, a
+// line per line, a blank line between paragraphs.
+func wordsText(words []Word) string {
+	var sb strings.Builder
+	for i, wd := range words {
+		if i > 0 {
+			p := words[i-1]
+			switch {
+			case p.Block != wd.Block || p.Par != wd.Par:
+				sb.WriteString("\n\n")
+			case p.Line != wd.Line:
+				sb.WriteByte('\n')
+			default:
+				sb.WriteByte(' ')
+			}
+		}
+		sb.WriteString(wd.Text)
+	}
+	return sb.String()
 }
 
 func meanConf(words []Word) float64 {

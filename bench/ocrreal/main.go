@@ -26,12 +26,14 @@ import (
 var variants = map[string]func(o *ocrreal.Options, best string){
 	"default": func(o *ocrreal.Options, best string) {},
 	"best":    func(o *ocrreal.Options, best string) { o.TessdataDir = best },
+	// fast model, poorly read lines (mean word confidence under 80) read again with best
+	"combined": func(o *ocrreal.Options, best string) { o.RefineTessdata = best },
 }
 
 func main() {
 	ocr.MaybeRunWorker()
 	label := flag.String("label", "", "row label (default: the variant)")
-	variant := flag.String("variant", "default", "SoHoa configuration: default, best")
+	variant := flag.String("variant", "default", "SoHoa configuration: default, best, combined")
 	cli := flag.Bool("cli", true, "also run the tesseract CLI on the same pages")
 	workers := flag.Int("workers", 2, "parallel engines on both sides")
 	best := flag.String("tessdata-best", "", "tessdata folder of the 4.0.0_best_int models")

@@ -94,6 +94,9 @@ type Options struct {
 	Languages   []string // default vie+eng
 	TessdataDir string   // "" = Tesseract's own
 	PSM         int      // 0 = pipeline.DefaultPSM
+	// RefineTessdata, RefineBelow: ocr.Options' second model for poorly read lines.
+	RefineTessdata string
+	RefineBelow    float64
 	// Post, when set, is applied to SoHoa's text of every page before scoring: a hook for a
 	// post-correction step measured as its own row.
 	Post func(text string) string
@@ -167,7 +170,8 @@ func RunSoHoa(ctx context.Context, pages []Page, o Options) (Result, error) {
 		return res, err
 	}
 	cleanup.TessdataDir = o.TessdataDir
-	svc, err := pipeline.NewOCRService(st, ocr.Options{Workers: o.Workers, Languages: o.Languages, TessdataDir: o.TessdataDir, PSM: o.PSM})
+	svc, err := pipeline.NewOCRService(st, ocr.Options{Workers: o.Workers, Languages: o.Languages, TessdataDir: o.TessdataDir, PSM: o.PSM,
+		RefineTessdata: o.RefineTessdata, RefineBelow: o.RefineBelow})
 	if err != nil {
 		return res, err
 	}
