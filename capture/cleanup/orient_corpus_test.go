@@ -10,7 +10,7 @@ import (
 
 // TestOrientationLowResolution runs the default clean-up on the real Da Nang scans of the
 // corpus (about 70 dpi; the originals and their noisy, blurred, darkened and slightly
-// skewed copies, all upright): none may be turned. OSD called three of them upside down
+// skewed copies, all upright, evenly lit): none may be turned or flattened. OSD called three of them upside down
 // before 180° verdicts under osdMinDPI were set aside; their CER went from about 11 % to 80 %.
 func TestOrientationLowResolution(t *testing.T) {
 	dir := filepath.Join(testenv.Corpus(), "ocr-vi", "real-scans-danang", "data")
@@ -37,6 +37,9 @@ func TestOrientationLowResolution(t *testing.T) {
 		}
 		if r.Blank {
 			t.Errorf("%s: called blank", filepath.Base(files[i]))
+		}
+		if r.Flattened { // evenly lit scans (the dark copy too): no light to even out
+			t.Errorf("%s: flattened (paper range %d)", filepath.Base(files[i]), r.PaperRange)
 		}
 	}
 }
