@@ -4,7 +4,7 @@
 # tesseract CLI on the same pages and cores in the same run, pages/minute and processor time,
 # peak memory. Writes bench/REPORT-ocr-real.md.
 #
-# Rows: OCR_REAL_VARIANTS (default "default best") are SoHoa configurations of bench/ocrreal
+# Rows: OCR_REAL_VARIANTS (default "default best combined") are SoHoa configurations of bench/ocrreal
 # (a later step, e.g. Vietnamese post-correction, adds its own variant there and here).
 # OCR_REAL_BEFORE=<git rev> also measures that revision ("before" row), with this revision's
 # harness laid over it.
@@ -16,7 +16,8 @@ report=bench/REPORT-ocr-real.md
 raw=bench/raw-ocr-real.txt
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-: > "$raw"
+# OCR_REAL_KEEP=1 keeps the rows of an earlier run (e.g. to add one variant) and adds to them.
+[ -n "${OCR_REAL_KEEP:-}" ] || : > "$raw"
 if [ -n "${OCR_REAL_BEFORE:-}" ]; then
 	git archive "$OCR_REAL_BEFORE" | tar -x -C "$bin" --one-top-level=before
 	mkdir -p "$bin/before/bench/ocrreal"
@@ -27,11 +28,12 @@ if [ -n "${OCR_REAL_BEFORE:-}" ]; then
 	echo "== before: $OCR_REAL_BEFORE" | tee -a "$raw"
 	"$bin/ocrreal-before" -label "before: $(git rev-parse --short "$OCR_REAL_BEFORE")" -per-page | tee -a "$raw"
 fi
+rev=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' || echo +changes)
 go build -tags $TAGS -o "$bin/ocrreal" ./bench/ocrreal
 [ -f tessdata/best/vie.traineddata ] || make --no-print-directory tessdata-best
-for v in ${OCR_REAL_VARIANTS:-default best}; do
+for v in ${OCR_REAL_VARIANTS:-default best combined}; do
 	echo "== $v" | tee -a "$raw"
-	"$bin/ocrreal" -variant "$v" -tessdata-best "$PWD/tessdata/best" -label "$(git rev-parse --short HEAD) $v" -per-page | tee -a "$raw"
+	"$bin/ocrreal" -variant "$v" -tessdata-best "$PWD/tessdata/best" -label "$rev $v" -per-page | tee -a "$raw"
 done
 {
 	echo "# OCR on real Vietnamese pages (issue 12)"
