@@ -16,6 +16,7 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 DEB_PACKAGES += haproxy  # issue 16: the load balancer in front of several central servers (multi-server test, bench)
 DEB_PACKAGES += fonts-liberation2 python3-pil ocrmypdf  # issue 15: copy-form font (Decree 30), LittleCMS check of the sRGB profile, OCRmyPDF size comparison
 DEB_PACKAGES += hunspell-vi  # issue 12: Vietnamese syllable dictionary the OCR post-correction reads at run time (GPL, not bundled)
+DEB_PACKAGES += npm  # issue 12: `npm pack` fetches the 4.0.0_best_int Vietnamese model (tessdata-best)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
@@ -82,6 +83,26 @@ bench: build
 FUZZTIME ?= 30s
 fuzz: setup
 	./scripts/fuzz.sh $(FUZZTIME)
+
+## tessdata-best: the 4.0.0_best_int Vietnamese model (npm @tesseract.js-data/vie 1.0.0, built from
+## tesseract-ocr/tessdata_best, Apache-2.0) in the project's own tessdata folder, beside Debian's
+## eng and osd; `sohoa settings ocr_model best` or `sohoa ocr --tessdata tessdata/best` use it.
+TESSDATA_BEST := tessdata/best
+VIE_BEST_NPM := @tesseract.js-data/vie@1.0.0
+VIE_BEST_SHA256 := 2284f610f262a1b19ec8df9f196b9ff6ce38ddb4a66329e998941df4b8961c8d
+.PHONY: tessdata-best
+tessdata-best: $(TESSDATA_BEST)/vie.traineddata
+setup: $(TESSDATA_BEST)/vie.traineddata
+$(TESSDATA_BEST)/vie.traineddata: .setup-done
+	@mkdir -p $(TESSDATA_BEST)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent $(VIE_BEST_NPM) >/dev/null) && \
+	tar -xzf "$$tmp"/*.tgz -C "$$tmp" package/4.0.0_best_int/vie.traineddata.gz && \
+	echo "$(VIE_BEST_SHA256)  $$tmp/package/4.0.0_best_int/vie.traineddata.gz" | sha256sum -c --quiet && \
+	gunzip -c "$$tmp/package/4.0.0_best_int/vie.traineddata.gz" > $@.tmp && mv $@.tmp $@
+	ln -sf /usr/share/tesseract-ocr/5/tessdata/eng.traineddata $(TESSDATA_BEST)/eng.traineddata
+	ln -sf /usr/share/tesseract-ocr/5/tessdata/osd.traineddata $(TESSDATA_BEST)/osd.traineddata
+	@echo "tessdata-best: $(TESSDATA_BEST) (vie 4.0.0_best_int, eng and osd from Debian)"
 
 clean:
 	rm -rf bin .setup-done

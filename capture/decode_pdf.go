@@ -67,7 +67,10 @@ func decodePDF(data []byte) (pages []PageImage, err error) {
 		}
 		return nil, pageError(-1, ErrCorrupt, err)
 	}
-	if ctx.Encrypt != nil {
+	// An encrypted PDF whose user password is empty (permissions only, as many government
+	// PDFs are: every reader opens it without asking) has been decrypted by pdfcpu with the
+	// empty password; one that needs a password failed above.
+	if ctx.Encrypt != nil && ctx.EncKey == nil {
 		return nil, pageError(-1, ErrUnsupported, errPDFEncrypted)
 	}
 	if err := ctx.EnsurePageCount(); err != nil {

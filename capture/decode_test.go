@@ -16,6 +16,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 
 	"github.com/sohoa/sohoa/internal/l10n"
+	"github.com/sohoa/sohoa/internal/testenv"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -377,4 +378,49 @@ func halveStripCounts(t *testing.T, tif []byte, ifdIndex int) []byte {
 	}
 	t.Fatal("no StripByteCounts")
 	return nil
+}
+
+// TestDecodePermissionsOnlyPDF: a PDF encrypted with an empty user password (permissions
+// only, as many government PDFs are; every reader opens it without asking) imports like
+// any other, its pages at the embedded images' own size; one that needs a password is
+// still refused (TestDecodeBadFiles). The corpus holds a real one (3.pdf, 6 JPEG pages).
+func TestDecodePermissionsOnlyPDF(t *testing.T) {
+	jpg := jpegBytes(t, rgbImage(60, 80), "", 0)
+	plain := pdfFromImages(t, jpg, jpg)
+	var enc bytes.Buffer
+	conf := pdfWriteConf()
+	conf.Cmd = 0
+	conf.UserPW, conf.OwnerPW = "", "owner"
+	if err := api.Encrypt(bytes.NewReader(plain), &enc, conf); err != nil {
+		t.Fatalf("encrypt test PDF: %v", err)
+	}
+	if !bytes.Contains(enc.Bytes(), []byte("/Encrypt")) {
+		t.Fatal("test PDF is not encrypted")
+	}
+	pages, err := Decode("perm.pdf", enc.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 2 || pages[0].Format != "jpeg" || pages[0].Width != 60 || pages[0].Height != 80 || !bytes.Equal(pages[0].Data, jpg) {
+		t.Fatalf("pages: %d, first %s %dx%d, same bytes as embedded: %v", len(pages), pages[0].Format, pages[0].Width, pages[0].Height,
+			len(pages) > 0 && bytes.Equal(pages[0].Data, jpg))
+	}
+
+	real, err := os.ReadFile(filepath.Join(testenv.Corpus(), "ocr-vi", "real-scans-no-truth", "data", "3.pdf"))
+	if err != nil {
+		t.Fatalf("corpus: %v", err)
+	}
+	pages, err = Decode("3.pdf", real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 6 {
+		t.Fatalf("3.pdf: %d pages, want 6", len(pages))
+	}
+	for _, p := range pages {
+		// pdfimages -list: 1646-1648 x 2307-2315 px JPEG at 200 ppi.
+		if p.Format != "jpeg" || p.Width < 1646 || p.Width > 1648 || p.Height < 2307 || p.Height > 2315 || p.DPI != 200 {
+			t.Errorf("3.pdf page %d: %s %dx%d %d dpi", p.Index+1, p.Format, p.Width, p.Height, p.DPI)
+		}
+	}
 }

@@ -1,7 +1,8 @@
 package ocr
 
-// Thin cgo layer over leptonica and the Tesseract C API for what
-// gosseract does not offer: decoding and validating the image up front,
+// Thin cgo layer over leptonica and the Tesseract C API: decoding and
+// validating the image once, recognition of the decoded image itself (no
+// re-encoding and second decoding between leptonica and Tesseract),
 // orientation detection (OSD), rotation and cropping. Used only inside
 // worker processes.
 
@@ -25,6 +26,26 @@ static PIX* sohoa_clip(PIX* p, int x, int y, int w, int h) {
 }
 static int sohoa_encode(PIX* p, unsigned char** data, size_t* n) { return pixWriteMem(data, n, p, IFF_TIFF); }
 static void sohoa_free(void* p) { lept_free(p); }
+
+static TessBaseAPI* sohoa_tess_new(const char* datapath, const char* langs) {
+	TessBaseAPI* h = TessBaseAPICreate();
+	if (TessBaseAPIInit3(h, datapath, langs) != 0) {
+		TessBaseAPIDelete(h);
+		return NULL;
+	}
+	return h;
+}
+// sohoa_tess_hocr recognizes p and returns its hOCR (free with TessDeleteText), NULL on failure.
+static char* sohoa_tess_hocr(TessBaseAPI* h, PIX* p, int psm, const char* whitelist) {
+	TessBaseAPISetPageSegMode(h, (TessPageSegMode)psm);
+	TessBaseAPISetVariable(h, "tessedit_char_whitelist", whitelist);
+	TessBaseAPISetImage2(h, p);
+	char* out = NULL;
+	if (TessBaseAPIRecognize(h, NULL) == 0) out = TessBaseAPIGetHOCRText(h, 0);
+	TessBaseAPIClear(h);
+	return out;
+}
+static void sohoa_text_free(char* t) { TessDeleteText(t); }
 
 static TessBaseAPI* sohoa_osd_new(const char* datapath) {
 	TessBaseAPI* h = TessBaseAPICreate();
@@ -53,7 +74,9 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"image"
+	"strings"
 	"unsafe"
 )
 
@@ -110,6 +133,43 @@ func (x *pix) encode() ([]byte, error) {
 	}
 	defer C.sohoa_free(unsafe.Pointer(data))
 	return C.GoBytes(unsafe.Pointer(data), C.int(n)), nil
+}
+
+// tessEngine is a Tesseract instance loaded with the recognition languages.
+type tessEngine struct{ h *C.TessBaseAPI }
+
+func newTess(datapath string, langs []string) (*tessEngine, error) {
+	var cdp *C.char
+	if datapath != "" {
+		cdp = C.CString(datapath)
+		defer C.free(unsafe.Pointer(cdp))
+	}
+	cl := C.CString(strings.Join(langs, "+"))
+	defer C.free(unsafe.Pointer(cl))
+	h := C.sohoa_tess_new(cdp, cl)
+	if h == nil {
+		return nil, fmt.Errorf("ocr: cannot load language data %s", strings.Join(langs, "+"))
+	}
+	return &tessEngine{h: h}, nil
+}
+
+func (t *tessEngine) close() {
+	if t != nil && t.h != nil {
+		C.sohoa_osd_delete(t.h) // End + Delete
+		t.h = nil
+	}
+}
+
+// hocr recognizes x with page segmentation psm and returns the hOCR.
+func (t *tessEngine) hocr(x *pix, psm int, whitelist string) (string, error) {
+	wl := C.CString(whitelist)
+	defer C.free(unsafe.Pointer(wl))
+	out := C.sohoa_tess_hocr(t.h, x.p, C.int(psm), wl)
+	if out == nil {
+		return "", errors.New("ocr: recognition failed")
+	}
+	defer C.sohoa_text_free(out)
+	return C.GoString(out), nil
 }
 
 // osdEngine is a Tesseract instance loaded with osd.traineddata only.

@@ -33,7 +33,15 @@ type Result struct {
 	// Orientation is the clockwise rotation (0, 90, 180, 270) that was
 	// applied to the image before recognition. Word boxes are already
 	// mapped back to the image as given.
-	Orientation   int
+	Orientation int
+	// Passes counts the full recognitions of the page: 1, or 2 when
+	// AutoOrient, without a confident OSD, found the reading poor and a
+	// probe (a band of the page read turned 180°) read clearly better, so
+	// the whole page was read turned too. Probed says the probe ran.
+	Passes int
+	Probed bool
+	// RefinedLines counts the lines read again with Options.RefineTessdata.
+	RefinedLines  int
 	Engine, Model string // e.g. "tesseract 5.3.0", "vie+eng@1a2b3c4d5e6f"
 	Width, Height int    // of the image as given
 	// Duration is the time spent on this page by the worker pool
@@ -48,7 +56,12 @@ type Options struct {
 	Workers        int      // worker processes; default runtime.NumCPU()
 	PagesPerWorker int      // a worker is replaced after this many pages; default 200
 	PSM            int      // page segmentation mode 1-13; 0 means 3 (fully automatic, as the tesseract CLI)
-	AutoOrient     bool     // detect 90/180/270 rotated pages (OSD, then a confidence check) and correct them
+	AutoOrient     bool     // detect 90/180/270 rotated pages (OSD, else a confidence check and a 180° probe) and correct them
+	// RefineTessdata, when set, is a second model folder (same languages, e.g. tessdata/best
+	// from make tessdata-best): on whole pages, each line whose mean word confidence is under
+	// RefineBelow (default 80) is read again with it, as one line, and that reading is kept.
+	RefineTessdata string
+	RefineBelow    float64
 }
 
 // ZoneOptions tune zonal OCR of one field.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +74,16 @@ func NewPool(opts Options) (*Pool, error) {
 	model, err := modelID(opts.Languages, opts.TessdataDir)
 	if err != nil {
 		return nil, err
+	}
+	if opts.RefineTessdata != "" {
+		if opts.RefineBelow <= 0 {
+			opts.RefineBelow = 80
+		}
+		refine, err := modelID(opts.Languages, opts.RefineTessdata)
+		if err != nil {
+			return nil, err
+		}
+		model += ", lines under " + strconv.FormatFloat(opts.RefineBelow, 'f', -1, 64) + " % refined with " + refine
 	}
 	p := &Pool{
 		opts:   opts,

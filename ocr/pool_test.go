@@ -410,3 +410,104 @@ func TestNewPoolErrors(t *testing.T) {
 		t.Errorf("eng only: %q %q %v", res.Text, res.Model, err)
 	}
 }
+
+// TestAutoOrientWithoutOSD: when OSD cannot decide (here: as if osd.traineddata were
+// missing), a page is recognised once; only a page whose reading is poor gets the 180°
+// probe, and only a page the probe finds upside down is read a second time, turned.
+func TestAutoOrientWithoutOSD(t *testing.T) {
+	t.Setenv(envTestHooks, "1")
+	p := newTestPool(t, Options{Workers: 1, AutoOrient: true})
+	ctx := context.Background()
+	up := renderLines(t, sampleLines, 28)
+	page := func(img image.Image) Result {
+		t.Helper()
+		res, err := p.submit(ctx, request{Op: opPageNoOSD, PSM: 3, AutoOrient: true}, pngBytes(t, img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	ref := page(up)
+	checkSample(t, ref)
+	if ref.Orientation != 0 || ref.Passes != 1 || ref.Probed {
+		t.Errorf("upright page: orientation %d, %d passes, probed %v (mean confidence %.0f)", ref.Orientation, ref.Passes, ref.Probed, ref.MeanConf)
+	}
+	// Clean and upside down, Tesseract reads the turned glyphs with confidence (mean above
+	// lowMeanConf): that page goes unnoticed without OSD, as before. With some noise the
+	// reading is poor, the probe runs and finds the page turned.
+	turned := page(rotateCW(noisyCopy(up, 35), 180))
+	if turned.Orientation != 180 || turned.Passes != 2 || !turned.Probed {
+		t.Errorf("noisy page upside down: orientation %d, %d passes, probed %v, text\n%s", turned.Orientation, turned.Passes, turned.Probed, turned.Text)
+	}
+	if !strings.Contains(turned.Text, "CỘNG HÒA XÃ HỘI") {
+		t.Errorf("noisy page upside down, read turned: %q", turned.Text)
+	}
+	// Letters that make no words, with noise: a poor reading of an upright page. The probe
+	// runs, finds nothing better turned, and the page is not read a second time.
+	gib := noisyCopy(renderLines(t, []string{"qxzj wvkb ƒŋ ŧħ đkq xzv", "ŋŧħ qjx zwk vbq ŋẍ", "kqzx jvw ẍŋŧ ħqz", "zzqx wwkj vvbq ŋŋŧ"}, 28), 30)
+	low := page(gib)
+	if low.MeanConf >= lowMeanConf || len(low.Words) == 0 {
+		t.Fatalf("test page reads at mean confidence %.0f with %d words: not a poor reading", low.MeanConf, len(low.Words))
+	}
+	if low.Orientation != 0 || low.Passes != 1 || !low.Probed {
+		t.Errorf("poorly read upright page: orientation %d, %d passes, probed %v", low.Orientation, low.Passes, low.Probed)
+	}
+}
+
+// noisyCopy flips about one pixel in every k to its opposite, deterministically.
+func noisyCopy(img *image.Gray, k int) *image.Gray {
+	out := image.NewGray(img.Bounds())
+	copy(out.Pix, img.Pix)
+	x := uint32(12345)
+	for i := range out.Pix {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		if x%uint32(k) == 0 {
+			out.Pix[i] = 255 - out.Pix[i]
+		}
+	}
+	return out
+}
+
+// TestRefineLines: with a second model (make tessdata-best), the lines read under
+// RefineBelow are read again with it and the page text is made of those readings; the
+// model names both.
+func TestRefineLines(t *testing.T) {
+	best, err := filepath.Abs(filepath.Join("..", "tessdata", "best"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(best, "vie.traineddata")); err != nil {
+		t.Fatalf("best model missing (make tessdata-best): %v", err)
+	}
+	img := pngBytes(t, renderLines(t, sampleLines, 28))
+	plain := newTestPool(t, Options{Workers: 1})
+	ref, err := plain.Recognize(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.RefinedLines != 0 {
+		t.Errorf("no second model, %d lines refined", ref.RefinedLines)
+	}
+	p := newTestPool(t, Options{Workers: 1, RefineTessdata: best, RefineBelow: 101}) // every line
+	res, err := p.Recognize(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSample(t, res)
+	if res.RefinedLines != len(sampleLines) {
+		t.Errorf("%d lines refined, want %d", res.RefinedLines, len(sampleLines))
+	}
+	if !strings.Contains(res.Model, "refined with vie+eng@") || res.Model == ref.Model {
+		t.Errorf("model %q", res.Model)
+	}
+	if got := wordsText(res.Words); got != res.Text {
+		t.Errorf("text %q is not its words %q", res.Text, got)
+	}
+	for _, w := range res.Words {
+		if w.X0 < 0 || w.Y0 < 0 || w.X1 > res.Width || w.Y1 > res.Height || w.Line < 1 {
+			t.Errorf("refined word %+v outside the page or unnumbered", w)
+		}
+	}
+}

@@ -48,7 +48,8 @@ func (p *Pool) startProc() (*proc, error) {
 		r: bufio.NewReaderSize(stdout, 1<<16), stderr: tail, exited: make(chan struct{})}
 	go func() { cmd.Wait(); close(pr.exited) }()
 
-	init := request{Op: opInit, Languages: p.opts.Languages, TessdataDir: p.opts.TessdataDir}
+	init := request{Op: opInit, Languages: p.opts.Languages, TessdataDir: p.opts.TessdataDir,
+		RefineTessdata: p.opts.RefineTessdata, RefineBelow: p.opts.RefineBelow}
 	var rep reply
 	err = writeMsg(pr.w, init, nil)
 	if err == nil {

@@ -7,10 +7,8 @@ import (
 	"image"
 	"image/png"
 	"os"
-	"strconv"
+	"strings"
 	"time"
-
-	"github.com/otiai10/gosseract/v2"
 )
 
 const (
@@ -24,21 +22,24 @@ const (
 	opPage = "page"
 	opZone = "zone"
 	// Test-only kinds, honoured only when envTestHooks=1 in the worker.
-	opCrash     = "test-crash"      // exit at once, as if Tesseract crashed
-	opCrashOnce = "test-crash-once" // first time (file Arg absent): create Arg and exit; then act as opPage
-	opStall     = "test-stall"      // never answer
+	opCrash     = "test-crash"       // exit at once, as if Tesseract crashed
+	opCrashOnce = "test-crash-once"  // first time (file Arg absent): create Arg and exit; then act as opPage
+	opStall     = "test-stall"       // never answer
+	opPageNoOSD = "test-page-no-osd" // opPage with orientation found without OSD (as when osd.traineddata is missing)
 )
 
 type request struct {
-	Op          string
-	Languages   []string `json:",omitempty"`
-	TessdataDir string   `json:",omitempty"`
-	PSM         int      `json:",omitempty"`
-	AutoOrient  bool     `json:",omitempty"`
-	Whitelist   string   `json:",omitempty"`
-	Zone        [4]int   `json:",omitempty"` // x0 y0 x1 y1
-	Orientation int      `json:",omitempty"`
-	Arg         string   `json:",omitempty"`
+	Op             string
+	Languages      []string `json:",omitempty"`
+	TessdataDir    string   `json:",omitempty"`
+	RefineTessdata string   `json:",omitempty"` // init: second model for poorly read lines
+	RefineBelow    float64  `json:",omitempty"` // init: line mean confidence under which it is used
+	PSM            int      `json:",omitempty"`
+	AutoOrient     bool     `json:",omitempty"`
+	Whitelist      string   `json:",omitempty"`
+	Zone           [4]int   `json:",omitempty"` // x0 y0 x1 y1
+	Orientation    int      `json:",omitempty"`
+	Arg            string   `json:",omitempty"`
 }
 
 // Error kinds in replies, mapped back to sentinel errors in the pool.
@@ -102,6 +103,9 @@ func runWorker() int {
 				os.Exit(3)
 			case opStall:
 				select {}
+			case opPageNoOSD:
+				req.Op = opPage
+				e.noOSD = true
 			case opCrashOnce:
 				if _, err := os.Stat(req.Arg); err != nil {
 					os.WriteFile(req.Arg, nil, 0o600)
@@ -112,6 +116,7 @@ func runWorker() int {
 		}
 		start := time.Now()
 		res, err := e.do(req, body)
+		e.noOSD = false
 		rep := reply{Elapsed: time.Since(start)}
 		if err != nil {
 			rep.Err, rep.Kind = err.Error(), errKind(err)
@@ -138,38 +143,51 @@ func errKind(err error) string {
 	return kindRequest
 }
 
-// engine is the per-worker Tesseract state: one gosseract client for
+// engine is the per-worker Tesseract state: one Tesseract instance for
 // recognition, and an OSD instance loaded on first use.
 type engine struct {
-	client      *gosseract.Client
+	tess        *tessEngine
+	refine      *tessEngine // nil: no second model
+	refineBelow float64
 	tessdataDir string
 	osd         *osdEngine
 	osdErr      error
+	noOSD       bool // test hook: behave as if osd.traineddata were missing
 }
 
 func newEngine(init request) (*engine, error) {
-	c := gosseract.NewClient()
 	langs := init.Languages
 	if len(langs) == 0 {
 		langs = defaultLanguages
 	}
-	c.SetLanguage(langs...)
-	if init.TessdataDir != "" {
-		c.SetTessdataPrefix(init.TessdataDir)
-	}
-	// Warm up: gosseract initialises Tesseract lazily on the first Text(),
-	// loading the language data; pay that now, and surface a bad language
-	// or tessdata directory before the first page.
-	c.SetImageFromBytes(blankPNG())
-	if _, err := c.Text(); err != nil {
-		c.Close()
+	t, err := newTess(init.TessdataDir, langs)
+	if err != nil {
 		return nil, err
 	}
-	return &engine{client: c, tessdataDir: init.TessdataDir}, nil
+	// Warm up: the first recognition sets up Tesseract's dictionaries and
+	// networks; pay that now, before the first page is timed.
+	blank, err := decodePix(blankPNG())
+	if err == nil {
+		_, err = t.hocr(blank, 3, "")
+		blank.free()
+	}
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	e := &engine{tess: t, tessdataDir: init.TessdataDir, refineBelow: init.RefineBelow}
+	if init.RefineTessdata != "" {
+		if e.refine, err = newTess(init.RefineTessdata, langs); err != nil {
+			t.close()
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 func (e *engine) close() {
-	e.client.Close()
+	e.refine.close()
+	e.tess.close()
 	e.osd.close()
 }
 
@@ -208,12 +226,14 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 		if psm == 0 {
 			psm = 3
 		}
-		if !req.AutoOrient {
-			res, err := e.recognize(body, psm, "")
-			res.Width, res.Height = w, h
-			return res, err
+		var res Result
+		if req.AutoOrient {
+			res, err = e.autoOrient(src, psm)
+		} else {
+			res, err = e.recognizePage(src, 0, psm)
 		}
-		return e.autoOrient(src, body, psm, w, h)
+		res.Width, res.Height = w, h
+		return res, err
 	case opZone:
 		zone := image.Rect(req.Zone[0], req.Zone[1], req.Zone[2], req.Zone[3]).Intersect(image.Rect(0, 0, w, h))
 		if zone.Empty() {
@@ -243,45 +263,82 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 	return Result{}, fmt.Errorf("ocr: unknown request %q", req.Op)
 }
 
-// autoOrient picks the rotation: OSD when it is confident, otherwise the
-// page as given unless its confidence is low and the 180° turn reads
-// clearly better.
-func (e *engine) autoOrient(src *pix, body []byte, psm, w, h int) (Result, error) {
-	if e.osd == nil && e.osdErr == nil {
+// autoOrient picks the rotation with one full recognition: OSD when it is
+// confident; otherwise the page as given, unless its reading is poor and a
+// cheap probe (the middle band of the page read turned 180°) reads clearly
+// better than the same band upright did. Only then is the page read a
+// second time, turned. Stamps and signatures make many real upright pages
+// read poorly; the probe costs them about a quarter of a page instead of a
+// whole second recognition.
+func (e *engine) autoOrient(src *pix, psm int) (Result, error) {
+	if !e.noOSD && e.osd == nil && e.osdErr == nil {
 		e.osd, e.osdErr = newOSD(e.tessdataDir)
 	}
-	if e.osd != nil {
-		if deg, conf, ok := e.osd.detect(src); ok && conf >= minOSDConf && validOrientation(deg) && deg != 0 {
+	if !e.noOSD && e.osd != nil {
+		if deg, conf, ok := e.osd.detect(src); ok && conf >= minOSDConf && validOrientation(deg) {
 			// Tesseract reports how far the page was turned clockwise
 			// (checked by TestAutoOrient); turning it back corrects it.
-			res, err := e.recognizePix(src, (360-deg)%360, psm, "")
-			res.Width, res.Height = w, h
-			return res, err
-		} else if ok && conf >= minOSDConf {
-			res, err := e.recognize(body, psm, "")
-			res.Width, res.Height = w, h
-			return res, err
+			return e.recognizePage(src, (360-deg)%360, psm)
 		}
 	}
-	res, err := e.recognize(body, psm, "")
-	if err != nil {
+	res, err := e.recognizePage(src, 0, psm)
+	if err != nil || (res.MeanConf >= lowMeanConf && len(res.Words) > 0) {
 		return res, err
 	}
-	res.Width, res.Height = w, h
-	if res.MeanConf >= lowMeanConf && len(res.Words) > 0 {
+	res.Probed = true
+	if !e.probe180(src, psm, res.Words) {
 		return res, nil
 	}
-	alt, err := e.recognizePix(src, 180, psm, "")
+	alt, err := e.recognizePage(src, 180, psm)
 	if err == nil && len(alt.Words) > 0 && alt.MeanConf > res.MeanConf+osdFallbackGain {
-		alt.Width, alt.Height = w, h
+		alt.Passes, alt.Probed = 2, true
 		return alt, nil
 	}
+	res.Passes = 2
 	return res, nil
+}
+
+// probe180 reads the middle band of the page (a quarter of its height)
+// turned 180° and compares its mean word confidence with that of the
+// upright words inside the same band: true when the turned reading beats
+// the upright one by osdFallbackGain.
+func (e *engine) probe180(src *pix, psm int, upright []Word) bool {
+	w, h := src.size()
+	band := image.Rect(0, h*3/8, w, h*5/8)
+	if band.Dy() < 16 {
+		band = image.Rect(0, 0, w, h)
+	}
+	var up []Word
+	for _, wd := range upright {
+		if cy := (wd.Y0 + wd.Y1) / 2; cy >= band.Min.Y && cy < band.Max.Y {
+			up = append(up, wd)
+		}
+	}
+	crop, err := src.clip(band)
+	if err != nil {
+		return false
+	}
+	defer crop.free()
+	r, err := e.recognizePix(crop, 180, psm, "")
+	if err != nil || len(r.Words) == 0 {
+		return false
+	}
+	return r.MeanConf > meanConf(up)+osdFallbackGain
+}
+
+// recognizePage is recognizePix for a whole page: with a second model
+// (Options.RefineTessdata), the lines read poorly are read again with it.
+func (e *engine) recognizePage(x *pix, deg, psm int) (Result, error) {
+	return e.recognize(x, deg, psm, "", e.refine != nil)
 }
 
 // recognizePix rotates (clockwise, deg) and recognizes a decoded image;
 // boxes come back in the coordinates of x before rotation.
 func (e *engine) recognizePix(x *pix, deg, psm int, whitelist string) (Result, error) {
+	return e.recognize(x, deg, psm, whitelist, false)
+}
+
+func (e *engine) recognize(x *pix, deg, psm int, whitelist string, refine bool) (Result, error) {
 	img := x
 	if deg != 0 {
 		r, err := x.rotate(deg)
@@ -291,36 +348,7 @@ func (e *engine) recognizePix(x *pix, deg, psm int, whitelist string) (Result, e
 		defer r.free()
 		img = r
 	}
-	data, err := img.encode()
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := e.recognize(data, psm, whitelist)
-	if err != nil {
-		return res, err
-	}
-	w, h := x.size()
-	for i := range res.Words {
-		wd := &res.Words[i]
-		r := mapRect(image.Rect(wd.X0, wd.Y0, wd.X1, wd.Y1), deg, w, h)
-		wd.X0, wd.Y0, wd.X1, wd.Y1 = r.Min.X, r.Min.Y, r.Max.X, r.Max.Y
-	}
-	res.Orientation = deg
-	return res, nil
-}
-
-// recognize runs ONE recognition pass (hOCR) on encoded image bytes that
-// leptonica has already accepted.
-func (e *engine) recognize(data []byte, psm int, whitelist string) (Result, error) {
-	c := e.client
-	// PSM through a variable: SetPageSegMode is lost on re-init (see
-	// DEPENDENCIES.md §2); variables are re-applied by gosseract.
-	c.SetVariable("tessedit_pageseg_mode", strconv.Itoa(psm))
-	c.SetWhitelist(whitelist)
-	if err := c.SetImageFromBytes(data); err != nil {
-		return Result{}, err
-	}
-	hocr, err := c.HOCRText()
+	hocr, err := e.tess.hocr(img, psm, whitelist)
 	if err != nil {
 		return Result{}, err
 	}
@@ -328,7 +356,103 @@ func (e *engine) recognize(data []byte, psm int, whitelist string) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Text: text, Words: words, MeanConf: meanConf(words)}, nil
+	refined := 0
+	if refine {
+		if words, refined = e.refineLines(img, words); refined > 0 {
+			text = wordsText(words)
+		}
+	}
+	w, h := x.size()
+	for i := range words {
+		wd := &words[i]
+		r := mapRect(image.Rect(wd.X0, wd.Y0, wd.X1, wd.Y1), deg, w, h)
+		wd.X0, wd.Y0, wd.X1, wd.Y1 = r.Min.X, r.Min.Y, r.Max.X, r.Max.Y
+	}
+	return Result{Text: text, Words: words, MeanConf: meanConf(words), Orientation: deg, Passes: 1, RefinedLines: refined}, nil
+}
+
+// refineLines reads again, with the second model, each line whose mean
+// word confidence is under refineBelow (the line's box with a margin of a
+// quarter of its height, as one text line), and takes that reading when
+// it has words. It returns the words and how many lines were replaced.
+func (e *engine) refineLines(img *pix, words []Word) ([]Word, int) {
+	w, h := img.size()
+	page := image.Rect(0, 0, w, h)
+	out := make([]Word, 0, len(words))
+	n := 0
+	for i := 0; i < len(words); {
+		j := i + 1
+		for j < len(words) && sameLine(words[j], words[i]) {
+			j++
+		}
+		line := words[i:j]
+		i = j
+		if meanConf(line) >= e.refineBelow {
+			out = append(out, line...)
+			continue
+		}
+		box := image.Rect(line[0].X0, line[0].Y0, line[0].X1, line[0].Y1)
+		for _, wd := range line[1:] {
+			box = box.Union(image.Rect(wd.X0, wd.Y0, wd.X1, wd.Y1))
+		}
+		box = box.Inset(-(box.Dy()/4 + 2)).Intersect(page)
+		rw := e.readLine(img, box)
+		if len(rw) == 0 {
+			out = append(out, line...)
+			continue
+		}
+		for _, wd := range rw {
+			wd.X0, wd.X1 = wd.X0+box.Min.X, wd.X1+box.Min.X
+			wd.Y0, wd.Y1 = wd.Y0+box.Min.Y, wd.Y1+box.Min.Y
+			wd.Block, wd.Par, wd.Line = line[0].Block, line[0].Par, line[0].Line
+			out = append(out, wd)
+		}
+		n++
+	}
+	return out, n
+}
+
+func (e *engine) readLine(img *pix, box image.Rectangle) []Word {
+	if box.Dx() < 4 || box.Dy() < 4 {
+		return nil
+	}
+	crop, err := img.clip(box)
+	if err != nil {
+		return nil
+	}
+	defer crop.free()
+	hocr, err := e.refine.hocr(crop, 7, "")
+	if err != nil {
+		return nil
+	}
+	_, rw, err := parseHOCR(hocr)
+	if err != nil {
+		return nil
+	}
+	return rw
+}
+
+func sameLine(a, b Word) bool { return a.Block == b.Block && a.Par == b.Par && a.Line == b.Line }
+
+// wordsText writes words as Result.Text does: one space between words, a
+// line per line, a blank line between paragraphs.
+func wordsText(words []Word) string {
+	var sb strings.Builder
+	for i, wd := range words {
+		if i > 0 {
+			p := words[i-1]
+			switch {
+			case p.Block != wd.Block || p.Par != wd.Par:
+				sb.WriteString("\n\n")
+			case p.Line != wd.Line:
+				sb.WriteByte('\n')
+			default:
+				sb.WriteByte(' ')
+			}
+		}
+		sb.WriteString(wd.Text)
+	}
+	return sb.String()
 }
 
 func meanConf(words []Word) float64 {

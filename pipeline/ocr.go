@@ -170,7 +170,9 @@ func (s *OCRService) RunPending(ctx context.Context, batchID string, progress fu
 	for {
 		jobs := make(chan queue.Page)
 		var wg sync.WaitGroup
-		for i := 0; i < s.workers; i++ {
+		// Two pages in hand per Tesseract worker: while a worker reads one page, the next
+		// one's clean-up (in this process) is done, so no worker waits for it.
+		for i := 0; i < 2*s.workers; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -69,4 +69,5 @@ go test -tags $TAGS -run '^$' -bench . -benchtime "${SYNC_BENCHTIME:-3x}" ./sync
 scripts/bench-pdf.sh | tee -a "$raw" # issue 15: signed PDF/A size vs OCRmyPDF (bench/REPORT-pdf.md)
 scripts/bench-backup.sh >> "$raw" 2>&1 || true  # bench/REPORT-backup.md
 scripts/bench-encrypt.sh | tee -a "$raw" || true  # issue 14: writes bench/REPORT-encrypt.md
+./scripts/bench-ocr-real.sh 2>&1 | tail -1 | tee -a "$raw"  # issue 12: real Vietnamese pages, bench/REPORT-ocr-real.md
 echo "report written to $report"

@@ -29,8 +29,8 @@ type OCROptions struct {
 	Languages []string // Tesseract languages; none: the workstation's ocr_languages setting
 }
 
-// ocrService starts a Tesseract pool behind the pipeline's OCR service, in the languages the
-// options name, else the workstation's setting (ocr_languages).
+// ocrService starts a Tesseract pool behind the pipeline's OCR service, in the languages and
+// model folder the options name, else the workstation's settings (ocr_languages, ocr_tessdata).
 func (w *Workflow) ocrService(ctx context.Context, o OCROptions) (*pipeline.OCRService, error) {
 	if len(o.Languages) == 0 {
 		langs, err := w.OCRLanguages(ctx)
@@ -38,6 +38,13 @@ func (w *Workflow) ocrService(ctx context.Context, o OCROptions) (*pipeline.OCRS
 			return nil, err
 		}
 		o.Languages = langs
+	}
+	if o.TessdataDir == "" {
+		dir, err := w.Store.Setting(ctx, SettingOCRTessdata)
+		if err != nil {
+			return nil, err
+		}
+		o.TessdataDir = dir // "" : Tesseract's own
 	}
 	cleanup.TessdataDir = o.TessdataDir // orientation detection in clean-up uses the same data
 	// Clean-up turns pages upright (Tesseract OSD) before OCR; without it the pool does.

@@ -30,6 +30,10 @@ const (
 	// Tesseract reads, each line across the page) or "columns" (Decree 30/2020 zones: the
 	// header's agency column, then the motto column; the recipients list, then the signature).
 	SettingOCRReadingOrder = "ocr_reading_order"
+	// SettingOCRTessdata is the folder of the OCR models ("" : TessdataDir()). `make
+	// tessdata-best` fills tessdata/best with the 4.0.0_best_int Vietnamese model (issue 12;
+	// bench/REPORT-ocr-real.md compares it with Debian's): set this to that folder to use it.
+	SettingOCRTessdata = "ocr_tessdata"
 	// SettingTrustStore is a PEM file or folder of the CA certificates trusted for signing
 	// and verifying: signing refuses a certificate that does not chain to it, verifying
 	// reports trust against it. Unset: no trust store (the central server still checks).
@@ -70,8 +74,10 @@ func TessdataDir() string {
 
 // AvailableOCRLanguages lists the languages with a model in TessdataDir (osd, orientation
 // detection, is not a language).
-func AvailableOCRLanguages() []string {
-	m, _ := filepath.Glob(filepath.Join(TessdataDir(), "*.traineddata"))
+func AvailableOCRLanguages() []string { return languagesIn(TessdataDir()) }
+
+func languagesIn(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.traineddata"))
 	var out []string
 	for _, f := range m {
 		l := strings.TrimSuffix(filepath.Base(f), ".traineddata")
@@ -111,6 +117,7 @@ var settingKeys = map[string]string{
 	"no_language":     "workflow.setting.noLanguage",
 	"trust_store":     "workflow.setting.trustStore",
 	"module":          "workflow.setting.module",
+	"tessdata":        "workflow.setting.tessdata",
 }
 
 // Localize is the message in lang.
@@ -171,8 +178,12 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 		if len(langs) == 0 {
 			return "", &SettingError{Key: key, Reason: "invalid"}
 		}
+		dir, err := w.OCRTessdata(ctx)
+		if err != nil {
+			return "", err
+		}
 		have := map[string]bool{}
-		for _, l := range AvailableOCRLanguages() {
+		for _, l := range languagesIn(dir) {
 			have[l] = true
 		}
 		for _, l := range langs {
@@ -189,6 +200,25 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 			return "", &SettingError{Key: key, Reason: "invalid"}
 		}
 		return value, nil
+	case SettingOCRTessdata:
+		if value == "" {
+			return "", nil // Tesseract's own folder
+		}
+		abs, err := filepath.Abs(value)
+		if err != nil {
+			return "", &SettingError{Key: key, Reason: "tessdata", Detail: value}
+		}
+		langs, err := w.OCRLanguages(ctx)
+		if err != nil {
+			return "", err
+		}
+		// orientation detection and every configured language must be there
+		for _, l := range append([]string{"osd"}, langs...) {
+			if fi, err := os.Stat(filepath.Join(abs, l+".traineddata")); err != nil || !fi.Mode().IsRegular() {
+				return "", &SettingError{Key: key, Reason: "tessdata", Detail: l + ".traineddata"}
+			}
+		}
+		return abs, nil
 	case SettingTrustStore:
 		if value == "" {
 			return "", nil // no trust store
@@ -243,7 +273,7 @@ func (w *Workflow) checkSetting(ctx context.Context, key, value string) (string,
 }
 
 // EditableSettings are the keys SetSetting accepts.
-var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingOCRReadingOrder, SettingTrustStore, SettingPKCS11Module, SettingSignProfile, SettingTSAURL, SettingCopyForm, SettingCopyOrganization}
+var EditableSettings = []string{SettingOffice, SettingAutoLock, SettingOCRLanguages, SettingOCRReadingOrder, SettingOCRTessdata, SettingTrustStore, SettingPKCS11Module, SettingSignProfile, SettingTSAURL, SettingCopyForm, SettingCopyOrganization}
 
 // validRecordTypeCode: a record type code as settings keys carry it (letters, digits, '_',
 // '-').
@@ -379,6 +409,16 @@ func (w *Workflow) OCRLanguages(ctx context.Context) ([]string, error) {
 		return langs, nil
 	}
 	return append([]string(nil), DefaultOCRLanguages...), nil
+}
+
+// OCRTessdata is the folder of the OCR models on this workstation: the ocr_tessdata setting,
+// else TessdataDir().
+func (w *Workflow) OCRTessdata(ctx context.Context) (string, error) {
+	v, err := w.Store.Setting(ctx, SettingOCRTessdata)
+	if err != nil || v != "" {
+		return v, err
+	}
+	return TessdataDir(), nil
 }
 
 // TrustRoots is the workstation's trust store (nil when none is set, or without a store).

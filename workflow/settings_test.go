@@ -78,3 +78,42 @@ func TestSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOCRTessdataSetting: the OCR model folder (ocr_tessdata) must hold orientation
+// detection and every configured language; once set, the languages are checked against it.
+func TestOCRTessdataSetting(t *testing.T) {
+	w := newWorld(t)
+	ctx, admin := w.ctx, w.ws.Admin
+	if dir, err := w.wf.OCRTessdata(ctx); err != nil || dir != workflow.TessdataDir() {
+		t.Fatalf("default folder %q, %v", dir, err)
+	}
+	partial := t.TempDir()
+	for _, l := range []string{"osd", "vie"} {
+		if err := os.Symlink(filepath.Join(workflow.TessdataDir(), l+".traineddata"), filepath.Join(partial, l+".traineddata")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var se *workflow.SettingError
+	if err := w.wf.SetSetting(ctx, admin, workflow.SettingOCRTessdata, partial); !errors.As(err, &se) || se.Reason != "tessdata" || se.Detail != "eng.traineddata" {
+		t.Fatalf("folder without eng (languages vie+eng): %v", err)
+	}
+	if err := w.wf.SetSetting(ctx, admin, workflow.SettingOCRLanguages, "vie"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.wf.SetSetting(ctx, admin, workflow.SettingOCRTessdata, partial); err != nil {
+		t.Fatalf("folder with osd and vie, languages vie: %v", err)
+	}
+	if dir, err := w.wf.OCRTessdata(ctx); err != nil || dir != partial {
+		t.Fatalf("folder read back %q, %v", dir, err)
+	}
+	// eng is installed system-wide but not in the chosen folder
+	if err := w.wf.SetSetting(ctx, admin, workflow.SettingOCRLanguages, "vie+eng"); !errors.As(err, &se) || se.Reason != "no_language" {
+		t.Fatalf("a language missing from the model folder accepted: %v", err)
+	}
+	if err := w.wf.SetSetting(ctx, admin, workflow.SettingOCRTessdata, ""); err != nil {
+		t.Fatal(err)
+	}
+	if dir, _ := w.wf.OCRTessdata(ctx); dir != workflow.TessdataDir() {
+		t.Fatalf("cleared: folder %q", dir)
+	}
+}

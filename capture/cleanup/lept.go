@@ -78,6 +78,40 @@ static int cl_hist(PIX* g, int factor, float* hist) {
 	return 0;
 }
 
+// cl_paper_range measures the paper's brightness over an n x n grid of tiles of an 8 bpp
+// image: each tile's bright level is its 90th percentile; lo and hi are the darkest and
+// brightest of those levels.
+static int cl_paper_range(PIX* g, int n, int* lo, int* hi) {
+	int w = pixGetWidth(g), h = pixGetHeight(g);
+	*lo = 255; *hi = 0;
+	for (int ty = 0; ty < n; ty++) {
+		for (int tx = 0; tx < n; tx++) {
+			BOX* b = boxCreate(tx * w / n, ty * h / n, w / n, h / n);
+			PIX* t = pixClipRectangle(g, b, NULL);
+			boxDestroy(&b);
+			if (t == NULL) return 1;
+			NUMA* na = pixGetGrayHistogram(t, 2);
+			pixDestroy(&t);
+			if (na == NULL) return 1;
+			float total = 0, v = 0;
+			int cnt = numaGetCount(na);
+			for (int i = 0; i < cnt; i++) { numaGetFValue(na, i, &v); total += v; }
+			float acc = 0; int level = 255;
+			for (int i = 0; i < cnt; i++) {
+				numaGetFValue(na, i, &v);
+				acc += v;
+				if (acc >= 0.9f * total) { level = i; break; }
+			}
+			numaDestroy(&na);
+			if (level < *lo) *lo = level;
+			if (level > *hi) *hi = level;
+		}
+	}
+	return 0;
+}
+// cl_flatten evens out the light on an 8 bpp page: the paper's brightness is estimated
+// tile by tile (pixels darker than 60 are ink) and the page is divided by it, paper to 230.
+static PIX* cl_flatten(PIX* g) { return pixBackgroundNorm(g, NULL, NULL, 48, 48, 60, 40, 230, 2, 2); }
 static PIX* cl_threshold(PIX* g, int thr) { return pixThresholdToBinary(g, thr); }
 static PIX* cl_clone(PIX* p) { return pixClone(p); }
 static PIX* cl_reduce2(PIX* p) { return pixReduceRankBinary2(p, 2, NULL); }
@@ -224,6 +258,18 @@ func (x *pix) histogram(factor int) ([256]float64, error) {
 	}
 	return out, nil
 }
+
+// paperRange is the darkest and brightest paper level over an n x n grid (8 bpp).
+func (x *pix) paperRange(n int) (lo, hi int, err error) {
+	var l, h C.int
+	if C.cl_paper_range(x.p, C.int(n), &l, &h) != 0 {
+		return 0, 0, errLept
+	}
+	return int(l), int(h), nil
+}
+
+// flatten evens out uneven light on an 8 bpp page (background normalisation).
+func (x *pix) flatten() (*pix, error) { return wrap(C.cl_flatten(x.p)) }
 
 func (x *pix) threshold(t int) (*pix, error) { return wrap(C.cl_threshold(x.p, C.int(t))) }
 

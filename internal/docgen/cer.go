@@ -12,15 +12,23 @@ import (
 // length of the normalised truth in runes. An empty truth gives 0 when got
 // is empty too and 1 otherwise.
 func CER(truth, got string) float64 {
-	t := []rune(normText(truth))
-	g := []rune(normText(got))
-	if len(t) == 0 {
-		if len(g) == 0 {
+	edits, n := CERCounts(truth, got)
+	if n == 0 {
+		if edits == 0 {
 			return 0
 		}
 		return 1
 	}
-	return float64(levenshtein(t, g)) / float64(len(t))
+	return float64(edits) / float64(n)
+}
+
+// CERCounts returns the two numbers behind CER: the edit distance between the normalised
+// texts and the length of the normalised truth in runes. A CER pooled over many pages is
+// the sum of the edits over the sum of the lengths.
+func CERCounts(truth, got string) (edits, truthLen int) {
+	t := []rune(normText(truth))
+	g := []rune(normText(got))
+	return levenshtein(t, g), len(t)
 }
 
 func normText(s string) string {

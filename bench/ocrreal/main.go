@@ -1,0 +1,103 @@
+// Command ocrreal measures SoHoa's OCR on the real Vietnamese pages of the shared corpus
+// (corpus/ocr-vi) beside the tesseract CLI in the same run: CER per set and pooled,
+// pages/minute on the same pages and cores, peak memory. It prints Markdown table rows;
+// scripts/bench-ocr-real.sh collects them into bench/REPORT-ocr-real.md.
+//
+// -variant names a row. A variant is a set of OCR options (see variants); a later step
+// (Vietnamese post-correction, another model) adds its own entry here and shows as its own
+// row in the same table.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sohoa/sohoa/internal/ocrreal"
+	"github.com/sohoa/sohoa/internal/testenv"
+	"github.com/sohoa/sohoa/ocr"
+)
+
+// variants are the SoHoa configurations the report can show. The tessdata folder of the
+// "best" models is set with -tessdata-best (make setup installs it).
+var variants = map[string]func(o *ocrreal.Options, best string){
+	"default": func(o *ocrreal.Options, best string) {},
+	"best":    func(o *ocrreal.Options, best string) { o.TessdataDir = best },
+	// fast model, poorly read lines (mean word confidence under 80) read again with best
+	"combined": func(o *ocrreal.Options, best string) { o.RefineTessdata = best },
+}
+
+func main() {
+	ocr.MaybeRunWorker()
+	label := flag.String("label", "", "row label (default: the variant)")
+	variant := flag.String("variant", "default", "SoHoa configuration: default, best, combined")
+	cli := flag.Bool("cli", true, "also run the tesseract CLI on the same pages")
+	workers := flag.Int("workers", 2, "parallel engines on both sides")
+	best := flag.String("tessdata-best", "", "tessdata folder of the 4.0.0_best_int models")
+	perPage := flag.Bool("per-page", false, "also print each page's CER")
+	flag.Parse()
+	set, ok := variants[*variant]
+	if !ok {
+		fail(fmt.Errorf("unknown variant %q", *variant))
+	}
+	if *label == "" {
+		*label = *variant
+	}
+	pages, err := ocrreal.Corpus(testenv.Corpus())
+	if err != nil {
+		fail(err)
+	}
+	o := ocrreal.Options{Workers: *workers}
+	set(&o, *best)
+	ctx := context.Background()
+	so, err := ocrreal.RunSoHoa(ctx, pages, o)
+	if err != nil {
+		fail(err)
+	}
+	row(*label, pages, so, perPage)
+	for _, f := range so.Failed {
+		fmt.Printf("import refused: %s\n", f)
+	}
+	if *cli {
+		c, err := ocrreal.RunCLI(ctx, pages, o)
+		if err != nil {
+			fail(err)
+		}
+		lang := "vie+eng"
+		if o.TessdataDir != "" {
+			lang += ", " + *variant + " models"
+		}
+		row("CLI beside "+*label+" (tesseract "+lang+")", pages, c, perPage)
+		fmt.Printf("| ratio SoHoa/CLI: pages per minute %.2f, pages per CPU-minute %.2f | (SoHoa %d pages, CLI %d pages, %d engines each) |\n",
+			(float64(so.Pages)/so.OCR.Minutes())/(float64(c.Pages)/c.OCR.Minutes()),
+			(float64(so.Pages)/so.CPU.Minutes())/(float64(c.Pages)/c.CPU.Minutes()), so.Pages, c.Pages, o.Workers)
+	}
+}
+
+func row(label string, pages []ocrreal.Page, r ocrreal.Result, perPage *bool) {
+	sets, pp := ocrreal.Scores(pages, r)
+	var cells []string
+	for _, s := range sets {
+		cells = append(cells, fmt.Sprintf("%.2f %% (%d/%d, %d p.)", 100*s.CER(), s.Edits, s.TruthLen, s.Pages))
+	}
+	imp := "—"
+	if r.Import > 0 {
+		imp = r.Import.Round(time.Millisecond).String()
+	}
+	fmt.Printf("| %s | %s | %d | %s | %s | %.1f | %.2f s | %.1f | %.0f MiB |\n", label, strings.Join(cells, " | "), r.Pages, imp,
+		r.OCR.Round(time.Millisecond), float64(r.Pages)/r.OCR.Minutes(), r.CPU.Seconds()/float64(r.Pages),
+		float64(r.Pages)/r.CPU.Minutes(), float64(r.PeakRSS)/(1<<20))
+	if *perPage {
+		for _, p := range pp {
+			fmt.Printf("page\t%s\t%s\t%d\t%.4f\n", label, p.Page.Name, p.Edits, p.CER)
+		}
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "ocrreal:", err)
+	os.Exit(1)
+}
