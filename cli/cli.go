@@ -70,6 +70,7 @@ type cmdCtx struct {
 	pwStdin bool
 	in      *bufio.Reader
 	ran     bool // a command's run began (its flags were right)
+	version bool // --version: print the build and the libraries (cmd_version.go)
 }
 
 // DefaultDataDir is where the workstation keeps its data unless told otherwise:
