@@ -13,6 +13,7 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	libsane-dev libsane1 sane-utils \
 	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core \
 	softhsm2 postgresql
+DEB_PACKAGES += dpkg-dev lintian mmdebstrap desktop-file-utils appstream  # issue 13: make package, package-test
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
@@ -24,7 +25,7 @@ STATICCHECK := bin/staticcheck
 # the image-generation packages are too slow under -race to repeat here.
 RACE_PKGS := ./queue/... ./sync/... ./sign/... ./pipeline/... ./capture ./capture/sane ./capture/escl ./capture/hotfolder ./ocr
 
-.PHONY: all setup deps build run test test-race test-short check bench fuzz clean
+.PHONY: all setup deps build run test test-race test-short check bench fuzz clean package package-test package-windows
 
 all: build
 
@@ -79,5 +80,23 @@ FUZZTIME ?= 30s
 fuzz: setup
 	./scripts/fuzz.sh $(FUZZTIME)
 
+## package: the Linux packages into packaging/dist/: the workstation and central server .debs
+## and the `fyne package` tarball (packaging/README.md).
+package: setup
+	./packaging/build.sh
+
+## package-test: check the packages (dpkg-deb, lintian, validators), install them into a fresh
+## Debian root (mmdebstrap) and run them there: --version, init, the window under Xvfb (its
+## screenshot: packaging/dist/installed-deb.png).
+package-test: package
+	$(GO) test -tags $(TAGS),packagetest -count=1 -timeout 30m -v ./packaging/
+
+## package-windows: the mingw-w64 cross-build, as far as it goes (packaging/README.md, Windows).
+WINDOWS_DEB_PACKAGES := gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64
+package-windows: setup
+	@missing=$$(for p in $(WINDOWS_DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	./packaging/build-windows.sh
+
 clean:
-	rm -rf bin .setup-done
+	rm -rf bin .setup-done packaging/dist

@@ -15,8 +15,7 @@
 //	sohoa-central readers --data DIR [--db ...]
 //	sohoa-central revoke-reader --data DIR [--db ...] --reader ID
 //
-// init prepares a data folder before the first serve (the Debian package's service runs it
-// from ExecStartPre): database, receipt key, data key, self-signed TLS certificate and the
+// init prepares a data folder before the first serve: database, receipt key, data key, self-signed TLS certificate and the
 // signers' trust store DIR/trust, filled from --trust-from (CA certificates only); it prints
 // the TLS fingerprint that workstations compare when they enroll. Run again, it keeps what
 // exists and adds the roots given. --version prints the version, the commit and the libraries
