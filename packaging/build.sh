@@ -26,7 +26,7 @@ BI=github.com/sohoa/sohoa/internal/buildinfo
 LDFLAGS="-s -w -X $BI.version=$VERSION -X $BI.commit=$COMMIT"
 DATE=$(git log -1 --format=%cD 2>/dev/null || date -R)
 
-rm -rf "$DIST"
+rm -rf "$BUILD" "$DIST"/*.deb "$DIST"/*.tar.xz  # not dist/windows (build-windows.sh)
 mkdir -p "$BUILD"
 
 echo "== go build (version $VERSION, commit ${COMMIT:0:12})"
