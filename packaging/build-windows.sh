@@ -39,7 +39,8 @@ else
 fi
 # Which packages of the workstation build for Windows on their own (cgo via mingw-w64):
 echo "== the workstation's packages, one by one"
-for p in ./queue ./records ./sign ./sync/client ./workflow ./capture ./capture/escl ./capture/hotfolder ./capture/sane ./ocr ./app ./cli; do
+for p in ./queue ./records ./sign ./sync/client ./capture ./capture/escl ./capture/hotfolder ./capture/separate \
+	./capture/cleanup ./capture/sane ./ocr fyne.io/fyne/v2/app ./workflow ./app ./cli; do
 	if env GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$CC CXX=$CXX go build -tags sqlite_fts5 -o /dev/null "$p" 2>/dev/null; then
 		echo "  ok      $p"
 	else
