@@ -9,7 +9,8 @@ import (
 )
 
 // TestDefaultVersionIsFyneAppVersion: the version a plain `go build` reports is the one the
-// packages are built with (FyneApp.toml, which `fyne package` and packaging/build.sh read).
+// packages are built with (FyneApp.toml, which `fyne package` and packaging/build.sh read)
+// and the newest release of the AppStream metadata.
 func TestDefaultVersionIsFyneAppVersion(t *testing.T) {
 	raw, err := os.ReadFile("../../FyneApp.toml")
 	if err != nil {
@@ -21,6 +22,15 @@ func TestDefaultVersionIsFyneAppVersion(t *testing.T) {
 	}
 	if string(m[1]) != DefaultVersion {
 		t.Fatalf("FyneApp.toml says %s, buildinfo.DefaultVersion %s", m[1], DefaultVersion)
+	}
+	// The AppStream metadata's newest release is this version too.
+	meta, err := os.ReadFile("../../assets/linux/vn.sohoa.workstation.metainfo.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := regexp.MustCompile(`<release version="([^"]+)"`).FindSubmatch(meta)
+	if r == nil || string(r[1]) != DefaultVersion {
+		t.Fatalf("metainfo's first release: %q, want %s", r, DefaultVersion)
 	}
 }
 
