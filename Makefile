@@ -17,6 +17,7 @@ DEB_PACKAGES += haproxy  # issue 16: the load balancer in front of several centr
 DEB_PACKAGES += fonts-liberation2 python3-pil ocrmypdf  # issue 15: copy-form font (Decree 30), LittleCMS check of the sRGB profile, OCRmyPDF size comparison
 DEB_PACKAGES += hunspell-vi  # issue 12: Vietnamese syllable dictionary the OCR post-correction reads at run time (GPL, not bundled)
 DEB_PACKAGES += npm  # issue 12: `npm pack` fetches the 4.0.0_best_int Vietnamese model (tessdata-best)
+DEB_PACKAGES += dpkg-dev lintian mmdebstrap desktop-file-utils appstream  # issue 13: make package, package-test
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
@@ -28,7 +29,7 @@ STATICCHECK := bin/staticcheck
 # the image-generation packages are too slow under -race to repeat here.
 RACE_PKGS := ./queue/... ./sync/... ./sign/... ./pipeline/... ./capture ./capture/sane ./capture/escl ./capture/hotfolder ./ocr
 
-.PHONY: all setup deps build run test test-race test-short check bench fuzz clean
+.PHONY: all setup deps build run test test-race test-short check bench fuzz clean package package-test package-windows
 
 all: build
 
@@ -86,7 +87,7 @@ fuzz: setup
 
 ## tessdata-best: the 4.0.0_best_int Vietnamese model (npm @tesseract.js-data/vie 1.0.0, built from
 ## tesseract-ocr/tessdata_best, Apache-2.0) in the project's own tessdata folder, beside Debian's
-## eng and osd; `sohoa settings ocr_model best` or `sohoa ocr --tessdata tessdata/best` use it.
+## eng and osd; `sohoa settings ocr_tessdata $$PWD/tessdata/best` uses it.
 TESSDATA_BEST := tessdata/best
 VIE_BEST_NPM := @tesseract.js-data/vie@1.0.0
 VIE_BEST_SHA256 := 2284f610f262a1b19ec8df9f196b9ff6ce38ddb4a66329e998941df4b8961c8d
@@ -103,6 +104,23 @@ $(TESSDATA_BEST)/vie.traineddata: .setup-done
 	ln -sf /usr/share/tesseract-ocr/5/tessdata/eng.traineddata $(TESSDATA_BEST)/eng.traineddata
 	ln -sf /usr/share/tesseract-ocr/5/tessdata/osd.traineddata $(TESSDATA_BEST)/osd.traineddata
 	@echo "tessdata-best: $(TESSDATA_BEST) (vie 4.0.0_best_int, eng and osd from Debian)"
+## package: the Linux packages into packaging/dist/: the workstation and central server .debs
+## and the `fyne package` tarball (packaging/README.md).
+package: setup
+	./packaging/build.sh
+
+## package-test: check the packages (dpkg-deb, lintian, validators), install them into a fresh
+## Debian root (mmdebstrap) and run them there: --version, init, the window under Xvfb (its
+## screenshot: packaging/dist/installed-deb.png).
+package-test: package
+	$(GO) test -tags $(TAGS),packagetest -count=1 -timeout 30m -v ./packaging/
+
+## package-windows: the mingw-w64 cross-build, as far as it goes (packaging/README.md, Windows).
+WINDOWS_DEB_PACKAGES := gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64
+package-windows: setup
+	@missing=$$(for p in $(WINDOWS_DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	./packaging/build-windows.sh
 
 clean:
-	rm -rf bin .setup-done
+	rm -rf bin .setup-done packaging/dist

@@ -71,6 +71,7 @@ type cmdCtx struct {
 	pw      string // the password the run signed in with (sohoa encrypt wraps the data key with it)
 	in      *bufio.Reader
 	ran     bool // a command's run began (its flags were right)
+	version bool // --version: print the build and the libraries (cmd_version.go)
 }
 
 // DefaultDataDir is where the workstation keeps its data unless told otherwise:

@@ -26,6 +26,7 @@ static PIX* sohoa_clip(PIX* p, int x, int y, int w, int h) {
 }
 static int sohoa_encode(PIX* p, unsigned char** data, size_t* n) { return pixWriteMem(data, n, p, IFF_TIFF); }
 static void sohoa_free(void* p) { lept_free(p); }
+static char* sohoa_lept_version(void) { return getLeptonicaVersion(); }
 
 static TessBaseAPI* sohoa_tess_new(const char* datapath, const char* langs) {
 	TessBaseAPI* h = TessBaseAPICreate();
@@ -79,6 +80,16 @@ import (
 	"strings"
 	"unsafe"
 )
+
+// LeptonicaVersion returns the version the Leptonica library linked in reports ("1.82.0").
+func LeptonicaVersion() string {
+	p := C.sohoa_lept_version()
+	if p == nil {
+		return "unknown"
+	}
+	defer C.sohoa_free(unsafe.Pointer(p))
+	return strings.TrimPrefix(C.GoString(p), "leptonica-")
+}
 
 // pix is a decoded leptonica image owned by Go code; call free.
 type pix struct{ p *C.PIX }

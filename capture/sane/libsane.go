@@ -25,7 +25,11 @@ static SANE_Status sohoa_start(SANE_Handle h) {
 	return s;
 }
 
-static SANE_Status sohoa_init(void) { SANE_Int v = 0; return sane_init(&v, NULL); }
+static SANE_Int sohoa_version_code;
+static SANE_Status sohoa_init(void) { return sane_init(&sohoa_version_code, NULL); }
+static int sohoa_v_major(void) { return SANE_VERSION_MAJOR(sohoa_version_code); }
+static int sohoa_v_minor(void) { return SANE_VERSION_MINOR(sohoa_version_code); }
+static int sohoa_v_build(void) { return SANE_VERSION_BUILD(sohoa_version_code); }
 
 #include <poll.h>
 #include <link.h>
@@ -139,6 +143,18 @@ func libExit() {
 		C.sohoa_pin_backends()
 		C.sane_exit()
 	}
+}
+
+// LibraryVersion is the version libsane reports from sane_init ("1.2.1"): the SANE
+// backends library this process runs with.
+func LibraryVersion() (string, error) {
+	if err := libInit(); err != nil {
+		return "", err
+	}
+	defer libExit()
+	libMu.Lock()
+	defer libMu.Unlock()
+	return fmt.Sprintf("%d.%d.%d", int(C.sohoa_v_major()), int(C.sohoa_v_minor()), int(C.sohoa_v_build())), nil
 }
 
 type devInfo struct{ name, vendor, model, kind string }

@@ -6,6 +6,8 @@
 // serve refuses to start without --trust (the signers' root certificates), except with
 // --insecure-hash-only, a development option that checks hashes and no signature at all.
 //
+//	sohoa-central init --data DIR [--db ...] [--trust-from ROOT.pem|DIR]... [--hosts H,...]
+//	sohoa-central --version                                (or: sohoa-central version)
 //	sohoa-central enroll-code --data DIR [--db ...] --office CODE [--ttl 24h]
 //	sohoa-central revoke --data DIR [--db ...] --workstation ID
 //	sohoa-central workstations --data DIR [--db ...]
@@ -14,6 +16,12 @@
 //	sohoa-central revoke-reader --data DIR [--db ...] --reader ID
 //	sohoa-central backup --data DIR DEST             (SQLite default, while the server runs; PostgreSQL: pg_dump, sync/README.md)
 //	sohoa-central restore [--check] --data DIR SRC   (server stopped; checked completely before anything is replaced)
+//
+// init prepares a data folder before the first serve: database, receipt key, data key, self-signed TLS certificate and the
+// signers' trust store DIR/trust, filled from --trust-from (CA certificates only); it prints
+// the TLS fingerprint that workstations compare when they enroll. Run again, it keeps what
+// exists and adds the roots given. --version prints the version, the commit and the libraries
+// linked in (SQLite, the PostgreSQL client; no OCR, no scanner library).
 //
 // serve --client-ca CA.pem turns on mutual TLS: every connection must present a client
 // certificate signed by that CA, in addition to the bearer token.

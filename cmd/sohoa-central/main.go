@@ -38,6 +38,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "version" || (cmd == "serve" && len(args) == 1 && (args[0] == "--version" || args[0] == "-version")) {
+		return buildInfo().Write(stdout)
+	}
+	if cmd == "init" {
+		return runInit(ctx, args, stdout)
+	}
 	fs := flag.NewFlagSet("sohoa-central "+cmd, flag.ContinueOnError)
 	data := fs.String("data", "", "data folder (database, blobs, keys)")
 	db := fs.String("db", "", "postgres://user@host/db (default: SQLite in the data folder)")

@@ -86,3 +86,23 @@ func TestSmoke(t *testing.T) {
 		t.Fatal("bad office accepted")
 	}
 }
+
+// TestVersion: `sohoa-central --version` (and `version`) print the build without a data folder,
+// the SQLite it links, and say that it has no OCR and no scanner library.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, &out); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		text := out.String()
+		if !strings.HasPrefix(text, "sohoa-central ") || !strings.Contains(text, "(commit ") {
+			t.Fatalf("%v: %q", args, text)
+		}
+		for _, want := range []string{"SQLite    3.", "pgx       v5.", "does no OCR", "drives no scanner"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%v: no %q in\n%s", args, want, text)
+			}
+		}
+	}
+}
