@@ -87,7 +87,7 @@ fuzz: setup
 
 ## tessdata-best: the 4.0.0_best_int Vietnamese model (npm @tesseract.js-data/vie 1.0.0, built from
 ## tesseract-ocr/tessdata_best, Apache-2.0) in the project's own tessdata folder, beside Debian's
-## eng and osd; `sohoa settings ocr_tessdata $$PWD/tessdata/best` uses it.
+## eng and osd; `sohoa settings ocr_tessdata $PWD/tessdata/best` uses it.
 TESSDATA_BEST := tessdata/best
 VIE_BEST_NPM := @tesseract.js-data/vie@1.0.0
 VIE_BEST_SHA256 := 2284f610f262a1b19ec8df9f196b9ff6ce38ddb4a66329e998941df4b8961c8d
