@@ -33,11 +33,19 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return overview(stdout)
+	}
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	if isHelp(cmd, args) {
+		return printHelp(stdout, cmd, args)
+	}
 	fs := flag.NewFlagSet("sohoa-central "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() { _ = printHelp(stdout, cmd, nil) }
 	data := fs.String("data", "", "data folder (database, blobs, keys)")
 	db := fs.String("db", "", "postgres://user@host/db (default: SQLite in the data folder)")
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (serve)")
@@ -62,10 +70,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dataKey := fs.String("data-key", "", "file of the key that encrypts the field values in the database (or set $"+DataKeyEnv+"; default DATA/"+server.DataKeyFile+", made on first start); back it up apart from the database (serve)")
 	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "a kept-alive connection without a request is closed after this (serve)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
+	if _, known := commandHelp[cmd]; !known {
+		return fmt.Errorf("unknown command %q: sohoa-central help lists the commands", cmd)
+	}
 	if *data == "" {
-		return errors.New("--data DIR is required")
+		return fmt.Errorf("--data DIR is required (the server's data folder, e.g. /var/lib/sohoa-central): sohoa-central help %s", cmd)
+	}
+	if cmd == "status" {
+		return status(ctx, stdout, *data, *db, *cert)
 	}
 	var metricsToken string
 	var exemptPrefixes []netip.Prefix
@@ -138,9 +155,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	case "revoke-reader":
 		return st.RevokeReader(ctx, *readerID, time.Now())
-	case "serve":
-	default:
-		return fmt.Errorf("unknown command %q (serve, enroll-code, revoke, workstations, reader-token, readers, revoke-reader)", cmd)
 	}
 	rk, err := server.LoadOrCreateReceiptKey(*data)
 	if err != nil {
