@@ -151,7 +151,7 @@ func (s *shell) start() {
 
 func (s *shell) showSetup() {
 	s.show(func() fyne.CanvasObject {
-		return s.frame(newSetupScreen(s.e, s.showLogin))
+		return s.frame(newSetupScreen(s.e, s.showFirstRun))
 	})
 }
 
@@ -445,7 +445,8 @@ func (s *shell) menu() *fyne.MainMenu {
 			tools = append(tools, fyne.NewMenuItemSeparator(),
 				fyne.NewMenuItem(tr("menu.users"), func() { s.showAdmin(adminUsers) }),
 				fyne.NewMenuItem(tr("menu.settings"), func() { s.showAdmin(adminSettings) }),
-				fyne.NewMenuItem(tr("menu.enroll"), func() { s.showAdmin(adminEnroll) }))
+				fyne.NewMenuItem(tr("menu.enroll"), func() { s.showAdmin(adminEnroll) }),
+				fyne.NewMenuItem(tr("menu.system"), func() { s.showAdmin(adminSystem) }))
 		}
 		menus = append(menus, fyne.NewMenu(tr("menu.tools"), tools...))
 	}
