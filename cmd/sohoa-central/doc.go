@@ -6,6 +6,8 @@
 // serve refuses to start without --trust (the signers' root certificates), except with
 // --insecure-hash-only, a development option that checks hashes and no signature at all.
 //
+//	sohoa-central help [COMMAND]      (also no arguments, -h, COMMAND --help)
+//	sohoa-central status --data DIR [--db ...]   (the TLS certificate's SHA-256 fingerprint workstations compare when they enroll)
 //	sohoa-central enroll-code --data DIR [--db ...] --office CODE [--ttl 24h]
 //	sohoa-central revoke --data DIR [--db ...] --workstation ID
 //	sohoa-central workstations --data DIR [--db ...]
