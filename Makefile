@@ -13,6 +13,7 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 	libsane-dev libsane1 sane-utils \
 	poppler-utils qpdf libtiff-tools fonts-noto-core fonts-dejavu-core \
 	softhsm2 postgresql
+DEB_PACKAGES += xdotool  # issue 13: make screenshots drives the real window under Xvfb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
@@ -24,7 +25,7 @@ STATICCHECK := bin/staticcheck
 # the image-generation packages are too slow under -race to repeat here.
 RACE_PKGS := ./queue/... ./sync/... ./sign/... ./pipeline/... ./capture ./capture/sane ./capture/escl ./capture/hotfolder ./ocr
 
-.PHONY: all setup deps build run test test-race test-short check bench fuzz clean
+.PHONY: all setup deps build run test test-race test-short check bench fuzz clean screenshots
 
 all: build
 
@@ -78,6 +79,10 @@ bench: build
 FUZZTIME ?= 30s
 fuzz: setup
 	./scripts/fuzz.sh $(FUZZTIME)
+
+## screenshots: the README's and the guides' pictures from the real app under Xvfb (docs/screenshots).
+screenshots: build
+	./scripts/screenshots.sh
 
 clean:
 	rm -rf bin .setup-done

@@ -22,6 +22,7 @@ type systemPanel struct {
 	e       *env
 	actor   queue.User
 	list    *fyne.Container
+	box     *fyne.Container // the panel's column: laid out again when the list changes height
 	sample  *widget.Button
 	status  *widget.Label
 	content fyne.CanvasObject
@@ -39,14 +40,14 @@ func newSystemPanel(e *env, actor queue.User, extra ...fyne.CanvasObject) *syste
 	recheck := widget.NewButtonWithIcon(tr("firstrun.recheck"), theme.ViewRefreshIcon(), p.check)
 	intro := wrapLabel(tr("firstrun.intro", map[string]any{"Dir": e.st.Dir()}), widget.MediumImportance)
 	sampleNote := wrapLabel(tr("firstrun.sample.note", map[string]any{"N": workflow.SampleDocuments}), widget.MediumImportance)
-	box := container.NewVBox(
+	p.box = container.NewVBox(
 		widget.NewLabelWithStyle(tr("firstrun.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		intro, p.list, container.NewHBox(recheck), widget.NewSeparator(),
 		sampleNote, container.NewHBox(p.sample), p.status)
 	for _, o := range extra {
-		box.Add(o)
+		p.box.Add(o)
 	}
-	p.content = container.NewVScroll(box)
+	p.content = container.NewVScroll(p.box)
 	p.check()
 	return p
 }
@@ -54,7 +55,7 @@ func newSystemPanel(e *env, actor queue.User, extra ...fyne.CanvasObject) *syste
 // check runs the checks in the background (finding scanners takes a moment) and lists them.
 func (p *systemPanel) check() {
 	p.list.Objects = []fyne.CanvasObject{wrapLabel(tr("firstrun.checking"), widget.MediumImportance)}
-	p.list.Refresh()
+	p.relayout()
 	e := p.e
 	e.bg.Go(func() {
 		scs := workflow.NewScanners()
@@ -86,7 +87,17 @@ func (p *systemPanel) show(checks []workflow.Check) {
 			p.list.Add(container.NewBorder(nil, nil, widget.NewLabel("    "+tr("firstrun.install")), copyBtn, cmd))
 		}
 	}
+	p.relayout()
+}
+
+// relayout lays the column out again: the list or the status line changed height.
+func (p *systemPanel) relayout() {
+	if p.box == nil {
+		return
+	}
 	p.list.Refresh()
+	p.box.Refresh()
+	p.content.Refresh()
 }
 
 // makeSample makes the sample batch (workflow.SampleBatch): OCR starts on its own.
@@ -115,6 +126,7 @@ func (p *systemPanel) setStatus(s string, imp widget.Importance) {
 	p.status.SetText(s)
 	p.status.Importance = imp
 	p.status.Refresh()
+	p.relayout()
 }
 
 // firstRunScreen follows the set-up form: the checks and the sample batch, then sign-in.

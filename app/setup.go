@@ -15,8 +15,9 @@ const minPassword = 8
 
 // newSetupScreen is the first-run form that creates the administrator account; onDone runs
 // (on the UI goroutine) with the account once it exists. The data folder itself was made
-// when the store opened (queue.Open); the form says where it is.
-func newSetupScreen(e *env, onDone func(queue.User)) fyne.CanvasObject {
+// when the store opened (queue.Open); the form says where it is. first is the user name
+// field, which takes the focus (keyboard first, as the sign-in).
+func newSetupScreen(e *env, onDone func(queue.User)) (screen fyne.CanvasObject, first fyne.Focusable) {
 	user := newIdentEntry()
 	user.SetPlaceHolder(tr("setup.username.hint"))
 	full := newTextEntry()
@@ -75,7 +76,7 @@ func newSetupScreen(e *env, onDone func(queue.User)) fyne.CanvasObject {
 	intro.Wrapping = fyne.TextWrapWord
 	where := wrapLabel(tr("setup.dataDir", map[string]any{"Dir": e.st.Dir()}), widget.LowImportance)
 	box := container.NewVBox(title, intro, where, form, create, msg)
-	return container.NewCenter(container.New(&fixedWidth{w: 520}, box))
+	return container.NewCenter(container.New(&fixedWidth{w: 520}, box)), user
 }
 
 // fixedWidth lays its single child out at a set width (for forms centred in a big window).

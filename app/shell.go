@@ -150,9 +150,13 @@ func (s *shell) start() {
 }
 
 func (s *shell) showSetup() {
+	var first fyne.Focusable
 	s.show(func() fyne.CanvasObject {
-		return s.frame(newSetupScreen(s.e, s.showFirstRun))
+		scr, user := newSetupScreen(s.e, s.showFirstRun)
+		first = user
+		return s.frame(scr)
 	})
+	s.e.win.Canvas().Focus(first)
 }
 
 func (s *shell) showLogin() {
