@@ -82,7 +82,7 @@ func (p *systemPanel) show(checks []workflow.Check) {
 			cmd := widget.NewEntry()
 			cmd.SetText(c.Fix) // selectable, to copy into a terminal
 			copyBtn := widget.NewButtonWithIcon(tr("firstrun.copy"), theme.ContentCopyIcon(), func() {
-				p.e.win.Clipboard().SetContent(c.Fix)
+				fyne.CurrentApp().Clipboard().SetContent(c.Fix)
 			})
 			p.list.Add(container.NewBorder(nil, nil, widget.NewLabel("    "+tr("firstrun.install")), copyBtn, cmd))
 		}
