@@ -59,6 +59,7 @@ func (p *systemPanel) check() {
 	e := p.e
 	e.bg.Go(func() {
 		scs := workflow.NewScanners()
+		scs.Discover(true) // network (eSCL) scanners too
 		checks := workflow.CheckSystem(e.ctx, scs)
 		scs.Close()
 		e.do(func() { p.show(checks) })

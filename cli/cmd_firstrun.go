@@ -26,6 +26,7 @@ func defCheck(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		var scs *workflow.Scanners
 		if !*noScanners {
 			scs = workflow.NewScanners()
+			scs.Discover(true) // network (eSCL) scanners too
 			defer scs.Close()
 		}
 		checks := workflow.CheckSystem(ctx, scs)

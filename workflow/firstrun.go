@@ -49,7 +49,7 @@ var tessdataDirs = []string{"/usr/share/tesseract-ocr/5/tessdata", "/usr/share/t
 
 // CheckSystem checks Tesseract, its language data (vie, eng, osd), the fonts of the sample
 // documents and, when scanners is not nil, the scanners it finds (SANE; eSCL when discovery
-// is on). It never fails: each check says what it found.
+// is on: the faces switch it on for the first run and `sohoa check`). It never fails: each check says what it found.
 func CheckSystem(ctx context.Context, scanners *Scanners) []Check {
 	var out []Check
 	out = append(out, Check{Name: "tesseract", OK: true, Detail: ocr.EngineVersion()})
