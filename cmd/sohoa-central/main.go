@@ -44,8 +44,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return printHelp(stdout, cmd, args)
 	}
 	fs := flag.NewFlagSet("sohoa-central "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() { _ = printHelp(stdout, cmd, nil) }
+	fs.SetOutput(os.Stderr) // a mistake in a flag: the flag package's message, then where the help is
+	fs.Usage = func() { fmt.Fprintf(os.Stderr, "sohoa-central help %s: the usage, flags and an example\n", cmd) }
 	data := fs.String("data", "", "data folder (database, blobs, keys)")
 	db := fs.String("db", "", "postgres://user@host/db (default: SQLite in the data folder)")
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (serve)")
