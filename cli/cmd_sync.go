@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("enroll", "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]", defEnroll)
+	register("enroll", "--server https://HOST:PORT [--code CODE] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]", defEnroll)
 	register("sync", "[--server https://HOST:PORT] [--once]", defSync)
 }
 
