@@ -18,6 +18,7 @@ DEB_PACKAGES += fonts-liberation2 python3-pil ocrmypdf  # issue 15: copy-form fo
 DEB_PACKAGES += hunspell-vi  # issue 12: Vietnamese syllable dictionary the OCR post-correction reads at run time (GPL, not bundled)
 DEB_PACKAGES += npm  # issue 12: `npm pack` fetches the 4.0.0_best_int Vietnamese model (tessdata-best)
 DEB_PACKAGES += dpkg-dev lintian mmdebstrap desktop-file-utils appstream  # issue 13: make package, package-test
+DEB_PACKAGES += xdotool  # issue 13: make screenshots drives the real window under Xvfb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA ?=
 
@@ -29,7 +30,7 @@ STATICCHECK := bin/staticcheck
 # the image-generation packages are too slow under -race to repeat here.
 RACE_PKGS := ./queue/... ./sync/... ./sign/... ./pipeline/... ./capture ./capture/sane ./capture/escl ./capture/hotfolder ./ocr
 
-.PHONY: all setup deps build run test test-race test-short check bench fuzz clean package package-test package-windows
+.PHONY: all setup deps build run test test-race test-short check bench fuzz clean package package-test package-windows screenshots
 
 all: build
 
@@ -120,7 +121,7 @@ WINDOWS_DEB_PACKAGES := gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64
 package-windows: setup
 	@missing=$$(for p in $(WINDOWS_DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
-	./packaging/build-windows.sh
+	./packaging/build-windows.sh screenshots
 
 clean:
 	rm -rf bin .setup-done packaging/dist

@@ -14,6 +14,7 @@ const (
 	adminUsers    = "users"
 	adminSettings = "settings"
 	adminEnroll   = "enroll"
+	adminSystem   = "system"
 )
 
 // adminScreen is the administrator's: users (roles, passwords, disabling, sign-in locks,
@@ -27,6 +28,7 @@ type adminScreen struct {
 	users    *usersPanel
 	settings *settingsPanel
 	enroll   *enrollPanel
+	system   *systemPanel
 	content  fyne.CanvasObject
 }
 
@@ -48,11 +50,27 @@ func newAdminScreen(e *env, user queue.User, tab string, onBack, onEnrolled func
 		container.NewTabItemWithIcon(tr("admin.tab.settings"), theme.SettingsIcon(), a.settings.content),
 		container.NewTabItemWithIcon(tr("admin.tab.enroll"), theme.UploadIcon(), a.enroll.content),
 	)
+	if tab == adminSystem { // the checks look for scanners: only when asked
+		a.system = newSystemPanel(e, user)
+		a.tabs.Append(container.NewTabItemWithIcon(tr("admin.tab.system"), theme.ComputerIcon(), a.system.content))
+	} else {
+		item := container.NewTabItemWithIcon(tr("admin.tab.system"), theme.ComputerIcon(), widget.NewLabel(""))
+		a.tabs.Append(item)
+		a.tabs.OnSelected = func(ti *container.TabItem) {
+			if ti == item && a.system == nil {
+				a.system = newSystemPanel(e, user)
+				item.Content = a.system.content
+				a.tabs.Refresh()
+			}
+		}
+	}
 	switch tab {
 	case adminSettings:
 		a.tabs.SelectIndex(1)
 	case adminEnroll:
 		a.tabs.SelectIndex(2)
+	case adminSystem:
+		a.tabs.SelectIndex(3)
 	}
 	back := widget.NewButtonWithIcon(tr("viewer.back"), theme.NavigateBackIcon(), func() {
 		if onBack != nil {

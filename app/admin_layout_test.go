@@ -6,7 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 )
 
-// TestNewScreensFit1024: the sign, verify and administration screens (with the top bar and
+// TestNewScreensFit1024: the sign, verify, administration and first-run screens (with the top bar and
 // the status line) need no more than 1024×768, so they work at 1024×768 and 1366×768 and,
 // Fyne scaling every size, on 4K screens.
 func TestNewScreensFit1024(t *testing.T) {
@@ -24,6 +24,8 @@ func TestNewScreensFit1024(t *testing.T) {
 		"admin users":     func() { h.sh.showAdmin(adminUsers) },
 		"admin settings":  func() { h.sh.showAdmin(adminSettings) },
 		"admin enrolment": func() { h.sh.showAdmin(adminEnroll) },
+		"admin machine":   func() { h.sh.showAdmin(adminSystem) },
+		"first run":       func() { h.sh.showFirstRun(w.ws.Admin) },
 	}
 	for _, lang := range []string{"vi", "en"} {
 		applyLanguage(lang)

@@ -288,3 +288,44 @@ func TestAdminEnrollTakesEffect(t *testing.T) {
 	h.wait()
 	h.mustShow("Không đăng ký được: ")
 }
+
+// TestAdminEnrollTrustOnFirstUse: enrolling with a self-signed server and the fingerprint
+// left empty shows the server certificate's SHA-256, in groups, to compare with the one
+// `sohoa-central status` prints; confirming enrolls with it pinned.
+func TestAdminEnrollTrustOnFirstUse(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	pki, err := synctest.NewPKI("Trần Văn Kiểm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := synctest.NewCentral(ctx, filepath.Join(dir, "central"), pki.Roots())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	code, err := c.EnrollCode(ctx, "HN-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Services{})
+	h.login(h.admin())
+	h.sh.showAdmin(adminEnroll)
+	h.wait()
+	h.entry("https://may-chu:8443").SetText(c.URL())
+	h.entry("Ví dụ ES7X-ZP37-WG47-GVVU").SetText(code)
+	test.Tap(h.button("Đăng ký"))
+	h.wait()
+	h.mustShow("Tin cậy chứng chỉ của máy chủ?")
+	h.mustShow(fingerprintGroups(c.Pin))
+	h.mustShow("sohoa-central status")
+	if v, _ := h.e.st.Setting(ctx, "sync.server_url"); v != "" {
+		t.Fatalf("enrolled before the fingerprint was confirmed: %q", v)
+	}
+	test.Tap(h.button("Tin cậy và đăng ký"))
+	h.wait()
+	h.mustShow("Đã đăng ký: mã máy trạm ws-")
+	if v, _ := h.e.st.Setting(ctx, "sync.tls_sha256"); v != c.Pin {
+		t.Fatalf("pinned %q, want %s", v, c.Pin)
+	}
+}

@@ -46,6 +46,10 @@ func TestFirstRunCreatesAdminThenLogin(t *testing.T) {
 	if n, _ := h.e.st.UserCount(context.Background()); n != 1 {
 		t.Fatalf("user count = %d, want 1", n)
 	}
+	// The machine's checks come next, then the sign-in.
+	h.mustShow("Máy này đã sẵn sàng chưa?")
+	test.Tap(h.button("Tiếp tục: đăng nhập"))
+	h.wait()
 	h.mustShow("Đăng nhập SoHoa")
 	u, err := h.e.st.Authenticate(context.Background(), "quantri", "mật-khẩu-dài")
 	if err != nil {
@@ -449,5 +453,50 @@ func TestLoginFocusesUserName(t *testing.T) {
 	h.wait()
 	if h.sh.user == nil || h.sh.user.Username != u.Username {
 		t.Fatal("not signed in with the keyboard")
+	}
+}
+
+// TestFirstRunChecksAndSampleBatch: after the administrator is made, the first run lists what
+// the machine has (Tesseract, its language data, fonts, scanners) in plain words and makes a
+// sample batch of generated documents with one button; the batch is in the list after sign-in.
+func TestFirstRunChecksAndSampleBatch(t *testing.T) {
+	h := newHarness(t, Services{})
+	admin := h.admin()
+	h.sh.showFirstRun(admin)
+	h.wait()
+	h.mustShow("Máy này đã sẵn sàng chưa?")
+	for _, want := range []string{"Tesseract (nhận dạng chữ): tesseract 5", "Dữ liệu tiếng Việt cho Tesseract: có", "Dữ liệu nhận biết hướng trang: có", "Phông chữ Noto Serif cho lô mẫu: có"} {
+		found := false
+		for _, s := range h.texts() {
+			if strings.HasPrefix(s, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the first run does not say %q: %q", want, h.texts())
+		}
+	}
+	test.Tap(h.button("Tạo lô mẫu"))
+	h.wait()
+	h.mustShow("Đã tạo lô “Lô mẫu (thử)”: 6 tài liệu")
+	list, err := h.e.st.ListBatches(context.Background(), queue.BatchFilter{})
+	if err != nil || len(list) != 1 || list[0].Name != "Lô mẫu (thử)" {
+		t.Fatalf("batches after the sample: %+v %v", list, err)
+	}
+	docs, err := h.e.st.Documents(context.Background(), list[0].ID)
+	if err != nil || len(docs) != 6 {
+		t.Fatalf("sample batch documents: %d %v", len(docs), err)
+	}
+	test.Tap(h.button("Tiếp tục: đăng nhập"))
+	h.wait()
+	h.mustShow("Đăng nhập SoHoa")
+}
+
+// TestFingerprintGroups: the fingerprint is shown in groups of four, two lines of eight.
+func TestFingerprintGroups(t *testing.T) {
+	fp := strings.Repeat("0123456789abcdef", 4)
+	want := "0123 4567 89ab cdef 0123 4567 89ab cdef\n0123 4567 89ab cdef 0123 4567 89ab cdef"
+	if got := fingerprintGroups(fp); got != want {
+		t.Fatalf("fingerprintGroups = %q", got)
 	}
 }

@@ -78,10 +78,15 @@ func (p *enrollPanel) enroll() {
 			p.btn.Enable()
 			if err != nil {
 				p.setStatus(tr("enroll.failed", map[string]any{"Err": pickLanguage(signErrText(err))}), widget.DangerImportance)
+				// A self-signed server: show its fingerprint to compare, then pin it.
+				askTrust(e.win, err, func(fp string) {
+					p.fingerprint.SetText(fp)
+					p.enroll()
+				})
 				return
 			}
 			p.code.SetText("") // used once
-			msg := tr("enroll.done", map[string]any{"WS": res.WorkstationID, "Office": res.Office, "SHA": shortHex(res.Fingerprint)})
+			msg := tr("enroll.done", map[string]any{"WS": res.WorkstationID, "Office": res.Office, "SHA": fingerprintGroups(res.Fingerprint)})
 			if res.PreviousID != "" {
 				msg += "\n" + tr("enroll.newID", map[string]any{"Old": res.PreviousID})
 			}

@@ -14,8 +14,10 @@ import (
 const minPassword = 8
 
 // newSetupScreen is the first-run form that creates the administrator account; onDone runs
-// (on the UI goroutine) once the account exists.
-func newSetupScreen(e *env, onDone func()) fyne.CanvasObject {
+// (on the UI goroutine) with the account once it exists. The data folder itself was made
+// when the store opened (queue.Open); the form says where it is. first is the user name
+// field, which takes the focus (keyboard first, as the sign-in).
+func newSetupScreen(e *env, onDone func(queue.User)) (screen fyne.CanvasObject, first fyne.Focusable) {
 	user := newIdentEntry()
 	user.SetPlaceHolder(tr("setup.username.hint"))
 	full := newTextEntry()
@@ -47,7 +49,7 @@ func newSetupScreen(e *env, onDone func()) fyne.CanvasObject {
 		msg.Importance = widget.MediumImportance
 		msg.SetText(tr("setup.creating"))
 		e.bg.Go(func() {
-			_, err := e.st.CreateUser(e.ctx, nil, u, f, p, []queue.Role{queue.RoleAdmin})
+			admin, err := e.st.CreateUser(e.ctx, nil, u, f, p, []queue.Role{queue.RoleAdmin})
 			e.do(func() {
 				create.Enable()
 				if err != nil {
@@ -55,7 +57,7 @@ func newSetupScreen(e *env, onDone func()) fyne.CanvasObject {
 					msg.SetText(errText(err))
 					return
 				}
-				onDone()
+				onDone(admin)
 			})
 		})
 	}
@@ -72,8 +74,9 @@ func newSetupScreen(e *env, onDone func()) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle(tr("setup.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	intro := widget.NewLabel(tr("setup.intro"))
 	intro.Wrapping = fyne.TextWrapWord
-	box := container.NewVBox(title, intro, form, create, msg)
-	return container.NewCenter(container.New(&fixedWidth{w: 520}, box))
+	where := wrapLabel(tr("setup.dataDir", map[string]any{"Dir": e.st.Dir()}), widget.LowImportance)
+	box := container.NewVBox(title, intro, where, form, create, msg)
+	return container.NewCenter(container.New(&fixedWidth{w: 520}, box)), user
 }
 
 // fixedWidth lays its single child out at a set width (for forms centred in a big window).

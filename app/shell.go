@@ -150,9 +150,13 @@ func (s *shell) start() {
 }
 
 func (s *shell) showSetup() {
+	var first fyne.Focusable
 	s.show(func() fyne.CanvasObject {
-		return s.frame(newSetupScreen(s.e, s.showLogin))
+		scr, user := newSetupScreen(s.e, s.showFirstRun)
+		first = user
+		return s.frame(scr)
 	})
+	s.e.win.Canvas().Focus(first)
 }
 
 func (s *shell) showLogin() {
@@ -446,7 +450,8 @@ func (s *shell) menu() *fyne.MainMenu {
 			tools = append(tools, fyne.NewMenuItemSeparator(),
 				fyne.NewMenuItem(tr("menu.users"), func() { s.showAdmin(adminUsers) }),
 				fyne.NewMenuItem(tr("menu.settings"), func() { s.showAdmin(adminSettings) }),
-				fyne.NewMenuItem(tr("menu.enroll"), func() { s.showAdmin(adminEnroll) }))
+				fyne.NewMenuItem(tr("menu.enroll"), func() { s.showAdmin(adminEnroll) }),
+				fyne.NewMenuItem(tr("menu.system"), func() { s.showAdmin(adminSystem) }))
 		}
 		menus = append(menus, fyne.NewMenu(tr("menu.tools"), tools...))
 	}

@@ -84,7 +84,7 @@ func TestCatalogue(t *testing.T) {
 		if cmd.HasParent() {
 			key += "." + strings.ReplaceAll(strings.TrimPrefix(cmd.CommandPath(), "sohoa "), " ", ".")
 		}
-		tree[key+".short"], tree[key+".long"] = true, true
+		tree[key+".short"], tree[key+".long"], tree[key+".example"] = true, true, true
 		add := func(f *pflag.Flag) { tree[key+".flag."+f.Name], tree["cli.flag."+f.Name] = true, true }
 		cmd.LocalFlags().VisitAll(add)
 		cmd.InheritedFlags().VisitAll(add)

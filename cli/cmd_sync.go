@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("enroll", "--server https://HOST:PORT [--code CODE | code on standard input] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]", defEnroll)
+	register("enroll", "--server https://HOST:PORT [--code CODE] [--fingerprint SHA256] [--client-cert PEM --client-key PEM]", defEnroll)
 	register("sync", "[--server https://HOST:PORT] [--once]", defSync)
 }
 
@@ -40,7 +40,12 @@ func defEnroll(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 			}
 			*code = line
 		}
-		res, err := w.Enroll(ctx, u, workflow.EnrollInput{Server: *srv, Code: *code, Fingerprint: *fp, ClientCert: *certFile, ClientKey: *keyFile}, nil)
+		in := workflow.EnrollInput{Server: *srv, Code: *code, Fingerprint: *fp, ClientCert: *certFile, ClientKey: *keyFile}
+		res, err := w.Enroll(ctx, u, in, nil)
+		if fp, ok := c.trustOnFirstUse(err); ok { // a self-signed server, its fingerprint compared and confirmed
+			in.Fingerprint = fp
+			res, err = w.Enroll(ctx, u, in, nil)
+		}
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -380,4 +381,65 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("ocr with a cancelled context: exit %d, %q %q", code, out.String(), errb.String())
 	}
 	// exit 3 (scan: the scanner stopped) is asserted by TestScanJamThenContinue and TestScanFaultTextEnglish (scan_test.go).
+}
+
+// TestEveryCommandHasLongAndExample: `sohoa COMMAND --help` is complete for every command, in
+// Vietnamese and English: a short and a long description and an example, each example line
+// running that command with flags it has (a help topic has its text only).
+func TestEveryCommandHasLongAndExample(t *testing.T) {
+	flagRE := regexp.MustCompile(`(?:^|\s)--([a-z][a-z0-9-]*)`)
+	for _, lang := range l10n.Languages() {
+		n := 0
+		walk((&cmdCtx{lang: lang}).newRoot(), func(cmd *cobra.Command) {
+			if cmd.Hidden {
+				return
+			}
+			n++
+			path := cmd.CommandPath()
+			if strings.TrimSpace(cmd.Long) == "" || strings.HasPrefix(cmd.Long, "cli.") {
+				t.Errorf("%s: %s has no long description", lang, path)
+			}
+			if cmd.IsAdditionalHelpTopicCommand() {
+				return
+			}
+			if strings.TrimSpace(cmd.Example) == "" {
+				t.Errorf("%s: %s has no example", lang, path)
+				return
+			}
+			for _, line := range strings.Split(cmd.Example, "\n") {
+				i := strings.Index(line, path)
+				if i < 0 {
+					t.Errorf("%s: %s: example %q does not run it", lang, path, line)
+					continue
+				}
+				// A group's example runs one of its commands: check that one's flags.
+				run, rest := cmd, strings.Fields(line[i+len(path):])
+				for len(rest) > 0 {
+					var sub *cobra.Command
+					for _, s := range run.Commands() {
+						if s.Name() == rest[0] {
+							sub = s
+						}
+					}
+					if sub == nil {
+						break
+					}
+					run, rest = sub, rest[1:]
+				}
+				for _, m := range flagRE.FindAllStringSubmatch(line[i+len(path):], -1) {
+					if run.Flags().Lookup(m[1]) == nil && run.InheritedFlags().Lookup(m[1]) == nil {
+						t.Errorf("%s: %s: example %q uses --%s, which %s has not", lang, path, line, m[1], run.CommandPath())
+					}
+				}
+			}
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			if err := cmd.Usage(); err != nil || !strings.Contains(out.String(), strings.SplitN(cmd.Example, "\n", 2)[0]) {
+				t.Errorf("%s: %s: the usage does not show the example: %v\n%s", lang, path, err, out.String())
+			}
+		})
+		if n < 50 {
+			t.Errorf("%s: only %d commands", lang, n)
+		}
+	}
 }

@@ -197,7 +197,7 @@ func (c *cmdCtx) newRoot() *cobra.Command {
 }
 
 // describe gives every command of the tree its texts from the catalogue, by its path
-// (cli.user.cert.add.short, .long, .flag.NAME; a flag without its own text takes
+// (cli.user.cert.add.short, .long, .example, .flag.NAME; a flag without its own text takes
 // cli.flag.NAME), and the usage in the run's language (usage).
 func (c *cmdCtx) describe(cmd *cobra.Command) {
 	cmd.InitDefaultHelpFlag()
@@ -211,6 +211,9 @@ func (c *cmdCtx) describe(cmd *cobra.Command) {
 	}
 	if l10n.Has(key + ".long") {
 		cmd.Long = c.tr(key+".long", l10n.Args{"Cmd": cmd.CommandPath()})
+	}
+	if l10n.Has(key + ".example") {
+		cmd.Example = c.tr(key+".example", l10n.Args{"Cmd": cmd.CommandPath()})
 	}
 	fill := func(f *pflag.Flag) {
 		switch {
@@ -239,6 +242,14 @@ func (c *cmdCtx) usage(cmd *cobra.Command) error {
 	}
 	if cmd.HasAvailableSubCommands() {
 		fmt.Fprintf(w, "\n  %s %s", cmd.CommandPath(), h("commandArg"))
+	}
+	if cmd.Example != "" {
+		fmt.Fprintf(w, "\n\n%s:", h("examples"))
+		for _, l := range strings.Split(cmd.Example, "\n") {
+			fmt.Fprintf(w, "\n  %s", l)
+		}
+	}
+	if cmd.HasAvailableSubCommands() {
 		fmt.Fprintf(w, "\n\n%s:", h("commands"))
 		for _, s := range cmd.Commands() {
 			if s.IsAvailableCommand() || s.Name() == "help" {

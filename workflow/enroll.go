@@ -81,6 +81,9 @@ func (w *Workflow) Enroll(ctx context.Context, actor queue.User, in EnrollInput,
 	cl := &client.Client{Store: w.Store, Actor: actor, TLSFingerprint: strings.ToLower(strings.TrimSpace(in.Fingerprint)), ClientCert: cert}
 	res, err := cl.Enroll(ctx, in.Server, code)
 	if err != nil {
+		if cl.TLSFingerprint == "" {
+			err = untrusted(ctx, strings.TrimSpace(in.Server), err)
+		}
 		return out, err
 	}
 	if cert != nil { // mutual TLS: every later call presents the same certificate

@@ -27,6 +27,7 @@ func TestErrorsTranslated(t *testing.T) {
 		"DocumentError":                  &DocumentError{DocumentID: 7, Err: ErrNoPIN},
 		"FileError":                      &FileError{Name: "a.pdf", Err: ErrNotCertificate},
 		"DriverError":                    &DriverError{Driver: "SANE", Err: capture.ErrNoDevice},
+		"UntrustedServerError":           &UntrustedServerError{Fingerprint: strings.Repeat("ab", 32), Err: errors.New("x509: certificate signed by unknown authority")},
 		"manifest damaged":               l10n.Wrap(errors.New("EOF"), "workflow.manifest.damaged"),
 		"manifest untrusted":             l10n.New("workflow.manifest.untrusted", l10n.Args{"Detail": "x509: unknown authority"}),
 		"manifest document id":           l10n.New("workflow.manifest.badDocID", l10n.Args{"ID": "x"}),
@@ -40,7 +41,7 @@ func TestErrorsTranslated(t *testing.T) {
 	}
 	for _, e := range []error{ErrNoSignerSource, ErrNoPIN, ErrNoRole, ErrCertChoice, ErrNotCertificate, ErrServerURL,
 		ErrNoEnrollCode, ErrCertificate, ErrSettingInvalid, ErrBadScannerAddress, ErrDocumentNotInBatch, ErrUnknownField,
-		ErrPageOCR, l10n.New("workflow.noReceiptKey")} {
+		ErrPageOCR, ErrSampleFonts, l10n.New("workflow.noReceiptKey")} {
 		errs[fmt.Sprintf("sentinel %q", e)] = e
 	}
 	_, pageSize := ParsePageSize("A4x")

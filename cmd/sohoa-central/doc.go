@@ -8,6 +8,8 @@
 //
 //	sohoa-central init --data DIR [--db ...] [--trust-from ROOT.pem|DIR]... [--hosts H,...]
 //	sohoa-central --version                                (or: sohoa-central version)
+//	sohoa-central help [COMMAND]      (also no arguments, -h, COMMAND --help)
+//	sohoa-central status --data DIR [--db ...]   (the TLS certificate's SHA-256 fingerprint workstations compare when they enroll)
 //	sohoa-central enroll-code --data DIR [--db ...] --office CODE [--ttl 24h]
 //	sohoa-central revoke --data DIR [--db ...] --workstation ID
 //	sohoa-central workstations --data DIR [--db ...]

@@ -34,9 +34,15 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		return overview(stdout)
+	}
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	if isHelp(cmd, args) {
+		return printHelp(stdout, cmd, args)
 	}
 	if cmd == "version" || (cmd == "serve" && len(args) == 1 && (args[0] == "--version" || args[0] == "-version")) {
 		return buildInfo().Write(stdout)
@@ -45,6 +51,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runInit(ctx, args, stdout)
 	}
 	fs := flag.NewFlagSet("sohoa-central "+cmd, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr) // a mistake in a flag: the flag package's message, then where the help is
+	fs.Usage = func() { fmt.Fprintf(os.Stderr, "sohoa-central help %s: the usage, flags and an example\n", cmd) }
 	data := fs.String("data", "", "data folder (database, blobs, keys)")
 	db := fs.String("db", "", "postgres://user@host/db (default: SQLite in the data folder)")
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (serve)")
@@ -74,10 +82,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "a kept-alive connection without a request is closed after this (serve)")
 	check := fs.Bool("check", false, "only check the backup, restore nothing (restore)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
+	if _, known := commandHelp[cmd]; !known {
+		return fmt.Errorf("unknown command %q: sohoa-central help lists the commands", cmd)
+	}
 	if *data == "" {
-		return errors.New("--data DIR is required")
+		return fmt.Errorf("--data DIR is required (the server's data folder, e.g. /var/lib/sohoa-central): sohoa-central help %s", cmd)
+	}
+	if cmd == "status" {
+		return status(ctx, stdout, *data, *db, *cert)
 	}
 	var metricsToken string
 	var exemptPrefixes []netip.Prefix

@@ -352,3 +352,11 @@ func (b Box) union(o Box) Box {
 	}
 	return Box{min(b.X0, o.X0), min(b.Y0, o.Y0), max(b.X1, o.X1), max(b.Y1, o.Y1)}
 }
+
+// CheckFonts reports whether the Noto Serif faces the documents are drawn with can be loaded
+// (ErrFontMissing when they are not installed): the workstation's first run checks it before
+// it offers a sample batch.
+func CheckFonts() error {
+	_, _, err := loadFonts()
+	return err
+}
