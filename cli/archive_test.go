@@ -118,6 +118,11 @@ func TestArchiveFileSignedAndExported(t *testing.T) {
 		!strings.Contains(string(out), "Signature is Valid") {
 		t.Fatalf("pdfsig: %v %s", err, out)
 	}
+	// The archive data is in the signed PDF's own XMP metadata too (poppler reads it).
+	if out, err := exec.Command("pdfinfo", "-meta", filepath.Join(dir, "TaiLieu", "HN01-KS-2026-001.001.pdf")).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "https://sohoa.vn/ns/archive/1.0/") || !strings.Contains(string(out), "HN01-KS-2026-001") {
+		t.Fatalf("archive data not in the PDF's XMP: %v\n%s", err, out)
+	}
 	x, err := os.ReadFile(filepath.Join(dir, "HoSo.xml"))
 	if err != nil {
 		t.Fatal(err)
