@@ -63,6 +63,17 @@ type Result struct {
 	PaperRange int
 	Flattened  bool
 
+	// Straightened: the page was found as a quadrilateral on a darker background (a photo
+	// taken at an angle) and mapped onto an upright rectangle; Quad is its corners in the
+	// input (top-left, top-right, bottom-right, bottom-left, x then y).
+	Straightened bool
+	Quad         [4][2]float64
+
+	// Upscaled: a low-resolution page (under UpscaleBelowDPI) was doubled before recognition;
+	// DPI is the resolution of the cleaned page (the file's, or guessed from an A4 page).
+	Upscaled bool
+	DPI      int
+
 	// Rotation is the clockwise turn applied to put the page upright.
 	// OrientDetected is false when orientation was not asked for, when
 	// Tesseract found too little text, or when its confidence OrientConf
@@ -97,6 +108,11 @@ const (
 	MinOrientConf = 2.0  // Tesseract OSD orientation confidence to act on
 	BlankMaxInk   = 2e-4 // a page is blank below this BlankScore
 	MaxPaperRange = 60   // paper brightness spread (grey levels) from which the light is evened out
+	// UpscaleBelowDPI: pages from UpscaleFromDPI up to this resolution (fax-grade) are doubled
+	// before recognition; Tesseract reads 150-dpi fax strokes better at 300 dpi. Lower
+	// resolutions (real 70-dpi scans) are left as they are: not measured here.
+	UpscaleBelowDPI = 200
+	UpscaleFromDPI  = 120
 
 	paperGrid = 6
 
@@ -193,6 +209,30 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 	gray, err := work.gray()
 	if err != nil {
 		return Result{}, err
+	}
+	// A photo of the sheet taken at an angle: find the sheet and straighten it first.
+	if _, _, d, _ := work.info(); d == 8 || d == 32 {
+		q, ok, err := findPage(gray)
+		if err != nil {
+			gray.free()
+			return Result{}, err
+		}
+		if ok {
+			flat, err := straighten(work, q)
+			gray.free()
+			if err != nil {
+				return Result{}, err
+			}
+			work.free()
+			work = flat
+			if gray, err = work.gray(); err != nil {
+				return Result{}, err
+			}
+			pw, ph, _, _ := work.info()
+			// A photo's stated resolution (often 72) says nothing of the sheet's.
+			dpi = resolution(0, pw, ph)
+			res.Straightened, res.Quad = true, q
+		}
 	}
 	// Uneven light (a phone photo: light falling off across the page) defeats one global
 	// threshold, Tesseract's included: the page is evened out first, as grey.
@@ -338,6 +378,24 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		}
 	}
 
+	// Fax-grade pages: doubled (bilevel ones despeckled and smoothed) before recognition.
+	res.DPI = dpi
+	// A photo's sheet (Straightened) has no known resolution and is left alone.
+	if dpi >= UpscaleFromDPI && dpi < UpscaleBelowDPI && !res.Straightened {
+		var up *pix
+		if twoLevel(hist) {
+			up, err = bin.upscale2() // a bilevel fax stored as grey
+		} else {
+			up, err = work.upscale2()
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		work.free()
+		work = up
+		res.Upscaled, res.DPI = true, 2*dpi
+	}
+
 	if p.Binarize {
 		if _, _, d, _ := work.info(); d != 1 {
 			g, err := work.gray()
@@ -354,7 +412,8 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		}
 	}
 
-	res.Changed = res.Rotation != 0 || res.Deskewed || res.Crop != image.Rect(0, 0, bw, bh) || p.Binarize || res.Flattened
+	res.Changed = res.Rotation != 0 || res.Deskewed || res.Crop != image.Rect(0, 0, bw, bh) || p.Binarize || res.Flattened ||
+		res.Straightened || res.Upscaled
 	if !res.Changed {
 		res.Data, res.Width, res.Height = img, w, h
 		return res, nil
@@ -442,6 +501,18 @@ func inkThreshold(hist [256]float64) int {
 		paper = 255
 	}
 	return max(48, min(int(float64(paper)*0.6), 170))
+}
+
+// twoLevel: nearly every pixel is black or white (a bilevel page stored as grey).
+func twoLevel(hist [256]float64) bool {
+	var total, mid float64
+	for i, v := range hist {
+		total += v
+		if i > 8 && i < 247 {
+			mid += v
+		}
+	}
+	return total > 0 && mid < 0.01*total
 }
 
 // findCrop finds dark bands along the four edges of a bilevel page (rows
