@@ -69,10 +69,12 @@ type Result struct {
 	Straightened bool
 	Quad         [4][2]float64
 
-	// Upscaled: a low-resolution page (under UpscaleBelowDPI) was doubled before recognition;
-	// DPI is the resolution of the cleaned page (the file's, or guessed from an A4 page).
-	Upscaled bool
-	DPI      int
+	// Despeckled: a bilevel fax-grade page (FaxFromDPI..FaxBelowDPI) was cleaned of specks;
+	// Upscaled: it was also doubled (grey). DPI is the resolution of the cleaned page (the
+	// file's, or guessed from its size as an A4 page).
+	Despeckled bool
+	Upscaled   bool
+	DPI        int
 
 	// Rotation is the clockwise turn applied to put the page upright.
 	// OrientDetected is false when orientation was not asked for, when
@@ -108,11 +110,13 @@ const (
 	MinOrientConf = 2.0  // Tesseract OSD orientation confidence to act on
 	BlankMaxInk   = 2e-4 // a page is blank below this BlankScore
 	MaxPaperRange = 60   // paper brightness spread (grey levels) from which the light is evened out
-	// UpscaleBelowDPI: pages from UpscaleFromDPI up to this resolution (fax-grade) are doubled
-	// before recognition; Tesseract reads 150-dpi fax strokes better at 300 dpi. Lower
-	// resolutions (real 70-dpi scans) are left as they are: not measured here.
-	UpscaleBelowDPI = 200
-	UpscaleFromDPI  = 120
+	// Bilevel pages from FaxFromDPI up to FaxBelowDPI are fax-grade: despeckled (and, with
+	// faxUpscale, doubled) before recognition (TestFieldCaptures, bench/REPORT-captures.md).
+	// Lower resolutions (real 70-dpi scans) are left as they are: not measured here.
+	FaxBelowDPI = 200
+	FaxFromDPI  = 120
+
+	faxSpeck = 2 // specks smaller than this both ways (pixels) are fax noise
 
 	paperGrid = 6
 
@@ -378,22 +382,23 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		}
 	}
 
-	// Fax-grade pages: doubled (bilevel ones despeckled and smoothed) before recognition.
+	// Fax-grade pages (bilevel, 120-199 dpi): specks removed and, with faxUpscale, doubled
+	// before recognition. A photo's sheet (Straightened) and grey or colour pages are left
+	// alone.
 	res.DPI = dpi
-	// A photo's sheet (Straightened) has no known resolution and is left alone.
-	if dpi >= UpscaleFromDPI && dpi < UpscaleBelowDPI && !res.Straightened {
-		var up *pix
-		if twoLevel(hist) {
-			up, err = bin.upscale2() // a bilevel fax stored as grey
-		} else {
-			up, err = work.upscale2()
+	if dpi >= FaxFromDPI && dpi < FaxBelowDPI && !res.Straightened {
+		if _, _, d, _ := work.info(); d == 1 || twoLevel(hist) {
+			n, err := bin.fax(faxSpeck, faxUpscale)
+			if err != nil {
+				return Result{}, err
+			}
+			work.free()
+			work = n
+			res.Despeckled = true
+			if faxUpscale {
+				res.Upscaled, res.DPI = true, 2*dpi
+			}
 		}
-		if err != nil {
-			return Result{}, err
-		}
-		work.free()
-		work = up
-		res.Upscaled, res.DPI = true, 2*dpi
 	}
 
 	if p.Binarize {
@@ -413,7 +418,7 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 	}
 
 	res.Changed = res.Rotation != 0 || res.Deskewed || res.Crop != image.Rect(0, 0, bw, bh) || p.Binarize || res.Flattened ||
-		res.Straightened || res.Upscaled
+		res.Straightened || res.Despeckled
 	if !res.Changed {
 		res.Data, res.Width, res.Height = img, w, h
 		return res, nil
@@ -502,6 +507,9 @@ func inkThreshold(hist [256]float64) int {
 	}
 	return max(48, min(int(float64(paper)*0.6), 170))
 }
+
+// faxUpscale: fax-grade pages are doubled after despeckling (see FaxBelowDPI).
+var faxUpscale = false
 
 // twoLevel: nearly every pixel is black or white (a bilevel page stored as grey).
 func twoLevel(hist [256]float64) bool {

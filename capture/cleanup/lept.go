@@ -221,28 +221,25 @@ static PIX* cl_projective(PIX* p, float* src, float* dst) {
 	ptaDestroy(&pd);
 	return r;
 }
-// cl_upscale2 doubles a low-resolution page. A bilevel page is first cleaned of isolated
-// specks (components of 1-2 pixels, both black ones and white holes in strokes), then
-// smoothed to grey, interpolated and thresholded again at 2x: strokes come out with
-// smooth edges instead of stair steps. Grey and colour pages are interpolated.
-static PIX* cl_upscale2(PIX* p) {
-	if (pixGetDepth(p) != 1) return pixScale(p, 2.0, 2.0);
-	PIX* a = pixSelectBySize(p, 3, 3, 8, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL);
+// cl_fax cleans a bilevel fax-grade page: isolated specks (black components and white
+// holes in strokes smaller than ms pixels both ways) are removed; with up set, the page is
+// then doubled by linear interpolation to grey, so strokes come out with smooth edges
+// instead of stair steps.
+static PIX* cl_fax(PIX* p, int ms, int up) {
+	PIX* a = pixSelectBySize(p, ms, ms, 8, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL);
 	if (a == NULL) return NULL;
 	PIX* inv = pixInvert(NULL, a);
-	PIX* b = inv ? pixSelectBySize(inv, 3, 3, 4, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL) : NULL;
-	pixDestroy(&inv);
 	pixDestroy(&a);
+	PIX* b = inv ? pixSelectBySize(inv, ms, ms, 4, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL) : NULL;
+	pixDestroy(&inv);
 	if (b == NULL) return NULL;
 	pixInvert(b, b);
+	if (!up) return b;
 	PIX* g = pixConvert1To8(NULL, b, 255, 0);
 	pixDestroy(&b);
 	if (g == NULL) return NULL;
-	PIX* s = pixBlockconv(g, 1, 1);
+	PIX* r = pixScaleGrayLI(g, 2.0, 2.0);
 	pixDestroy(&g);
-	if (s == NULL) return NULL;
-	PIX* r = pixScaleGray2xLIThresh(s, 128);
-	pixDestroy(&s);
 	return r;
 }
 static void cl_free(void* p) { lept_free(p); }
@@ -346,8 +343,15 @@ func (x *pix) projective(src, dst [8]float64) (*pix, error) {
 	return wrap(C.cl_projective(x.p, &s[0], &d[0]))
 }
 
-// upscale2 doubles the page (see cl_upscale2).
-func (x *pix) upscale2() (*pix, error) { return wrap(C.cl_upscale2(x.p)) }
+// fax removes specks under ms pixels from a 1 bpp page and, with up, doubles it to grey
+// (see cl_fax).
+func (x *pix) fax(ms int, up bool) (*pix, error) {
+	u := C.int(0)
+	if up {
+		u = 1
+	}
+	return wrap(C.cl_fax(x.p, C.int(ms), u))
+}
 
 func (x *pix) threshold(t int) (*pix, error) { return wrap(C.cl_threshold(x.p, C.int(t))) }
 
