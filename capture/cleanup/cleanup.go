@@ -215,7 +215,7 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		return Result{}, err
 	}
 	// A photo of the sheet taken at an angle: find the sheet and straighten it first.
-	if _, _, d, _ := work.info(); d == 8 || d == 32 {
+	if _, _, d, _ := work.info(); findSheet && (d == 8 || d == 32) {
 		q, ok, err := findPage(gray)
 		if err != nil {
 			gray.free()
@@ -386,7 +386,7 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 	// before recognition. A photo's sheet (Straightened) and grey or colour pages are left
 	// alone.
 	res.DPI = dpi
-	if dpi >= FaxFromDPI && dpi < FaxBelowDPI && !res.Straightened {
+	if faxDespeckle && dpi >= FaxFromDPI && dpi < FaxBelowDPI && !res.Straightened {
 		if _, _, d, _ := work.info(); d == 1 || twoLevel(hist) {
 			n, err := bin.fax(faxSpeck, faxUpscale)
 			if err != nil {
@@ -508,8 +508,14 @@ func inkThreshold(hist [256]float64) int {
 	return max(48, min(int(float64(paper)*0.6), 170))
 }
 
-// faxUpscale: fax-grade pages are doubled after despeckling (see FaxBelowDPI).
-var faxUpscale = false
+// Switches for the bench's before/variant rows (scripts/bench-captures.sh): faxUpscale
+// doubles fax-grade pages after despeckling (measured worse, off); findSheet and
+// faxDespeckle turn this branch's two steps off.
+var (
+	faxUpscale   = false
+	findSheet    = true
+	faxDespeckle = true
+)
 
 // twoLevel: nearly every pixel is black or white (a bilevel page stored as grey).
 func twoLevel(hist [256]float64) bool {
