@@ -7,8 +7,8 @@ import (
 
 // Page quadrilateral (a phone photo of a sheet on a darker table, taken at an angle).
 //
-// findPage looks for it on a reduced grey copy: paper and background are told apart by
-// Otsu's threshold, the background must hold most of the image's outer ring (a scan whose
+// findPage looks for it on a reduced grey copy: paper and background are told apart
+// locally (paperMask), the background must hold most of the image's outer ring (a scan whose
 // paper fills the frame has no quadrilateral to find), the paper is the largest connected
 // bright region, and its corners are the region's extreme points along the two diagonals.
 // The quadrilateral must hold at least a quarter of the image, be convex and not already
@@ -172,7 +172,7 @@ func (q quad) convex() bool {
 // paperMask tells paper from background on a reduced grey page lit unevenly: a pixel is
 // paper when it is at least paperShare of the brightest level around it (tiles within
 // about an eighth of the page). Paper and a darker table are lit alike, so their ratio
-// holds where one global threshold (Otsu's) cuts off the sheet's shaded corner.
+// holds where one global threshold (Otsu's was tried) cuts off the sheet's shaded corner.
 func paperMask(buf []byte, w, h int) []bool {
 	const paperShare, reach = 0.6, 3
 	ts := max(4, min(w, h)/24)
@@ -205,37 +205,6 @@ func paperMask(buf []byte, w, h int) []bool {
 		}
 	}
 	return out
-}
-
-// otsu returns the grey level that best splits buf into two classes.
-func otsu(buf []byte) int {
-	var hist [256]float64
-	for _, v := range buf {
-		hist[v]++
-	}
-	total := float64(len(buf))
-	var sum float64
-	for i, v := range hist {
-		sum += float64(i) * v
-	}
-	var wb, sb, best float64
-	thr := 128
-	for i := 0; i < 256; i++ {
-		wb += hist[i]
-		if wb == 0 {
-			continue
-		}
-		wf := total - wb
-		if wf == 0 {
-			break
-		}
-		sb += float64(i) * hist[i]
-		mb, mf := sb/wb, (sum-sb)/wf
-		if v := wb * wf * (mb - mf) * (mb - mf); v > best {
-			best, thr = v, i+1
-		}
-	}
-	return thr
 }
 
 // straighten maps the page quadrilateral q of work onto an upright rectangle and returns
