@@ -26,7 +26,8 @@ import (
 // cleaned by the default profile, read by Tesseract (vie, PSM 4, as the pipeline does) and
 // their fields extracted: the share of fields exact before keying. make test samples two
 // record types; SOHOA_FIELDCAPTURES=full (scripts/bench-captures.sh) runs every type on
-// three documents each. Measured numbers: bench/REPORT-captures.md.
+// three documents each. Measured numbers: bench/REPORT-captures.md. The make-test sample
+// (2026-12-04): photo 71/72 = 98.6 %, fax 66/72 = 91.7 %; floors a few points under.
 
 // asFax makes a 150-dpi page bilevel with a threshold and about one speckle in 400 pixels.
 func asFax(t *testing.T, img image.Image) []byte {
@@ -241,9 +242,6 @@ func TestFieldCaptures(t *testing.T) {
 				s.ok++
 			} else {
 				missed = append(missed, gt.Key)
-				if os.Getenv("DBGV") != "" {
-					t.Logf("%s %q want %q", c.kind, vals[gt.Key], gt.Value)
-				}
 			}
 		}
 		if c.kind == "photo" && !cleaned[i].Straightened {
@@ -255,7 +253,7 @@ func TestFieldCaptures(t *testing.T) {
 		t.Logf("%-10s %-10s straightened %-5v flattened %-5v deskewed %-5v upscaled %-5v %dx%d missed %v", c.kind, c.doc.Type,
 			cleaned[i].Straightened, cleaned[i].Flattened, cleaned[i].Deskewed, cleaned[i].Upscaled, cleaned[i].Width, cleaned[i].Height, missed)
 	}
-	floors := map[string]float64{"fax-150dpi": 85, "photo": 90}
+	floors := map[string]float64{"fax-150dpi": 88, "photo": 95}
 	for _, k := range []string{"fax-150dpi", "photo"} {
 		s := per[k]
 		pct := 100 * float64(s.ok) / float64(max(s.total, 1))
