@@ -70,4 +70,5 @@ scripts/bench-pdf.sh | tee -a "$raw" # issue 15: signed PDF/A size vs OCRmyPDF (
 scripts/bench-backup.sh >> "$raw" 2>&1 || true  # bench/REPORT-backup.md
 scripts/bench-encrypt.sh | tee -a "$raw" || true  # issue 14: writes bench/REPORT-encrypt.md
 ./scripts/bench-ocr-real.sh 2>&1 | tail -1 | tee -a "$raw"  # issue 12: real Vietnamese pages, bench/REPORT-ocr-real.md
+./scripts/bench-captures.sh 2>&1 | tail -1 | tee -a "$raw" || true  # issue 12 item 6: field captures (photos, fax), bench/REPORT-captures.md
 echo "report written to $report"

@@ -63,6 +63,19 @@ type Result struct {
 	PaperRange int
 	Flattened  bool
 
+	// Straightened: the page was found as a quadrilateral on a darker background (a photo
+	// taken at an angle) and mapped onto an upright rectangle; Quad is its corners in the
+	// input (top-left, top-right, bottom-right, bottom-left, x then y).
+	Straightened bool
+	Quad         [4][2]float64
+
+	// Despeckled: a bilevel fax-grade page (FaxFromDPI..FaxBelowDPI) was cleaned of specks;
+	// Upscaled: it was also doubled (grey). DPI is the resolution of the cleaned page (the
+	// file's, or guessed from its size as an A4 page).
+	Despeckled bool
+	Upscaled   bool
+	DPI        int
+
 	// Rotation is the clockwise turn applied to put the page upright.
 	// OrientDetected is false when orientation was not asked for, when
 	// Tesseract found too little text, or when its confidence OrientConf
@@ -97,6 +110,13 @@ const (
 	MinOrientConf = 2.0  // Tesseract OSD orientation confidence to act on
 	BlankMaxInk   = 2e-4 // a page is blank below this BlankScore
 	MaxPaperRange = 60   // paper brightness spread (grey levels) from which the light is evened out
+	// Bilevel pages from FaxFromDPI up to FaxBelowDPI are fax-grade: despeckled (and, with
+	// faxUpscale, doubled) before recognition (TestFieldCaptures, bench/REPORT-captures.md).
+	// Lower resolutions (real 70-dpi scans) are left as they are: not measured here.
+	FaxBelowDPI = 200
+	FaxFromDPI  = 120
+
+	faxSpeck = 2 // specks smaller than this both ways (pixels) are fax noise
 
 	paperGrid = 6
 
@@ -193,6 +213,30 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 	gray, err := work.gray()
 	if err != nil {
 		return Result{}, err
+	}
+	// A photo of the sheet taken at an angle: find the sheet and straighten it first.
+	if _, _, d, _ := work.info(); findSheet && (d == 8 || d == 32) {
+		q, ok, err := findPage(gray)
+		if err != nil {
+			gray.free()
+			return Result{}, err
+		}
+		if ok {
+			flat, err := straighten(work, q)
+			gray.free()
+			if err != nil {
+				return Result{}, err
+			}
+			work.free()
+			work = flat
+			if gray, err = work.gray(); err != nil {
+				return Result{}, err
+			}
+			pw, ph, _, _ := work.info()
+			// A photo's stated resolution (often 72) says nothing of the sheet's.
+			dpi = resolution(0, pw, ph)
+			res.Straightened, res.Quad = true, q
+		}
 	}
 	// Uneven light (a phone photo: light falling off across the page) defeats one global
 	// threshold, Tesseract's included: the page is evened out first, as grey.
@@ -338,6 +382,25 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		}
 	}
 
+	// Fax-grade pages (bilevel, 120-199 dpi): specks removed and, with faxUpscale, doubled
+	// before recognition. A photo's sheet (Straightened) and grey or colour pages are left
+	// alone.
+	res.DPI = dpi
+	if faxDespeckle && dpi >= FaxFromDPI && dpi < FaxBelowDPI && !res.Straightened {
+		if _, _, d, _ := work.info(); d == 1 || twoLevel(hist) {
+			n, err := bin.fax(faxSpeck, faxUpscale)
+			if err != nil {
+				return Result{}, err
+			}
+			work.free()
+			work = n
+			res.Despeckled = true
+			if faxUpscale {
+				res.Upscaled, res.DPI = true, 2*dpi
+			}
+		}
+	}
+
 	if p.Binarize {
 		if _, _, d, _ := work.info(); d != 1 {
 			g, err := work.gray()
@@ -354,7 +417,8 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		}
 	}
 
-	res.Changed = res.Rotation != 0 || res.Deskewed || res.Crop != image.Rect(0, 0, bw, bh) || p.Binarize || res.Flattened
+	res.Changed = res.Rotation != 0 || res.Deskewed || res.Crop != image.Rect(0, 0, bw, bh) || p.Binarize || res.Flattened ||
+		res.Straightened || res.Despeckled
 	if !res.Changed {
 		res.Data, res.Width, res.Height = img, w, h
 		return res, nil
@@ -442,6 +506,27 @@ func inkThreshold(hist [256]float64) int {
 		paper = 255
 	}
 	return max(48, min(int(float64(paper)*0.6), 170))
+}
+
+// Switches for the bench's before/variant rows (scripts/bench-captures.sh): faxUpscale
+// doubles fax-grade pages after despeckling (measured worse, off); findSheet and
+// faxDespeckle turn this branch's two steps off.
+var (
+	faxUpscale   = false
+	findSheet    = true
+	faxDespeckle = true
+)
+
+// twoLevel: nearly every pixel is black or white (a bilevel page stored as grey).
+func twoLevel(hist [256]float64) bool {
+	var total, mid float64
+	for i, v := range hist {
+		total += v
+		if i > 8 && i < 247 {
+			mid += v
+		}
+	}
+	return total > 0 && mid < 0.01*total
 }
 
 // findCrop finds dark bands along the four edges of a bilevel page (rows

@@ -195,6 +195,53 @@ static int cl_encode_jpeg(PIX* p, int quality, unsigned char** data, size_t* n) 
 	pixDestroy(&q);
 	return r;
 }
+// cl_small returns an 8 bpp page scaled by f (< 1, area mapping) and copies its pixels,
+// row by row, into buf (w*h bytes, allocated by the caller from cl_small_size).
+static PIX* cl_small(PIX* g, float f) { return pixScaleAreaMap(g, f, f); }
+static void cl_bytes(PIX* g, unsigned char* buf) {
+	int w = pixGetWidth(g), h = pixGetHeight(g), wpl = pixGetWpl(g);
+	l_uint32* d = pixGetData(g);
+	for (int y = 0; y < h; y++) {
+		l_uint32* line = d + y * wpl;
+		for (int x = 0; x < w; x++) buf[y * w + x] = GET_DATA_BYTE(line, x);
+	}
+}
+// cl_projective maps the quadrilateral src[8] (x,y of four corners) of p onto the
+// rectangle dst[8] (same order) of an image the size of p, by homography, with linear
+// interpolation for grey and colour; the outside is white.
+static PIX* cl_projective(PIX* p, float* src, float* dst) {
+	PTA* ps = ptaCreate(4);
+	PTA* pd = ptaCreate(4);
+	for (int i = 0; i < 4; i++) {
+		ptaAddPt(ps, src[2 * i], src[2 * i + 1]);
+		ptaAddPt(pd, dst[2 * i], dst[2 * i + 1]);
+	}
+	PIX* r = pixProjectivePta(p, pd, ps, L_BRING_IN_WHITE);
+	ptaDestroy(&ps);
+	ptaDestroy(&pd);
+	return r;
+}
+// cl_fax cleans a bilevel fax-grade page: isolated specks (black components and white
+// holes in strokes smaller than ms pixels both ways) are removed; with up set, the page is
+// then doubled by linear interpolation to grey, so strokes come out with smooth edges
+// instead of stair steps.
+static PIX* cl_fax(PIX* p, int ms, int up) {
+	PIX* a = pixSelectBySize(p, ms, ms, 8, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL);
+	if (a == NULL) return NULL;
+	PIX* inv = pixInvert(NULL, a);
+	pixDestroy(&a);
+	PIX* b = inv ? pixSelectBySize(inv, ms, ms, 4, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL) : NULL;
+	pixDestroy(&inv);
+	if (b == NULL) return NULL;
+	pixInvert(b, b);
+	if (!up) return b;
+	PIX* g = pixConvert1To8(NULL, b, 255, 0);
+	pixDestroy(&b);
+	if (g == NULL) return NULL;
+	PIX* r = pixScaleGrayLI(g, 2.0, 2.0);
+	pixDestroy(&g);
+	return r;
+}
 static void cl_free(void* p) { lept_free(p); }
 static void cl_quiet(void) { setMsgSeverity(L_SEVERITY_NONE); }
 */
@@ -270,6 +317,41 @@ func (x *pix) paperRange(n int) (lo, hi int, err error) {
 
 // flatten evens out uneven light on an 8 bpp page (background normalisation).
 func (x *pix) flatten() (*pix, error) { return wrap(C.cl_flatten(x.p)) }
+
+// small returns the 8 bpp page scaled by f (area mapping) as bytes, row by row.
+func (x *pix) small(f float64) (buf []byte, w, h int, err error) {
+	s, err := wrap(C.cl_small(x.p, C.float(f)))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer s.free()
+	w, h, _, _ = s.info()
+	if w == 0 || h == 0 {
+		return nil, 0, 0, errLept
+	}
+	buf = make([]byte, w*h)
+	C.cl_bytes(s.p, (*C.uchar)(unsafe.Pointer(&buf[0])))
+	return buf, w, h, nil
+}
+
+// projective maps the quadrilateral src (four corners, x then y) onto the rectangle dst.
+func (x *pix) projective(src, dst [8]float64) (*pix, error) {
+	var s, d [8]C.float
+	for i := range s {
+		s[i], d[i] = C.float(src[i]), C.float(dst[i])
+	}
+	return wrap(C.cl_projective(x.p, &s[0], &d[0]))
+}
+
+// fax removes specks under ms pixels from a 1 bpp page and, with up, doubles it to grey
+// (see cl_fax).
+func (x *pix) fax(ms int, up bool) (*pix, error) {
+	u := C.int(0)
+	if up {
+		u = 1
+	}
+	return wrap(C.cl_fax(x.p, C.int(ms), u))
+}
 
 func (x *pix) threshold(t int) (*pix, error) { return wrap(C.cl_threshold(x.p, C.int(t))) }
 
