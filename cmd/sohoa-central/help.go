@@ -190,13 +190,24 @@ const flagsText = `Flags:
   --client-ca F               mutual TLS: CA(s) whose client certificates are required (serve)
   --data-key F                key that encrypts field values (or $SOHOA_DATA_KEY; default DIR/data-key.pem)
   --metrics-token-file F      bearer token GET /metrics requires (or $SOHOA_METRICS_TOKEN)
-  --office CODE               office (enroll-code; reader-token: the reader reads this office only)
+  --office CODE               office (enroll-code; reader-token: the reader reads these offices only, comma separated)
+  --record-type LIST          reader-token: the reader reads these record types only, comma separated
   --ttl D                     validity of an enrollment code (default 24h)
   --workstation ID            workstation (revoke)
   --name NAME                 name of the data-sharing platform (reader-token)
   --reader ID                 reader (revoke-reader)
-  --max-conns-per-addr, --conn-limit-exempt, --min-rate, --transfer-grace, --stall-timeout,
-  --read-header-timeout, --idle-timeout: limits against slow clients (sync/PROTOCOL.md)
+  --blobs URL                 blob store s3://BUCKET?endpoint=HOST:PORT[&sse=s3] (default: DIR/blobs; serve, backup)
+  --plain-blobs               a NEW blob store keeps blobs unencrypted (default: encrypted under the data key)
+  --enroll-rate N             enrollment attempts per second per client address (behind a balancer: raise it)
+  --check                     only check the backup, restore nothing (restore)
+  --max-conns-per-addr N      connections at a time from one client address; -1: no cap
+  --conn-limit-exempt LIST    addresses or CIDR prefixes not capped (a load balancer in front)
+  --min-rate B                slowest body rate accepted, bytes per second
+  --transfer-grace D          time before --min-rate applies
+  --stall-timeout D           a body or answer that moves no byte for this long is cut
+  --read-header-timeout D     TLS handshake plus request line and headers
+  --idle-timeout D            a kept-alive connection without a request is closed after this
+  (limits against slow clients: sync/PROTOCOL.md)
 `
 
 // status prints what the server is without changing anything: the TLS certificate's SHA-256
