@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ func main() {
 	workers := flag.Int("workers", 2, "parallel engines on both sides")
 	best := flag.String("tessdata-best", "", "tessdata folder of the 4.0.0_best_int models")
 	perPage := flag.Bool("per-page", false, "also print each page's CER")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (SoHoa's side) to this file")
 	flag.Parse()
 	set, ok := variants[*variant]
 	if !ok {
@@ -53,11 +55,30 @@ func main() {
 	o := ocrreal.Options{Workers: *workers}
 	set(&o, *best)
 	ctx := context.Background()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+	}
 	so, err := ocrreal.RunSoHoa(ctx, pages, o)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		fail(err)
 	}
 	row(*label, pages, so, perPage)
+	if t := so.Stages; t.Pages > 0 {
+		n := time.Duration(t.Pages)
+		fmt.Printf("stages (mean per page, %d pages in hand): read %v, clean-up %v, ink %v, wait for a worker %v, recognition %v, post+save %v, extraction %v\n",
+			2*o.Workers, (t.Read / n).Round(time.Millisecond), (t.Clean / n).Round(time.Millisecond), (t.Ink / n).Round(time.Millisecond),
+			(t.Wait / n).Round(time.Millisecond), (t.Recognize / n).Round(time.Millisecond), (t.Save / n).Round(time.Millisecond),
+			(t.Extract / n).Round(time.Millisecond))
+	}
 	for _, f := range so.Failed {
 		fmt.Printf("import refused: %s\n", f)
 	}
