@@ -56,10 +56,20 @@ type OCRService struct {
 // pages in hand at once (their sum can exceed the wall time): read = the page image from the
 // store, Clean = clean-up (deskew, orientation, crop), Ink = stamp and signature ink removal,
 // Wait = time a page waited for a free Tesseract worker, Recognize = the worker's reading of
-// it, Save = storing the result, Extract = field extraction of finished documents.
+// it, Save = the Vietnamese steps after recognition and storing the result, Extract = field extraction of finished documents.
 type Timings struct {
 	Pages                                            int
 	Read, Clean, Ink, Wait, Recognize, Save, Extract time.Duration
+}
+
+// String gives the mean of each stage per page.
+func (t Timings) String() string {
+	if t.Pages == 0 {
+		return "no page"
+	}
+	m := func(d time.Duration) time.Duration { return (d / time.Duration(t.Pages)).Round(time.Millisecond) }
+	return fmt.Sprintf("mean per page over %d pages: read %v, clean-up %v, ink %v, wait for a worker %v, recognition %v, post+save %v, extraction %v",
+		t.Pages, m(t.Read), m(t.Clean), m(t.Ink), m(t.Wait), m(t.Recognize), m(t.Save), m(t.Extract))
 }
 
 type stageClock struct {

@@ -63,6 +63,10 @@ fi
 	awk '/^== /{run=substr($0,4)} /^\| ratio/{sub(/^\| ratio SoHoa\/CLI: /, ""); sub(/ \| \(/, " ("); sub(/\) \|$/, ")"); print "- " run ": " $0}
 		/^import refused/{print "- " run ": " $0}' "$raw"
 	echo
+	echo "## Where SoHoa's time goes (pipeline.OCRService.Timings; wall time per page, pages overlap)"
+	echo
+	grep '^stages' "$raw" | sed 's/^/- /' || true
+	echo
 	echo "## Reading the figures"
 	echo
 	echo "- Variants: default = Debian's vie (fast) + eng; best = vie 4.0.0_best_int (make tessdata-best) + Debian eng, for"

@@ -72,12 +72,8 @@ func main() {
 		fail(err)
 	}
 	row(*label, pages, so, perPage)
-	if t := so.Stages; t.Pages > 0 {
-		n := time.Duration(t.Pages)
-		fmt.Printf("stages (mean per page, %d pages in hand): read %v, clean-up %v, ink %v, wait for a worker %v, recognition %v, post+save %v, extraction %v\n",
-			2*o.Workers, (t.Read / n).Round(time.Millisecond), (t.Clean / n).Round(time.Millisecond), (t.Ink / n).Round(time.Millisecond),
-			(t.Wait / n).Round(time.Millisecond), (t.Recognize / n).Round(time.Millisecond), (t.Save / n).Round(time.Millisecond),
-			(t.Extract / n).Round(time.Millisecond))
+	if so.Stages != "" {
+		fmt.Printf("stages of %s (%d pages in hand): %s\n", *label, 2*o.Workers, so.Stages)
 	}
 	for _, f := range so.Failed {
 		fmt.Printf("import refused: %s\n", f)

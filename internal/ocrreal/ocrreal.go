@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,9 +113,10 @@ type Result struct {
 	// CPU is the processor time of the OCR step, all processes (SoHoa: this process's
 	// clean-up and the workers; CLI: the tesseract processes): on a shared machine it varies
 	// less than the wall time.
-	CPU     time.Duration
-	// Stages: SoHoa only, where the pages' time went (pipeline.OCRService.Timings).
-	Stages  pipeline.Timings
+	CPU time.Duration
+	// Stages: SoHoa only, where the pages' time went (pipeline.OCRService.Timings, found by
+	// name so that this harness still builds over an older revision without it).
+	Stages  string
 	PeakRSS int64 // largest process (a worker, or a tesseract process) times the engines, plus the parent for SoHoa
 }
 
@@ -187,7 +189,11 @@ func RunSoHoa(ctx context.Context, pages []Page, o Options) (Result, error) {
 	c1, t1 := cpuTime(), time.Now()
 	sum, err := svc.RunPending(ctx, "", nil)
 	res.OCR = time.Since(t1)
-	res.Stages = svc.Timings()
+	if m := reflect.ValueOf(svc).MethodByName("Timings"); m.IsValid() && m.Type().NumIn() == 0 && m.Type().NumOut() == 1 {
+		if st, ok := m.Call(nil)[0].Interface().(fmt.Stringer); ok {
+			res.Stages = st.String()
+		}
+	}
 	res.PeakRSS = stop()
 	svc.Close() // the workers exit: their processor time is counted
 	closed = true
