@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sohoa/sohoa/capture/cleanup"
@@ -43,10 +44,51 @@ type OCRService struct {
 	subs map[chan Progress]struct{}
 	run  sync.Mutex // one RunPending at a time per service
 
+	stages stageClock // where RunPending's time goes (Timings)
+
 	// extraction after OCR (extract.go)
 	exMu  sync.Mutex // one document extracted at a time
 	reg   *records.Registry
 	types map[string]*records.RecordType // per batch; nil: the batch's type has no definition
+}
+
+// Timings are the summed durations of the stages of the pages processed so far, over all
+// pages in hand at once (their sum can exceed the wall time): read = the page image from the
+// store, Clean = clean-up (deskew, orientation, crop), Ink = stamp and signature ink removal,
+// Wait = time a page waited for a free Tesseract worker, Recognize = the worker's reading of
+// it, Save = the Vietnamese steps after recognition and storing the result, Extract = field extraction of finished documents.
+type Timings struct {
+	Pages                                            int
+	Read, Clean, Ink, Wait, Recognize, Save, Extract time.Duration
+}
+
+// String gives the mean of each stage per page.
+func (t Timings) String() string {
+	if t.Pages == 0 {
+		return "no page"
+	}
+	m := func(d time.Duration) time.Duration { return (d / time.Duration(t.Pages)).Round(time.Millisecond) }
+	return fmt.Sprintf("mean per page over %d pages: read %v, clean-up %v, ink %v, wait for a worker %v, recognition %v, post+save %v, extraction %v",
+		t.Pages, m(t.Read), m(t.Clean), m(t.Ink), m(t.Wait), m(t.Recognize), m(t.Save), m(t.Extract))
+}
+
+type stageClock struct {
+	pages                                            atomic.Int64
+	read, clean, ink, wait, recognize, save, extract atomic.Int64
+}
+
+func since(c *atomic.Int64, t time.Time) time.Time {
+	now := time.Now()
+	c.Add(int64(now.Sub(t)))
+	return now
+}
+
+// Timings returns where the time of the pages processed by this service went.
+func (s *OCRService) Timings() Timings {
+	c := &s.stages
+	d := func(a *atomic.Int64) time.Duration { return time.Duration(a.Load()) }
+	return Timings{Pages: int(c.pages.Load()), Read: d(&c.read), Clean: d(&c.clean), Ink: d(&c.ink), Wait: d(&c.wait),
+		Recognize: d(&c.recognize), Save: d(&c.save), Extract: d(&c.extract)}
 }
 
 // DefaultPSM is the page segmentation used for whole pages unless the options say
@@ -179,7 +221,9 @@ func (s *OCRService) RunPending(ctx context.Context, batchID string, progress fu
 				for pg := range jobs {
 					failed, err := s.processPage(ctx, pg)
 					if err == nil {
+						t := time.Now()
 						err = s.extractIfDone(ctx, pg)
+						since(&s.stages.extract, t)
 					}
 					if err != nil {
 						mu.Lock()
@@ -300,6 +344,7 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 	var img []byte
 	var cleaned *queue.Cleaned
 	blank := false
+	t := time.Now()
 	if prof == nil {
 		// No clean-up: OCR the working image (the original, or the clerk's turn of it).
 		if img, err = s.st.PageImage(pg); errors.Is(err, queue.ErrStoreLocked) {
@@ -313,6 +358,7 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 		} else if err != nil {
 			return fail("page image unreadable: " + err.Error())
 		}
+		t = since(&s.stages.read, t)
 		p := *prof
 		format, w, h := pg.Format, pg.Width, pg.Height
 		turned := false
@@ -348,6 +394,7 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 		}
 		blank = cr.Blank
 	}
+	t = since(&s.stages.clean, t)
 	var res ocr.Result
 	if blank {
 		// Nothing to read on a blank page; it stays in the document, flagged.
@@ -359,7 +406,11 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 		if free, ok := InkFree(img); ok {
 			ocrImg = free
 		}
+		t = since(&s.stages.ink, t)
 		res, err = s.pool.Recognize(ctx, ocrImg)
+		t = since(&s.stages.wait, t)
+		s.stages.wait.Add(-int64(res.Duration))
+		s.stages.recognize.Add(int64(res.Duration))
 		if err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()
@@ -374,8 +425,11 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 	for i, w := range res.Words {
 		words[i] = queue.Word{Text: w.Text, X0: w.X0, Y0: w.Y0, X1: w.X1, Y1: w.Y1, Conf: w.Conf, Block: w.Block, Par: w.Par, Line: w.Line}
 	}
-	return false, s.st.SaveProcessed(context.WithoutCancel(ctx), pg.ID, cleaned, queue.OCRResult{
+	err = s.st.SaveProcessed(context.WithoutCancel(ctx), pg.ID, cleaned, queue.OCRResult{
 		Text: res.Text, Words: words, MeanConf: res.MeanConf, Orientation: res.Orientation,
 		Engine: res.Engine, Model: res.Model, Duration: res.Duration,
 	})
+	since(&s.stages.save, t)
+	s.stages.pages.Add(1)
+	return false, err
 }

@@ -63,6 +63,10 @@ func TestCleanupProfilesAndManualRotation(t *testing.T) {
 	if err != nil || sum.Done != 2 || sum.Pending != 0 {
 		t.Fatalf("run: %+v %v", sum, err)
 	}
+	// Both pages are timed; only the page with the default profile is cleaned up.
+	if tm := svc.Timings(); tm.Pages != 2 || tm.Recognize <= 0 || tm.Clean <= 0 || tm.Save <= 0 || tm.Wait < 0 {
+		t.Errorf("timings: %+v", tm)
+	}
 	truth := doc.Pages[0].Text
 	for _, id := range []int64{pa[0].ID, pm[0].ID} {
 		p, _ := st.Page(ctx, id)

@@ -37,6 +37,12 @@ for v in ${OCR_REAL_VARIANTS:-default best combined}; do
 	echo "== $v" | tee -a "$raw"
 	"$bin/ocrreal" -variant "$v" -tessdata-best "$PWD/tessdata/best" -label "$rev $v" -per-page | tee -a "$raw"
 done
+# The load of a shared machine changes during a run: the same rows again with the CLI first
+# (OCR_REAL_CLI_FIRST="default" names the variants to repeat so).
+for v in ${OCR_REAL_CLI_FIRST:-}; do
+	echo "== $v, CLI first" | tee -a "$raw"
+	"$bin/ocrreal" -cli-first -variant "$v" -tessdata-best "$PWD/tessdata/best" -label "$rev $v (CLI run first)" -per-page | tee -a "$raw"
+done
 fi
 {
 	echo "# OCR on real Vietnamese pages (issue 12)"
@@ -62,6 +68,10 @@ fi
 	echo
 	awk '/^== /{run=substr($0,4)} /^\| ratio/{sub(/^\| ratio SoHoa\/CLI: /, ""); sub(/ \| \(/, " ("); sub(/\) \|$/, ")"); print "- " run ": " $0}
 		/^import refused/{print "- " run ": " $0}' "$raw"
+	echo
+	echo "## Where SoHoa's time goes (pipeline.OCRService.Timings; wall time per page, pages overlap)"
+	echo
+	grep '^stages' "$raw" | sed 's/^/- /' || true
 	echo
 	echo "## Reading the figures"
 	echo

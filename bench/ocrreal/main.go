@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -38,6 +39,8 @@ func main() {
 	workers := flag.Int("workers", 2, "parallel engines on both sides")
 	best := flag.String("tessdata-best", "", "tessdata folder of the 4.0.0_best_int models")
 	perPage := flag.Bool("per-page", false, "also print each page's CER")
+	cliFirst := flag.Bool("cli-first", false, "run the CLI before SoHoa (the load of a shared machine changes during a run: alternate the order)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (SoHoa's side) to this file")
 	flag.Parse()
 	set, ok := variants[*variant]
 	if !ok {
@@ -53,18 +56,40 @@ func main() {
 	o := ocrreal.Options{Workers: *workers}
 	set(&o, *best)
 	ctx := context.Background()
+	var c ocrreal.Result
+	if *cli && *cliFirst {
+		if c, err = ocrreal.RunCLI(ctx, pages, o); err != nil {
+			fail(err)
+		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+	}
 	so, err := ocrreal.RunSoHoa(ctx, pages, o)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		fail(err)
 	}
 	row(*label, pages, so, perPage)
+	if so.Stages != "" {
+		fmt.Printf("stages of %s (%d pages in hand): %s\n", *label, 2*o.Workers, so.Stages)
+	}
 	for _, f := range so.Failed {
 		fmt.Printf("import refused: %s\n", f)
 	}
 	if *cli {
-		c, err := ocrreal.RunCLI(ctx, pages, o)
-		if err != nil {
-			fail(err)
+		if !*cliFirst {
+			if c, err = ocrreal.RunCLI(ctx, pages, o); err != nil {
+				fail(err)
+			}
 		}
 		lang := "vie+eng"
 		if o.TessdataDir != "" {

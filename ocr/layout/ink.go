@@ -20,10 +20,11 @@ func RemoveInk(img image.Image) (out image.Image, ok bool) {
 	b := img.Bounds()
 	g := image.NewGray(b)
 	removed := 0
+	px := pixels(img)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		o := g.PixOffset(b.Min.X, y)
 		for x := b.Min.X; x < b.Max.X; x++ {
-			r, gr, bl := rgb8(img.At(x, y))
+			r, gr, bl := px(x, y)
 			if isInk(r, gr, bl) {
 				g.Pix[o] = 255
 				removed++
@@ -39,6 +40,24 @@ func RemoveInk(img image.Image) (out image.Image, ok bool) {
 		return img, false
 	}
 	return g, true
+}
+
+// pixels returns a reader of the 8-bit colour at (x, y): straight from the pixel buffer for
+// the two types decoders give colour pages (image/png's RGBA, image/jpeg's YCbCr), the same
+// values as rgb8(img.At(x, y)) without a color.Color allocated per pixel.
+func pixels(img image.Image) func(x, y int) (r, g, b uint8) {
+	switch m := img.(type) {
+	case *image.RGBA:
+		return func(x, y int) (uint8, uint8, uint8) {
+			i := m.PixOffset(x, y)
+			return m.Pix[i], m.Pix[i+1], m.Pix[i+2]
+		}
+	case *image.YCbCr:
+		return func(x, y int) (uint8, uint8, uint8) {
+			return color.YCbCrToRGB(m.Y[m.YOffset(x, y)], m.Cb[m.COffset(x, y)], m.Cr[m.COffset(x, y)])
+		}
+	}
+	return func(x, y int) (uint8, uint8, uint8) { return rgb8(img.At(x, y)) }
 }
 
 func rgb8(c color.Color) (r, g, b uint8) {
