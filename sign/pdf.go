@@ -91,7 +91,7 @@ type DocumentInput struct {
 // PageStats tells how big each page's image became inside the PDF.
 type PageStats struct {
 	ImageBytes int    // bytes of the image stream
-	Encoding   string // "jpeg" (kept as is), "bilevel-g4" (CCITT G4), "gray-png", "rgb-png" (PNG data kept as is), "gray-flate", "rgb-flate", "gray-jpeg", "rgb-jpeg" (noisy pages, JPEGQuality)
+	Encoding   string // "jpeg" (kept as is), "bilevel-g4" (CCITT G4), "gray-png", "rgb-png" (PNG data kept as is), "gray-flate", "rgb-flate", "gray-jpeg", "rgb-jpeg" (noisy pages, JPEGQuality), "gray4-flate" (grey text pages at 16 grey levels, see gray4IfLegible)
 }
 
 // Errors from BuildPDF.
@@ -372,10 +372,13 @@ func encodePageImage(data []byte) (pageImage, error) {
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 false >>", w, h, w, h)}, nil
 	case gray:
 		raw := grayPixels(img)
-		out := pageImage{w: w, h: h, kind: "gray-flate", data: deflateBest(pngFilter(raw, w, h, 1)),
+		out := pageImage{w: w, h: h, kind: "gray-flate", data: smallestFlate(raw, w, h, 1),
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Colors 1 /BitsPerComponent 8 /Columns %d >>", w, h, w)}
 		if passed.kind == "gray-png" && len(passed.data) <= len(out.data) {
 			out = passed
+		}
+		if q, ok := gray4IfLegible(raw, w, h); ok && len(q.data) < len(out.data) {
+			return q, nil
 		}
 		return lossyIfNoisy(out, &image.Gray{Pix: raw, Stride: w, Rect: image.Rect(0, 0, w, h)}, "/DeviceGray", 1), nil
 	default:
@@ -631,7 +634,7 @@ func abs(x int) int {
 // decades).
 func deflateBest(b []byte) []byte {
 	var buf bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&buf, 7)
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
 	zw.Write(b)
 	zw.Close()
 	return buf.Bytes()
