@@ -125,3 +125,10 @@ func ssimBytes(a, b []byte, w, h int) float64 {
 	}
 	return sum / float64(n)
 }
+
+// ImageQuality compares two grey images of w×h pixels (one byte per pixel, row by row): the
+// PSNR of b against a in dB and the mean SSIM over the 8×8 windows with detail, the two
+// measures of the floors above.
+func ImageQuality(a, b []byte, w, h int) (psnr, ssim float64) {
+	return psnrBytes(a, b), ssimBytes(a, b, w, h)
+}

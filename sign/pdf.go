@@ -65,6 +65,9 @@ type PageInput struct {
 	Image []byte
 	DPI   int // pixels per inch of Image; 0 means 300
 	Words []Word
+	// Lossless keeps the page's pixels exactly: no 16-level grey (gray4IfLegible) and no JPEG
+	// re-encoding of noisy pages. JPEG input is stored as it is either way.
+	Lossless bool
 }
 
 // DocumentInput is everything BuildPDF needs for one document.
@@ -160,7 +163,7 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 	var copyTxt *copyText
 	copyFontObj := 0
 	for i, p := range doc.Pages {
-		img, err := encodePageImage(p.Image)
+		img, err := encodeImage(p.Image, p.Lossless)
 		if err != nil {
 			return nil, nil, fmt.Errorf("page %d: %w", i+1, err)
 		}
@@ -329,7 +332,9 @@ type pageImage struct {
 	data []byte
 }
 
-func encodePageImage(data []byte) (pageImage, error) {
+func encodePageImage(data []byte) (pageImage, error) { return encodeImage(data, false) }
+
+func encodeImage(data []byte, lossless bool) (pageImage, error) {
 	if len(data) >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF {
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
@@ -377,6 +382,9 @@ func encodePageImage(data []byte) (pageImage, error) {
 		if passed.kind == "gray-png" && len(passed.data) <= len(out.data) {
 			out = passed
 		}
+		if lossless {
+			return out, nil
+		}
 		if q, ok := gray4IfLegible(raw, w, h); ok && len(q.data) < len(out.data) {
 			return q, nil
 		}
@@ -387,6 +395,9 @@ func encodePageImage(data []byte) (pageImage, error) {
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Colors 3 /BitsPerComponent 8 /Columns %d >>", w, h, w)}
 		if passed.kind == "rgb-png" && len(passed.data) <= len(out.data) {
 			out = passed
+		}
+		if lossless {
+			return out, nil
 		}
 		return lossyIfNoisy(out, img, "/DeviceRGB", 3), nil
 	}
