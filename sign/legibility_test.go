@@ -81,6 +81,8 @@ func TestGray4Legibility(t *testing.T) {
 	}
 	// Pooled over the sample: one page's CER moves by a point or more under changes too small
 	// to see (Tesseract's layout analysis flips), so the 0.1-point rule is kept on the pool.
+	// On all 33 pages (bench/REPORT-pdf.md, 2026-12-04) the pool moved 5.13 % → 5.26 %, 0.13
+	// point, mostly one page (qd1074_2026_bxd_p2, 4.11 % → 8.32 %).
 	cer16, cer256 := float64(edits16)/float64(chars), float64(edits256)/float64(chars)
 	if cer16 > cer256+0.001 {
 		t.Errorf("pooled CER %.2f%% at 16 levels, %.2f%% lossless: more than 0.1 point worse", 100*cer16, 100*cer256)
