@@ -30,9 +30,12 @@
 //
 // BuildPDF writes PDF/A-2b (PDF/A-3b when record.json is attached): XMP matching /Info, an
 // sRGB output intent, the embedded fonts, nothing forbidden (see pdfa.go). Bilevel pages
-// are CCITT G4 (encoder in g4.go), grey and colour pages lossless (PNG filters per row) or,
-// when noisy, JPEG at JPEGQuality; RGB pages that are grey are stored as grey; JPEGs are
-// kept as they are (CMYK ones re-encoded). A digitised copy (Decree 30/2020/NĐ-CP) carries
+// are CCITT G4 (encoder in g4.go); grey text pages are stored at 16 grey levels when that
+// keeps PSNR ≥ Gray4MinPSNR and SSIM ≥ Gray4MinSSIM (legible.go; the bench and
+// TestGray4Legibility check the OCR error rate of the page rendered back); other grey and
+// colour pages lossless (PNG filters per row, or none when smaller) or, when noisy, JPEG at
+// JPEGQuality; PageInput.Lossless keeps every page exact; RGB pages that are grey are stored
+// as grey; JPEGs are kept as they are (CMYK ones re-encoded). A digitised copy (Decree 30/2020/NĐ-CP) carries
 // its copy form, organisation and time in embedded Liberation Serif at the top right of
 // page 1 (copyform.go; the subsetter is ttf.go).
 //

@@ -65,6 +65,9 @@ type PageInput struct {
 	Image []byte
 	DPI   int // pixels per inch of Image; 0 means 300
 	Words []Word
+	// Lossless keeps the page's pixels exactly: no 16-level grey (gray4IfLegible) and no JPEG
+	// re-encoding of noisy pages. JPEG input is stored as it is either way.
+	Lossless bool
 }
 
 // DocumentInput is everything BuildPDF needs for one document.
@@ -91,7 +94,7 @@ type DocumentInput struct {
 // PageStats tells how big each page's image became inside the PDF.
 type PageStats struct {
 	ImageBytes int    // bytes of the image stream
-	Encoding   string // "jpeg" (kept as is), "bilevel-g4" (CCITT G4), "gray-png", "rgb-png" (PNG data kept as is), "gray-flate", "rgb-flate", "gray-jpeg", "rgb-jpeg" (noisy pages, JPEGQuality)
+	Encoding   string // "jpeg" (kept as is), "bilevel-g4" (CCITT G4), "gray-png", "rgb-png" (PNG data kept as is), "gray-flate", "rgb-flate", "gray-jpeg", "rgb-jpeg" (noisy pages, JPEGQuality), "gray4-flate" (grey text pages at 16 grey levels, see gray4IfLegible)
 }
 
 // Errors from BuildPDF.
@@ -160,7 +163,7 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 	var copyTxt *copyText
 	copyFontObj := 0
 	for i, p := range doc.Pages {
-		img, err := encodePageImage(p.Image)
+		img, err := encodeImage(p.Image, p.Lossless)
 		if err != nil {
 			return nil, nil, fmt.Errorf("page %d: %w", i+1, err)
 		}
@@ -329,7 +332,9 @@ type pageImage struct {
 	data []byte
 }
 
-func encodePageImage(data []byte) (pageImage, error) {
+func encodePageImage(data []byte) (pageImage, error) { return encodeImage(data, false) }
+
+func encodeImage(data []byte, lossless bool) (pageImage, error) {
 	if len(data) >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF {
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
@@ -372,10 +377,16 @@ func encodePageImage(data []byte) (pageImage, error) {
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 false >>", w, h, w, h)}, nil
 	case gray:
 		raw := grayPixels(img)
-		out := pageImage{w: w, h: h, kind: "gray-flate", data: deflateBest(pngFilter(raw, w, h, 1)),
+		out := pageImage{w: w, h: h, kind: "gray-flate", data: smallestFlate(raw, w, h, 1),
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Colors 1 /BitsPerComponent 8 /Columns %d >>", w, h, w)}
 		if passed.kind == "gray-png" && len(passed.data) <= len(out.data) {
 			out = passed
+		}
+		if lossless {
+			return out, nil
+		}
+		if q, ok := gray4IfLegible(raw, w, h); ok && len(q.data) < len(out.data) {
+			return q, nil
 		}
 		return lossyIfNoisy(out, &image.Gray{Pix: raw, Stride: w, Rect: image.Rect(0, 0, w, h)}, "/DeviceGray", 1), nil
 	default:
@@ -384,6 +395,9 @@ func encodePageImage(data []byte) (pageImage, error) {
 			dict: fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Colors 3 /BitsPerComponent 8 /Columns %d >>", w, h, w)}
 		if passed.kind == "rgb-png" && len(passed.data) <= len(out.data) {
 			out = passed
+		}
+		if lossless {
+			return out, nil
 		}
 		return lossyIfNoisy(out, img, "/DeviceRGB", 3), nil
 	}
@@ -631,7 +645,7 @@ func abs(x int) int {
 // decades).
 func deflateBest(b []byte) []byte {
 	var buf bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&buf, 7)
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
 	zw.Write(b)
 	zw.Close()
 	return buf.Bytes()

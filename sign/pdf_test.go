@@ -116,7 +116,7 @@ func TestBuildPDFSearchable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats[0].Encoding != "bilevel-g4" && stats[0].Encoding != "gray-png" && stats[0].Encoding != "gray-flate" {
+	if stats[0].Encoding != "bilevel-g4" && stats[0].Encoding != "gray-png" && stats[0].Encoding != "gray-flate" && stats[0].Encoding != "gray4-flate" {
 		t.Errorf("page 1 encoding %q, want gray or bilevel", stats[0].Encoding)
 	}
 	if stats[1].Encoding != "jpeg" || stats[1].ImageBytes != len(doc.Pages[1].Image) {

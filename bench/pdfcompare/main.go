@@ -15,11 +15,11 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
-	"image"
 	"image/color"
 	_ "image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"math/big"
 	"os"
 	"os/exec"
@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/docgen"
 	"github.com/sohoa/sohoa/sign"
 )
 
@@ -52,9 +53,10 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	step := max(1, len(files)/max(1, *sample))
-	fmt.Println("| page | SoHoa encoding | SoHoa KB (signed PDF/A) | image KB | pixels differing from the source | OCRmyPDF KB (PDF/A-2b) | ms SoHoa build+sign |")
-	fmt.Println("|---|---|---:|---:|---:|---:|---:|")
-	var sohoaAll, sohoaS, ocrmS, nS int
+	fmt.Println("| page | SoHoa encoding | SoHoa KB (signed PDF/A) | image KB | lossless image KB | PSNR dB / SSIM vs lossless (rendered) | CER % lossless → SoHoa | OCRmyPDF KB (PDF/A-2b) | CER % OCRmyPDF | ms SoHoa build+sign |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	var sohoaAll, sohoaS, ocrmS, nS, losslessAll int
+	var eL, eS, eO, nT, nTO, eLS int
 	for i, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -75,14 +77,29 @@ func main() {
 			fail(err)
 		}
 		ms := time.Since(t0).Milliseconds()
-		out := filepath.Join(tmp, "s.pdf")
-		os.WriteFile(out, signed, 0o600)
-		diff, err := pixelDiff(out, data, tmp)
+		ref, refStats, err := sign.BuildPDFStats(sign.DocumentInput{Title: filepath.Base(f), Author: "SoHoa bench", Created: time.Now(),
+			Pages: []sign.PageInput{{Image: data, DPI: 200, Words: words, Lossless: true}}, FieldsJSON: []byte(`{"bench":true}`)})
 		if err != nil {
 			fail(err)
 		}
+		truthB, err := os.ReadFile(strings.TrimSuffix(f, ".png") + ".gt.txt")
+		if err != nil {
+			fail(err)
+		}
+		truth := string(truthB)
+		sPNG, sPix, w, h := renderBack(signed, filepath.Join(tmp, "s"))
+		lPNG, lPix, _, _ := renderBack(ref, filepath.Join(tmp, "l"))
+		psnr, ssim := sign.ImageQuality(lPix, sPix, w, h)
+		el, n := docgen.CERCounts(truth, ocrText(lPNG))
+		es, _ := docgen.CERCounts(truth, ocrText(sPNG))
+		eL, eS, nT = eL+el, eS+es, nT+n
 		sohoaAll += len(signed)
-		ocrm := "—"
+		losslessAll += refStats[0].ImageBytes
+		q := "identical"
+		if !math.IsInf(psnr, 1) {
+			q = fmt.Sprintf("%.1f / %.4f", psnr, ssim)
+		}
+		ocrm, ocrmCER := "—", "—"
 		if i%step == 0 && nS < *sample {
 			o := filepath.Join(tmp, "o.pdf")
 			cmd := exec.Command("ocrmypdf", "-q", "-l", "vie", "--image-dpi", "200", "--output-type", "pdfa-2", "--jobs", "1", f, o)
@@ -95,15 +112,25 @@ func main() {
 				fail(err)
 			}
 			ocrm = strconv.FormatInt(st.Size()/1024, 10)
+			ob, err := os.ReadFile(o)
+			if err != nil {
+				fail(err)
+			}
+			oPNG, _, _, _ := renderBack(ob, filepath.Join(tmp, "o"))
+			eo, _ := docgen.CERCounts(truth, ocrText(oPNG))
+			ocrmCER = fmt.Sprintf("%.2f", 100*float64(eo)/float64(max(1, n)))
+			eO, nTO, eLS = eO+eo, nTO+n, eLS+es
 			sohoaS += len(signed)
 			ocrmS += int(st.Size())
 			nS++
 		}
-		fmt.Printf("| %s | %s | %d | %d | %d | %s | %d |\n", filepath.Base(f), stats[0].Encoding, len(signed)/1024, stats[0].ImageBytes/1024, diff, ocrm, ms)
+		fmt.Printf("| %s | %s | %d | %d | %d | %s | %.2f → %.2f | %s | %s | %d |\n", filepath.Base(f), stats[0].Encoding, len(signed)/1024, stats[0].ImageBytes/1024,
+			refStats[0].ImageBytes/1024, q, 100*float64(el)/float64(max(1, n)), 100*float64(es)/float64(max(1, n)), ocrm, ocrmCER, ms)
 	}
 	fmt.Println()
-	fmt.Printf("SUMMARY pages=%d sohoa_kb_per_page=%d sample_pages=%d sohoa_sample_kb_per_page=%d ocrmypdf_sample_kb_per_page=%d\n",
-		len(files), sohoaAll/len(files)/1024, nS, sohoaS/max(1, nS)/1024, ocrmS/max(1, nS)/1024)
+	pct := func(e, n int) string { return fmt.Sprintf("%.2f", 100*float64(e)/float64(max(1, n))) }
+	fmt.Printf("SUMMARY pages=%d sohoa_kb_per_page=%d lossless_image_kb_per_page=%d cer_lossless=%s cer_sohoa=%s sample_pages=%d sohoa_sample_kb_per_page=%d ocrmypdf_sample_kb_per_page=%d cer_sohoa_sample=%s cer_ocrmypdf_sample=%s\n",
+		len(files), sohoaAll/len(files)/1024, losslessAll/len(files)/1024, pct(eL, nT), pct(eS, nT), nS, sohoaS/max(1, nS)/1024, ocrmS/max(1, nS)/1024, pct(eLS, nTO), pct(eO, nTO))
 }
 
 func fail(err error) {
@@ -158,40 +185,41 @@ func tesseractWords(path string) ([]sign.Word, error) {
 	return words, nil
 }
 
-// pixelDiff extracts the page image with poppler's pdfimages and counts the pixels whose grey
-// value differs from the source's.
-func pixelDiff(pdf string, src []byte, tmp string) (int, error) {
-	prefix := filepath.Join(tmp, "img")
-	if b, err := exec.Command("pdfimages", "-png", pdf, prefix).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("pdfimages: %v %s", err, b)
+// renderBack renders page 1 of pdf with poppler's pdftoppm at 200 dpi in grey, as a reader
+// would see it, into prefix.png; it returns the file, its grey pixels and its size.
+func renderBack(pdf []byte, prefix string) (string, []byte, int, int) {
+	if err := os.WriteFile(prefix+".pdf", pdf, 0o600); err != nil {
+		fail(err)
 	}
-	defer os.Remove(prefix + "-000.png")
-	f, err := os.Open(prefix + "-000.png")
+	if b, err := exec.Command("pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", prefix+".pdf", prefix).CombinedOutput(); err != nil {
+		fail(fmt.Errorf("pdftoppm: %v %s", err, b))
+	}
+	f, err := os.Open(prefix + ".png")
 	if err != nil {
-		return 0, err
+		fail(err)
 	}
 	defer f.Close()
-	got, err := png.Decode(f)
+	img, err := png.Decode(f)
 	if err != nil {
-		return 0, err
+		fail(err)
 	}
-	want, _, err := image.Decode(bytes.NewReader(src))
-	if err != nil {
-		return 0, err
-	}
-	if got.Bounds().Size() != want.Bounds().Size() {
-		return -1, nil
-	}
-	n := 0
-	gb, wb := got.Bounds(), want.Bounds()
-	for y := 0; y < wb.Dy(); y++ {
-		for x := 0; x < wb.Dx(); x++ {
-			a := color.GrayModel.Convert(got.At(gb.Min.X+x, gb.Min.Y+y)).(color.Gray).Y
-			b := color.GrayModel.Convert(want.At(wb.Min.X+x, wb.Min.Y+y)).(color.Gray).Y
-			if a != b {
-				n++
-			}
+	b := img.Bounds()
+	pix := make([]byte, 0, b.Dx()*b.Dy())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			pix = append(pix, color.GrayModel.Convert(img.At(x, y)).(color.Gray).Y)
 		}
 	}
-	return n, nil
+	return prefix + ".png", pix, b.Dx(), b.Dy()
+}
+
+// ocrText reads a rendered page with the real Tesseract (vie+eng), as the legibility rule says.
+func ocrText(path string) string {
+	cmd := exec.Command("tesseract", path, "-", "-l", "vie+eng", "--psm", "3")
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	out, err := cmd.Output()
+	if err != nil {
+		fail(fmt.Errorf("tesseract %s: %w", path, err))
+	}
+	return string(out)
 }
