@@ -106,8 +106,11 @@ command -v fyne >/dev/null || GOBIN=$ROOT/bin go install "fyne.io/tools/cmd/fyne
 T=$BUILD/fyne
 mkdir -p "$T"
 cp "$BUILD/sohoa" "$T/sohoa"
+# fyne package counts its runs in FyneApp.toml's Build: keep the checked-in file as it is.
+cp FyneApp.toml "$BUILD/FyneApp.toml.orig"
 fyne package --os linux --release --executable "$T/sohoa" --name SoHoa --app-id vn.sohoa.workstation \
 	--app-version "$VERSION" --icon "$ROOT/assets/icons/sohoa.png" >/dev/null
+cp "$BUILD/FyneApp.toml.orig" FyneApp.toml
 # fyne writes its own desktop entry, in English only: put ours (Name[vi], Comment[vi]) in its place.
 mkdir -p "$T/tar" && tar -C "$T/tar" -xJf SoHoa.tar.xz && rm SoHoa.tar.xz
 install -m 0644 assets/linux/vn.sohoa.workstation.desktop "$T/tar/sohoa/usr/local/share/applications/vn.sohoa.workstation.desktop"
