@@ -71,4 +71,11 @@ scripts/bench-backup.sh >> "$raw" 2>&1 || true  # bench/REPORT-backup.md
 scripts/bench-encrypt.sh | tee -a "$raw" || true  # issue 14: writes bench/REPORT-encrypt.md
 ./scripts/bench-ocr-real.sh 2>&1 | tail -1 | tee -a "$raw"  # issue 12: real Vietnamese pages, bench/REPORT-ocr-real.md
 ./scripts/bench-captures.sh 2>&1 | tail -1 | tee -a "$raw" || true  # issue 12 item 6: field captures (photos, fax), bench/REPORT-captures.md
+{
+	echo
+	echo "## Topic reports"
+	echo
+	echo "Each written by its own script in this run (scripts/bench-*.sh):"
+	for f in bench/REPORT-*.md; do echo "- [$(basename "$f")]($(basename "$f"))"; done
+} >> "$report"
 echo "report written to $report"
