@@ -134,3 +134,94 @@ func TestExtractTableDamagedRowNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractTableMisreadFirstNumber: on a straightened phone photo of a household page
+// (real Tesseract words, capture 17 of testdata/captures) the first row's number 1 was read
+// as "il", which reads as 11: the rows are still numbered 1 to 8 from their neighbours.
+func TestExtractTableMisreadFirstNumber(t *testing.T) {
+	reg := bundled(t)
+	rt, _ := reg.Get("household")
+	for _, p := range loadCaptures(t, "seed31-full.json.gz") {
+		if p.Index != 17 {
+			continue
+		}
+		got := map[string]string{}
+		for _, e := range ExtractPages(rt, []PageWords{{Width: p.Width, Height: p.Height, Words: p.Words}}) {
+			got[e.Key] = e.Value
+		}
+		first := ""
+		for _, w := range p.Words {
+			if w.Text == "il" {
+				first = w.Text
+			}
+		}
+		if first == "" {
+			t.Fatal("capture 17 no longer has the misread row number")
+		}
+		for _, f := range p.Fields {
+			if !strings.HasPrefix(f.Key, "member_") || strings.HasSuffix(f.Key, "_full_name") {
+				continue // names are TestRestoreNameMarks's
+			}
+			if g := got[f.Key]; g != f.Value {
+				t.Errorf("%s = %q, want %q", f.Key, g, f.Value)
+			}
+		}
+		for k := range got {
+			if strings.HasPrefix(k, "member_1") && len(k) > len("member_1") && k[len("member_1")] != '_' {
+				t.Errorf("row numbered from the misread number: %s", k)
+			}
+		}
+		return
+	}
+	t.Fatal("capture 17 not found")
+}
+
+// TestExtractTableMisreadIndexTokens: the index column read as letters ("il", "l", "I",
+// "|", "i", "1."), or a stain line between two rows, neither drops nor renumbers rows.
+func TestExtractTableMisreadIndexTokens(t *testing.T) {
+	reg := bundled(t)
+	rt, _ := reg.Get("household")
+	for _, first := range []string{"il", "l", "I", "|", "i", "1.", "1", "Il"} {
+		var pw PageWords
+		y := 100
+		add := func(texts ...string) {
+			x := 300
+			for _, s := range texts {
+				if strings.HasPrefix(s, "@") {
+					at, rest, _ := strings.Cut(s[1:], ":")
+					x, _ = strconv.Atoi(at)
+					s = rest
+				}
+				w := 20 * len([]rune(s))
+				pw.Words = append(pw.Words, queue.Word{Text: s, X0: x, X1: x + w, Y0: y, Y1: y + 40, Conf: 90})
+				x += w + 15
+			}
+			y += 120
+		}
+		add("STT", "@420:Họ,", "chữ", "đệm,", "tên", "@880:Ngày", "sinh", "@1120:Giới", "tính", "@1300:Số", "định", "danh", "@1620:Quan", "hệ")
+		add(first, "@426:Bùi", "Hoàng", "Nghĩa", "@883:26/06/1960", "@1120:Nam", "@1300:064060931094", "@1620:Chủ", "hộ")
+		add("2", "@428:Trần", "Thị", "Vy", "@886:10/02/1962", "@1120:Nữ", "@1300:089162832134", "@1620:Vợ")
+		add("@700:~~", "@1000:ii") // a stain between rows
+		add("3", "@424:Bùi", "Mai", "Ngân", "@890:17/06/1985", "@1120:Nữ", "@1300:068185903940", "@1620:Con")
+		add("Giấy", "xác", "nhận", "có", "giá", "trị", "30", "ngày", "kể", "từ", "ngày", "ký.")
+		got := map[string]string{}
+		for _, e := range ExtractPages(rt, []PageWords{pw}) {
+			got[e.Key] = e.Value
+		}
+		want := map[string]string{
+			"member_1_full_name": "Bùi Hoàng Nghĩa", "member_1_relation": "Chủ hộ", "member_1_personal_id": "064060931094",
+			"member_2_full_name": "Trần Thị Vy", "member_2_date_of_birth": "10/02/1962",
+			"member_3_full_name": "Bùi Mai Ngân", "member_3_gender": "Nữ", "member_3_personal_id": "068185903940",
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("first number %q: %s = %q, want %q", first, k, got[k], v)
+			}
+		}
+		for k := range got {
+			if strings.HasPrefix(k, "member_4_") || strings.HasPrefix(k, "member_11_") {
+				t.Errorf("first number %q: %s = %q", first, k, got[k])
+			}
+		}
+	}
+}

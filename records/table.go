@@ -8,15 +8,19 @@ import (
 )
 
 // extractTable reads the rows of a repeating table on every page where its header is
-// printed. A row starts with its number (the index column); words go to the column whose
-// header starts at or left of them. The lines of a table are marked busy so that scalar
-// labels are not looked for inside it.
+// printed. Rows are the lines under the header; a row starts with its number (the index
+// column); words go to the column whose header is above them (by x), or, when the headers
+// were not all found or the positions do not fit the values, by what each column's values
+// look like. The lines of a table are marked busy so that scalar labels are not looked for
+// inside it.
 //
 // Row numbers are small and printed against the cell's top rule, so a damaged scan often
-// loses them or reads them as "+", "_" or "34". A line whose number is missing or misread
-// is still a row when its cells look like one (dates, IDs and catalogue values where the
-// columns want them); it takes the next number. The table ends at the first line that is
-// neither numbered nor row-like.
+// loses them or reads them as "+", "_", "il" or "34". A line whose number is missing or
+// misread is still a row when its cells look like one (dates, IDs and catalogue values where
+// the columns want them). Numbers are checked against their neighbours: a row takes the
+// number after the previous row's unless its own number is confirmed by the next row's. One
+// line that is not a row (a stain, a rule read as text) does not end the table when one of
+// the next two lines is clearly a row (its cells look like one, whatever its number).
 func extractTable(t Table, lines []line) []Extracted {
 	if len(t.Columns) == 0 {
 		return nil
@@ -34,44 +38,127 @@ func extractTable(t Table, lines []line) []Extracted {
 		if x, ok := starts[0]; ok {
 			indexEnd = (lines[hi].words[0].X0 + x) / 2
 		}
-		prev := 0
-		for j := hi + 1; j < len(lines) && lines[j].page == lines[hi].page; j++ {
-			l := lines[j]
-			ws := l.words
+		type row struct {
+			line  int
+			n     int // the number as read; 0 when none
+			cells [][]word
+		}
+		var rows []row
+		// read returns line j as a row, if it is one.
+		read := func(j int) (row, bool, bool) { // row, is a row, number alone on its line
+			ws := lines[j].words
 			n, numbered := rowNumber(ws[0])
-			inIndex := ws[0].X0 < indexEnd && len([]rune(ws[0].Text)) <= 3
+			inIndex := indexEnd > 0 && ws[0].X0 < indexEnd && len([]rune(ws[0].Text)) <= 3
 			if numbered || inIndex {
 				ws = ws[1:]
 			}
+			if !inIndex && numbered && len([]rune(lines[j].words[0].Text)) > 3 {
+				numbered = false // a long word read as digits is a cell, not a number
+			}
 			if len(ws) == 0 {
-				if numbered && inIndex {
-					// the number alone on its own line, above its row
-					lines[j].busy = true
-					continue
-				}
-				break
+				return row{}, false, numbered && inIndex
 			}
-			cells := parseRow(t.Columns, ws)
+			cells := rowCells(t.Columns, starts, indexEnd, ws)
 			if !numbered && !rowLike(t.Columns, cells) {
-				break
+				return row{}, false, false
 			}
-			// Row numbers run on: a misread number ("3" for "5") takes the next one.
-			if !numbered || (prev > 0 && n != prev+1) {
-				n = prev + 1
+			if !numbered {
+				n = 0
+			}
+			return row{line: j, n: n, cells: cells}, true, false
+		}
+		page := lines[hi].page
+		for j := hi + 1; j < len(lines) && lines[j].page == page; j++ {
+			r, ok, alone := read(j)
+			if alone {
+				// the number alone on its own line, above its row
+				lines[j].busy = true
+				continue
+			}
+			if !ok {
+				next := false
+				for k := j + 1; k <= j+2 && k < len(lines) && lines[k].page == page; k++ {
+					if r, ok, _ := read(k); ok && rowLike(t.Columns, r.cells) {
+						next = true
+						break
+					}
+				}
+				if !next {
+					break
+				}
+				continue
+			}
+			rows = append(rows, r)
+		}
+		prev := 0
+		for i, r := range rows {
+			next := 0
+			if i+1 < len(rows) {
+				next = rows[i+1].n
+			}
+			n := prev + 1
+			switch {
+			case i == 0 && r.n > 0 && (next == 0 || next == r.n+1):
+				n = r.n // a continued table starts at its number
+			case i == 0 && next > 1:
+				n = next - 1
+			case r.n > prev+1 && next == r.n+1:
+				n = r.n // a row was lost before this one
 			}
 			prev = n
-			lines[j].busy = true
-			for c, ws := range cells {
+			lines[r.line].busy = true
+			for c, ws := range r.cells {
 				if len(ws) == 0 {
 					continue
 				}
 				f := t.Columns[c]
 				f.Key = fmt.Sprintf("%s_%d_%s", t.Key, n, f.Key)
-				out = append(out, makeExtracted(f, ws, l.page, 1))
+				out = append(out, makeExtracted(f, ws, lines[r.line].page, 1))
 			}
 		}
 	}
 	return out
+}
+
+// rowCells shares the words of a table row (its number taken off) out to the columns: by
+// x under the column headers when every header was found, unless the values fit the
+// columns better by their look (parseRow).
+func rowCells(cols []Field, starts map[int]int, indexEnd int, ws []word) [][]word {
+	byLook := parseRow(cols, ws)
+	if len(starts) != len(cols) {
+		return byLook
+	}
+	byX := make([][]word, len(cols))
+	for _, w := range ws {
+		c := 0
+		for k := len(cols) - 1; k > 0; k-- {
+			// a value may start a little left of its header (a header centred over a
+			// wider value): a quarter of the gap to the previous header
+			if w.X0 >= starts[k]-(starts[k]-starts[k-1])/4 {
+				c = k
+				break
+			}
+		}
+		if len(byX[c]) == 0 && c == 0 && indexEnd > 0 && w.X0 < indexEnd {
+			continue // stray mark in the index column
+		}
+		byX[c] = append(byX[c], w)
+	}
+	if typedFit(cols, byX) >= typedFit(cols, byLook) {
+		return byX
+	}
+	return byLook
+}
+
+// typedFit counts the columns with a typed value whose cell starts like one.
+func typedFit(cols []Field, cells [][]word) int {
+	n := 0
+	for c, f := range cols {
+		if len(cells[c]) > 0 && startsCell(f, cells[c][0]) {
+			n++
+		}
+	}
+	return n
 }
 
 // rowNumber reads a row number such as "3", "3." or "3)" (OCR confusions allowed: "l" is 1).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"image"
 	"image/png"
 	"math"
@@ -217,9 +218,22 @@ func TestFieldCaptures(t *testing.T) {
 	wg.Wait()
 	type score struct{ ok, total int }
 	per := map[string]*score{"fax-150dpi": {}, "photo": {}}
+	// SOHOA_FIELDCAPTURES_DUMP=dir writes each capture's words and true fields there (JSON) to
+	// work on extraction without running Tesseract again.
+	dump := os.Getenv("SOHOA_FIELDCAPTURES_DUMP")
 	for i, c := range caps {
 		if errs[i] != nil {
 			t.Fatalf("tesseract: %v", errs[i])
+		}
+		if dump != "" {
+			js, err := json.Marshal(map[string]any{"kind": c.kind, "type": c.doc.Type, "width": cleaned[i].Width,
+				"height": cleaned[i].Height, "words": words[i], "fields": c.doc.Fields})
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dump, strconv.Itoa(i)+".json"), js, 0o600)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 		rt, ok := reg.Get(c.doc.Type)
 		if !ok {
@@ -242,6 +256,9 @@ func TestFieldCaptures(t *testing.T) {
 				s.ok++
 			} else {
 				missed = append(missed, gt.Key)
+				if testing.Verbose() {
+					t.Logf("miss %s %s %s: got %q want %q", c.kind, c.doc.Type, gt.Key, vals[gt.Key], gt.Value)
+				}
 			}
 		}
 		if c.kind == "photo" && !cleaned[i].Straightened {
