@@ -79,7 +79,9 @@ func TestCapturedWords(t *testing.T) {
 			}
 		}
 	}
-	floors := map[string]float64{"photo": 0, "fax-150dpi": 0}
+	// Before the fixes (table rows, name marks, stray letters, item numbers): photo 244/293,
+	// fax 265/293; after: photo 289/293 = 98.6 %, fax 285/293 = 97.3 %.
+	floors := map[string]float64{"photo": 97, "fax-150dpi": 95}
 	for _, k := range []string{"photo", "fax-150dpi"} {
 		s := per[k]
 		pct := 100 * float64(s.ok) / float64(max(s.total, 1))

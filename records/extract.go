@@ -185,6 +185,10 @@ func makeExtracted(f Field, ws []word, page int, quality float64) Extracted {
 	v := r
 	if f.Type == TypeName {
 		v = splitGluedName(v)
+		if restored, ok := restoreNameMarks(v); ok {
+			// marks put back from the name lexicon, not read: a little less sure
+			v, quality = restored, quality*0.9
+		}
 	}
 	return Extracted{Key: f.Key, Value: Normalize(f, v), Raw: strings.TrimSpace(r), Confidence: conf / float64(len(ws)) * quality, Page: page, Boxes: boxes}
 }
@@ -319,7 +323,9 @@ func findLabels(lines []line, anchors map[string][]string, colonFree map[string]
 				// Without a colon a label must start the line (after an item number such
 				// as "1."), or be a table row label: words inside values ("điện thoại")
 				// are not labels.
-				lineStart := i == 0 || (i == 1 && NormalizeDigits(l.words[0].Text) != "" && len(l.words[0].Text) <= 3)
+				// The item number must read as one: "Tam" is not "7".
+				_, item := rowNumber(l.words[0])
+				lineStart := i == 0 || (i == 1 && item && len(l.words[0].Text) <= 3)
 				if !colon && !(colonFree[k] && lineStart) {
 					continue
 				}

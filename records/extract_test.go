@@ -225,3 +225,28 @@ func TestExtractTableMisreadIndexTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractPlaceDateNotALabel: on a fax of a business registration (real Tesseract words,
+// capture 12) the place-and-date line "Tam Bình, ngày 9 tháng 5 năm 2021" is not the label
+// "Sinh ngày" ("Bình, ngày" is one letter off, and "Tam" is no item number though T reads
+// as 7): the issue date is found there.
+func TestExtractPlaceDateNotALabel(t *testing.T) {
+	reg := bundled(t)
+	rt, _ := reg.Get("business")
+	f, _ := rt.Field("issue_date")
+	for _, p := range loadCaptures(t, "seed31-full.json.gz") {
+		if p.Index != 12 {
+			continue
+		}
+		for _, e := range ExtractPages(rt, []PageWords{{Width: p.Width, Height: p.Height, Words: p.Words}}) {
+			if e.Key == "issue_date" {
+				if !Equal(f, e.Value, "ngày 9 tháng 5 năm 2021") {
+					t.Errorf("issue_date = %q", e.Value)
+				}
+				return
+			}
+		}
+		t.Fatal("issue_date not found")
+	}
+	t.Fatal("capture 12 not found")
+}

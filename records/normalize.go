@@ -165,7 +165,35 @@ func snapCatalog(list []string, s string) (string, bool) {
 	if bestD == 0 || (bestD <= len([]rune(f))/4 && bestD <= 2) {
 		return best, true
 	}
+	// A stain read as a letter no Vietnamese word has ("NữŸ"): without it.
+	if kept := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) && !vietLetter(r) {
+			return -1
+		}
+		return r
+	}, norm.NFC.String(s)); kept != norm.NFC.String(s) && Fold(kept) != "" {
+		if v, ok := snapCatalog(list, kept); ok {
+			return v, true
+		}
+	}
 	return s, false
+}
+
+// vietLetter says whether r is a letter of the Vietnamese alphabet (or f, j, w, z of
+// loanwords and names), with Vietnamese marks only: not "Ÿ", "ü", "ç".
+func vietLetter(r rune) bool {
+	d := []rune(norm.NFD.String(string(unicode.ToLower(r))))
+	if !strings.ContainsRune("abcdđefghijklmnopqrstuvwxyz", d[0]) {
+		return false
+	}
+	for _, m := range d[1:] {
+		switch m {
+		case '\u0300', '\u0301', '\u0303', '\u0309', '\u0323', '\u0302', '\u0306', '\u031b':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Normalize returns the canonical form of a value of field f: NFC, single spaces, and by

@@ -1,0 +1,201 @@
+package records
+
+import (
+	_ "embed"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Names: the marks OCR loses on names. Upper-case names carry stacked marks (NGUYỄN, TRẦN)
+// that a phone photo or a 150-dpi fax no longer resolves: Tesseract reads NGUYEN, Nguyên,
+// TRAN, Trân. restoreNameMarks puts such marks back from a lexicon of name syllables
+// (names_vi.txt) where the read syllable folds (marks stripped, case folded) to a name form
+// that clearly dominates its folded spelling in that place of the name (family name first,
+// given name last, middle names between). It never touches a syllable with a digit or inner
+// punctuation, and keeps a syllable that is itself a name form there (Thanh, Hoa stay as
+// read). In middle and given names it only adds marks the OCR lost (Bao → Bảo, never Báo →
+// Bảo); family names are a closed, lopsided class, so a wrong mark there (Lé, Nguyén) is
+// put right too. The value keeps its OCR provenance; Raw keeps what was read.
+
+//go:embed names_vi.txt
+var namesLexicon string
+
+type nameForm struct {
+	form     string // NFC, as written in title case
+	weight   int
+	borrowed bool // a given name's form offered for a middle name: weighs, but is no proof
+}
+
+var (
+	namesOnce sync.Once
+	// namesByRole: role ('s', 'm', 'g') → folded spelling → forms
+	namesByRole map[byte]map[string][]nameForm
+)
+
+func nameLexicon() map[byte]map[string][]nameForm {
+	namesOnce.Do(func() {
+		namesByRole = map[byte]map[string][]nameForm{'s': {}, 'm': {}, 'g': {}}
+		for _, l := range strings.Split(namesLexicon, "\n") {
+			fs := strings.Fields(l)
+			if len(fs) < 2 || strings.HasPrefix(fs[0], "#") || len(fs[0]) != 1 {
+				continue
+			}
+			byFold := namesByRole[fs[0][0]]
+			if byFold == nil {
+				continue
+			}
+			for _, p := range fs[1:] {
+				form, w, _ := strings.Cut(p, ":")
+				n, err := strconv.Atoi(w)
+				if err != nil || n <= 0 {
+					continue
+				}
+				form = norm.NFC.String(form)
+				k := strings.Join(foldWords(form), "")
+				added := false
+				for i := range byFold[k] {
+					if byFold[k][i].form == form {
+						byFold[k][i].weight += n
+						added = true
+					}
+				}
+				if !added {
+					byFold[k] = append(byFold[k], nameForm{form: form, weight: n})
+				}
+			}
+		}
+	})
+	return namesByRole
+}
+
+// nameForms returns the forms a syllable folded to k can have in role r, with weights. A
+// middle name can be any given name too (less likely); a given name found only as a middle
+// name takes those forms.
+func nameForms(r byte, k string) []nameForm {
+	lex := nameLexicon()
+	switch r {
+	case 'm':
+		out := append([]nameForm(nil), lex['m'][k]...)
+		for _, g := range lex['g'][k] {
+			found := false
+			for i := range out {
+				if out[i].form == g.form {
+					found = true
+				}
+			}
+			if !found {
+				out = append(out, nameForm{g.form, max(1, g.weight/4), true})
+			}
+		}
+		return out
+	case 'g':
+		if fs := lex['g'][k]; len(fs) > 0 {
+			return fs
+		}
+		return lex['m'][k]
+	}
+	return lex[r][k]
+}
+
+// restoreNameMarks returns the name s with the marks of its syllables restored (see
+// Names above), and whether any changed.
+func restoreNameMarks(s string) (string, bool) {
+	toks := strings.Fields(norm.NFC.String(s))
+	if len(toks) < 2 {
+		return s, false // one word: its place in the name is not known
+	}
+	changed := false
+	for i, tok := range toks {
+		role := byte('m')
+		switch i {
+		case 0:
+			role = 's'
+		case len(toks) - 1:
+			role = 'g'
+		}
+		if t, ok := restoreSyllable(role, tok); ok {
+			toks[i] = t
+			changed = true
+		}
+	}
+	if !changed {
+		return s, false
+	}
+	return strings.Join(toks, " "), true
+}
+
+// restoreSyllable restores one syllable read as tok in role r.
+func restoreSyllable(r byte, tok string) (string, bool) {
+	if !hasOnly(tok, unicode.IsLetter) {
+		return tok, false
+	}
+	k := strings.Join(foldWords(tok), "")
+	forms := nameForms(r, k)
+	if len(forms) == 0 {
+		return tok, false
+	}
+	low := strings.ToLower(tok)
+	best, total := nameForm{}, 0
+	for _, f := range forms {
+		if strings.ToLower(f.form) == low && !f.borrowed {
+			return tok, false // itself a name form here
+		}
+		total += f.weight
+		if f.weight > best.weight {
+			best = f
+		}
+	}
+	// clearly dominant: at least three times the other forms together
+	if best.weight < 3*(total-best.weight) {
+		return tok, false
+	}
+	if r != 's' && !onlyAddsMarks(low, strings.ToLower(best.form)) {
+		return tok, false
+	}
+	return caseLike(best.form, tok), true
+}
+
+// onlyAddsMarks says whether to is from with marks added and none changed: the same letters,
+// every mark of from on the same letter of to (d may become đ, not the other way).
+func onlyAddsMarks(from, to string) bool {
+	a, b := []rune(norm.NFC.String(from)), []rune(norm.NFC.String(to))
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] == b[i] {
+			continue
+		}
+		if a[i] == 'd' && b[i] == 'đ' {
+			continue
+		}
+		da, db := []rune(norm.NFD.String(string(a[i]))), []rune(norm.NFD.String(string(b[i])))
+		if da[0] != db[0] {
+			return false
+		}
+		for _, m := range da[1:] {
+			if !strings.ContainsRune(string(db[1:]), m) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// caseLike writes form in the case tok was read in: all capitals, capitalised or small.
+func caseLike(form, tok string) string {
+	rs := []rune(tok)
+	switch {
+	case strings.ToUpper(tok) == tok && len(rs) > 1:
+		return strings.ToUpper(form)
+	case unicode.IsUpper(rs[0]):
+		f := []rune(strings.ToLower(form))
+		f[0] = unicode.ToUpper(f[0])
+		return string(f)
+	}
+	return strings.ToLower(form)
+}

@@ -1,0 +1,98 @@
+package records
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sohoa/sohoa/queue"
+)
+
+// TestRestoreNameMarks: names as Tesseract read them on phone photos and 150-dpi faxes of
+// generated records (testdata/captures) get the marks of their syllables back where the
+// lexicon has one clearly dominant form for the place in the name; ambiguous spellings,
+// syllables that are names as read, digits and changed marks in given names stay as read.
+func TestRestoreNameMarks(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"NGUYEN THI HOA", "NGUYỄN THỊ HOA"},
+		{"TRAN HỮU GIA HAI", "TRẦN HỮU GIA HẢI"},
+		{"Trân Hữu Gia Hải", "Trần Hữu Gia Hải"},
+		{"Nguyên Thanh Khánh", "Nguyễn Thanh Khánh"}, // Nguyên is a given name, not a family name
+		{"Lé Thu Xuan", "Lê Thu Xuân"},               // a wrong mark on a family name
+		{"Nguyén Thi Hoa", "Nguyễn Thị Hoa"},
+		{"Ly Van Vinh", "Lý Văn Vinh"},
+		{"nguyen van loc", "nguyễn văn lộc"},       // case kept
+		{"Nguyen Van Hung", "Nguyễn Văn Hung"},     // Hùng or Hưng: left as read
+		{"NGUYEN THUY NGOC", "NGUYỄN THUY NGỌC"},   // Thùy, Thủy or Thúy
+		{"Le Van Thanh", "Lê Văn Thanh"},           // Thanh is a name as read (so is Thành)
+		{"Trần Thị Bảo Nhan", "Trần Thị Bảo Nhan"}, // Nhàn or Nhân
+		{"Trần Thị Báo", "Trần Thị Báo"},           // a given name's mark is never changed
+		{"Phạm Văn Đức", "Phạm Văn Đức"},           // already right
+		{"Hoa", "Hoa"},                     // one word: no place in a name
+		{"Nguyen Van 12", "Nguyễn Văn 12"}, // digits untouched
+		{"Nguyen Van A1", "Nguyễn Văn A1"},
+		{"Smith John", "Smith John"}, // not in the lexicon
+	} {
+		got, changed := restoreNameMarks(c.in)
+		if got != c.want {
+			t.Errorf("restoreNameMarks(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if changed != (got != c.in) {
+			t.Errorf("restoreNameMarks(%q): changed = %v", c.in, changed)
+		}
+	}
+}
+
+// TestExtractRestoredNameProvenance: a name whose marks were restored keeps what was read
+// as Raw (Suspicious still marks "NGUYEN" there), its value is the restored name, and its
+// confidence is lower than for the same words read with their marks.
+func TestExtractRestoredNameProvenance(t *testing.T) {
+	reg := bundled(t)
+	rt, _ := reg.Get("household")
+	f, _ := rt.Field("full_name")
+	page := func(name ...string) Extracted {
+		ws := []queue.Word{{Text: "Họ,", X0: 100, X1: 150, Y0: 100, Y1: 130, Conf: 95}, {Text: "chữ", X0: 160, X1: 200, Y0: 100, Y1: 130, Conf: 95},
+			{Text: "đệm,", X0: 210, X1: 260, Y0: 100, Y1: 130, Conf: 95}, {Text: "tên:", X0: 270, X1: 320, Y0: 100, Y1: 130, Conf: 95}}
+		x := 340
+		for _, n := range name {
+			ws = append(ws, queue.Word{Text: n, X0: x, X1: x + 90, Y0: 100, Y1: 130, Conf: 93})
+			x += 100
+		}
+		for _, e := range Extract(rt, ws, 2000, 3000) {
+			if e.Key == "full_name" {
+				return e
+			}
+		}
+		t.Fatal("full_name not extracted")
+		return Extracted{}
+	}
+	restored, read := page("NGUYEN", "THI", "HOA"), page("NGUYỄN", "THỊ", "HOA")
+	if restored.Value != "Nguyễn Thị Hoa" || read.Value != restored.Value {
+		t.Errorf("values %q and %q, want Nguyễn Thị Hoa", restored.Value, read.Value)
+	}
+	if restored.Raw != "NGUYEN THI HOA" {
+		t.Errorf("Raw = %q, want the words as read", restored.Raw)
+	}
+	if restored.Confidence >= read.Confidence {
+		t.Errorf("restored confidence %.2f, read %.2f: restored marks should count as less sure", restored.Confidence, read.Confidence)
+	}
+	if len(Suspicious(f, restored.Raw)) == 0 {
+		t.Error("the raw NGUYEN is no longer marked suspicious")
+	}
+	if s := Suspicious(f, restored.Value); len(s) != 0 {
+		t.Errorf("restored value marked: %v", s)
+	}
+	if !strings.Contains(restored.Raw, "NGUYEN") {
+		t.Error("raw lost")
+	}
+}
+
+// TestSnapCatalogStrayLetter: a stain read as a letter no Vietnamese word has ("NữŸ" on a
+// fax) does not keep a catalogue value from snapping; a real misread still does not snap.
+func TestSnapCatalogStrayLetter(t *testing.T) {
+	g := Field{Type: TypeCatalog, Catalog: "gender"}
+	for in, want := range map[string]string{"NữŸ": "Nữ", "Namü": "Nam", "Nữ": "Nữ", "Xyz": "Xyz"} {
+		if got := Normalize(g, in); got != want {
+			t.Errorf("Normalize(gender, %q) = %q, want %q", in, got, want)
+		}
+	}
+}
