@@ -190,6 +190,11 @@ func makeExtracted(f Field, ws []word, page int, quality float64) Extracted {
 			v, quality = restored, quality*0.9
 		}
 	}
+	if f.Type == TypeAdminUnit {
+		if restored, ok := restoreUnitMarks(norm.NFC.String(v)); ok {
+			v, quality = restored, quality*0.9
+		}
+	}
 	return Extracted{Key: f.Key, Value: Normalize(f, v), Raw: strings.TrimSpace(r), Confidence: conf / float64(len(ws)) * quality, Page: page, Boxes: boxes}
 }
 

@@ -199,3 +199,27 @@ func caseLike(form, tok string) string {
 	}
 	return strings.ToLower(form)
 }
+
+// restoreUnitMarks puts back the marks OCR lost or changed in the commune-level unit of an
+// address read on a page ("Phường Tran Biên, Tỉnh Đồng Nai" → "Phường Trấn Biên, …") when
+// the province is read and exactly one of its units has that name folded: the catalogue's
+// spelling. Other parts of the address stay as read.
+func restoreUnitMarks(v string) (string, bool) {
+	au, err := Catalog()
+	if err != nil || au == nil {
+		return v, false
+	}
+	c, ok := au.Check(v)
+	if !ok || c.Commune == nil || c.CommuneName == "" {
+		return v, false
+	}
+	_, name := cutKind(c.CommuneName, communeKinds)
+	if name == c.Commune.Name || Fold(name) != Fold(c.Commune.Name) || ToneKey(name) == ToneKey(c.Commune.Name) {
+		return v, false // as the catalogue writes it (or in the other tone placement)
+	}
+	i := strings.LastIndex(v, name)
+	if i < 0 {
+		return v, false
+	}
+	return v[:i] + c.Commune.Name + v[i+len(name):], true
+}

@@ -96,3 +96,25 @@ func TestSnapCatalogStrayLetter(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreUnitMarks: the commune of an address read by OCR gets the catalogue's spelling
+// when the province is read and one of its units has that name folded; the rest of the
+// address, unknown units and units right as read stay as they are.
+func TestRestoreUnitMarks(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Ủy ban nhân dân Phường Tran Biên, Tỉnh Đồng Nai", "Ủy ban nhân dân Phường Trấn Biên, Tỉnh Đồng Nai"},
+		{"Số 6, đường Ba Trieu, Phường Nam Dinh, Tỉnh Ninh Bình", "Số 6, đường Ba Trieu, Phường Nam Định, Tỉnh Ninh Bình"},
+		{"Phường Trấn Biên, Tỉnh Đồng Nai", "Phường Trấn Biên, Tỉnh Đồng Nai"},
+		{"Phường Khong Co, Tỉnh Đồng Nai", "Phường Khong Co, Tỉnh Đồng Nai"},
+		{"Phường Tran Biên", "Phường Tran Biên"}, // no province: not looked up
+	} {
+		got, changed := restoreUnitMarks(c.in)
+		if got != c.want || changed != (c.in != c.want) {
+			t.Errorf("restoreUnitMarks(%q) = %q, %v; want %q", c.in, got, changed, c.want)
+		}
+	}
+	// Keyed values are not changed: only what OCR read is.
+	if v := Normalize(Field{Type: TypeAdminUnit}, "Phường Tran Biên, Tỉnh Đồng Nai"); v != "Phường Tran Biên, Tỉnh Đồng Nai" {
+		t.Errorf("Normalize changed a keyed address: %q", v)
+	}
+}
