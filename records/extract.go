@@ -331,7 +331,14 @@ func findLabels(lines []line, anchors map[string][]string, colonFree map[string]
 				// The item number must read as one: "Tam" is not "7".
 				_, item := rowNumber(l.words[0])
 				lineStart := i == 0 || (i == 1 && item && len(l.words[0].Text) <= 3)
-				if !colon && !(colonFree[k] && lineStart) {
+				// Nor after a cell's gap (wider than one and a half word heights, where words
+				// are a space apart): "Giới tính: Nữ   Dân tộc Khmer" with the colon lost.
+				cellStart := false
+				if i > 0 {
+					w := l.words[i]
+					cellStart = w.X0-l.words[i-1].X1 >= 3*(w.Y1-w.Y0)/2
+				}
+				if !colon && !(colonFree[k] && (lineStart || cellStart)) {
 					continue
 				}
 				if len(k) > bestLen || (len(k) == bestLen && k < best.anchor) {

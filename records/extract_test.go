@@ -250,3 +250,50 @@ func TestExtractPlaceDateNotALabel(t *testing.T) {
 	}
 	t.Fatal("capture 12 not found")
 }
+
+// TestExtractLabelAfterCellGap: on a fax of a birth certificate (real Tesseract words,
+// seed 32 capture 4) the colon of "Dân tộc:" was lost in the middle of the line; the label
+// still starts a cell (a wide gap before it), so the sex is Nữ and the ethnicity Khmer.
+// Words of a value a space apart are not labels: "Bán lẻ điện thoại di động" stays one
+// business line.
+func TestExtractLabelAfterCellGap(t *testing.T) {
+	reg := bundled(t)
+	rt, _ := reg.Get("birth")
+	var p *capturedPage
+	pages := loadCaptures(t, "seed32-full.json.gz")
+	for i := range pages {
+		if pages[i].Index == 4 {
+			p = &pages[i]
+		}
+	}
+	if p == nil {
+		t.Fatal("capture 4 not found")
+	}
+	got := map[string]string{}
+	for _, e := range ExtractPages(rt, []PageWords{{Width: p.Width, Height: p.Height, Words: p.Words}}) {
+		got[e.Key] = e.Value
+	}
+	if got["gender"] != "Nữ" || got["ethnicity"] != "Khmer" {
+		t.Errorf("gender %q, ethnicity %q; want Nữ, Khmer", got["gender"], got["ethnicity"])
+	}
+	biz, _ := reg.Get("business")
+	var ws []queue.Word
+	x := 100
+	for _, s := range []string{"3.", "Ngành,", "nghề", "kinh", "doanh:", "Bán", "lẻ", "điện", "thoại", "di", "động"} {
+		w := 14 * len([]rune(s))
+		ws = append(ws, queue.Word{Text: s, X0: x, X1: x + w, Y0: 500, Y1: 528, Conf: 95})
+		x += w + 10
+	}
+	line := ""
+	for _, e := range Extract(biz, ws, 1240, 1754) {
+		if e.Key == "business_line" {
+			line = e.Value
+		}
+		if e.Key == "phone" {
+			t.Errorf("phone read inside the business line: %q", e.Value)
+		}
+	}
+	if line != "Bán lẻ điện thoại di động" {
+		t.Errorf("business_line = %q", line)
+	}
+}
