@@ -122,9 +122,14 @@ func (a *AdminUnits) Successor(oldName string) (Province, bool) {
 
 func stripKind(s string) string {
 	s = strings.TrimSpace(s)
-	for _, k := range []string{"Thành phố ", "Tỉnh ", "TP. ", "TP "} {
-		if len(s) > len(k) && strings.EqualFold(s[:len(k)], k) {
-			return strings.TrimSpace(s[len(k):])
+	ws := strings.Fields(s)
+	// marks lost or changed on the kind ("Thanh phố", "Tinh") still name it
+	for _, k := range []string{"Thành phố", "Tỉnh", "TP."} {
+		kf := Fold(k)
+		for n := 1; n <= 2 && n < len(ws); n++ {
+			if Fold(strings.Join(ws[:n], " ")) == kf {
+				return strings.Join(ws[n:], " ")
+			}
 		}
 	}
 	return s

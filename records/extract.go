@@ -191,6 +191,7 @@ func makeExtracted(f Field, ws []word, page int, quality float64) Extracted {
 		}
 	}
 	if f.Type == TypeAdminUnit {
+		v = cleanUnitOCR(v)
 		if restored, ok := restoreUnitMarks(norm.NFC.String(v)); ok {
 			v, quality = restored, quality*0.9
 		}

@@ -210,16 +210,41 @@ func restoreUnitMarks(v string) (string, bool) {
 		return v, false
 	}
 	c, ok := au.Check(v)
-	if !ok || c.Commune == nil || c.CommuneName == "" {
+	if !ok {
 		return v, false
+	}
+	changed := false
+	// The province part, when it is the province's full name folded ("Thanh phố Huế").
+	parts := strings.Split(v, ",")
+	last := strings.TrimSpace(parts[len(parts)-1])
+	if full := c.Province.FullName(); last != full && Fold(last) == Fold(full) && ToneKey(last) != ToneKey(full) {
+		parts[len(parts)-1] = strings.Replace(parts[len(parts)-1], last, full, 1)
+		v, changed = strings.Join(parts, ","), true
+	}
+	if c.Commune == nil || c.CommuneName == "" {
+		return v, changed
 	}
 	_, name := cutKind(c.CommuneName, communeKinds)
 	if name == c.Commune.Name || Fold(name) != Fold(c.Commune.Name) || ToneKey(name) == ToneKey(c.Commune.Name) {
-		return v, false // as the catalogue writes it (or in the other tone placement)
+		return v, changed // as the catalogue writes it (or in the other tone placement)
 	}
 	i := strings.LastIndex(v, name)
 	if i < 0 {
-		return v, false
+		return v, changed
 	}
 	return v[:i] + c.Commune.Name + v[i+len(name):], true
+}
+
+// cleanUnitOCR undoes what OCR does to an address's unit names: the space it drops between
+// the syllables of a name ("Tỉnh ĐồngNai": unit names have no inner capitals) and a stain
+// read as a trailing mark ("ˆ", "~") after the last word.
+func cleanUnitOCR(v string) string {
+	v = splitGluedName(v)
+	ws := strings.Fields(v)
+	for len(ws) > 1 && !strings.ContainsFunc(ws[len(ws)-1], func(r rune) bool {
+		return (unicode.IsLetter(r) && vietLetter(r)) || unicode.IsDigit(r)
+	}) {
+		ws = ws[:len(ws)-1]
+	}
+	return strings.Join(ws, " ")
 }

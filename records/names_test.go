@@ -107,10 +107,21 @@ func TestRestoreUnitMarks(t *testing.T) {
 		{"Phường Trấn Biên, Tỉnh Đồng Nai", "Phường Trấn Biên, Tỉnh Đồng Nai"},
 		{"Phường Khong Co, Tỉnh Đồng Nai", "Phường Khong Co, Tỉnh Đồng Nai"},
 		{"Phường Tran Biên", "Phường Tran Biên"}, // no province: not looked up
+		{"Số 122, đường Quang Trung, Phường Thuận Hóa, Thanh phố Huế", "Số 122, đường Quang Trung, Phường Thuận Hóa, Thành phố Huế"},
+		{"Xã Tam Bình, Tinh Vĩnh Long", "Xã Tam Bình, Tỉnh Vĩnh Long"},
 	} {
 		got, changed := restoreUnitMarks(c.in)
 		if got != c.want || changed != (c.in != c.want) {
 			t.Errorf("restoreUnitMarks(%q) = %q, %v; want %q", c.in, got, changed, c.want)
+		}
+	}
+	for in, want := range map[string]string{
+		"Số 106, đường Bà Triệu, Phường Đồng Xoài, Tỉnh ĐồngNai ˆ": "Số 106, đường Bà Triệu, Phường Đồng Xoài, Tỉnh Đồng Nai",
+		"Thôn Đông, Xã Tam Bình, Tỉnh Vĩnh Long":                   "Thôn Đông, Xã Tam Bình, Tỉnh Vĩnh Long",
+		"Số 12": "Số 12",
+	} {
+		if got := cleanUnitOCR(in); got != want {
+			t.Errorf("cleanUnitOCR(%q) = %q, want %q", in, got, want)
 		}
 	}
 	// Keyed values are not changed: only what OCR read is.
