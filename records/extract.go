@@ -183,8 +183,13 @@ func makeExtracted(f Field, ws []word, page int, quality float64) Extracted {
 	r := strings.Trim(strings.Join(raw, " "), " :")
 	r = strings.TrimPrefix(r, ":")
 	v := r
+	if f.Type == TypeText && f.OCR.re != nil {
+		if restored, ok := restoreDocCode(v); ok {
+			v = restored
+		}
+	}
 	if f.Type == TypeName {
-		v = splitGluedName(v)
+		v = strings.TrimRight(splitGluedName(v), ".,;")
 		if restored, ok := restoreNameMarks(v); ok {
 			// marks put back from the name lexicon, not read: a little less sure
 			v, quality = restored, quality*0.9

@@ -248,3 +248,39 @@ func cleanUnitOCR(v string) string {
 	}
 	return strings.Join(ws, " ")
 }
+
+// docCodes are abbreviations of Vietnamese document symbols written with Đ, which a fax or
+// a photo often reads as D: "ĐKHKD" (đăng ký hộ kinh doanh), "QĐ" (quyết định), "NĐ" (nghị
+// định), "HĐND" (hội đồng nhân dân).
+var docCodes = []string{"ĐKHKD", "ĐKKD", "ĐKDN", "QĐ", "NĐ", "HĐND", "HĐ"}
+
+// restoreDocCode puts the Đ back in the code segments of a document number read by OCR
+// ("420/2018/DKHKD" → "420/2018/ĐKHKD", "15/QD-UBND" → "15/QĐ-UBND"): a segment between
+// "/" or "-" that is one of docCodes with Đ read as D.
+func restoreDocCode(v string) (string, bool) {
+	if !strings.ContainsRune(v, 'D') {
+		return v, false
+	}
+	changed := false
+	var b strings.Builder
+	seg := func(s string) {
+		for _, c := range docCodes {
+			if s != c && strings.ReplaceAll(c, "Đ", "D") == s {
+				b.WriteString(c)
+				changed = true
+				return
+			}
+		}
+		b.WriteString(s)
+	}
+	start := 0
+	for i, r := range v {
+		if r == '/' || r == '-' {
+			seg(v[start:i])
+			b.WriteRune(r)
+			start = i + 1
+		}
+	}
+	seg(v[start:])
+	return b.String(), changed
+}

@@ -129,3 +129,16 @@ func TestRestoreUnitMarks(t *testing.T) {
 		t.Errorf("Normalize changed a keyed address: %q", v)
 	}
 }
+
+// TestRestoreDocCode: the Đ a fax reads as D in document symbols comes back; other codes
+// and numbers stay as read.
+func TestRestoreDocCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"420/2018/DKHKD": "420/2018/ĐKHKD", "15/QD-UBND": "15/QĐ-UBND", "12/2020/KS": "12/2020/KS",
+		"4020/2020/XNCT": "4020/2020/XNCT", "7/2019/DK": "7/2019/DK", "1/ND-CP": "1/NĐ-CP",
+	} {
+		if got, changed := restoreDocCode(in); got != want || changed != (in != want) {
+			t.Errorf("restoreDocCode(%q) = %q, %v; want %q", in, got, changed, want)
+		}
+	}
+}
