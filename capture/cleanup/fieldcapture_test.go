@@ -27,8 +27,9 @@ import (
 // cleaned by the default profile, read by Tesseract (vie, PSM 4, as the pipeline does) and
 // their fields extracted: the share of fields exact before keying. make test samples two
 // record types; SOHOA_FIELDCAPTURES=full (scripts/bench-captures.sh) runs every type on
-// three documents each. Measured numbers: bench/REPORT-captures.md. The make-test sample
-// (2026-12-04): photo 71/72 = 98.6 %, fax 66/72 = 91.7 %; floors a few points under.
+// three documents each. Measured numbers: bench/REPORT-captures.md. The make-test sample:
+// photo 71/72 = 98.6 %, fax 66/72 = 91.7 % on 2026-12-04; 72/72 and 72/72 since the
+// extraction's table, name-mark and address fixes (2026-12-07); floors a few fields under.
 
 // asFax makes a 150-dpi page bilevel with a threshold and about one speckle in 400 pixels.
 func asFax(t *testing.T, img image.Image) []byte {
@@ -278,7 +279,7 @@ func TestFieldCaptures(t *testing.T) {
 		t.Logf("%-10s %-10s straightened %-5v flattened %-5v deskewed %-5v upscaled %-5v %dx%d missed %v", c.kind, c.doc.Type,
 			cleaned[i].Straightened, cleaned[i].Flattened, cleaned[i].Deskewed, cleaned[i].Upscaled, cleaned[i].Width, cleaned[i].Height, missed)
 	}
-	floors := map[string]float64{"fax-150dpi": 88, "photo": 95}
+	floors := map[string]float64{"fax-150dpi": 94, "photo": 96}
 	for _, k := range []string{"fax-150dpi", "photo"} {
 		s := per[k]
 		pct := 100 * float64(s.ok) / float64(max(s.total, 1))
