@@ -185,7 +185,7 @@ func makeExtracted(f Field, ws []word, page int, quality float64) Extracted {
 	v := r
 	if f.Type == TypeText && f.OCR.re != nil {
 		if restored, ok := restoreDocCode(v); ok {
-			v = restored
+			v, quality = restored, quality*0.9 // not read: a little less sure
 		}
 	}
 	if f.Type == TypeName {
@@ -342,7 +342,8 @@ func findLabels(lines []line, anchors map[string][]string, colonFree map[string]
 				cellStart := false
 				if i > 0 {
 					w := l.words[i]
-					cellStart = w.X0-l.words[i-1].X1 >= 3*(w.Y1-w.Y0)/2
+					h := w.Y1 - w.Y0
+					cellStart = h > 0 && w.X0-l.words[i-1].X1 >= 3*h/2
 				}
 				if !colon && !(colonFree[k] && (lineStart || cellStart)) {
 					continue

@@ -52,9 +52,6 @@ func extractTable(t Table, lines []line) []Extracted {
 			if numbered || inIndex {
 				ws = ws[1:]
 			}
-			if !inIndex && numbered && len([]rune(lines[j].words[0].Text)) > 3 {
-				numbered = false // a long word read as digits is a cell, not a number
-			}
 			if len(ws) == 0 {
 				return row{}, false, numbered && inIndex
 			}
