@@ -675,9 +675,14 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 
 // ExportColumns are the CSV export's first columns, in order (the JSON export uses the same
 // names). The field values follow: with record_type= one column per field key of that record
-// type (FieldColumn), without it one column, "fields", holding them as a JSON object.
-var ExportColumns = append([]string{"batch_id", "workstation_id", "office", "record_type", "seq", "committed_at",
-	"document_id", "pdf_sha256", "pdf_size", "pages", "pdf"}, archiveColumnNames()...)
+// type (FieldColumn), without it one column, "fields", holding them as a JSON object; then
+// ArchiveColumns.
+var ExportColumns = []string{"batch_id", "workstation_id", "office", "record_type", "seq", "committed_at",
+	"document_id", "pdf_sha256", "pdf_size", "pages", "pdf"}
+
+// ArchiveColumns are the CSV export's last columns, after the field values: the batch's
+// archive file (Circular 05/2025), empty for a batch that is not one (archiveColumns).
+var ArchiveColumns = archiveColumnNames()
 
 // archiveColumns are the CSV export's columns of the batch's archive file (Circular 05/2025),
 // empty for a batch that is not one. Keywords are joined with "; ".
@@ -737,9 +742,9 @@ func archiveCells(code string, a *archive.File) []string {
 const FieldsColumn = "fields"
 
 // FieldColumn is the CSV column of field key: the key itself, or "field:" and the key when
-// the key is also the name of one of ExportColumns.
+// the key is also the name of one of ExportColumns or ArchiveColumns.
 func FieldColumn(key string) string {
-	if slices.Contains(ExportColumns, key) {
+	if slices.Contains(ExportColumns, key) || slices.Contains(ArchiveColumns, key) {
 		return "field:" + key
 	}
 	return key
@@ -816,7 +821,7 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		} else {
 			head = append(head, FieldsColumn)
 		}
-		cw.Write(head)
+		cw.Write(append(head, ArchiveColumns...))
 	} else {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(200)
@@ -836,7 +841,6 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 				rec := []string{row.BatchID, row.WorkstationID, row.Office, row.RecordType, strconv.FormatInt(row.Seq, 10),
 					row.CommittedAt.Format(time.RFC3339Nano), row.DocumentID, row.PDFSHA256, strconv.FormatInt(row.PDFSize, 10),
 					strconv.Itoa(row.Pages), row.PDF}
-				rec = append(rec, archiveCells(row.FileCode, row.Archive)...)
 				if f.RecordType != "" {
 					for _, k := range keys {
 						rec = append(rec, row.Fields[k])
@@ -848,7 +852,7 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 					js, _ := json.Marshal(row.Fields)
 					rec = append(rec, string(js))
 				}
-				cw.Write(rec)
+				cw.Write(append(rec, archiveCells(row.FileCode, row.Archive)...))
 			} else {
 				if n > 0 {
 					io.WriteString(w, ",")
