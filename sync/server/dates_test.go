@@ -133,7 +133,9 @@ func testRecordDates(t *testing.T, pg bool) {
 		}
 		return signedDocs(t, ws, seq, pki, docs)
 	}
-	reg := func(name, date string, more ...kv) []kv { return append([]kv{{"ho_ten", name}, {"ngay_dang_ky", date}}, more...) }
+	reg := func(name, date string, more ...kv) []kv {
+		return append([]kv{{"ho_ten", name}, {"ngay_dang_ky", date}}, more...)
+	}
 	fHN := batch(hn, 1, [][]kv{
 		reg(nameNgoc, "28/02/2026", kv{"ngay_sinh", "05/03/2026"}),
 		reg("Phạm Văn Bình", "01/03/2026"),
