@@ -444,9 +444,13 @@ func (s *sqlStore) CommitBatch(ctx context.Context, c Commit) ([]byte, bool, err
 					VALUES (?, ?, ?, ?, ?, ?, ?, 1)`), c.BatchID, d.ID, f.Key, f.Pos, f.Value, nullable(f.Exact), nullable(f.Folded)); err != nil {
 					return err
 				}
-				if err := insertDates(ctx, s, tx, FieldRef{c.BatchID, d.ID, f.Key}, f.Dates); err != nil {
-					return err
-				}
+			}
+			dates := make([]FieldDates, 0, len(d.Fields))
+			for _, f := range d.Fields {
+				dates = append(dates, FieldDates{FieldRef{c.BatchID, d.ID, f.Key}, f.Dates})
+			}
+			if err := insertDates(ctx, s, tx, dates); err != nil {
+				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE workstations SET acked_seq = CASE WHEN acked_seq < ? THEN ? ELSE acked_seq END WHERE id = ?`),
@@ -530,15 +534,36 @@ func scanField(row interface{ Scan(...any) error }) (batch, doc string, f Field,
 	return batch, doc, f, err
 }
 
-// insertDates stores the date indexes of one field value (idempotent).
-func insertDates(ctx context.Context, s *sqlStore, tx *sql.Tx, ref FieldRef, dates []string) error {
-	for _, idx := range dates {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO document_field_dates (batch_id, doc_id, field_key, idx) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`), ref.BatchID, ref.DocID, ref.Key, idx); err != nil {
-			return err
+// datesChunk bounds the rows of one statement of insertDates and SetFieldDates (four and
+// three parameters each).
+const datesChunk = 200
+
+// insertDates stores the date indexes of field values (idempotent), a chunk of rows per
+// statement: a re-index after an upgrade writes millions.
+func insertDates(ctx context.Context, s *sqlStore, tx *sql.Tx, fs []FieldDates) error {
+	var vals []string
+	var args []any
+	flush := func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO document_field_dates (batch_id, doc_id, field_key, idx) VALUES `+
+			strings.Join(vals, ", ")+` ON CONFLICT DO NOTHING`), args...)
+		vals, args = vals[:0], args[:0]
+		return err
+	}
+	for _, f := range fs {
+		for _, idx := range f.Dates {
+			vals = append(vals, "(?, ?, ?, ?)")
+			args = append(args, f.BatchID, f.DocID, f.Key, idx)
+			if len(vals) == datesChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	return nil
+	return flush()
 }
 
 func (s *sqlStore) UndatedFields(ctx context.Context, after *FieldRef, limit int) ([]UndatedField, error) {
@@ -567,12 +592,19 @@ func (s *sqlStore) UndatedFields(ctx context.Context, after *FieldRef, limit int
 
 func (s *sqlStore) SetFieldDates(ctx context.Context, fs []FieldDates) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, f := range fs {
-			if err := insertDates(ctx, s, tx, f.FieldRef, f.Dates); err != nil {
-				return fmt.Errorf("set field dates: %w", err)
+		if err := insertDates(ctx, s, tx, fs); err != nil {
+			return fmt.Errorf("set field dates: %w", err)
+		}
+		for part := fs; len(part) > 0; {
+			chunk := part[:min(len(part), datesChunk)]
+			part = part[len(chunk):]
+			conds := make([]string, len(chunk))
+			args := make([]any, 0, 3*len(chunk))
+			for i, f := range chunk {
+				conds[i] = "(batch_id = ? AND doc_id = ? AND field_key = ?)"
+				args = append(args, f.BatchID, f.DocID, f.Key)
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE document_fields SET dates_v = 1 WHERE batch_id = ? AND doc_id = ? AND field_key = ?`),
-				f.BatchID, f.DocID, f.Key); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE document_fields SET dates_v = 1 WHERE `+strings.Join(conds, " OR ")), args...); err != nil {
 				return fmt.Errorf("set field dates: %w", err)
 			}
 		}
