@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/wire"
@@ -334,7 +336,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, ws store.Wo
 	nb := store.Batch{ID: id, WorkstationID: ws.ID, Office: ws.Office, Seq: m.Seq,
 		RecordType: m.RecordType, Manifest: raw, ManifestSHA256: hex.EncodeToString(sha[:])}
 	if m.Archive != nil { // the signed manifest's archive file (verified above), kept for the read API
-		nb.FileCode = m.Archive.FileCode
+		nb.FileCode = norm.NFC.String(m.Archive.FileCode) // as file_code= is compared
 		if nb.Archive, err = json.Marshal(m.Archive); err != nil {
 			s.internal(w, "put manifest", err)
 			return

@@ -20,11 +20,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/sohoa/sohoa/internal/archive"
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/wire"
-	"golang.org/x/text/unicode/norm"
 )
 
 // The read API (sync/PROTOCOL.md "Read API") lets data-sharing platforms list, search and fetch
