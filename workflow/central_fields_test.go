@@ -179,12 +179,13 @@ func TestCentralKeepsFields(t *testing.T) {
 		t.Fatalf("CSV export: %d records, %v", len(recs), err)
 	}
 	head := recs[0]
-	if !slices.Equal(head[:len(server.ExportColumns)], server.ExportColumns) || len(head) != len(server.ExportColumns)+len(common) {
+	if !slices.Equal(head[:len(server.ExportColumns)], server.ExportColumns) || len(head) != len(server.ExportColumns)+len(common)+len(server.ArchiveColumns) ||
+		!slices.Equal(head[len(head)-len(server.ArchiveColumns):], server.ArchiveColumns) {
 		t.Fatalf("CSV header %q", head)
 	}
 	for _, r := range recs[1:] {
 		got := map[string]string{}
-		for i := len(server.ExportColumns); i < len(head); i++ {
+		for i := len(server.ExportColumns); i < len(head)-len(server.ArchiveColumns); i++ {
 			got[head[i]] = r[i]
 		}
 		if !mapsEqual(got, want[r[6]]) {

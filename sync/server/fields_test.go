@@ -38,7 +38,8 @@ type testDoc struct {
 
 // signedDocs builds a batch whose PDFs are really PAdES-signed by pki (one page each, with
 // record.json as given) and whose manifest is CMS-signed by pki, as workflow.SignBatch does.
-func signedDocs(t *testing.T, ws wire.EnrollAnswer, seq int64, pki *synctest.PKI, docs []testDoc) fixture {
+// mod, if given, changes the manifest before it is signed.
+func signedDocs(t *testing.T, ws wire.EnrollAnswer, seq int64, pki *synctest.PKI, docs []testDoc, mod ...func(*wire.Manifest)) fixture {
 	t.Helper()
 	rng := mrand.New(mrand.NewPCG(uint64(seq), 7))
 	f := fixture{id: fmt.Sprintf("01934b2c-0000-7000-8000-%012d", seq), blobs: map[string][]byte{}}
@@ -57,6 +58,9 @@ func signedDocs(t *testing.T, ws wire.EnrollAnswer, seq int64, pki *synctest.PKI
 		f.blobs[sum(spdf)], f.blobs[sum(img)] = spdf, img
 		m.Documents = append(m.Documents, wire.Document{ID: d.id, PDFSHA256: sum(spdf), PDFSize: int64(len(spdf)),
 			Pages: []wire.Page{{SHA256: sum(img), Size: int64(len(img))}}})
+	}
+	for _, fn := range mod {
+		fn(m)
 	}
 	var err error
 	if f.manifest, err = sign.SignManifest(m, pki.Signer); err != nil {
@@ -302,7 +306,7 @@ func testFields(t *testing.T, pg bool) {
 	// order of record.json (first position, then key).
 	recs := getCSV(t, e, "/v1/read/export?format=csv&record_type=khai-sinh", rt)
 	keys := []string{"ho_ten", "ghi_chu", "so_cccd", "noi_sinh", "thanh_vien"}
-	if want := append(slices.Clone(server.ExportColumns), keys...); !slices.Equal(recs[0], want) || len(recs) != 4 {
+	if want := append(append(slices.Clone(server.ExportColumns), keys...), server.ArchiveColumns...); !slices.Equal(recs[0], want) || len(recs) != 4 {
 		t.Fatalf("csv header %q (%d records), want %q", recs[0], len(recs), want)
 	}
 	for _, r := range recs[1:] {
@@ -316,13 +320,13 @@ func testFields(t *testing.T, pg bool) {
 	}
 	// Without record_type=: one "fields" column holding the JSON object.
 	recs = getCSV(t, e, "/v1/read/export?format=csv", rt)
-	if !slices.Equal(recs[0], append(slices.Clone(server.ExportColumns), server.FieldsColumn)) || len(recs) != 4 {
+	if !slices.Equal(recs[0], append(append(slices.Clone(server.ExportColumns), server.FieldsColumn), server.ArchiveColumns...)) || len(recs) != 4 {
 		t.Fatalf("csv header %q (%d records)", recs[0], len(recs))
 	}
 	for _, r := range recs[1:] {
 		var got map[string]string
-		if err := json.Unmarshal([]byte(r[len(r)-1]), &got); err != nil {
-			t.Fatalf("fields column %q: %v", r[len(r)-1], err)
+		if err := json.Unmarshal([]byte(r[len(server.ExportColumns)]), &got); err != nil {
+			t.Fatalf("fields column %q: %v", r[len(server.ExportColumns)], err)
 		}
 		checkFields("csv export (fields column)", r[6], got)
 	}
@@ -632,7 +636,7 @@ func TestFieldColumn(t *testing.T) {
 	if got := server.FieldColumn("ho_ten"); got != "ho_ten" {
 		t.Errorf("FieldColumn(ho_ten) = %q", got)
 	}
-	for _, c := range server.ExportColumns {
+	for _, c := range append(slices.Clone(server.ExportColumns), server.ArchiveColumns...) {
 		if got := server.FieldColumn(c); got != "field:"+c {
 			t.Errorf("FieldColumn(%s) = %q, want field:%s", c, got, c)
 		}

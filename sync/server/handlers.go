@@ -5,11 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sync/store"
@@ -330,8 +333,16 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, ws store.Wo
 		return
 	}
 	sha := sha256.Sum256(raw)
-	err = s.cfg.Store.PutManifest(r.Context(), store.Batch{ID: id, WorkstationID: ws.ID, Office: ws.Office, Seq: m.Seq,
-		RecordType: m.RecordType, Manifest: raw, ManifestSHA256: hex.EncodeToString(sha[:])})
+	nb := store.Batch{ID: id, WorkstationID: ws.ID, Office: ws.Office, Seq: m.Seq,
+		RecordType: m.RecordType, Manifest: raw, ManifestSHA256: hex.EncodeToString(sha[:])}
+	if m.Archive != nil { // the signed manifest's archive file (verified above), kept for the read API
+		nb.FileCode = norm.NFC.String(m.Archive.FileCode) // as file_code= is compared
+		if nb.Archive, err = json.Marshal(m.Archive); err != nil {
+			s.internal(w, "put manifest", err)
+			return
+		}
+	}
+	err = s.cfg.Store.PutManifest(r.Context(), nb)
 	if errors.Is(err, store.ErrConflict) {
 		s.fail(w, errBatchConflict)
 		return

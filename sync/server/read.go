@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa/sohoa/internal/archive"
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/wire"
@@ -134,6 +138,8 @@ type ReadBatch struct {
 	Seq           int64     `json:"seq"`
 	CommittedAt   time.Time `json:"committed_at"`
 	Documents     int       `json:"documents"`
+	// FileCode is the archive file code (mã hồ sơ) when the batch is an archive file.
+	FileCode string `json:"file_code,omitempty"`
 }
 
 // ReadBatchList answers GET /v1/read/batches. Next, when set, is the after= of the next page.
@@ -152,12 +158,18 @@ type ReadDocument struct {
 	// Fields are the record's field values as signed (record.json), decrypted; a table field
 	// (an array in record.json) is its JSON text.
 	Fields map[string]string `json:"fields"`
+	// Archive is the document's archive data (Circular 05/2025) from the signed manifest,
+	// when the batch is an archive file.
+	Archive *archive.Document `json:"archive,omitempty"`
 }
 
 // ReadBatchDetail answers GET /v1/read/batches/{id}: the batch, its documents, the signed
 // receipt and the signed manifest exactly as stored (a platform can verify both itself).
 type ReadBatchDetail struct {
 	ReadBatch
+	// Archive is the archive file's data (Circular 05/2025: file code, title, retention,
+	// access level, dates …) from the signed manifest, when the batch is an archive file.
+	Archive      *archive.File   `json:"archive,omitempty"`
 	DocumentList []ReadDocument  `json:"document_list"`
 	Receipt      json.RawMessage `json:"receipt"`
 	Manifest     json.RawMessage `json:"manifest"`
@@ -178,6 +190,9 @@ type ReadRow struct {
 	PDF           string    `json:"pdf"`
 	// Fields are the document's field values as signed, decrypted (see ReadDocument.Fields).
 	Fields map[string]string `json:"fields"`
+	// FileCode and Archive are the batch's archive file (see ReadBatchDetail.Archive).
+	FileCode string        `json:"file_code,omitempty"`
+	Archive  *archive.File `json:"archive,omitempty"`
 }
 
 // ReadSearch answers GET /v1/read/search, newest first. Next, when set, is the after= of the
@@ -194,7 +209,21 @@ func (s *Server) readRow(d store.DocumentRow) (ReadRow, error) {
 	fields, err := s.openFields(d.BatchID, d.DocID, d.Fields)
 	return ReadRow{BatchID: d.BatchID, WorkstationID: d.WorkstationID, Office: d.Office, RecordType: d.RecordType, Seq: d.Seq,
 		CommittedAt: d.CommittedAt, DocumentID: d.DocID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize, Pages: d.Pages,
-		PDF: pdfPath(d.BatchID, d.DocID), Fields: fields}, err
+		PDF: pdfPath(d.BatchID, d.DocID), Fields: fields, FileCode: d.FileCode, Archive: s.archiveFile(d.BatchID, d.Archive)}, err
+}
+
+// archiveFile reads a batch's stored archive object (nil when it has none). It was written
+// from the verified manifest; one that no longer parses is logged and left out.
+func (s *Server) archiveFile(batch string, raw []byte) *archive.File {
+	if len(raw) == 0 {
+		return nil
+	}
+	var f archive.File
+	if err := json.Unmarshal(raw, &f); err != nil {
+		s.log.Error("stored archive data does not parse: left out", "batch", batch)
+		return nil
+	}
+	return &f
 }
 
 // openFields decrypts a document's sealed fields. A value that does not decrypt under its
@@ -259,10 +288,20 @@ func readQuery(r *http.Request, allowed ...string) (url.Values, *wire.Error) {
 	return q, nil
 }
 
-// parseFilter reads office, record_type, from and to. A time is RFC 3339 or a date
+// fileCodeRe is the shape of an archive file code (internal/archive's).
+var fileCodeRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._/-]{0,63}$`)
+
+// parseFilter reads office, record_type, file_code, from and to. A time is RFC 3339 or a date
 // (YYYY-MM-DD, UTC); from is inclusive, to exclusive, and a date in to includes that whole day.
+// from and to are the batch's commit time; the record's own dates are parseDateMatch's.
 func parseFilter(q url.Values) (store.BatchFilter, *wire.Error) {
 	var f store.BatchFilter
+	if v := q.Get("file_code"); v != "" {
+		if !utf8.ValidString(v) || !fileCodeRe.MatchString(norm.NFC.String(v)) {
+			return f, errMalformed("badFileCode")
+		}
+		f.FileCode = norm.NFC.String(v)
+	}
 	for _, p := range []struct {
 		name string
 		dst  *string
@@ -341,7 +380,7 @@ func parseLimit(q url.Values) (int, *wire.Error) {
 var errBadCursor = apiError(400, "bad_cursor", "sync.server.badCursor")
 
 func (s *Server) readBatches(w http.ResponseWriter, r *http.Request, rd store.Reader) {
-	q, e := readQuery(r, "office", "record_type", "from", "to", "limit", "after")
+	q, e := readQuery(r, "office", "record_type", "file_code", "from", "to", "limit", "after")
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -382,7 +421,7 @@ func (s *Server) readBatches(w http.ResponseWriter, r *http.Request, rd store.Re
 	}
 	for _, b := range list {
 		out.Batches = append(out.Batches, ReadBatch{ID: b.ID, WorkstationID: b.WorkstationID, Office: b.Office,
-			RecordType: b.RecordType, Seq: b.Seq, CommittedAt: b.CommittedAt, Documents: b.Documents})
+			RecordType: b.RecordType, Seq: b.Seq, CommittedAt: b.CommittedAt, Documents: b.Documents, FileCode: b.FileCode})
 	}
 	writeJSON(w, 200, out)
 }
@@ -412,8 +451,16 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request, rd store.Read
 		return
 	}
 	out := ReadBatchDetail{ReadBatch: ReadBatch{ID: b.ID, WorkstationID: b.WorkstationID, Office: b.Office, RecordType: b.RecordType,
-		Seq: b.Seq, CommittedAt: *b.CommittedAt, Documents: len(docs)}, DocumentList: []ReadDocument{},
-		Receipt: json.RawMessage(b.Receipt), Manifest: json.RawMessage(b.Manifest)}
+		Seq: b.Seq, CommittedAt: *b.CommittedAt, Documents: len(docs), FileCode: b.FileCode}, DocumentList: []ReadDocument{},
+		Receipt: json.RawMessage(b.Receipt), Manifest: json.RawMessage(b.Manifest), Archive: s.archiveFile(id, b.Archive)}
+	// The documents' own archive data is in the signed manifest (verified when it came).
+	var man wire.Manifest
+	docArchive := map[string]*archive.Document{}
+	if out.Archive != nil && json.Unmarshal(b.Manifest, &man) == nil {
+		for _, d := range man.Documents {
+			docArchive[d.ID] = d.Archive
+		}
+	}
 	values := 0
 	for _, d := range docs {
 		fields, err := s.openFields(id, d.ID, d.Fields)
@@ -423,7 +470,7 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request, rd store.Read
 		}
 		values += len(fields)
 		out.DocumentList = append(out.DocumentList, ReadDocument{ID: d.ID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize,
-			Pages: append([]string{}, d.Pages...), PDF: pdfPath(id, d.ID), Fields: fields})
+			Pages: append([]string{}, d.Pages...), PDF: pdfPath(id, d.ID), Fields: fields, Archive: docArchive[d.ID]})
 	}
 	s.logFieldRead(rd, "batch", nil, len(docs), values)
 	writeJSON(w, 200, out)
@@ -503,6 +550,41 @@ func parseDocCursor(v string) (*store.DocCursor, bool) {
 	return &store.DocCursor{BatchID: b, DocID: d}, true
 }
 
+// parseDateMatch reads date_field=, date_from= and date_to= (the record's own dates): nil
+// without them. A date is YYYY-MM-DD or dd/mm/yyyy; both ends are included, and a missing end
+// is open (the years 1-9999).
+func (s *Server) parseDateMatch(q url.Values) (*store.DateMatch, *wire.Error) {
+	if !q.Has("date_field") && !q.Has("date_from") && !q.Has("date_to") {
+		return nil, nil
+	}
+	key := q.Get("date_field")
+	if !validName(key) {
+		return nil, errMalformed("badCode", l10n.Args{"Name": "date_field"})
+	}
+	if q.Get("date_from") == "" && q.Get("date_to") == "" {
+		return nil, errMalformed("dateNeeds")
+	}
+	from, to := minDate, maxDate
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"date_from", &from}, {"date_to", &to}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		t, ok := ParseRecordDate(v)
+		if !ok {
+			return nil, errMalformed("badDate", l10n.Args{"Name": p.name})
+		}
+		*p.dst = t
+	}
+	if from.After(to) {
+		return nil, errMalformed("dateFromAfterTo")
+	}
+	return &store.DateMatch{Key: key, Indexes: s.fields.DateRange(key, from, to)}, nil
+}
+
 // parseFieldMatch reads field=, value= and fold= of a search: nil without them.
 func (s *Server) parseFieldMatch(q url.Values) (*store.FieldMatch, *wire.Error) {
 	if !q.Has("field") && !q.Has("value") && !q.Has("fold") {
@@ -521,7 +603,8 @@ func (s *Server) parseFieldMatch(q url.Values) (*store.FieldMatch, *wire.Error) 
 }
 
 func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Reader) {
-	q, e := readQuery(r, "q", "field", "value", "fold", "office", "record_type", "from", "to", "limit", "after")
+	q, e := readQuery(r, "q", "field", "value", "fold", "date_field", "date_from", "date_to", "office", "record_type", "file_code",
+		"from", "to", "limit", "after")
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -531,12 +614,17 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, e)
 		return
 	}
+	dates, e := s.parseDateMatch(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
 	text := strings.TrimSpace(q.Get("q"))
-	if match == nil && !q.Has("q") {
+	if match == nil && dates == nil && !q.Has("q") {
 		s.fail(w, errMalformed("searchNeeds"))
 		return
 	}
-	if (match == nil || q.Has("q")) && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery) {
+	if (match == nil && dates == nil || q.Has("q")) && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery) {
 		s.fail(w, errMalformed("badQuery", l10n.Args{"Max": MaxSearchQuery}))
 		return
 	}
@@ -558,7 +646,7 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, errBadCursor)
 		return
 	}
-	rows, err := s.cfg.Store.DocumentRows(r.Context(), store.DocumentFilter{BatchFilter: f, Query: text, Field: match}, after, true, limit+1)
+	rows, err := s.cfg.Store.DocumentRows(r.Context(), store.DocumentFilter{BatchFilter: f, Query: text, Field: match, Date: dates}, after, true, limit+1)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, errBadCursor)
 		return
@@ -588,17 +676,76 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 
 // ExportColumns are the CSV export's first columns, in order (the JSON export uses the same
 // names). The field values follow: with record_type= one column per field key of that record
-// type (FieldColumn), without it one column, "fields", holding them as a JSON object.
+// type (FieldColumn), without it one column, "fields", holding them as a JSON object; then
+// ArchiveColumns.
 var ExportColumns = []string{"batch_id", "workstation_id", "office", "record_type", "seq", "committed_at",
 	"document_id", "pdf_sha256", "pdf_size", "pages", "pdf"}
+
+// ArchiveColumns are the CSV export's last columns, after the field values: the batch's
+// archive file (Circular 05/2025), empty for a batch that is not one (archiveColumns).
+var ArchiveColumns = archiveColumnNames()
+
+// archiveColumns are the CSV export's columns of the batch's archive file (Circular 05/2025),
+// empty for a batch that is not one. Keywords are joined with "; ".
+var archiveColumns = []struct {
+	name string
+	cell func(*archive.File) string
+}{
+	{"file_code", func(a *archive.File) string { return a.FileCode }},
+	{"file_title", func(a *archive.File) string { return a.Title }},
+	{"file_retention", func(a *archive.File) string { return a.Retention }},
+	{"file_access_level", func(a *archive.File) string { return a.AccessLevel }},
+	{"file_language", func(a *archive.File) string { return a.Language }},
+	{"file_start_date", func(a *archive.File) string { return a.StartDate }},
+	{"file_end_date", func(a *archive.File) string { return a.EndDate }},
+	{"file_keywords", func(a *archive.File) string { return strings.Join(a.Keywords, "; ") }},
+	{"file_documents", func(a *archive.File) string { return countCell(a.Documents) }},
+	{"file_sheets", func(a *archive.File) string { return countCell(a.Sheets) }},
+	{"file_pages", func(a *archive.File) string { return countCell(a.Pages) }},
+	{"file_physical_condition", func(a *archive.File) string { return a.PhysicalCondition }},
+	{"file_info_symbol", func(a *archive.File) string { return a.InfoSymbol }},
+	{"file_reliability", func(a *archive.File) string { return a.Reliability }},
+	{"file_paper_file_code", func(a *archive.File) string { return a.PaperFileCode }},
+	{"file_backup_regime", func(a *archive.File) string { return a.BackupRegime }},
+	{"file_backup_status", func(a *archive.File) string { return a.BackupStatus }},
+}
+
+func archiveColumnNames() []string {
+	out := make([]string, len(archiveColumns))
+	for i, c := range archiveColumns {
+		out[i] = c.name
+	}
+	return out
+}
+
+// countCell is a count's cell: "" for zero (not given).
+func countCell(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// archiveCells are the archive columns of one row (the file code alone when the stored object
+// is missing).
+func archiveCells(code string, a *archive.File) []string {
+	out := make([]string, len(archiveColumns))
+	if a == nil {
+		a = &archive.File{FileCode: code}
+	}
+	for i, c := range archiveColumns {
+		out[i] = c.cell(a)
+	}
+	return out
+}
 
 // FieldsColumn is the CSV export's last column when no record_type= is given.
 const FieldsColumn = "fields"
 
 // FieldColumn is the CSV column of field key: the key itself, or "field:" and the key when
-// the key is also the name of one of ExportColumns.
+// the key is also the name of one of ExportColumns or ArchiveColumns.
 func FieldColumn(key string) string {
-	if slices.Contains(ExportColumns, key) {
+	if slices.Contains(ExportColumns, key) || slices.Contains(ArchiveColumns, key) {
 		return "field:" + key
 	}
 	return key
@@ -611,7 +758,7 @@ func FieldColumn(key string) string {
 // check after the first page (in the first page it is answered 500 field_integrity), or when
 // a document committed during the export has a field key its CSV header lacks.
 func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Reader) {
-	q, e := readQuery(r, "format", "office", "record_type", "from", "to")
+	q, e := readQuery(r, "format", "office", "record_type", "file_code", "from", "to", "date_field", "date_from", "date_to")
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -632,6 +779,12 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, e)
 		return
 	}
+	dates, e := s.parseDateMatch(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	df := store.DocumentFilter{BatchFilter: f, Date: dates}
 	ctx := r.Context()
 	// The CSV columns of the record type's fields are known before the first row.
 	var keys []string
@@ -642,7 +795,7 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 			return
 		}
 	}
-	rows, err := s.cfg.Store.DocumentRows(ctx, store.DocumentFilter{BatchFilter: f}, nil, false, exportPage)
+	rows, err := s.cfg.Store.DocumentRows(ctx, df, nil, false, exportPage)
 	if err != nil {
 		s.internal(w, "export", err)
 		return
@@ -669,7 +822,7 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		} else {
 			head = append(head, FieldsColumn)
 		}
-		cw.Write(head)
+		cw.Write(append(head, ArchiveColumns...))
 	} else {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(200)
@@ -700,7 +853,7 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 					js, _ := json.Marshal(row.Fields)
 					rec = append(rec, string(js))
 				}
-				cw.Write(rec)
+				cw.Write(append(rec, archiveCells(row.FileCode, row.Archive)...))
 			} else {
 				if n > 0 {
 					io.WriteString(w, ",")
@@ -725,7 +878,7 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 			break
 		}
 		last := rows[len(rows)-1]
-		rows, err = s.cfg.Store.DocumentRows(ctx, store.DocumentFilter{BatchFilter: f}, &store.DocCursor{BatchID: last.BatchID, DocID: last.DocID}, false, exportPage)
+		rows, err = s.cfg.Store.DocumentRows(ctx, df, &store.DocCursor{BatchID: last.BatchID, DocID: last.DocID}, false, exportPage)
 		if err != nil {
 			cut("export cut", "err", err)
 		}

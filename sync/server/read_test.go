@@ -169,7 +169,7 @@ func testReadAPI(t *testing.T, open backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 4 || strings.Join(recs[0], ",") != strings.Join(server.ExportColumns, ",")+","+server.FieldsColumn {
+	if len(recs) != 4 || strings.Join(recs[0], ",") != strings.Join(server.ExportColumns, ",")+","+server.FieldsColumn+","+strings.Join(server.ArchiveColumns, ",") {
 		t.Fatalf("csv = %q", recs)
 	}
 	for i, r := range recs[1:] {

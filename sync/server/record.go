@@ -77,6 +77,7 @@ func (s *Server) recordFields(ctx context.Context, m *wire.Manifest, d wire.Docu
 		sf := store.Field{Key: f.Key, Pos: i, Value: sealed}
 		if scalar {
 			sf.Exact, sf.Folded = s.fields.Index(f.Key, value, false), s.fields.Index(f.Key, value, true)
+			sf.Dates = s.fields.fieldDates(f.Key, value)
 		}
 		out = append(out, sf)
 	}

@@ -198,6 +198,11 @@ func New(cfg Config) (*Server, error) {
 		s.stage = ls
 	}
 	s.pruneUploads(StaleUploadAge)
+	if n, err := s.IndexDates(context.Background()); err != nil {
+		return nil, fmt.Errorf("index the dates of stored field values: %w", err)
+	} else if n > 0 {
+		s.log.Info("indexed the dates of field values stored before date filters", "values", n)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)

@@ -58,7 +58,9 @@ func openSQLiteDB(path string) (*sqliteStore, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
 	return &sqliteStore{&sqlStore{db: db, d: dialect{name: "sqlite", blobType: "BLOB",
-		recordTypeFromManifest: `COALESCE(json_extract(CAST(manifest AS TEXT), '$.record_type'), '')`}}}, nil
+		recordTypeFromManifest: `COALESCE(json_extract(CAST(manifest AS TEXT), '$.record_type'), '')`,
+		archiveFromManifest:    `json_extract(CAST(manifest AS TEXT), '$.archive')`,
+		fileCodeFromManifest:   `COALESCE(json_extract(CAST(manifest AS TEXT), '$.archive.file_code'), '')`}}}, nil
 }
 
 // OpenPostgres connects to a PostgreSQL database (postgres://user@host:port/db?sslmode=...)
@@ -76,7 +78,9 @@ func openPostgres(ctx context.Context, dsn string, upto int) (Store, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	s := &pgStore{&sqlStore{db: db, d: dialect{name: "postgres", blobType: "BYTEA", dollar: true,
-		recordTypeFromManifest: `COALESCE(convert_from(manifest, 'UTF8')::jsonb->>'record_type', '')`}}}
+		recordTypeFromManifest: `COALESCE(convert_from(manifest, 'UTF8')::jsonb->>'record_type', '')`,
+		archiveFromManifest:    `(convert_from(manifest, 'UTF8')::jsonb->'archive')::text`,
+		fileCodeFromManifest:   `COALESCE(convert_from(manifest, 'UTF8')::jsonb->'archive'->>'file_code', '')`}}}
 	// Two servers starting together must not both migrate: hold an advisory lock meanwhile.
 	conn, err := db.Conn(ctx)
 	if err != nil {

@@ -152,6 +152,10 @@ func (f BatchFilter) where() (string, []any) {
 		conds = append(conds, "b.record_type = ?")
 		args = append(args, f.RecordType)
 	}
+	if f.FileCode != "" {
+		conds = append(conds, "b.file_code = ?")
+		args = append(args, f.FileCode)
+	}
 	for _, in := range []struct {
 		col  string
 		vals []string
@@ -204,7 +208,7 @@ func (s *sqlStore) CommittedBatches(ctx context.Context, f BatchFilter, after st
 	}
 	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT b.id, b.workstation_id, b.office, b.record_type, b.seq, b.committed_us,
-			(SELECT COUNT(*) FROM documents d WHERE d.batch_id = b.id)
+			(SELECT COUNT(*) FROM documents d WHERE d.batch_id = b.id), b.file_code, b.archive
 		FROM batches b WHERE `+where+` ORDER BY b.committed_us DESC, b.id DESC LIMIT ?`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list batches: %w", err)
@@ -214,10 +218,12 @@ func (s *sqlStore) CommittedBatches(ctx context.Context, f BatchFilter, after st
 	for rows.Next() {
 		var b BatchSummary
 		var c int64
-		if err := rows.Scan(&b.ID, &b.WorkstationID, &b.Office, &b.RecordType, &b.Seq, &c, &b.Documents); err != nil {
+		var arch sql.NullString
+		if err := rows.Scan(&b.ID, &b.WorkstationID, &b.Office, &b.RecordType, &b.Seq, &c, &b.Documents, &b.FileCode, &arch); err != nil {
 			return nil, err
 		}
 		b.CommittedAt = time.UnixMicro(c).UTC()
+		b.Archive = textBytes(arch)
 		out = append(out, b)
 	}
 	return out, rows.Err()
@@ -265,6 +271,17 @@ func (s *sqlStore) DocumentRows(ctx context.Context, f DocumentFilter, after *Do
 			AND f.field_key = ? AND f.` + col + ` = ?)`
 		args = append(args, m.Key, m.Index)
 	}
+	if m := f.Date; m != nil {
+		if len(m.Indexes) == 0 {
+			return nil, nil // a range no date falls in
+		}
+		where += ` AND EXISTS (SELECT 1 FROM document_field_dates x WHERE x.batch_id = d.batch_id AND x.doc_id = d.id
+			AND x.field_key = ? AND x.idx IN (?` + strings.Repeat(", ?", len(m.Indexes)-1) + `))`
+		args = append(args, m.Key)
+		for _, idx := range m.Indexes {
+			args = append(args, idx)
+		}
+	}
 	op, dir := ">", "ASC"
 	if desc {
 		op, dir = "<", "DESC"
@@ -279,7 +296,8 @@ func (s *sqlStore) DocumentRows(ctx context.Context, f DocumentFilter, after *Do
 	}
 	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT b.id, b.workstation_id, b.office, b.record_type, b.seq, b.committed_us,
-			d.id, d.pdf_sha256, d.pdf_size, (SELECT COUNT(*) FROM pages p WHERE p.batch_id = d.batch_id AND p.doc_id = d.id)
+			d.id, d.pdf_sha256, d.pdf_size, (SELECT COUNT(*) FROM pages p WHERE p.batch_id = d.batch_id AND p.doc_id = d.id),
+			b.file_code, b.archive
 		FROM documents d JOIN batches b ON b.id = d.batch_id
 		WHERE `+where+` ORDER BY b.committed_us `+dir+`, b.id `+dir+`, d.id `+dir+` LIMIT ?`), args...)
 	if err != nil {
@@ -290,10 +308,13 @@ func (s *sqlStore) DocumentRows(ctx context.Context, f DocumentFilter, after *Do
 	for rows.Next() {
 		var r DocumentRow
 		var c int64
-		if err := rows.Scan(&r.BatchID, &r.WorkstationID, &r.Office, &r.RecordType, &r.Seq, &c, &r.DocID, &r.PDFSHA256, &r.PDFSize, &r.Pages); err != nil {
+		var arch sql.NullString
+		if err := rows.Scan(&r.BatchID, &r.WorkstationID, &r.Office, &r.RecordType, &r.Seq, &c, &r.DocID, &r.PDFSHA256, &r.PDFSize, &r.Pages,
+			&r.FileCode, &arch); err != nil {
 			return nil, err
 		}
 		r.CommittedAt = time.UnixMicro(c).UTC()
+		r.Archive = textBytes(arch)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -19,6 +19,10 @@ type dialect struct {
 	// recordTypeFromManifest is an SQL expression reading record_type out of the manifest
 	// column (migration 2 back-fills the new column with it).
 	recordTypeFromManifest string
+	// archiveFromManifest and fileCodeFromManifest read the manifest's archive object (its
+	// JSON text, NULL when absent) and its file code ('' when absent): migration 7.
+	archiveFromManifest  string
+	fileCodeFromManifest string
 }
 
 // sqlStore is the shared implementation behind sqliteStore and pgStore.
@@ -161,6 +165,30 @@ func (s *sqlStore) migrations() []string {
 			PRIMARY KEY (reader_id, kind, value)
 		);
 		INSERT INTO reader_scopes (reader_id, kind, value) SELECT id, 'office', office FROM readers WHERE office <> ''`,
+
+		// 7: the record's own dates and the archive file. Each scalar field value that is a
+		// date gets blind indexes of its day, month, year, decade, century and millennium
+		// (HMAC under the server's index key, so no plaintext date is stored either); a
+		// date range is matched as the set of periods covering it. SQL cannot open the sealed
+		// values of the documents stored before: their dates_v stays 0 and the server computes
+		// their indexes when it starts (Server.IndexDates), then sets it to 1. The archive
+		// file's data (Circular 05/2025) is copied out of the stored signed manifests.
+		`ALTER TABLE document_fields ADD COLUMN dates_v INTEGER NOT NULL DEFAULT 0;
+		UPDATE document_fields SET dates_v = 1 WHERE exact_idx IS NULL;
+		CREATE INDEX document_fields_undated ON document_fields(dates_v, batch_id, doc_id, field_key);
+		CREATE TABLE document_field_dates (
+			batch_id TEXT NOT NULL,
+			doc_id TEXT NOT NULL,
+			field_key TEXT NOT NULL,
+			idx TEXT NOT NULL,
+			PRIMARY KEY (batch_id, doc_id, field_key, idx),
+			FOREIGN KEY (batch_id, doc_id, field_key) REFERENCES document_fields(batch_id, doc_id, field_key)
+		);
+		CREATE INDEX document_field_dates_idx ON document_field_dates(field_key, idx);
+		ALTER TABLE batches ADD COLUMN file_code TEXT NOT NULL DEFAULT '';
+		ALTER TABLE batches ADD COLUMN archive TEXT;
+		UPDATE batches SET file_code = ` + s.d.fileCodeFromManifest + `, archive = ` + s.d.archiveFromManifest + `;
+		CREATE INDEX batches_file_code ON batches(file_code, committed_us)`,
 	}
 }
 
@@ -321,9 +349,9 @@ func (s *sqlStore) Revoke(ctx context.Context, id string, now time.Time) error {
 
 func (s *sqlStore) PutManifest(ctx context.Context, b Batch) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO batches (id, workstation_id, office, seq, record_type, manifest, manifest_sha256)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-			b.ID, b.WorkstationID, b.Office, b.Seq, b.RecordType, b.Manifest, b.ManifestSHA256)
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO batches (id, workstation_id, office, seq, record_type, file_code, archive, manifest, manifest_sha256)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+			b.ID, b.WorkstationID, b.Office, b.Seq, b.RecordType, b.FileCode, nullText(b.Archive), b.Manifest, b.ManifestSHA256)
 		if err != nil {
 			return fmt.Errorf("store manifest: %w", err)
 		}
@@ -344,8 +372,8 @@ func (s *sqlStore) PutManifest(ctx context.Context, b Batch) error {
 		case committed.Valid:
 			return ErrConflict
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE batches SET office = ?, seq = ?, record_type = ?, manifest = ?, manifest_sha256 = ?
-			WHERE id = ? AND committed_us IS NULL`), b.Office, b.Seq, b.RecordType, b.Manifest, b.ManifestSHA256, b.ID)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE batches SET office = ?, seq = ?, record_type = ?, file_code = ?, archive = ?, manifest = ?, manifest_sha256 = ?
+			WHERE id = ? AND committed_us IS NULL`), b.Office, b.Seq, b.RecordType, b.FileCode, nullText(b.Archive), b.Manifest, b.ManifestSHA256, b.ID)
 		if err != nil {
 			return fmt.Errorf("replace manifest: %w", err)
 		}
@@ -356,9 +384,10 @@ func (s *sqlStore) PutManifest(ctx context.Context, b Batch) error {
 func (s *sqlStore) Batch(ctx context.Context, id string) (Batch, error) {
 	var b Batch
 	var committed sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, workstation_id, office, seq, record_type, manifest, manifest_sha256, committed_us, receipt
+	var arch sql.NullString
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, workstation_id, office, seq, record_type, file_code, archive, manifest, manifest_sha256, committed_us, receipt
 		FROM batches WHERE id = ?`), id).
-		Scan(&b.ID, &b.WorkstationID, &b.Office, &b.Seq, &b.RecordType, &b.Manifest, &b.ManifestSHA256, &committed, &b.Receipt)
+		Scan(&b.ID, &b.WorkstationID, &b.Office, &b.Seq, &b.RecordType, &b.FileCode, &arch, &b.Manifest, &b.ManifestSHA256, &committed, &b.Receipt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, ErrNotFound
 	}
@@ -367,6 +396,7 @@ func (s *sqlStore) Batch(ctx context.Context, id string) (Batch, error) {
 	}
 	b.CommittedAt = fromUS(committed)
 	b.Committed = committed.Valid
+	b.Archive = textBytes(arch)
 	return b, nil
 }
 
@@ -410,10 +440,17 @@ func (s *sqlStore) CommitBatch(ctx context.Context, c Commit) ([]byte, bool, err
 				}
 			}
 			for _, f := range d.Fields {
-				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO document_fields (batch_id, doc_id, field_key, pos, value_enc, exact_idx, folded_idx)
-					VALUES (?, ?, ?, ?, ?, ?, ?)`), c.BatchID, d.ID, f.Key, f.Pos, f.Value, nullable(f.Exact), nullable(f.Folded)); err != nil {
+				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO document_fields (batch_id, doc_id, field_key, pos, value_enc, exact_idx, folded_idx, dates_v)
+					VALUES (?, ?, ?, ?, ?, ?, ?, 1)`), c.BatchID, d.ID, f.Key, f.Pos, f.Value, nullable(f.Exact), nullable(f.Folded)); err != nil {
 					return err
 				}
+			}
+			dates := make([]FieldDates, 0, len(d.Fields))
+			for _, f := range d.Fields {
+				dates = append(dates, FieldDates{FieldRef{c.BatchID, d.ID, f.Key}, f.Dates})
+			}
+			if err := insertDates(ctx, s, tx, dates); err != nil {
+				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE workstations SET acked_seq = CASE WHEN acked_seq < ? THEN ? ELSE acked_seq END WHERE id = ?`),
@@ -495,6 +532,100 @@ func scanField(row interface{ Scan(...any) error }) (batch, doc string, f Field,
 	err = row.Scan(&batch, &doc, &f.Key, &f.Pos, &f.Value, &exact, &folded)
 	f.Exact, f.Folded = exact.String, folded.String
 	return batch, doc, f, err
+}
+
+// datesChunk bounds the rows of one statement of insertDates and SetFieldDates (four and
+// three parameters each).
+const datesChunk = 200
+
+// insertDates stores the date indexes of field values (idempotent), a chunk of rows per
+// statement: a re-index after an upgrade writes millions.
+func insertDates(ctx context.Context, s *sqlStore, tx *sql.Tx, fs []FieldDates) error {
+	var vals []string
+	var args []any
+	flush := func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO document_field_dates (batch_id, doc_id, field_key, idx) VALUES `+
+			strings.Join(vals, ", ")+` ON CONFLICT DO NOTHING`), args...)
+		vals, args = vals[:0], args[:0]
+		return err
+	}
+	for _, f := range fs {
+		for _, idx := range f.Dates {
+			vals = append(vals, "(?, ?, ?, ?)")
+			args = append(args, f.BatchID, f.DocID, f.Key, idx)
+			if len(vals) == datesChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+func (s *sqlStore) UndatedFields(ctx context.Context, after *FieldRef, limit int) ([]UndatedField, error) {
+	where, args := "dates_v = 0", []any{}
+	if after != nil {
+		where += " AND (batch_id > ? OR (batch_id = ? AND (doc_id > ? OR (doc_id = ? AND field_key > ?))))"
+		args = append(args, after.BatchID, after.BatchID, after.DocID, after.DocID, after.Key)
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT batch_id, doc_id, field_key, value_enc FROM document_fields WHERE `+where+`
+		ORDER BY batch_id, doc_id, field_key LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("undated fields: %w", err)
+	}
+	defer rows.Close()
+	var out []UndatedField
+	for rows.Next() {
+		var f UndatedField
+		if err := rows.Scan(&f.BatchID, &f.DocID, &f.Key, &f.Value); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) SetFieldDates(ctx context.Context, fs []FieldDates) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := insertDates(ctx, s, tx, fs); err != nil {
+			return fmt.Errorf("set field dates: %w", err)
+		}
+		for part := fs; len(part) > 0; {
+			chunk := part[:min(len(part), datesChunk)]
+			part = part[len(chunk):]
+			conds := make([]string, len(chunk))
+			args := make([]any, 0, 3*len(chunk))
+			for i, f := range chunk {
+				conds[i] = "(batch_id = ? AND doc_id = ? AND field_key = ?)"
+				args = append(args, f.BatchID, f.DocID, f.Key)
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE document_fields SET dates_v = 1 WHERE `+strings.Join(conds, " OR ")), args...); err != nil {
+				return fmt.Errorf("set field dates: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// nullText stores an empty JSON text as NULL.
+func nullText(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// textBytes is a nullable text column as bytes (nil for NULL).
+func textBytes(v sql.NullString) []byte {
+	if !v.Valid || v.String == "" || v.String == "null" {
+		return nil
+	}
+	return []byte(v.String)
 }
 
 // nullable stores "" as NULL.

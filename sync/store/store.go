@@ -28,11 +28,16 @@ type Workstation struct {
 // Batch is a batch as the server knows it: its manifest (pending until committed) and, once
 // committed, its receipt.
 type Batch struct {
-	ID             string
-	WorkstationID  string
-	Office         string
-	Seq            int64
-	RecordType     string // the manifest's record_type, kept in a column for the read API
+	ID            string
+	WorkstationID string
+	Office        string
+	Seq           int64
+	RecordType    string // the manifest's record_type, kept in a column for the read API
+	// FileCode and Archive are the manifest's archive-file data (Circular 05/2025, its
+	// "archive" object), kept in columns for the read API: the file code (mã hồ sơ, "" when
+	// the batch is not an archive file) and the object's JSON (nil when absent).
+	FileCode       string
+	Archive        []byte
 	Manifest       []byte // exact bytes the workstation sent
 	ManifestSHA256 string
 	Committed      bool
@@ -61,6 +66,26 @@ type Field struct {
 	Value  []byte // ciphertext (AES-256-GCM, bound to batch, document and key)
 	Exact  string // blind index of the normalised value; "" for a table (not searchable)
 	Folded string // blind index of the diacritics-folded value; "" for a table
+	// Dates are the blind indexes of the value read as a date (its day, month, year, decade,
+	// century and millennium: sync/server dates.go); nil when the value is not a date. The
+	// date filter matches them against the indexes of the periods that cover its range.
+	Dates []string
+}
+
+// FieldRef names one stored field value.
+type FieldRef struct{ BatchID, DocID, Key string }
+
+// UndatedField is a stored scalar field value whose date indexes were never computed (stored
+// before migration 7): the server opens it and sets them (SetFieldDates).
+type UndatedField struct {
+	FieldRef
+	Value []byte // sealed
+}
+
+// FieldDates are the date indexes of one stored field value (none: it is not a date).
+type FieldDates struct {
+	FieldRef
+	Dates []string
 }
 
 // Commit is everything written by CommitBatch in one transaction.
@@ -144,6 +169,13 @@ type Store interface {
 	// once, in a stable order: by the first position any document gives it, then by key.
 	FieldKeys(ctx context.Context, f BatchFilter) ([]string, error)
 
+	// UndatedFields lists up to limit scalar field values stored without their date indexes
+	// (see migration 7), in (batch, document, key) order after after (nil: from the first).
+	UndatedFields(ctx context.Context, after *FieldRef, limit int) ([]UndatedField, error)
+	// SetFieldDates stores the date indexes of those values (an empty Dates too: the value
+	// is not a date) and marks them done, in one transaction; idempotent.
+	SetFieldDates(ctx context.Context, fs []FieldDates) error
+
 	// TakeToken takes a token from a rate-limit bucket shared by every server on this store
 	// (false and the wait until one is there when it is empty); SweepRateBuckets forgets
 	// buckets idle since before.
@@ -169,10 +201,12 @@ type Reader struct {
 }
 
 // BatchFilter narrows the read API's lists. Empty fields and zero times do not filter; From is
-// inclusive and To exclusive, both on the commit time.
+// inclusive and To exclusive, both on the commit time. FileCode keeps the batches that are the
+// archive file with that code.
 type BatchFilter struct {
 	Office     string
 	RecordType string
+	FileCode   string
 	From, To   time.Time
 	// Offices and RecordTypes, when not empty, keep the batches of one of them (a reader's
 	// scope, set by the server).
@@ -187,6 +221,14 @@ type DocumentFilter struct {
 	BatchFilter
 	Query string
 	Field *FieldMatch
+	Date  *DateMatch
+}
+
+// DateMatch keeps the documents whose field Key has one of Indexes among its date indexes
+// (Field.Dates): the server gives the indexes of the periods that cover the asked range.
+type DateMatch struct {
+	Key     string
+	Indexes []string
 }
 
 // FieldMatch keeps the documents whose field Key has the blind index Index: the exact one
@@ -206,6 +248,8 @@ type BatchSummary struct {
 	Seq           int64
 	CommittedAt   time.Time
 	Documents     int
+	FileCode      string
+	Archive       []byte // the manifest's archive object (JSON), nil when absent
 }
 
 // DocumentRow is one committed document with its batch's facts (search and export).
@@ -221,6 +265,8 @@ type DocumentRow struct {
 	PDFSize       int64
 	Pages         int
 	Fields        []Field // sealed, in record.json order
+	FileCode      string  // the batch's archive file code, "" when it is not an archive file
+	Archive       []byte  // the batch's archive object (JSON), nil when absent
 }
 
 // DocCursor names the last row of a page of DocumentRows.

@@ -2,9 +2,12 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,9 +153,67 @@ func testUpgrade(t *testing.T, openAt func(version int) store.Store) {
 	if err := store.ExecRaw(ctx, s, `INSERT INTO readers (id, name, office, token_hash, created_us) VALUES ('rd-2', 'hà nội', 'HN-01', 'th2', 2)`); err != nil {
 		t.Fatal(err)
 	}
+	// Version 6 has field values without date indexes and manifests with archive data.
+	s.Close()
+	s = openAt(6)
+	const archived = "01900000-0000-7000-8000-000000000009"
+	arch := `{"file_code":"KS-2026-ĐN01","title":"Hồ sơ khai sinh tháng 3","keywords":["khai sinh","Hải Châu"]}`
+	if err := store.ExecRaw(ctx, s, `INSERT INTO batches (id, workstation_id, office, seq, record_type, manifest, manifest_sha256, committed_us, receipt)
+		VALUES (?, 'ws-1', 'HN-01', 9, 'khai-sinh', ?, 'y', 2, ?)`, archived,
+		[]byte(`{"version":1,"record_type":"khai-sinh","archive":`+arch+`,"documents":[]}`), []byte("r")); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO documents (batch_id, id, pdf_sha256, pdf_size) VALUES ('` + archived + `', 'd1', 'pdf-9', 10)`,
+		`INSERT INTO document_fields (batch_id, doc_id, field_key, pos, value_enc, exact_idx, folded_idx) VALUES ('` + archived + `', 'd1', 'ho_ten', 0, ?, 'e1', 'f1')`,
+		`INSERT INTO document_fields (batch_id, doc_id, field_key, pos, value_enc, exact_idx, folded_idx) VALUES ('` + archived + `', 'd1', 'ngay_dang_ky', 1, ?, 'e2', 'f2')`,
+		`INSERT INTO document_fields (batch_id, doc_id, field_key, pos, value_enc, exact_idx, folded_idx) VALUES ('` + archived + `', 'd1', 'thanh_vien', 2, ?, NULL, NULL)`,
+	} {
+		args := []any{}
+		if strings.Contains(q, "?") {
+			args = append(args, []byte("sealed"))
+		}
+		if err := store.ExecRaw(ctx, s, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.Close()
 	s = openAt(-1)
 	defer s.Close()
+	// Migration 7: the archive file's data copied out of the stored manifest; the scalar
+	// values (not the table) listed as undated until the server gives them their dates.
+	ab, err := s.Batch(ctx, archived)
+	var gotArch, wantArch any
+	json.Unmarshal(ab.Archive, &gotArch)
+	json.Unmarshal([]byte(arch), &wantArch)
+	if err != nil || ab.FileCode != "KS-2026-ĐN01" || !reflect.DeepEqual(gotArch, wantArch) {
+		t.Fatalf("archived batch after upgrade: %q %s (%v)", ab.FileCode, ab.Archive, err)
+	}
+	if b, _ := s.Batch(ctx, id); b.FileCode != "" || b.Archive != nil {
+		t.Fatalf("batch without archive after upgrade: %q %s", b.FileCode, b.Archive)
+	}
+	if list, err := s.CommittedBatches(ctx, store.BatchFilter{FileCode: "KS-2026-ĐN01"}, "", 10); err != nil || len(list) != 1 {
+		t.Fatalf("file code filter after upgrade: %d (%v)", len(list), err)
+	}
+	undated, err := s.UndatedFields(ctx, nil, 1)
+	if err != nil || len(undated) != 1 || undated[0].Key != "ho_ten" || string(undated[0].Value) != "sealed" {
+		t.Fatalf("undated after upgrade: %+v (%v)", undated, err)
+	}
+	undated, err = s.UndatedFields(ctx, &undated[0].FieldRef, 10)
+	if err != nil || len(undated) != 1 || undated[0].Key != "ngay_dang_ky" {
+		t.Fatalf("undated after ho_ten: %+v (%v)", undated, err)
+	}
+	if err := s.SetFieldDates(ctx, []store.FieldDates{{FieldRef: store.FieldRef{BatchID: archived, DocID: "d1", Key: "ho_ten"}},
+		{FieldRef: undated[0].FieldRef, Dates: []string{"march-2026"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := s.UndatedFields(ctx, nil, 10); err != nil || len(u) != 0 {
+		t.Fatalf("undated after SetFieldDates: %+v (%v)", u, err)
+	}
+	rows, err := s.DocumentRows(ctx, store.DocumentFilter{Date: &store.DateMatch{Key: "ngay_dang_ky", Indexes: []string{"march-2026"}}}, nil, false, 10)
+	if err != nil || len(rows) != 1 || rows[0].DocID != "d1" || rows[0].FileCode != "KS-2026-ĐN01" {
+		t.Fatalf("date match after upgrade: %+v (%v)", rows, err)
+	}
 	b, err := s.Batch(ctx, id)
 	if err != nil || b.RecordType != "khai-tu" {
 		t.Fatalf("record type after upgrade = %q (%v), want khai-tu", b.RecordType, err)

@@ -96,3 +96,72 @@ func testFields(t *testing.T, s store.Store) {
 		t.Fatalf("field keys of another record type = %q, %v", keys, err)
 	}
 }
+
+// testDates: date indexes are stored with the fields and matched as a set, with the batch
+// filters and cursors; a range with no index matches nothing; values stored without them
+// are listed by UndatedFields until SetFieldDates has been given them.
+func testDates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	enroll(t, s, "ws-a", "HN-01")
+	for i, id := range []string{b1, b2} {
+		b := batch(id, "ws-a", int64(i+1), `{"m":1}`)
+		b.RecordType = "khai-sinh"
+		if err := s.PutManifest(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		c := commit(id, "ws-a", int64(i+1), "receipt")
+		c.Documents = sealedDocs(3, id)
+		for j := range c.Documents {
+			// Document j's registration date has the indexes "y<j>" (its year) and "d<i><j>".
+			c.Documents[j].Fields[0].Dates = []string{fmt.Sprintf("y%d", j), fmt.Sprintf("d%d%d", i, j)}
+		}
+		if _, _, err := s.CommitBatch(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func(f store.DocumentFilter, after *store.DocCursor, limit int) string {
+		t.Helper()
+		rs, err := s.DocumentRows(ctx, f, after, false, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rowKeys(rs)
+	}
+	date := func(key string, idx ...string) store.DocumentFilter {
+		return store.DocumentFilter{Date: &store.DateMatch{Key: key, Indexes: idx}}
+	}
+	for _, c := range []struct {
+		f    store.DocumentFilter
+		want string
+	}{
+		{date("ho_ten", "y1"), "1/d01,2/d01"},
+		{date("ho_ten", "y1", "d02", "nothing"), "1/d01,1/d02,2/d01"},
+		{date("ho_ten", "d12"), "2/d02"},
+		{date("thanh_vien", "y1"), ""}, // another key
+		{date("ho_ten"), ""},           // an empty cover
+		{store.DocumentFilter{BatchFilter: store.BatchFilter{RecordType: "ket-hon"}, Date: &store.DateMatch{Key: "ho_ten", Indexes: []string{"y1"}}}, ""},
+		{store.DocumentFilter{Field: &store.FieldMatch{Key: "ho_ten", Index: "x0"}, Date: &store.DateMatch{Key: "ho_ten", Indexes: []string{"y0", "y1"}}},
+			"1/d00,2/d00"},
+	} {
+		if got := rows(c.f, nil, 10); got != c.want {
+			t.Errorf("rows %+v = %q, want %q", c.f.Date, got, c.want)
+		}
+	}
+	if got := rows(date("ho_ten", "y1", "y2"), &store.DocCursor{BatchID: b1, DocID: "d01"}, 2); got != "1/d02,2/d01" {
+		t.Errorf("page after %s/d01 = %q", b1, got)
+	}
+	// Fields committed with their indexes are not undated (the upgrade test makes some).
+	if u, err := s.UndatedFields(ctx, nil, 10); err != nil || len(u) != 0 {
+		t.Fatalf("undated fields after commits: %+v %v", u, err)
+	}
+	// SetFieldDates is idempotent and adds to the stored indexes.
+	ref := store.FieldRef{BatchID: b1, DocID: "d00", Key: "ho_ten"}
+	for i := 0; i < 2; i++ {
+		if err := s.SetFieldDates(ctx, []store.FieldDates{{FieldRef: ref, Dates: []string{"late"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rows(date("ho_ten", "late"), nil, 10); got != "1/d00" {
+		t.Errorf("after SetFieldDates: %q", got)
+	}
+}

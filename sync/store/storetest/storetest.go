@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DocumentRows", testDocumentRows},
 		{"DocumentRead", testDocumentRead},
 		{"Fields", testFields},
+		{"Dates", testDates},
+		{"ArchiveFile", testArchiveFile},
 		{"RateBuckets", testRateBuckets},
 	}
 	for _, tc := range tests {
@@ -699,5 +703,58 @@ func testRateBuckets(t *testing.T, s store.Store) {
 	}
 	if ok, _, _ := s.TakeToken(ctx, "ws-race", 0.001, 5, t0.Add(2*time.Second)); !ok {
 		t.Fatal("a swept bucket is not full again")
+	}
+}
+
+// testArchiveFile: a batch's file code and archive object are stored with its manifest,
+// replaced with a pending manifest, read back with the batch, in lists and in rows, and
+// filtered on.
+func testArchiveFile(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	enroll(t, s, "ws-a", "HN-01")
+	const arch = `{"file_code":"KS-2026-ĐN01","title":"Hồ sơ khai sinh tháng 3"}`
+	b := batch(b1, "ws-a", 1, `{"v":1}`)
+	b.FileCode, b.Archive = "OLD", []byte(`{"file_code":"OLD"}`)
+	if err := s.PutManifest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	b = batch(b1, "ws-a", 1, `{"v":2}`) // the pending manifest replaced
+	b.FileCode, b.Archive = "KS-2026-ĐN01", []byte(arch)
+	if err := s.PutManifest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutManifest(ctx, batch(b2, "ws-a", 2, `{"v":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{b1, b2} {
+		if _, _, err := s.CommitBatch(ctx, commit(id, "ws-a", int64(i+1), "r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameJSON := func(got []byte, want string) bool {
+		var g, w any
+		return json.Unmarshal(got, &g) == nil && json.Unmarshal([]byte(want), &w) == nil && reflect.DeepEqual(g, w)
+	}
+	got, err := s.Batch(ctx, b1)
+	if err != nil || got.FileCode != "KS-2026-ĐN01" || !sameJSON(got.Archive, arch) {
+		t.Fatalf("batch = %q %s (%v)", got.FileCode, got.Archive, err)
+	}
+	if got, _ := s.Batch(ctx, b2); got.FileCode != "" || got.Archive != nil {
+		t.Fatalf("batch without archive = %q %q", got.FileCode, got.Archive)
+	}
+	list, err := s.CommittedBatches(ctx, store.BatchFilter{FileCode: "KS-2026-ĐN01"}, "", 10)
+	if err != nil || len(list) != 1 || list[0].ID != b1 || list[0].FileCode != "KS-2026-ĐN01" || !sameJSON(list[0].Archive, arch) {
+		t.Fatalf("batches by file code = %+v (%v)", list, err)
+	}
+	if list, _ := s.CommittedBatches(ctx, store.BatchFilter{FileCode: "OLD"}, "", 10); len(list) != 0 {
+		t.Fatalf("the replaced file code still matches: %+v", list)
+	}
+	rows, err := s.DocumentRows(ctx, store.DocumentFilter{BatchFilter: store.BatchFilter{FileCode: "KS-2026-ĐN01"}}, nil, false, 10)
+	if err != nil || len(rows) != 3 || rows[0].FileCode != "KS-2026-ĐN01" || !sameJSON(rows[2].Archive, arch) {
+		t.Fatalf("rows by file code = %+v (%v)", rows, err)
+	}
+	rows, _ = s.DocumentRows(ctx, store.DocumentFilter{}, nil, false, 10)
+	if len(rows) != 6 || rows[5].FileCode != "" || rows[5].Archive != nil {
+		t.Fatalf("rows of a batch without archive: %+v", rows)
 	}
 }
