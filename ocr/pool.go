@@ -166,7 +166,7 @@ func modelID(langs []string, dir string) (string, error) {
 // Recognize OCRs one page (PNG, JPEG or TIFF bytes; the first image of a
 // multi-page TIFF).
 func (p *Pool) Recognize(ctx context.Context, img []byte) (Result, error) {
-	return p.submit(ctx, request{Op: opPage, PSM: p.opts.PSM, AutoOrient: p.opts.AutoOrient}, img)
+	return p.submit(ctx, request{Op: opPage, PSM: p.opts.PSM, AutoOrient: p.opts.AutoOrient, RemoveInk: p.opts.RemoveInk}, img)
 }
 
 // RecognizeZone OCRs one rectangle of a page (coordinates of the image as
