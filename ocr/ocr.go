@@ -57,10 +57,6 @@ type Options struct {
 	PagesPerWorker int      // a worker is replaced after this many pages; default 200
 	PSM            int      // page segmentation mode 1-13; 0 means 3 (fully automatic, as the tesseract CLI)
 	AutoOrient     bool     // detect 90/180/270 rotated pages (OSD, else a confidence check and a 180° probe) and correct them
-	// RemoveInk: on whole pages, the coloured ink of stamps and signatures is made paper white
-	// before recognition (ocr/layout.RemoveInk's rule, applied by the worker to the image it has
-	// decoded anyway; the caller's image is not changed). Zones are read as given.
-	RemoveInk bool
 	// RefineTessdata, when set, is a second model folder (same languages, e.g. tessdata/best
 	// from make tessdata-best): on whole pages, each line whose mean word confidence is under
 	// RefineBelow (default 80) is read again with it, as one line, and that reading is kept.

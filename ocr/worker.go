@@ -36,7 +36,7 @@ type request struct {
 	RefineBelow    float64  `json:",omitempty"` // init: line mean confidence under which it is used
 	PSM            int      `json:",omitempty"`
 	AutoOrient     bool     `json:",omitempty"`
-	RemoveInk      bool     `json:",omitempty"` // page: coloured ink removed before recognition (Options.RemoveInk)
+	RemoveInk      bool     `json:",omitempty"` // page: coloured ink removed before recognition (RecognizeInkFree)
 	Whitelist      string   `json:",omitempty"`
 	Zone           [4]int   `json:",omitempty"` // x0 y0 x1 y1
 	Orientation    int      `json:",omitempty"`
