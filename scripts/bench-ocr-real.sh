@@ -85,6 +85,24 @@ fi
 	echo "- Peak RSS of SoHoa adds the parent (store, clean-up with up to four OSD engines, pages in hand) to the workers."
 	echo "- The before row refuses 3.pdf (encrypted with an empty user password), so it has 45 pages against 51."
 	echo
+	echo "## What changed after e56e148 (branch speed2: rows 0198094 and later)"
+	echo
+	echo "- Clean-up orientation: a page upright beyond doubt by leptonica's text orientation measure (ocr.Upright, pixOrientDetect:"
+	echo "  ascenders against descenders; about 25 ms after a decoding of about 45 ms on a 200-dpi page) is cleaned without"
+	echo "  Tesseract's OSD (about 250-300 ms of processor time); pages it is not sure of get OSD as before. On the corpus all 33"
+	echo "  rendered-gov pages and the 2 blurred Da Nang copies skip OSD; none of the pages turned 90°, 180° or 270° passes the"
+	echo "  test (TestUprightCorpus). The stage shows as \"upright test\"; the clean-up stage lost most of its time."
+	echo "- Ink removal: the OCR workers remove coloured ink (layout.RemoveInk's rule, in C on the pixels leptonica decodes anyway;"
+	echo "  ocr.Pool.RecognizeInkFree) from PNG and TIFF pages, where the parent decoded the page in Go, removed the ink and encoded"
+	echo "  a PNG for the worker to decode again; none of the corpus's PNG pages has coloured ink, so this saved the decoding only."
+	echo "  JPEG pages keep the parent's way: libjpeg's colours differ from Go's decoder (chroma upsampling) and changed which pixels"
+	echo "  count as ink (row 9833937, not kept: Da Nang 2293 edits against 2164)."
+	echo "- Harness: the memory sampler reads /proc once a second instead of ten times (it cost SoHoa's side about 15 ms of processor"
+	echo "  time per page); rows after 0198094."
+	echo "- Measured and left out: handing the worker the decoded pixels instead of the file (leptonica's uncompressed TIFF costs"
+	echo "  31 ms to write and 22 ms to read against 46 ms for the PNG decoding it saves; an uncompressed PNG 82 + 25 ms);"
+	echo "  tessedit_do_invert=0 (5 % less CPU on five pages, different text on two)."
+	echo
 	echo "## Per page (edits, CER)"
 	echo
 	echo '```'
