@@ -8,7 +8,7 @@ package ocr
 // sohoa_orient_pix measures leptonica's text orientation confidences on p (any depth): grey
 // levels under 60 % of the paper's are ink, as the clean-up's threshold; the bilevel page is
 // halved while at 400 dpi or more. 1 on success.
-static int sohoa_orient_pix(PIX* p, float* up, float* left) {
+int sohoa_orient_pix(PIX* p, float* up, float* left) {
 	*up = 0; *left = 0;
 	int w = pixGetWidth(p), h = pixGetHeight(p), dpi = pixGetXRes(p);
 	if (dpi < 70 || dpi > 1200) {
