@@ -99,9 +99,13 @@ fi
 	echo "  count as ink (row 9833937, not kept: Da Nang 2293 edits against 2164)."
 	echo "- Harness: the memory sampler reads /proc once a second instead of ten times (it cost SoHoa's side about 15 ms of processor"
 	echo "  time per page); rows after 0198094."
-	echo "- Measured and left out: handing the worker the decoded pixels instead of the file (leptonica's uncompressed TIFF costs"
-	echo "  31 ms to write and 22 ms to read against 46 ms for the PNG decoding it saves; an uncompressed PNG 82 + 25 ms);"
-	echo "  tessedit_do_invert=0 (5 % less CPU on five pages, different text on two)."
+	echo "- One decoding of a PNG page handed on (ocr.UprightPNG, rows 992b395 and later): the upright test's decoding goes on to the"
+	echo "  clean-up and, when the clean-up leaves the page as it is, to the worker as an uncompressed PNG written in Go (stored"
+	echo "  deflate blocks, no row filters: the same pixels and resolution, TestUprightPNGCopy). On a 200-dpi colour page it costs"
+	echo "  about 15 ms to write and 21 ms to read against 45 ms for the original, read twice more; the parent holds about 12 MB"
+	echo "  more per colour page in hand."
+	echo "- Measured and left out: leptonica's own uncompressed TIFF (31 ms to write, 22 to read) or level-0 PNG (82 + 25 ms,"
+	echo "  libpng's row filters) as that copy; tessedit_do_invert=0 (5 % less CPU on five pages, different text on two)."
 	echo
 	echo "## Per page (edits, CER)"
 	echo
