@@ -7,11 +7,18 @@
 // decoding, no re-encoding of a turned page or a zone. gosseract is used
 // only for the engine version and as the reference in tests.
 //
-// AutoOrient costs one recognition per page: OSD decides when it is
-// confident; otherwise the page is read as given and, only when that
+// AutoOrient costs one recognition per page: a page upright beyond doubt
+// by leptonica's cheap text orientation measure (Upright, ascenders against
+// descenders: tens of milliseconds) is read as it is; else OSD decides when
+// it is confident; otherwise the page is read as given and, only when that
 // reading is poor (mean word confidence under 60), a band of a quarter of
 // the page is read turned 180°; the page is read a second time, turned,
 // only when that probe reads clearly better (Result.Passes, Result.Probed).
+//
+// RecognizeInkFree: the worker makes the coloured ink of stamps and signatures
+// paper white in the image it has decoded (ocr/layout.RemoveInk's rule), so
+// the caller sends the page as stored, without a decoding and re-encoding
+// of its own.
 //
 // Why child processes: Tesseract engines kept in the main process grow
 // over a long batch (gosseract never freed the strings Tesseract

@@ -169,6 +169,14 @@ func (p *Pool) Recognize(ctx context.Context, img []byte) (Result, error) {
 	return p.submit(ctx, request{Op: opPage, PSM: p.opts.PSM, AutoOrient: p.opts.AutoOrient}, img)
 }
 
+// RecognizeInkFree is Recognize with the coloured ink of stamps and signatures made paper
+// white first (ocr/layout.RemoveInk's rule), by the worker on the image it decodes anyway:
+// the caller sends the page as stored, with no decoding and re-encoding of its own. A grey
+// page, or a colour page without such ink, is read as Recognize reads it.
+func (p *Pool) RecognizeInkFree(ctx context.Context, img []byte) (Result, error) {
+	return p.submit(ctx, request{Op: opPage, PSM: p.opts.PSM, AutoOrient: p.opts.AutoOrient, RemoveInk: true}, img)
+}
+
 // RecognizeZone OCRs one rectangle of a page (coordinates of the image as
 // given), e.g. one form field. Word boxes are in page coordinates.
 func (p *Pool) RecognizeZone(ctx context.Context, img []byte, zone image.Rectangle, zo ZoneOptions) (Result, error) {

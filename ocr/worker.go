@@ -36,6 +36,7 @@ type request struct {
 	RefineBelow    float64  `json:",omitempty"` // init: line mean confidence under which it is used
 	PSM            int      `json:",omitempty"`
 	AutoOrient     bool     `json:",omitempty"`
+	RemoveInk      bool     `json:",omitempty"` // page: coloured ink removed before recognition (RecognizeInkFree)
 	Whitelist      string   `json:",omitempty"`
 	Zone           [4]int   `json:",omitempty"` // x0 y0 x1 y1
 	Orientation    int      `json:",omitempty"`
@@ -217,11 +218,17 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	defer src.free()
+	defer func() { src.free() }()
 	w, h := src.size()
 
 	switch req.Op {
 	case opPage:
+		if req.RemoveInk {
+			if g := src.removeInk(); g != nil {
+				src.free()
+				src = g
+			}
+		}
 		psm := req.PSM
 		if psm == 0 {
 			psm = 3
@@ -271,6 +278,10 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 // read poorly; the probe costs them about a quarter of a page instead of a
 // whole second recognition.
 func (e *engine) autoOrient(src *pix, psm int) (Result, error) {
+	// A page upright beyond doubt by leptonica's cheap measure needs no OSD (nor a probe).
+	if !e.noOSD && src.upright() {
+		return e.recognizePage(src, 0, psm)
+	}
 	if !e.noOSD && e.osd == nil && e.osdErr == nil {
 		e.osd, e.osdErr = newOSD(e.tessdataDir)
 	}

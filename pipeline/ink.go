@@ -15,6 +15,8 @@ import (
 // InkFree returns the page image with the coloured ink of stamps and signatures removed
 // (layout.RemoveInk), PNG-encoded, for recognition only: the stored page keeps its stamp. ok is
 // false (and nothing is returned) for a grey or bilevel page and a colour page without such ink.
+// The OCR service uses it for JPEG pages only (its workers remove the ink from the other pages
+// as they decode them, ocr.Pool.RecognizeInkFree).
 func InkFree(img []byte) (out []byte, ok bool) {
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(img))
 	if err != nil {

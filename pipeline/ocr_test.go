@@ -64,7 +64,7 @@ func TestCleanupProfilesAndManualRotation(t *testing.T) {
 		t.Fatalf("run: %+v %v", sum, err)
 	}
 	// Both pages are timed; only the page with the default profile is cleaned up.
-	if tm := svc.Timings(); tm.Pages != 2 || tm.Recognize <= 0 || tm.Clean <= 0 || tm.Save <= 0 || tm.Wait < 0 {
+	if tm := svc.Timings(); tm.Pages != 2 || tm.Recognize <= 0 || tm.Upright <= 0 || tm.Clean <= 0 || tm.Save <= 0 || tm.Wait < 0 {
 		t.Errorf("timings: %+v", tm)
 	}
 	truth := doc.Pages[0].Text

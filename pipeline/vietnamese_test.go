@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -213,5 +214,22 @@ func TestRealPageZonesAndInk(t *testing.T) {
 	t.Logf("stamped scan: CER %.2f%% as scanned, %.2f%% ink-free", 100*a, 100*b)
 	if b >= a {
 		t.Errorf("ink removal did not help: CER %.2f%% ink-free against %.2f%%", 100*b, 100*a)
+	}
+	// The workers' own ink removal (RecognizeInkFree, used for PNG and TIFF pages) reads the
+	// same colours, as a PNG, exactly as InkFree's copy.
+	src, _, err := image.Decode(bytes.NewReader(scan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lossless bytes.Buffer
+	if err := png.Encode(&lossless, src); err != nil {
+		t.Fatal(err)
+	}
+	inWorker, err := pool.RecognizeInkFree(ctx, lossless.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inWorker.Text != without.Text {
+		t.Errorf("ink removed by the worker: CER %.2f%%, text differs from InkFree's copy (%.2f%%)", 100*docgen.CER(truth, inWorker.Text), 100*b)
 	}
 }

@@ -34,13 +34,13 @@ rev=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' || echo 
 go build -tags $TAGS -o "$bin/ocrreal" ./bench/ocrreal
 [ -f tessdata/best/vie.traineddata ] || make --no-print-directory tessdata-best
 for v in ${OCR_REAL_VARIANTS:-default best combined}; do
-	echo "== $v" | tee -a "$raw"
+	echo "== $rev $v" | tee -a "$raw"
 	"$bin/ocrreal" -variant "$v" -tessdata-best "$PWD/tessdata/best" -label "$rev $v" -per-page | tee -a "$raw"
 done
 # The load of a shared machine changes during a run: the same rows again with the CLI first
 # (OCR_REAL_CLI_FIRST="default" names the variants to repeat so).
 for v in ${OCR_REAL_CLI_FIRST:-}; do
-	echo "== $v, CLI first" | tee -a "$raw"
+	echo "== $rev $v, CLI first" | tee -a "$raw"
 	"$bin/ocrreal" -cli-first -variant "$v" -tessdata-best "$PWD/tessdata/best" -label "$rev $v (CLI run first)" -per-page | tee -a "$raw"
 done
 fi
@@ -84,6 +84,34 @@ fi
 	echo "  with the load (cache and core sharing)."
 	echo "- Peak RSS of SoHoa adds the parent (store, clean-up with up to four OSD engines, pages in hand) to the workers."
 	echo "- The before row refuses 3.pdf (encrypted with an empty user password), so it has 45 pages against 51."
+	echo
+	echo "## What changed after e56e148 (branch speed2: rows 0198094 and later)"
+	echo
+	echo "Result: pages per CPU-minute against the CLI went from 0.89-0.93 (e56e148, cb29c86) to 0.92-1.06 over the eight runs of"
+	echo "0198094-380696e (mean about 0.98), with the same text (pooled CER 6.44 %, page for page identical). Processor time per page"
+	echo "on this shared machine moved by ±0.15 s between identical runs, more than the last step's effect: an A/B of 380696e with"
+	echo "and without the uncompressed copy (below) gave 2.47/2.14 s against 2.23/2.40 s per page. The parent's profile: Tesseract's"
+	echo "OSD in the clean-up was 0.32 s of the parent's 0.55 s per page (load about 8) and is now spent on 9 of the 51 pages."
+	echo
+	echo "- Clean-up orientation: a page upright beyond doubt by leptonica's text orientation measure (ocr.Upright, pixOrientDetect:"
+	echo "  ascenders against descenders; about 25 ms after a decoding of about 45 ms on a 200-dpi page) is cleaned without"
+	echo "  Tesseract's OSD (about 250-300 ms of processor time); pages it is not sure of get OSD as before. On the corpus all 33"
+	echo "  rendered-gov pages and the 2 blurred Da Nang copies skip OSD; none of the pages turned 90°, 180° or 270° passes the"
+	echo "  test (TestUprightCorpus). The stage shows as \"upright test\"; the clean-up stage lost most of its time."
+	echo "- Ink removal: the OCR workers remove coloured ink (layout.RemoveInk's rule, in C on the pixels leptonica decodes anyway;"
+	echo "  ocr.Pool.RecognizeInkFree) from PNG and TIFF pages, where the parent decoded the page in Go, removed the ink and encoded"
+	echo "  a PNG for the worker to decode again; none of the corpus's PNG pages has coloured ink, so this saved the decoding only."
+	echo "  JPEG pages keep the parent's way: libjpeg's colours differ from Go's decoder (chroma upsampling) and changed which pixels"
+	echo "  count as ink (row 9833937, not kept: Da Nang 2293 edits against 2164)."
+	echo "- Harness: the memory sampler reads /proc once a second instead of ten times (it cost SoHoa's side about 15 ms of processor"
+	echo "  time per page); rows after 0198094."
+	echo "- One decoding of a PNG page handed on (ocr.UprightPNG, rows 380696e): the upright test's decoding goes on to the"
+	echo "  clean-up and, when the clean-up leaves the page as it is, to the worker as an uncompressed PNG written in Go (stored"
+	echo "  deflate blocks, no row filters: the same pixels and resolution, TestUprightPNGCopy). On a 200-dpi colour page it costs"
+	echo "  about 15 ms to write and 21 ms to read against 45 ms for the original, read twice more; the parent holds about 12 MB"
+	echo "  more per colour page in hand."
+	echo "- Measured and left out: leptonica's own uncompressed TIFF (31 ms to write, 22 to read) or level-0 PNG (82 + 25 ms,"
+	echo "  libpng's row filters) as that copy; tessedit_do_invert=0 (5 % less CPU on five pages, different text on two)."
 	echo
 	echo "## Per page (edits, CER)"
 	echo

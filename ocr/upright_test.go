@@ -1,0 +1,220 @@
+package ocr_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	_ "image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sohoa/sohoa/internal/testenv"
+	"github.com/sohoa/sohoa/ocr"
+	"github.com/sohoa/sohoa/ocr/layout"
+)
+
+func corpusPages(t *testing.T) (gov, scans []string) {
+	t.Helper()
+	root := filepath.Join(testenv.Corpus(), "ocr-vi")
+	gov, _ = filepath.Glob(filepath.Join(root, "rendered-gov", "*.png"))
+	scans, _ = filepath.Glob(filepath.Join(root, "real-scans-danang", "data", "*.jpg"))
+	aug, _ := filepath.Glob(filepath.Join(root, "real-scans-danang", "data", "augmented", "*.jpg"))
+	scans = append(scans, aug...)
+	if len(gov) != 33 || len(scans) != 10 {
+		t.Fatalf("corpus %s: %d rendered-gov pages and %d Da Nang scans, want 33 and 10", root, len(gov), len(scans))
+	}
+	return gov, scans
+}
+
+// TestUprightCorpus: the cheap upright test that lets the clean-up skip Tesseract's OSD must
+// never call a turned page upright (the real pages of the corpus turned 90°, 180° and 270°),
+// and it must recognise the upright 200-dpi government pages (else it saves nothing). The
+// ~70-dpi scans may stay undecided (OSD then runs as before), never be called upright turned.
+func TestUprightCorpus(t *testing.T) {
+	gov, scans := corpusPages(t)
+	for _, f := range append(gov, scans...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		isGov := filepath.Ext(f) == ".png"
+		for _, deg := range []int{0, 90, 180, 270} {
+			up, uc, lc, err := ocr.UprightTurned(b, deg)
+			if err != nil {
+				t.Fatalf("%s: %v", filepath.Base(f), err)
+			}
+			switch {
+			case deg != 0 && up:
+				t.Errorf("%s turned %d°: called upright (up/down %.1f, left/right %.1f)", filepath.Base(f), deg, uc, lc)
+			case deg == 0 && isGov && !up:
+				t.Errorf("%s upright: not recognised (up/down %.1f, left/right %.1f)", filepath.Base(f), uc, lc)
+			}
+		}
+		if isGov && !ocr.Upright(b) {
+			t.Errorf("%s: Upright of the file false", filepath.Base(f))
+		}
+	}
+	if ocr.Upright(nil) || ocr.Upright([]byte("not an image")) {
+		t.Error("Upright true for no image")
+	}
+}
+
+// stamped draws a red ring (a stamp) and a blue stroke (a signature) over a page, half
+// transparent so that the print under them shows through as dark coloured pixels.
+func stamped(src image.Image) image.Image {
+	b := src.Bounds()
+	out := image.NewRGBA(b)
+	draw.Draw(out, b, src, b.Min, draw.Src)
+	cx, cy, r := b.Dx()*2/3, b.Dy()*3/4, b.Dx()/10
+	for y := cy - r; y <= cy+r; y++ {
+		for x := cx - r; x <= cx+r; x++ {
+			d := math.Hypot(float64(x-cx), float64(y-cy))
+			if d > float64(r) || d < float64(r)*0.8 {
+				continue
+			}
+			o := out.RGBAAt(x, y)
+			out.SetRGBA(x, y, color.RGBA{R: max(o.R/2+100, 200), G: o.G / 3, B: o.B / 3, A: 255})
+		}
+	}
+	for x := b.Dx() / 5; x < b.Dx()/2; x++ {
+		y := b.Dy()*4/5 + (x%40)/2
+		for k := range 4 {
+			out.SetRGBA(x, y+k, color.RGBA{R: 30, G: 40, B: 190, A: 255})
+		}
+	}
+	return out
+}
+
+// TestRemoveInkMatchesLayout: the workers' ink removal (leptonica's decoding, C loop) gives
+// the same grey pixels as layout.RemoveInk on Go's decoding, on the real pages of the
+// corpus with a red stamp and a blue signature drawn on them (PNG: both decoders give the
+// same colours), and finds no ink to remove on the pages as they are (black print only).
+func TestRemoveInkMatchesLayout(t *testing.T) {
+	gov, _ := corpusPages(t)
+	inked := 0
+	for i, f := range gov {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, _, err := image.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 { // a third of them stamped (each costs a Go PNG encoding)
+			src = stamped(src)
+			var buf bytes.Buffer
+			if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, src); err != nil {
+				t.Fatal(err)
+			}
+			b = buf.Bytes()
+		}
+		want, wantOK := layout.RemoveInk(src)
+		got, ok, err := ocr.InkFreeGray(b)
+		if err != nil {
+			t.Fatalf("%s: %v", filepath.Base(f), err)
+		}
+		if ok != wantOK {
+			t.Errorf("%s: ink removed %v, layout.RemoveInk says %v", filepath.Base(f), ok, wantOK)
+			continue
+		}
+		if !ok {
+			if i%3 == 0 {
+				t.Errorf("%s with a stamp: no ink removed", filepath.Base(f))
+			}
+			continue
+		}
+		inked++
+		wg, g := want.(*image.Gray), got.(*image.Gray)
+		if wg.Bounds() != g.Bounds() {
+			t.Fatalf("%s: size %v, want %v", filepath.Base(f), g.Bounds(), wg.Bounds())
+		}
+		diff := 0
+		for y := 0; y < g.Bounds().Dy(); y++ {
+			if !bytes.Equal(g.Pix[y*g.Stride:y*g.Stride+g.Bounds().Dx()], wg.Pix[y*wg.Stride:y*wg.Stride+wg.Bounds().Dx()]) {
+				diff++
+			}
+		}
+		if diff > 0 {
+			t.Errorf("%s: %d rows differ from layout.RemoveInk", filepath.Base(f), diff)
+		}
+	}
+	if inked != (len(gov)+2)/3 {
+		t.Errorf("ink removed on %d pages, want the %d stamped ones", inked, (len(gov)+2)/3)
+	}
+}
+
+// TestUprightPNGCopy: the uncompressed copy UprightPNG hands on has the pixels and the
+// resolution of the page (Go's strict decoder and leptonica read it), for a colour and a grey
+// page, and the same verdict; a JPEG gets no copy.
+func TestUprightPNGCopy(t *testing.T) {
+	gov, scans := corpusPages(t)
+	b, err := os.ReadFile(gov[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grey := image.NewGray(src.Bounds())
+	draw.Draw(grey, grey.Bounds(), src, src.Bounds().Min, draw.Src)
+	var gb bytes.Buffer
+	if err := png.Encode(&gb, grey); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range [][]byte{b, gb.Bytes()} {
+		up, raw := ocr.UprightPNG(in)
+		if raw == nil {
+			t.Fatal("no uncompressed copy of a PNG page")
+		}
+		if up != ocr.Upright(in) || !up {
+			t.Errorf("verdict %v, Upright says %v", up, ocr.Upright(in))
+		}
+		want, _, err := image.Decode(bytes.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := png.Decode(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("copy does not decode: %v", err)
+		}
+		if got.Bounds() != want.Bounds() {
+			t.Fatalf("copy %v, page %v", got.Bounds(), want.Bounds())
+		}
+		for y := 0; y < want.Bounds().Dy(); y += 7 {
+			for x := 0; x < want.Bounds().Dx(); x++ {
+				r0, g0, b0, _ := want.At(x, y).RGBA()
+				r1, g1, b1, _ := got.At(x, y).RGBA()
+				if r0 != r1 || g0 != g1 || b0 != b1 {
+					t.Fatalf("pixel (%d,%d) differs", x, y)
+				}
+			}
+		}
+		_, u0, l0, _ := ocr.UprightTurned(in, 0)
+		_, u1, l1, err := ocr.UprightTurned(raw, 0)
+		if err != nil || u0 != u1 || l0 != l1 {
+			t.Errorf("leptonica reads the copy differently: %.2f %.2f against %.2f %.2f (%v)", u1, l1, u0, l0, err)
+		}
+		if len(raw) < len(in) {
+			t.Errorf("copy %d bytes, smaller than the compressed page (%d)", len(raw), len(in))
+		}
+	}
+	if in, _ := os.ReadFile(gov[0]); bytes.Contains(in[:100], []byte("pHYs")) {
+		_, raw := ocr.UprightPNG(in)
+		if !bytes.Contains(raw[:100], []byte("pHYs")) {
+			t.Error("copy lost the page's resolution")
+		}
+	}
+	jb, err := os.ReadFile(scans[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, raw := ocr.UprightPNG(jb); raw != nil {
+		t.Error("a copy of a JPEG page")
+	}
+}
