@@ -82,29 +82,15 @@ func TestExtractTableDamagedRowNumbers(t *testing.T) {
 	reg := bundled(t)
 	rt, _ := reg.Get("household")
 	var pw PageWords
-	y := 100
-	// add puts one line of words; a word "@x:text" starts at x, others follow it.
-	add := func(texts ...string) {
-		x := 300
-		for _, s := range texts {
-			if strings.HasPrefix(s, "@") {
-				at, rest, _ := strings.Cut(s[1:], ":")
-				x, _ = strconv.Atoi(at)
-				s = rest
-			}
-			w := 20 * len([]rune(s))
-			pw.Words = append(pw.Words, queue.Word{Text: s, X0: x, X1: x + w, Y0: y, Y1: y + 40, Conf: 90})
-			x += w + 15
-		}
-		y += 120
-	}
+	ls := &lines{pw: &pw, y: 100}
+	add := ls.add
 	add("STT", "@420:Họ,", "chữ", "đệm,", "tên", "@880:Ngày", "sinh", "@1120:Giới", "tính", "@1300:Số", "định", "danh", "@1620:Quan", "hệ")
 	add("+", "@426:Bùi", "Hoàng", "Nghĩa", "@883:26/06/1960", "@1120:Nam", "@1300:064060931094", "@1620:Chủ", "hộ")
 	add("2", "@428:TrầnThịVy", "@886:10/02/1962", "@1120:Nữ", "@1300:089162832134", "@1620:Vợ")
 	add("34", "@424:Bùi", "Mai", "Ngân", "@890:17/06/1985", "@1120:Nữ", "@1300:068185903940", "@1620:Con")
 	add("@417:Hoàng", "Văn", "Nam", "@883:28/03/2011", "@1120:Nam", "@1300:089211610954", "@1620:Con") // number lost
 	add("_", "@420:Hoàng", "Quang", "Duy", "@883:02/11/2018", "@1120:Nam", "@1300:075218880652", "@1620:Con")
-	y -= 60
+	ls.y -= 60
 	add("@305:6") // the number alone, above its row
 	add("@415:Lê", "Thị", "Hương", "@880:11/11/1985", "@1120:Nữ", "@1300:064185483498", "@1620:Vợ")
 	add("8.", "@415:Hoàng", "Thị", "Ly", "@880:07/04/2024", "@1120:Nữ", "@1300:001324307629", "@1620:Con")
@@ -183,21 +169,7 @@ func TestExtractTableMisreadIndexTokens(t *testing.T) {
 	rt, _ := reg.Get("household")
 	for _, first := range []string{"il", "l", "I", "|", "i", "1.", "1", "Il"} {
 		var pw PageWords
-		y := 100
-		add := func(texts ...string) {
-			x := 300
-			for _, s := range texts {
-				if strings.HasPrefix(s, "@") {
-					at, rest, _ := strings.Cut(s[1:], ":")
-					x, _ = strconv.Atoi(at)
-					s = rest
-				}
-				w := 20 * len([]rune(s))
-				pw.Words = append(pw.Words, queue.Word{Text: s, X0: x, X1: x + w, Y0: y, Y1: y + 40, Conf: 90})
-				x += w + 15
-			}
-			y += 120
-		}
+		add := (&lines{pw: &pw, y: 100}).add
 		add("STT", "@420:Họ,", "chữ", "đệm,", "tên", "@880:Ngày", "sinh", "@1120:Giới", "tính", "@1300:Số", "định", "danh", "@1620:Quan", "hệ")
 		add(first, "@426:Bùi", "Hoàng", "Nghĩa", "@883:26/06/1960", "@1120:Nam", "@1300:064060931094", "@1620:Chủ", "hộ")
 		add("2", "@428:Trần", "Thị", "Vy", "@886:10/02/1962", "@1120:Nữ", "@1300:089162832134", "@1620:Vợ")
@@ -296,4 +268,26 @@ func TestExtractLabelAfterCellGap(t *testing.T) {
 	if line != "Bán lẻ điện thoại di động" {
 		t.Errorf("business_line = %q", line)
 	}
+}
+
+// lines puts lines of words on a page, 120 px apart, from y = 100: add("@x:text", …) puts
+// one; a word "@x:text" starts at x, others follow the one before it.
+type lines struct {
+	pw *PageWords
+	y  int
+}
+
+func (l *lines) add(texts ...string) {
+	x := 300
+	for _, s := range texts {
+		if strings.HasPrefix(s, "@") {
+			at, rest, _ := strings.Cut(s[1:], ":")
+			x, _ = strconv.Atoi(at)
+			s = rest
+		}
+		w := 20 * len([]rune(s))
+		l.pw.Words = append(l.pw.Words, queue.Word{Text: s, X0: x, X1: x + w, Y0: l.y, Y1: l.y + 40, Conf: 90})
+		x += w + 15
+	}
+	l.y += 120
 }
