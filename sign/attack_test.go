@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -66,8 +67,11 @@ var attackExpect = map[string]expectation{
 	"names-javascript": func(c Change, o map[string]int) bool {
 		return c.Object == o["catalog"] && c.What == WhatJavaScript && c.Key == "/Names /JavaScript"
 	},
-	"replaced-attachment": func(c Change, o map[string]int) bool {
-		return c.Object == o["attachment"] && c.What == WhatAttachment
+	"replaced-record": func(c Change, o map[string]int) bool {
+		return c.Object == o["record"] && c.What == WhatRecord
+	},
+	"added-record-attachment": func(c Change, o map[string]int) bool {
+		return c.Object == o["catalog"] && c.What == WhatAttachment && c.Key == "/Names /EmbeddedFiles"
 	},
 	"added-page": func(c Change, o map[string]int) bool {
 		return c.What == WhatPage && c.Action == "added" && c.Page == 3 && c.Object > 0
@@ -144,6 +148,16 @@ func TestAttacksDetected(t *testing.T) {
 				txt, _ := execOutput("pdftotext", "-f", "1", "-l", "1", path, "-")
 				if !strings.Contains(txt, pdfattack.ForgedText) {
 					t.Errorf("a viewer does not show the forgery (the generator is broken): %q", txt)
+				}
+			}
+			switch a.Name {
+			case "replaced-record": // the forgery is real: a reader that skips Verify takes it
+				if rec, err := ReadRecord(context.Background(), out); err != nil || !bytes.Contains(rec, []byte(pdfattack.ForgedText)) {
+					t.Errorf("ReadRecord of the forgery: %q %v", rec, err)
+				}
+			case "added-record-attachment": // two records: ReadRecord takes neither
+				if rec, err := ReadRecord(context.Background(), out); err == nil {
+					t.Errorf("ReadRecord took one of two records: %q", rec)
 				}
 			}
 			// Trust does not rescue a modified file.

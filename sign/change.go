@@ -48,6 +48,7 @@ const (
 	WhatJavaScript  = "JavaScript"
 	WhatNames       = "name tree"
 	WhatAttachment  = "attachment"
+	WhatRecord      = "record data"
 	WhatDSS         = "validation data (DSS)"
 	WhatOutline     = "outline"
 	WhatStructure   = "structure tree"
@@ -77,6 +78,7 @@ var whatKey = map[string]string{
 	WhatJavaScript:  "javascript",
 	WhatNames:       "names",
 	WhatAttachment:  "attachment",
+	WhatRecord:      "record",
 	WhatDSS:         "dss",
 	WhatOutline:     "outline",
 	WhatStructure:   "structure",

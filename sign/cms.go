@@ -695,25 +695,25 @@ func verifyTimestamp(token, data []byte) (*timestampToken, error) {
 
 // signatureTimestamp finds an RFC 3161 signature timestamp (unsigned attribute) and checks
 // it strictly and that it covers the signature value. ok is false when there is none.
-func signatureTimestamp(res *cmsResult) (t time.Time, ok bool, err error) {
+func signatureTimestamp(res *cmsResult) (tt *timestampToken, ok bool, err error) {
 	for _, a := range res.Unsigned {
 		if !a.Type.Equal(oidSignatureTimeStamp) {
 			continue
 		}
 		var tok asn1.RawValue
 		if _, err := asn1.Unmarshal(a.Values.Bytes, &tok); err != nil {
-			return t, true, fmt.Errorf("signature timestamp: %v", err)
+			return nil, true, fmt.Errorf("signature timestamp: %v", err)
 		}
 		tt, err := verifyTimestamp(tok.FullBytes, res.Signature)
 		if err != nil {
 			if errors.Is(err, errDigestMismatch) {
-				return t, true, errors.New("signature timestamp does not cover this signature")
+				return nil, true, errors.New("signature timestamp does not cover this signature")
 			}
-			return t, true, fmt.Errorf("signature timestamp: %v", err)
+			return nil, true, fmt.Errorf("signature timestamp: %v", err)
 		}
-		return tt.Time, true, nil
+		return tt, true, nil
 	}
-	return t, false, nil
+	return nil, false, nil
 }
 
 // berToDER re-encodes BER as DER where the length form is BER-only: indefinite lengths become

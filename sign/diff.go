@@ -43,6 +43,7 @@ const (
 	kJavaScript
 	kNames
 	kAttachment
+	kRecord // the record's fields in /PieceInfo
 	kMetadata
 	kDSS
 	kOutline
@@ -87,6 +88,8 @@ func (k kind) what() string {
 		return WhatNames
 	case kAttachment:
 		return WhatAttachment
+	case kRecord:
+		return WhatRecord
 	case kMetadata:
 		return WhatMetadata
 	case kDSS:
@@ -186,6 +189,8 @@ func catalogChild(k string) kind {
 		return kDSS
 	case "AF":
 		return kAttachment
+	case "PieceInfo":
+		return kRecord
 	case "Perms":
 		return kPerms
 	case "StructTreeRoot":
@@ -760,6 +765,8 @@ func (d *differ) catalog() {
 			c.Detail = "another page tree"
 		case "AF":
 			c.What = WhatAttachment
+		case "PieceInfo":
+			c.What = WhatRecord
 		case "Outlines", "Dests":
 			c.What = WhatOutline
 		case "StructTreeRoot":

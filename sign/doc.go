@@ -21,14 +21,20 @@
 // for B-T an RFC 3161 signature-time-stamp-token (unsigned attribute) from the configured
 // TSA, checked before it is embedded; for B-LT the chain (completed from Signer.Roots) and for
 // each certificate but the root an OCSP response (when it names a responder) or its CA's CRL,
-// each checked (issuer's signature, current, not revoked), go into a DSS appended as a
-// second incremental update. Verify reports the level it finds
-// (SignatureResult.Level): B-B, B-T (the timestamp verifies), B-LT (the DSS holds the chain
-// and a CRL or OCSP response for every certificate but the root), adbe.
+// each checked (issuer's signature, current, not revoked), and the same for the signature
+// timestamp's TSA (its chain from the token, completed from Signer.Roots; a CRL both chains
+// need is fetched once), go into a DSS appended as a second incremental update. Verify
+// reports the level it finds (SignatureResult.Level): B-B, B-T (the timestamp verifies),
+// B-LT (the DSS holds the signer's and the TSA's chains and a CRL or OCSP response for every
+// certificate of both but the roots), adbe. No VRI dictionaries (optional in EN 319 142-1)
+// and no B-LTA (document timestamps).
 //
 // # PDF/A and page images (pdfa.go, g4.go, copyform.go, ttf.go)
 //
-// BuildPDF writes PDF/A-2b (PDF/A-3b when record.json is attached): XMP matching /Info, an
+// BuildPDF writes PDF/A-2b: the record's fields (record.json) are the application's private
+// data in the catalog's /PieceInfo (ISO 32000-1 14.5), which PDF/A-2 allows, where an embedded
+// JSON file would make the document PDF/A-3b (DocumentInput.RecordAsAttachment still writes
+// that form; ReadRecord reads both). XMP matching /Info, an
 // sRGB output intent, the embedded fonts, nothing forbidden (see pdfa.go). Bilevel pages
 // are CCITT G4 (encoder in g4.go); grey text pages are stored at 16 grey levels when that
 // keeps PSNR ≥ Gray4MinPSNR and SSIM ≥ Gray4MinSSIM (legible.go; the bench and

@@ -2,7 +2,9 @@ package sign
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -75,4 +77,81 @@ func FuzzCMS(f *testing.F) {
 		}
 		trimDER(der)
 	})
+}
+
+// miniPDF is a PDF of the given objects (1 0 obj the catalog) with a correct classic
+// cross-reference table: seeds for FuzzReadRecord.
+func miniPDF(objs ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	return b.Bytes()
+}
+
+// recordSeeds: the record in /PieceInfo (unfiltered and Flate), attached, both, and a
+// /Private that is not a stream.
+func recordSeeds() [][]byte {
+	pages := "<< /Type /Pages /Kids [] /Count 0 >>"
+	rec := `{"ho_ten":"Nguyễn Văn Đức"}`
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte(rec))
+	zw.Close()
+	piece := func(private string) string {
+		return "<< /Type /Catalog /Pages 2 0 R /PieceInfo << /SoHoa << /LastModified (D:20261207000000Z) /Private " + private + " >> >> >>"
+	}
+	return [][]byte{
+		miniPDF(piece("3 0 R"), pages, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(rec), rec)),
+		miniPDF(piece("3 0 R"), pages, fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.Bytes())),
+		miniPDF(piece("(not a stream)"), pages),
+		miniPDF("<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(record.json) 3 0 R] >> >> >>", pages,
+			"<< /Type /Filespec /F (record.json) /UF (record.json) /EF << /F 4 0 R >> >>",
+			fmt.Sprintf("<< /Type /EmbeddedFile /Length %d >>\nstream\n%s\nendstream", len(rec), rec)),
+		miniPDF(piece("4 0 R")[:len(piece("4 0 R"))-3]+" /Names << /EmbeddedFiles << /Names [(record.json) 3 0 R] >> >> >>", pages,
+			"<< /Type /Filespec /F (record.json) /UF (record.json) /EF << /F 4 0 R >> >>",
+			fmt.Sprintf("<< /Type /EmbeddedFile /Length %d >>\nstream\n%s\nendstream", len(rec), rec)),
+	}
+}
+
+// FuzzReadRecord: ReadRecord on any input returns (no panic, no hang) and never more than
+// MaxRecordBytes.
+func FuzzReadRecord(f *testing.F) {
+	for _, s := range recordSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		rec, err := ReadRecord(ctx, data)
+		if err == nil && len(rec) > MaxRecordBytes {
+			t.Fatalf("%d bytes", len(rec))
+		}
+	})
+}
+
+// TestRecordSeeds: what ReadRecord makes of each seed.
+func TestRecordSeeds(t *testing.T) {
+	want := []string{"ok", "ok", "error", "ok", "error"}
+	for i, s := range recordSeeds() {
+		rec, err := ReadRecord(context.Background(), s)
+		got := "ok"
+		if err != nil {
+			got = "error"
+		} else if string(rec) != `{"ho_ten":"Nguyễn Văn Đức"}` {
+			t.Errorf("seed %d: %q", i, rec)
+		}
+		if got != want[i] {
+			t.Errorf("seed %d: %s (%v), want %s", i, got, err, want[i])
+		}
+	}
 }

@@ -122,39 +122,40 @@ func padesReserve(withTSA bool, attempt int) int {
 
 // placeCAdES turns pdfsign's adbe signature at the end of out (appended to in) into an
 // ETSI.CAdES.detached one with a CMS of buildCAdES.
-func placeCAdES(ctx context.Context, in, out []byte, s Signer, withTSA bool) ([]byte, error) {
+// token is the signature timestamp it carries (nil without withTSA).
+func placeCAdES(ctx context.Context, in, out []byte, s Signer, withTSA bool) (signed, token []byte, err error) {
 	tail := out[len(in):]
 	const adbe, etsi = "/SubFilter /adbe.pkcs7.detached", "/SubFilter /ETSI.CAdES.detached"
 	i := bytes.LastIndex(tail, []byte(adbe))
 	j := bytes.LastIndex(tail, []byte("/ByteRange"))
 	if i < 0 || j < 0 || len(adbe) != len(etsi) {
-		return nil, errors.New("sign: pdfsign's signature dictionary was not found")
+		return nil, nil, errors.New("sign: pdfsign's signature dictionary was not found")
 	}
 	br, err := parseByteRange(tail[j:])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if br[0] != 0 || br[1] <= int64(len(in)) || br[2] <= br[1]+2 || br[2]+br[3] != int64(len(out)) {
-		return nil, errors.New("sign: pdfsign's byte range is not the expected one")
+		return nil, nil, errors.New("sign: pdfsign's byte range is not the expected one")
 	}
 	res := bytes.Clone(out)
 	copy(res[len(in)+i:], etsi)
 	content := append(bytes.Clone(res[:br[1]]), res[br[2]:]...)
-	cms, err := buildCAdES(ctx, content, s, withTSA)
+	cms, token, err := buildCAdES(ctx, content, s, withTSA)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	room := int(br[2]-br[1]) - 2 // the hex digits between < and >
 	h := hex.EncodeToString(cms)
 	if len(h) > room {
-		return nil, errTooLarge
+		return nil, nil, errTooLarge
 	}
 	hole := res[br[1]+1 : br[2]-1]
 	copy(hole, h)
 	for k := len(h); k < len(hole); k++ {
 		hole[k] = '0'
 	}
-	return res, nil
+	return res, token, nil
 }
 
 var errTooLarge = errors.New("the CMS does not fit the reserved room")
@@ -211,11 +212,11 @@ func cadesAlgorithms(pub crypto.PublicKey) (h crypto.Hash, digestOID, sigOID asn
 // (ETSI EN 319 142-1 5.3 / EN 319 122-1): signed attributes content-type, message-digest
 // and signing-certificate-v2; no signing-time; the certificates of the chain; with withTSA
 // a signature-time-stamp-token from s.TSAURL as unsigned attribute.
-func buildCAdES(ctx context.Context, content []byte, s Signer, withTSA bool) ([]byte, error) {
+func buildCAdES(ctx context.Context, content []byte, s Signer, withTSA bool) (cms, token []byte, err error) {
 	cert := s.Chain[0]
 	h, digestOID, sigOID, sigNull, err := cadesAlgorithms(cert.PublicKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hh := h.New()
 	hh.Write(content)
@@ -264,12 +265,11 @@ func buildCAdES(ctx context.Context, content []byte, s Signer, withTSA bool) ([]
 		sig, err = s.Key.Sign(rand.Reader, dh.Sum(nil), h)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
+		return nil, nil, fmt.Errorf("sign: %w", err)
 	}
-	var token []byte
 	if withTSA {
 		if token, err = fetchTimestamp(ctx, s, sig); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var certs [][]byte
@@ -321,7 +321,8 @@ func buildCAdES(ctx context.Context, content []byte, s Signer, withTSA bool) ([]
 			})
 		})
 	})
-	return b.Bytes()
+	cms, err = b.Bytes()
+	return cms, token, err
 }
 
 // derSetBody is the content of a DER SET OF: its elements sorted by their encodings.
@@ -397,12 +398,18 @@ func httpExchange(ctx context.Context, method, url, ctype string, body []byte, u
 // self-signed root: an OCSP response when the certificate names a responder (checked: for
 // this certificate, signed by its issuer or a responder it delegated to, status good, current),
 // else a CRL from its distribution points (checked: the issuer's, current, not listing it).
-func revocationData(ctx context.Context, chain []*x509.Certificate, now time.Time) (crls, ocsps [][]byte, certs []*x509.Certificate, err error) {
+// rf carries what earlier calls of one signing fetched: a certificate checked already is not
+// checked again, a CRL already fetched is reused (checked again for this certificate).
+func revocationData(ctx context.Context, chain []*x509.Certificate, now time.Time, rf *revFetcher) (crls, ocsps [][]byte, certs []*x509.Certificate, err error) {
+	if rf == nil {
+		rf = newRevFetcher()
+	}
 	certs = append(certs, chain...)
 	for i, c := range chain {
-		if isSelfSigned(c) {
+		if isSelfSigned(c) || rf.done[string(c.Raw)] {
 			continue
 		}
+		rf.done[string(c.Raw)] = true
 		var issuer *x509.Certificate
 		if i+1 < len(chain) {
 			issuer = chain[i+1]
@@ -421,13 +428,46 @@ func revocationData(ctx context.Context, chain []*x509.Certificate, now time.Tim
 				return nil, nil, nil, fmt.Errorf("%w: certificate %d: %v", ErrRevocation, i, oerr)
 			}
 		}
-		crl, err := fetchCRL(ctx, c, issuer, now)
+		crl, fresh, err := rf.crl(ctx, c, issuer, now)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%w: certificate %d: %v", ErrRevocation, i, err)
 		}
-		crls = append(crls, crl)
+		if fresh {
+			crls = append(crls, crl)
+		}
 	}
 	return crls, ocsps, certs, nil
+}
+
+// revFetcher: the certificates one signing checked and the CRLs it fetched, by URL.
+type revFetcher struct {
+	done map[string]bool
+	crls map[string][]byte
+}
+
+func newRevFetcher() *revFetcher {
+	return &revFetcher{done: map[string]bool{}, crls: map[string][]byte{}}
+}
+
+// crl returns a CRL that covers c (checked: the issuer's, current, not listing c); fresh is
+// false when it is one fetched before (already in the DSS being made).
+func (rf *revFetcher) crl(ctx context.Context, c, issuer *x509.Certificate, now time.Time) (data []byte, fresh bool, err error) {
+	for _, u := range c.CRLDistributionPoints {
+		if data, ok := rf.crls[u]; ok {
+			switch err := checkCRL(data, c, issuer, now); {
+			case err == nil:
+				return data, false, nil
+			case errors.Is(err, errRevoked):
+				return nil, false, err
+			}
+		}
+	}
+	data, u, err := fetchCRLFrom(ctx, c, issuer, now)
+	if err != nil {
+		return nil, false, err
+	}
+	rf.crls[u] = data
+	return data, true, nil
 }
 
 var errRevoked = errors.New("the certificate is revoked")
@@ -486,13 +526,36 @@ func fullChain(s Signer) []*x509.Certificate {
 	return chains[0]
 }
 
+// timestampChain is the chain of the TSA that signed token, up to a root of s.Roots (or, without
+// Roots, as far as the token's and the signer's certificates go): B-LT's validation data
+// covers the signature timestamp too (ETSI EN 319 142-1, 5.4).
+func timestampChain(token []byte, s Signer) ([]*x509.Certificate, error) {
+	res, err := verifyCMS(token, nil, profTimestamp)
+	if err != nil || res == nil || res.Signer == nil {
+		return nil, fmt.Errorf("the timestamp token cannot be read: %v", err)
+	}
+	pool := append(append([]*x509.Certificate{}, res.Certificates...), fullChain(s)...)
+	if s.Roots != nil {
+		inter := x509.NewCertPool()
+		for _, c := range pool {
+			inter.AddCert(c)
+		}
+		chains, err := res.Signer.Verify(x509.VerifyOptions{Roots: s.Roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+		if err != nil || len(chains) == 0 {
+			return nil, fmt.Errorf("the TSA's certificate does not chain to a trusted root: %v", err)
+		}
+		return chains[0], nil
+	}
+	return issuerChain(res.Signer, pool), nil
+}
+
 func isSelfSigned(c *x509.Certificate) bool {
 	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
 }
 
-func fetchCRL(ctx context.Context, c, issuer *x509.Certificate, now time.Time) ([]byte, error) {
+func fetchCRLFrom(ctx context.Context, c, issuer *x509.Certificate, now time.Time) (data []byte, url string, err error) {
 	if len(c.CRLDistributionPoints) == 0 {
-		return nil, errors.New("no CRL distribution point")
+		return nil, "", errors.New("no CRL distribution point")
 	}
 	var last error
 	for _, u := range c.CRLDistributionPoints {
@@ -508,12 +571,12 @@ func fetchCRL(ctx context.Context, c, issuer *x509.Certificate, now time.Time) (
 			last = err
 			continue
 		}
-		return data, nil
+		return data, u, nil
 	}
 	if last == nil {
 		last = errors.New("no HTTP CRL distribution point")
 	}
-	return nil, last
+	return nil, "", last
 }
 
 // checkCRL: the CRL is the issuer's, current at now, and does not list c.

@@ -356,12 +356,15 @@ func (p *crlPKI) signer(t *testing.T, name string, withOCSP bool) Signer {
 }
 
 // TestPAdESBaselineBLT: B-LT adds a DSS (incremental update) holding the whole chain and
-// the CAs' CRLs (or an OCSP response, for a certificate naming a responder); the verifier reports B-LT, pdfsig and qpdf accept the file, and the
-// signature stays intact (a DSS is validation data, allowed after signing). A revoked
-// certificate signs nothing.
+// the CAs' CRLs (or an OCSP response, for a certificate naming a responder), and the same for
+// the signature timestamp's TSA (ETSI EN 319 142-1 5.4; a CRL both need is fetched and stored
+// once); the verifier reports B-LT, pdfsig and qpdf accept the file, and the signature stays
+// intact (a DSS is validation data, allowed after signing). Without the TSA's validation data
+// the level is B-T, and a TSA whose certificate cannot be checked gives no B-LT signature. A
+// revoked certificate signs nothing.
 func TestPAdESBaselineBLT(t *testing.T) {
 	pki := newCRLPKI(t)
-	tsa, _ := tsaServer(t, pki.testPKI)
+	tsa, _ := tsaServer(t, pki.testPKI, pki.srv.URL+"/inter.crl")
 	s := pki.signer(t, "Đỗ Thị Lan", false)
 	s.TSAURL, s.Profile = tsa.URL, ProfileBLT
 	out, err := Sign(unsignedPDF(t), s, SignInfo{Name: "Đỗ Thị Lan"})
@@ -388,13 +391,16 @@ func TestPAdESBaselineBLT(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := readDSS(rev)
-	if d == nil || len(d.certs) != 3 || len(d.crls) != 2 {
-		t.Fatalf("DSS: %+v", d)
+	if d == nil || len(d.certs) != 4 || len(d.crls) != 2 {
+		t.Fatalf("DSS: %d certificates, %d CRLs: %+v", len(d.certs), len(d.crls), d)
 	}
-	for _, c := range []*x509.Certificate{s.Chain[0], pki.Inter, pki.Root} {
-		if !d.hasCert(c) {
-			t.Errorf("the DSS lacks %s", c.Subject.CommonName)
+	for _, c := range []*x509.Certificate{s.Chain[0], pki.Inter, pki.Root, r.timestampSigner} {
+		if c == nil || !d.hasCert(c) {
+			t.Errorf("the DSS lacks %v", c)
 		}
+	}
+	if r.timestampSigner.Subject.CommonName != "SoHoa Test TSA" {
+		t.Errorf("timestamp signer %s", r.timestampSigner.Subject.CommonName)
 	}
 	// Without the DSS's CRL of the intermediate the level is B-T: the DSS of a B-T file
 	// with the chain only.
@@ -412,9 +418,29 @@ func TestPAdESBaselineBLT(t *testing.T) {
 	if err != nil || !rep.Trusted || rep.Signatures[0].Level != "B-T" {
 		t.Fatalf("DSS without CRLs: %+v %v", rep, err)
 	}
+	// The signer's chain and CRLs in the DSS but nothing for the TSA: B-T.
+	crls, ocsps, certs, err := revocationData(t.Context(), fullChain(s), time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerOnly, err := addDSS(t.Context(), btOut, certs, crls, ocsps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Verify(signerOnly, VerifyOptions{Roots: pki.roots()})
+	if err != nil || !rep.Trusted || rep.Signatures[0].Level != "B-T" || !strings.Contains(strings.Join(rep.Signatures[0].Problems, ";"), "signature timestamp") {
+		t.Fatalf("DSS without the TSA's validation data: %+v %v", rep, err)
+	}
+	// A TSA whose certificate names no CRL or OCSP responder: no B-LT.
+	bare, _ := tsaServer(t, pki.testPKI)
+	sb := s
+	sb.TSAURL = bare.URL
+	if _, err := Sign(unsignedPDF(t), sb, SignInfo{Name: "Đỗ Thị Lan"}); !errors.Is(err, ErrRevocation) || !strings.Contains(err.Error(), "timestamp") {
+		t.Fatalf("B-LT with an unverifiable TSA: %v", err)
+	}
 
 	// The signer's certificate names an OCSP responder (and no CRL): the DSS holds its OCSP
-	// response and the intermediate's CRL.
+	// response, the intermediate's CRL (from the root) and the TSA's (from the intermediate).
 	so := pki.signer(t, "Đỗ Văn Minh", true)
 	so.TSAURL, so.Profile = tsa.URL, ProfileBLT
 	outO, err := Sign(unsignedPDF(t), so, SignInfo{Name: "Đỗ Văn Minh"})
@@ -426,7 +452,8 @@ func TestPAdESBaselineBLT(t *testing.T) {
 		t.Fatalf("OCSP B-LT: %+v %v (fetches %v)", rep, err, pki.fetches)
 	}
 	revO, _ := readRevision(t.Context(), outO, int64(len(outO)))
-	if d := readDSS(revO); d == nil || len(d.ocsps) != 1 || len(d.crls) != 1 {
+	// (and the intermediate's CRL, the TSA's certificate's CRL, the root's)
+	if d := readDSS(revO); d == nil || len(d.ocsps) != 1 || len(d.crls) != 2 {
 		t.Fatalf("OCSP DSS: %+v", d)
 	}
 	pki.mu.Lock()

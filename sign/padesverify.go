@@ -158,23 +158,42 @@ func signatureLevel(r *SignatureResult, view *revision, chain []*x509.Certificat
 	if d == nil {
 		return "B-T"
 	}
+	pool := append(append([]*x509.Certificate{}, r.Certificates...), d.certs...)
 	if chain == nil {
-		chain = issuerChain(r.Signer, append(append([]*x509.Certificate{}, r.Certificates...), d.certs...))
+		chain = issuerChain(r.Signer, pool)
 	}
+	if !dssCovers(r, d, chain) {
+		return "B-T"
+	}
+	// ETSI EN 319 142-1 5.4: the validation data of the signature timestamp too.
+	if r.timestampSigner == nil {
+		return "B-T"
+	}
+	tsa := issuerChain(r.timestampSigner, append(append(pool, r.timestampCerts...), chain...))
+	if !dssCovers(r, d, tsa) {
+		r.Problems = append(r.Problems, "the DSS has no validation data for the signature timestamp's certificate: B-T, not B-LT")
+		return "B-T"
+	}
+	return "B-LT"
+}
+
+// dssCovers: every certificate of chain but its self-signed root is in the DSS with a CRL or
+// OCSP response from its issuer, and the chain reaches a self-signed root.
+func dssCovers(r *SignatureResult, d *dssData, chain []*x509.Certificate) bool {
 	for i, c := range chain {
 		if isSelfSigned(c) {
 			continue
 		}
 		if i+1 >= len(chain) || !d.hasCert(c) {
-			return "B-T"
+			return false
 		}
 		ok, revoked := d.revocation(c, chain[i+1])
 		if revoked {
 			r.Problems = append(r.Problems, "the DSS's revocation data lists a certificate of the chain as revoked")
 		}
 		if !ok {
-			return "B-T"
+			return false
 		}
 	}
-	return "B-LT"
+	return true
 }

@@ -77,10 +77,17 @@ type DocumentInput struct {
 	Created                          time.Time
 	Lang                             string // BCP 47, default "vi-VN"
 	Pages                            []PageInput
-	// FieldsJSON is the record's fields as JSON, embedded as an associated file (AF) named
-	// AttachmentName (default "record.json"). Empty means no attachment.
-	FieldsJSON     []byte
-	AttachmentName string
+	// FieldsJSON is the record's fields as JSON. It is carried as the application's private
+	// data in the catalog's page-piece dictionary (ISO 32000-1 14.5: /PieceInfo /SoHoa
+	// /Private, a Flate stream), which PDF/A-2 allows, so the document stays PDF/A-2b.
+	// Empty means no record.
+	FieldsJSON []byte
+	// RecordAsAttachment embeds FieldsJSON as an associated file (AF) named AttachmentName
+	// (default "record.json") instead, as Factur-X/ZUGFeRD do: a viewer lists it among the
+	// attachments, but PDF/A-2 allows only PDF/A files as embedded files, so the document is
+	// PDF/A-3b. ReadRecord reads either.
+	RecordAsAttachment bool
+	AttachmentName     string
 	// Metadata is descriptive metadata (the archive's fields, Circular 05/2025/TT-BNV)
 	// written into the XMP as properties of ArchiveNS (prefix "sohoa"), described by a PDF/A
 	// extension schema. Keys are XML names (ASCII letters, digits, '_', '-', '.'; not
@@ -248,7 +255,7 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 	}
 	// PDF/A: XMP metadata matching /Info, and the sRGB output intent.
 	part := 2
-	if len(doc.FieldsJSON) > 0 {
+	if len(doc.FieldsJSON) > 0 && doc.RecordAsAttachment {
 		part = 3 // an attached JSON file: PDF/A-3 (PDF/A-2 embeds only PDF/A files)
 	}
 	meta := w.alloc()
@@ -259,7 +266,14 @@ func BuildPDFStats(doc DocumentInput) ([]byte, []PageStats, error) {
 	intent := w.alloc()
 	w.obj(intent, fmt.Sprintf("<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>", icc))
 	cat := fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R /Lang %s /ViewerPreferences << /DisplayDocTitle true >> /Metadata %d 0 R /OutputIntents [%d 0 R]", pages, textString(lang), meta, intent)
-	if len(doc.FieldsJSON) > 0 {
+	if len(doc.FieldsJSON) > 0 && !doc.RecordAsAttachment {
+		// The page-piece dictionary's /LastModified, like /Info's /ModDate that PieceInfo
+		// requires (14.5), is the creation time: nothing modifies the document after.
+		rec := w.alloc()
+		w.flateStream(rec, "/Subtype /application#2Fjson", doc.FieldsJSON)
+		cat += fmt.Sprintf(" /PieceInfo << /%s << /LastModified (%s) /Private %d 0 R >> >>", RecordPiece, pdfDate(created), rec)
+	}
+	if len(doc.FieldsJSON) > 0 && doc.RecordAsAttachment {
 		name := doc.AttachmentName
 		if name == "" {
 			name = RecordAttachment

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/color"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/qpdfrecord"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
@@ -168,12 +170,32 @@ func TestBuildPDFSearchable(t *testing.T) {
 		}
 	}
 
-	// Attachment.
+	// The record: in /PieceInfo, so no attachment (PDF/A-2b); attached when asked (PDF/A-3b),
+	// where poppler's pdfdetach finds it too.
+	if got, err := ReadRecord(context.Background(), pdf); err != nil || !bytes.Equal(got, doc.FieldsJSON) {
+		t.Errorf("ReadRecord = %q, %v; want %q", got, err, doc.FieldsJSON)
+	}
+	if got, err := qpdfrecord.Read(path); err != nil || !bytes.Equal(got, doc.FieldsJSON) { // a third-party reader
+		t.Errorf("qpdf reads the record as %q, %v; want %q", got, err, doc.FieldsJSON)
+	}
+	if l := run(t, "pdfdetach", "-list", path); !strings.Contains(l, "0 embedded files") {
+		t.Errorf("pdfdetach -list: %q", l)
+	}
+	doc.RecordAsAttachment = true
+	attached, err := BuildPDF(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apath := writeTemp(t, "attached.pdf", attached)
+	run(t, "qpdf", "--check", apath)
 	dir := t.TempDir()
-	run(t, "pdfdetach", "-saveall", "-o", dir, path)
+	run(t, "pdfdetach", "-saveall", "-o", dir, apath)
 	got, err := os.ReadFile(filepath.Join(dir, "record.json"))
 	if err != nil || !bytes.Equal(got, doc.FieldsJSON) {
 		t.Errorf("attachment = %q, %v; want %q", got, err, doc.FieldsJSON)
+	}
+	if got, err := ReadRecord(context.Background(), attached); err != nil || !bytes.Equal(got, doc.FieldsJSON) {
+		t.Errorf("ReadRecord (attached) = %q, %v; want %q", got, err, doc.FieldsJSON)
 	}
 }
 

@@ -13,8 +13,10 @@ import (
 	"github.com/sohoa/sohoa/internal/l10n"
 )
 
-// PDF/A (ISO 19005-2, PDF/A-2b; ISO 19005-3, PDF/A-3b when record.json is attached — PDF/A-2
-// allows only PDF/A files as embedded files, PDF/A-3 any file named by an /AF entry).
+// PDF/A (ISO 19005-2, PDF/A-2b; ISO 19005-3, PDF/A-3b only when DocumentInput.RecordAsAttachment
+// attaches record.json — PDF/A-2 allows only PDF/A files as embedded files, PDF/A-3 any file
+// named by an /AF entry; by default the record is private data in /PieceInfo, which 19005-2
+// leaves alone, and nothing is embedded).
 // BuildPDF writes what the standard asks of a scanned, searchable document:
 //
 //   - 6.1.2/6.1.3: a binary header comment, a trailer /ID, no encryption.

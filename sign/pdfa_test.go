@@ -134,15 +134,20 @@ func TestPDFAHeaderTrailer(t *testing.T) {
 }
 
 // TestPDFAMetadata: 6.6.2.1 (an unfiltered XMP metadata stream in the catalog), 6.6.4 (the
-// pdfaid identification: part 3 with the attached record.json, 2 without; conformance B),
-// 6.6.2.3.1 (every Info entry equal to its XMP equivalent, dates as the same instant),
-// 6.6.2.3.2 (the archive properties described by an extension schema).
+// pdfaid identification: part 2 with the record in /PieceInfo and without a record, part 3
+// only when record.json is attached (RecordAsAttachment); conformance B), 6.6.2.3.1 (every
+// Info entry equal to its XMP equivalent, dates as the same instant), 6.6.2.3.2 (the archive
+// properties described by an extension schema).
 func TestPDFAMetadata(t *testing.T) {
-	for _, withJSON := range []bool{true, false} {
+	for _, tc := range []struct {
+		name, wantPart string
+		record, attach bool
+	}{{"record in PieceInfo", "2", true, false}, {"no record", "2", false, false}, {"record attached", "3", true, true}} {
 		doc := pdfaDocument(t)
-		if !withJSON {
+		if !tc.record {
 			doc.FieldsJSON = nil
 		}
+		doc.RecordAsAttachment = tc.attach
 		p := signedPDFA(t, doc)
 		cat := p.rev.catalog()
 		md, xmp := p.stream(t, cat["Metadata"])
@@ -157,12 +162,8 @@ func TestPDFAMetadata(t *testing.T) {
 			t.Fatalf("XMP: %v (%d descriptions)", err, len(x.Descriptions))
 		}
 		d := x.Descriptions[0]
-		wantPart := "3"
-		if !withJSON {
-			wantPart = "2"
-		}
-		if d.Part != wantPart || d.Conformance != "B" {
-			t.Errorf("pdfaid %q%q, want %sB", d.Part, d.Conformance, wantPart)
+		if d.Part != tc.wantPart || d.Conformance != "B" {
+			t.Errorf("%s: pdfaid %q%q, want %sB", tc.name, d.Part, d.Conformance, tc.wantPart)
 		}
 		info := p.rev.dict(p.rev.Xref.Trailer["Info"].(pdfRef).toIndirect())
 		text := func(k string) string { return textOf(info[k]) }
@@ -331,9 +332,20 @@ func ttfAdvance(t *testing.T, ttf []byte, gid int) (upem, adv int) {
 // 6.1.7.2 (no LZWDecode), 6.2.8 (no Interpolate), 6.2.10 (no transparency group), 6.3.2
 // (annotations printable, none hidden), 6.3.3 (an appearance for annotations of non-zero
 // size), 6.5/6.6.1 (no JavaScript, no additional actions, no OpenAction), 6.8 of ISO
-// 19005-3 (the attached file with /AFRelationship, /UF, a MIME /Subtype and /ModDate).
+// 19005-2 (no embedded file in a PDF/A-2b document: the record is private data in the
+// catalog's /PieceInfo, whose /Info carries the /ModDate 14.5 of ISO 32000-1 requires) and,
+// with RecordAsAttachment, 6.8 of ISO 19005-3 (the attached file with /AFRelationship, /UF,
+// a MIME /Subtype and /ModDate).
 func TestPDFANoForbiddenFeatures(t *testing.T) {
-	p := signedPDFA(t, pdfaDocument(t))
+	for _, attach := range []bool{false, true} {
+		doc := pdfaDocument(t)
+		doc.RecordAsAttachment = attach
+		checkNoForbidden(t, signedPDFA(t, doc), attach)
+	}
+}
+
+func checkNoForbidden(t *testing.T, p pdfaFile, attach bool) {
+	t.Helper()
 	cat := p.rev.catalog()
 	for _, k := range []string{"AA", "OpenAction", "OCProperties", "Requirements", "NeedsRendering"} {
 		if cat[k] != nil {
@@ -387,11 +399,28 @@ func TestPDFANoForbiddenFeatures(t *testing.T) {
 			}
 		}
 	})
-	if annots != 1 || files != 1 {
-		t.Errorf("%d annotations, %d files", annots, files)
+	wantFiles, wantAF := 0, 0
+	if attach {
+		wantFiles, wantAF = 1, 1
 	}
-	if af := p.rev.array(cat["AF"]); len(af) != 1 {
-		t.Errorf("catalog /AF %v", cat["AF"])
+	if annots != 1 || files != wantFiles {
+		t.Errorf("attached %v: %d annotations, %d files", attach, annots, files)
+	}
+	if af := p.rev.array(cat["AF"]); len(af) != wantAF {
+		t.Errorf("attached %v: catalog /AF %v", attach, cat["AF"])
+	}
+	if !attach {
+		if cat["Names"] != nil {
+			t.Errorf("a PDF/A-2b document with a name dictionary: %v", cat["Names"])
+		}
+		app := p.rev.dict(p.rev.dict(cat["PieceInfo"])[RecordPiece])
+		if app == nil || app["LastModified"] == nil || app["Private"] == nil {
+			t.Errorf("/PieceInfo /%s: %v", RecordPiece, app)
+		}
+		info := p.rev.dict(p.rev.Xref.Trailer["Info"].(pdfRef).toIndirect())
+		if info["ModDate"] == nil {
+			t.Error("PieceInfo without /Info /ModDate")
+		}
 	}
 }
 

@@ -136,8 +136,9 @@ func SignContext(ctx context.Context, in []byte, s Signer, info SignInfo) (out [
 	// (or is revoked) signs nothing.
 	var crls, ocsps [][]byte
 	var dssCerts []*x509.Certificate
+	rf := newRevFetcher()
 	if prof == ProfileBLT {
-		if crls, ocsps, dssCerts, err = revocationData(ctx, fullChain(s), time.Now()); err != nil {
+		if crls, ocsps, dssCerts, err = revocationData(ctx, fullChain(s), time.Now(), rf); err != nil {
 			return nil, err
 		}
 	}
@@ -145,12 +146,13 @@ func SignContext(ctx context.Context, in []byte, s Signer, info SignInfo) (out [
 		return pdfsignSign(in, s, info, when, 0, true)
 	}
 	withTSA := prof == ProfileBT || prof == ProfileBLT
+	var token []byte
 	for attempt := 0; ; attempt++ {
 		laid, err := pdfsignSign(in, s, info, when, padesReserve(withTSA, attempt), false)
 		if err != nil {
 			return nil, err
 		}
-		out, err = placeCAdES(ctx, in, laid, s, withTSA)
+		out, token, err = placeCAdES(ctx, in, laid, s, withTSA)
 		if errors.Is(err, errTooLarge) && attempt < 3 {
 			continue
 		}
@@ -160,7 +162,17 @@ func SignContext(ctx context.Context, in []byte, s Signer, info SignInfo) (out [
 		break
 	}
 	if prof == ProfileBLT {
-		return addDSS(ctx, out, dssCerts, crls, ocsps)
+		// The signature timestamp's validation data too: its TSA's chain and their CRL or
+		// OCSP responses (fetched now: the token's certificate is known only now).
+		tsaChain, err := timestampChain(token, s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: signature timestamp: %v", ErrRevocation, err)
+		}
+		tc, to, tcerts, err := revocationData(ctx, tsaChain, time.Now(), rf)
+		if err != nil {
+			return nil, fmt.Errorf("%w: signature timestamp: %v", ErrRevocation, err)
+		}
+		return addDSS(ctx, out, append(dssCerts, tcerts...), append(crls, tc...), append(ocsps, to...))
 	}
 	return out, nil
 }

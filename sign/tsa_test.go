@@ -20,12 +20,13 @@ import (
 	"github.com/digitorus/timestamp"
 )
 
-// tsaServer is a real RFC 3161 responder (digitorus/timestamp) run inside the test.
-func tsaServer(t *testing.T, pki *testPKI) (*httptest.Server, *atomic.Int32) {
+// tsaServer is a real RFC 3161 responder (digitorus/timestamp) run inside the test, its
+// certificate issued by pki.Inter with the CRL distribution points crlDP.
+func tsaServer(t *testing.T, pki *testPKI, crlDP ...string) (*httptest.Server, *atomic.Int32) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	cert := newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "SoHoa Test TSA"},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}, pki.Inter, key.Public(), pki.interKey)
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}, CRLDistributionPoints: crlDP}, pki.Inter, key.Public(), pki.interKey)
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)

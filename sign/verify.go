@@ -91,6 +91,10 @@ type SignatureResult struct {
 
 	revEnd          int64
 	signingTimeAttr bool // the CMS carries a signing-time attribute (not allowed in PAdES baseline)
+	// timestampSigner, timestampCerts: the TSA's certificate and those its token carries
+	// (B-LT's validation data covers them too).
+	timestampSigner *x509.Certificate
+	timestampCerts  []*x509.Certificate
 	der             []byte
 	signed          []byte
 }
@@ -439,7 +443,8 @@ func (v *verifier) checkCMS(r *SignatureResult, der, signed []byte) {
 	if tt, ok, err := signatureTimestamp(res); ok && err != nil {
 		problem("%v (signing time not proven)", err)
 	} else if ok {
-		r.TimestampTime = tt
+		r.TimestampTime = tt.Time
+		r.timestampSigner, r.timestampCerts = tt.Signer, tt.Certs
 	}
 }
 

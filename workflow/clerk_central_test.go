@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sohoa/sohoa/internal/docgen"
+	"github.com/sohoa/sohoa/internal/qpdfrecord"
 	"github.com/sohoa/sohoa/internal/softhsmtest"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/records"
@@ -124,14 +125,11 @@ type record struct {
 	} `json:"fields"`
 }
 
-// attachedRecord reads the record.json attached to a PDF file with poppler's pdfdetach.
+// attachedRecord reads the record.json a PDF file carries with a third-party reader (qpdf;
+// the record is private data in the catalog's /PieceInfo, sign.RecordPiece).
 func attachedRecord(t *testing.T, pdf string) record {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "record.json")
-	if b, err := exec.Command("pdfdetach", "-savefile", "record.json", "-o", out, pdf).CombinedOutput(); err != nil {
-		t.Fatalf("pdfdetach: %v\n%s", err, b)
-	}
-	data, err := os.ReadFile(out)
+	data, err := qpdfrecord.Read(pdf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +150,14 @@ func checkPDF(t *testing.T, what, pdf string) {
 	if out, err := exec.Command("qpdf", "--check", pdf).CombinedOutput(); err != nil || !strings.Contains(string(out), "No syntax or stream encoding errors") {
 		t.Fatalf("qpdf --check on %s: %v\n%s", what, err, out)
 	}
+	// PDF/A-2b as the application writes it: the XMP identification, nothing embedded
+	// (the record is in /PieceInfo).
+	if out, err := exec.Command("pdfinfo", "-meta", pdf).CombinedOutput(); err != nil || !strings.Contains(string(out), "<pdfaid:part>2</pdfaid:part>") || !strings.Contains(string(out), "<pdfaid:conformance>B</pdfaid:conformance>") {
+		t.Errorf("%s is not PDF/A-2b by its XMP: %v", what, err)
+	}
+	if out, err := exec.Command("pdfdetach", "-list", pdf).CombinedOutput(); err != nil || !strings.Contains(string(out), "0 embedded files") {
+		t.Errorf("pdfdetach -list on %s: %v %s", what, err, out)
+	}
 }
 
 // TestClerkToCentral is the whole job through the workflow layer alone, with the real
@@ -163,7 +169,7 @@ func checkPDF(t *testing.T, what, pdf string) {
 // the central server holds it committed, the signed receipt is stored locally, the centre's
 // search and export find every document and the PDF each one points to carries every field
 // as the clerk keyed it (Vietnamese diacritics intact); the signed PDFs pass pdfsig and qpdf
-// --check, and the audit chain verifies.
+// --check, are PDF/A-2b by their XMP with nothing embedded, and the audit chain verifies.
 func TestClerkToCentral(t *testing.T) {
 	ctx := context.Background()
 	ca := newCA(t, "SoHoa Walk-through CA")

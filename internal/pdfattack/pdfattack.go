@@ -7,7 +7,7 @@
 // verifier that reads what a viewer reads can tell.
 //
 // The generators read the signed file with pdfcpu to find the objects they change (catalog,
-// page tree, first page, its content stream, the embedded record.json), then append one or
+// page tree, first page, its content stream, the stream that carries record.json), then append one or
 // more updates. They are written for the PDFs SoHoa makes (sign.BuildPDF + sign.Sign) but use
 // no SoHoa-specific object numbers.
 //
@@ -68,7 +68,8 @@ func Incremental() []Attack {
 		{"form-field", "incremental", "new form field on page 1", formField},
 		{"openaction-javascript", "incremental", "catalog /OpenAction", openAction},
 		{"names-javascript", "incremental", "catalog /Names /JavaScript", namesJavaScript},
-		{"replaced-attachment", "incremental", "embedded record.json", replaceAttachment},
+		{"replaced-record", "incremental", "record.json (the record's fields)", replaceRecord},
+		{"added-record-attachment", "incremental", "a second record.json, attached", addRecordAttachment},
 		{"added-page", "incremental", "a page added", addPage},
 		{"removed-page", "incremental", "last page removed", removePage},
 		{"objstm-flate", "incremental", "page 1 (object stream, /FlateDecode)", objStm("/FlateDecode")},
@@ -628,18 +629,44 @@ func namesJavaScript(signed []byte) ([]byte, error) {
 	return u.classic(d.root, ""), nil
 }
 
-func replaceAttachment(signed []byte) ([]byte, error) {
+// replaceRecord rewrites the stream that carries record.json (in /PieceInfo, or the
+// embedded file of a PDF/A-3b document) in place: same object number, forged fields.
+func replaceRecord(signed []byte) ([]byte, error) {
 	d, err := load(signed)
 	if err != nil {
 		return nil, err
 	}
-	num, err := d.attachment()
+	num, attached, err := d.record()
 	if err != nil {
 		return nil, err
 	}
 	u := newUpdate(d)
 	forged := []byte(`{"ho_ten":"` + ForgedText + `"}`)
-	u.stream(num, fmt.Sprintf("/Type /EmbeddedFile /Subtype /application#2Fjson /Params << /Size %d >> /Filter /FlateDecode", len(forged)), deflate(forged))
+	dict := "/Subtype /application#2Fjson /Filter /FlateDecode"
+	if attached {
+		dict = fmt.Sprintf("/Type /EmbeddedFile /Subtype /application#2Fjson /Params << /Size %d >> /Filter /FlateDecode", len(forged))
+	}
+	u.stream(num, dict, deflate(forged))
+	return u.classic(d.root, ""), nil
+}
+
+// addRecordAttachment attaches a forged record.json beside the one the document carries.
+func addRecordAttachment(signed []byte) ([]byte, error) {
+	d, err := load(signed)
+	if err != nil {
+		return nil, err
+	}
+	u := newUpdate(d)
+	forged := []byte(`{"ho_ten":"` + ForgedText + `"}`)
+	ef := u.alloc()
+	u.stream(ef, fmt.Sprintf("/Type /EmbeddedFile /Subtype /application#2Fjson /Params << /Size %d >> /Filter /FlateDecode", len(forged)), deflate(forged))
+	fs := u.alloc()
+	u.obj(fs, fmt.Sprintf("<< /Type /Filespec /F (record.json) /UF (record.json) /AFRelationship /Data /EF << /F %s /UF %s >> >>", ref(ef), ref(ef)))
+	names, _ := d.catalog["Names"].(types.Dict)
+	if names == nil {
+		names = types.Dict{}
+	}
+	u.obj(d.root, with(d.catalog, "Names", with(names, "EmbeddedFiles", "<< /Names [(record.json) "+ref(fs)+"] >>")))
 	return u.classic(d.root, ""), nil
 }
 
@@ -736,8 +763,8 @@ func PageObject(pdf []byte, n int) (int, error) {
 }
 
 // Objects returns the object numbers a test may expect in a reason: "catalog", "pages",
-// "page1", "content1" (page 1's content stream), "lastpage", "info" and "attachment" (the
-// first embedded file's stream; absent when there is none).
+// "page1", "content1" (page 1's content stream), "lastpage", "info" and "record" (the
+// stream that carries record.json; absent when there is none).
 func Objects(pdf []byte) (map[string]int, error) {
 	d, err := load(pdf)
 	if err != nil {
@@ -747,28 +774,36 @@ func Objects(pdf []byte) (map[string]int, error) {
 	if d.ctx.Info != nil {
 		m["info"] = int(d.ctx.Info.ObjectNumber)
 	}
-	if n, err := d.attachment(); err == nil {
-		m["attachment"] = n
+	if n, _, err := d.record(); err == nil {
+		m["record"] = n
 	}
 	return m, nil
 }
 
-// attachment returns the object number of the first embedded file's stream.
-func (d *doc) attachment() (int, error) {
+// record returns the object number of the stream that carries record.json: the catalog's
+// /PieceInfo /SoHoa /Private, or (attached true) the first embedded file's stream.
+func (d *doc) record() (num int, attached bool, err error) {
+	if pi, err := d.ctx.DereferenceDict(d.catalog["PieceInfo"]); err == nil && pi != nil {
+		if app, err := d.ctx.DereferenceDict(pi["SoHoa"]); err == nil && app != nil {
+			if r, ok := app["Private"].(types.IndirectRef); ok {
+				return int(r.ObjectNumber), false, nil
+			}
+		}
+	}
 	names, _ := d.catalog["Names"].(types.Dict)
 	ef, _ := names["EmbeddedFiles"].(types.Dict)
 	arr, _ := ef["Names"].(types.Array)
 	if len(arr) < 2 {
-		return 0, errors.New("pdfattack: no embedded file")
+		return 0, false, errors.New("pdfattack: no record.json")
 	}
 	fs, err := d.ctx.DereferenceDict(arr[1])
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	efd, _ := fs["EF"].(types.Dict)
 	fr, ok := efd["F"].(types.IndirectRef)
 	if !ok {
-		return 0, errors.New("pdfattack: /EF /F is not a reference")
+		return 0, false, errors.New("pdfattack: /EF /F is not a reference")
 	}
-	return int(fr.ObjectNumber), nil
+	return int(fr.ObjectNumber), true, nil
 }
