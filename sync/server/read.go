@@ -582,6 +582,10 @@ func (s *Server) parseDateMatch(q url.Values) (*store.DateMatch, *wire.Error) {
 	if from.After(to) {
 		return nil, errMalformed("dateFromAfterTo")
 	}
+	if !s.DatesIndexed() {
+		// Some stored values have no date index yet: an answer now would silently miss them.
+		return nil, errDatesIndexing
+	}
 	return &store.DateMatch{Key: key, Indexes: s.fields.DateRange(key, from, to)}, nil
 }
 
