@@ -179,7 +179,7 @@ type BatchSpec struct {
 	ImageSize    int    // page width and height in pixels; 32 when 0
 	SharedPageAt int    // when > 0, document 2 repeats page 1 of document 1 (a shared blob)
 
-	RecordType string                        // the batch's record type; "generic" when ""
+	RecordType string                         // the batch's record type; "generic" when ""
 	Fields     func(d int) []queue.FieldValue // when set, the keyed values of document d (0-based)
 	Archive    *archive.File                  // when set, the batch is an archive file with this data
 	DocArchive func(d int) archive.Document   // when set, document d's archive data
