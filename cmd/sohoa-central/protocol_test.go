@@ -164,7 +164,9 @@ func TestProtocolCurlExamples(t *testing.T) {
 		spec := synctest.BatchSpec{Office: office, Documents: len(fields), RecordType: "khai-sinh", Archive: arch,
 			Fields: func(d int) []queue.FieldValue { return fields[d] }}
 		if arch != nil {
-			spec.DocArchive = func(int) archive.Document { return archive.Document{TypeName: "Giấy khai sinh", Date: "2026-03-15"} }
+			spec.DocArchive = func(d int) archive.Document {
+				return archive.Document{TypeName: "Giấy khai sinh", Number: fmt.Sprint(15 + d), Symbol: "TLKS", Date: fmt.Sprintf("2026-03-%02d", 15+d)}
+			}
 		}
 		id, err := ws.SignedBatch(ctx, pki, spec, mrand.New(mrand.NewPCG(7, uint64(len(office)))))
 		if err != nil {
@@ -376,6 +378,11 @@ func TestProtocolCurlExamples(t *testing.T) {
 	want := "HCM-02 Trần Thị Bình 079203001234 02/02/2002 |HN-01 Nguyễn Văn An 001203004567 12/03/2003 KS-2026-ĐN01|HN-01 Nguyễn Văn Ân 001203009999 01/01/2004 KS-2026-ĐN01"
 	if strings.Join(rows, "|") != want {
 		t.Errorf("khai-sinh.csv rows:\n%s\nwant\n%s", strings.Join(rows, "|"), want)
+	}
+	// The document-date export holds the archive file's two documents (dated 15 and 16 March).
+	raw, err := os.ReadFile(filepath.Join(work, "tai-lieu-2026-03.csv"))
+	if recs, cerr := csv.NewReader(bytes.NewReader(raw)).ReadAll(); err != nil || cerr != nil || len(recs) != 3 {
+		t.Errorf("tai-lieu-2026-03.csv: %d records (%v %v), want a header and 2 documents", len(recs), err, cerr)
 	}
 }
 
