@@ -4,13 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -87,7 +93,6 @@ func protocolExamples(t *testing.T) []example {
 // notRun are the curl examples this test does not run, each with why (a substring of the
 // command picks it). Every entry must match an example, so the list cannot go stale.
 var notRun = map[string]string{
-	"--cert platform.crt":                      "needs a server started with --client-ca (sync/server's mutual TLS tests run it)",
 	`curl -i … "$S/v1/read/search?date_field=`: "answers 503 only while a server indexes old values (sync/server TestRecordDates* runs it)",
 }
 
@@ -101,7 +106,9 @@ var notRun = map[string]string{
 // answer what PROTOCOL.md shows under it: the HTTP status, the JSON members and error codes
 // and messages it names, the CSV header's first columns, the literal lines. And the examples
 // find the record by a name typed without diacritics and by its ID number, and export it with
-// its fields, diacritics intact.
+// its fields, diacritics intact. The mutual TLS block runs last, on the same data folder
+// served again with --client-ca (a client CA and a platform certificate made here): with the
+// certificate the call answers, without it curl fails with the TLS alert the block shows.
 func TestProtocolCurlExamples(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatalf("the PROTOCOL.md examples need curl: %v", err)
@@ -213,6 +220,73 @@ func TestProtocolCurlExamples(t *testing.T) {
 	batchRef := regexp.MustCompile(`01934b2c-…-\d{12}`)
 	used := map[string]bool{}
 	ran, outputs := 0, map[string]string{}
+	// runCurl runs one curl example with env and checks its answer against the document.
+	runCurl := func(ex example, env []string) {
+		r := reader // the block that makes a scoped reader uses it
+		if strings.Contains(ex.block, "--record-type khai-sinh,ket-hon") {
+			r = scoped
+		}
+		cmd := ex.cmd
+		h := hexsum(page)
+		if strings.Contains(cmd, "Content-Range") {
+			h = hexsum(big)
+		}
+		cmd = strings.Replace(cmd, "curl ... ", "curl "+auth("$T")+" ", 1)
+		cmd = strings.Replace(cmd, " … ", " "+auth("$R")+" ", 1)
+		cmd = batchRef.ReplaceAllString(cmd, batch)
+		cmd = strings.Replace(cmd, "ES7X-ZP37-WG47-GVVU", central("enroll-code", "--office", "HN-01"), 1)
+		if strings.Contains(cmd, "…") || strings.Contains(cmd, "...") {
+			t.Errorf("PROTOCOL.md:%d: a placeholder the test does not know is left in %q", ex.line, cmd)
+			return
+		}
+		wantStatus := expectedStatus(ex.out)
+		wantFail := "" // curl's own error, when the document shows one
+		for _, l := range ex.out {
+			if strings.HasPrefix(l, "curl: (") {
+				wantFail = l
+			}
+		}
+		// The status goes to stderr (after any body or headers on stdout, jq's output included).
+		cmd = strings.Replace(cmd, "curl ", `curl -sS -w '%{stderr}HTTP-STATUS %{http_code}\n' `, 1)
+		if len(wantStatus) > 0 && !strings.Contains(cmd, " -I ") && !strings.Contains(cmd, " -i ") {
+			cmd = strings.Replace(cmd, "curl ", "curl -i ", 1)
+		}
+		sh := exec.Command("bash", "-o", "pipefail", "-c", cmd)
+		sh.Dir, sh.Env = work, append(env, "R="+r, "H="+h)
+		var stdout, stderr bytes.Buffer
+		sh.Stdout, sh.Stderr = &stdout, &stderr
+		runErr := sh.Run()
+		ran++
+		got := strings.ReplaceAll(stdout.String(), "\r\n", "\n")
+		status := ""
+		if m := regexp.MustCompile(`HTTP-STATUS (\d+)`).FindStringSubmatch(stderr.String()); m != nil {
+			status = m[1]
+		}
+		where := fmt.Sprintf("PROTOCOL.md:%d %s", ex.line, ex.cmd)
+		switch {
+		case wantFail != "":
+			// curl's exit code and the TLS alert (OpenSSL's wording around it varies by version).
+			code := wantFail[:strings.Index(wantFail, ")")+1]
+			alert := wantFail
+			if i := strings.LastIndex(alert, "::"); i >= 0 {
+				alert = alert[i+2:]
+			}
+			alert, _, _ = strings.Cut(alert, ",")
+			if runErr == nil || !strings.Contains(stderr.String(), code) || !strings.Contains(stderr.String(), alert) {
+				t.Errorf("%s: %v, stderr %q, the document says %q", where, runErr, stderr.String(), wantFail)
+			}
+			return
+		case len(wantStatus) > 0 && !slices.Contains(wantStatus, status):
+			t.Errorf("%s: HTTP %s, the document says %v\n%s%s", where, status, wantStatus, got, stderr.String())
+			return
+		case len(wantStatus) == 0 && (runErr != nil || status < "200" || status > "299"):
+			t.Errorf("%s: %v, HTTP %s\n%s%s", where, runErr, status, got, stderr.String())
+			return
+		}
+		outputs[ex.cmd] = got
+		checkOutput(t, where, ex.out, got, work)
+	}
+	var mtls []example
 	for _, ex := range protocolExamples(t) {
 		if !strings.HasPrefix(ex.cmd, "curl ") {
 			// Files the curl commands wrote are looked at as the document does.
@@ -238,54 +312,22 @@ func TestProtocolCurlExamples(t *testing.T) {
 		if skip {
 			continue
 		}
-		r := reader // the block that makes a scoped reader uses it
-		if strings.Contains(ex.block, "--record-type khai-sinh,ket-hon") {
-			r = scoped
-		}
-		cmd := ex.cmd
-		h := hexsum(page)
-		if strings.Contains(cmd, "Content-Range") {
-			h = hexsum(big)
-		}
-		cmd = strings.Replace(cmd, "curl ... ", "curl "+auth("$T")+" ", 1)
-		cmd = strings.Replace(cmd, " … ", " "+auth("$R")+" ", 1)
-		cmd = batchRef.ReplaceAllString(cmd, batch)
-		cmd = strings.Replace(cmd, "ES7X-ZP37-WG47-GVVU", central("enroll-code", "--office", "HN-01"), 1)
-		if strings.Contains(cmd, "…") || strings.Contains(cmd, "...") {
-			t.Errorf("PROTOCOL.md:%d: a placeholder the test does not know is left in %q", ex.line, cmd)
+		if strings.Contains(ex.block, "--client-ca") { // run below, on a server that requires client certificates
+			mtls = append(mtls, ex)
 			continue
 		}
-		wantStatus := expectedStatus(ex.out)
-		// The status goes to stderr (after any body or headers on stdout, jq's output included).
-		cmd = strings.Replace(cmd, "curl ", `curl -sS -w '%{stderr}HTTP-STATUS %{http_code}\n' `, 1)
-		if len(wantStatus) > 0 && !strings.Contains(cmd, " -I ") && !strings.Contains(cmd, " -i ") {
-			cmd = strings.Replace(cmd, "curl ", "curl -i ", 1)
-		}
-		sh := exec.Command("bash", "-o", "pipefail", "-c", cmd)
-		sh.Dir, sh.Env = work, append(env, "R="+r, "H="+h)
-		var stdout, stderr bytes.Buffer
-		sh.Stdout, sh.Stderr = &stdout, &stderr
-		runErr := sh.Run()
-		ran++
-		got := strings.ReplaceAll(stdout.String(), "\r\n", "\n")
-		status := ""
-		if m := regexp.MustCompile(`HTTP-STATUS (\d+)`).FindStringSubmatch(stderr.String()); m != nil {
-			status = m[1]
-		}
-		where := fmt.Sprintf("PROTOCOL.md:%d %s", ex.line, ex.cmd)
-		switch {
-		case len(wantStatus) > 0 && !slices.Contains(wantStatus, status):
-			t.Errorf("%s: HTTP %s, the document says %v\n%s%s", where, status, wantStatus, got, stderr.String())
-			continue
-		case len(wantStatus) == 0 && (runErr != nil || status < "200" || status > "299"):
-			t.Errorf("%s: %v, HTTP %s\n%s%s", where, runErr, status, got, stderr.String())
-			continue
-		}
-		if len(wantStatus) == 0 && runErr != nil {
-			t.Errorf("%s: %v", where, runErr)
-		}
-		outputs[ex.cmd] = got
-		checkOutput(t, where, ex.out, got, work)
+		runCurl(ex, env)
+	}
+	// Mutual TLS: the same data folder served again with --client-ca, as the block says.
+	if len(mtls) != 2 {
+		t.Fatalf("%d curl examples in the mutual TLS block, want 2", len(mtls))
+	}
+	clientCert := writeClientPKI(t, work)
+	srv.stop()
+	srv = startCentralWith(t, data, &clientCert, "--trust", trust, "--client-ca", filepath.Join(work, "clients-ca.pem"))
+	env = append(env, "S=https://"+srv.addr)
+	for _, ex := range mtls {
+		runCurl(ex, env)
 	}
 	for k := range notRun {
 		if !used[k] {
@@ -461,11 +503,24 @@ func checkOutput(t *testing.T, where string, want []string, got, work string) {
 type centralChild struct {
 	addr, fp string
 	client   *http.Client
+	cmd      *exec.Cmd
 }
 
 // startCentral starts `sohoa-central serve --data dir --listen ADDR extra...` and waits for
 // its /healthz.
 func startCentral(t *testing.T, dir string, extra ...string) *centralChild {
+	t.Helper()
+	return startCentralWith(t, dir, nil, extra...)
+}
+
+// stop kills the server and waits for it to exit.
+func (c *centralChild) stop() {
+	c.cmd.Process.Kill()
+	c.cmd.Wait()
+}
+
+// startCentralWith is startCentral; with clientCert, the health check presents it (mutual TLS).
+func startCentralWith(t *testing.T, dir string, clientCert *tls.Certificate, extra ...string) *centralChild {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -483,12 +538,12 @@ func startCentral(t *testing.T, dir string, extra ...string) *centralChild {
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		cmd.Wait() // already waited for when stopped: the error is ignored
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	c := &centralChild{addr: addr}
+	c := &centralChild{addr: addr, cmd: cmd}
 	for i := 0; ; i++ {
 		if c.client == nil {
 			if pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile)); err == nil {
@@ -496,7 +551,11 @@ func startCentral(t *testing.T, dir string, extra ...string) *centralChild {
 					if cert, err := tls.X509KeyPair(pemCert, keyPEM); err == nil {
 						sum := sha256.Sum256(cert.Certificate[0])
 						c.fp = hex.EncodeToString(sum[:])
-						c.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+						tc := &tls.Config{InsecureSkipVerify: true}
+						if clientCert != nil {
+							tc.Certificates = []tls.Certificate{*clientCert}
+						}
+						c.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
 					}
 				}
 			}
@@ -520,4 +579,46 @@ func randBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
+}
+
+// writeClientPKI writes, into dir, a client CA (clients-ca.pem) and a platform's certificate
+// issued by it (platform.crt, platform.key), as PROTOCOL.md's mutual TLS example uses them,
+// and returns the platform's certificate.
+func writeClientPKI(t *testing.T, dir string) tls.Certificate {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Sở TT&TT — CA máy khách"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, caKey.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafT := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Cổng dữ liệu tỉnh"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafT, ca, key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	for name, data := range map[string][]byte{"clients-ca.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		"platform.crt": certPEM, "platform.key": keyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }
