@@ -199,9 +199,9 @@ func (s *Server) startIndexDates() error {
 			n, err := s.IndexDates(ctx)
 			total += n
 			if err == nil {
-				close(s.datesDone)
 				s.log.Info("indexed the dates of field values stored before date filters", "values", total,
 					"seconds", time.Since(start).Round(time.Millisecond).Seconds())
+				close(s.datesDone)
 				return
 			}
 			if ctx.Err() != nil {
