@@ -264,6 +264,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close() // stops the background date indexing before the store closes
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

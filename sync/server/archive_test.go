@@ -185,3 +185,114 @@ func testArchiveFile(t *testing.T, pg bool) {
 		}
 	}
 }
+
+func TestDocumentArchiveFiltersSQLite(t *testing.T)   { testDocumentArchiveFilters(t, false) }
+func TestDocumentArchiveFiltersPostgres(t *testing.T) { testDocumentArchiveFilters(t, true) }
+
+// testDocumentArchiveFilters commits signed archive files whose documents carry their
+// identifier, number, symbol and date (Circular 05/2025 document data) and finds them with
+// doc_code=, doc_number=, doc_symbol=, doc_date_from= and doc_date_to= on search and export,
+// alone and with the other filters and a reader's scope; malformed ones are refused in both
+// languages.
+func testDocumentArchiveFilters(t *testing.T, pg bool) {
+	pki, err := synctest.NewPKI("Người Duyệt Thử")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := fieldsEnv(t, pg, pki)
+	hn, hcm := e.enroll("HN-01"), e.enroll("HCM-02")
+	const codeHN, codeHCM = "KS-2026-ĐN01", "QĐ-2026/HUẾ-7"
+	type docData struct{ number, symbol, date string }
+	batch := func(ws wire.EnrollAnswer, seq int64, code string, data []docData) fixture {
+		id := fmt.Sprintf("01934b2c-0000-7000-8000-%012d", seq)
+		var docs []testDoc
+		for i := range data {
+			docs = append(docs, testDoc{fmt.Sprint(i + 1), recordJSON(t, id, i+1, ws.Office, "khai-sinh", []kv{{"ho_ten", fmt.Sprintf("Người Thử %d", i+1)}})})
+		}
+		return signedDocs(t, ws, seq, pki, docs, func(m *wire.Manifest) {
+			if code == "" {
+				return
+			}
+			m.Archive = archiveFile(code, "Hồ sơ quyết định năm 2026")
+			for i := range m.Documents {
+				m.Documents[i].Archive = &archive.Document{ID: fmt.Sprintf("%s.%03d", code, i+1), Seq: i + 1, TypeName: "Quyết định",
+					Number: data[i].number, Symbol: data[i].symbol, Date: data[i].date, Issuer: "UBND phường Hải Châu"}
+			}
+		})
+	}
+	fHN := batch(hn, 1, codeHN, []docData{{"15", "QĐ-UBND", "2026-03-10"}, {"16", "QĐ-UBND", "2026-03-20"}})
+	fHCM := batch(hcm, 2, codeHCM, []docData{{"15", "TB-UBND", "2026-04-02"}, {"7", "QĐ-UBND", ""}})
+	fPlain := batch(hn, 3, "", []docData{{}, {}})
+	e.syncBatch(hn.Token, fHN)
+	e.syncBatch(hcm.Token, fHCM)
+	e.syncBatch(hn.Token, fPlain)
+	_, rt := e.readerToken("Lưu trữ lịch sử")
+	_, rtHCM := e.readerToken2(t, "Chi cục văn thư HCM", []string{"HCM-02"}, nil)
+	q := url.QueryEscape
+	name := map[string]string{fHN.id: "HN", fHCM.id: "HCM", fPlain.id: "plain"}
+	ids := func(rows []server.ReadRow) string {
+		var out []string
+		for _, r := range rows {
+			out = append(out, name[r.BatchID]+"/"+r.DocumentID)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct{ query, want string }{
+		{"doc_code=" + q(codeHN+".002"), "HN/2"},
+		{"doc_code=" + q(norm.NFD.String(codeHCM+".001")), "HCM/1"}, // typed in NFD
+		{"doc_code=" + q(codeHN+".003"), ""},
+		{"doc_number=15", "HCM/1,HN/1"},
+		{"doc_number=15&doc_symbol=" + q("qđ-ubnd"), "HN/1"}, // case does not matter
+		{"doc_symbol=" + q(norm.NFD.String("QĐ-UBND")), "HCM/2,HN/1,HN/2"},
+		{"doc_symbol=" + q(" QĐ-UBND "), "HCM/2,HN/1,HN/2"},
+		{"doc_symbol=" + q("QĐ-UBND") + "&office=HCM-02", "HCM/2"},
+		{"doc_symbol=" + q("QĐ-UBND") + "&file_code=" + q(codeHN), "HN/1,HN/2"},
+		{"doc_date_from=2026-03-15", "HCM/1,HN/2"}, // a document without a date is in no range
+		{"doc_date_to=31/03/2026", "HN/1,HN/2"},
+		{"doc_date_from=2026-03-01&doc_date_to=2026-03-10", "HN/1"}, // both ends included
+		{"doc_date_from=2026-03-10&doc_date_to=2026-03-10&doc_number=15", "HN/1"},
+		{"doc_number=15&q=" + fHCM.id, "HCM/1"},
+		{"doc_number=15&field=ho_ten&value=" + q("nguoi thu 1") + "&fold=1", "HCM/1,HN/1"},
+	} {
+		if got := ids(getJSON[server.ReadSearch](t, e, "/v1/read/search?"+c.query, rt).Results); got != c.want {
+			t.Errorf("search %s = %q, want %q", c.query, got, c.want)
+		}
+		if strings.Contains(c.query, "q=") || strings.Contains(c.query, "field=") {
+			continue // search's own filters
+		}
+		if got := ids(getJSON[[]server.ReadRow](t, e, "/v1/read/export?"+c.query, rt)); got != c.want {
+			t.Errorf("export %s = %q, want %q", c.query, got, c.want)
+		}
+	}
+	if got := ids(getJSON[server.ReadSearch](t, e, "/v1/read/search?doc_symbol="+q("QĐ-UBND"), rtHCM).Results); got != "HCM/2" {
+		t.Errorf("a reader of HCM-02: %q", got)
+	}
+	recs := getCSV(t, e, "/v1/read/export?format=csv&record_type=khai-sinh&doc_number=15", rt)
+	if len(recs) != 3 || !slices.Contains(recs[0], "ho_ten") {
+		t.Fatalf("csv export by document number: %d records, header %q", len(recs), recs[0])
+	}
+	// The answer's archive data are the document's as signed.
+	s := getJSON[server.ReadSearch](t, e, "/v1/read/search?doc_code="+q(codeHN+".001"), rt)
+	if len(s.Results) != 1 || s.Results[0].FileCode != codeHN {
+		t.Fatalf("search by document code: %+v", s.Results)
+	}
+
+	for _, c := range []struct{ query, vi, en string }{
+		{"doc_code=" + q("../x"), "mã định danh tài liệu không hợp lệ", "a document identifier"},
+		{"doc_code=" + q(strings.Repeat("K", 81)), "mã định danh tài liệu", "a document identifier"},
+		{"doc_number=", "doc_number: 1-50 ký tự", "doc_number: 1-50 characters"},
+		{"doc_symbol=" + strings.Repeat("Q", 51), "doc_symbol: 1-50 ký tự", "doc_symbol: 1-50 characters"},
+		{"doc_date_from=2026-13-01", "doc_date_from: ngày không hợp lệ", "doc_date_from: a date"},
+		{"doc_date_from=2026-04-01&doc_date_to=2026-03-01", "doc_date_from không được sau doc_date_to", "doc_date_from must not be after doc_date_to"},
+		{"doc_number=15&doc_number=16", "doc_number", "doc_number"},
+	} {
+		for _, path := range []string{"/v1/read/search?", "/v1/read/export?"} {
+			resp, body := e.do("GET", path+c.query, rt, nil, nil)
+			we := wantError(t, resp, body, 400, "malformed_request")
+			if !strings.Contains(we.MessageVI, c.vi) || !strings.Contains(we.MessageEN, c.en) {
+				t.Errorf("%s%s: %q / %q, want %q / %q", path, c.query, we.MessageVI, we.MessageEN, c.vi, c.en)
+			}
+		}
+	}
+}

@@ -126,10 +126,12 @@ const indexDatesPage = 500
 
 // IndexDates computes the date indexes of the field values stored before they existed
 // (migration 7 cannot: SQL does not have the data key), a page at a time, and returns how many
-// values it looked at. New calls it, so a server started on an upgraded database fills them in
-// before it answers; it is idempotent, and several servers doing it at once on one PostgreSQL
-// database only repeat each other's work. A value that does not decrypt is logged (names only)
-// and marked done without indexes: it is refused when read, as before.
+// values it looked at. New starts it in the background when there are such values, so a
+// server started on an upgraded database serves at once; until it has finished, date-filtered
+// searches and exports answer 503 (errDatesIndexing) rather than leave those values out. It is
+// idempotent, and several servers doing it at once on one PostgreSQL database only repeat
+// each other's work. A value that does not decrypt is logged (names only) and marked done
+// without indexes: it is refused when read, as before.
 func (s *Server) IndexDates(ctx context.Context) (int, error) {
 	var after *store.FieldRef
 	n := 0
@@ -162,4 +164,84 @@ func (s *Server) IndexDates(ctx context.Context) (int, error) {
 		last := page[len(page)-1].FieldRef
 		after = &last
 	}
+}
+
+// datesRetryAfter is the Retry-After (seconds) of a date-filtered query refused while the
+// stored values are being indexed.
+const datesRetryAfter = "30"
+
+// datesRetry is how long the background indexing waits after an error before it tries again.
+var datesRetry = 10 * time.Second
+
+// startIndexDates looks whether some stored values lack their date indexes: if none do, date
+// filters are ready at once; otherwise IndexDates runs in the background (retrying after an
+// error) and they are ready when it has finished.
+func (s *Server) startIndexDates() error {
+	s.datesDone, s.datesExit = make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopDates = cancel
+	undated, err := s.cfg.Store.UndatedFields(ctx, nil, 1)
+	if err != nil {
+		cancel()
+		return err
+	}
+	if len(undated) == 0 {
+		close(s.datesDone)
+		close(s.datesExit)
+		return nil
+	}
+	s.log.Info("indexing the dates of field values stored before date filters, in the background: date-filtered queries answer 503 until it is done")
+	go func() {
+		defer close(s.datesExit)
+		start := time.Now()
+		total := 0
+		for {
+			n, err := s.IndexDates(ctx)
+			total += n
+			if err == nil {
+				s.log.Info("indexed the dates of field values stored before date filters", "values", total,
+					"seconds", time.Since(start).Round(time.Millisecond).Seconds())
+				close(s.datesDone)
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Error("index the dates of stored field values: will try again", "error", err.Error(), "retry_in", datesRetry.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(datesRetry):
+			}
+		}
+	}()
+	return nil
+}
+
+// DatesIndexed reports whether every stored field value has its date indexes, so that date
+// filters answer completely.
+func (s *Server) DatesIndexed() bool {
+	select {
+	case <-s.datesDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitDatesIndexed waits until DatesIndexed (or ctx is done).
+func (s *Server) WaitDatesIndexed(ctx context.Context) error {
+	select {
+	case <-s.datesDone:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the background work New started (the date indexing) and waits for it to
+// return. The handler keeps working. Serve calls it when it returns.
+func (s *Server) Close() {
+	s.stopDates()
+	<-s.datesExit
 }

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sohoa/sohoa/sync/server"
+	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/synctest"
 	"github.com/sohoa/sohoa/sync/wire"
 )
@@ -292,10 +295,39 @@ func testRecordDates(t *testing.T, pg bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The new server serves at once and indexes in the background (held here until the test
+	// lets it go): meanwhile a date-filtered search or export answers 503 with Retry-After and
+	// a message in both languages, never an incomplete answer; other queries are answered.
 	relog := &lockedBuffer{}
-	if _, err := server.New(server.Config{DataDir: e.dir, Store: e.st, Blobs: e.blobs, Key: key, Verifier: server.SignatureVerifier{Roots: pki.Roots()},
-		Logger: slog.New(slog.NewJSONHandler(relog, nil))}); err != nil {
+	gate := &gatedStore{Store: e.st, gate: make(chan struct{})}
+	srv2, err := server.New(server.Config{DataDir: e.dir, Store: gate, Blobs: e.blobs, Key: key, Verifier: server.SignatureVerifier{Roots: pki.Roots()},
+		Logger: slog.New(slog.NewJSONHandler(relog, nil))})
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer srv2.Close()
+	hs2 := httptest.NewServer(srv2.Handler())
+	defer hs2.Close()
+	e2 := *e
+	e2.hs, e2.url = hs2, hs2.URL
+	if srv2.DatesIndexed() {
+		t.Fatal("the new server says its dates are indexed while the indexing is held")
+	}
+	for _, path := range []string{"/v1/read/search?" + march, "/v1/read/export?format=csv&" + march} {
+		resp, body := e2.do("GET", path, rt, nil, nil)
+		we := wantError(t, resp, body, 503, "unavailable")
+		if resp.Header.Get("Retry-After") != "30" || !strings.Contains(we.MessageVI, "chỉ mục ngày") || !strings.Contains(we.MessageEN, "indexing the dates") {
+			t.Fatalf("%s while indexing: Retry-After %q, %+v", path, resp.Header.Get("Retry-After"), we)
+		}
+	}
+	if got := ids(getJSON[server.ReadSearch](t, &e2, "/v1/read/search?field=ho_ten&value=nguyen+van+an&fold=1", rt).Results); got != "HN-01/3,HN-01/4" {
+		t.Fatalf("a search without a date filter while indexing = %q", got)
+	}
+	close(gate.gate)
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := srv2.WaitDatesIndexed(wctx); err != nil {
+		t.Fatalf("the background indexing did not finish: %v (log %s)", err, relog.String())
 	}
 	if !strings.Contains(relog.String(), `"values":21`) { // the 21 scalar values of the 10 documents
 		t.Errorf("restart log: %s", relog.String())
@@ -309,7 +341,38 @@ func testRecordDates(t *testing.T, pg bool) {
 	if got := search(rt, march); got != inMarch {
 		t.Fatalf("search after the restart = %q, want %q", got, inMarch)
 	}
+	if got := ids(getJSON[server.ReadSearch](t, &e2, "/v1/read/search?"+march, rt).Results); got != inMarch {
+		t.Fatalf("search on the new server after indexing = %q, want %q", got, inMarch)
+	}
+	// A server started with nothing left to index is ready at once.
+	srv3, err := server.New(server.Config{DataDir: e.dir, Store: e.st, Blobs: e.blobs, Key: key, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !srv3.DatesIndexed() {
+		t.Fatal("a server with every date indexed is not ready at once")
+	}
+	srv3.Close()
 	if n, err := e.srv.IndexDates(ctx); err != nil || n != 0 {
 		t.Fatalf("indexing again: %d values, %v", n, err)
 	}
+}
+
+// gatedStore holds every UndatedFields call after the first (New's look whether any value
+// lacks its dates) until gate is closed: the background indexing waits there.
+type gatedStore struct {
+	store.Store
+	gate  chan struct{}
+	calls atomic.Int32
+}
+
+func (g *gatedStore) UndatedFields(ctx context.Context, after *store.FieldRef, limit int) ([]store.UndatedField, error) {
+	if g.calls.Add(1) > 1 {
+		select {
+		case <-g.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return g.Store.UndatedFields(ctx, after, limit)
 }

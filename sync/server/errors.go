@@ -42,6 +42,7 @@ var (
 	errUploadBusy          = apiError(409, wire.CodeUploadBusy, "sync.server.uploadBusy")
 	errPartialQuota        = apiError(503, wire.CodeUnavailable, "sync.server.partialQuota")
 	errBadRange            = apiError(400, "bad_content_range", "sync.server.badRange")
+	errDatesIndexing       = apiError(503, wire.CodeUnavailable, "sync.server.datesIndexing")
 )
 
 // errMalformed refuses a request that does not have the protocol's shape; detail names the
@@ -83,5 +84,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (s *Server) fail(w http.ResponseWriter, e *wire.Error) {
 	s.metrics.errors.Add(1)
+	if e == errDatesIndexing {
+		w.Header().Set("Retry-After", datesRetryAfter)
+	}
 	writeJSON(w, e.Status, e)
 }

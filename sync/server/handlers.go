@@ -425,6 +425,9 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, ws store.Worksta
 	docs := make([]store.Document, len(m.Documents))
 	for i, d := range m.Documents {
 		docs[i] = store.Document{BatchID: id, ID: d.ID, PDFSHA256: d.PDFSHA256, PDFSize: d.PDFSize, Fields: fields[i]}
+		if a := d.Archive; a != nil {
+			docs[i].Archive = store.DocArchiveKeys(a.ID, a.Number, a.Symbol, a.Date)
+		}
 		for _, p := range d.Pages {
 			docs[i].Pages = append(docs[i].Pages, p.SHA256)
 		}

@@ -582,7 +582,60 @@ func (s *Server) parseDateMatch(q url.Values) (*store.DateMatch, *wire.Error) {
 	if from.After(to) {
 		return nil, errMalformed("dateFromAfterTo")
 	}
+	if !s.DatesIndexed() {
+		// Some stored values have no date index yet: an answer now would silently miss them.
+		return nil, errDatesIndexing
+	}
 	return &store.DateMatch{Key: key, Indexes: s.fields.DateRange(key, from, to)}, nil
+}
+
+// Longest doc_number= and doc_symbol= (the circular's number and symbol are short codes).
+const maxDocText = 50
+
+// docCodeRe is the shape of a document identifier: an archive file code, a dot and the
+// document's order (internal/archive), 1-80 characters.
+var docCodeRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._/-]{0,79}$`)
+
+// parseDocFilter reads the document-level archive filters: doc_code= (the document's
+// identifier, exact after NFC), doc_number= and doc_symbol= (its number and symbol, exact
+// once normalised as store.DocArchiveKeys does: NFC, spaces collapsed, case ignored) and
+// doc_date_from=/doc_date_to= (its date, both ends included, YYYY-MM-DD or dd/mm/yyyy). Only
+// its Doc, DocDateFrom and DocDateTo are set; zero without them.
+func parseDocFilter(q url.Values) (store.DocumentFilter, *wire.Error) {
+	var f store.DocumentFilter
+	code := q.Get("doc_code")
+	if q.Has("doc_code") && (!utf8.ValidString(code) || !docCodeRe.MatchString(norm.NFC.String(code))) {
+		return f, errMalformed("badDocCode")
+	}
+	for _, name := range []string{"doc_number", "doc_symbol"} {
+		if v := q.Get(name); q.Has(name) && (!utf8.ValidString(v) || strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > maxDocText) {
+			return f, errMalformed("badDocText", l10n.Args{"Name": name, "Max": maxDocText})
+		}
+	}
+	f.Doc = store.DocArchiveKeys(code, q.Get("doc_number"), q.Get("doc_symbol"), "")
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"doc_date_from", &f.DocDateFrom}, {"doc_date_to", &f.DocDateTo}} {
+		if !q.Has(p.name) {
+			continue
+		}
+		t, ok := ParseRecordDate(q.Get(p.name))
+		if !ok {
+			return f, errMalformed("badDate", l10n.Args{"Name": p.name})
+		}
+		*p.dst = t.Format(time.DateOnly)
+	}
+	if f.DocDateFrom != "" && f.DocDateTo != "" && f.DocDateFrom > f.DocDateTo {
+		return f, errMalformed("docDateFromAfterTo")
+	}
+	return f, nil
+}
+
+// withDoc is f with the document-level archive filters of doc.
+func withDoc(f, doc store.DocumentFilter) store.DocumentFilter {
+	f.Doc, f.DocDateFrom, f.DocDateTo = doc.Doc, doc.DocDateFrom, doc.DocDateTo
+	return f
 }
 
 // parseFieldMatch reads field=, value= and fold= of a search: nil without them.
@@ -604,7 +657,7 @@ func (s *Server) parseFieldMatch(q url.Values) (*store.FieldMatch, *wire.Error) 
 
 func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Reader) {
 	q, e := readQuery(r, "q", "field", "value", "fold", "date_field", "date_from", "date_to", "office", "record_type", "file_code",
-		"from", "to", "limit", "after")
+		"doc_code", "doc_number", "doc_symbol", "doc_date_from", "doc_date_to", "from", "to", "limit", "after")
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -619,12 +672,18 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, e)
 		return
 	}
+	doc, e := parseDocFilter(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
 	text := strings.TrimSpace(q.Get("q"))
-	if match == nil && dates == nil && !q.Has("q") {
+	byDoc := doc.Doc != (store.DocArchive{}) || doc.DocDateFrom != "" || doc.DocDateTo != ""
+	if match == nil && dates == nil && !byDoc && !q.Has("q") {
 		s.fail(w, errMalformed("searchNeeds"))
 		return
 	}
-	if (match == nil && dates == nil || q.Has("q")) && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery) {
+	if (match == nil && dates == nil && !byDoc || q.Has("q")) && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery) {
 		s.fail(w, errMalformed("badQuery", l10n.Args{"Max": MaxSearchQuery}))
 		return
 	}
@@ -646,7 +705,7 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, errBadCursor)
 		return
 	}
-	rows, err := s.cfg.Store.DocumentRows(r.Context(), store.DocumentFilter{BatchFilter: f, Query: text, Field: match, Date: dates}, after, true, limit+1)
+	rows, err := s.cfg.Store.DocumentRows(r.Context(), withDoc(store.DocumentFilter{BatchFilter: f, Query: text, Field: match, Date: dates}, doc), after, true, limit+1)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, errBadCursor)
 		return
@@ -758,7 +817,8 @@ func FieldColumn(key string) string {
 // check after the first page (in the first page it is answered 500 field_integrity), or when
 // a document committed during the export has a field key its CSV header lacks.
 func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Reader) {
-	q, e := readQuery(r, "format", "office", "record_type", "file_code", "from", "to", "date_field", "date_from", "date_to")
+	q, e := readQuery(r, "format", "office", "record_type", "file_code", "from", "to", "date_field", "date_from", "date_to",
+		"doc_code", "doc_number", "doc_symbol", "doc_date_from", "doc_date_to")
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -784,7 +844,12 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, e)
 		return
 	}
-	df := store.DocumentFilter{BatchFilter: f, Date: dates}
+	doc, e := parseDocFilter(q)
+	if e != nil {
+		s.fail(w, e)
+		return
+	}
+	df := withDoc(store.DocumentFilter{BatchFilter: f, Date: dates}, doc)
 	ctx := r.Context()
 	// The CSV columns of the record type's fields are known before the first row.
 	var keys []string

@@ -125,6 +125,10 @@ type Server struct {
 	handler  http.Handler
 	metricsH [sha256.Size]byte // SHA-256 of Config.MetricsToken
 	fields   *FieldKey
+
+	datesDone chan struct{}      // closed once every stored value has its date indexes
+	stopDates context.CancelFunc // stops the background IndexDates (Close)
+	datesExit chan struct{}      // closed when the background IndexDates has returned
 }
 
 // New makes a Server.
@@ -198,10 +202,8 @@ func New(cfg Config) (*Server, error) {
 		s.stage = ls
 	}
 	s.pruneUploads(StaleUploadAge)
-	if n, err := s.IndexDates(context.Background()); err != nil {
+	if err := s.startIndexDates(); err != nil {
 		return nil, fmt.Errorf("index the dates of stored field values: %w", err)
-	} else if n > 0 {
-		s.log.Info("indexed the dates of field values stored before date filters", "values", n)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -310,6 +312,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, cert *tls.Certificat
 	defer cancel()
 	err := hs.Shutdown(sctx)
 	<-errc
+	s.Close()
 	return err
 }
 

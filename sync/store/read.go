@@ -271,6 +271,16 @@ func (s *sqlStore) DocumentRows(ctx context.Context, f DocumentFilter, after *Do
 			AND f.field_key = ? AND f.` + col + ` = ?)`
 		args = append(args, m.Key, m.Index)
 	}
+	for _, c := range []struct{ col, op, v string }{{"d.doc_code", "=", f.Doc.Code}, {"d.doc_number", "=", f.Doc.Number},
+		{"d.doc_symbol", "=", f.Doc.Symbol}, {"d.doc_date", "=", f.Doc.Date}, {"d.doc_date", ">=", f.DocDateFrom}, {"d.doc_date", "<=", f.DocDateTo}} {
+		if c.v != "" {
+			where += " AND " + c.col + " " + c.op + " ?"
+			args = append(args, c.v)
+		}
+	}
+	if f.DocDateFrom != "" || f.DocDateTo != "" {
+		where += " AND d.doc_date <> ''"
+	}
 	if m := f.Date; m != nil {
 		if len(m.Indexes) == 0 {
 			return nil, nil // a range no date falls in

@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // dialect holds the few differences between SQLite and PostgreSQL; the queries are shared and
@@ -189,6 +192,95 @@ func (s *sqlStore) migrations() []string {
 		ALTER TABLE batches ADD COLUMN archive TEXT;
 		UPDATE batches SET file_code = ` + s.d.fileCodeFromManifest + `, archive = ` + s.d.archiveFromManifest + `;
 		CREATE INDEX batches_file_code ON batches(file_code, committed_us)`,
+
+		// 8: the document-level archive data the read API filters on (doc_code=, doc_number=,
+		// doc_symbol=, doc_date_from=/doc_date_to=), in store.DocArchiveKeys' form; and the
+		// file codes migration 7 copied out of the manifests as they were, which file_code=
+		// (compared in Unicode NFC) could miss. SQL has no NFC: fillArchiveKeys (Go, in the
+		// same transaction) fills both from the stored manifests.
+		`ALTER TABLE documents ADD COLUMN doc_code TEXT NOT NULL DEFAULT '';
+		ALTER TABLE documents ADD COLUMN doc_number TEXT NOT NULL DEFAULT '';
+		ALTER TABLE documents ADD COLUMN doc_symbol TEXT NOT NULL DEFAULT '';
+		ALTER TABLE documents ADD COLUMN doc_date TEXT NOT NULL DEFAULT '';
+		CREATE INDEX documents_doc_code ON documents(doc_code);
+		CREATE INDEX documents_doc_number ON documents(doc_number, doc_symbol);
+		CREATE INDEX documents_doc_date ON documents(doc_date)`,
+	}
+}
+
+// goMigrations are the steps of a migration SQL cannot do, run after its statements in its
+// transaction.
+func (s *sqlStore) goMigrations() map[int]func(context.Context, *sql.Tx) error {
+	return map[int]func(context.Context, *sql.Tx) error{8: s.fillArchiveKeys}
+}
+
+// fillArchiveKeys (migration 8) puts every batch's file code in NFC and fills the documents'
+// archive columns from their batch's stored manifest, a page of batches at a time.
+func (s *sqlStore) fillArchiveKeys(ctx context.Context, tx *sql.Tx) error {
+	type manifest struct {
+		Archive *struct {
+			FileCode string `json:"file_code"`
+		} `json:"archive"`
+		Documents []struct {
+			ID      string `json:"id"`
+			Archive *struct {
+				ID, Number, Symbol, Date string
+			} `json:"archive"`
+		} `json:"documents"`
+	}
+	type batch struct {
+		id, code  string
+		committed bool
+		m         manifest
+	}
+	after := ""
+	for {
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT id, file_code, committed_us IS NOT NULL, manifest FROM batches WHERE id > ? ORDER BY id LIMIT 200`), after)
+		if err != nil {
+			return err
+		}
+		var page []batch
+		for rows.Next() {
+			var b batch
+			var raw []byte
+			if err := rows.Scan(&b.id, &b.code, &b.committed, &raw); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := json.Unmarshal(raw, &b.m); err != nil {
+				rows.Close()
+				return fmt.Errorf("batch %s: manifest: %w", b.id, err)
+			}
+			page = append(page, b)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, b := range page {
+			if code := norm.NFC.String(b.code); code != b.code {
+				if _, err := tx.ExecContext(ctx, s.q(`UPDATE batches SET file_code = ? WHERE id = ?`), code, b.id); err != nil {
+					return err
+				}
+			}
+			if !b.committed {
+				continue
+			}
+			for _, d := range b.m.Documents {
+				if d.Archive == nil {
+					continue
+				}
+				k := DocArchiveKeys(d.Archive.ID, d.Archive.Number, d.Archive.Symbol, d.Archive.Date)
+				if _, err := tx.ExecContext(ctx, s.q(`UPDATE documents SET doc_code = ?, doc_number = ?, doc_symbol = ?, doc_date = ?
+					WHERE batch_id = ? AND id = ?`), k.Code, k.Number, k.Symbol, k.Date, b.id, d.ID); err != nil {
+					return err
+				}
+			}
+		}
+		after = page[len(page)-1].id
 	}
 }
 
@@ -219,6 +311,11 @@ func (s *sqlStore) migrateTo(ctx context.Context, upto int) error {
 					continue
 				}
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return err
+				}
+			}
+			if step := s.goMigrations()[v]; step != nil {
+				if err := step(ctx, tx); err != nil {
 					return err
 				}
 			}
@@ -429,8 +526,9 @@ func (s *sqlStore) CommitBatch(ctx context.Context, c Commit) ([]byte, bool, err
 			return nil
 		}
 		for _, d := range c.Documents {
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO documents (batch_id, id, pdf_sha256, pdf_size) VALUES (?, ?, ?, ?)`),
-				c.BatchID, d.ID, d.PDFSHA256, d.PDFSize); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO documents (batch_id, id, pdf_sha256, pdf_size, doc_code, doc_number, doc_symbol, doc_date)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+				c.BatchID, d.ID, d.PDFSHA256, d.PDFSize, d.Archive.Code, d.Archive.Number, d.Archive.Symbol, d.Archive.Date); err != nil {
 				return err
 			}
 			for i, p := range d.Pages {

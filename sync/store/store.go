@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Sentinel errors every backend returns (wrapped or not; test with errors.Is).
@@ -56,6 +59,28 @@ type Document struct {
 	// (the store never sees a plaintext value): written by CommitBatch, read back by Documents
 	// and DocumentRows.
 	Fields []Field
+	// Archive is what the document-level filters match of its archive data (the signed
+	// manifest's documents[].archive), in DocArchiveKeys' form; zero when it has none.
+	Archive DocArchive
+}
+
+// DocArchive is the part of a document's archive data (Circular 05/2025) the read API filters
+// on, as DocArchiveKeys normalises it: its identifier (mã định danh: file code and order), its
+// number (số) and symbol (ký hiệu) as issued, and its date (YYYY-MM-DD).
+type DocArchive struct {
+	Code, Number, Symbol, Date string
+}
+
+// DocArchiveKeys is the form the document-level filters compare: the identifier in Unicode
+// NFC (as the file code), number and symbol NFC, trimmed, inner white space collapsed and
+// lower-cased ("QĐ-UBND" and "qđ-ubnd" are one symbol), the date as given when it is a date
+// YYYY-MM-DD and "" otherwise. The server stores and asks in this form, so do the migrations.
+func DocArchiveKeys(code, number, symbol, date string) DocArchive {
+	fold := func(v string) string { return strings.ToLower(strings.Join(strings.Fields(norm.NFC.String(v)), " ")) }
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		date = ""
+	}
+	return DocArchive{Code: norm.NFC.String(strings.TrimSpace(code)), Number: fold(number), Symbol: fold(symbol), Date: date}
 }
 
 // Field is one sealed field value of a committed document. The server encrypts Value and
@@ -222,6 +247,11 @@ type DocumentFilter struct {
 	Query string
 	Field *FieldMatch
 	Date  *DateMatch
+	// Doc keeps the documents whose archive data match every one of its non-empty members
+	// (DocArchiveKeys' form); DocDateFrom and DocDateTo (YYYY-MM-DD, both included) bound the
+	// document's date.
+	Doc                    DocArchive
+	DocDateFrom, DocDateTo string
 }
 
 // DateMatch keeps the documents whose field Key has one of Indexes among its date indexes

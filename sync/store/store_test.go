@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/sohoa/sohoa/sync/store"
 	"github.com/sohoa/sohoa/sync/store/pgtest"
 	"github.com/sohoa/sohoa/sync/store/storetest"
@@ -177,9 +179,69 @@ func testUpgrade(t *testing.T, openAt func(version int) store.Store) {
 			t.Fatal(err)
 		}
 	}
+	// Version 7 copied file codes out of the manifests as they were (here in NFD, as a
+	// workstation before NFC normalisation could send them) and has no document-level archive
+	// columns: migration 8 puts the codes in NFC and fills the columns from the manifests.
+	s.Close()
+	s = openAt(7)
+	const hue, huePending = "01900000-0000-7000-8000-000000000010", "01900000-0000-7000-8000-000000000011"
+	nfdCode := norm.NFD.String("KS-2026-HUẾ01")
+	hueManifest := `{"version":1,"record_type":"khai-sinh","archive":{"file_code":"` + nfdCode + `"},"documents":[
+		{"id":"d1","archive":{"id":"` + nfdCode + `.001","number":"15","symbol":"` + norm.NFD.String("QĐ-UBND  Huế") + `","date":"2026-03-10"}},
+		{"id":"d2","archive":{"id":"` + nfdCode + `.002","date":"không rõ"}},
+		{"id":"d3"}]}`
+	for _, b := range []struct {
+		id        string
+		committed any
+	}{{hue, 3}, {huePending, nil}} {
+		if err := store.ExecRaw(ctx, s, `INSERT INTO batches (id, workstation_id, office, seq, record_type, file_code, manifest, manifest_sha256, committed_us, receipt)
+			VALUES (?, 'ws-1', 'HN-01', 10, 'khai-sinh', ?, ?, 'z', ?, ?)`, b.id, nfdCode, []byte(hueManifest), b.committed, []byte("r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"d1", "d2", "d3"} {
+		if err := store.ExecRaw(ctx, s, `INSERT INTO documents (batch_id, id, pdf_sha256, pdf_size) VALUES (?, ?, ?, 10)`, hue, d, "pdf-h"+d); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.Close()
 	s = openAt(-1)
 	defer s.Close()
+	// Migration 8: file codes in NFC (pending batches too), document archive keys filled.
+	for _, id := range []string{hue, huePending} {
+		if b, err := s.Batch(ctx, id); err != nil || b.FileCode != "KS-2026-HUẾ01" || !norm.NFC.IsNormalString(b.FileCode) {
+			t.Fatalf("file code of %s after migration 8: %q (%v)", id, b.FileCode, err)
+		}
+	}
+	if list, err := s.CommittedBatches(ctx, store.BatchFilter{FileCode: "KS-2026-HUẾ01"}, "", 10); err != nil || len(list) != 1 || list[0].ID != hue {
+		t.Fatalf("file_code filter on a pre-upgrade NFD code: %+v (%v)", list, err)
+	}
+	docIDs := func(f store.DocumentFilter) string {
+		t.Helper()
+		rows, err := s.DocumentRows(ctx, f, nil, false, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.DocID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		f    store.DocumentFilter
+		want string
+	}{
+		{store.DocumentFilter{Doc: store.DocArchiveKeys("KS-2026-HUẾ01.001", "", "", "")}, "d1"},
+		{store.DocumentFilter{Doc: store.DocArchiveKeys("KS-2026-HUẾ01.002", "", "", "")}, "d2"},
+		{store.DocumentFilter{Doc: store.DocArchiveKeys("", "15", "qđ-ubnd huế", "")}, "d1"},
+		{store.DocumentFilter{DocDateFrom: "2026-03-10", DocDateTo: "2026-03-10"}, "d1"},
+		{store.DocumentFilter{DocDateTo: "2026-12-31"}, "d1"}, // d2's date is no date, d3 has none
+	} {
+		if got := docIDs(c.f); got != c.want {
+			t.Errorf("documents %+v after migration 8 = %q, want %q", c.f, got, c.want)
+		}
+	}
 	// Migration 7: the archive file's data copied out of the stored manifest; the scalar
 	// values (not the table) listed as undated until the server gives them their dates.
 	ab, err := s.Batch(ctx, archived)

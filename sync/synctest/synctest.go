@@ -24,6 +24,7 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/sohoa/sohoa/internal/archive"
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sign"
 	"github.com/sohoa/sohoa/workflow"
@@ -177,6 +178,11 @@ type BatchSpec struct {
 	Pages        int    // pages per document; 1 when 0
 	ImageSize    int    // page width and height in pixels; 32 when 0
 	SharedPageAt int    // when > 0, document 2 repeats page 1 of document 1 (a shared blob)
+
+	RecordType string                         // the batch's record type; "generic" when ""
+	Fields     func(d int) []queue.FieldValue // when set, the keyed values of document d (0-based)
+	Archive    *archive.File                  // when set, the batch is an archive file with this data
+	DocArchive func(d int) archive.Document   // when set, document d's archive data
 }
 
 // SignedBatch creates a batch (as the clerk), adds documents of random page images, moves it to
@@ -224,9 +230,14 @@ func (w *Workstation) ApprovedBatch(ctx context.Context, spec BatchSpec, rng *mr
 	if spec.ImageSize == 0 {
 		spec.ImageSize = 32
 	}
-	b, err := st.CreateBatch(ctx, actor, queue.BatchSpec{Name: "lô thử đồng bộ", Office: spec.Office})
+	b, err := st.CreateBatch(ctx, actor, queue.BatchSpec{Name: "lô thử đồng bộ", Office: spec.Office, RecordType: spec.RecordType})
 	if err != nil {
 		return "", err
+	}
+	if spec.Archive != nil {
+		if err := st.SetBatchArchive(ctx, actor, b.ID, *spec.Archive); err != nil {
+			return "", err
+		}
 	}
 	var first []byte
 	for d := 0; d < spec.Documents; d++ {
@@ -241,8 +252,19 @@ func (w *Workstation) ApprovedBatch(ctx context.Context, spec BatchSpec, rng *mr
 			}
 			in = append(in, queue.PageInput{Data: img, Format: "png", Width: spec.ImageSize, Height: spec.ImageSize, DPI: 300})
 		}
-		if _, _, err := st.AddDocument(ctx, actor, queue.NewDocument{BatchID: b.ID, Origin: "synctest", Pages: in}); err != nil {
+		doc, _, err := st.AddDocument(ctx, actor, queue.NewDocument{BatchID: b.ID, Origin: "synctest", Pages: in})
+		if err != nil {
 			return "", err
+		}
+		if spec.Fields != nil {
+			if err := st.SetFields(ctx, actor, doc.ID, spec.Fields(d)); err != nil {
+				return "", err
+			}
+		}
+		if spec.DocArchive != nil {
+			if err := st.SetDocumentArchive(ctx, actor, doc.ID, spec.DocArchive(d)); err != nil {
+				return "", err
+			}
 		}
 	}
 	for _, to := range []queue.State{queue.StateKeying, queue.StateReview} {
