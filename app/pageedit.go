@@ -52,6 +52,7 @@ func (v *batchView) editBar() fyne.CanvasObject {
 	}
 	v.editBtns = nil
 	// The page's edits, then the document's, on two rows: the viewer fits 1024 pixels.
+	defer v.setBusy(false) // disabled from the start when the batch is past keying
 	return container.NewVBox(
 		container.NewHBox(
 			mk("edit.rotateLeft", theme.MediaReplayIcon(), func() { v.rotate(270) }),
@@ -116,15 +117,26 @@ func (v *batchView) edit(done string, in workflow.PageEdit, show func(workflow.E
 	})
 }
 
-// setBusy disables the edit buttons while an edit runs.
+// pagesEditable: the store takes page edits only while the batch is being captured or keyed
+// (queue.LockedError otherwise); the buttons say so before a click does.
+func (v *batchView) pagesEditable() bool {
+	return v.batch.State == queue.StateCapturing || v.batch.State == queue.StateKeying
+}
+
+// setBusy disables the edit buttons while an edit runs; they stay disabled, with the reason
+// in the status line, when the batch is past keying.
 func (v *batchView) setBusy(busy bool) {
 	v.busy = busy
+	locked := !v.pagesEditable()
 	for _, b := range v.editBtns {
-		if busy {
+		if busy || locked {
 			b.Disable()
 		} else {
 			b.Enable()
 		}
+	}
+	if locked && v.editStatus != nil && v.editStatus.Text == "" {
+		v.editStatus.SetText(tr("edit.err.locked", map[string]any{"State": stateName(v.batch.State)}))
 	}
 }
 
@@ -165,6 +177,10 @@ func (v *batchView) movePage(delta int) {
 func (v *batchView) confirmDelete() {
 	_, pg, ok := v.currentPage()
 	if !ok {
+		return
+	}
+	if !v.pagesEditable() { // (a shortcut or a stale button): no question for an edit the store refuses
+		v.editFailed(&queue.LockedError{State: v.batch.State})
 		return
 	}
 	if len(v.pages) < 2 {

@@ -295,6 +295,55 @@ func TestViewerEditRefusedUnderReview(t *testing.T) {
 	}
 }
 
+// TestViewerEditButtonsDisabledPastKeying: a batch opened after it left keying (here signed
+// off for review) shows the edit buttons disabled with the reason, so a click asks nothing
+// and changes nothing (the shell found a mouse click on Xóa trang asking "delete?" and only
+// then refusing).
+func TestViewerEditButtonsDisabledPastKeying(t *testing.T) {
+	f := newEditFixture(t)
+	ctx := context.Background()
+	for _, to := range []queue.State{queue.StateKeying, queue.StateReview} {
+		if err := f.h.e.st.Transition(ctx, f.u, f.b.ID, to, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := f.h.e.st.Batch(ctx, f.b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h.sh.openViewer(b, 0, 0)
+	f.h.wait()
+	v := f.h.sh.viewer
+	if len(v.editBtns) != 7 {
+		t.Fatalf("%d edit buttons", len(v.editBtns))
+	}
+	for _, btn := range v.editBtns {
+		if !btn.Disabled() {
+			t.Errorf("%q enabled under review", btn.Text)
+		}
+	}
+	if want := "Không sửa được: lô đang ở trạng thái “Chờ duyệt”"; !strings.HasPrefix(v.editStatus.Text, want) {
+		t.Errorf("status %q, want the reason %q", v.editStatus.Text, want)
+	}
+	test.Tap(f.h.button("Xóa trang"))
+	f.h.wait()
+	if n := len(f.h.win.Canvas().Overlays().List()); n != 0 {
+		t.Errorf("a disabled button opened %d dialogs", n)
+	}
+	if docs, _ := f.h.e.st.Documents(ctx, f.b.ID); len(docs) != 2 || docs[0].Pages != 3 {
+		t.Fatalf("documents changed under review: %+v", docs)
+	}
+	// The delete question is not asked either when the call comes another way.
+	v.confirmDelete()
+	f.h.mustShow("Không sửa được")
+	f.h.drainDialogs()
+
+	// A batch in capture (newEditFixture) has them enabled: the other viewer tests tap them.
+	if g := newEditFixture(t); g.v.editBtns[0].Disabled() || g.v.editStatus.Text != "" {
+		t.Errorf("capturing: button disabled %v, status %q", g.v.editBtns[0].Disabled(), g.v.editStatus.Text)
+	}
+}
+
 // drainDialogs closes the dialogs on show (the error message boxes).
 func (h *harness) drainDialogs() {
 	for {
