@@ -26,6 +26,10 @@ type Corrector struct {
 	// EditCost is the log-probability a candidate pays per changed mark; a low-confidence
 	// word pays less (the cost scales with conf/MaxConf between MinEditCost and EditCost).
 	EditCost, MinEditCost float64
+	// Phrases, when set, restores the marks of whole runs of lexicon phrases first
+	// (phrase.go), on words whose confidence is below PhraseMaxConf.
+	Phrases       *Phrases
+	PhraseMaxConf float64
 }
 
 var (
@@ -38,7 +42,8 @@ var (
 // changes its settings does so before using it.
 func Default() *Corrector {
 	defOnce.Do(func() {
-		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 95, KnownMaxConf: 90, EditCost: 4, MinEditCost: 2}
+		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 95, KnownMaxConf: 90, EditCost: 4, MinEditCost: 2,
+			Phrases: DefaultPhrases(), PhraseMaxConf: 97}
 	})
 	return defCorrector
 }
@@ -51,11 +56,13 @@ func (c *Corrector) Words(words []ocr.Word) []ocr.Word {
 	same := func(i, j int) bool {
 		return j >= 0 && j < len(out) && out[i].Block == out[j].Block && out[i].Par == out[j].Par && out[i].Line == out[j].Line
 	}
+	// Runs of lexicon phrases first; their words are then left as they are.
+	done := c.phrases(out, same)
 	// Two passes: the second sees the neighbours the first corrected ("Tô quôc": "quôc"
 	// becomes "quốc" first, then "Tô" has a neighbour to pair with).
 	for pass := 0; pass < 2; pass++ {
 		for i := range out {
-			if out[i].Conf >= c.MaxConf {
+			if out[i].Conf >= c.MaxConf || done[i] {
 				continue
 			}
 			prev, next := "", ""
@@ -71,6 +78,63 @@ func (c *Corrector) Words(words []ocr.Word) []ocr.Word {
 		}
 	}
 	return out
+}
+
+// phrases restores the runs of words of one line that spell a phrase of c.Phrases without
+// its marks, longest run first, and says which words such a run holds (restored or right as
+// read). A run is restored only when every word it changes is below PhraseMaxConf, holds
+// letters only and lost marks rather than had them changed.
+func (c *Corrector) phrases(out []ocr.Word, same func(i, j int) bool) []bool {
+	done := make([]bool, len(out))
+	if c.Phrases == nil {
+		return done
+	}
+	type part struct{ lead, core, trail string }
+	for i := 0; i < len(out); {
+		matched := 0
+		for n := phraseLen; n >= 2 && matched == 0; n-- {
+			if i+n > len(out) || !same(i, i+n-1) {
+				continue
+			}
+			parts := make([]part, n)
+			cores := make([]string, n)
+			ok := true
+			for k := 0; k < n && ok; k++ {
+				l, cr, tr := trimPunct(norm.NFC.String(out[i+k].Text))
+				parts[k], cores[k] = part{l, cr, tr}, cr
+				// a run does not cross a word that is not a syllable, nor punctuation inside it
+				ok = cr != "" && lettersOnly(cr) && (k == 0 || l == "") && (k == n-1 || !strings.ContainsAny(tr, ".:;()"))
+			}
+			if !ok {
+				continue
+			}
+			spell, found := c.Phrases.Lookup(cores)
+			if !found {
+				continue
+			}
+			for k := 0; k < n && ok; k++ {
+				if Key(cores[k]) != Key(spell[k]) && (out[i+k].Conf >= c.PhraseMaxConf || !lostOnly(cores[k], spell[k])) {
+					ok = false // Tesseract is sure of a word the phrase would change, or read other marks
+				}
+			}
+			if !ok {
+				continue
+			}
+			for k := 0; k < n; k++ {
+				if Key(cores[k]) != Key(spell[k]) {
+					out[i+k].Text = parts[k].lead + matchCase(cores[k], spell[k]) + parts[k].trail
+				}
+				done[i+k] = true
+			}
+			matched = n
+		}
+		if matched > 0 {
+			i += matched
+		} else {
+			i++
+		}
+	}
+	return done
 }
 
 // Word corrects one word read with confidence conf between its neighbours (their text as
