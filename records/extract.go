@@ -164,6 +164,7 @@ func ExtractPages(rt *RecordType, pages []PageWords) []Extracted {
 			out = append(out, e)
 		}
 	}
+	sameNameMarks(rt, out)
 	return out
 }
 

@@ -217,3 +217,47 @@ func TestRestoreDocCode(t *testing.T) {
 		}
 	}
 }
+
+// TestSameNameMarks: on a household page faxed at 150 dpi (seed 31, capture 10) the head's
+// and the applicant's names in capitals lost their grave marks (HUNG, NHAN) that the member
+// table's small letters kept: they take them. Marks are only added, from one spelling.
+func TestSameNameMarks(t *testing.T) {
+	reg := bundled(t)
+	rt, _ := reg.Get("household")
+	var p *capturedPage
+	pages := loadCaptures(t, "seed31-full.json.gz")
+	for i := range pages {
+		if pages[i].Index == 10 && pages[i].Kind == "fax-150dpi" {
+			p = &pages[i]
+		}
+	}
+	if p == nil {
+		t.Fatal("capture 10 not found")
+	}
+	got := map[string]Extracted{}
+	for _, e := range ExtractPages(rt, []PageWords{{Width: p.Width, Height: p.Height, Words: p.Words}}) {
+		got[e.Key] = e
+	}
+	for k, want := range map[string]string{"household_head": "Nguyễn Văn Hùng", "full_name": "Nguyễn Bảo Hoài Nhàn"} {
+		if e := got[k]; e.Value != want || !strings.Contains(e.Raw, "HUNG") && !strings.Contains(e.Raw, "NHAN") {
+			t.Errorf("%s = %q (raw %q), want %q", k, e.Value, e.Raw, want)
+		}
+	}
+	for _, c := range []struct {
+		read, full string
+		ok         bool
+	}{
+		{"HUNG", "Hùng", true}, {"Nguyên", "Nguyễn", true}, {"Dao", "Đào", true}, {"Hùng", "Hùng", true},
+		{"Hưng", "Hùng", false}, {"Hùng", "Hung", false}, {"Hung", "Hùng Anh", false}, {"Lé", "Lê", false},
+	} {
+		if marksLost(c.read, c.full) != c.ok {
+			t.Errorf("marksLost(%q, %q) = %v", c.read, c.full, !c.ok)
+		}
+	}
+	two := []Extracted{{Key: "household_head", Value: "Nguyễn Văn Hung"},
+		{Key: "member_1_full_name", Value: "Nguyễn Văn Hùng"}, {Key: "member_2_full_name", Value: "Nguyễn Văn Hưng"}}
+	sameNameMarks(rt, two)
+	if two[0].Value != "Nguyễn Văn Hung" {
+		t.Errorf("two spellings: took %q", two[0].Value)
+	}
+}

@@ -161,7 +161,8 @@ func (c *Corrector) Word(prev, word, next string, conf float64) (string, bool) {
 	}
 	origKey := base + string(rune('0'+tone))
 	best, bestScore := "", math.Inf(-1)
-	if Valid(lower) && m.Known(origKey) {
+	known := Valid(lower) && m.Known(origKey)
+	if known {
 		if conf >= c.KnownMaxConf {
 			return word, false
 		}
@@ -171,6 +172,12 @@ func (c *Corrector) Word(prev, word, next string, conf float64) (string, bool) {
 		for t := ToneLevel; t <= ToneDot; t++ {
 			k := vb + string(rune('0'+t))
 			if k == origKey || !m.Known(k) {
+				continue
+			}
+			// A word that is a syllable as read gives way only to one its neighbours
+			// speak for (a pair of the vocabulary), not to a more frequent word alone:
+			// "TRINH" in a name is not "TRÌNH", "Nghi định" is "Nghị định".
+			if known && m.bi[[2]string{pk, k}] == 0 && (nk == "" || m.bi[[2]string{k, nk}] == 0) {
 				continue
 			}
 			edits := diff(vb, base)
