@@ -113,7 +113,8 @@ func (c *Corrector) phrases(out []ocr.Word, same func(i, j int) bool) []bool {
 				continue
 			}
 			for k := 0; k < n && ok; k++ {
-				if Key(cores[k]) != Key(spell[k]) && (out[i+k].Conf >= c.PhraseMaxConf || !lostOnly(cores[k], spell[k])) {
+				if Key(cores[k]) != Key(spell[k]) && (out[i+k].Conf >= c.PhraseMaxConf || !lostOnly(cores[k], spell[k])) &&
+					!(out[i+k].Conf < c.MaxConf && toneOnly(cores[k], spell[k])) {
 					ok = false // Tesseract is sure of a word the phrase would change, or read other marks
 				}
 			}

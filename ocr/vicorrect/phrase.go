@@ -144,6 +144,14 @@ func lostOnly(read, spell string) bool {
 	return true
 }
 
+// toneOnly says whether read is spell with another tone mark (the small marks above a
+// letter a fax confuses: "lé" for "lẻ"), its letters and vowel marks the same ("lễ" is not).
+func toneOnly(read, spell string) bool {
+	rb, _, ok1 := Split(strings.ToLower(norm.NFC.String(read)))
+	sb, _, ok2 := Split(spell)
+	return ok1 && ok2 && rb == sb
+}
+
 // Lookup returns the lexicon's spelling of the run of words ws (as read, any case), when
 // exactly one phrase has their folded spelling.
 func (p *Phrases) Lookup(ws []string) ([]string, bool) {
