@@ -163,6 +163,9 @@ func (c *Corrector) Word(prev, word, next string, conf float64) (string, bool) {
 	origKey := base + string(rune('0'+tone))
 	best, bestScore := "", math.Inf(-1)
 	known := Valid(lower) && m.Known(origKey)
+	// a capitalised word may be a name: as read, it is kept unless a neighbour speaks for
+	// another (below)
+	capital := unicode.IsUpper([]rune(core)[0])
 	if known {
 		if conf >= c.KnownMaxConf {
 			return word, false
@@ -175,10 +178,10 @@ func (c *Corrector) Word(prev, word, next string, conf float64) (string, bool) {
 			if k == origKey || !m.Known(k) {
 				continue
 			}
-			// A word that is a syllable as read gives way only to one its neighbours
-			// speak for (a pair of the vocabulary), not to a more frequent word alone:
-			// "TRINH" in a name is not "TRÌNH", "Nghi định" is "Nghị định".
-			if known && m.bi[[2]string{pk, k}] == 0 && (nk == "" || m.bi[[2]string{k, nk}] == 0) {
+			// A capitalised word that is a syllable as read gives way only to one its
+			// neighbours speak for (a pair of the vocabulary), not to a more frequent
+			// word alone: "TRINH" in a name is not "TRÌNH", "Nghi định" is "Nghị định".
+			if known && capital && m.bi[[2]string{pk, k}] == 0 && (nk == "" || m.bi[[2]string{k, nk}] == 0) {
 				continue
 			}
 			edits := diff(vb, base)

@@ -21,9 +21,10 @@ func TestCorrectWord(t *testing.T) {
 		{"của", "Thủ", "tướng", 50, "Thủ"},  // right already
 		{"Căn", "cư", "Luật", 60, "cứ"},     // the bigram of the vocabulary
 		{"", "(quôc)", "", 60, "(quốc)"},    // punctuation kept
-		{"", "(quyên", "", 60, "(quyên"},    // a syllable as read, no neighbour to speak for another
+		{"", "(quyên", "", 60, "(quyền"},    // a small letter: the more frequent word
 		{"NGỌC", "TRINH", "", 88, "TRINH"},  // a name on a phone photo: "trình" is more frequent, no more
-		{"chính", "quyên", "", 60, "quyền"}, // the vocabulary's pair
+		{"Thị", "Trinh", "", 88, "Trinh"},   // …
+		{"chính", "Quyên", "", 60, "Quyền"}, // a capital and the vocabulary's pair
 		{"", "2O26", "", 10, "2O26"},        // a digit: never
 		{"", "12/2025", "", 10, "12/2025"},  // a date
 		{"", "UBND-KT", "", 10, "UBND-KT"},  // a code
