@@ -83,7 +83,8 @@ func (c *Corrector) Words(words []ocr.Word) []ocr.Word {
 // phrases restores the runs of words of one line that spell a phrase of c.Phrases without
 // its marks, longest run first, and says which words such a run holds (restored or right as
 // read). A run is restored only when every word it changes is below PhraseMaxConf, holds
-// letters only and lost marks rather than had them changed.
+// letters only and lost marks (or, below MaxConf, had one tone read for another, when
+// another word of the run was read right).
 func (c *Corrector) phrases(out []ocr.Word, same func(i, j int) bool) []bool {
 	done := make([]bool, len(out))
 	if c.Phrases == nil {
@@ -118,7 +119,18 @@ func (c *Corrector) phrases(out []ocr.Word, same func(i, j int) bool) []bool {
 					ok = false // Tesseract is sure of a word the phrase would change, or read other marks
 				}
 			}
-			if !ok {
+			changed, retoned := 0, 0
+			for k := 0; k < n; k++ {
+				if Key(cores[k]) != Key(spell[k]) {
+					changed++
+					if !lostOnly(cores[k], spell[k]) {
+						retoned++
+					}
+				}
+			}
+			// a tone read for another needs a word of the run read right to anchor the
+			// phrase ("PHƯƠNG TIỆN PHÒNG" is not Phường Tiền Phong; "DAU TU" is ĐẦU TƯ)
+			if !ok || (retoned > 0 && changed == n) {
 				continue
 			}
 			for k := 0; k < n; k++ {

@@ -145,11 +145,12 @@ func lostOnly(read, spell string) bool {
 }
 
 // toneOnly says whether read is spell with another tone mark (the small marks above a
-// letter a fax confuses: "lé" for "lẻ"), its letters and vowel marks the same ("lễ" is not).
+// letter a fax confuses: "lé" for "lẻ"), its letters and vowel marks the same ("lễ" is not);
+// a tone lost is lostOnly's, a tone read where there is none is no confusion of marks.
 func toneOnly(read, spell string) bool {
-	rb, _, ok1 := Split(strings.ToLower(norm.NFC.String(read)))
-	sb, _, ok2 := Split(spell)
-	return ok1 && ok2 && rb == sb
+	rb, rt, ok1 := Split(strings.ToLower(norm.NFC.String(read)))
+	sb, st, ok2 := Split(spell)
+	return ok1 && ok2 && rb == sb && rt != ToneLevel && st != ToneLevel
 }
 
 // Lookup returns the lexicon's spelling of the run of words ws (as read, any case), when
