@@ -164,6 +164,7 @@ func ExtractPages(rt *RecordType, pages []PageWords) []Extracted {
 			out = append(out, e)
 		}
 	}
+	sameNameMarks(rt, out)
 	return out
 }
 
@@ -201,7 +202,14 @@ func makeExtracted(f Field, ws []word, page int, quality float64) Extracted {
 			v, quality = restored, quality*0.9
 		}
 	}
-	return Extracted{Key: f.Key, Value: Normalize(f, v), Raw: strings.TrimSpace(r), Confidence: conf / float64(len(ws)) * quality, Page: page, Boxes: boxes}
+	value := Normalize(f, v)
+	conf = conf / float64(len(ws)) * quality
+	if f.Type == TypeCatalog && value != "" && Fold(value) != Fold(v) {
+		// snapped to the catalogue from other letters than its own ("Nt" → "Nữ"): a guess
+		// the clerk confirms, never accepted at once
+		conf = min(conf, queue.LowFieldConfidence*0.9)
+	}
+	return Extracted{Key: f.Key, Value: value, Raw: strings.TrimSpace(r), Confidence: conf, Page: page, Boxes: boxes}
 }
 
 // buildLines groups words into text lines in reading order.

@@ -284,3 +284,78 @@ func restoreDocCode(v string) (string, bool) {
 	seg(v[start:])
 	return b.String(), changed
 }
+
+// sameNameMarks gives a name read without some of its marks the marks another name field of
+// the same document was read with, when that name is the same one letter for letter: the
+// household head "NGUYỄN VĂN HUNG" in capitals (where a fax loses stacked and grave marks) is
+// "Nguyễn Văn Hùng" in the member table's small letters. Only whole names count, only marks
+// are added (none changed), and only from one spelling: two other names that fold alike but
+// differ ("Hùng", "Hưng") leave it as read. The value keeps its OCR provenance, a little less
+// sure.
+func sameNameMarks(rt *RecordType, out []Extracted) {
+	isName := make([]bool, len(out))
+	for i, e := range out {
+		f, ok := rt.Field(e.Key)
+		isName[i] = ok && f.Type == TypeName && e.Value != ""
+	}
+	for i := range out {
+		if !isName[i] {
+			continue
+		}
+		var from []int
+		for j := range out {
+			if j == i || !isName[j] || strings.EqualFold(out[j].Value, out[i].Value) || !marksLost(out[i].Value, out[j].Value) {
+				continue
+			}
+			if len(from) > 0 && !strings.EqualFold(out[from[0]].Value, out[j].Value) {
+				from = nil // two spellings
+				break
+			}
+			from = append(from, j)
+		}
+		if len(from) == 0 {
+			continue
+		}
+		o := out[from[0]]
+		out[i].Value = o.Value
+		out[i].Confidence = min(out[i].Confidence, o.Confidence) * 0.95
+	}
+}
+
+// marksLost says whether read is full with some of its marks lost and none changed, case
+// ignored: each letter as in full or with a part of its marks ("HUNG" of "Hùng", "Nguyên"
+// of "Nguyễn": ê is ễ without its tone; not "Hưng" of "Hùng").
+func marksLost(read, full string) bool {
+	r := []rune(strings.ToLower(norm.NFC.String(read)))
+	f := []rune(strings.ToLower(norm.NFC.String(full)))
+	if len(r) != len(f) {
+		return false
+	}
+	for k := range r {
+		if r[k] == f[k] {
+			continue
+		}
+		if r[k] == 'd' && f[k] == 'đ' {
+			continue
+		}
+		rd, fd := []rune(norm.NFD.String(string(r[k]))), []rune(norm.NFD.String(string(f[k])))
+		if rd[0] != fd[0] {
+			return false
+		}
+		for _, m := range rd[1:] {
+			if !containsRune(fd[1:], m) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func containsRune(rs []rune, r rune) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

@@ -97,6 +97,81 @@ func TestSnapCatalogStrayLetter(t *testing.T) {
 	}
 }
 
+// TestSnapCatalogNearOne: a catalogue value misread by a letter (real fax misreads: "Nt"
+// for "Nữ", "BG" for "Bố") snaps to the one entry near it; a reading as near two entries,
+// a one-letter reading and one far from all stay as read.
+func TestSnapCatalogNearOne(t *testing.T) {
+	g := Field{Type: TypeCatalog, Catalog: "gender"}
+	rel := Field{Type: TypeCatalog, Catalog: "relation"}
+	eth := Field{Type: TypeCatalog, Catalog: "ethnicity"}
+	for _, c := range []struct {
+		f       Field
+		in, out string
+	}{
+		{g, "Nt", "Nữ"}, {g, "Na", "Na"}, {g, "Nit", "Nit"}, {g, "N", "N"}, {g, "Nan", "Nam"},
+		{rel, "BG", "Bố"}, {rel, "Bo", "Bố"}, {rel, "Ba", "Bà"}, {rel, "Bx", "Bx"}, {rel, "Chu hộ", "Chủ hộ"},
+		{rel, "Cháo", "Cháu"}, {rel, "Con dau", "Con dâu"},
+		{eth, "Kinb", "Kinh"}, {eth, "Tay", "Tày"},
+	} {
+		if got := Normalize(c.f, c.in); got != c.out {
+			t.Errorf("Normalize(%s, %q) = %q, want %q", c.f.Catalog, c.in, got, c.out)
+		}
+	}
+	// No two entries of a bundled list are spelt alike without their marks and far from
+	// every other; each entry snaps to itself from its folded spelling.
+	for _, name := range []string{"gender", "relation", "ethnicity", "nationality"} {
+		for _, v := range List(name) {
+			if got, ok := snapCatalog(List(name), Fold(v)); !ok || got != v {
+				t.Errorf("%s: %q folded snaps to %q, %v", name, v, got, ok)
+			}
+		}
+	}
+}
+
+// TestSnapCatalogProvenance: a value snapped from other letters keeps what was read (Raw)
+// and a confidence below the one a clerk may accept at once; one read right keeps its own.
+func TestSnapCatalogProvenance(t *testing.T) {
+	reg := bundled(t)
+	for _, c := range []struct {
+		file      string
+		index     int
+		kind, key string
+		raw, want string
+	}{
+		{"seed32-full.json.gz", 22, "fax-150dpi", "gender", "Nt", "Nữ"},
+		{"seed31-full.json.gz", 16, "fax-150dpi", "member_3_relation", "BG", "Bố"},
+		{"seed31-full.json.gz", 16, "fax-150dpi", "member_1_relation", "Chủ hộ", "Chủ hộ"},
+	} {
+		var p *capturedPage
+		pages := loadCaptures(t, c.file)
+		for i := range pages {
+			if pages[i].Index == c.index && pages[i].Kind == c.kind {
+				p = &pages[i]
+			}
+		}
+		if p == nil {
+			t.Fatalf("%s: capture %d not found", c.file, c.index)
+		}
+		rt, _ := reg.Get(p.Type)
+		found := false
+		for _, e := range ExtractPages(rt, []PageWords{{Width: p.Width, Height: p.Height, Words: p.Words}}) {
+			if e.Key != c.key {
+				continue
+			}
+			found = true
+			if e.Value != c.want || e.Raw != c.raw {
+				t.Errorf("%s %d %s: value %q raw %q, want %q from %q", c.file, c.index, c.key, e.Value, e.Raw, c.want, c.raw)
+			}
+			if low := e.Confidence < queue.LowFieldConfidence; low != (c.raw != c.want) {
+				t.Errorf("%s %d %s: confidence %.2f (low %v)", c.file, c.index, c.key, e.Confidence, low)
+			}
+		}
+		if !found {
+			t.Errorf("%s %d: %s not extracted", c.file, c.index, c.key)
+		}
+	}
+}
+
 // TestRestoreUnitMarks: the commune of an address read by OCR gets the catalogue's spelling
 // when the province is read and one of its units has that name folded; the rest of the
 // address, unknown units and units right as read stay as they are.
@@ -140,5 +215,49 @@ func TestRestoreDocCode(t *testing.T) {
 		if got, changed := restoreDocCode(in); got != want || changed != (in != want) {
 			t.Errorf("restoreDocCode(%q) = %q, %v; want %q", in, got, changed, want)
 		}
+	}
+}
+
+// TestSameNameMarks: on a household page faxed at 150 dpi (seed 31, capture 10) the head's
+// and the applicant's names in capitals lost their grave marks (HUNG, NHAN) that the member
+// table's small letters kept: they take them. Marks are only added, from one spelling.
+func TestSameNameMarks(t *testing.T) {
+	reg := bundled(t)
+	rt, _ := reg.Get("household")
+	var p *capturedPage
+	pages := loadCaptures(t, "seed31-full.json.gz")
+	for i := range pages {
+		if pages[i].Index == 10 && pages[i].Kind == "fax-150dpi" {
+			p = &pages[i]
+		}
+	}
+	if p == nil {
+		t.Fatal("capture 10 not found")
+	}
+	got := map[string]Extracted{}
+	for _, e := range ExtractPages(rt, []PageWords{{Width: p.Width, Height: p.Height, Words: p.Words}}) {
+		got[e.Key] = e
+	}
+	for k, want := range map[string]string{"household_head": "Nguyễn Văn Hùng", "full_name": "Nguyễn Bảo Hoài Nhàn"} {
+		if e := got[k]; e.Value != want || !strings.Contains(e.Raw, "HUNG") && !strings.Contains(e.Raw, "NHAN") {
+			t.Errorf("%s = %q (raw %q), want %q", k, e.Value, e.Raw, want)
+		}
+	}
+	for _, c := range []struct {
+		read, full string
+		ok         bool
+	}{
+		{"HUNG", "Hùng", true}, {"Nguyên", "Nguyễn", true}, {"Dao", "Đào", true}, {"Hùng", "Hùng", true},
+		{"Hưng", "Hùng", false}, {"Hùng", "Hung", false}, {"Hung", "Hùng Anh", false}, {"Lé", "Lê", false},
+	} {
+		if marksLost(c.read, c.full) != c.ok {
+			t.Errorf("marksLost(%q, %q) = %v", c.read, c.full, !c.ok)
+		}
+	}
+	two := []Extracted{{Key: "household_head", Value: "Nguyễn Văn Hung"},
+		{Key: "member_1_full_name", Value: "Nguyễn Văn Hùng"}, {Key: "member_2_full_name", Value: "Nguyễn Văn Hưng"}}
+	sameNameMarks(rt, two)
+	if two[0].Value != "Nguyễn Văn Hung" {
+		t.Errorf("two spellings: took %q", two[0].Value)
 	}
 }

@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -149,20 +150,41 @@ func NormalizeAmount(s string) string {
 	return strings.NewReplacer(".", "", ",", "").Replace(n)
 }
 
-// snapCatalog returns the catalogue entry closest to s when it is close enough.
+// snapCatalog returns the catalogue entry s stands for: the entry whose folded spelling is
+// s's, else the one entry near it. Near is an edit distance on the folded forms of at most
+// one for a value of two to seven letters and two from eight, where a letter read for one of
+// the same shape ("BG" for "Bố": G for a round o) costs half an edit; and only when no other
+// entry is as near ("Na" is as near Nam as Nữ: it stays as read). A value of one letter only
+// snaps to an entry spelt the same.
 func snapCatalog(list []string, s string) (string, bool) {
 	f := Fold(s)
 	if f == "" {
 		return s, false
 	}
-	best, bestD := "", 1<<30
+	best, bestD, secondD := "", math.Inf(1), math.Inf(1)
 	for _, v := range list {
-		d := levenshtein(Fold(v), f)
-		if d < bestD {
-			best, bestD = v, d
+		d := shapeDistance(Fold(v), f)
+		switch {
+		case d == 0 && bestD == 0:
+			// two entries spelt alike without marks: the one with s's marks
+			if norm.NFC.String(strings.TrimSpace(s)) == v {
+				best = v
+			}
+		case d < bestD:
+			best, bestD, secondD = v, d, bestD
+		case d < secondD:
+			secondD = d
 		}
 	}
-	if bestD == 0 || (bestD <= len([]rune(f))/4 && bestD <= 2) {
+	n := len([]rune(strings.ReplaceAll(f, " ", "")))
+	tol := 0.0
+	switch {
+	case n >= 8:
+		tol = 2
+	case n >= 2:
+		tol = 1
+	}
+	if bestD == 0 || (bestD <= tol && secondD > bestD) {
 		return best, true
 	}
 	// A stain read as a letter no Vietnamese word has ("NữŸ"): without it.
@@ -177,6 +199,37 @@ func snapCatalog(list []string, s string) (string, bool) {
 		}
 	}
 	return s, false
+}
+
+// shapeClass groups the folded letters (and digits) OCR reads one for another by their
+// shape: the round ones (o, c, g, q, d, 0, 6: "BG" for "Bố", "D" for "O") and the upright
+// strokes (i, l, 1, t, f, j).
+var shapeClass = map[rune]int{'o': 1, 'c': 1, 'g': 1, 'q': 1, 'd': 1, '0': 1, '6': 1,
+	'i': 2, 'l': 2, '1': 2, 't': 2, 'f': 2, 'j': 2}
+
+// shapeDistance is the edit distance of folded strings a and b where substituting a letter
+// of the same shape class costs half an edit.
+func shapeDistance(a, b string) float64 {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]float64, len(rb)+1)
+	cur := make([]float64, len(rb)+1)
+	for j := range prev {
+		prev[j] = float64(j)
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = float64(i)
+		for j := 1; j <= len(rb); j++ {
+			c := 1.0
+			if ra[i-1] == rb[j-1] {
+				c = 0
+			} else if k := shapeClass[ra[i-1]]; k != 0 && k == shapeClass[rb[j-1]] {
+				c = 0.5
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 // vietLetter says whether r is a letter of the Vietnamese alphabet (or f, j, w, z of

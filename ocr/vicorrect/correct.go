@@ -26,6 +26,10 @@ type Corrector struct {
 	// EditCost is the log-probability a candidate pays per changed mark; a low-confidence
 	// word pays less (the cost scales with conf/MaxConf between MinEditCost and EditCost).
 	EditCost, MinEditCost float64
+	// Phrases, when set, restores the marks of whole runs of lexicon phrases first
+	// (phrase.go), on words whose confidence is below PhraseMaxConf.
+	Phrases       *Phrases
+	PhraseMaxConf float64
 }
 
 var (
@@ -38,7 +42,8 @@ var (
 // changes its settings does so before using it.
 func Default() *Corrector {
 	defOnce.Do(func() {
-		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 95, KnownMaxConf: 90, EditCost: 4, MinEditCost: 2}
+		defCorrector = &Corrector{Model: DefaultModel(), MaxConf: 95, KnownMaxConf: 90, EditCost: 4, MinEditCost: 2,
+			Phrases: DefaultPhrases(), PhraseMaxConf: 97}
 	})
 	return defCorrector
 }
@@ -51,11 +56,13 @@ func (c *Corrector) Words(words []ocr.Word) []ocr.Word {
 	same := func(i, j int) bool {
 		return j >= 0 && j < len(out) && out[i].Block == out[j].Block && out[i].Par == out[j].Par && out[i].Line == out[j].Line
 	}
+	// Runs of lexicon phrases first; their words are then left as they are.
+	done := c.phrases(out, same)
 	// Two passes: the second sees the neighbours the first corrected ("Tô quôc": "quôc"
 	// becomes "quốc" first, then "Tô" has a neighbour to pair with).
 	for pass := 0; pass < 2; pass++ {
 		for i := range out {
-			if out[i].Conf >= c.MaxConf {
+			if out[i].Conf >= c.MaxConf || done[i] {
 				continue
 			}
 			prev, next := "", ""
@@ -71,6 +78,76 @@ func (c *Corrector) Words(words []ocr.Word) []ocr.Word {
 		}
 	}
 	return out
+}
+
+// phrases restores the runs of words of one line that spell a phrase of c.Phrases without
+// its marks, longest run first, and says which words such a run holds (restored or right as
+// read). A run is restored only when every word it changes is below PhraseMaxConf, holds
+// letters only and lost marks (or, below MaxConf, had one tone read for another, when
+// another word of the run was read right).
+func (c *Corrector) phrases(out []ocr.Word, same func(i, j int) bool) []bool {
+	done := make([]bool, len(out))
+	if c.Phrases == nil {
+		return done
+	}
+	type part struct{ lead, core, trail string }
+	for i := 0; i < len(out); {
+		matched := 0
+		for n := phraseLen; n >= 2 && matched == 0; n-- {
+			if i+n > len(out) || !same(i, i+n-1) {
+				continue
+			}
+			parts := make([]part, n)
+			cores := make([]string, n)
+			ok := true
+			for k := 0; k < n && ok; k++ {
+				l, cr, tr := trimPunct(norm.NFC.String(out[i+k].Text))
+				parts[k], cores[k] = part{l, cr, tr}, cr
+				// a run does not cross a word that is not a syllable, nor punctuation inside it
+				ok = cr != "" && lettersOnly(cr) && (k == 0 || l == "") && (k == n-1 || !strings.ContainsAny(tr, ".:;()"))
+			}
+			if !ok {
+				continue
+			}
+			spell, found := c.Phrases.Lookup(cores)
+			if !found {
+				continue
+			}
+			for k := 0; k < n && ok; k++ {
+				if Key(cores[k]) != Key(spell[k]) && (out[i+k].Conf >= c.PhraseMaxConf || !lostOnly(cores[k], spell[k])) &&
+					!(out[i+k].Conf < c.MaxConf && toneOnly(cores[k], spell[k])) {
+					ok = false // Tesseract is sure of a word the phrase would change, or read other marks
+				}
+			}
+			changed, retoned := 0, 0
+			for k := 0; k < n; k++ {
+				if Key(cores[k]) != Key(spell[k]) {
+					changed++
+					if !lostOnly(cores[k], spell[k]) {
+						retoned++
+					}
+				}
+			}
+			// a tone read for another needs a word of the run read right to anchor the
+			// phrase ("PHƯƠNG TIỆN PHÒNG" is not Phường Tiền Phong; "DAU TU" is ĐẦU TƯ)
+			if !ok || (retoned > 0 && changed == n) {
+				continue
+			}
+			for k := 0; k < n; k++ {
+				if Key(cores[k]) != Key(spell[k]) {
+					out[i+k].Text = parts[k].lead + matchCase(cores[k], spell[k]) + parts[k].trail
+				}
+				done[i+k] = true
+			}
+			matched = n
+		}
+		if matched > 0 {
+			i += matched
+		} else {
+			i++
+		}
+	}
+	return done
 }
 
 // Word corrects one word read with confidence conf between its neighbours (their text as
@@ -97,7 +174,11 @@ func (c *Corrector) Word(prev, word, next string, conf float64) (string, bool) {
 	}
 	origKey := base + string(rune('0'+tone))
 	best, bestScore := "", math.Inf(-1)
-	if Valid(lower) && m.Known(origKey) {
+	known := Valid(lower) && m.Known(origKey)
+	// a capitalised word may be a name: as read, it is kept unless a neighbour speaks for
+	// another (below)
+	capital := unicode.IsUpper([]rune(core)[0])
+	if known {
 		if conf >= c.KnownMaxConf {
 			return word, false
 		}
@@ -107,6 +188,12 @@ func (c *Corrector) Word(prev, word, next string, conf float64) (string, bool) {
 		for t := ToneLevel; t <= ToneDot; t++ {
 			k := vb + string(rune('0'+t))
 			if k == origKey || !m.Known(k) {
+				continue
+			}
+			// A capitalised word that is a syllable as read gives way only to one its
+			// neighbours speak for (a pair of the vocabulary), not to a more frequent
+			// word alone: "TRINH" in a name is not "TRÌNH", "Nghi định" is "Nghị định".
+			if known && capital && m.bi[[2]string{pk, k}] == 0 && (nk == "" || m.bi[[2]string{k, nk}] == 0) {
 				continue
 			}
 			edits := diff(vb, base)

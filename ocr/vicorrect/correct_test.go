@@ -18,21 +18,25 @@ func TestCorrectWord(t *testing.T) {
 		{"Tổ", "quôc", "", 60, "quốc"},
 		{"", "Tô", "quốc", 60, "Tổ"},
 		{"HÀ", "NỌI", "", 60, "NỘI"},
-		{"của", "Thủ", "tướng", 50, "Thủ"}, // right already
-		{"Căn", "cư", "Luật", 60, "cứ"},    // the bigram of the vocabulary
-		{"", "(quyên", "", 60, "(quyền"},   // punctuation kept
-		{"", "2O26", "", 10, "2O26"},       // a digit: never
-		{"", "12/2025", "", 10, "12/2025"}, // a date
-		{"", "UBND-KT", "", 10, "UBND-KT"}, // a code
-		{"", "quôc", "", 99, "quôc"},       // Tesseract is sure
-		{"", "THÙY", "", 92, "THÙY"},       // a known syllable above KnownMaxConf
-		{"", "xyzw", "", 10, "xyzw"},       // no Vietnamese candidate
-		{"", "Nghi", "định", 80, "Nghị"},   // capital kept
-		{"", "ĐÔC", "LẬP", 70, "ĐỘC"},      // all capitals kept
-		{"được", "ban", "hành", 70, "ban"}, // a frequent word in place
-		{"", "Cong", "Thương", 70, "Công"}, //
-		{"", "", "", 10, ""},               //
-		{"", "—", "", 10, "—"},             //
+		{"của", "Thủ", "tướng", 50, "Thủ"},  // right already
+		{"Căn", "cư", "Luật", 60, "cứ"},     // the bigram of the vocabulary
+		{"", "(quôc)", "", 60, "(quốc)"},    // punctuation kept
+		{"", "(quyên", "", 60, "(quyền"},    // a small letter: the more frequent word
+		{"NGỌC", "TRINH", "", 88, "TRINH"},  // a name on a phone photo: "trình" is more frequent, no more
+		{"Thị", "Trinh", "", 88, "Trinh"},   // …
+		{"chính", "Quyên", "", 60, "Quyền"}, // a capital and the vocabulary's pair
+		{"", "2O26", "", 10, "2O26"},        // a digit: never
+		{"", "12/2025", "", 10, "12/2025"},  // a date
+		{"", "UBND-KT", "", 10, "UBND-KT"},  // a code
+		{"", "quôc", "", 99, "quôc"},        // Tesseract is sure
+		{"", "THÙY", "", 92, "THÙY"},        // a known syllable above KnownMaxConf
+		{"", "xyzw", "", 10, "xyzw"},        // no Vietnamese candidate
+		{"", "Nghi", "định", 80, "Nghị"},    // capital kept
+		{"", "ĐÔC", "LẬP", 70, "ĐỘC"},       // all capitals kept
+		{"được", "ban", "hành", 70, "ban"},  // a frequent word in place
+		{"", "Cong", "Thương", 70, "Công"},  //
+		{"", "", "", 10, ""},                //
+		{"", "—", "", 10, "—"},              //
 	} {
 		got, _ := c.Word(tc.prev, tc.word, tc.next, tc.conf)
 		if got != tc.want {
