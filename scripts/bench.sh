@@ -71,6 +71,7 @@ scripts/bench-backup.sh >> "$raw" 2>&1 || true  # bench/REPORT-backup.md
 scripts/bench-encrypt.sh | tee -a "$raw" || true  # issue 14: writes bench/REPORT-encrypt.md
 ./scripts/bench-ocr-real.sh 2>&1 | tail -1 | tee -a "$raw"  # issue 12: real Vietnamese pages, bench/REPORT-ocr-real.md
 ./scripts/bench-captures.sh 2>&1 | tail -1 | tee -a "$raw" || true  # issue 12 item 6: field captures (photos, fax), bench/REPORT-captures.md
+scripts/bench-summary.sh >> "$report"
 {
 	echo
 	echo "## Topic reports"
