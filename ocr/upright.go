@@ -86,6 +86,15 @@ func Upright(img []byte) bool {
 	return ok && confidentUp(up, left)
 }
 
+// ConfidentUp is Upright's verdict on leptonica's up/down and left/right text orientation
+// confidences measured elsewhere on the same bilevel page (the clean-up measures them on its
+// own decoding, cleanup.Options.Upright).
+func ConfidentUp(up, left float64) bool { return confidentUp(up, left) }
+
+// OrientConf returns leptonica's up/down (positive: upright) and left/right confidences of an
+// encoded image as Upright measures them.
+func OrientConf(img []byte) (up, left float64, ok bool) { return orientConf(img) }
+
 func confidentUp(up, left float64) bool {
 	return up >= minUpConf && up >= minUpRatio*max(left, -left)
 }
