@@ -138,6 +138,11 @@ const (
 	// Lower resolutions (real 70-dpi scans) are left as they are: not measured here.
 	FaxBelowDPI = 200
 	FaxFromDPI  = 120
+	// UprightDoubleBelowDPI: under it the upright test (Options.Upright) measures a grey page
+	// doubled (ocr.Upright does the same): on the ~70-dpi Da Nang scans of the corpus
+	// leptonica's up/down confidence goes from 3.5-17 at their resolution (not sure: OSD, about
+	// 0.3 s) to 19-30, with their turned copies still refused (TestUprightInCleanup).
+	UprightDoubleBelowDPI = 100
 
 	faxSpeck = 2 // specks smaller than this both ways (pixels) are fax noise
 
@@ -249,26 +254,38 @@ func ProcessWith(ctx context.Context, img []byte, p Profile, o Options) (Result,
 	}
 	// The upright test, on the page as decoded (before any straightening or evening out of the
 	// light, as ocr.Upright measures it). Its bilevel page is the clean-up's own when neither
-	// applies (the same grey page and threshold).
+	// applies (the same grey page and threshold), except under UprightDoubleBelowDPI, where
+	// it is measured on the grey page doubled.
 	var upBin *pix
 	var upHist [256]float64
 	upHistOK := false
 	if p.AutoOrient && o.Upright != nil {
 		t := time.Now()
+		m, mdpi := (*pix)(nil), dpi
 		if _, _, d, _ := work.info(); d == 1 {
 			upBin = work.clone()
+			m = upBin
 		} else {
 			if upHist, err = gray.histogram(4); err != nil {
 				gray.free()
 				return Result{}, err
 			}
 			upHistOK = true
-			if upBin, err = gray.threshold(inkThreshold(upHist)); err != nil {
+			thr := inkThreshold(upHist)
+			if dpi < UprightDoubleBelowDPI {
+				m, err = gray.threshold2x(thr)
+				mdpi = 2 * dpi
+				defer m.free()
+			} else {
+				upBin, err = gray.threshold(thr)
+				m = upBin
+			}
+			if err != nil {
 				gray.free()
 				return Result{}, err
 			}
 		}
-		if up, left, ok := upBin.orient(dpi); ok {
+		if up, left, ok := m.orient(mdpi); ok {
 			res.UpConf, res.LeftConf = up, left
 			res.UprightSure = o.Upright(up, left)
 		}
@@ -320,8 +337,9 @@ func ProcessWith(ctx context.Context, img []byte, p Profile, o Options) (Result,
 		}
 	}
 	var hist [256]float64
-	same := upBin != nil && !res.Straightened && !res.Flattened // the upright test's bilevel page is this one
-	if same && upHistOK {
+	unchanged := !res.Straightened && !res.Flattened
+	same := upBin != nil && unchanged // the upright test's bilevel page is this one
+	if upHistOK && unchanged {
 		hist = upHist
 	} else if hist, err = gray.histogram(4); err != nil {
 		gray.free()

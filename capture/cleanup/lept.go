@@ -113,6 +113,7 @@ static int cl_paper_range(PIX* g, int n, int* lo, int* hi) {
 // tile by tile (pixels darker than 60 are ink) and the page is divided by it, paper to 230.
 static PIX* cl_flatten(PIX* g) { return pixBackgroundNorm(g, NULL, NULL, 48, 48, 60, 40, 230, 2, 2); }
 static PIX* cl_threshold(PIX* g, int thr) { return pixThresholdToBinary(g, thr); }
+static PIX* cl_threshold2x(PIX* g, int thr) { return pixScaleGray2xLIThresh(g, thr); }
 static PIX* cl_clone(PIX* p) { return pixClone(p); }
 static PIX* cl_reduce2(PIX* p) { return pixReduceRankBinary2(p, 2, NULL); }
 static PIX* cl_rotate_orth(PIX* p, int quads) { return pixRotateOrth(p, quads); }
@@ -428,6 +429,9 @@ func (x *pix) fax(ms int, up bool) (*pix, error) {
 }
 
 func (x *pix) threshold(t int) (*pix, error) { return wrap(C.cl_threshold(x.p, C.int(t))) }
+
+// threshold2x doubles an 8 bpp page (linear interpolation) and thresholds it at t.
+func (x *pix) threshold2x(t int) (*pix, error) { return wrap(C.cl_threshold2x(x.p, C.int(t))) }
 
 // rotateOrth turns the image clockwise by deg (a multiple of 90).
 func (x *pix) rotateOrth(deg int) (*pix, error) {
