@@ -123,8 +123,10 @@ fi
 	echo
 	echo "Result: the parent's processor time per page (upright test, clean-up, JPEG ink removal; the 43 corpus files one after"
 	echo "another, best of 3, same machine and minute) went from 180-187 ms (a398465) to 107-123 ms (131c6d0), with the same text"
-	echo "(pooled CER 6.44 %, page for page identical). In the bench runs of this shared machine (load 2-7) that is within the"
-	echo "noise of one run: pages per CPU-minute against the CLI 0.93 (a398465) and 0.94 / 1.01 (131c6d0, CLI after / first)."
+	echo "(pooled CER 6.44 %, page for page identical). On this shared machine (load 2-7 during the first runs, 1-2 during the"
+	echo "last) pages per CPU-minute against the CLI: 0.93 (a398465), 0.94 / 1.01 (131c6d0, CLI after / first), 1.01 / 1.07"
+	echo "(f44a8de: the code of 131c6d0, only the script's text changed; pages per minute 1.01 / 1.07 too). The lead's idle run"
+	echo "of ce64b0d gave 0.97-0.98."
 	echo
 	echo "- One decoding in the parent (cleanup.ProcessWith): the upright test runs inside the clean-up on its own grey and"
 	echo "  bilevel page (the same threshold, so the same bilevel page and the same leptonica confidences as ocr.Upright, to the"
