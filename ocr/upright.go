@@ -6,8 +6,8 @@ package ocr
 #include <leptonica/allheaders.h>
 
 // sohoa_orient_pix measures leptonica's text orientation confidences on p (any depth): grey
-// levels under 60 % of the paper's are ink, as the clean-up's threshold; the bilevel page is
-// halved while at 400 dpi or more. 1 on success.
+// levels under 60 % of the paper's are ink, as the clean-up's threshold; a grey page under
+// 100 dpi is doubled, the bilevel page halved while at 400 dpi or more. 1 on success.
 int sohoa_orient_pix(PIX* p, float* up, float* left) {
 	*up = 0; *left = 0;
 	int w = pixGetWidth(p), h = pixGetHeight(p), dpi = pixGetXRes(p);
@@ -38,7 +38,14 @@ int sohoa_orient_pix(PIX* p, float* up, float* left) {
 			if (thr > 170) thr = 170;
 			numaDestroy(&hist);
 		}
-		b = pixThresholdToBinary(g, thr);
+		// Under 100 dpi (cleanup.UprightDoubleBelowDPI) the grey page is doubled first: at
+		// 70 dpi ascenders and descenders are too few pixels for the measure.
+		if (dpi < 100) {
+			b = pixScaleGray2xLIThresh(g, thr);
+			dpi *= 2;
+		} else {
+			b = pixThresholdToBinary(g, thr);
+		}
 		pixDestroy(&g);
 	}
 	if (b == NULL) return 0;
@@ -70,7 +77,8 @@ import "unsafe"
 // minUpRatio times the left/right one. On the 33 real rendered-gov pages of the corpus
 // (200 dpi) upright pages score 10.9-39.1 with ratios from 3.6, and the same pages turned
 // 90°, 180° or 270° score at most 6.4 (TestUprightCorpus); the ~70-dpi Da Nang scans score
-// 3.5-17, so most of them are left to OSD.
+// 3.5-17 at their resolution (most of them would be left to OSD) and, doubled, 19-30 with
+// left/right at most 4.9, their turned copies at most 10.9 with left/right 26.
 const (
 	minUpConf  = 10.0
 	minUpRatio = 3.0
@@ -85,6 +93,15 @@ func Upright(img []byte) bool {
 	up, left, ok := orientConf(img)
 	return ok && confidentUp(up, left)
 }
+
+// ConfidentUp is Upright's verdict on leptonica's up/down and left/right text orientation
+// confidences measured elsewhere on the same bilevel page (the clean-up measures them on its
+// own decoding, cleanup.Options.Upright).
+func ConfidentUp(up, left float64) bool { return confidentUp(up, left) }
+
+// OrientConf returns leptonica's up/down (positive: upright) and left/right confidences of an
+// encoded image as Upright measures them.
+func OrientConf(img []byte) (up, left float64, ok bool) { return orientConf(img) }
 
 func confidentUp(up, left float64) bool {
 	return up >= minUpConf && up >= minUpRatio*max(left, -left)

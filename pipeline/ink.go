@@ -9,11 +9,12 @@ import (
 	_ "golang.org/x/image/tiff"
 	_ "image/jpeg" // page images arrive as JPEG, PNG or TIFF
 
+	"github.com/sohoa/sohoa/capture/cleanup"
 	"github.com/sohoa/sohoa/ocr/layout"
 )
 
 // InkFree returns the page image with the coloured ink of stamps and signatures removed
-// (layout.RemoveInk), PNG-encoded, for recognition only: the stored page keeps its stamp. ok is
+// (layout.RemoveInk), as a PNG (uncompressed), for recognition only: the stored page keeps its stamp. ok is
 // false (and nothing is returned) for a grey or bilevel page and a colour page without such ink.
 // The OCR service uses it for JPEG pages only (its workers remove the ink from the other pages
 // as they decode them, ocr.Pool.RecognizeInkFree).
@@ -32,6 +33,11 @@ func InkFree(img []byte) (out []byte, ok bool) {
 	clean, ok := layout.RemoveInk(src)
 	if !ok {
 		return nil, false
+	}
+	// The copy is read once, by the worker, soon after: uncompressed, it costs a fraction of
+	// a compressed one to write and to read.
+	if g, isGrey := clean.(*image.Gray); isGrey && g.Rect.Min == (image.Point{}) && g.Stride == g.Rect.Dx() {
+		return cleanup.RawPNG(g.Pix[:g.Stride*g.Rect.Dy()], g.Rect.Dx(), g.Rect.Dy(), 1, 0, 0), true
 	}
 	var b bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, clean); err != nil {

@@ -56,7 +56,7 @@ type OCRService struct {
 // Timings are the summed durations of the stages of the pages processed so far, over all
 // pages in hand at once (their sum can exceed the wall time): read = the page image from the
 // store, Upright = the cheap upright test that spares the clean-up Tesseract's orientation
-// detection (ocr.Upright), Clean = clean-up (deskew, orientation, crop), Ink = stamp and
+// detection (ocr.ConfidentUp, inside the clean-up: cleanup.Result.Timings.Upright), Clean = clean-up (deskew, orientation, crop), Ink = stamp and
 // signature ink removal in this process (JPEG pages; the workers do it for the others), Wait =
 // time a page waited for a free Tesseract worker, Recognize = the worker's reading of it, Save =
 // the Vietnamese steps after recognition and storing the result, Extract = field extraction of
@@ -374,22 +374,20 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 			}
 			format, turned, p.AutoOrient = "png", true, false
 		}
+		// One decoding of the page serves the clean-up, the upright test and the worker:
+		// Tesseract's orientation detection is most of the clean-up's cost (about 0.25 s of a
+		// 200-dpi page), and a page upright beyond doubt by leptonica's cheap measure
+		// (ocr.ConfidentUp, measured by the clean-up on its own decoding) does without it; a
+		// PNG page the clean-up leaves as it is goes on to the worker as that decoding,
+		// uncompressed (the same pixels; read in half the time of the original).
+		var o cleanup.Options
 		if p.AutoOrient {
-			// Tesseract's orientation detection is most of the clean-up's cost (about 0.25 s
-			// of a 200-dpi page); a page that is upright beyond doubt by a cheap measure does
-			// without it (ocr.Upright). The test decodes the page: a PNG page goes on to the
-			// clean-up and, unchanged, to the worker as that decoding, uncompressed (the
-			// same pixels; each reads it in half the time of the original).
-			up, raw := ocr.UprightPNG(img)
-			if up {
-				p.AutoOrient = false
-			}
-			if raw != nil {
-				img = raw
-			}
-			t = since(&s.stages.upright, t)
+			o.Upright = ocr.ConfidentUp
 		}
-		cr, err := cleanup.Process(ctx, img, p)
+		o.Raw = !turned // a turned page is stored as the worker reads it
+		cr, err := cleanup.ProcessWith(ctx, img, p, o)
+		s.stages.upright.Add(int64(cr.Timings.Upright))
+		s.stages.clean.Add(-int64(cr.Timings.Upright))
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return false, ctx.Err()
@@ -398,6 +396,8 @@ func (s *OCRService) processPage(ctx context.Context, pg queue.Page) (failed boo
 			cr = cleanup.Result{}
 		case cr.Changed && cr.Data != nil:
 			img, format, w, h = cr.Data, cr.Format, cr.Width, cr.Height
+		case cr.Raw != nil:
+			img = cr.Raw // for the worker only: the stored page stays the original
 		}
 		cleaned = &queue.Cleaned{Blob: pg.Original, Format: format, Width: w, Height: h,
 			SkewDeg: cr.SkewDeg, Rotation: (cr.Rotation + pg.UserRotation) % 360, Blank: cr.Blank}

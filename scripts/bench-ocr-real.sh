@@ -69,6 +69,12 @@ fi
 	awk '/^== /{run=substr($0,4)} /^\| ratio/{sub(/^\| ratio SoHoa\/CLI: /, ""); sub(/ \| \(/, " ("); sub(/\) \|$/, ")"); print "- " run ": " $0}
 		/^import refused/{print "- " run ": " $0}' "$raw"
 	echo
+	echo "Lead's run of the merged tree (ce64b0d, 2026-12-07 15:53Z) on an otherwise idle machine (load 0.6 at its start, no other"
+	echo "job): SoHoa / CLI 0.98× pages per minute and 0.97× per CPU-minute (CLI after), 0.99× and 0.98× (CLI first); CER unchanged"
+	echo "(6.44 % pooled against the CLI's 7.15 %). The upright test (decode + leptonica pixOrientDetect, ~90 ms of CPU per"
+	echo "200-dpi page, ~115 ms with the uncompressed copy) is now the parent's largest cost; running it at 100 dpi (one 2× reduction)"
+	echo "left upright government pages \"not sure\" (up/down confidence 0.4-2.7 on four of them) (TestUprightCorpus fails), so it stays at the page's resolution."
+	echo
 	echo "## Where SoHoa's time goes (pipeline.OCRService.Timings; wall time per page, pages overlap)"
 	echo
 	grep '^stages' "$raw" | sed 's/^/- /' || true
@@ -112,6 +118,28 @@ fi
 	echo "  more per colour page in hand."
 	echo "- Measured and left out: leptonica's own uncompressed TIFF (31 ms to write, 22 to read) or level-0 PNG (82 + 25 ms,"
 	echo "  libpng's row filters) as that copy; tessedit_do_invert=0 (5 % less CPU on five pages, different text on two)."
+	echo
+	echo "## What changed after ce64b0d (branch speed3: rows a398465 = before, 131c6d0 and later)"
+	echo
+	echo "Result: the parent's processor time per page (upright test, clean-up, JPEG ink removal; the 43 corpus files one after"
+	echo "another, best of 3, same machine and minute) went from 180-187 ms (a398465) to 107-123 ms (131c6d0), with the same text"
+	echo "(pooled CER 6.44 %, page for page identical). On this shared machine (load 2-7 during the first runs, 1-2 during the"
+	echo "last) pages per CPU-minute against the CLI: 0.93 (a398465), 0.94 / 1.01 (131c6d0, CLI after / first), 1.01 / 1.07"
+	echo "(f44a8de: the code of 131c6d0, only the script's text changed; pages per minute 1.01 / 1.07 too). The lead's idle run"
+	echo "of ce64b0d gave 0.97-0.98."
+	echo
+	echo "- One decoding in the parent (cleanup.ProcessWith): the upright test runs inside the clean-up on its own grey and"
+	echo "  bilevel page (the same threshold, so the same bilevel page and the same leptonica confidences as ocr.Upright, to the"
+	echo "  bit: TestUprightInCleanup), instead of a decoding of its own before it; a PNG page the clean-up leaves as it is goes"
+	echo "  to the worker as that decoding, uncompressed (cleanup.RawPNG, written in place: one copy of the rows instead of"
+	echo "  three). Before, the page was decoded by the upright test (about 45 ms), written uncompressed and read again by the"
+	echo "  clean-up (about 20 ms), and grey-converted and thresholded twice. ocr.UprightPNG is gone."
+	echo "- Upright test under 100 dpi on the grey page doubled (pixScaleGray2xLIThresh, cleanup.UprightDoubleBelowDPI; ocr.Upright"
+	echo "  alike): the ~70-dpi Da Nang scans scored 3.5-17 at their resolution and went to Tesseract's OSD (about 0.3 s each, 8"
+	echo "  of the 10); doubled they score 19-30 (left/right at most 4.9) and skip it, while their copies turned 90°, 180° and"
+	echo "  270° score at most 10.9 with left/right 18-29 and are still refused (TestUprightCorpus, TestUprightLowResolutionTurned)."
+	echo "  OSD's verdict on them was upright anyway (TestOrientationLowResolution), so the text is the same."
+	echo "- JPEG pages' ink-free copy for the worker is an uncompressed grey PNG (was Go's PNG encoder at BestSpeed)."
 	echo
 	echo "## Per page (edits, CER)"
 	echo

@@ -94,12 +94,35 @@ type Result struct {
 
 	Changed bool // false: Data is the input bytes, not re-encoded
 
+	// Raw (Options.Raw): the page left as it is (Changed false), as an uncompressed PNG of its
+	// decoding (RawPNG: the same pixels and resolution), or nil.
+	Raw []byte
+
+	// UpConf and LeftConf are leptonica's text orientation confidences of the page as decoded
+	// (Options.Upright was asked); UprightSure: Options.Upright found it upright beyond doubt,
+	// and Tesseract's orientation detection was not run.
+	UpConf, LeftConf float64
+	UprightSure      bool
+
 	Timings Timings
 }
 
 // Timings of the steps of one Process call (for tuning and benchmarks).
 type Timings struct {
-	Decode, Skew, OSD, Rotate, Crop, Blank, Encode time.Duration
+	Decode, Upright, Skew, OSD, Rotate, Crop, Blank, Encode time.Duration
+}
+
+// Options are what ProcessWith does beyond the profile, for a caller that hands the page on.
+type Options struct {
+	// Upright, with Profile.AutoOrient, is given leptonica's up/down and left/right text
+	// orientation confidences of the page as decoded (pixOrientDetect on its bilevel page,
+	// thresholded as the clean-up does: the measure of ocr.Upright, on the clean-up's own
+	// decoding); when it says the page is upright beyond doubt, Tesseract's orientation detection
+	// (a few hundred milliseconds) is skipped and the page is taken as upright.
+	Upright func(up, left float64) bool
+	// Raw: a PNG page of 8-bit grey or RGB left as it is comes back in Result.Raw as an
+	// uncompressed PNG of this decoding, for a reader that would decode the page again.
+	Raw bool
 }
 
 // Tuning constants. They were set on docgen's synthetic scans (see the
@@ -115,6 +138,11 @@ const (
 	// Lower resolutions (real 70-dpi scans) are left as they are: not measured here.
 	FaxBelowDPI = 200
 	FaxFromDPI  = 120
+	// UprightDoubleBelowDPI: under it the upright test (Options.Upright) measures a grey page
+	// doubled (ocr.Upright does the same): on the ~70-dpi Da Nang scans of the corpus
+	// leptonica's up/down confidence goes from 3.5-17 at their resolution (not sure: OSD, about
+	// 0.3 s) to 19-30, with their turned copies still refused (TestUprightInCleanup).
+	UprightDoubleBelowDPI = 100
 
 	faxSpeck = 2 // specks smaller than this both ways (pixels) are fax noise
 
@@ -174,6 +202,12 @@ func sniff(img []byte) (format string, w, h int, err error) {
 // according to p. It never modifies img. It returns ctx.Err() if ctx is
 // cancelled between steps.
 func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
+	return ProcessWith(ctx, img, p, Options{})
+}
+
+// ProcessWith is Process with the extras of o (one decoding of the page serves the clean-up,
+// the upright test and the copy handed on).
+func ProcessWith(ctx context.Context, img []byte, p Profile, o Options) (Result, error) {
 	switch p.Blank {
 	case "", BlankOff, BlankFlag, BlankDrop:
 	default:
@@ -203,6 +237,10 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		src.free()
 		return Result{}, fmt.Errorf("%w: %dx%d", ErrImageSize, w, h)
 	}
+	rawCh := 0
+	if o.Raw && format == "png" {
+		rawCh = src.plain() // normalize leaves such an image as it is
+	}
 	work, err := src.normalize()
 	src.free()
 	if err != nil {
@@ -214,6 +252,46 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// The upright test, on the page as decoded (before any straightening or evening out of the
+	// light, as ocr.Upright measures it). Its bilevel page is the clean-up's own when neither
+	// applies (the same grey page and threshold), except under UprightDoubleBelowDPI, where
+	// it is measured on the grey page doubled.
+	var upBin *pix
+	var upHist [256]float64
+	upHistOK := false
+	if p.AutoOrient && o.Upright != nil {
+		t := time.Now()
+		m, mdpi := (*pix)(nil), dpi
+		if _, _, d, _ := work.info(); d == 1 {
+			upBin = work.clone()
+			m = upBin
+		} else {
+			if upHist, err = gray.histogram(4); err != nil {
+				gray.free()
+				return Result{}, err
+			}
+			upHistOK = true
+			thr := inkThreshold(upHist)
+			if dpi < UprightDoubleBelowDPI {
+				m, err = gray.threshold2x(thr)
+				mdpi = 2 * dpi
+				defer m.free()
+			} else {
+				upBin, err = gray.threshold(thr)
+				m = upBin
+			}
+			if err != nil {
+				gray.free()
+				return Result{}, err
+			}
+		}
+		if up, left, ok := m.orient(mdpi); ok {
+			res.UpConf, res.LeftConf = up, left
+			res.UprightSure = o.Upright(up, left)
+		}
+		res.Timings.Upright = time.Since(t)
+	}
+	defer func() { upBin.free() }()
 	// A photo of the sheet taken at an angle: find the sheet and straighten it first.
 	if _, _, d, _ := work.info(); findSheet && (d == 8 || d == 32) {
 		q, ok, err := findPage(gray)
@@ -258,16 +336,23 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 			res.Flattened = true
 		}
 	}
-	hist, err := gray.histogram(4)
-	if err != nil {
+	var hist [256]float64
+	unchanged := !res.Straightened && !res.Flattened
+	same := upBin != nil && unchanged // the upright test's bilevel page is this one
+	if upHistOK && unchanged {
+		hist = upHist
+	} else if hist, err = gray.histogram(4); err != nil {
 		gray.free()
 		return Result{}, err
 	}
 	thr := inkThreshold(hist)
 	var bin *pix
-	if _, _, d, _ := work.info(); d == 1 {
+	switch _, _, d, _ := work.info(); {
+	case d == 1:
 		bin = work.clone()
-	} else {
+	case same:
+		bin, upBin = upBin, nil
+	default:
 		bin, err = gray.threshold(thr)
 	}
 	gray.free()
@@ -275,13 +360,13 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		return Result{}, err
 	}
 	defer func() { bin.free() }()
-	res.Timings.Decode = time.Since(t0)
+	res.Timings.Decode = time.Since(t0) - res.Timings.Upright
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
 
 	// Orientation (Tesseract OSD on the bilevel page).
-	if p.AutoOrient {
+	if p.AutoOrient && !res.UprightSure {
 		t := time.Now()
 		deg, conf, ok, err := orientation(bin, dpi)
 		res.Timings.OSD = time.Since(t)
@@ -421,6 +506,10 @@ func Process(ctx context.Context, img []byte, p Profile) (Result, error) {
 		res.Straightened || res.Despeckled
 	if !res.Changed {
 		res.Data, res.Width, res.Height = img, w, h
+		if rawCh > 0 {
+			xr, yr := work.res()
+			res.Raw = RawPNG(work.rows(rawCh), w, h, rawCh, xr, yr)
+		}
 		return res, nil
 	}
 	t3 := time.Now()

@@ -113,6 +113,7 @@ static int cl_paper_range(PIX* g, int n, int* lo, int* hi) {
 // tile by tile (pixels darker than 60 are ink) and the page is divided by it, paper to 230.
 static PIX* cl_flatten(PIX* g) { return pixBackgroundNorm(g, NULL, NULL, 48, 48, 60, 40, 230, 2, 2); }
 static PIX* cl_threshold(PIX* g, int thr) { return pixThresholdToBinary(g, thr); }
+static PIX* cl_threshold2x(PIX* g, int thr) { return pixScaleGray2xLIThresh(g, thr); }
 static PIX* cl_clone(PIX* p) { return pixClone(p); }
 static PIX* cl_reduce2(PIX* p) { return pixReduceRankBinary2(p, 2, NULL); }
 static PIX* cl_rotate_orth(PIX* p, int quads) { return pixRotateOrth(p, quads); }
@@ -242,6 +243,49 @@ static PIX* cl_fax(PIX* p, int ms, int up) {
 	pixDestroy(&g);
 	return r;
 }
+// cl_plain: the channels of an image a raw copy can hold as it is (8-bit grey without colormap:
+// 1, RGB without alpha: 3), else 0.
+static int cl_plain(PIX* p) {
+	if (pixGetColormap(p) != NULL) return 0;
+	if (pixGetDepth(p) == 8) return 1;
+	if (pixGetDepth(p) == 32 && pixGetSpp(p) == 3) return 3;
+	return 0;
+}
+static void cl_res(PIX* p, int* xres, int* yres) { *xres = pixGetXRes(p); *yres = pixGetYRes(p); }
+// cl_rows copies the pixels of an 8 bpp (ch 1) or 32 bpp (ch 3) image into rows: w*ch bytes a
+// row, R, G, B for colour.
+static void cl_rows(PIX* p, int ch, unsigned char* rows) {
+	int w = pixGetWidth(p), h = pixGetHeight(p), wpl = pixGetWpl(p);
+	l_uint32* src = pixGetData(p);
+	for (int y = 0; y < h; y++) {
+		l_uint32* line = src + (long)y * wpl;
+		unsigned char* o = rows + (size_t)y * w * ch;
+		if (ch == 1) {
+			for (int x = 0; x < w; x++) o[x] = GET_DATA_BYTE(line, x);
+		} else {
+			for (int x = 0; x < w; x++) {
+				l_uint32 v = line[x];
+				o[3*x] = (v >> L_RED_SHIFT) & 0xff; o[3*x+1] = (v >> L_GREEN_SHIFT) & 0xff; o[3*x+2] = (v >> L_BLUE_SHIFT) & 0xff;
+			}
+		}
+	}
+}
+// cl_orient measures leptonica's text orientation confidences (pixOrientDetect: ascenders
+// against descenders) of a 1 bpp page, halved while at 400 dpi or more, as ocr.Upright does.
+static int cl_orient(PIX* b, int dpi, float* up, float* left) {
+	*up = 0; *left = 0;
+	PIX* x = pixClone(b);
+	while (dpi >= 400) {
+		PIX* r = pixReduceRankBinaryCascade(x, 1, 0, 0, 0);
+		pixDestroy(&x);
+		if (r == NULL) return 1;
+		x = r;
+		dpi /= 2;
+	}
+	l_ok bad = pixOrientDetect(x, up, left, 0, 0);
+	pixDestroy(&x);
+	return bad ? 1 : 0;
+}
 static void cl_free(void* p) { lept_free(p); }
 static void cl_quiet(void) { setMsgSeverity(L_SEVERITY_NONE); }
 */
@@ -290,6 +334,37 @@ func (x *pix) info() (w, h, depth, xres int) {
 func (x *pix) normalize() (*pix, error) { return wrap(C.cl_normalize(x.p)) }
 func (x *pix) gray() (*pix, error)      { return wrap(C.cl_gray(x.p)) }
 func (x *pix) clone() *pix              { return &pix{p: C.cl_clone(x.p)} }
+
+// plain is the number of channels of an 8-bit grey (1) or RGB (3) image without colormap or
+// alpha, else 0 (see rows).
+func (x *pix) plain() int { return int(C.cl_plain(x.p)) }
+
+// rows copies the pixels of an image plain gives ch channels for, row by row (R, G, B).
+func (x *pix) rows(ch int) []byte {
+	w, h, _, _ := x.info()
+	buf := make([]byte, w*h*ch)
+	if len(buf) > 0 {
+		C.cl_rows(x.p, C.int(ch), (*C.uchar)(unsafe.Pointer(&buf[0])))
+	}
+	return buf
+}
+
+// res is the image's stated resolution (pixels per inch), 0 when it has none.
+func (x *pix) res() (xres, yres int) {
+	var a, b C.int
+	C.cl_res(x.p, &a, &b)
+	return int(a), int(b)
+}
+
+// orient is leptonica's up/down (positive: upright) and left/right text orientation
+// confidences of a 1 bpp page at dpi.
+func (x *pix) orient(dpi int) (up, left float64, ok bool) {
+	var u, l C.float
+	if C.cl_orient(x.p, C.int(dpi), &u, &l) != 0 {
+		return 0, 0, false
+	}
+	return float64(u), float64(l), true
+}
 
 // reduce2 halves a 1 bpp image (a pixel is ON when 2 of its 4 sources are).
 func (x *pix) reduce2() (*pix, error) { return wrap(C.cl_reduce2(x.p)) }
@@ -354,6 +429,9 @@ func (x *pix) fax(ms int, up bool) (*pix, error) {
 }
 
 func (x *pix) threshold(t int) (*pix, error) { return wrap(C.cl_threshold(x.p, C.int(t))) }
+
+// threshold2x doubles an 8 bpp page (linear interpolation) and thresholds it at t.
+func (x *pix) threshold2x(t int) (*pix, error) { return wrap(C.cl_threshold2x(x.p, C.int(t))) }
 
 // rotateOrth turns the image clockwise by deg (a multiple of 90).
 func (x *pix) rotateOrth(deg int) (*pix, error) {
