@@ -29,8 +29,9 @@ STATICCHECK := bin/staticcheck
 # the image-generation packages are too slow under -race to repeat here.
 RACE_PKGS := ./queue/... ./sync/... ./sign/... ./pipeline/... ./capture ./capture/sane ./capture/escl ./capture/hotfolder ./ocr
 # Single-goroutine image/OCR measurements the race detector has nothing to look at in; the main
-# pass runs them in full (TestGray4Legibility alone is 4 minutes under -race).
-RACE_SKIP := TestGray4Legibility
+# pass runs them in full (TestGray4Legibility alone is 4 minutes under -race,
+# TestRemoveInkMatchesLayout, a Go pixel loop over the corpus, 95 s).
+RACE_SKIP := TestGray4Legibility|TestRemoveInkMatchesLayout
 
 .PHONY: all setup deps build run test test-race test-short check bench fuzz clean package package-test package-windows screenshots
 
