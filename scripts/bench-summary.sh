@@ -17,6 +17,7 @@ grep '^| ' bench/REPORT-ocr-real.md | grep -v '^| run\|^|---' | tail -4
 echo
 grep '^- .*pages per CPU-minute' bench/REPORT-ocr-real.md | tail -2
 echo
+sed -n "/^Lead's runs/,/^\$/p" bench/REPORT-ocr-real.md
 echo "Fields exact before keying on generated records captured as phone photos and 150-dpi fax ([REPORT-captures.md](REPORT-captures.md); seed 33 held out):"
 echo
 grep -m2 '^|' bench/REPORT-captures.md
