@@ -30,8 +30,8 @@ STATICCHECK := bin/staticcheck
 RACE_PKGS := ./queue/... ./sync/... ./sign/... ./pipeline/... ./capture ./capture/sane ./capture/escl ./capture/hotfolder ./ocr
 # Single-goroutine image/OCR measurements the race detector has nothing to look at in; the main
 # pass runs them in full (TestGray4Legibility alone is 4 minutes under -race,
-# TestRemoveInkMatchesLayout, a Go pixel loop over the corpus, 95 s).
-RACE_SKIP := TestGray4Legibility|TestRemoveInkMatchesLayout
+# TestRemoveInkMatchesLayout, a Go pixel loop over the corpus, 95 s; TestNoisyPageJPEG, JPEG encoding, 31 s).
+RACE_SKIP := TestGray4Legibility|TestRemoveInkMatchesLayout|TestNoisyPageJPEG
 
 .PHONY: all setup deps build run test test-race test-short check bench fuzz clean package package-test package-windows screenshots
 
