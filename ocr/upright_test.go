@@ -17,25 +17,12 @@ import (
 	"github.com/sohoa/sohoa/ocr/layout"
 )
 
-func corpusPages(t *testing.T) (gov, scans []string) {
-	t.Helper()
-	root := filepath.Join(testenv.Corpus(), "ocr-vi")
-	gov, _ = filepath.Glob(filepath.Join(root, "rendered-gov", "*.png"))
-	scans, _ = filepath.Glob(filepath.Join(root, "real-scans-danang", "data", "*.jpg"))
-	aug, _ := filepath.Glob(filepath.Join(root, "real-scans-danang", "data", "augmented", "*.jpg"))
-	scans = append(scans, aug...)
-	if len(gov) != 33 || len(scans) != 10 {
-		t.Fatalf("corpus %s: %d rendered-gov pages and %d Da Nang scans, want 33 and 10", root, len(gov), len(scans))
-	}
-	return gov, scans
-}
-
 // TestUprightCorpus: the cheap upright test that lets the clean-up skip Tesseract's OSD must
 // never call a turned page upright (the real pages of the corpus turned 90°, 180° and 270°),
 // and it must recognise the upright pages (else it saves nothing): the 200-dpi government
 // pages at their resolution, the ~70-dpi Da Nang scans doubled.
 func TestUprightCorpus(t *testing.T) {
-	gov, scans := corpusPages(t)
+	gov, scans := testenv.OCRViPages(t)
 	for _, f := range append(gov, scans...) {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -94,7 +81,7 @@ func stamped(src image.Image) image.Image {
 // corpus with a red stamp and a blue signature drawn on them (PNG: both decoders give the
 // same colours), and finds no ink to remove on the pages as they are (black print only).
 func TestRemoveInkMatchesLayout(t *testing.T) {
-	gov, _ := corpusPages(t)
+	gov, _ := testenv.OCRViPages(t)
 	inked := 0
 	for i, f := range gov {
 		b, err := os.ReadFile(f)

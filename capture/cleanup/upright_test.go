@@ -15,19 +15,6 @@ import (
 	"github.com/sohoa/sohoa/ocr"
 )
 
-func corpusPages(t *testing.T) (gov, scans []string) {
-	t.Helper()
-	root := filepath.Join(testenv.Corpus(), "ocr-vi")
-	gov, _ = filepath.Glob(filepath.Join(root, "rendered-gov", "*.png"))
-	scans, _ = filepath.Glob(filepath.Join(root, "real-scans-danang", "data", "*.jpg"))
-	aug, _ := filepath.Glob(filepath.Join(root, "real-scans-danang", "data", "augmented", "*.jpg"))
-	scans = append(scans, aug...)
-	if len(gov) != 33 || len(scans) != 10 {
-		t.Fatalf("corpus %s: %d rendered-gov pages and %d Da Nang scans, want 33 and 10", root, len(gov), len(scans))
-	}
-	return gov, scans
-}
-
 var withUpright = Options{Upright: ocr.ConfidentUp, Raw: true}
 
 // TestUprightInCleanup: the upright test the clean-up runs on its own decoding
@@ -36,7 +23,7 @@ var withUpright = Options{Upright: ocr.ConfidentUp, Raw: true}
 // government pages and, measured doubled, the ~70-dpi Da Nang scans), and leaves their turned
 // copies to OSD, which turns the government pages back.
 func TestUprightInCleanup(t *testing.T) {
-	gov, scans := corpusPages(t)
+	gov, scans := testenv.OCRViPages(t)
 	ctx := context.Background()
 	for _, f := range append(gov, scans...) {
 		b, err := os.ReadFile(f)
@@ -89,7 +76,7 @@ func TestUprightInCleanup(t *testing.T) {
 // TestUprightLowResolutionTurned: the Da Nang scans turned 90°, 180° and 270° are never called
 // upright by the doubled measure (they go to OSD).
 func TestUprightLowResolutionTurned(t *testing.T) {
-	_, scans := corpusPages(t)
+	_, scans := testenv.OCRViPages(t)
 	for _, f := range scans {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -133,7 +120,7 @@ func TestUprightLowResolutionTurned(t *testing.T) {
 // a colour and a grey page, and leptonica measures the same on it; a JPEG page gets none, nor
 // a page the clean-up changed, nor a caller that did not ask.
 func TestRawCopy(t *testing.T) {
-	gov, scans := corpusPages(t)
+	gov, scans := testenv.OCRViPages(t)
 	ctx := context.Background()
 	copies := 0
 	for _, f := range gov[:4] {

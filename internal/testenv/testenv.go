@@ -5,6 +5,7 @@ package testenv
 import (
 	"os"
 	"path/filepath"
+	"testing"
 )
 
 // Corpus returns the folder of the shared corpus: $SOHOA_CORPUS, else shared/corpus beside
@@ -29,4 +30,20 @@ func Corpus() string {
 		}
 	}
 	return "/work/shared/corpus"
+}
+
+// OCRViPages lists the real pages of the corpus's ocr-vi set the upright and ink tests read:
+// the 33 rendered government pages (rendered-gov/*.png) and the 10 Da Nang scans with their
+// augmented copies (real-scans-danang/data); a corpus with other counts fails the test.
+func OCRViPages(t testing.TB) (gov, scans []string) {
+	t.Helper()
+	root := filepath.Join(Corpus(), "ocr-vi")
+	gov, _ = filepath.Glob(filepath.Join(root, "rendered-gov", "*.png"))
+	scans, _ = filepath.Glob(filepath.Join(root, "real-scans-danang", "data", "*.jpg"))
+	aug, _ := filepath.Glob(filepath.Join(root, "real-scans-danang", "data", "augmented", "*.jpg"))
+	scans = append(scans, aug...)
+	if len(gov) != 33 || len(scans) != 10 {
+		t.Fatalf("corpus %s: %d rendered-gov pages and %d Da Nang scans, want 33 and 10", root, len(gov), len(scans))
+	}
+	return gov, scans
 }
