@@ -13,10 +13,8 @@ package layout
 import (
 	"sort"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/unicode/norm"
-
+	"github.com/sohoa/sohoa/internal/vifold"
 	"github.com/sohoa/sohoa/ocr"
 )
 
@@ -252,7 +250,7 @@ func blocks(rows []row, width, h int) (out []Block) {
 	// (its long lines may run past the middle) and the signature block on the right.
 	foot := len(rows)
 	for i := 1; i < len(rows); i++ {
-		if strings.HasPrefix(strings.ReplaceAll(fold(rows[i].segs[0].Text()), " :", ":"), "noi nhan:") {
+		if strings.HasPrefix(strings.ReplaceAll(vifold.Fold(rows[i].segs[0].Text()), " :", ":"), "noi nhan:") {
 			foot = i
 			break
 		}
@@ -429,24 +427,8 @@ func (b *Block) add(l Line) {
 	b.X0, b.Y0, b.X1, b.Y1 = min(b.X0, l.X0), min(b.Y0, l.Y0), max(b.X1, l.X1), max(b.Y1, l.Y1)
 }
 
-// fold is s in lower case without diacritics ("Nơi nhận" → "noi nhan"), so that a mark
-// Tesseract dropped or added does not hide a zone.
-func fold(s string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(strings.ToLower(s)) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case r == 'đ':
-			b.WriteRune('d')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 func isMotto(b Block) bool {
-	t := fold(b.Text())
+	t := vifold.Fold(b.Text())
 	return strings.Contains(t, "chu nghia viet nam") || strings.Contains(t, "doc lap") || strings.Contains(t, "hanh phuc")
 }
 

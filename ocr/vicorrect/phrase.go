@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/sohoa/sohoa/assets"
+	"github.com/sohoa/sohoa/internal/vifold"
 )
 
 // Phrases put back the marks of a run of two to four syllables whose spelling without marks
@@ -101,25 +102,10 @@ func keys(run []string) string {
 	return strings.Join(ks, " ")
 }
 
-// fold is a syllable without any mark, lower case (đ → d).
-func fold(w string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(strings.ToLower(w)) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case r == 'đ':
-			b.WriteRune('d')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 func foldRun(run []string) string {
 	fs := make([]string, len(run))
 	for i, w := range run {
-		fs[i] = fold(w)
+		fs[i] = vifold.Fold(w)
 	}
 	return strings.Join(fs, " ")
 }
@@ -133,7 +119,7 @@ func lostOnly(read, spell string) bool {
 		return false
 	}
 	for i := range r {
-		if r[i] != s[i] && string(r[i]) != fold(string(s[i])) {
+		if r[i] != s[i] && string(r[i]) != vifold.Fold(string(s[i])) {
 			// a vowel that keeps its own mark but lost the tone ("ư" of "ử")
 			rb, _, _ := Split(string(s[i]))
 			if string(r[i]) != rb {
