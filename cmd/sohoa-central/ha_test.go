@@ -68,28 +68,19 @@ func startServer(t *testing.T, dir, addr string, args, env []string) *child {
 	}
 	c := &child{cmd: cmd, addr: addr}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
-	for i := 0; ; i++ {
-		if c.client == nil {
-			if pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile)); err == nil {
-				pool := x509.NewCertPool()
-				pool.AppendCertsFromPEM(pemCert)
-				c.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}}
-			}
+	if c.client = waitHealthy(addr, 1200, func() *http.Client {
+		pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile))
+		if err != nil {
+			return nil
 		}
-		if c.client != nil {
-			if resp, err := c.client.Get("https://" + addr + "/healthz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					return c
-				}
-			}
-		}
-		if i > 1200 {
-			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-			t.Fatalf("server did not come up: %s", log)
-		}
-		time.Sleep(50 * time.Millisecond)
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pemCert)
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}}
+	}); c.client == nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+		t.Fatalf("server did not come up: %s", log)
 	}
+	return c
 }
 
 func startHAProxy(t *testing.T, dir, front string, servers []string) {

@@ -70,27 +70,40 @@ func startChild(t *testing.T, dir string) *child {
 	}
 	c := &child{cmd: cmd, addr: addr}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; ; i++ {
-		if c.client == nil {
-			if pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile)); err == nil {
-				pool := x509.NewCertPool()
-				pool.AppendCertsFromPEM(pemCert)
-				c.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-			}
+	if c.client = waitHealthy(addr, 600, func() *http.Client {
+		pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile))
+		if err != nil {
+			return nil
 		}
-		if c.client != nil {
-			if resp, err := c.client.Get("https://" + addr + "/healthz"); err == nil {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pemCert)
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}); c.client == nil {
+		t.Fatal("server child did not come up")
+	}
+	return c
+}
+
+// waitHealthy polls https://addr/healthz every 50 ms, at most tries times, with the client
+// dial makes (nil while the server's certificate is not yet on disk; dial is called until it
+// gives one): the client once /healthz answers 200, nil when it never did.
+func waitHealthy(addr string, tries int, dial func() *http.Client) *http.Client {
+	var client *http.Client
+	for i := 0; i <= tries; i++ {
+		if client == nil {
+			client = dial()
+		}
+		if client != nil {
+			if resp, err := client.Get("https://" + addr + "/healthz"); err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == 200 {
-					return c
+					return client
 				}
 			}
 		}
-		if i > 600 {
-			t.Fatal("server child did not come up")
-		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return nil
 }
 
 func (c *child) do(t *testing.T, method, path, token string, body []byte) (int, []byte) {

@@ -544,35 +544,30 @@ func startCentralWith(t *testing.T, dir string, clientCert *tls.Certificate, ext
 		}
 	})
 	c := &centralChild{addr: addr, cmd: cmd}
-	for i := 0; ; i++ {
-		if c.client == nil {
-			if pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile)); err == nil {
-				if keyPEM, err := os.ReadFile(filepath.Join(dir, server.TLSKeyFile)); err == nil {
-					if cert, err := tls.X509KeyPair(pemCert, keyPEM); err == nil {
-						sum := sha256.Sum256(cert.Certificate[0])
-						c.fp = hex.EncodeToString(sum[:])
-						tc := &tls.Config{InsecureSkipVerify: true}
-						if clientCert != nil {
-							tc.Certificates = []tls.Certificate{*clientCert}
-						}
-						c.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
-					}
-				}
-			}
+	if c.client = waitHealthy(addr, 600, func() *http.Client {
+		pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile))
+		if err != nil {
+			return nil
 		}
-		if c.client != nil {
-			if resp, err := c.client.Get("https://" + addr + "/healthz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					return c
-				}
-			}
+		keyPEM, err := os.ReadFile(filepath.Join(dir, server.TLSKeyFile))
+		if err != nil {
+			return nil
 		}
-		if i > 600 {
-			t.Fatalf("sohoa-central did not come up:\n%s", logs.String())
+		cert, err := tls.X509KeyPair(pemCert, keyPEM)
+		if err != nil {
+			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		sum := sha256.Sum256(cert.Certificate[0])
+		c.fp = hex.EncodeToString(sum[:])
+		tc := &tls.Config{InsecureSkipVerify: true}
+		if clientCert != nil {
+			tc.Certificates = []tls.Certificate{*clientCert}
+		}
+		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
+	}); c.client == nil {
+		t.Fatalf("sohoa-central did not come up:\n%s", logs.String())
 	}
+	return c
 }
 
 func randBytes(n int) []byte {
