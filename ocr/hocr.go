@@ -13,6 +13,9 @@ import (
 // recognition: words joined by one space, "\n" after each line, another
 // "\n" after each paragraph; leading and trailing newlines trimmed as
 // gosseract's Text() does. One recognition pass thus yields both.
+// U+2044 FRACTION SLASH is read as "/": Vietnamese administrative text has
+// none, but the Vietnamese model writes it at times for the slash of a
+// date or a document symbol ("254/2025⁄QH15", 7 times on corpus/ocr-vi).
 func parseHOCR(s string) (text string, words []Word, err error) {
 	d := xml.NewDecoder(strings.NewReader(s))
 	d.Strict = false
@@ -88,7 +91,7 @@ func parseHOCR(s string) (text string, words []Word, err error) {
 			if inWord > 0 {
 				inWord--
 				if inWord == 0 {
-					cur.Text = curText.String()
+					cur.Text = strings.ReplaceAll(curText.String(), "\u2044", "/")
 					if strings.TrimSpace(cur.Text) != "" {
 						if lineWords > 0 {
 							sb.WriteByte(' ')

@@ -110,7 +110,7 @@ func TestParseHOCR(t *testing.T) {
  <div class='ocr_carea' id='block_1_2'>
   <p class='ocr_par' id='par_1_3'>
    <span class='ocr_line' id='line_1_4' title='bbox 1 70 50 80'>
-    <span class='ocrx_word' id='word_1_5' title='bbox 1 70 50 80; x_wconf 50'>cuối</span>
+    <span class='ocrx_word' id='word_1_5' title='bbox 1 70 50 80; x_wconf 50'>254⁄2025</span>
    </span>
   </p>
  </div>
@@ -119,7 +119,7 @@ func TestParseHOCR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "Số A&B\n<x>\n\nhồ'sơ\n\ncuối"; text != want {
+	if want := "Số A&B\n<x>\n\nhồ'sơ\n\n254/2025"; text != want {
 		t.Errorf("text %q, want %q", text, want)
 	}
 	want := []Word{
@@ -127,7 +127,7 @@ func TestParseHOCR(t *testing.T) {
 		{"A&B", 22, 2, 50, 20, 88, 1, 1, 1},
 		{"<x>", 1, 30, 50, 40, 70, 1, 1, 2},
 		{"hồ'sơ", 1, 50, 50, 60, 60, 1, 2, 1},
-		{"cuối", 1, 70, 50, 80, 50, 2, 1, 1},
+		{"254/2025", 1, 70, 50, 80, 50, 2, 1, 1}, // U+2044 FRACTION SLASH read as "/"
 	}
 	if len(words) != len(want) {
 		t.Fatalf("words %+v", words)

@@ -34,14 +34,20 @@ type Result struct {
 	// applied to the image before recognition. Word boxes are already
 	// mapped back to the image as given.
 	Orientation int
-	// Passes counts the full recognitions of the page: 1, or 2 when
+	// Passes counts the full recognitions of the page: 1; 2 when
 	// AutoOrient, without a confident OSD, found the reading poor and a
 	// probe (a band of the page read turned 180°) read clearly better, so
-	// the whole page was read turned too. Probed says the probe ran.
+	// the whole page was read turned too; one more when the page, read with
+	// Vietnamese alone, was not Vietnamese and was read again with all the
+	// languages (Options.MixLanguages). Probed says the probe ran.
 	Passes int
 	Probed bool
 	// RefinedLines counts the lines read again with Options.RefineTessdata.
-	RefinedLines  int
+	RefinedLines int
+	// Languages are the languages the page was read with, "+"-joined: "vie" for a
+	// Vietnamese page read with Vietnamese alone, "vie+eng" for a page read again with all
+	// of Options.Languages (see Options.MixLanguages).
+	Languages     string
 	Engine, Model string // e.g. "tesseract 5.3.0", "vie+eng@1a2b3c4d5e6f"
 	Width, Height int    // of the image as given
 	// Duration is the time spent on this page by the worker pool
@@ -62,6 +68,14 @@ type Options struct {
 	// RefineBelow (default 80) is read again with it, as one line, and that reading is kept.
 	RefineTessdata string
 	RefineBelow    float64
+	// MixLanguages makes Tesseract choose among all Languages word by word on every page,
+	// as `tesseract -l vie+eng` does. Off (the default) with Vietnamese first among several
+	// languages, a page is read with Vietnamese alone, and read again with all of them only
+	// when that reading is not Vietnamese (VietnameseReading); zones are read with
+	// Vietnamese alone. On the real Vietnamese pages of corpus/ocr-vi the word-by-word
+	// choice cost 39 % more processor time and lost tone marks to the English model
+	// (bench/REPORT-ocr-real.md).
+	MixLanguages bool
 }
 
 // ZoneOptions tune zonal OCR of one field.

@@ -30,7 +30,8 @@ type Pool struct {
 	opts   Options
 	exe    string
 	env    []string
-	model  string
+	model  string            // of the languages pages are read with first
+	models map[string]string // Result.Languages → model
 	engine string
 
 	jobs      chan *job
@@ -71,25 +72,39 @@ func NewPool(opts Options) (*Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ocr: find own executable for workers: %w", err)
 	}
-	model, err := modelID(opts.Languages, opts.TessdataDir)
-	if err != nil {
-		return nil, err
+	// The worker reads a page with read (Vietnamese alone, unless
+	// MixLanguages) and, when it is not Vietnamese, again with all the
+	// languages, without the second model: Result.Languages says which.
+	read := opts.Languages
+	if len(read) > 1 && read[0] == "vie" && !opts.MixLanguages {
+		read = read[:1]
 	}
+	models := map[string]string{}
+	for _, langs := range [][]string{opts.Languages, read} {
+		m, err := modelID(langs, opts.TessdataDir)
+		if err != nil {
+			return nil, err
+		}
+		models[strings.Join(langs, "+")] = m
+	}
+	model := models[strings.Join(read, "+")]
 	if opts.RefineTessdata != "" {
 		if opts.RefineBelow <= 0 {
 			opts.RefineBelow = 80
 		}
-		refine, err := modelID(opts.Languages, opts.RefineTessdata)
+		refine, err := modelID(read, opts.RefineTessdata)
 		if err != nil {
 			return nil, err
 		}
 		model += ", lines under " + strconv.FormatFloat(opts.RefineBelow, 'f', -1, 64) + " % refined with " + refine
 	}
+	models[strings.Join(read, "+")] = model
 	p := &Pool{
 		opts:   opts,
 		exe:    exe,
 		env:    workerEnv(),
 		model:  model,
+		models: models,
 		engine: EngineVersion(),
 		jobs:   make(chan *job),
 		closed: make(chan struct{}),
@@ -301,6 +316,9 @@ func (s *slot) serve(j *job) {
 	case err == nil:
 		res.Duration = time.Since(start)
 		res.Engine, res.Model = p.engine, p.model
+		if m, ok := p.models[res.Languages]; ok {
+			res.Model = m
+		}
 		j.done <- jobResult{res: res}
 	case j.ctx.Err() != nil && errors.Is(err, errCancelled):
 		j.done <- jobResult{err: j.ctx.Err()}

@@ -44,8 +44,9 @@ func TestRecognizeVietnamese(t *testing.T) {
 	if !strings.HasPrefix(res.Engine, "tesseract 5.") {
 		t.Errorf("engine %q", res.Engine)
 	}
-	if !regexp.MustCompile(`^vie\+eng@[0-9a-f]{12}$`).MatchString(res.Model) {
-		t.Errorf("model %q", res.Model)
+	// A Vietnamese page is read with Vietnamese alone (TestLanguagePerPage).
+	if !regexp.MustCompile(`^vie@[0-9a-f]{12}$`).MatchString(res.Model) || res.Languages != "vie" {
+		t.Errorf("model %q, languages %q", res.Model, res.Languages)
 	}
 	if res.Width != img.Bounds().Dx() || res.Height != img.Bounds().Dy() || res.Orientation != 0 {
 		t.Errorf("size %dx%d orientation %d", res.Width, res.Height, res.Orientation)
@@ -499,7 +500,7 @@ func TestRefineLines(t *testing.T) {
 	if res.RefinedLines != len(sampleLines) {
 		t.Errorf("%d lines refined, want %d", res.RefinedLines, len(sampleLines))
 	}
-	if !strings.Contains(res.Model, "refined with vie+eng@") || res.Model == ref.Model {
+	if !strings.Contains(res.Model, "refined with vie@") || res.Model == ref.Model {
 		t.Errorf("model %q", res.Model)
 	}
 	if got := wordsText(res.Words); got != res.Text {

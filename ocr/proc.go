@@ -49,7 +49,7 @@ func (p *Pool) startProc() (*proc, error) {
 	go func() { cmd.Wait(); close(pr.exited) }()
 
 	init := request{Op: opInit, Languages: p.opts.Languages, TessdataDir: p.opts.TessdataDir,
-		RefineTessdata: p.opts.RefineTessdata, RefineBelow: p.opts.RefineBelow}
+		RefineTessdata: p.opts.RefineTessdata, RefineBelow: p.opts.RefineBelow, MixLanguages: p.opts.MixLanguages}
 	var rep reply
 	err = writeMsg(pr.w, init, nil)
 	if err == nil {

@@ -34,6 +34,7 @@ type request struct {
 	TessdataDir    string   `json:",omitempty"`
 	RefineTessdata string   `json:",omitempty"` // init: second model for poorly read lines
 	RefineBelow    float64  `json:",omitempty"` // init: line mean confidence under which it is used
+	MixLanguages   bool     `json:",omitempty"` // init: all languages word by word on every page (Options.MixLanguages)
 	PSM            int      `json:",omitempty"`
 	AutoOrient     bool     `json:",omitempty"`
 	RemoveInk      bool     `json:",omitempty"` // page: coloured ink removed before recognition (RecognizeInkFree)
@@ -145,9 +146,16 @@ func errKind(err error) string {
 }
 
 // engine is the per-worker Tesseract state: one Tesseract instance for
-// recognition, and an OSD instance loaded on first use.
+// recognition, and an OSD instance loaded on first use. When pages are read
+// with their first language alone (firstOnly: Vietnamese first among several,
+// Options.MixLanguages off), tess holds that language and all, loaded on the
+// first page that is not Vietnamese, holds all the languages.
 type engine struct {
 	tess        *tessEngine
+	firstOnly   bool
+	langs       []string
+	all         *tessEngine
+	allErr      error
 	refine      *tessEngine // nil: no second model
 	refineBelow float64
 	tessdataDir string
@@ -161,7 +169,12 @@ func newEngine(init request) (*engine, error) {
 	if len(langs) == 0 {
 		langs = defaultLanguages
 	}
-	t, err := newTess(init.TessdataDir, langs)
+	read := langs
+	firstOnly := len(langs) > 1 && langs[0] == "vie" && !init.MixLanguages
+	if firstOnly {
+		read = langs[:1]
+	}
+	t, err := newTess(init.TessdataDir, read)
 	if err != nil {
 		return nil, err
 	}
@@ -176,9 +189,9 @@ func newEngine(init request) (*engine, error) {
 		t.close()
 		return nil, err
 	}
-	e := &engine{tess: t, tessdataDir: init.TessdataDir, refineBelow: init.RefineBelow}
+	e := &engine{tess: t, firstOnly: firstOnly, langs: langs, tessdataDir: init.TessdataDir, refineBelow: init.RefineBelow}
 	if init.RefineTessdata != "" {
-		if e.refine, err = newTess(init.RefineTessdata, langs); err != nil {
+		if e.refine, err = newTess(init.RefineTessdata, read); err != nil {
 			t.close()
 			return nil, err
 		}
@@ -188,6 +201,7 @@ func newEngine(init request) (*engine, error) {
 
 func (e *engine) close() {
 	e.refine.close()
+	e.all.close()
 	e.tess.close()
 	e.osd.close()
 }
@@ -236,8 +250,8 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 		var res Result
 		if req.AutoOrient {
 			res, err = e.autoOrient(src, psm)
-		} else {
-			res, err = e.recognizePage(src, 0, psm)
+		} else if res, err = e.recognizePage(src, 0, psm); err == nil {
+			res, err = e.checkLanguage(src, res, psm)
 		}
 		res.Width, res.Height = w, h
 		return res, err
@@ -264,6 +278,10 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 			wd.X0, wd.X1 = wd.X0+zone.Min.X, wd.X1+zone.Min.X
 			wd.Y0, wd.Y1 = wd.Y0+zone.Min.Y, wd.Y1+zone.Min.Y
 		}
+		res.Languages = strings.Join(e.langs, "+")
+		if e.firstOnly {
+			res.Languages = e.langs[0]
+		}
 		res.Width, res.Height = w, h
 		return res, nil
 	}
@@ -278,6 +296,14 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 // read poorly; the probe costs them about a quarter of a page instead of a
 // whole second recognition.
 func (e *engine) autoOrient(src *pix, psm int) (Result, error) {
+	res, err := e.orientAndRead(src, psm)
+	if err != nil {
+		return res, err
+	}
+	return e.checkLanguage(src, res, psm)
+}
+
+func (e *engine) orientAndRead(src *pix, psm int) (Result, error) {
 	// A page upright beyond doubt by leptonica's cheap measure needs no OSD (nor a probe).
 	if !e.noOSD && src.upright() {
 		return e.recognizePage(src, 0, psm)
@@ -340,16 +366,43 @@ func (e *engine) probe180(src *pix, psm int, upright []Word) bool {
 // recognizePage is recognizePix for a whole page: with a second model
 // (Options.RefineTessdata), the lines read poorly are read again with it.
 func (e *engine) recognizePage(x *pix, deg, psm int) (Result, error) {
-	return e.recognize(x, deg, psm, "", e.refine != nil)
+	return e.recognize(e.tess, x, deg, psm, "", e.refine != nil)
+}
+
+// checkLanguage reads a page again, turned as res says, with all the
+// languages when it was read with Vietnamese alone and that reading is
+// not Vietnamese (an English page, say).
+func (e *engine) checkLanguage(x *pix, res Result, psm int) (Result, error) {
+	if !e.firstOnly {
+		res.Languages = strings.Join(e.langs, "+")
+		return res, nil
+	}
+	res.Languages = e.langs[0]
+	if VietnameseReading(res.Words) {
+		return res, nil
+	}
+	if e.all == nil && e.allErr == nil {
+		e.all, e.allErr = newTess(e.tessdataDir, e.langs)
+	}
+	if e.allErr != nil {
+		return Result{}, e.allErr
+	}
+	alt, err := e.recognize(e.all, x, res.Orientation, psm, "", false)
+	if err != nil {
+		return Result{}, err
+	}
+	alt.Passes, alt.Probed = res.Passes+1, res.Probed
+	alt.Languages = strings.Join(e.langs, "+")
+	return alt, nil
 }
 
 // recognizePix rotates (clockwise, deg) and recognizes a decoded image;
 // boxes come back in the coordinates of x before rotation.
 func (e *engine) recognizePix(x *pix, deg, psm int, whitelist string) (Result, error) {
-	return e.recognize(x, deg, psm, whitelist, false)
+	return e.recognize(e.tess, x, deg, psm, whitelist, false)
 }
 
-func (e *engine) recognize(x *pix, deg, psm int, whitelist string, refine bool) (Result, error) {
+func (e *engine) recognize(t *tessEngine, x *pix, deg, psm int, whitelist string, refine bool) (Result, error) {
 	img := x
 	if deg != 0 {
 		r, err := x.rotate(deg)
@@ -359,7 +412,7 @@ func (e *engine) recognize(x *pix, deg, psm int, whitelist string, refine bool) 
 		defer r.free()
 		img = r
 	}
-	hocr, err := e.tess.hocr(img, psm, whitelist)
+	hocr, err := t.hocr(img, psm, whitelist)
 	if err != nil {
 		return Result{}, err
 	}

@@ -201,7 +201,7 @@ func TestClerkToCentral(t *testing.T) {
 		t.Fatalf("extract: %+v %v", res, err)
 	}
 
-	// Keying: accept the confident OCR values, key every other printed value.
+	// Keying: accept the confident OCR values, key every other printed value (and all of the last document).
 	docs, err := st.Documents(ctx, b.ID)
 	if err != nil || len(docs) != 3 {
 		t.Fatalf("documents %d, %v", len(docs), err)
@@ -244,7 +244,9 @@ func TestClerkToCentral(t *testing.T) {
 			if strings.ContainsFunc(norm, func(r rune) bool { return r > 0x7f }) {
 				diacritics++
 			}
-			if cur[tf.Key] == norm {
+			// The last document is keyed in full, as a clerk keys a page they check by eye
+			// (OCR now reads every field of these scans right).
+			if cur[tf.Key] == norm && i < len(docs)-1 {
 				continue
 			}
 			res, err := w.KeyField(ctx, clerk, workflow.KeyInput{Document: d.ID, Field: tf.Key, Value: tf.Value})

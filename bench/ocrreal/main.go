@@ -29,6 +29,9 @@ var variants = map[string]func(o *ocrreal.Options, best string){
 	"best":    func(o *ocrreal.Options, best string) { o.TessdataDir = best },
 	// fast model, poorly read lines (mean word confidence under 80) read again with best
 	"combined": func(o *ocrreal.Options, best string) { o.RefineTessdata = best },
+	// Tesseract's word-by-word choice between vie and eng on every page (ocr.Options.MixLanguages),
+	// as before each Vietnamese page was read with vie alone
+	"mixed": func(o *ocrreal.Options, best string) { o.MixLanguages = true },
 }
 
 func main() {
@@ -40,6 +43,7 @@ func main() {
 	best := flag.String("tessdata-best", "", "tessdata folder of the 4.0.0_best_int models")
 	perPage := flag.Bool("per-page", false, "also print each page's CER")
 	cliFirst := flag.Bool("cli-first", false, "run the CLI before SoHoa (the load of a shared machine changes during a run: alternate the order)")
+	cliVie := flag.Bool("cli-vie", false, "also run the CLI with -l vie (SoHoa reads a Vietnamese page with vie alone): the like-for-like ratio")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (SoHoa's side) to this file")
 	flag.Parse()
 	set, ok := variants[*variant]
@@ -96,10 +100,24 @@ func main() {
 			lang += ", " + *variant + " models"
 		}
 		row("CLI beside "+*label+" (tesseract "+lang+")", pages, c, perPage)
-		fmt.Printf("| ratio SoHoa/CLI: pages per minute %.2f, pages per CPU-minute %.2f | (SoHoa %d pages, CLI %d pages, %d engines each) |\n",
-			(float64(so.Pages)/so.OCR.Minutes())/(float64(c.Pages)/c.OCR.Minutes()),
-			(float64(so.Pages)/so.CPU.Minutes())/(float64(c.Pages)/c.CPU.Minutes()), so.Pages, c.Pages, o.Workers)
+		ratio("", so, c, o.Workers)
 	}
+	if *cliVie {
+		ov := o
+		ov.CLILanguages = []string{"vie"}
+		cv, err := ocrreal.RunCLI(ctx, pages, ov)
+		if err != nil {
+			fail(err)
+		}
+		row("CLI beside "+*label+" (tesseract vie)", pages, cv, perPage)
+		ratio(" (CLI -l vie)", so, cv, o.Workers)
+	}
+}
+
+func ratio(what string, so, c ocrreal.Result, workers int) {
+	fmt.Printf("| ratio SoHoa/CLI%s: pages per minute %.2f, pages per CPU-minute %.2f | (SoHoa %d pages, CLI %d pages, %d engines each) |\n", what,
+		(float64(so.Pages)/so.OCR.Minutes())/(float64(c.Pages)/c.OCR.Minutes()),
+		(float64(so.Pages)/so.CPU.Minutes())/(float64(c.Pages)/c.CPU.Minutes()), so.Pages, c.Pages, workers)
 }
 
 func row(label string, pages []ocrreal.Page, r ocrreal.Result, perPage *bool) {

@@ -98,6 +98,11 @@ type Options struct {
 	// RefineTessdata, RefineBelow: ocr.Options' second model for poorly read lines.
 	RefineTessdata string
 	RefineBelow    float64
+	// MixLanguages: ocr.Options.MixLanguages (Tesseract's word-by-word choice among the
+	// languages on every page, as the CLI's -l vie+eng).
+	MixLanguages bool
+	// CLILanguages are the CLI's -l languages; default Languages.
+	CLILanguages []string
 	// Post, when set, is applied to SoHoa's text of every page before scoring: a hook for a
 	// post-correction step measured as its own row.
 	Post func(text string) string
@@ -175,7 +180,7 @@ func RunSoHoa(ctx context.Context, pages []Page, o Options) (Result, error) {
 	}
 	cleanup.TessdataDir = o.TessdataDir
 	svc, err := pipeline.NewOCRService(st, ocr.Options{Workers: o.Workers, Languages: o.Languages, TessdataDir: o.TessdataDir, PSM: o.PSM,
-		RefineTessdata: o.RefineTessdata, RefineBelow: o.RefineBelow})
+		RefineTessdata: o.RefineTessdata, RefineBelow: o.RefineBelow, MixLanguages: o.MixLanguages})
 	if err != nil {
 		return res, err
 	}
@@ -228,10 +233,13 @@ func (o Options) withDefaults() Options {
 	if len(o.Languages) == 0 {
 		o.Languages = []string{"vie", "eng"}
 	}
+	if len(o.CLILanguages) == 0 {
+		o.CLILanguages = o.Languages
+	}
 	return o
 }
 
-// RunCLI runs `tesseract FILE stdout -l vie+eng` (default page segmentation, no
+// RunCLI runs `tesseract FILE stdout -l vie+eng` (o.CLILanguages; default page segmentation, no
 // preprocessing, OMP_THREAD_LIMIT=1), o.Workers processes at a time, on the same pages.
 // PDFs are given to it as the page images SoHoa's importer decodes from them.
 func RunCLI(ctx context.Context, pages []Page, o Options) (Result, error) {
@@ -282,7 +290,7 @@ func RunCLI(ctx context.Context, pages []Page, o Options) (Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				cmd := exec.CommandContext(ctx, "tesseract", items[i].path, "stdout", "-l", strings.Join(o.Languages, "+"))
+				cmd := exec.CommandContext(ctx, "tesseract", items[i].path, "stdout", "-l", strings.Join(o.CLILanguages, "+"))
 				cmd.Env = env
 				b, err := cmd.Output()
 				mu.Lock()

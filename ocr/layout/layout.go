@@ -243,6 +243,17 @@ func shapeOf(r row, width int) rowShape {
 	return shapeTable
 }
 
+// recipientsHeading tells whether a line begins with "Nơi nhận:", as Tesseract reads it:
+// the "ơ" is often lost or misread ("Noi", "Ni", "Nọi"), "nhận:" rarely.
+func recipientsHeading(line string) bool {
+	f := strings.Fields(strings.ReplaceAll(vifold.Fold(line), " :", ":"))
+	if len(f) < 2 || !strings.HasPrefix(f[1], "nhan:") {
+		return false
+	}
+	w := []rune(f[0])
+	return len(w) >= 2 && len(w) <= 4 && w[0] == 'n'
+}
+
 // blocks turns rows into blocks: runs of full rows are body text, runs of table rows are a
 // table, runs of two-column rows become a left and a right block read one after the other.
 func blocks(rows []row, width, h int) (out []Block) {
@@ -250,7 +261,7 @@ func blocks(rows []row, width, h int) (out []Block) {
 	// (its long lines may run past the middle) and the signature block on the right.
 	foot := len(rows)
 	for i := 1; i < len(rows); i++ {
-		if strings.HasPrefix(strings.ReplaceAll(vifold.Fold(rows[i].segs[0].Text()), " :", ":"), "noi nhan:") {
+		if recipientsHeading(rows[i].segs[0].Text()) {
 			foot = i
 			break
 		}

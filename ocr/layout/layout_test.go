@@ -166,3 +166,14 @@ func TestRemoveInk(t *testing.T) {
 		t.Error("a colour page without ink was changed")
 	}
 }
+
+func TestRecipientsHeading(t *testing.T) {
+	for line, want := range map[string]bool{
+		"Nơi nhận:": true, "Noi nhận:": true, "Ni nhận:": true, "NƠI NHẬN :": true, "Nọi nhận: - Như trên;": true,
+		"Người nhận thư": false, "nhận: - Như trên": false, "Ủy ban nhận: x": false, "Nơi nhận hồ sơ": false, "": false,
+	} {
+		if got := recipientsHeading(line); got != want {
+			t.Errorf("recipientsHeading(%q) = %v, want %v", line, got, want)
+		}
+	}
+}

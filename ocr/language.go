@@ -1,0 +1,54 @@
+package ocr
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Reading a page with Vietnamese alone, and with all the languages only when
+// that reading is not Vietnamese (Options.MixLanguages off): on the real pages
+// of corpus/ocr-vi, 80-93 % of the words of a Vietnamese page carry a
+// Vietnamese letter (ă â đ ê ô ơ ư) or a tone mark, read even from 70-dpi
+// scans; the English pages of corpus/ocr-en, read as Vietnamese, 0-15 %
+// (TestVietnameseReadingCorpus).
+const (
+	// vietnameseShare is the share of marked words at and above which a
+	// reading is Vietnamese.
+	vietnameseShare = 0.4
+	// vietnameseMinWords: a reading with fewer words (a form's few labels,
+	// a near-blank page) is taken as Vietnamese: too few to tell, and the
+	// Vietnamese model reads Latin letters too.
+	vietnameseMinWords = 20
+)
+
+// VietnameseReading tells whether words read with the Vietnamese model are
+// Vietnamese text: at least vietnameseShare of the words of two or more
+// letters carry a Vietnamese letter or a mark, or there are too few such
+// words to tell.
+func VietnameseReading(words []Word) bool {
+	n, marked := 0, 0
+	for _, w := range words {
+		letters, vi := 0, false
+		for _, r := range norm.NFD.String(w.Text) {
+			switch {
+			case unicode.Is(unicode.Mn, r):
+				vi = true
+			case unicode.IsLetter(r):
+				letters++
+				if strings.ContainsRune("đĐăĂâÂêÊôÔơƠưƯ", r) {
+					vi = true
+				}
+			}
+		}
+		if letters < 2 {
+			continue
+		}
+		n++
+		if vi {
+			marked++
+		}
+	}
+	return n < vietnameseMinWords || float64(marked) >= vietnameseShare*float64(n)
+}
