@@ -13,8 +13,8 @@ import (
 )
 
 // capturedPage is one page captured as a phone photo or a 150-dpi fax, cleaned and read by
-// real Tesseract (vie+eng, PSM 4), as TestFieldCaptures in capture/cleanup does (its
-// SOHOA_FIELDCAPTURES_DUMP output): the words as read and the fields printed on the page.
+// real Tesseract (vie+eng, PSM 4), as TestFieldCaptures in capture/cleanup did when they were
+// recorded (its SOHOA_FIELDCAPTURES_DUMP output; it reads with vie alone since): the words as read and the fields printed on the page.
 type capturedPage struct {
 	Index  int          `json:"index"`
 	Kind   string       `json:"kind"` // "photo" or "fax-150dpi"

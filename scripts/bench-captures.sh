@@ -62,7 +62,9 @@ rows=$(
 	echo "Photo: 200-dpi page laid on a darker noisy table as a camera held at an angle sees it (top edge 8 % narrower than the"
 	echo "bottom, turned 2.5° or -3°, bilinear), light falling to about a third across it. Fax: 150 dpi, one global threshold,"
 	echo "about one pixel in 400 flipped. Each capture goes through cleanup.Process (default profile: sheet found and"
-	echo "perspective corrected, fax despeckled), then the tesseract CLI (vie+eng, PSM 4, as the pipeline reads), then"
+	echo "perspective corrected, fax despeckled), then the tesseract CLI (PSM 4; the stored words of the \"as read\" and"
+	echo "\"post-corrected\" rows were read with vie+eng before 9b503b0, the \"afresh\" rows with vie alone, as the pipeline"
+	echo "reads a Vietnamese page since 9b503b0), then"
 	echo "records.ExtractPages; a field counts when records.Equal holds. \"post-corrected\": the words first through the"
 	echo "pipeline's Vietnamese post-correction (vicorrect.Default().Words, as pipeline.Vietnamese stores them)."
 	echo

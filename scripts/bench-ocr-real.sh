@@ -80,6 +80,13 @@ fi
 	echo "upright measure ~25 ms, deskew, sheet finding, JPEG ink removal) is the margin left to win. (At ce64b0d the upright test at"
 	echo "100 dpi left upright government pages \"not sure\" and was not kept.)"
 	echo
+	echo "Since 9b503b0 a Vietnamese page is read with vie alone (ocr.VietnameseReading; a page that is not Vietnamese is read again"
+	echo "with vie+eng), where Tesseract chose between vie and eng word by word as the CLI's -l vie+eng does: rows 9b503b0 (idle machine,"
+	echo "2026-12-07): 1.31 / 1.15 pages per CPU-minute against the CLI with -l vie+eng (CLI after / first), pooled CER 5.67 % against"
+	echo "its 7.15 % (6.07 % before). Like for like, against the CLI with -l vie alone (pooled CER 6.50 %), SoHoa is at parity: 1.00 /"
+	echo "0.88: its recognition of the cleaned page costs a little less than the CLI's of the page as given, which about pays for the"
+	echo "parent's clean-up (~0.1 s of processor time per page)."
+	echo
 	echo "## Where SoHoa's time goes (pipeline.OCRService.Timings; wall time per page, pages overlap)"
 	echo
 	grep '^stages' "$raw" | sed 's/^/- /' || true

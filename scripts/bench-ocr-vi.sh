@@ -28,8 +28,10 @@ OCRVI_SPLIT=heldout go run -tags sqlite_fts5 ./bench/ocrvi -cache "$cache" | gre
 	echo "CER = Levenshtein distance / reference characters after NFC and whitespace folding, pooled over the pages of a set."
 	echo
 	echo "Columns: raw \`tesseract PAGE stdout -l vie+eng\` (PSM 3, OMP_THREAD_LIMIT=1); SoHoa's page OCR as the pipeline runs it (default clean-up, PSM 4)"
-	echo "with Tesseract's text; + the ink-free copy for recognition (layout.RemoveInk); + the Vietnamese post-correction (vicorrect, the pipeline's default);"
-	echo "+ the reading order of Decree 30 zones (the \`ocr_reading_order = columns\` setting)."
+	echo "with Tesseract's text, vie and eng chosen word by word (ocr.Options.MixLanguages, as the CLI; the default before 9b503b0); + the ink-free copy for"
+	echo "recognition (layout.RemoveInk); + the Vietnamese post-correction (vicorrect); + a Vietnamese page read with vie alone, a page that is not Vietnamese"
+	echo "again with vie+eng (ocr.VietnameseReading; the pipeline's default, ink removal and post-correction included); + the reading order of Decree 30 zones"
+	echo "(the \`ocr_reading_order = columns\` setting)."
 	echo
 	sed -n '1,/^$/p' "$out"
 	echo "Held out from the corrector's settings (vicorrect.TuningDocument false: 6 documents, 12 pages; the settings were chosen on the other 10 documents):"
@@ -46,7 +48,7 @@ OCRVI_SPLIT=heldout go run -tags sqlite_fts5 ./bench/ocrvi -cache "$cache" | gre
 	echo "- Reading order: the rendered-gov ground truth is poppler's text order, which reads some headers row by row (cv1629, nd293, qd63, tt37) and others column by column (cv2496, Đà Nẵng);"
 	echo "  \`columns\` is the order of the zones (agency, motto, title, body, recipients, signature) and scores lower on the column-wise truths and higher on the row-wise ones."
 	echo "  The word-bag miss rate, which ignores order, is the same for both. Tesseract's lines stay the default: the generated records' ground truth (and the tests on it) reads rows."
-	echo "- Đà Nẵng: SoHoa loses to raw Tesseract because the clean-up's orientation check turns page 4_2 (and two of its copies) upside down (\"clean-up turned 180°\" in the per-page table,"
-	echo "  CER about 80 % on those pages); raw Tesseract does not turn it. That check belongs to capture/cleanup (the ocr-speed branch's part of issue 12), not to these steps."
+	echo "- Đà Nẵng: no page is turned by the clean-up any more (its orientation check, capture/cleanup); on the two scans SoHoa in Tesseract's line order is"
+	echo "  a little behind raw Tesseract's PSM 3, whose order follows their column-wise truth; in the \`columns\` order it is ahead. Their truth is LLM-made (rough)."
 } > "$report"
 echo "report written to $report"

@@ -13,11 +13,12 @@ sed -n '/^| set |/,/^$/p' bench/REPORT-ocr-vi.md | sed '/^$/q'
 echo "Throughput against the CLI on the same real pages and cores, CER and peak memory ([REPORT-ocr-real.md](REPORT-ocr-real.md), its latest run; first the table's header):"
 echo
 grep -m2 '^|' bench/REPORT-ocr-real.md
-grep '^| ' bench/REPORT-ocr-real.md | grep -v '^| run\|^|---' | tail -4
+grep '^| ' bench/REPORT-ocr-real.md | grep -v '^| run\|^|---' | tail -6
 echo
-grep '^- .*pages per CPU-minute' bench/REPORT-ocr-real.md | tail -2
+grep '^- .*pages per CPU-minute' bench/REPORT-ocr-real.md | tail -4
 echo
 sed -n "/^Lead's runs/,/^\$/p" bench/REPORT-ocr-real.md
+sed -n "/^Since 9b503b0/,/^\$/p" bench/REPORT-ocr-real.md
 echo "Fields exact before keying on generated records captured as phone photos and 150-dpi fax ([REPORT-captures.md](REPORT-captures.md); seed 33 held out):"
 echo
 grep -m2 '^|' bench/REPORT-captures.md

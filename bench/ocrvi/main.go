@@ -1,7 +1,8 @@
 // Command ocrvi measures the character error rate on the real Vietnamese pages of the shared
 // corpus (rendered-gov, the Đà Nẵng scans and their augmented copies): raw `tesseract PAGE
 // stdout -l vie+eng` against SoHoa's page OCR (clean-up, PSM 4) before and after each of its
-// Vietnamese steps (ink removal + reading order, then post-correction), in the same run.
+// Vietnamese steps (ink removal, post-correction, Vietnamese pages read with vie alone, reading
+// order), in the same run.
 // scripts/bench-ocr-vi.sh runs it and writes bench/REPORT-ocr-vi.md.
 package main
 
@@ -37,8 +38,9 @@ type page struct {
 type result struct {
 	Raw      string        // tesseract CLI
 	RawTime  time.Duration //
-	Plain    ocr.Result    // SoHoa without ink removal
-	Inked    *ocr.Result   // SoHoa after ink removal (nil: nothing removed, same as Plain)
+	Plain    ocr.Result    // SoHoa without ink removal, vie+eng word by word (ocr.Options.MixLanguages, as before 9b503b0)
+	Inked    *ocr.Result   // SoHoa after ink removal (nil: nothing removed, same as Plain), vie+eng word by word
+	Vie      ocr.Result    // SoHoa after ink removal with the default languages (a Vietnamese page: vie alone)
 	PoolTime time.Duration
 	Turned   int // clockwise degrees the clean-up turned the page by (its orientation check)
 }
@@ -63,7 +65,7 @@ func main() {
 	todo := []int{}
 	for i, p := range pages {
 		if *cache != "" {
-			if b, err := os.ReadFile(filepath.Join(*cache, p.Set+"_"+p.Name+".json")); err == nil && json.Unmarshal(b, &res[i]) == nil {
+			if b, err := os.ReadFile(filepath.Join(*cache, p.Set+"_"+p.Name+".json")); err == nil && json.Unmarshal(b, &res[i]) == nil && res[i].Vie.Languages != "" {
 				continue
 			}
 		}
@@ -120,6 +122,11 @@ func list(corpus string) ([]page, error) {
 
 func recognise(pages []page, res []result, todo []int, workers int) error {
 	ctx := context.Background()
+	mixed, err := ocr.NewPool(ocr.Options{Workers: workers, PSM: pipeline.DefaultPSM, PagesPerWorker: 1000, MixLanguages: true})
+	if err != nil {
+		return err
+	}
+	defer mixed.Close()
 	pool, err := ocr.NewPool(ocr.Options{Workers: workers, PSM: pipeline.DefaultPSM, PagesPerWorker: 1000})
 	if err != nil {
 		return err
@@ -134,7 +141,7 @@ func recognise(pages []page, res []result, todo []int, workers int) error {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				if err := one(ctx, pool, pages[i], &res[i]); err != nil {
+				if err := one(ctx, mixed, pool, pages[i], &res[i]); err != nil {
 					mu.Lock()
 					firstErr = fmt.Errorf("%s: %w", pages[i].Name, err)
 					mu.Unlock()
@@ -150,7 +157,7 @@ func recognise(pages []page, res []result, todo []int, workers int) error {
 	return firstErr
 }
 
-func one(ctx context.Context, pool *ocr.Pool, p page, r *result) error {
+func one(ctx context.Context, mixed, pool *ocr.Pool, p page, r *result) error {
 	t := time.Now()
 	cmd := exec.CommandContext(ctx, "tesseract", p.Image, "stdout", "-l", "vie+eng")
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
@@ -172,18 +179,22 @@ func one(ctx context.Context, pool *ocr.Pool, p page, r *result) error {
 		img = cr.Data
 	}
 	r.Turned = cr.Rotation
-	if r.Plain, err = pool.Recognize(ctx, img); err != nil {
+	if r.Plain, err = mixed.Recognize(ctx, img); err != nil {
 		return err
 	}
-	if inkFree, ok := pipeline.InkFree(img); ok {
-		res, err := pool.Recognize(ctx, inkFree)
+	inkFree, ok := pipeline.InkFree(img)
+	if ok {
+		res, err := mixed.Recognize(ctx, inkFree)
 		if err != nil {
 			return err
 		}
 		r.Inked = &res
+	} else {
+		inkFree = img
 	}
 	r.PoolTime = time.Since(t)
-	return nil
+	r.Vie, err = pool.Recognize(ctx, inkFree)
+	return err
 }
 
 type tally struct {
@@ -214,7 +225,8 @@ func (t tally) bagMiss() float64 { return t.missed / max(t.tokens, 1) }
 func (t tally) cer() float64 { return t.edits / max(t.chars, 1) }
 
 func report(pages []page, res []result) {
-	steps := []string{"raw tesseract CLI (PSM 3)", "SoHoa before (clean-up, PSM 4)", "+ ink removal", "+ Vietnamese post-correction (pipeline default)", "+ reading order `columns`"}
+	steps := []string{"raw tesseract CLI (PSM 3)", "SoHoa before (clean-up, PSM 4)", "+ ink removal", "+ Vietnamese post-correction",
+		"+ Vietnamese pages read with vie alone (pipeline default)", "+ reading order `columns`"}
 	sets := []string{"rendered-gov", "danang", "danang-augmented"}
 	tallies := map[string][]tally{}
 	pooled := make([]tally, len(steps))  // danang + rendered-gov
@@ -236,8 +248,9 @@ func report(pages []page, res []result) {
 			rec = *r.Inked
 		}
 		corrected := pipeline.Vietnamese(rec, false).Text
-		ordered := pipeline.Vietnamese(rec, true).Text
-		texts := []string{r.Raw, r.Plain.Text, rec.Text, corrected, ordered}
+		vie := pipeline.Vietnamese(r.Vie, false).Text
+		ordered := pipeline.Vietnamese(r.Vie, true).Text
+		texts := []string{r.Raw, r.Plain.Text, rec.Text, corrected, vie, ordered}
 		if tallies[p.Set] == nil {
 			tallies[p.Set] = make([]tally, len(steps))
 		}
@@ -255,7 +268,7 @@ func report(pages []page, res []result) {
 		fmt.Fprintln(perPage)
 		if os.Getenv("OCRVI_DUMP") != "" {
 			_ = os.WriteFile(filepath.Join(os.Getenv("OCRVI_DUMP"), p.Set+"_"+p.Name+".txt"),
-				[]byte(strings.Join([]string{"== RAW", r.Raw, "== PLAIN", r.Plain.Text, "== CORRECTED", corrected, "== ORDERED", ordered}, "\n")), 0o644)
+				[]byte(strings.Join([]string{"== RAW", r.Raw, "== PLAIN", r.Plain.Text, "== CORRECTED", corrected, "== VIE", vie, "== ORDERED", ordered}, "\n")), 0o644)
 		}
 	}
 	fmt.Printf("| set | pages | chars | %s |\n|---|---|---|%s\n", strings.Join(steps, " | "), strings.Repeat("---|", len(steps)))
@@ -297,7 +310,7 @@ func report(pages []page, res []result) {
 	}
 	fmt.Println()
 	fmt.Println()
-	fmt.Printf("Recognition time, all %d pages, summed over pages: tesseract CLI %.1f s, SoHoa pool %.1f s (includes clean-up and the second recognition of pages whose ink was removed).\n\n", len(pages), rawTime.Seconds(), poolTime.Seconds())
+	fmt.Printf("Recognition time, all %d pages, summed over pages: tesseract CLI %.1f s, SoHoa pool %.1f s (vie+eng word by word; includes clean-up and the second recognition of pages whose ink was removed).\n\n", len(pages), rawTime.Seconds(), poolTime.Seconds())
 	fmt.Println("### Per page (CER)")
 	fmt.Println()
 	fmt.Print(perPage.String())

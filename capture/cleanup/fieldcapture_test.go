@@ -290,10 +290,10 @@ func TestFieldCaptures(t *testing.T) {
 	}
 }
 
-// tesseractTSV runs the tesseract CLI as the pipeline reads pages (vie+eng, PSM 4) and
-// returns its words.
+// tesseractTSV runs the tesseract CLI as the pipeline reads a Vietnamese page (vie alone,
+// ocr.VietnameseReading; PSM 4) and returns its words.
 func tesseractTSV(path string) ([]queue.Word, error) {
-	cmd := exec.CommandContext(context.Background(), "tesseract", path, "stdout", "-l", "vie+eng", "--psm", "4", "tsv")
+	cmd := exec.CommandContext(context.Background(), "tesseract", path, "stdout", "-l", "vie", "--psm", "4", "tsv")
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 	out, err := cmd.Output()
 	if err != nil {
