@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sohoa/sohoa/queue"
 	"github.com/sohoa/sohoa/sync/synctest"
@@ -328,4 +329,53 @@ func TestAdminEnrollTrustOnFirstUse(t *testing.T) {
 	if v, _ := h.e.st.Setting(ctx, "sync.tls_sha256"); v != c.Pin {
 		t.Fatalf("pinned %q, want %s", v, c.Pin)
 	}
+}
+
+// TestAdminSettingsLanguageOrder: with Vietnamese alone configured, ticking English, then
+// unticking and ticking Vietnamese again with the mouse puts it after English in the check
+// group's selection; the setting still stores Vietnamese first, the language a Vietnamese page
+// is read with alone.
+func TestAdminSettingsLanguageOrder(t *testing.T) {
+	h := newHarness(t, Services{})
+	ctx := context.Background()
+	admin := h.admin()
+	if err := h.e.st.SetSetting(ctx, admin, workflow.SettingOCRLanguages, "vie"); err != nil {
+		t.Fatal(err)
+	}
+	h.login(admin)
+	h.sh.showAdmin(adminSettings)
+	h.wait()
+	p := h.sh.admin.settings
+	if len(p.langs.Selected) != 1 {
+		t.Fatalf("selection read: %q", p.langs.Selected)
+	}
+	vie := h.check(langLabel("vie"))
+	test.Tap(h.check(langLabel("eng")))
+	test.Tap(vie)
+	test.Tap(vie)
+	if len(p.langs.Selected) != 2 || p.langs.Selected[0] != langLabel("eng") {
+		t.Fatalf("selection after two taps: %q", p.langs.Selected)
+	}
+	test.Tap(h.button("Lưu cấu hình"))
+	h.wait()
+	h.mustShow("Đã lưu cấu hình.")
+	if v, _ := h.e.st.Setting(ctx, workflow.SettingOCRLanguages); v != "vie+eng" {
+		t.Fatalf("OCR languages stored %q, want vie+eng", v)
+	}
+}
+
+func (h *harness) check(text string) *widget.Check {
+	h.t.Helper()
+	var found *widget.Check
+	for _, r := range h.roots() {
+		walk(r, func(o fyne.CanvasObject) {
+			if c, ok := o.(*widget.Check); ok && c.Text == text && c.Visible() {
+				found = c
+			}
+		})
+	}
+	if found == nil {
+		h.t.Fatalf("no check box %q", text)
+	}
+	return found
 }

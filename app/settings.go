@@ -184,10 +184,18 @@ func (p *settingsPanel) save() {
 	if a := strings.TrimSpace(p.autolock.Text); a != strconv.Itoa(p.loaded.AutoLockMinutes) {
 		kv[workflow.SettingAutoLock] = a
 	}
+	// The order is the list's, Vietnamese first, not the order of the clicks: Tesseract's
+	// first language is the page's main one (a Vietnamese page is read with it alone).
 	var langs []string
-	for _, s := range p.langs.Selected {
-		code, _, _ := strings.Cut(s, " — ")
-		langs = append(langs, code)
+	for _, o := range p.langs.Options {
+		if containsStr(p.langs.Selected, o) {
+			code, _, _ := strings.Cut(o, " — ")
+			if code == "vie" {
+				langs = append([]string{code}, langs...)
+			} else {
+				langs = append(langs, code)
+			}
+		}
 	}
 	if j := strings.Join(langs, "+"); j != strings.Join(p.loaded.OCRLanguages, "+") {
 		kv[workflow.SettingOCRLanguages] = j
