@@ -73,7 +73,7 @@ type Options struct {
 	// languages, a page is read with Vietnamese alone, and read again with all of them only
 	// when that reading is not Vietnamese (VietnameseReading); zones are read with
 	// Vietnamese alone. On the real Vietnamese pages of corpus/ocr-vi the word-by-word
-	// choice cost 39 % more processor time and lost tone marks to the English model
+	// choice cost 31-39 % more processor time and lost tone marks to the English model
 	// (bench/REPORT-ocr-real.md).
 	MixLanguages bool
 }
