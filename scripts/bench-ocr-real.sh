@@ -86,6 +86,9 @@ fi
 	echo "its 7.15 % (6.07 % before). Like for like, against the CLI with -l vie alone (pooled CER 6.50 %), SoHoa is at parity: 1.00 /"
 	echo "0.88: its recognition of the cleaned page costs a little less than the CLI's of the page as given, which about pays for the"
 	echo "parent's clean-up (~0.1 s of processor time per page)."
+	echo "Model choice with this reading (rows 728566b, same machine, minutes later): best (4.0.0_best_int) 5.69 % pooled at 2.16 s"
+	echo "per page, combined (fast, lines under 80 read again with best) 6.12 % at 1.85 s, against fast alone 5.67 % at 1.76-1.83 s:"
+	echo "the fast model stays the default."
 	echo
 	echo "## Where SoHoa's time goes (pipeline.OCRService.Timings; wall time per page, pages overlap)"
 	echo

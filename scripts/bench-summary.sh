@@ -10,12 +10,13 @@ echo
 echo "CER on the real pages of ../shared/corpus/ocr-vi, raw tesseract CLI beside SoHoa step by step ([REPORT-ocr-vi.md](REPORT-ocr-vi.md)):"
 echo
 sed -n '/^| set |/,/^$/p' bench/REPORT-ocr-vi.md | sed '/^$/q'
-echo "Throughput against the CLI on the same real pages and cores, CER and peak memory ([REPORT-ocr-real.md](REPORT-ocr-real.md), its latest run; first the table's header):"
+echo "Throughput against the CLI on the same real pages and cores, CER and peak memory ([REPORT-ocr-real.md](REPORT-ocr-real.md), its latest run of each model variant; first the table's header):"
 echo
 grep -m2 '^|' bench/REPORT-ocr-real.md
-grep '^| ' bench/REPORT-ocr-real.md | grep -v '^| run\|^|---' | tail -6
+grep '^| ' bench/REPORT-ocr-real.md | grep -v '^| run\|^|---' | grep ' default' | tail -6
+grep '^| ' bench/REPORT-ocr-real.md | grep -v '^| run\|^|---' | grep -E ' (best|combined)[ )]' | tail -4
 echo
-grep '^- .*pages per CPU-minute' bench/REPORT-ocr-real.md | tail -4
+grep '^- .*pages per CPU-minute' bench/REPORT-ocr-real.md | grep ' default' | tail -4
 echo
 sed -n "/^Lead's runs/,/^\$/p" bench/REPORT-ocr-real.md
 sed -n "/^Since 9b503b0/,/^\$/p" bench/REPORT-ocr-real.md
