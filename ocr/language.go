@@ -12,7 +12,7 @@ import (
 // of corpus/ocr-vi, 80-93 % of the words of a Vietnamese page carry a
 // Vietnamese letter (ă â đ ê ô ơ ư) or a tone mark, read even from 70-dpi
 // scans; the English pages of corpus/ocr-en, read as Vietnamese, 0-15 %
-// (TestVietnameseReadingCorpus).
+// (TestLanguagePerPage).
 const (
 	// vietnameseShare is the share of marked words at and above which a
 	// reading is Vietnamese.
