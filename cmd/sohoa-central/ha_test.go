@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -68,15 +66,7 @@ func startServer(t *testing.T, dir, addr string, args, env []string) *child {
 	}
 	c := &child{cmd: cmd, addr: addr}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
-	if c.client = waitHealthy(addr, 1200, func() *http.Client {
-		pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile))
-		if err != nil {
-			return nil
-		}
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(pemCert)
-		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}}
-	}); c.client == nil {
+	if c.client = waitHealthy(addr, 1200, trustServerCert(dir, "127.0.0.1")); c.client == nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		t.Fatalf("server did not come up: %s", log)
 	}

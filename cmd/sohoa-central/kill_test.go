@@ -70,15 +70,7 @@ func startChild(t *testing.T, dir string) *child {
 	}
 	c := &child{cmd: cmd, addr: addr}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if c.client = waitHealthy(addr, 600, func() *http.Client {
-		pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile))
-		if err != nil {
-			return nil
-		}
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(pemCert)
-		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	}); c.client == nil {
+	if c.client = waitHealthy(addr, 600, trustServerCert(dir, "")); c.client == nil {
 		t.Fatal("server child did not come up")
 	}
 	return c
@@ -87,6 +79,20 @@ func startChild(t *testing.T, dir string) *child {
 // waitHealthy polls https://addr/healthz every 50 ms, at most tries times, with the client
 // dial makes (nil while the server's certificate is not yet on disk; dial is called until it
 // gives one): the client once /healthz answers 200, nil when it never did.
+// trustServerCert dials with a client that trusts the certificate the server made in dir
+// (nil until the server has written it); serverName, when set, is the name checked.
+func trustServerCert(dir, serverName string) func() *http.Client {
+	return func() *http.Client {
+		pemCert, err := os.ReadFile(filepath.Join(dir, server.TLSCertFile))
+		if err != nil {
+			return nil
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pemCert)
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: serverName}}}
+	}
+}
+
 func waitHealthy(addr string, tries int, dial func() *http.Client) *http.Client {
 	var client *http.Client
 	for i := 0; i <= tries; i++ {
