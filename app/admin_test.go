@@ -366,16 +366,9 @@ func TestAdminSettingsLanguageOrder(t *testing.T) {
 
 func (h *harness) check(text string) *widget.Check {
 	h.t.Helper()
-	var found *widget.Check
-	for _, r := range h.roots() {
-		walk(r, func(o fyne.CanvasObject) {
-			if c, ok := o.(*widget.Check); ok && c.Text == text && c.Visible() {
-				found = c
-			}
-		})
-	}
-	if found == nil {
+	c, ok := shown(h, func(c *widget.Check) bool { return c.Text == text })
+	if !ok {
 		h.t.Fatalf("no check box %q", text)
 	}
-	return found
+	return c
 }

@@ -169,20 +169,26 @@ func (h *harness) entry(placeholder string) *widget.Entry {
 	return found
 }
 
-func (h *harness) button(text string) *widget.Button {
-	h.t.Helper()
-	var found *widget.Button
+// shown is the last visible object of type T, in the window and its overlays, that match
+// accepts; ok is false when there is none.
+func shown[T fyne.CanvasObject](h *harness, match func(T) bool) (found T, ok bool) {
 	for _, r := range h.roots() {
 		walk(r, func(o fyne.CanvasObject) {
-			if b, ok := o.(*widget.Button); ok && b.Text == text && b.Visible() {
-				found = b
+			if x, isT := o.(T); isT && o.Visible() && match(x) {
+				found, ok = x, true
 			}
 		})
 	}
-	if found == nil {
+	return found, ok
+}
+
+func (h *harness) button(text string) *widget.Button {
+	h.t.Helper()
+	b, ok := shown(h, func(b *widget.Button) bool { return b.Text == text })
+	if !ok {
 		h.t.Fatalf("no button %q", text)
 	}
-	return found
+	return b
 }
 
 // texts is every label and rich text string shown.
