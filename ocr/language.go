@@ -23,6 +23,15 @@ const (
 	vietnameseMinWords = 20
 )
 
+// readLanguages are the languages a page is read with first: Vietnamese
+// alone when it comes first among several and mix is off, else all of langs.
+func readLanguages(langs []string, mix bool) []string {
+	if len(langs) > 1 && langs[0] == "vie" && !mix {
+		return langs[:1]
+	}
+	return langs
+}
+
 // VietnameseReading tells whether words read with the Vietnamese model are
 // Vietnamese text: at least vietnameseShare of the words of two or more
 // letters carry a Vietnamese letter or a mark, or there are too few such

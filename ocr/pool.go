@@ -75,12 +75,13 @@ func NewPool(opts Options) (*Pool, error) {
 	// The worker reads a page with read (Vietnamese alone, unless
 	// MixLanguages) and, when it is not Vietnamese, again with all the
 	// languages, without the second model: Result.Languages says which.
-	read := opts.Languages
-	if len(read) > 1 && read[0] == "vie" && !opts.MixLanguages {
-		read = read[:1]
+	read := readLanguages(opts.Languages, opts.MixLanguages)
+	sets := [][]string{read}
+	if len(read) < len(opts.Languages) {
+		sets = append(sets, opts.Languages)
 	}
 	models := map[string]string{}
-	for _, langs := range [][]string{opts.Languages, read} {
+	for _, langs := range sets {
 		m, err := modelID(langs, opts.TessdataDir)
 		if err != nil {
 			return nil, err

@@ -154,6 +154,7 @@ type engine struct {
 	tess        *tessEngine
 	firstOnly   bool
 	langs       []string
+	readLangs   string // "+"-joined, the languages tess holds
 	all         *tessEngine
 	allErr      error
 	refine      *tessEngine // nil: no second model
@@ -169,11 +170,8 @@ func newEngine(init request) (*engine, error) {
 	if len(langs) == 0 {
 		langs = defaultLanguages
 	}
-	read := langs
-	firstOnly := len(langs) > 1 && langs[0] == "vie" && !init.MixLanguages
-	if firstOnly {
-		read = langs[:1]
-	}
+	read := readLanguages(langs, init.MixLanguages)
+	firstOnly := len(read) < len(langs)
 	t, err := newTess(init.TessdataDir, read)
 	if err != nil {
 		return nil, err
@@ -189,7 +187,7 @@ func newEngine(init request) (*engine, error) {
 		t.close()
 		return nil, err
 	}
-	e := &engine{tess: t, firstOnly: firstOnly, langs: langs, tessdataDir: init.TessdataDir, refineBelow: init.RefineBelow}
+	e := &engine{tess: t, firstOnly: firstOnly, langs: langs, readLangs: strings.Join(read, "+"), tessdataDir: init.TessdataDir, refineBelow: init.RefineBelow}
 	if init.RefineTessdata != "" {
 		if e.refine, err = newTess(init.RefineTessdata, read); err != nil {
 			t.close()
@@ -278,10 +276,7 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 			wd.X0, wd.X1 = wd.X0+zone.Min.X, wd.X1+zone.Min.X
 			wd.Y0, wd.Y1 = wd.Y0+zone.Min.Y, wd.Y1+zone.Min.Y
 		}
-		res.Languages = strings.Join(e.langs, "+")
-		if e.firstOnly {
-			res.Languages = e.langs[0]
-		}
+		res.Languages = e.readLangs
 		res.Width, res.Height = w, h
 		return res, nil
 	}
@@ -373,12 +368,8 @@ func (e *engine) recognizePage(x *pix, deg, psm int) (Result, error) {
 // languages when it was read with Vietnamese alone and that reading is
 // not Vietnamese (an English page, say).
 func (e *engine) checkLanguage(x *pix, res Result, psm int) (Result, error) {
-	if !e.firstOnly {
-		res.Languages = strings.Join(e.langs, "+")
-		return res, nil
-	}
-	res.Languages = e.langs[0]
-	if VietnameseReading(res.Words) {
+	res.Languages = e.readLangs
+	if !e.firstOnly || VietnameseReading(res.Words) {
 		return res, nil
 	}
 	if e.all == nil && e.allErr == nil {
