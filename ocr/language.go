@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/sohoa/sohoa/internal/vifold"
 )
 
 // Reading a page with Vietnamese alone, and with all the languages only when
@@ -39,23 +39,18 @@ func readLanguages(langs []string, mix bool) []string {
 func VietnameseReading(words []Word) bool {
 	n, marked := 0, 0
 	for _, w := range words {
-		letters, vi := 0, false
-		for _, r := range norm.NFD.String(w.Text) {
-			switch {
-			case unicode.Is(unicode.Mn, r):
-				vi = true
-			case unicode.IsLetter(r):
+		letters := 0
+		for _, r := range w.Text {
+			if unicode.IsLetter(r) {
 				letters++
-				if strings.ContainsRune("đĐăĂâÂêÊôÔơƠưƯ", r) {
-					vi = true
-				}
 			}
 		}
 		if letters < 2 {
 			continue
 		}
 		n++
-		if vi {
+		// A mark or đ is what folding takes away.
+		if vifold.Fold(w.Text) != strings.ToLower(w.Text) {
 			marked++
 		}
 	}
