@@ -18,7 +18,8 @@ import (
 const crashToken = "tok-crash-0123456789"
 
 // convertChild is the child of TestConvertCrashSafe: it signs in, switches encryption on
-// if it is not yet, writes the recovery words beside the data folder, and converts.
+// if it is not yet, writes the recovery words beside the data folder (by a rename, so that a
+// kill never leaves half of them), and converts.
 func convertChild(t *testing.T, dir string) {
 	ctx := context.Background()
 	s, err := Open(dir)
@@ -34,7 +35,13 @@ func convertChild(t *testing.T, dir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(dir+".words", []byte(words), 0o600); err != nil {
+		// Written whole or not at all: a kill in the middle of a plain WriteFile left a
+		// truncated words file, which the parent then took for the recovery key.
+		tmp := dir + ".words.tmp"
+		if err := os.WriteFile(tmp, []byte(words), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, dir+".words"); err != nil {
 			t.Fatal(err)
 		}
 	}
