@@ -154,6 +154,22 @@ func (s *Store) Batch(ctx context.Context, id string) (Batch, error) {
 	return b, err
 }
 
+// batchReadTx resolves batchID (a unique prefix is enough) and runs fn with the full ID in
+// a read-only transaction, so that the checks made before a batch is keyed, approved or
+// signed all read one consistent state of the batch and never take the write lock.
+func (s *Store) batchReadTx(ctx context.Context, batchID string, fn func(tx *sql.Tx, full string) error) error {
+	full, err := s.resolveBatchID(ctx, batchID)
+	if err != nil {
+		return err
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx, full)
+}
+
 func (s *Store) resolveBatchID(ctx context.Context, id string) (string, error) {
 	id = strings.TrimSpace(strings.ToLower(id))
 	if len(id) < 4 {

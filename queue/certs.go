@@ -259,30 +259,10 @@ func checkSignerTx(tx *sql.Tx, actor User, key SigningKey) (override bool, err e
 // may sign the approved batch with key, before any PDF is signed. MarkSigned checks the same
 // inside the signing transaction.
 func (s *Store) CheckSigner(ctx context.Context, actor User, batchID string, key SigningKey) error {
-	full, err := s.resolveBatchID(ctx, batchID)
-	if err != nil {
+	return s.batchReadTx(ctx, batchID, func(tx *sql.Tx, full string) error {
+		_, err := signingChecksTx(tx, actor, full, key)
 		return err
-	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var state string
-	if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, full).Scan(&state); err != nil {
-		return err
-	}
-	if State(state) != StateApproved {
-		return fmt.Errorf("%w (batch is %s)", ErrNotApproved, state)
-	}
-	if err := authorizeSigningTx(tx, actor, full); err != nil {
-		return err
-	}
-	if err := officeCheckTx(tx, full); err != nil {
-		return err
-	}
-	_, err = checkSignerTx(tx, actor, key)
-	return err
+	})
 }
 
 // recordOverrideTx keeps an override (reason text in signer_overrides, its length in the

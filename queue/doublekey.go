@@ -558,16 +558,12 @@ func doubleKeyStatus(q queryer, batchID string) (DoubleKeyStatus, error) {
 
 // DoubleKeyStatus reports how far double-blind keying of a batch has come.
 func (s *Store) DoubleKeyStatus(ctx context.Context, batchID string) (DoubleKeyStatus, error) {
-	full, err := s.resolveBatchID(ctx, batchID)
-	if err != nil {
-		return DoubleKeyStatus{}, err
-	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return DoubleKeyStatus{}, err
-	}
-	defer tx.Rollback()
-	return doubleKeyStatus(tx, full)
+	var st DoubleKeyStatus
+	err := s.batchReadTx(ctx, batchID, func(tx *sql.Tx, full string) (err error) {
+		st, err = doubleKeyStatus(tx, full)
+		return err
+	})
+	return st, err
 }
 
 // doubleKeyReady refuses to submit a double-blind batch whose keying is not settled. Every

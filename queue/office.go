@@ -192,16 +192,9 @@ func officeCheckTx(q queryer, batchID string) error {
 // CheckBatchOffice reports (as an *OfficeError) whether the batch's office stops it from
 // going to keying or being signed.
 func (s *Store) CheckBatchOffice(ctx context.Context, batchID string) error {
-	full, err := s.resolveBatchID(ctx, batchID)
-	if err != nil {
-		return err
-	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	return officeCheckTx(tx, full)
+	return s.batchReadTx(ctx, batchID, func(tx *sql.Tx, full string) error {
+		return officeCheckTx(tx, full)
+	})
 }
 
 // documentOfficeTx is officeCheckTx for the batch of a document, where a workstation office

@@ -356,23 +356,12 @@ func (s *Store) reviewRules(tx *sql.Tx, actor User, batchID string, from, to Sta
 // AuthorizeSigning says whether actor may sign an approved batch: a supervisor who approved
 // it and took no part in its capture or keying.
 func (s *Store) AuthorizeSigning(ctx context.Context, actor User, batchID string) error {
-	full, err := s.resolveBatchID(ctx, batchID)
-	if err != nil {
-		return err
-	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var state string
-	if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, full).Scan(&state); err != nil {
-		return err
-	}
-	if State(state) != StateApproved {
-		return fmt.Errorf("%w (batch is %s)", ErrNotApproved, state)
-	}
-	return authorizeSigningTx(tx, actor, full)
+	return s.batchReadTx(ctx, batchID, func(tx *sql.Tx, full string) error {
+		if err := approvedTx(tx, full); err != nil {
+			return err
+		}
+		return authorizeSigningTx(tx, actor, full)
+	})
 }
 
 func authorizeSigningTx(tx *sql.Tx, actor User, batchID string) error {

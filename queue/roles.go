@@ -159,14 +159,7 @@ func fourEyes(tx *sql.Tx, actor User, batchID string) error {
 // CheckFourEyes reports (as a *FourEyesError) whether actor took part in the batch's capture
 // or keying and so may not approve or sign it.
 func (s *Store) CheckFourEyes(ctx context.Context, actor User, batchID string) error {
-	full, err := s.resolveBatchID(ctx, batchID)
-	if err != nil {
-		return err
-	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	return fourEyes(tx, actor, full)
+	return s.batchReadTx(ctx, batchID, func(tx *sql.Tx, full string) error {
+		return fourEyes(tx, actor, full)
+	})
 }

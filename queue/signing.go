@@ -32,6 +32,37 @@ type AnchoredManifestBuilder func(seq int64, head AuditHead) ([]byte, error)
 // ErrNotApproved: only an approved batch can be signed.
 var ErrNotApproved = errors.New("only an approved batch can be signed")
 
+// approvedTx refuses, with ErrNotApproved naming the state it is in, a batch that is not
+// approved: only an approved batch is signed.
+func approvedTx(tx *sql.Tx, batchID string) error {
+	var state string
+	if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, batchID).Scan(&state); err != nil {
+		return err
+	}
+	if State(state) != StateApproved {
+		return fmt.Errorf("%w (batch is %s)", ErrNotApproved, state)
+	}
+	return nil
+}
+
+// signingChecksTx makes every check that must pass before actor signs the batch with key,
+// in this order: the batch is approved, actor is the supervisor who approved it and took no
+// part in it (four-eyes), it is of the office expected, and key is actor's own or an
+// administrator's override (override is then true). CheckSigner runs it before any PDF is
+// signed and MarkSigned again inside the signing transaction, so the two cannot disagree.
+func signingChecksTx(tx *sql.Tx, actor User, batchID string, key SigningKey) (override bool, err error) {
+	if err := approvedTx(tx, batchID); err != nil {
+		return false, err
+	}
+	if err := authorizeSigningTx(tx, actor, batchID); err != nil { // the approving supervisor, four-eyes (review.go)
+		return false, err
+	}
+	if err := officeCheckTx(tx, batchID); err != nil { // the office the server expects (office.go)
+		return false, err
+	}
+	return checkSignerTx(tx, actor, key) // the approver's own key (certs.go)
+}
+
 // MarkSigned records a signed batch in one transaction: the batch must be approved, of the
 // workstation's office (office.go), signed by its approver with a key bound to them or with
 // an administrator's override (certs.go), and every one of its documents must have a signed
@@ -55,20 +86,7 @@ func (s *Store) MarkSignedAnchored(ctx context.Context, actor User, batchID stri
 		}
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		var state string
-		if err := tx.QueryRow(`SELECT state FROM batches WHERE id = ?`, full).Scan(&state); err != nil {
-			return err
-		}
-		if State(state) != StateApproved {
-			return fmt.Errorf("%w (batch is %s)", ErrNotApproved, state)
-		}
-		if err := authorizeSigningTx(tx, actor, full); err != nil { // the approving supervisor, four-eyes (review.go)
-			return err
-		}
-		if err := officeCheckTx(tx, full); err != nil { // the office the server expects (office.go)
-			return err
-		}
-		override, err := checkSignerTx(tx, actor, key) // the approver's own key (certs.go)
+		override, err := signingChecksTx(tx, actor, full, key)
 		if err != nil {
 			return err
 		}
