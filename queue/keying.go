@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -67,33 +66,5 @@ func (s *Store) SearchFiltered(ctx context.Context, q string, f SearchFilter, li
 		args = append([]any{match}, args...)
 	}
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	var hits []Hit
-	for rows.Next() {
-		var h Hit
-		if err := rows.Scan(&h.BatchID, &h.DocumentID, &h.PageID, &h.Field); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		hits = append(hits, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range hits {
-		var text string
-		switch {
-		case hits[i].Field != "":
-			s.r.QueryRowContext(ctx, `SELECT unseal('field_values.value', value) FROM field_values WHERE document_id = ? AND key = ? AND current = 1`,
-				hits[i].DocumentID, hits[i].Field).Scan(&text)
-		case hits[i].PageID != 0:
-			s.r.QueryRowContext(ctx, `SELECT unseal('ocr_results.text', text) FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
-		}
-		hits[i].Snippet = snippet(text, toks)
-	}
-	return hits, nil
+	return s.queryHits(ctx, toks, query, args...)
 }

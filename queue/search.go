@@ -38,9 +38,17 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]Hit, error) 
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT d.batch_id, f.document_id, f.page_id, f.field
+	return s.queryHits(ctx, toks, `SELECT d.batch_id, f.document_id, f.page_id, f.field
 		FROM search_fts f JOIN documents d ON d.id = f.document_id
 		WHERE search_fts MATCH ? ORDER BY rank LIMIT ?`, match, limit)
+}
+
+// queryHits runs a search query whose rows are (batch, document, page, field) and gives
+// each hit the snippet of its text that best matches toks: the field's current value for a
+// field hit, else the OCR text of its page (none for a hit with neither). Search and
+// SearchFiltered share it, so that a hit reads the same whichever found it.
+func (s *Store) queryHits(ctx context.Context, toks []string, query string, args ...any) ([]Hit, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -59,11 +67,12 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]Hit, error) 
 	}
 	for i := range hits {
 		var text string
-		if hits[i].Field == "" {
-			s.r.QueryRowContext(ctx, `SELECT unseal('ocr_results.text', text) FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
-		} else {
+		switch {
+		case hits[i].Field != "":
 			s.r.QueryRowContext(ctx, `SELECT unseal('field_values.value', value) FROM field_values WHERE document_id = ? AND key = ? AND current = 1`,
 				hits[i].DocumentID, hits[i].Field).Scan(&text)
+		case hits[i].PageID != 0:
+			s.r.QueryRowContext(ctx, `SELECT unseal('ocr_results.text', text) FROM ocr_results WHERE page_id = ?`, hits[i].PageID).Scan(&text)
 		}
 		hits[i].Snippet = snippet(text, toks)
 	}
