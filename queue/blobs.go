@@ -277,16 +277,36 @@ func (b *BlobStore) putStored(h string, raw []byte, dirs map[string]bool) error 
 	return nil
 }
 
-// verifyStoredForm checks, without the data key, that blob h is present and in the encrypted
-// form (a restored copy before anyone signed in).
-func (b *BlobStore) verifyStoredForm(h string) error {
+// openBlobFile opens the file of blob h as stored, refusing a name that is not a blob hash
+// and telling a missing file as ErrBlobMissing; the caller closes it.
+func (b *BlobStore) openBlobFile(h string) (*os.File, error) {
 	if !validHash(h) {
-		return fmt.Errorf("invalid blob name %q", h)
+		return nil, fmt.Errorf("invalid blob name %q", h)
 	}
 	f, err := os.Open(b.Path(h))
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%w: %s", ErrBlobMissing, h)
+		return nil, fmt.Errorf("%w: %s", ErrBlobMissing, h)
 	}
+	return f, err
+}
+
+// readBlobFile is openBlobFile for the whole file at once: blob h's bytes as stored
+// (ciphertext in an encrypted store), with the same refusals.
+func (b *BlobStore) readBlobFile(h string) ([]byte, error) {
+	if !validHash(h) {
+		return nil, fmt.Errorf("invalid blob name %q", h)
+	}
+	data, err := os.ReadFile(b.Path(h))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrBlobMissing, h)
+	}
+	return data, err
+}
+
+// verifyStoredForm checks, without the data key, that blob h is present and in the encrypted
+// form (a restored copy before anyone signed in).
+func (b *BlobStore) verifyStoredForm(h string) error {
+	f, err := b.openBlobFile(h)
 	if err != nil {
 		return err
 	}
@@ -310,13 +330,7 @@ func syncDirs(dirs map[string]bool) error {
 
 // Get reads a blob and checks it against its hash.
 func (b *BlobStore) Get(h string) ([]byte, error) {
-	if !validHash(h) {
-		return nil, fmt.Errorf("invalid blob name %q", h)
-	}
-	data, err := os.ReadFile(b.Path(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", ErrBlobMissing, h)
-	}
+	data, err := b.readBlobFile(h)
 	if err != nil {
 		return nil, err
 	}
@@ -335,13 +349,7 @@ func (b *BlobStore) Get(h string) ([]byte, error) {
 
 // Verify checks that blob h exists and matches its hash without keeping it in memory.
 func (b *BlobStore) Verify(h string) error {
-	if !validHash(h) {
-		return fmt.Errorf("invalid blob name %q", h)
-	}
-	f, err := os.Open(b.Path(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%w: %s", ErrBlobMissing, h)
-	}
+	f, err := b.openBlobFile(h)
 	if err != nil {
 		return err
 	}
