@@ -377,6 +377,28 @@ func parseLimit(q url.Values) (int, *wire.Error) {
 	return n, nil
 }
 
+// scopedFilter is the query's batch filter (parseFilter) limited to the reader's scope (scope):
+// what every listing of committed data (batches, search, export) selects from.
+func scopedFilter(q url.Values, rd store.Reader) (store.BatchFilter, *wire.Error) {
+	f, e := parseFilter(q)
+	if e == nil {
+		e = scope(rd, &f)
+	}
+	return f, e
+}
+
+// listQuery reads what a paged listing (batches, search) shares: its filter (scopedFilter) and
+// its page size (parseLimit), in that order, so a query with several faults is refused for the
+// first of them.
+func listQuery(q url.Values, rd store.Reader) (store.BatchFilter, int, *wire.Error) {
+	f, e := scopedFilter(q, rd)
+	if e != nil {
+		return f, 0, e
+	}
+	limit, e := parseLimit(q)
+	return f, limit, e
+}
+
 var errBadCursor = apiError(400, "bad_cursor", "sync.server.badCursor")
 
 func (s *Server) readBatches(w http.ResponseWriter, r *http.Request, rd store.Reader) {
@@ -385,15 +407,7 @@ func (s *Server) readBatches(w http.ResponseWriter, r *http.Request, rd store.Re
 		s.fail(w, e)
 		return
 	}
-	f, e := parseFilter(q)
-	if e == nil {
-		e = scope(rd, &f)
-	}
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	limit, e := parseLimit(q)
+	f, limit, e := listQuery(q, rd)
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -632,10 +646,17 @@ func parseDocFilter(q url.Values) (store.DocumentFilter, *wire.Error) {
 	return f, nil
 }
 
-// withDoc is f with the document-level archive filters of doc.
-func withDoc(f, doc store.DocumentFilter) store.DocumentFilter {
-	f.Doc, f.DocDateFrom, f.DocDateTo = doc.Doc, doc.DocDateFrom, doc.DocDateTo
-	return f
+// parseRecordFilter reads the filters on the documents' own data that search and export share:
+// the record's dates (parseDateMatch), then the document-level archive filters
+// (parseDocFilter). Only its Date, Doc, DocDateFrom and DocDateTo are set.
+func (s *Server) parseRecordFilter(q url.Values) (store.DocumentFilter, *wire.Error) {
+	dates, e := s.parseDateMatch(q)
+	if e != nil {
+		return store.DocumentFilter{}, e
+	}
+	f, e := parseDocFilter(q)
+	f.Date = dates
+	return f, e
 }
 
 // parseFieldMatch reads field=, value= and fold= of a search: nil without them.
@@ -667,35 +688,22 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, e)
 		return
 	}
-	dates, e := s.parseDateMatch(q)
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	doc, e := parseDocFilter(q)
+	df, e := s.parseRecordFilter(q)
 	if e != nil {
 		s.fail(w, e)
 		return
 	}
 	text := strings.TrimSpace(q.Get("q"))
-	byDoc := doc.Doc != (store.DocArchive{}) || doc.DocDateFrom != "" || doc.DocDateTo != ""
-	if match == nil && dates == nil && !byDoc && !q.Has("q") {
+	byDoc := df.Doc != (store.DocArchive{}) || df.DocDateFrom != "" || df.DocDateTo != ""
+	if match == nil && df.Date == nil && !byDoc && !q.Has("q") {
 		s.fail(w, errMalformed("searchNeeds"))
 		return
 	}
-	if (match == nil && dates == nil && !byDoc || q.Has("q")) && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery) {
+	if (match == nil && df.Date == nil && !byDoc || q.Has("q")) && (text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxSearchQuery) {
 		s.fail(w, errMalformed("badQuery", l10n.Args{"Max": MaxSearchQuery}))
 		return
 	}
-	f, e := parseFilter(q)
-	if e == nil {
-		e = scope(rd, &f)
-	}
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	limit, e := parseLimit(q)
+	f, limit, e := listQuery(q, rd)
 	if e != nil {
 		s.fail(w, e)
 		return
@@ -705,7 +713,8 @@ func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, errBadCursor)
 		return
 	}
-	rows, err := s.cfg.Store.DocumentRows(r.Context(), withDoc(store.DocumentFilter{BatchFilter: f, Query: text, Field: match, Date: dates}, doc), after, true, limit+1)
+	df.BatchFilter, df.Query, df.Field = f, text, match
+	rows, err := s.cfg.Store.DocumentRows(r.Context(), df, after, true, limit+1)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, errBadCursor)
 		return
@@ -831,25 +840,17 @@ func (s *Server) readExport(w http.ResponseWriter, r *http.Request, rd store.Rea
 		s.fail(w, errMalformed("badFormat"))
 		return
 	}
-	f, e := parseFilter(q)
-	if e == nil {
-		e = scope(rd, &f)
-	}
+	f, e := scopedFilter(q, rd)
 	if e != nil {
 		s.fail(w, e)
 		return
 	}
-	dates, e := s.parseDateMatch(q)
+	df, e := s.parseRecordFilter(q)
 	if e != nil {
 		s.fail(w, e)
 		return
 	}
-	doc, e := parseDocFilter(q)
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	df := withDoc(store.DocumentFilter{BatchFilter: f, Date: dates}, doc)
+	df.BatchFilter = f
 	ctx := r.Context()
 	// The CSV columns of the record type's fields are known before the first row.
 	var keys []string
