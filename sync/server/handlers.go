@@ -49,6 +49,22 @@ func (s *Server) officeHolds(ctx context.Context, office, sum string) (int64, bo
 	return n, true, nil
 }
 
+// answerHeld answers a PUT of sum (whole or a chunk) with 200 "stored" when ws's office holds
+// the blob already, so nothing more of it is read or kept. It reports whether it answered,
+// which it also does (500) when the check fails.
+func (s *Server) answerHeld(w http.ResponseWriter, r *http.Request, ws store.Workstation, sum string) bool {
+	n, ok, err := s.officeHolds(r.Context(), ws.Office, sum)
+	if err != nil {
+		s.internal(w, "put blob", err)
+		return true
+	}
+	if ok {
+		s.metrics.blobsExisting.Add(1)
+		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
+	}
+	return ok
+}
+
 // stored records that ws's office holds a blob just made durable (blob, then row) and answers
 // 201.
 func (s *Server) stored(w http.ResponseWriter, r *http.Request, ws store.Workstation, sum string, size int64) {
@@ -115,12 +131,7 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request, ws store.Workst
 		s.fail(w, errTooLarge)
 		return
 	}
-	if n, ok, err := s.officeHolds(r.Context(), ws.Office, sum); err != nil {
-		s.internal(w, "put blob", err)
-		return
-	} else if ok {
-		s.metrics.blobsExisting.Add(1)
-		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
+	if s.answerHeld(w, r, ws, sum) {
 		return
 	}
 	// When the connection breaks half-way, the bytes received become the blob's partial
@@ -193,12 +204,7 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request, ws store.Works
 		s.fail(w, errBadRange)
 		return
 	}
-	if n, ok, err := s.officeHolds(r.Context(), ws.Office, sum); err != nil {
-		s.internal(w, "put blob", err)
-		return
-	} else if ok {
-		s.metrics.blobsExisting.Add(1)
-		writeJSON(w, 200, wire.BlobAnswer{SHA256: sum, Size: n, Stored: true})
+	if s.answerHeld(w, r, ws, sum) {
 		return
 	}
 	name := stagingName(ws, sum)
