@@ -132,7 +132,7 @@ func (e *EncryptedBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSi
 	binary.BigEndian.PutUint16(hdr[len(sealedMagic):], uint16(len(wrapped)))
 	copy(hdr[len(sealedMagic)+2:], wrapped)
 	plain := checkSum(&sizeCap{r: &ctxReader{ctx: ctx, r: r}, max: maxSize}, sum)
-	s := &sealer{src: plain, aead: aead, ad: []byte("sohoa blob v1" + sum), out: hdr,
+	s := &sealer{src: plain, aead: aead, ad: []byte("sohoa blob v1" + sum), chunks: chunks{out: hdr},
 		buf: make([]byte, SealedChunkSize+1)}
 	n, err := e.inner.PutObject(ctx, sum, s, SealedSize(maxSize))
 	if err != nil {
@@ -145,45 +145,62 @@ func (e *EncryptedBlobs) Put(ctx context.Context, sum string, r io.Reader, maxSi
 	return p, nil
 }
 
+// chunks is the reading side that sealer and opener share: both turn their source into
+// output one chunk at a time, and hand it out as the caller reads.
+type chunks struct {
+	out  []byte // output not yet read
+	done bool   // the last chunk's output is in out
+}
+
+// read hands out what out holds; once it is drained it calls next to make the following
+// chunk's output, and answers io.EOF after the last chunk.
+func (c *chunks) read(p []byte, next func() error) (int, error) {
+	for len(c.out) == 0 {
+		if c.done {
+			return 0, io.EOF
+		}
+		if err := next(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.out)
+	c.out = c.out[n:]
+	return n, nil
+}
+
+// fill reads r into buf after the have bytes already there, until buf is full or r ends, and
+// returns how many bytes buf then holds and whether r ended. buf is one chunk and one byte of
+// look-ahead, so a full buf tells that another chunk follows.
+func fill(r io.Reader, buf []byte, have int) (n int, last bool, err error) {
+	n, err = io.ReadFull(r, buf[have:])
+	n += have
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return n, true, nil
+	}
+	return n, false, err
+}
+
 // sealer is the sealed object as a reader: the header, then each chunk once its plaintext
 // (and whether it is the last) is known.
 type sealer struct {
+	chunks // out: sealed bytes not yet read, the header first
 	src    io.Reader
 	aead   cipher.AEAD
 	ad     []byte
-	out    []byte // sealed bytes not yet read
 	sealed []byte // the last sealed chunk (out's buffer after the header)
 	buf    []byte // SealedChunkSize plaintext bytes + one byte of look-ahead
 	have   int    // bytes in buf (a look-ahead byte carried over sits at buf[0])
 	i      uint64
-	done   bool
 	plain  int64
 }
 
-func (s *sealer) Read(p []byte) (int, error) {
-	for len(s.out) == 0 {
-		if s.done {
-			return 0, io.EOF
-		}
-		if err := s.next(); err != nil {
-			return 0, err
-		}
-	}
-	n := copy(p, s.out)
-	s.out = s.out[n:]
-	return n, nil
-}
+func (s *sealer) Read(p []byte) (int, error) { return s.read(p, s.next) }
 
 // next seals one chunk: it reads up to SealedChunkSize+1 bytes, the extra byte telling that
 // more follow.
 func (s *sealer) next() error {
-	n, err := io.ReadFull(s.src, s.buf[s.have:])
-	n += s.have
-	last := false
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		last = true
-	case err != nil:
+	n, last, err := fill(s.src, s.buf, s.have)
+	if err != nil {
 		return err
 	}
 	chunk := s.buf[:min(n, SealedChunkSize)]
@@ -254,39 +271,21 @@ func (e *EncryptedBlobs) Open(ctx context.Context, sum string) (io.ReadCloser, e
 }
 
 type opener struct {
-	rc    io.ReadCloser
-	aead  cipher.AEAD
-	ad    []byte
-	buf   []byte
-	have  int
-	out   []byte
-	plain []byte // out's buffer, reused once out is drained
-	i     uint64
-	done  bool
+	chunks // out: plaintext not yet read
+	rc     io.ReadCloser
+	aead   cipher.AEAD
+	ad     []byte
+	buf    []byte
+	have   int
+	plain  []byte // out's buffer, reused once out is drained
+	i      uint64
 }
 
-func (o *opener) Read(p []byte) (int, error) {
-	for len(o.out) == 0 {
-		if o.done {
-			return 0, io.EOF
-		}
-		if err := o.next(); err != nil {
-			return 0, err
-		}
-	}
-	n := copy(p, o.out)
-	o.out = o.out[n:]
-	return n, nil
-}
+func (o *opener) Read(p []byte) (int, error) { return o.read(p, o.next) }
 
 func (o *opener) next() error {
-	n, err := io.ReadFull(o.rc, o.buf[o.have:])
-	n += o.have
-	last := false
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		last = true
-	case err != nil:
+	n, last, err := fill(o.rc, o.buf, o.have)
+	if err != nil {
 		return err
 	}
 	chunk := o.buf[:min(n, SealedChunkSize+sealedTag)]
