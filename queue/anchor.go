@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/durable"
 	"github.com/sohoa/sohoa/internal/l10n"
 )
 
@@ -149,7 +150,7 @@ func createAuditKey(dir string) (*auditKey, error) {
 		}
 		return nil, fmt.Errorf("audit key: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return nil, err
 	}
 	return newAuditKey(priv), nil
@@ -240,7 +241,7 @@ func (k *auditKey) writeHead(dir string, h headRecord) error {
 		os.Remove(tmp)
 		return fmt.Errorf("audit head: %w", err)
 	}
-	return syncDir(dir)
+	return durable.SyncDir(dir)
 }
 
 // anchorState is the Store's part of the anchor: the head writer.

@@ -14,9 +14,9 @@ import (
 	"sort"
 	"time"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
-
+	"github.com/sohoa/sohoa/internal/durable"
 	"github.com/sohoa/sohoa/internal/l10n"
+	"github.com/sohoa/sohoa/internal/sqlitedb"
 )
 
 // Backup and restore of a workstation's data folder (issue 13 item 5).
@@ -217,14 +217,14 @@ func (s *Store) Backup(ctx context.Context, actor User, dest string) (BackupMani
 	if err := os.Rename(mf, filepath.Join(tmp, BackupManifestFile)); err != nil {
 		return m, err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := durable.SyncDir(tmp); err != nil {
 		return m, err
 	}
 	if err := os.Rename(tmp, dest); err != nil {
 		return m, fmt.Errorf("backup folder: %w", err)
 	}
 	done = true
-	if err := syncDir(parent); err != nil {
+	if err := durable.SyncDir(parent); err != nil {
 		return m, err
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
@@ -257,24 +257,7 @@ func (s *Store) backupDB(ctx context.Context, path string, m *BackupManifest) ([
 		return nil, err
 	}
 	defer sconn.Close()
-	err = dconn.Raw(func(d any) error {
-		return sconn.Raw(func(src any) error {
-			dc, ok1 := d.(*sqlite3.SQLiteConn)
-			sc, ok2 := src.(*sqlite3.SQLiteConn)
-			if !ok1 || !ok2 {
-				return errors.New("backup: not a SQLite connection")
-			}
-			bk, err := dc.Backup("main", sc, "main")
-			if err != nil {
-				return fmt.Errorf("backup: %w", err)
-			}
-			if _, err := bk.Step(-1); err != nil {
-				bk.Finish()
-				return fmt.Errorf("backup: %w", err)
-			}
-			return bk.Finish()
-		})
-	})
+	err = sqlitedb.Backup(dconn, sconn)
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +475,7 @@ func Restore(ctx context.Context, src, dataDir string) (RestoreResult, error) {
 		}
 		return res, l10n.Wrap(err, "queue.restore.refused")
 	}
-	if err := syncDir(parent); err != nil {
+	if err := durable.SyncDir(parent); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -561,7 +544,7 @@ func stageBackup(ctx context.Context, src, dir string, restoring bool) (BackupMa
 	if err := syncDirs(dirs); err != nil {
 		return m, rep, err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return m, rep, err
 	}
 	// Open the copy where it is: migrations of an older backup run here, on the copy.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sohoa/sohoa/internal/durable"
 )
 
 // BlobStore keeps page images and other binary objects as files named by their SHA-256,
@@ -239,7 +241,7 @@ func (b *BlobStore) put(h string, data []byte, key *[32]byte, enc bool, dirs map
 		dirs[sub] = true
 		return nil
 	}
-	return syncDir(sub)
+	return durable.SyncDir(sub)
 }
 
 // putStored writes raw, blob h exactly as another store of the same key stored it (an
@@ -321,7 +323,7 @@ func (b *BlobStore) verifyStoredForm(h string) error {
 // syncDirs fsyncs every folder of dirs.
 func syncDirs(dirs map[string]bool) error {
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
+		if err := durable.SyncDir(d); err != nil {
 			return err
 		}
 	}
@@ -375,18 +377,6 @@ func (b *BlobStore) Verify(h string) error {
 	}
 	if hex.EncodeToString(sum.Sum(nil)) != h {
 		return fmt.Errorf("%w: %s", ErrBlobCorrupt, h)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open folder for sync: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync folder: %w", err)
 	}
 	return nil
 }

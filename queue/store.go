@@ -17,6 +17,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // SQLite driver (build with -tags sqlite_fts5)
+
+	"github.com/sohoa/sohoa/internal/sqlitedb"
 )
 
 //go:embed migrations/*.sql
@@ -252,24 +254,5 @@ func parseStamp(v string) time.Time {
 
 // IntegrityCheck runs PRAGMA integrity_check and returns nil when the database is intact.
 func (s *Store) IntegrityCheck(ctx context.Context) error {
-	rows, err := s.r.QueryContext(ctx, `PRAGMA integrity_check`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var msgs []string
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			return err
-		}
-		msgs = append(msgs, m)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(msgs) == 1 && msgs[0] == "ok" {
-		return nil
-	}
-	return fmt.Errorf("database integrity check failed: %s", strings.Join(msgs, "; "))
+	return sqlitedb.IntegrityCheck(ctx, s.r)
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/sohoa/sohoa/internal/durable"
 )
 
 // The submission package (gói nộp lưu) of one archive file: the file's data and the list of
@@ -187,7 +189,7 @@ func WritePackage(out string, f File, docs []PackageDocument) error {
 			return err
 		}
 		ok = true
-		return syncDir(dir)
+		return durable.SyncDir(dir)
 	}
 	tmp, err := os.MkdirTemp(dir, "."+filepath.Base(out)+"-*")
 	if err != nil {
@@ -207,17 +209,17 @@ func WritePackage(out string, f File, docs []PackageDocument) error {
 			return err
 		}
 	}
-	if err := syncDir(filepath.Join(tmp, "TaiLieu")); err != nil {
+	if err := durable.SyncDir(filepath.Join(tmp, "TaiLieu")); err != nil {
 		return err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := durable.SyncDir(tmp); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		return err
 	}
 	ok = true
-	return syncDir(dir)
+	return durable.SyncDir(dir)
 }
 
 func writeSynced(path string, data []byte) error {
@@ -233,13 +235,4 @@ func writeSynced(path string, data []byte) error {
 		err = cerr
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/durable"
 	"github.com/sohoa/sohoa/internal/l10n"
 	"github.com/sohoa/sohoa/sync/store"
 )
@@ -133,7 +134,7 @@ func Backup(ctx context.Context, st store.Store, blobs store.BlobStore, keys sto
 		return m, err
 	}
 	done = true
-	return m, fsyncDir(parent)
+	return m, durable.SyncDir(parent)
 }
 
 func short(sum string) string {
@@ -163,16 +164,7 @@ func writeManifest(dir string, m CentralBackupManifest) error {
 	if err != nil {
 		return err
 	}
-	return fsyncDir(dir)
-}
-
-func fsyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.SyncDir(dir)
 }
 
 func hashOf(path, name string) (CentralBackupFile, error) {
@@ -298,7 +290,7 @@ func RestoreCentral(ctx context.Context, src, dataDir string, keys store.KeyProv
 		}
 		return m, "", l10n.Wrap(err, "queue.restore.refused")
 	}
-	return m, previous, fsyncDir(parent)
+	return m, previous, durable.SyncDir(parent)
 }
 
 // stageCentral copies and checks the backup src into dir; keyFrom, when set, is the data
@@ -377,7 +369,7 @@ func stageCentral(ctx context.Context, src, dir, keyFrom string, keys store.KeyP
 			return m, &l10n.Error{Key: "queue.backup.blobDamaged", Args: l10n.Args{"Hash": short(sum)}, Err: store.ErrNotFound, Kind: ErrBackupDamaged}
 		}
 	}
-	return m, fsyncDir(dir)
+	return m, durable.SyncDir(dir)
 }
 
 // backupBlobs opens a backup's (or a restore's) blob folder: encrypted under keys (and

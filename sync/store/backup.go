@@ -4,11 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"os"
 	"sort"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
+	"github.com/sohoa/sohoa/internal/sqlitedb"
 )
 
 // ErrNotSQLite: the online backup is for the SQLite backend; PostgreSQL is backed up with
@@ -44,24 +43,7 @@ func BackupSQLite(ctx context.Context, st Store, path string) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	err = dconn.Raw(func(d any) error {
-		return sconn.Raw(func(src any) error {
-			dc, ok1 := d.(*sqlite3.SQLiteConn)
-			sc, ok2 := src.(*sqlite3.SQLiteConn)
-			if !ok1 || !ok2 {
-				return errors.New("backup: not a SQLite connection")
-			}
-			bk, err := dc.Backup("main", sc, "main")
-			if err != nil {
-				return fmt.Errorf("backup: %w", err)
-			}
-			if _, err := bk.Step(-1); err != nil {
-				bk.Finish()
-				return fmt.Errorf("backup: %w", err)
-			}
-			return bk.Finish()
-		})
-	})
+	err = sqlitedb.Backup(dconn, sconn)
 	sconn.Close()
 	if err != nil {
 		return nil, err
@@ -134,24 +116,5 @@ func IntegrityCheck(ctx context.Context, st Store) error {
 	if !ok {
 		return nil
 	}
-	rows, err := s.db.QueryContext(ctx, `PRAGMA integrity_check`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var msgs []string
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			return err
-		}
-		msgs = append(msgs, m)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(msgs) == 1 && msgs[0] == "ok" {
-		return nil
-	}
-	return fmt.Errorf("integrity check: %v", msgs)
+	return sqlitedb.IntegrityCheck(ctx, s.db)
 }

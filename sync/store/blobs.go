@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa/sohoa/internal/durable"
 	"github.com/sohoa/sohoa/sync/wire"
 )
 
@@ -160,7 +161,7 @@ func (b *LocalBlobs) put(ctx context.Context, sum string, r io.Reader, maxSize i
 		return 0, fmt.Errorf("rename blob: %w", err)
 	}
 	ok = true
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(dst)); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -178,19 +179,7 @@ func keepPartial(f *os.File, path string) error {
 	if err := os.Rename(f.Name(), path); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("fsync folder: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync folder: %w", err)
-	}
-	return nil
+	return durable.SyncDir(filepath.Dir(path))
 }
 
 // Has reports whether the blob is stored.
@@ -309,7 +298,7 @@ func (b *LocalBlobs) SetFormat(_ context.Context, format string) error {
 	if err := os.Rename(f.Name(), p); err != nil {
 		return err
 	}
-	return syncDir(b.dir)
+	return durable.SyncDir(b.dir)
 }
 
 // OpenLocalBlobsReadOnly opens a blob folder for reading only: nothing is created or removed
