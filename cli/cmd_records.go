@@ -21,10 +21,7 @@ func init() {
 func defExtract(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	return func(ctx context.Context, args []string) error {
-		if *batch == "" {
-			return usageError{c.tr("cli.common.batchIsRequired")}
-		}
-		u, w, err := c.desk(ctx)
+		u, w, err := c.batchDesk(ctx, *batch)
 		if err != nil {
 			return err
 		}
@@ -160,10 +157,7 @@ func (c *cmdCtx) severity(s records.Severity) string {
 func defValidate(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	return func(ctx context.Context, args []string) error {
-		if *batch == "" {
-			return usageError{c.tr("cli.common.batchIsRequired")}
-		}
-		_, w, err := c.desk(ctx)
+		_, w, err := c.batchDesk(ctx, *batch)
 		if err != nil {
 			return err
 		}

@@ -26,10 +26,7 @@ func defSubmit(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	confirm := fs.Bool("confirm-warnings", false, "")
 	return func(ctx context.Context, args []string) error {
-		if *batch == "" {
-			return usageError{c.tr("cli.common.batchIsRequired")}
-		}
-		u, w, err := c.desk(ctx)
+		u, w, err := c.batchDesk(ctx, *batch)
 		if err != nil {
 			return err
 		}
@@ -62,10 +59,7 @@ func defSubmit(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 func defApprove(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	return func(ctx context.Context, args []string) error {
-		if *batch == "" {
-			return usageError{c.tr("cli.common.batchIsRequired")}
-		}
-		u, w, err := c.desk(ctx)
+		u, w, err := c.batchDesk(ctx, *batch)
 		if err != nil {
 			return err
 		}
@@ -115,10 +109,7 @@ type jsonComment struct {
 func defComments(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	batch := fs.String("batch", "", "")
 	return func(ctx context.Context, args []string) error {
-		if *batch == "" {
-			return usageError{c.tr("cli.common.batchIsRequired")}
-		}
-		_, w, err := c.desk(ctx)
+		_, w, err := c.batchDesk(ctx, *batch)
 		if err != nil {
 			return err
 		}

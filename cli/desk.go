@@ -17,3 +17,12 @@ func (c *cmdCtx) desk(ctx context.Context) (queue.User, *workflow.Workflow, erro
 	w, _, err := c.wflow()
 	return u, w, err
 }
+
+// batchDesk is desk for a command on one batch: without --batch it is a usage error, given
+// before anyone is asked to sign in.
+func (c *cmdCtx) batchDesk(ctx context.Context, batch string) (queue.User, *workflow.Workflow, error) {
+	if batch == "" {
+		return queue.User{}, nil, usageError{c.tr("cli.common.batchIsRequired")}
+	}
+	return c.desk(ctx)
+}
