@@ -12,6 +12,7 @@ import (
 
 	"github.com/sohoa/sohoa/internal/archive"
 	"github.com/sohoa/sohoa/internal/l10n"
+	"github.com/sohoa/sohoa/queue"
 )
 
 func init() {
@@ -44,23 +45,33 @@ func (c *cmdCtx) readArchiveJSON(args []string, v any) error {
 	return nil
 }
 
+// saveArchive is the end of archive defaults, archive set and archive doc, once each has
+// checked its flags: it reads a T from FILE or standard input, signs in, hands both to save
+// and says the data is saved. The file is read first, so that a bad file is told before any
+// sign-in.
+func saveArchive[T any](ctx context.Context, c *cmdCtx, args []string, save func(queue.User, T) error) error {
+	var v T
+	if err := c.readArchiveJSON(args, &v); err != nil {
+		return err
+	}
+	u, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	if err := save(u, v); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.env.Stdout, c.tr("cli.archive.saved"))
+	return nil
+}
+
 func defArchiveDefaults(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 	office := fs.String("office", "", "")
 	rtype := fs.String("type", "", "")
 	return func(ctx context.Context, args []string) error {
-		var f archive.File
-		if err := c.readArchiveJSON(args, &f); err != nil {
-			return err
-		}
-		u, err := c.login(ctx)
-		if err != nil {
-			return err
-		}
-		if err := c.store.SetArchiveDefaults(ctx, u, *office, *rtype, f); err != nil {
-			return err
-		}
-		fmt.Fprintln(c.env.Stdout, c.tr("cli.archive.saved"))
-		return nil
+		return saveArchive(ctx, c, args, func(u queue.User, f archive.File) error {
+			return c.store.SetArchiveDefaults(ctx, u, *office, *rtype, f)
+		})
 	}
 }
 
@@ -70,19 +81,9 @@ func defArchiveSet(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if *batch == "" {
 			return usageError{c.tr("cli.common.batchIsRequired")}
 		}
-		var f archive.File
-		if err := c.readArchiveJSON(args, &f); err != nil {
-			return err
-		}
-		u, err := c.login(ctx)
-		if err != nil {
-			return err
-		}
-		if err := c.store.SetBatchArchive(ctx, u, *batch, f); err != nil {
-			return err
-		}
-		fmt.Fprintln(c.env.Stdout, c.tr("cli.archive.saved"))
-		return nil
+		return saveArchive(ctx, c, args, func(u queue.User, f archive.File) error {
+			return c.store.SetBatchArchive(ctx, u, *batch, f)
+		})
 	}
 }
 
@@ -92,19 +93,9 @@ func defArchiveDoc(c *cmdCtx, fs *pflag.FlagSet) runFunc {
 		if *doc <= 0 {
 			return usageError{c.tr("cli.archive.needDoc")}
 		}
-		var d archive.Document
-		if err := c.readArchiveJSON(args, &d); err != nil {
-			return err
-		}
-		u, err := c.login(ctx)
-		if err != nil {
-			return err
-		}
-		if err := c.store.SetDocumentArchive(ctx, u, *doc, d); err != nil {
-			return err
-		}
-		fmt.Fprintln(c.env.Stdout, c.tr("cli.archive.saved"))
-		return nil
+		return saveArchive(ctx, c, args, func(u queue.User, d archive.Document) error {
+			return c.store.SetDocumentArchive(ctx, u, *doc, d)
+		})
 	}
 }
 
