@@ -101,28 +101,40 @@ func Install(dataDir string, data []byte) (*RecordType, error) {
 			return nil, schemaErr("(new)", "aliases", "%q is already used by %s", a, existing.file)
 		}
 	}
-	tmp, err := os.CreateTemp(dir, ".new-*.tmp")
-	if err != nil {
+	if err := replaceFile(filepath.Join(dir, name), ".new-*.tmp", data); err != nil {
 		return nil, err
+	}
+	return rt, nil
+}
+
+// replaceFile puts data at dst whole or not at all: it writes a temporary file in dst's
+// folder (named by pattern, as os.CreateTemp takes it), syncs it, renames it over dst and
+// syncs the folder, so that a crash leaves the old file or the new one, never a part. The
+// folder must exist. Installing a record type and a catalogue both write this way.
+func replaceFile(dst, pattern string, data []byte) error {
+	dir := filepath.Dir(dst)
+	tmp, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return nil, err
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return nil, err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return nil, err
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return err
 	}
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
+		_ = d.Sync()
 		d.Close()
 	}
-	return rt, nil
+	return nil
 }
