@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/sohoa/sohoa/internal/durable"
 )
 
 // LocalDir is where a workstation keeps the record types its administrator added (`sohoa
@@ -132,9 +134,5 @@ func replaceFile(dst, pattern string, data []byte) error {
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return err
 	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return durable.SyncDir(dir)
 }
