@@ -248,7 +248,10 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 		var res Result
 		if req.AutoOrient {
 			res, err = e.autoOrient(src, psm)
-		} else if res, err = e.recognizePage(src, 0, psm); err == nil {
+		} else {
+			res, err = e.recognizePage(src, 0, psm)
+		}
+		if err == nil {
 			res, err = e.checkLanguage(src, res, psm)
 		}
 		res.Width, res.Height = w, h
@@ -291,14 +294,6 @@ func (e *engine) do(req request, body []byte) (Result, error) {
 // read poorly; the probe costs them about a quarter of a page instead of a
 // whole second recognition.
 func (e *engine) autoOrient(src *pix, psm int) (Result, error) {
-	res, err := e.orientAndRead(src, psm)
-	if err != nil {
-		return res, err
-	}
-	return e.checkLanguage(src, res, psm)
-}
-
-func (e *engine) orientAndRead(src *pix, psm int) (Result, error) {
 	// A page upright beyond doubt by leptonica's cheap measure needs no OSD (nor a probe).
 	if !e.noOSD && src.upright() {
 		return e.recognizePage(src, 0, psm)
