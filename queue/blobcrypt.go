@@ -247,13 +247,7 @@ type BlobFile interface {
 // Reads stay in the blob store type (DESIGN.md §8): an encrypted blob is decrypted chunk by
 // chunk as it is read, each chunk authenticated (a damaged one reads as ErrBlobCorrupt).
 func (b *BlobStore) OpenBlob(h string) (BlobFile, int64, error) {
-	if !validHash(h) {
-		return nil, 0, fmt.Errorf("bad blob hash %q", h)
-	}
-	f, err := os.Open(b.Path(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, 0, fmt.Errorf("%w: %s", ErrBlobMissing, h)
-	}
+	f, err := b.openBlobFile(h)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -285,16 +279,7 @@ func (b *BlobStore) OpenBlob(h string) (BlobFile, int64, error) {
 
 // OpenRaw opens the blob file exactly as stored (ciphertext in an encrypted store), for
 // backups that copy the store as it is; the caller closes it.
-func (b *BlobStore) OpenRaw(h string) (*os.File, error) {
-	if !validHash(h) {
-		return nil, fmt.Errorf("bad blob hash %q", h)
-	}
-	f, err := os.Open(b.Path(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", ErrBlobMissing, h)
-	}
-	return f, err
-}
+func (b *BlobStore) OpenRaw(h string) (*os.File, error) { return b.openBlobFile(h) }
 
 // encryptedFile reads the plaintext of an encrypted blob file at any offset.
 type encryptedFile struct {

@@ -281,28 +281,24 @@ func (b *BlobStore) putStored(h string, raw []byte, dirs map[string]bool) error 
 
 // openBlobFile opens the file of blob h as stored, refusing a name that is not a blob hash
 // and telling a missing file as ErrBlobMissing; the caller closes it.
-func (b *BlobStore) openBlobFile(h string) (*os.File, error) {
-	if !validHash(h) {
-		return nil, fmt.Errorf("invalid blob name %q", h)
-	}
-	f, err := os.Open(b.Path(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", ErrBlobMissing, h)
-	}
-	return f, err
-}
+func (b *BlobStore) openBlobFile(h string) (*os.File, error) { return blobFile(b, h, os.Open) }
 
 // readBlobFile is openBlobFile for the whole file at once: blob h's bytes as stored
 // (ciphertext in an encrypted store), with the same refusals.
-func (b *BlobStore) readBlobFile(h string) ([]byte, error) {
+func (b *BlobStore) readBlobFile(h string) ([]byte, error) { return blobFile(b, h, os.ReadFile) }
+
+// blobFile hands the path of blob h to open (os.Open, os.ReadFile) once h is a blob hash,
+// and tells a missing file as ErrBlobMissing.
+func blobFile[T any](b *BlobStore, h string, open func(string) (T, error)) (T, error) {
+	var none T
 	if !validHash(h) {
-		return nil, fmt.Errorf("invalid blob name %q", h)
+		return none, fmt.Errorf("invalid blob name %q", h)
 	}
-	data, err := os.ReadFile(b.Path(h))
+	v, err := open(b.Path(h))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", ErrBlobMissing, h)
+		return none, fmt.Errorf("%w: %s", ErrBlobMissing, h)
 	}
-	return data, err
+	return v, err
 }
 
 // verifyStoredForm checks, without the data key, that blob h is present and in the encrypted
